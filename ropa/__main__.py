@@ -1,0 +1,3 @@
+from ropa.cli import main
+
+main()

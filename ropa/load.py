@@ -1,0 +1,283 @@
+"""Load stage: read RDF files into one Oxigraph store, each file in its own named graph.
+
+Oxigraph is the store because validation and queries must scale to a million triples (it parses and answers
+SPARQL one to two orders of magnitude faster than rdflib's in-memory graph). Each file keeps its own named graph
+so that every triple can be traced back to the file it came from; queries see the union of all graphs.
+
+Loading is strict, because a record that silently lost a triple cannot be trusted: a syntax error, an
+undeclared prefix, or a term in a DPV or ropa namespace that the shipped vocabulary does not define stops the
+load with a RopaError naming the file, the line and the nearest known term.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pyoxigraph as ox
+
+from ropa import resources
+from ropa.errors import RopaError
+from ropa.namespaces import DPV_BASE, PREFIXES, ROPA, shorten
+
+FORMATS: dict[str, ox.RdfFormat] = {
+    ".ttl": ox.RdfFormat.TURTLE,
+    ".nt": ox.RdfFormat.N_TRIPLES,
+    ".jsonld": ox.RdfFormat.JSON_LD,
+    ".rdf": ox.RdfFormat.RDF_XML,
+    ".owl": ox.RdfFormat.RDF_XML,
+}
+"""File endings ropa reads, and their RDF syntax."""
+
+CHECKED_NAMESPACES = (DPV_BASE, ROPA)
+"""IRIs under these bases must be defined by the shipped vocabulary."""
+
+KINDS = ("data", "reference", "vocabulary")
+
+
+@dataclass(frozen=True)
+class LoadedFile:
+    """One file in the store: where it came from, which named graph holds it, and what kind of file it is."""
+
+    path: Path
+    graph: ox.NamedNode
+    kind: str
+
+    @property
+    def display_path(self) -> str:
+        return display_path(self.path)
+
+
+@dataclass
+class RecordGraph:
+    """The merged knowledge graph: data, reference data and vocabulary, queryable as one union graph."""
+
+    store: ox.Store
+    files: list[LoadedFile] = field(default_factory=list)
+
+    def graphs(self, *kinds: str) -> list[ox.NamedNode]:
+        """The named graphs of the files of the given kinds (all files when no kind is given)."""
+        return [f.graph for f in self.files if not kinds or f.kind in kinds]
+
+    def query(self, sparql: str, bindings: Mapping[str, ox.NamedNode | ox.Literal | ox.BlankNode] | None = None):
+        """Run SPARQL over the union of all loaded files; ``bindings`` are bound as RDF terms, never pasted."""
+        substitutions = {ox.Variable(name): term for name, term in (bindings or {}).items()}
+        return self.store.query(
+            sparql,
+            prefixes=PREFIXES,
+            use_default_graph_as_union=True,
+            substitutions=substitutions or None,
+        )
+
+    def select(self, sparql: str, bindings: Mapping[str, ox.NamedNode | ox.Literal | ox.BlankNode] | None = None) -> list[dict[str, str | None]]:
+        """A SELECT query's rows as dicts of variable name to the term's value (IRI or lexical form; None if unbound)."""
+        solutions = self.query(sparql, bindings)
+        names = [variable.value for variable in solutions.variables]
+        return [{name: (s[name].value if s[name] is not None else None) for name in names} for s in solutions]
+
+    def triples(self) -> Iterator[ox.Triple]:
+        """Every distinct triple of the union graph."""
+        for solution in self.store.query(
+            "SELECT DISTINCT ?s ?p ?o WHERE { GRAPH ?g { ?s ?p ?o } }"
+        ):
+            yield ox.Triple(solution["s"], solution["p"], solution["o"])
+
+    def __len__(self) -> int:
+        """The number of distinct triples in the union graph."""
+        result = self.store.query(
+            "SELECT (COUNT(*) AS ?n) WHERE { SELECT DISTINCT ?s ?p ?o WHERE { GRAPH ?g { ?s ?p ?o } } }"
+        )
+        return int(next(iter(result))["n"].value)
+
+    def to_rdflib(self):
+        """The union graph as an rdflib Graph, with ropa's prefixes bound (for serialisers and graph building)."""
+        import rdflib
+
+        graph = rdflib.Graph()
+        for prefix, iri in PREFIXES.items():
+            graph.bind(prefix, iri, override=True, replace=True)
+        for triple in self.triples():
+            graph.add((_to_rdflib(triple.subject), _to_rdflib(triple.predicate), _to_rdflib(triple.object)))
+        return graph
+
+
+def load(
+    paths: Iterable[str | Path] | None = None,
+    *,
+    vocabulary: bool = True,
+    reference: bool = True,
+    check_terms: bool = True,
+) -> RecordGraph:
+    """Load data files (or the bundled Destiny data when ``paths`` is None) with the vocabulary and reference data.
+
+    Folders are read recursively for the file endings in FORMATS. Raises RopaError on any problem with the input.
+    """
+    data_files = resources.bundled_data_files() if paths is None else expand_paths(paths)
+    graph = RecordGraph(store=ox.Store())
+    planned: list[tuple[Path, str]] = []
+    if vocabulary:
+        planned += [(p, "vocabulary") for p in resources.vocabulary_files()]
+    if reference:
+        planned += [(p, "reference") for p in resources.reference_files()]
+    seen = {p.resolve() for p, _ in planned}
+    planned += [(p, "data") for p in data_files if p.resolve() not in seen]
+    for path, kind in planned:
+        graph.files.append(_load_file(graph.store, path, kind))
+    if check_terms and vocabulary:
+        check_vocabulary_terms(graph)
+    return graph
+
+
+def expand_paths(paths: Iterable[str | Path]) -> list[Path]:
+    """Files named directly, plus every RDF file below each folder named, in a stable order."""
+    files: list[Path] = []
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            found = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in FORMATS)
+            if not found:
+                raise RopaError(f"no RDF files ({', '.join(sorted(FORMATS))}) in this folder", path=str(path))
+            files.extend(found)
+        elif path.is_file():
+            if path.suffix.lower() not in FORMATS:
+                raise RopaError(
+                    f"unsupported file type '{path.suffix}'; ropa reads {', '.join(sorted(FORMATS))}", path=str(path)
+                )
+            files.append(path)
+        else:
+            raise RopaError("no such file or folder", path=str(path))
+    return files
+
+
+def display_path(path: Path) -> str:
+    """A path relative to the working directory or the bundle when possible, for messages and tables."""
+    resolved = path.resolve()
+    for base in (Path.cwd(), resources.root()):
+        try:
+            return str(resolved.relative_to(base.resolve()))
+        except ValueError:
+            continue
+    return str(path)
+
+
+_PARSER_LOCATION = re.compile(r"^Parser error (?:at line \d+ between columns \d+ and \d+|between line .*? and line \d+ column \d+|at .*?): ")
+
+
+def _load_file(store: ox.Store, path: Path, kind: str) -> LoadedFile:
+    graph_name = ox.NamedNode(path.resolve().as_uri())
+    shown = display_path(path)
+    try:
+        store.load(path=str(path), format=FORMATS[path.suffix.lower()], to_graph=graph_name)
+    except SyntaxError as error:
+        message = _PARSER_LOCATION.sub("", error.msg or str(error))
+        raise RopaError(message, path=shown, line=error.lineno, column=error.offset) from None
+    except UnicodeDecodeError as error:
+        raise RopaError(f"not UTF-8 text ({error.reason} at byte {error.start})", path=shown) from None
+    except (OSError, ValueError) as error:
+        raise RopaError(f"cannot read: {error}", path=shown) from None
+    return LoadedFile(path=path, graph=graph_name, kind=kind)
+
+
+def check_vocabulary_terms(graph: RecordGraph) -> None:
+    """Fail on the first IRI in a DPV or ropa namespace that the vocabulary files do not define (a typo catcher)."""
+    known = _defined_terms(graph)
+    checked = [f for f in graph.files if f.kind != "vocabulary"]
+    values = " ".join(f"<{f.graph.value}>" for f in checked)
+    if not values:
+        return
+    filters = " || ".join(f'STRSTARTS(STR(?t), "{base}")' for base in CHECKED_NAMESPACES)
+    query = f"""
+        SELECT DISTINCT ?g ?t WHERE {{
+          VALUES ?g {{ {values} }}
+          GRAPH ?g {{ {{ ?t ?p ?o }} UNION {{ ?s ?t ?o }} UNION {{ ?s ?p ?t }} }}
+          FILTER(isIRI(?t) && ({filters}))
+        }}"""
+    unknown: dict[str, list[str]] = {}
+    for solution in graph.store.query(query):
+        term = solution["t"].value
+        if term not in known:
+            unknown.setdefault(solution["g"].value, []).append(term)
+    if not unknown:
+        return
+    by_graph = {f.graph.value: f for f in checked}
+    first_file = next(f for f in checked if f.graph.value in unknown)
+    terms = sorted(unknown[first_file.graph.value])
+    located = sorted((_find_line(first_file.path, t), t) for t in terms)
+    line, term = located[0]
+    message = f"unknown term {shorten(term)}: not defined by the DPV 2.3 subset or the ropa vocabulary"
+    suggestion = nearest_term(term, known)
+    if suggestion:
+        message += f" (did you mean {shorten(suggestion)}?)"
+    others = sum(len(v) for v in unknown.values()) - 1
+    if others:
+        message += f"; {others} more unknown term{'s' if others > 1 else ''} in {len(unknown)} file{'s' if len(unknown) > 1 else ''}"
+    del by_graph
+    raise RopaError(message, path=first_file.display_path, line=line or None)
+
+
+def _defined_terms(graph: RecordGraph) -> set[str]:
+    vocab = " ".join(f"<{g.value}>" for g in graph.graphs("vocabulary"))
+    if not vocab:
+        return set()
+    query = f"SELECT DISTINCT ?t WHERE {{ VALUES ?g {{ {vocab} }} GRAPH ?g {{ ?t ?p ?o }} FILTER(isIRI(?t)) }}"
+    return {solution["t"].value for solution in graph.store.query(query)}
+
+
+def nearest_term(term: str, known: Iterable[str]) -> str | None:
+    """The known term in the same namespace whose local name is closest to the term's (for 'did you mean')."""
+    namespace, local = _split_iri(term)
+    candidates = {}
+    for iri in known:
+        ns, name = _split_iri(iri)
+        if ns == namespace:
+            candidates[name] = iri
+    close = difflib.get_close_matches(local, list(candidates), n=1, cutoff=0.6)
+    if not close:
+        lowered = {name.lower(): name for name in candidates}
+        close = difflib.get_close_matches(local.lower(), list(lowered), n=1, cutoff=0.6)
+        close = [lowered[c] for c in close]
+    return candidates[close[0]] if close else None
+
+
+def _split_iri(iri: str) -> tuple[str, str]:
+    cut = max(iri.rfind("#"), iri.rfind("/"))
+    return iri[: cut + 1], iri[cut + 1 :]
+
+
+_PREFIX_DECL = re.compile(r"(?:@prefix|PREFIX)\s+([A-Za-z][\w.-]*|)\s*:\s*<([^>]*)>", re.IGNORECASE)
+
+
+def _find_line(path: Path, term: str) -> int:
+    """The first line of the file that mentions the term, as a full IRI or a prefixed name (0 if not found)."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return 0
+    forms = [f"<{term}>", f'"{term}"']
+    for prefix, namespace in _PREFIX_DECL.findall(text):
+        if term.startswith(namespace) and len(term) > len(namespace):
+            forms.append(f"{prefix}:{term[len(namespace):]}")
+    patterns = [re.compile(re.escape(form) + (r"(?![\w-])" if not form.endswith((">", '"')) else "")) for form in forms]
+    for number, line in enumerate(text.splitlines(), start=1):
+        if line.lstrip().startswith(("@prefix", "PREFIX", "#")):
+            continue
+        if any(p.search(line) for p in patterns):
+            return number
+    return 0
+
+
+def _to_rdflib(term):
+    import rdflib
+
+    if isinstance(term, ox.NamedNode):
+        return rdflib.URIRef(term.value)
+    if isinstance(term, ox.BlankNode):
+        return rdflib.BNode(term.value)
+    if isinstance(term, ox.Literal):
+        if term.language:
+            return rdflib.Literal(term.value, lang=term.language)
+        return rdflib.Literal(term.value, datatype=rdflib.URIRef(term.datatype.value))
+    raise RopaError(f"RDF 1.2 triple terms are not supported: {term}")

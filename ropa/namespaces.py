@@ -1,0 +1,47 @@
+"""The namespaces ropa reads and writes, in one place."""
+
+from __future__ import annotations
+
+PREFIXES: dict[str, str] = {
+    "dpv": "https://w3id.org/dpv#",
+    "pd": "https://w3id.org/dpv/pd#",
+    "loc": "https://w3id.org/dpv/loc#",
+    "tech": "https://w3id.org/dpv/tech#",
+    "risk": "https://w3id.org/dpv/risk#",
+    "eu-gdpr": "https://w3id.org/dpv/legal/eu/gdpr#",
+    "legal-eu": "https://w3id.org/dpv/legal/eu#",
+    "legal-be": "https://w3id.org/dpv/legal/be#",
+    "legal-nl": "https://w3id.org/dpv/legal/nl#",
+    "legal-dk": "https://w3id.org/dpv/legal/dk#",
+    "ropa": "https://w3id.org/ropa/vocab#",
+    "ref": "https://w3id.org/ropa/reference/",
+    "dst": "https://w3id.org/ropa/destiny/",
+    "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
+    "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
+    "owl": "http://www.w3.org/2002/07/owl#",
+    "xsd": "http://www.w3.org/2001/XMLSchema#",
+    "skos": "http://www.w3.org/2004/02/skos/core#",
+    "dct": "http://purl.org/dc/terms/",
+    "sh": "http://www.w3.org/ns/shacl#",
+}
+
+DPV_BASE = "https://w3id.org/dpv"
+"""Every IRI under this base belongs to DPV (dpv, pd, loc, tech, risk, legal/...): the loader checks them."""
+
+ROPA = PREFIXES["ropa"]
+
+
+def sparql_prefixes() -> str:
+    """PREFIX lines for every known namespace, to put in front of a query."""
+    return "".join(f"PREFIX {p}: <{iri}>\n" for p, iri in PREFIXES.items())
+
+
+def shorten(iri: str) -> str:
+    """A prefixed name for an IRI in a known namespace, else the IRI in angle brackets."""
+    best = ""
+    for prefix, base in PREFIXES.items():
+        if iri.startswith(base) and len(base) > len(PREFIXES.get(best, "")):
+            best = prefix
+    if best:
+        return f"{best}:{iri[len(PREFIXES[best]):]}"
+    return f"<{iri}>"

@@ -1,0 +1,38 @@
+"""Shared fixtures: the bundled graph (loaded once) and the seed statements the provenance quotes come from."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+import ropa
+
+REPOSITORY = Path(__file__).resolve().parent.parent
+
+
+def seeds_dir() -> Path | None:
+    """The seed statements: $ROPA_SEEDS, or ../shared/seeds beside the repository (always present in CI)."""
+    candidates = [os.environ.get("ROPA_SEEDS"), REPOSITORY.parent / "shared" / "seeds"]
+    for candidate in candidates:
+        if candidate and Path(candidate).is_dir():
+            return Path(candidate)
+    return None
+
+
+@pytest.fixture(scope="session")
+def bundled():
+    """The bundled Destiny graph with vocabulary and reference data."""
+    return ropa.load()
+
+
+@pytest.fixture(scope="session")
+def seeds() -> dict[str, str]:
+    folder = seeds_dir()
+    if folder is None:
+        if os.environ.get("CI"):
+            pytest.fail("the seed statements (../shared/seeds) are missing in CI")
+        pytest.skip("the seed statements are not beside this checkout; set ROPA_SEEDS")
+    return {p.name: p.read_text(encoding="utf-8") for p in sorted(folder.glob("*.txt"))}
+

@@ -1,0 +1,159 @@
+"""Loading that users can trust: clear one-line errors with file and line, exit code 2, nothing dropped."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+import ropa
+from ropa.cli import app
+from ropa.errors import RopaError
+
+runner = CliRunner()
+
+PREFIXES = """@prefix dpv: <https://w3id.org/dpv#> .
+@prefix pd: <https://w3id.org/dpv/pd#> .
+@prefix ropa: <https://w3id.org/ropa/vocab#> .
+@prefix ex: <https://example.org/> .
+"""
+
+GOOD = PREFIXES + """
+ex:payroll a dpv:Process ;
+    dpv:hasPurpose dpv:HumanResourceManagement ;
+    dpv:hasPersonalData pd:Salary , pd:BankAccount .
+"""
+
+
+def write(tmp_path: Path, name: str, text: str) -> Path:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def run_cli(*args: str):
+    return runner.invoke(app, list(args))
+
+
+def test_good_file_loads_with_vocabulary_and_every_triple(tmp_path):
+    graph = ropa.load([write(tmp_path, "good.ttl", GOOD)])
+    data = [f for f in graph.files if f.kind == "data"]
+    assert [f.path.name for f in data] == ["good.ttl"]
+    rows = graph.select("SELECT ?d WHERE { <https://example.org/payroll> dpv:hasPersonalData ?d } ORDER BY ?d")
+    assert [r["d"] for r in rows] == ["https://w3id.org/dpv/pd#BankAccount", "https://w3id.org/dpv/pd#Salary"]
+    # The vocabulary came along: the purpose is known to be a purpose through skos:broader*.
+    assert graph.query("ASK { dpv:HumanResourceManagement skos:broader+ dpv:Purpose }")
+
+
+def test_malformed_turtle_names_file_and_line(tmp_path):
+    bad = write(tmp_path, "broken.ttl", PREFIXES + '\nex:a a dpv:Process ;\n    dpv:hasPurpose "unterminated .\n')
+    with pytest.raises(RopaError) as caught:
+        ropa.load([bad])
+    assert caught.value.path.endswith("broken.ttl")
+    assert caught.value.line == 7
+
+
+def test_unknown_dpv_term_names_term_file_line_and_nearest(tmp_path):
+    typo = write(tmp_path, "typo.ttl", GOOD.replace("dpv:hasPurpose dpv:HumanResourceManagement", "dpv:hasPurpose dpv:HumanResourceManagment"))
+    with pytest.raises(RopaError) as caught:
+        ropa.load([typo])
+    message = str(caught.value)
+    assert "dpv:HumanResourceManagment" in message
+    assert "did you mean dpv:HumanResourceManagement?" in message
+    assert caught.value.line == 7
+    assert caught.value.path.endswith("typo.ttl")
+
+
+def test_unknown_ropa_term_is_caught_too(tmp_path):
+    typo = write(tmp_path, "ropa-typo.ttl", GOOD + "ex:payroll ropa:recordedby ex:acme .\n")
+    with pytest.raises(RopaError, match=r"ropa:recordedby.*did you mean ropa:recordedBy\?"):
+        ropa.load([typo])
+
+
+def test_unknown_term_written_as_full_iri_is_located(tmp_path):
+    text = GOOD + "ex:payroll <https://w3id.org/dpv/pd#EmailAdress> ex:x .\n"
+    with pytest.raises(RopaError) as caught:
+        ropa.load([write(tmp_path, "full.ttl", text)])
+    assert "pd:EmailAdress" in str(caught.value) and "pd:EmailAddress" in str(caught.value)
+    assert caught.value.line == 9
+
+
+def test_unknown_prefix_names_file_and_line(tmp_path):
+    text = GOOD + "ex:payroll dpv:hasDataSubject dvp:Employee .\n"
+    with pytest.raises(RopaError) as caught:
+        ropa.load([write(tmp_path, "prefix.ttl", text)])
+    assert "dvp:" in str(caught.value)
+    assert caught.value.line == 9
+
+
+@pytest.mark.parametrize(
+    "name, text, expected",
+    [
+        ("broken.ttl", PREFIXES + "ex:a ex:b .\n", "broken.ttl:5"),
+        ("typo.ttl", GOOD.replace("pd:Salary", "pd:Salery"), "did you mean pd:Salary?"),
+        ("prefix.ttl", GOOD + "ex:a ex:b foo:c .\n", "foo:"),
+    ],
+)
+def test_cli_bad_input_exits_2_with_one_line_and_no_traceback(tmp_path, name, text, expected):
+    path = write(tmp_path, name, text)
+    result = subprocess.run([sys.executable, "-m", "ropa", "info", str(path)], capture_output=True, text=True)
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("ropa: error: ")
+    assert expected in lines[0]
+    assert "Traceback" not in result.stderr
+
+
+def test_missing_path_and_unsupported_file_are_clear_errors(tmp_path):
+    result = run_cli("info", str(tmp_path / "nope.ttl"))
+    assert result.exit_code == 2
+    assert "no such file or folder" in result.output
+    csv = write(tmp_path, "register.csv", "a,b\n")
+    result = run_cli("info", str(csv))
+    assert result.exit_code == 2
+    assert "unsupported file type '.csv'" in result.output
+
+
+def test_folder_is_read_recursively(tmp_path):
+    (tmp_path / "sub").mkdir()
+    write(tmp_path / "sub", "one.ttl", GOOD)
+    write(tmp_path, "two.ttl", PREFIXES + "ex:hr a dpv:Process ; dpv:hasPurpose dpv:PersonnelHiring .\n")
+    graph = ropa.load([tmp_path])
+    assert sorted(f.path.name for f in graph.files if f.kind == "data") == ["one.ttl", "two.ttl"]
+    assert len(graph.select("SELECT ?a WHERE { ?a a dpv:Process }")) == 2
+
+
+def test_info_json_counts_per_file(tmp_path):
+    path = write(tmp_path, "good.ttl", GOOD)
+    result = run_cli("info", str(path), "--format", "json")
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.output)
+    data = [f for f in summary["files"] if f["kind"] == "data"]
+    assert data == [{"path": data[0]["path"], "kind": "data", "triples": 4, "entities": 0, "activities": 1, "processors": 0}]
+
+
+@pytest.mark.parametrize("fmt", ["ttl", "nt", "jsonld"])
+def test_export_round_trips_every_triple(tmp_path, fmt):
+    source = write(tmp_path, "good.ttl", GOOD)
+    target = tmp_path / f"merged.{fmt}"
+    result = run_cli("export", str(source), "--format", fmt, "-o", str(target))
+    assert result.exit_code == 0, result.output
+    original = ropa.load([source])
+    reread = ropa.load([target], vocabulary=False, reference=False)
+    assert len(reread) == len(original)
+    assert reread.query("ASK { <https://example.org/payroll> dpv:hasPersonalData pd:Salary }")
+
+
+def test_export_failure_leaves_previous_file_untouched(tmp_path):
+    target = tmp_path / "merged.ttl"
+    target.write_text("previous content", encoding="utf-8")
+    broken = write(tmp_path, "broken.ttl", PREFIXES + "ex:a ex:b .\n")
+    result = run_cli("export", str(broken), "-o", str(target))
+    assert result.exit_code == 2
+    assert target.read_text(encoding="utf-8") == "previous content"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["broken.ttl", "merged.ttl"]
