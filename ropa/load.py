@@ -63,7 +63,10 @@ class RecordGraph:
         return [f.graph for f in self.files if not kinds or f.kind in kinds]
 
     def query(self, sparql: str, bindings: Mapping[str, ox.NamedNode | ox.Literal | ox.BlankNode] | None = None):
-        """Run SPARQL over the union of all loaded files; ``bindings`` are bound as RDF terms, never pasted."""
+        """Run SPARQL over the union of all loaded files; ``bindings`` are bound as RDF terms, never pasted.
+
+        Bound variables must appear in the SELECT projection (Oxigraph substitutes them as in SPARQL SEP-0007).
+        """
         substitutions = {ox.Variable(name): term for name, term in (bindings or {}).items()}
         return self.store.query(
             sparql,
@@ -126,6 +129,7 @@ def load(
     planned += [(p, "data") for p in data_files if p.resolve() not in seen]
     for path, kind in planned:
         graph.files.append(_load_file(graph.store, path, kind))
+    check_literals(graph)
     if check_terms and vocabulary:
         check_vocabulary_terms(graph)
     return graph
@@ -155,7 +159,7 @@ def expand_paths(paths: Iterable[str | Path]) -> list[Path]:
 def display_path(path: Path) -> str:
     """A path relative to the working directory or the bundle when possible, for messages and tables."""
     resolved = path.resolve()
-    for base in (Path.cwd(), resources.root()):
+    for base in (resources.root(), Path.cwd()):
         try:
             return str(resolved.relative_to(base.resolve()))
         except ValueError:
@@ -216,6 +220,44 @@ def check_vocabulary_terms(graph: RecordGraph) -> None:
         message += f"; {others} more unknown term{'s' if others > 1 else ''} in {len(unknown)} file{'s' if len(unknown) > 1 else ''}"
     del by_graph
     raise RopaError(message, path=first_file.display_path, line=line or None)
+
+
+_CHECKED_DATATYPES = ("duration", "date", "dateTime", "boolean", "integer", "decimal")
+
+
+def check_literals(graph: RecordGraph) -> None:
+    """Fail on the first ill-typed literal (e.g. "P4W"^^xsd:duration), which every later check would misread."""
+    casts = "?o"
+    for datatype in reversed(_CHECKED_DATATYPES):
+        casts = f"IF(?dt = xsd:{datatype}, xsd:{datatype}(STR(?o)), {casts})"
+    query = f"""
+        SELECT ?g ?o ?dt WHERE {{
+          GRAPH ?g {{ ?s ?p ?o }} FILTER(isLiteral(?o))
+          BIND(DATATYPE(?o) AS ?dt)
+          FILTER(?dt IN ({", ".join(f"xsd:{d}" for d in _CHECKED_DATATYPES)}))
+          BIND({casts} AS ?valid)
+          FILTER(!BOUND(?valid))
+        }} LIMIT 1"""
+    for solution in graph.store.query(query, prefixes=PREFIXES):
+        loaded = next(f for f in graph.files if f.graph == solution["g"])
+        lexical = solution["o"].value
+        datatype = shorten(solution["dt"].value)
+        raise RopaError(
+            f'ill-typed literal "{lexical}"^^{datatype}: not a valid {datatype} value',
+            path=loaded.display_path,
+            line=_find_text_line(loaded.path, f'"{lexical}"') or None,
+        )
+
+
+def _find_text_line(path: Path, needle: str) -> int:
+    """The first line of a file containing the text (0 if none or unreadable)."""
+    try:
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+            if needle in line:
+                return number
+    except (OSError, UnicodeDecodeError):
+        pass
+    return 0
 
 
 def _defined_terms(graph: RecordGraph) -> set[str]:

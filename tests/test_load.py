@@ -109,6 +109,14 @@ def test_cli_bad_input_exits_2_with_one_line_and_no_traceback(tmp_path, name, te
     assert "Traceback" not in result.stderr
 
 
+def test_ill_typed_literal_names_file_and_line(tmp_path):
+    text = PREFIXES + '@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .\nex:r ex:period "P4W"^^xsd:duration .\n'
+    with pytest.raises(RopaError) as caught:
+        ropa.load([write(tmp_path, "period.ttl", text)])
+    assert '"P4W"^^xsd:duration' in str(caught.value)
+    assert caught.value.line == 6
+
+
 def test_missing_path_and_unsupported_file_are_clear_errors(tmp_path):
     result = run_cli("info", str(tmp_path / "nope.ttl"))
     assert result.exit_code == 2
