@@ -93,6 +93,49 @@ def test_every_statement_has_its_document_entity_and_activities(bundled):
         assert bundled.select("SELECT ?e ?n WHERE { ?e a dpv:LegalEntity ; dpv:hasName ?n ; ropa:source ?q }", {"e": _iri(entity)})
 
 
+EXPECTED_ACTIVITIES = {
+    # Destiny NV (Dstny), as controller and as processor
+    "dstny-be-customer-contacts", "dstny-be-usage-data", "dstny-be-technical-data", "dstny-be-traffic-data",
+    "dstny-be-location-data", "dstny-be-financial-administration", "dstny-be-conversation-content",
+    "dstny-be-website-functional-cookies", "dstny-be-website-nonfunctional-cookies", "dstny-be-job-applicants",
+    "dstny-be-recruitment-reserve", "dstny-be-office-visitors", "dstny-be-support-call-recordings",
+    "dstny-be-malicious-calls", "dstny-be-newsletter", "dstny-be-processing-for-customers",
+    # Dstny in Denmark
+    "dstny-dk-telephony", "dstny-dk-customer-contacts",
+    # OZMO by Destiny
+    "ozmo-cdr", "ozmo-call-recordings-customers", "ozmo-call-recordings-training", "ozmo-customer-contracts",
+    "ozmo-supplier-contracts", "ozmo-acquisition", "ozmo-marketing", "ozmo-website-cookies",
+    # Proximus ICT
+    "proximus-website-visitors", "proximus-cookies", "proximus-website-analysis", "proximus-newsletter",
+    "proximus-direct-marketing", "proximus-customer-relations", "proximus-invoicing", "proximus-recruitment",
+    "proximus-employee-evaluation", "proximus-legal-obligations", "proximus-privacy-requests",
+    "proximus-security-fraud", "proximus-company-management", "proximus-disputes", "proximus-service-improvement",
+    # D Soft
+    "dsoft-controller-processing", "dsoft-customer-management", "dsoft-supplier-management", "dsoft-legal-obligations",
+    "dsoft-disputes", "dsoft-direct-marketing", "dsoft-processing-for-customers",
+}
+
+
+def test_every_activity_the_statements_describe_is_in_the_graph(bundled):
+    rows = bundled.select(
+        """SELECT ?a ?role WHERE { ?a a dpv:Process ; ropa:recordedBy ?e ; ropa:role ?role ; dpv:hasDataController ?c ;
+             ropa:source ?q }"""
+    )
+    found = {r["a"].removeprefix(DST) for r in rows}
+    assert found == EXPECTED_ACTIVITIES
+    processor_activities = {r["a"].removeprefix(DST) for r in rows if r["role"] == ROPA + "ProcessorRole"}
+    assert {"dstny-be-processing-for-customers", "dstny-dk-telephony", "ozmo-call-recordings-customers",
+            "dsoft-processing-for-customers"} <= processor_activities
+
+
+def test_processor_activities_act_for_customer_controllers(bundled):
+    rows = bundled.select(
+        """SELECT ?a ?c WHERE { ?a ropa:role ropa:ProcessorRole ; ropa:actsOnBehalfOf ?c ; dpv:hasDataController ?c ;
+             dpv:hasDataProcessor ?p . ?c a ropa:CustomerControllers , dpv:DataController }"""
+    )
+    assert len({r["a"] for r in rows}) >= 4
+
+
 def test_fifteen_named_service_providers(bundled):
     rows = bundled.select(
         "SELECT ?p ?name WHERE { ?p a ropa:ServiceProvider ; dpv:hasName ?name FILTER NOT EXISTS { ?p a ropa:UnnamedParty } }"
