@@ -100,3 +100,16 @@ def test_ropa_concepts_reach_a_dpv_top_concept(bundled):
            FILTER NOT EXISTS { ?c skos:broader+ ?top FILTER(STRSTARTS(STR(?top), "https://w3id.org/dpv")) } }"""
     )
     assert rows == []
+
+
+def test_every_concept_the_data_uses_has_a_dutch_label(bundled):
+    """Documents show concepts in Dutch: every DPV or ropa concept a data file points to has an @nl label."""
+    data_graphs = " ".join(f"<{g.value}>" for g in bundled.graphs("data"))
+    rows = bundled.select(
+        f"""SELECT DISTINCT ?c WHERE {{
+              VALUES ?g {{ {data_graphs} }}
+              GRAPH ?g {{ ?s ?p ?c }} FILTER(?p NOT IN (rdf:subject, rdf:predicate))
+              FILTER(isIRI(?c) && (STRSTARTS(STR(?c), "https://w3id.org/dpv") || STRSTARTS(STR(?c), STR(ropa:))))
+              FILTER NOT EXISTS {{ ?c rdfs:label|skos:prefLabel ?nl FILTER(LANG(?nl) = "nl") }} }}"""
+    )
+    assert [r["c"] for r in rows] == []
