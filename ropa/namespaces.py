@@ -16,6 +16,7 @@ PREFIXES: dict[str, str] = {
     "ropa": "https://w3id.org/ropa/vocab#",
     "ref": "https://w3id.org/ropa/reference/",
     "dst": "https://w3id.org/ropa/destiny/",
+    "rs": "https://w3id.org/ropa/shapes#",
     "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
     "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
     "owl": "http://www.w3.org/2002/07/owl#",

@@ -1,0 +1,633 @@
+"""Validate stage: check the record against the SHACL shapes and return findings a compliance officer can act on.
+
+Two engines give the same results:
+
+* ``fast`` (default) runs each shape once over all its focus nodes, as one SPARQL query on the Oxigraph store.
+  Shapes use a small part of SHACL (targets, sh:minCount, sh:maxCount, sh:class, sh:datatype, sh:pattern,
+  sh:hasValue, sh:or of such property shapes, and SPARQL-based constraints); a query per shape replaces
+  pyshacl's query per focus node, which is what makes a million triples fit in seconds.
+* ``pyshacl`` runs pyshacl on the same Oxigraph store. It serves any shape outside that subset (the fast engine
+  hands the whole run to it then) and is the reference the fast engine is tested against.
+
+The evaluation date (``as_of``) is added to the graph as a ``ropa:Evaluation`` node for the duration of the run, so
+that shapes about transfer instruments and waivers can compare dates in SPARQL.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import pyoxigraph as ox
+import rdflib
+from rdflib.collection import Collection
+from rdflib.namespace import RDF, RDFS, SH
+
+from ropa import resources
+from ropa.errors import RopaError
+from ropa.load import RecordGraph, display_path
+from ropa.namespaces import PREFIXES, ROPA, shorten
+
+SEVERITIES = ("violation", "warning", "info")
+"""From most to least severe; Violation = the GDPR says must, Warning = where possible/applicable, Info = good practice."""
+
+EVALUATION_GRAPH = ox.NamedNode("urn:ropa:evaluation")
+ROPA_NS = rdflib.Namespace(ROPA)
+_SEVERITY_NAMES = {SH.Violation: "violation", SH.Warning: "warning", SH.Info: "info"}
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where the focus node's facts were taken from."""
+
+    file: str
+    section: str
+    quote: str
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One result of validation, with what a person needs to understand and fix it."""
+
+    check: str
+    severity: str
+    focus: str
+    message: str
+    path: str | None = None
+    value: str | None = None
+    field: str = ""
+    article: str = ""
+    fix: str = ""
+    focus_label: str = ""
+    entity: str | None = None
+    entity_label: str = ""
+    activity: str | None = None
+    activity_label: str = ""
+    source: Source | None = None
+    waiver: object | None = None
+
+    @property
+    def id(self) -> str:
+        """A stable identifier for waivers: the check, the focus node and (when there is one) the path."""
+        parts = [self.check, shorten(self.focus)]
+        if self.path:
+            parts.append(shorten(self.path))
+        return " ".join(parts)
+
+    @property
+    def waived(self) -> bool:
+        return self.waiver is not None
+
+    def key(self) -> tuple:
+        """What two engines must agree on: focus node, path, severity, check and value."""
+        return (self.focus, self.path or "", self.severity, self.check, self.value or "")
+
+
+@dataclass
+class Report:
+    """All findings of one run, most severe first, with the date they were judged at."""
+
+    findings: list[Finding]
+    as_of: dt.date
+    engine: str
+    shapes: list[str] = field(default_factory=list)
+
+    def counts(self, *, include_waived: bool = False) -> dict[str, int]:
+        counts = {severity: 0 for severity in SEVERITIES}
+        for finding in self.findings:
+            if include_waived or not finding.waived:
+                counts[finding.severity] += 1
+        counts["waived"] = sum(1 for f in self.findings if f.waived)
+        return counts
+
+    def fails(self, threshold: str) -> bool:
+        """True when an unwaived finding is at or above the threshold severity."""
+        limit = SEVERITIES.index(threshold)
+        return any(not f.waived and SEVERITIES.index(f.severity) <= limit for f in self.findings)
+
+
+# --- Shapes ---------------------------------------------------------------------------------------------------
+
+def shape_files(paths: Iterable[str | Path] | None = None) -> list[Path]:
+    """The shapes files to use: the bundled ones, or the files and folders given."""
+    if paths is None:
+        return sorted(resources.shapes_dir().glob("*.ttl"))
+    files: list[Path] = []
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            files.extend(sorted(path.glob("*.ttl")))
+        elif path.is_file():
+            files.append(path)
+        else:
+            raise RopaError("no such shapes file or folder", path=str(path))
+    if not files:
+        raise RopaError("no shapes (*.ttl) found", path=", ".join(str(p) for p in paths))
+    return files
+
+
+def load_shapes(files: Sequence[Path]) -> rdflib.Graph:
+    """Parse the shapes into one rdflib graph; a broken file is a RopaError with its line."""
+    graph = rdflib.Graph()
+    for path in files:
+        try:
+            # Oxigraph reports the line and column of a syntax error; rdflib then builds the graph pyshacl needs.
+            for _ in ox.parse(path=str(path), format=ox.RdfFormat.TURTLE):
+                pass
+            graph.parse(str(path), format="turtle")
+        except SyntaxError as error:
+            message = re.sub(r"^Parser error [^:]*: ", "", error.msg or str(error))
+            raise RopaError(f"broken shapes file: {message}", path=display_path(path), line=error.lineno) from None
+        except (OSError, UnicodeDecodeError) as error:
+            raise RopaError(f"cannot read shapes file: {error}", path=display_path(path)) from None
+    return graph
+
+
+# --- Running --------------------------------------------------------------------------------------------------
+
+def validate(
+    graph: RecordGraph,
+    *,
+    as_of: dt.date | None = None,
+    shapes: Iterable[str | Path] | None = None,
+    engine: str = "fast",
+) -> Report:
+    """Validate the graph against the shapes at the evaluation date (today by default)."""
+    as_of = as_of or dt.date.today()
+    files = shape_files(shapes)
+    shapes_graph = load_shapes(files)
+    if engine not in ("fast", "pyshacl"):
+        raise RopaError(f"unknown engine '{engine}'; choose fast or pyshacl")
+    compiled = compile_shapes(shapes_graph) if engine == "fast" else None
+    used = "fast" if compiled is not None else "pyshacl"
+    with evaluation_context(graph, as_of):
+        raw = run_queries(graph, compiled) if compiled is not None else run_pyshacl(graph, shapes_graph)
+    findings = describe(graph, shapes_graph, raw)
+    return Report(findings=findings, as_of=as_of, engine=used, shapes=[display_path(p) for p in files])
+
+
+class evaluation_context:
+    """Add the ropa:Evaluation node (the as-of date) to the store for one run, and take it out afterwards."""
+
+    def __init__(self, graph: RecordGraph, as_of: dt.date):
+        self.store = graph.store
+        self.as_of = as_of
+
+    def __enter__(self):
+        node = ox.NamedNode("urn:ropa:evaluation:run")
+        self.store.add(ox.Quad(node, ox.NamedNode(str(RDF.type)), ox.NamedNode(ROPA + "Evaluation"), EVALUATION_GRAPH))
+        self.store.add(
+            ox.Quad(node, ox.NamedNode(ROPA + "asOfDate"),
+                    ox.Literal(self.as_of.isoformat(), datatype=ox.NamedNode(PREFIXES["xsd"] + "date")), EVALUATION_GRAPH)
+        )
+        return self
+
+    def __exit__(self, *exc):
+        self.store.clear_graph(EVALUATION_GRAPH)
+        self.store.remove_graph(EVALUATION_GRAPH)
+        return False
+
+
+@dataclass(frozen=True)
+class RawResult:
+    """A result as an engine reports it, before labels and sources are looked up."""
+
+    shape: str
+    constraint: str
+    severity: str
+    focus: str
+    path: str | None
+    value: str | None
+    message: str
+
+
+# --- Fast engine: one SPARQL query per shape ------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class CompiledCheck:
+    """A shape (or one constraint of it) as a SPARQL query whose rows are results."""
+
+    shape: str
+    constraint: str
+    severity: str
+    query: str
+    path: str | None
+    message: str
+
+
+_ANNOTATIONS = {
+    RDF.type, RDFS.label, RDFS.comment, SH.name, SH.description, SH.message, SH.severity, SH.order, SH.group,
+    ROPA_NS.article, ROPA_NS.fixHint,
+}
+_NODE_KEYS = _ANNOTATIONS | {SH.targetClass, SH.targetNode, SH.targetSubjectsOf, SH.targetObjectsOf, SH.target,
+                             SH.property, SH.sparql, SH["or"], SH.deactivated}
+_PROPERTY_KEYS = _ANNOTATIONS | {SH.path, SH.minCount, SH.maxCount, SH["class"], SH.datatype, SH.pattern, SH.flags,
+                                 SH.hasValue, SH.deactivated}
+
+
+class _Unsupported(Exception):
+    """A shape uses SHACL the fast engine does not translate: the run goes to pyshacl."""
+
+
+def compile_shapes(shapes: rdflib.Graph) -> list[CompiledCheck] | None:
+    """Translate every shape into SPARQL, or None when any shape is outside the supported subset."""
+    try:
+        checks: list[CompiledCheck] = []
+        for shape in sorted(set(shapes.subjects(RDF.type, SH.NodeShape)), key=str):
+            if (shape, SH.deactivated, rdflib.Literal(True)) in shapes:
+                continue
+            checks.extend(_compile_node_shape(shapes, shape))
+        return checks
+    except _Unsupported:
+        return None
+
+
+def _compile_node_shape(g: rdflib.Graph, shape) -> list[CompiledCheck]:
+    _require_keys(g, shape, _NODE_KEYS)
+    target = _target_pattern(g, shape)
+    if target is None:
+        return []
+    severity = _severity(g, shape)
+    prologue = _prologue(g, shape)
+    checks: list[CompiledCheck] = []
+    for prop in g.objects(shape, SH.property):
+        if (prop, SH.deactivated, rdflib.Literal(True)) in g:
+            continue
+        checks.extend(_compile_property_shape(g, shape, prop, target, prologue))
+    alternatives = list(g.objects(shape, SH["or"]))
+    for alternative in alternatives:
+        conditions = []
+        for member in Collection(g, alternative):
+            _require_keys(g, member, _PROPERTY_KEYS)
+            conditions.append(_property_holds(g, member))
+        query = f"{prologue}SELECT DISTINCT ?this WHERE {{ {target} FILTER(!({' || '.join(conditions)})) }}"
+        checks.append(CompiledCheck(_name(shape), _name(alternative), severity, query, None, _message(g, shape)))
+    for constraint in g.objects(shape, SH.sparql):
+        select = g.value(constraint, SH.select)
+        if select is None:
+            raise _Unsupported()
+        query = _join_target(str(select), target, _prologue(g, constraint) or prologue)
+        message = _message(g, constraint) or _message(g, shape)
+        checks.append(CompiledCheck(_name(shape), _name(constraint), severity, query, None, message))
+    return checks
+
+
+def _compile_property_shape(g, shape, prop, target: str, prologue: str) -> list[CompiledCheck]:
+    _require_keys(g, prop, _PROPERTY_KEYS)
+    path_iri = g.value(prop, SH.path)
+    path = _path(g, path_iri)
+    severity = _severity(g, prop) if g.value(prop, SH.severity) is not None else _severity(g, shape)
+    message = _message(g, prop) or _message(g, shape)
+    name = _name(prop)
+    path_name = str(path_iri) if isinstance(path_iri, rdflib.URIRef) else None
+    checks = []
+
+    def add(body: str, projection: str = "?this") -> None:
+        query = f"{prologue}SELECT DISTINCT {projection} WHERE {{ {target} {body} }}"
+        checks.append(CompiledCheck(name, name, severity, query, path_name, message))
+
+    minimum = g.value(prop, SH.minCount)
+    if minimum is not None:
+        count = int(minimum)
+        if count == 1:
+            add(f"FILTER NOT EXISTS {{ ?this {path} ?any }}")
+        elif count > 1:
+            add(f"{{ SELECT ?this (COUNT(DISTINCT ?any) AS ?n) WHERE {{ {target} OPTIONAL {{ ?this {path} ?any }} }} "
+                f"GROUP BY ?this }} FILTER(?n < {count})")
+    maximum = g.value(prop, SH.maxCount)
+    if maximum is not None:
+        add(f"{{ SELECT ?this (COUNT(DISTINCT ?any) AS ?n) WHERE {{ {target} ?this {path} ?any }} GROUP BY ?this }} "
+            f"FILTER(?n > {int(maximum)})")
+    for cls in g.objects(prop, SH["class"]):
+        add(f"?this {path} ?value FILTER NOT EXISTS {{ ?value rdf:type/rdfs:subClassOf* <{cls}> }}", "?this ?value")
+    for datatype in g.objects(prop, SH.datatype):
+        add(f"?this {path} ?value FILTER(!isLiteral(?value) || DATATYPE(?value) != <{datatype}>)", "?this ?value")
+    for pattern in g.objects(prop, SH.pattern):
+        flags = g.value(prop, SH.flags)
+        regex = f"REGEX(STR(?value), {_literal(str(pattern))}" + (f", {_literal(str(flags))})" if flags else ")")
+        add(f"?this {path} ?value FILTER(isBlank(?value) || !{regex})", "?this ?value")
+    for value in g.objects(prop, SH.hasValue):
+        add(f"FILTER NOT EXISTS {{ ?this {path} {_term(value)} }}")
+    return checks
+
+
+def _property_holds(g, member) -> str:
+    """A SPARQL condition that is true when the focus node satisfies a property shape of sh:minCount/sh:hasValue."""
+    path = _path(g, g.value(member, SH.path))
+    allowed = {RDF.type, SH.path, SH.minCount, SH.hasValue}
+    if set(g.predicates(member, None)) - allowed:
+        raise _Unsupported()
+    conditions = []
+    minimum = g.value(member, SH.minCount)
+    if minimum is not None and int(minimum) > 1:
+        raise _Unsupported()
+    if minimum is not None and int(minimum) == 1:
+        conditions.append(f"EXISTS {{ ?this {path} ?any }}")
+    for value in g.objects(member, SH.hasValue):
+        conditions.append(f"EXISTS {{ ?this {path} {_term(value)} }}")
+    return "(" + " && ".join(conditions or ["true"]) + ")"
+
+
+def _target_pattern(g, shape) -> str | None:
+    """A group pattern binding ?this to every focus node of the shape (SHACL 2.1.3), or None when it has no target."""
+    parts = []
+    for cls in g.objects(shape, SH.targetClass):
+        parts.append(f"{{ ?this rdf:type/rdfs:subClassOf* <{cls}> }}")
+    for node in g.objects(shape, SH.targetNode):
+        parts.append(f"{{ BIND({_term(node)} AS ?this) }}")
+    for predicate in g.objects(shape, SH.targetSubjectsOf):
+        parts.append(f"{{ ?this <{predicate}> ?targetObject }}")
+    for predicate in g.objects(shape, SH.targetObjectsOf):
+        parts.append(f"{{ ?targetSubject <{predicate}> ?this }}")
+    for target in g.objects(shape, SH.target):
+        select = g.value(target, SH.select)
+        if select is None or (target, RDF.type, SH.SPARQLTarget) not in g:
+            raise _Unsupported()
+        parts.append(f"{{ {_strip_select(str(select))} }}")
+    if not parts:
+        return None
+    return "{ SELECT DISTINCT ?this WHERE { " + " UNION ".join(parts) + " } }"
+
+
+def _strip_select(select: str) -> str:
+    """A SPARQL-based target's SELECT as a subquery (its prefixes are declared in the outer prologue)."""
+    return select.strip()
+
+
+def _join_target(select: str, target: str, prologue: str) -> str:
+    """Put the target pattern first in the constraint's WHERE clause, so $this is bound for every focus node."""
+    match = re.search(r"\bWHERE\s*\{", select, flags=re.IGNORECASE)
+    if match is None:
+        raise _Unsupported()
+    return prologue + select[: match.end()] + " " + target + " " + select[match.end():]
+
+
+def _path(g, path) -> str:
+    """A SHACL property path (IRI, sequence, inverse, alternative, zero/one-or-more) as a SPARQL path."""
+    if isinstance(path, rdflib.URIRef):
+        return f"<{path}>"
+    if path is None:
+        raise _Unsupported()
+    if (path, RDF.first, None) in g:
+        return "(" + "/".join(_path(g, step) for step in Collection(g, path)) + ")"
+    inverse = g.value(path, SH.inversePath)
+    if inverse is not None:
+        return f"^{_path(g, inverse)}"
+    alternatives = g.value(path, SH.alternativePath)
+    if alternatives is not None:
+        return "(" + "|".join(_path(g, step) for step in Collection(g, alternatives)) + ")"
+    for predicate, suffix in ((SH.zeroOrMorePath, "*"), (SH.oneOrMorePath, "+"), (SH.zeroOrOnePath, "?")):
+        inner = g.value(path, predicate)
+        if inner is not None:
+            return f"({_path(g, inner)}){suffix}"
+    raise _Unsupported()
+
+
+def _prologue(g, node) -> str:
+    """PREFIX declarations: rdf/rdfs for the generated patterns, plus the shape's sh:prefixes declarations."""
+    lines = {"rdf": str(RDF), "rdfs": str(RDFS)}
+    for ontology in g.objects(node, SH.prefixes):
+        for declaration in g.objects(ontology, SH.declare):
+            prefix, namespace = g.value(declaration, SH.prefix), g.value(declaration, SH.namespace)
+            if prefix is not None and namespace is not None:
+                lines[str(prefix)] = str(namespace)
+    for target in g.objects(node, SH.target):
+        for ontology in g.objects(target, SH.prefixes):
+            for declaration in g.objects(ontology, SH.declare):
+                lines[str(g.value(declaration, SH.prefix))] = str(g.value(declaration, SH.namespace))
+    return "".join(f"PREFIX {prefix}: <{namespace}>\n" for prefix, namespace in sorted(lines.items()))
+
+
+def _require_keys(g, node, allowed) -> None:
+    if set(g.predicates(node, None)) - allowed:
+        raise _Unsupported()
+
+
+def _severity(g, node) -> str:
+    return _SEVERITY_NAMES.get(g.value(node, SH.severity), "violation")
+
+
+def _message(g, node) -> str:
+    messages = list(g.objects(node, SH.message))
+    for message in messages:
+        if isinstance(message, rdflib.Literal) and message.language in (None, "en"):
+            return str(message)
+    return str(messages[0]) if messages else ""
+
+
+def _name(node) -> str:
+    return str(node) if isinstance(node, rdflib.URIRef) else f"_:{node}"
+
+
+def _term(node) -> str:
+    if isinstance(node, rdflib.URIRef):
+        return f"<{node}>"
+    if isinstance(node, rdflib.Literal):
+        return node.n3()
+    raise _Unsupported()
+
+
+def _literal(text: str) -> str:
+    return rdflib.Literal(text).n3()
+
+
+def run_queries(graph: RecordGraph, checks: list[CompiledCheck]) -> list[RawResult]:
+    """Run each compiled check over the union of all graphs; each row is one result."""
+    results: list[RawResult] = []
+    for check in checks:
+        try:
+            solutions = graph.store.query(check.query, use_default_graph_as_union=True)
+        except SyntaxError as error:
+            raise RopaError(f"shape {shorten(check.shape)}: its SPARQL does not parse: {error}") from None
+        names = [v.value for v in solutions.variables]
+        for row in solutions:
+            values = {name: row[name] for name in names if row[name] is not None}
+            focus = values.get("this")
+            if focus is None:
+                continue
+            focus_name = focus.value if isinstance(focus, ox.NamedNode) else f"_:{focus.value}"
+            path = values.get("path")
+            value = values.get("value")
+            results.append(RawResult(
+                shape=check.shape,
+                constraint=check.constraint,
+                severity=check.severity,
+                focus=focus_name,
+                path=path.value if path is not None else check.path,
+                value=value.value if value is not None else None,
+                message=_fill(check.message, values),
+            ))
+    return results
+
+
+def _fill(message: str, values: dict) -> str:
+    """Replace {?var} and {$var} in a message with the row's values (SHACL 5.3.2)."""
+    def substitute(match: re.Match) -> str:
+        term = values.get(match.group(1))
+        return term.value if term is not None else match.group(0)
+
+    return re.sub(r"\{[?$](\w+)\}", substitute, message)
+
+
+# --- pyshacl engine -------------------------------------------------------------------------------------------
+
+def run_pyshacl(graph: RecordGraph, shapes: rdflib.Graph) -> list[RawResult]:
+    """Run pyshacl on the Oxigraph store (union of all graphs), with the constant-time truth test."""
+    import pyshacl
+
+    data = _oxigraph_data_graph(graph.store)
+    conforms, results_graph, text = pyshacl.validate(
+        data, shacl_graph=shapes, inference="none", advanced=True, allow_warnings=True, allow_infos=True
+    )
+    if not isinstance(results_graph, rdflib.Graph):
+        raise RopaError(f"the shapes cannot be used: {str(text).strip().splitlines()[0]}")
+    return results_from_report(results_graph)
+
+
+def _oxigraph_data_graph(store: ox.Store):
+    """pyshacl's Oxigraph data graph, whose truth test does not count every quad.
+
+    pyshacl evaluates ``datagraph or shapes_graph`` when it builds each result; on its Oxigraph graph that truth
+    test calls ``__len__``, a full count of the store, so each result costs a scan (see docs/pyshacl-truth-test.md).
+    """
+    from pyshacl.graph_abstraction import OxigraphDataGraph
+
+    class _ConstantTruthDataGraph(OxigraphDataGraph):
+        def __bool__(self) -> bool:
+            return True
+
+    data = _ConstantTruthDataGraph(store)
+    data.default_union = True
+    return data
+
+
+def results_from_report(results_graph: rdflib.Graph) -> list[RawResult]:
+    """The results of a SHACL validation report graph."""
+    results = []
+    for result in results_graph.subjects(RDF.type, SH.ValidationResult):
+        path = results_graph.value(result, SH.resultPath)
+        value = results_graph.value(result, SH.value)
+        focus = results_graph.value(result, SH.focusNode)
+        messages = [str(m) for m in results_graph.objects(result, SH.resultMessage)]
+        results.append(RawResult(
+            shape=_name(results_graph.value(result, SH.sourceShape)),
+            constraint=_name(results_graph.value(result, SH.sourceConstraint) or results_graph.value(result, SH.sourceShape)),
+            severity=_SEVERITY_NAMES.get(results_graph.value(result, SH.resultSeverity), "violation"),
+            focus=_name(focus),
+            path=str(path) if isinstance(path, rdflib.URIRef) else None,
+            value=str(value) if value is not None and value != focus else None,
+            message=messages[0] if messages else "",
+        ))
+    return results
+
+
+# --- From results to findings ---------------------------------------------------------------------------------
+
+_LABELS = """SELECT ?node ?label WHERE { VALUES ?node { %s } ?node rdfs:label|dpv:hasName|skos:prefLabel ?label }"""
+_ENTITIES = """
+SELECT ?node ?entity ?activity WHERE {
+  VALUES ?node { %s }
+  { ?node ropa:recordedBy ?entity BIND(?node AS ?activity) }
+  UNION { FILTER EXISTS { ?any ropa:recordedBy ?node } BIND(?node AS ?entity) }
+  UNION { ?entity dpv:hasDataProtectionOfficer|ropa:hasEstablishment ?node }
+  UNION { ?entity ropa:usesServiceProvider|ropa:engagesProcessor|ropa:hasSubProcessor ?node }
+  UNION { ?entity ropa:hasTransfer ?node FILTER NOT EXISTS { ?entity a dpv:Process } }
+  UNION { ?activity ropa:hasTransfer ?node . ?activity ropa:recordedBy ?entity }
+}"""
+_SOURCES = """
+SELECT ?node ?q ?quote ?section ?file WHERE {
+  VALUES ?node { %s }
+  ?node ropa:source ?q . ?q ropa:quote ?quote ; ropa:section ?section ; ropa:inDocument/ropa:fileName ?file
+}"""
+
+
+def describe(graph: RecordGraph, shapes: rdflib.Graph, raw: list[RawResult]) -> list[Finding]:
+    """Turn raw results into findings: labels, the entity and activity, the article, the fix, the source quote."""
+    focuses = sorted({r.focus for r in raw if not r.focus.startswith("_:")})
+    entity_of: dict[str, tuple[str | None, str | None]] = {}
+    sources: dict[str, Source] = {}
+    for chunk in _chunks(focuses):
+        for row in graph.select(_ENTITIES % chunk):
+            entity_of.setdefault(row["node"], (row["entity"], row["activity"]))
+        for row in sorted(graph.select(_SOURCES % chunk), key=lambda r: r["q"]):
+            sources.setdefault(row["node"], Source(file=row["file"], section=row["section"], quote=row["quote"]))
+    named = sorted(set(focuses) | {iri for pair in entity_of.values() for iri in pair if iri})
+    labels = english_labels(graph, named)
+    findings = {}
+    for result in raw:
+        entity, activity = entity_of.get(result.focus, (None, None))
+        annotations = _annotations(shapes, result)
+        finding = Finding(
+            check=shorten(result.shape),
+            severity=result.severity,
+            focus=result.focus,
+            message=result.message or annotations.get("message", ""),
+            path=result.path,
+            value=result.value,
+            field=annotations.get("field", ""),
+            article=annotations.get("article", ""),
+            fix=annotations.get("fix", ""),
+            focus_label=labels.get(result.focus, shorten(result.focus)),
+            entity=entity,
+            entity_label=labels.get(entity, "") if entity else "",
+            activity=activity,
+            activity_label=labels.get(activity, "") if activity else "",
+            source=sources.get(result.focus),
+        )
+        findings.setdefault(finding.key(), finding)
+    return sorted(findings.values(), key=lambda f: (SEVERITIES.index(f.severity), f.entity_label, f.activity_label, f.check, f.focus))
+
+
+def english_labels(graph: RecordGraph, iris: Sequence[str]) -> dict[str, str]:
+    """A display label per IRI: an English label, else one without language, else the first one."""
+    ranked: dict[str, tuple[int, str]] = {}
+    for chunk in _chunks(iris):
+        for row in graph.query(_LABELS % chunk):
+            label = row["label"]
+            rank = 0 if label.language == "en" else 1 if not label.language else 2
+            node = row["node"].value
+            if node not in ranked or rank < ranked[node][0]:
+                ranked[node] = (rank, label.value)
+    return {node: label for node, (_, label) in ranked.items()}
+
+
+def _chunks(iris: Sequence[str], size: int = 500):
+    """VALUES blocks of at most ``size`` IRIs."""
+    for start in range(0, len(iris), size):
+        yield " ".join(f"<{iri}>" for iri in iris[start:start + size])
+
+
+def _annotations(shapes: rdflib.Graph, result: RawResult) -> dict[str, str]:
+    """sh:name, ropa:article and ropa:fixHint of the constraint, falling back to its shape."""
+    out: dict[str, str] = {}
+    shape = rdflib.URIRef(result.shape) if not result.shape.startswith("_:") else rdflib.BNode(result.shape[2:])
+    constraint = rdflib.URIRef(result.constraint) if not result.constraint.startswith("_:") else rdflib.BNode(result.constraint[2:])
+    if (constraint, None, None) not in shapes:
+        # pyshacl may report a blank-node constraint under another identifier: a shape has one sh:sparql here.
+        constraints = list(shapes.objects(shape, SH.sparql))
+        constraint = constraints[0] if len(constraints) == 1 else shape
+    nodes = [constraint, shape]
+    for node in nodes:
+        for key, predicate in (("field", SH.name), ("article", ROPA_NS.article), ("fix", ROPA_NS.fixHint), ("message", SH.message)):
+            if key not in out:
+                value = _english(shapes, node, predicate)
+                if value:
+                    out[key] = value
+    return out
+
+
+def _english(g: rdflib.Graph, node, predicate) -> str:
+    values = list(g.objects(node, predicate))
+    for value in values:
+        if isinstance(value, rdflib.Literal) and value.language in (None, "en"):
+            return str(value)
+    return str(values[0]) if values else ""
+
+
+def with_waivers(report: Report, waivers) -> Report:
+    """The report with each finding matched to a waiver in force on the report's date."""
+    findings = [replace(f, waiver=waivers.match(f, report.as_of)) for f in report.findings]
+    return replace(report, findings=findings)
