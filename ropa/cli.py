@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import io
 import json
 import sys
 from contextlib import contextmanager
@@ -15,9 +17,13 @@ from rich.table import Table
 
 from ropa.errors import RopaError
 from ropa.export import export as export_graph
-from ropa.export import serialise
+from ropa.export import serialise, write_atomically
 from ropa.inventory import inventory
 from ropa.load import load
+from ropa.validate import validate as run_validation
+from ropa.validate import with_waivers
+from ropa.validation_output import locate, print_text, to_github, to_json, to_junit, to_sarif
+from ropa.waivers import NO_WAIVERS, load_waivers
 
 app = typer.Typer(
     name="ropa",
@@ -92,6 +98,77 @@ def export(
             return
         count = export_graph(graph, export_format.value, output)
     errors.print(f"wrote {count} triples to {output}", highlight=False)
+
+
+class ValidationFormat(str, Enum):
+    text = "text"
+    json = "json"
+    junit = "junit"
+    sarif = "sarif"
+    github = "github"
+
+
+class Severity(str, Enum):
+    violation = "violation"
+    warning = "warning"
+    info = "info"
+
+
+class Engine(str, Enum):
+    fast = "fast"
+    pyshacl = "pyshacl"
+
+
+def parse_date(value: str | None, option: str) -> dt.date | None:
+    """A YYYY-MM-DD option value, or a RopaError naming the option."""
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise RopaError(f"{option} '{value}' is not a date: use YYYY-MM-DD") from None
+
+
+@app.command()
+def validate(
+    paths: PathsArgument = None,
+    output_format: Annotated[ValidationFormat, typer.Option("--format", "-f", help="text for people; json, junit, sarif or github annotations for CI.")] = ValidationFormat.text,
+    fail_on: Annotated[Severity, typer.Option("--fail-on", help="Exit 1 when an unwaived finding is at or above this severity.")] = Severity.violation,
+    as_of: Annotated[Optional[str], typer.Option("--as-of", help="Judge the record at this date (YYYY-MM-DD); today by default.")] = None,
+    waivers: Annotated[Optional[Path], typer.Option("--waivers", "-w", help="TOML file of accepted findings.")] = None,
+    shapes: Annotated[Optional[list[Path]], typer.Option("--shapes", help="Shapes files or folders instead of the bundled shapes.")] = None,
+    engine: Annotated[Engine, typer.Option("--engine", help="fast (SPARQL per shape) or pyshacl (the reference).")] = Engine.fast,
+    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write the report to this file instead of standard output.")] = None,
+) -> None:
+    """Check the record against the Art. 30 and GDPR consistency shapes. Exit 0 clean, 1 findings, 2 input error."""
+    with user_errors():
+        date = parse_date(as_of, "--as-of")
+        accepted = load_waivers(waivers) if waivers else NO_WAIVERS
+        graph = load(paths or None)
+        report = with_waivers(run_validation(graph, as_of=date, shapes=shapes, engine=engine.value), accepted)
+        expired = {f.id: w for f in report.findings if not f.waived and (w := accepted.expired_for(f, report.as_of))}
+        if output_format is ValidationFormat.text:
+            target = Console(width=160, file=io.StringIO(), force_terminal=False) if output else console
+            print_text(report, target, expired=expired)
+            text = target.file.getvalue() if output else None
+        elif output_format is ValidationFormat.json:
+            text = to_json(report)
+        elif output_format is ValidationFormat.junit:
+            text = to_junit(report, fail_on.value)
+        elif output_format is ValidationFormat.sarif:
+            text = to_sarif(report, locate(graph, report.findings))
+        else:
+            text = to_github(report, locate(graph, report.findings))
+        if text is not None:
+            if output:
+                write_atomically(output, text.encode("utf-8"))
+            else:
+                sys.stdout.write(text if text.endswith("\n") else text + "\n")
+        for waiver in accepted.unused(report.findings):
+            errors.print(f"ropa: note: {accepted.path}:{waiver.line}: waiver for {waiver.check} matches no finding; it can be removed",
+                         highlight=False, markup=False)
+    if report.fails(fail_on.value):
+        raise typer.Exit(1)
 
 
 def main() -> None:

@@ -209,7 +209,7 @@ def check_vocabulary_terms(graph: RecordGraph) -> None:
     by_graph = {f.graph.value: f for f in checked}
     first_file = next(f for f in checked if f.graph.value in unknown)
     terms = sorted(unknown[first_file.graph.value])
-    located = sorted((_find_line(first_file.path, t), t) for t in terms)
+    located = sorted((find_line(first_file.path, t), t) for t in terms)
     line, term = located[0]
     message = f"unknown term {shorten(term)}: not defined by the DPV 2.3 subset or the ropa vocabulary"
     suggestion = nearest_term(term, known)
@@ -292,7 +292,7 @@ def _split_iri(iri: str) -> tuple[str, str]:
 _PREFIX_DECL = re.compile(r"(?:@prefix|PREFIX)\s+([A-Za-z][\w.-]*|)\s*:\s*<([^>]*)>", re.IGNORECASE)
 
 
-def _find_line(path: Path, term: str) -> int:
+def find_line(path: Path, term: str) -> int:
     """The first line of the file that mentions the term, as a full IRI or a prefixed name (0 if not found)."""
     try:
         text = path.read_text(encoding="utf-8")
@@ -303,11 +303,14 @@ def _find_line(path: Path, term: str) -> int:
         if term.startswith(namespace) and len(term) > len(namespace):
             forms.append(f"{prefix}:{term[len(namespace):]}")
     patterns = [re.compile(re.escape(form) + (r"(?![\w-])" if not form.endswith((">", '"')) else "")) for form in forms]
-    for number, line in enumerate(text.splitlines(), start=1):
-        if line.lstrip().startswith(("@prefix", "PREFIX", "#")):
-            continue
-        if any(p.search(line) for p in patterns):
-            return number
+    lines = text.splitlines()
+    # Prefer the line where the term opens a description (its subject line), then any mention.
+    for anchored in (True, False):
+        for number, line in enumerate(lines, start=1):
+            if line.lstrip().startswith(("@prefix", "PREFIX", "#")):
+                continue
+            if any((p.match(line) if anchored else p.search(line)) for p in patterns):
+                return number
     return 0
 
 

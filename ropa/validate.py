@@ -528,10 +528,10 @@ def results_from_report(results_graph: rdflib.Graph) -> list[RawResult]:
 
 _LABELS = """SELECT ?node ?label WHERE { VALUES ?node { %s } ?node rdfs:label|dpv:hasName|skos:prefLabel ?label }"""
 _ENTITIES = """
-SELECT ?node ?entity ?activity WHERE {
+SELECT DISTINCT ?node ?entity ?activity WHERE {
   VALUES ?node { %s }
   { ?node ropa:recordedBy ?entity BIND(?node AS ?activity) }
-  UNION { FILTER EXISTS { ?any ropa:recordedBy ?node } BIND(?node AS ?entity) }
+  UNION { ?any ropa:recordedBy ?node BIND(?node AS ?entity) }
   UNION { ?entity dpv:hasDataProtectionOfficer|ropa:hasEstablishment ?node }
   UNION { ?entity ropa:usesServiceProvider|ropa:engagesProcessor|ropa:hasSubProcessor ?node }
   UNION { ?entity ropa:hasTransfer ?node FILTER NOT EXISTS { ?entity a dpv:Process } }
@@ -550,8 +550,9 @@ def describe(graph: RecordGraph, shapes: rdflib.Graph, raw: list[RawResult]) -> 
     entity_of: dict[str, tuple[str | None, str | None]] = {}
     sources: dict[str, Source] = {}
     for chunk in _chunks(focuses):
-        for row in graph.select(_ENTITIES % chunk):
-            entity_of.setdefault(row["node"], (row["entity"], row["activity"]))
+        for row in sorted(graph.select(_ENTITIES % chunk), key=lambda r: (r["activity"] is None, r["entity"] or "")):
+            if row["entity"] is not None:
+                entity_of.setdefault(row["node"], (row["entity"], row["activity"]))
         for row in sorted(graph.select(_SOURCES % chunk), key=lambda r: r["q"]):
             sources.setdefault(row["node"], Source(file=row["file"], section=row["section"], quote=row["quote"]))
     named = sorted(set(focuses) | {iri for pair in entity_of.values() for iri in pair if iri})

@@ -1,0 +1,210 @@
+"""Validation results for people and machines: a rich text table, JSON, JUnit XML, SARIF 2.1.0 and GitHub
+workflow annotations, all from the same Report."""
+
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+from collections import defaultdict
+from dataclasses import asdict
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from ropa import __version__
+from ropa.load import RecordGraph, find_line
+from ropa.namespaces import shorten
+from ropa.validate import SEVERITIES, Finding, Report
+
+OUTPUT_FORMATS = ("text", "json", "junit", "sarif", "github")
+
+_STYLE = {"violation": "bold red", "warning": "yellow", "info": "cyan"}
+_SARIF_LEVEL = {"violation": "error", "warning": "warning", "info": "note"}
+_GITHUB_COMMAND = {"violation": "error", "warning": "warning", "info": "notice"}
+
+
+def locate(graph: RecordGraph, findings: list[Finding]) -> dict[str, tuple[str, int]]:
+    """The data file and line where each focus node is described, for annotations that point into the record."""
+    data = {f.graph.value: f for f in graph.files if f.kind in ("data", "reference")}
+    focuses = sorted({f.focus for f in findings if not f.focus.startswith("_:")})
+    where: dict[str, tuple[str, int]] = {}
+    for start in range(0, len(focuses), 500):
+        values = " ".join(f"<{iri}>" for iri in focuses[start:start + 500])
+        rows = graph.store.query(f"SELECT DISTINCT ?focus ?g WHERE {{ VALUES ?focus {{ {values} }} GRAPH ?g {{ ?focus ?p ?o }} }}")
+        for row in rows:
+            loaded = data.get(row["g"].value)
+            focus = row["focus"].value
+            if loaded is not None and focus not in where:
+                where[focus] = (loaded.display_path, find_line(loaded.path, focus) or 1)
+    return where
+
+
+def summary_line(report: Report) -> str:
+    counts = report.counts()
+    parts = [f"{counts[s]} {s}{'s' if counts[s] != 1 else ''}" for s in SEVERITIES]
+    line = ", ".join(parts)
+    if counts["waived"]:
+        line += f" ({counts['waived']} waived)"
+    return f"{line} — as of {report.as_of.isoformat()}"
+
+
+def print_text(report: Report, console: Console, *, expired: dict[str, object] | None = None) -> None:
+    """One table per organisation, most severe first, then a summary line."""
+    groups: dict[str, list[Finding]] = defaultdict(list)
+    for finding in report.findings:
+        groups[finding.entity_label or "(no organisation)"].append(finding)
+    for entity in sorted(groups):
+        table = Table(title=entity, title_justify="left", show_lines=True, expand=True)
+        table.add_column("severity", no_wrap=True)
+        table.add_column("activity / item", ratio=2)
+        table.add_column("field", ratio=1)
+        table.add_column("article", ratio=1)
+        table.add_column("finding", ratio=5)
+        for finding in groups[entity]:
+            severity = Text(finding.severity, style=_STYLE[finding.severity])
+            if finding.waived:
+                severity = Text(f"{finding.severity}\n(waived)", style="dim")
+            body = Text(finding.message)
+            if finding.fix:
+                body.append(f"\nFix: {finding.fix}", style="dim")
+            if finding.source is not None:
+                body.append(f"\nSource: {finding.source.file} § {finding.source.section}: “{finding.source.quote}”", style="italic")
+            if finding.waived:
+                waiver = finding.waiver
+                body.append(f"\nWaived by {waiver.accepted_by} until {waiver.until}: {waiver.reason}", style="dim")
+            elif expired and finding.id in expired:
+                waiver = expired[finding.id]
+                body.append(f"\nWaiver by {waiver.accepted_by} expired on {waiver.until}", style="bold")
+            table.add_row(severity, finding.activity_label or finding.focus_label, finding.field, finding.article, body)
+        console.print(table)
+    if expired:
+        dates = sorted({waiver.until for waiver in expired.values()})
+        console.print(f"{len(expired)} finding{'s' if len(expired) != 1 else ''} counted again: waiver expired on "
+                      f"{', '.join(d.isoformat() for d in dates)}", highlight=False)
+    console.print(summary_line(report), highlight=False)
+
+
+def to_json(report: Report) -> str:
+    """Every finding with all its fields, plus the counts and the evaluation date."""
+    findings = []
+    for finding in report.findings:
+        item = asdict(finding)
+        item["id"] = finding.id
+        item["waived"] = finding.waived
+        item["waiver"] = None if finding.waiver is None else {
+            "accepted_by": finding.waiver.accepted_by, "reason": finding.waiver.reason,
+            "until": finding.waiver.until.isoformat()}
+        findings.append(item)
+    document = {
+        "as_of": report.as_of.isoformat(),
+        "engine": report.engine,
+        "shapes": report.shapes,
+        "counts": report.counts(),
+        "findings": findings,
+    }
+    return json.dumps(document, indent=2, ensure_ascii=False)
+
+
+def to_junit(report: Report, threshold: str) -> str:
+    """JUnit XML: one test case per finding, failing when at or above the threshold, skipped when waived."""
+    limit = SEVERITIES.index(threshold)
+    suite = ET.Element("testsuite", name="ropa validate", timestamp=report.as_of.isoformat())
+    failures = skipped = 0
+    for finding in report.findings:
+        case = ET.SubElement(suite, "testcase", classname=finding.entity_label or "ropa",
+                             name=f"{finding.check} {finding.activity_label or finding.focus_label}")
+        detail = f"{finding.message}\nArticle: {finding.article}\nFix: {finding.fix}\nFocus: {finding.focus}"
+        if finding.waived:
+            skipped += 1
+            ET.SubElement(case, "skipped", message=f"waived by {finding.waiver.accepted_by} until {finding.waiver.until}")
+        elif SEVERITIES.index(finding.severity) <= limit:
+            failures += 1
+            element = ET.SubElement(case, "failure", message=finding.message, type=finding.severity)
+            element.text = detail
+        else:
+            ET.SubElement(case, "system-out").text = f"{finding.severity}: {detail}"
+    suite.set("tests", str(len(report.findings)))
+    suite.set("failures", str(failures))
+    suite.set("errors", "0")
+    suite.set("skipped", str(skipped))
+    root = ET.Element("testsuites", name="ropa", tests=str(len(report.findings)), failures=str(failures))
+    root.append(suite)
+    ET.indent(root)
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+
+
+def to_sarif(report: Report, where: dict[str, tuple[str, int]]) -> str:
+    """SARIF 2.1.0: one rule per shape, one result per finding, located in the data file that describes it."""
+    rules: dict[str, dict] = {}
+    results = []
+    for finding in report.findings:
+        if finding.check not in rules:
+            rules[finding.check] = {
+                "id": finding.check,
+                "name": finding.check.split(":")[-1],
+                "shortDescription": {"text": finding.field or finding.check},
+                "fullDescription": {"text": finding.message},
+                "help": {"text": finding.fix or finding.message},
+                "properties": {"article": finding.article},
+                "defaultConfiguration": {"level": _SARIF_LEVEL[finding.severity]},
+            }
+        result = {
+            "ruleId": finding.check,
+            "ruleIndex": list(rules).index(finding.check),
+            "level": _SARIF_LEVEL[finding.severity],
+            "message": {"text": f"{finding.message} ({finding.article})"},
+            "partialFingerprints": {"ropaFinding/v1": finding.id},
+            "properties": {"focus": finding.focus, "entity": finding.entity or "", "article": finding.article},
+        }
+        if finding.focus in where:
+            file, line = where[finding.focus]
+            result["locations"] = [{
+                "physicalLocation": {"artifactLocation": {"uri": Path(file).as_posix()}, "region": {"startLine": line}},
+                "logicalLocations": [{"name": shorten(finding.focus), "fullyQualifiedName": finding.focus}],
+            }]
+        if finding.waived:
+            result["suppressions"] = [{
+                "kind": "external", "status": "accepted",
+                "justification": f"{finding.waiver.reason} (accepted by {finding.waiver.accepted_by} until {finding.waiver.until})",
+            }]
+        results.append(result)
+    document = {
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {"driver": {"name": "ropa", "version": __version__, "informationUri": "https://w3id.org/ropa",
+                                "rules": list(rules.values())}},
+            "invocations": [{"executionSuccessful": True, "properties": {"asOf": report.as_of.isoformat()}}],
+            "results": results,
+        }],
+    }
+    return json.dumps(document, indent=2, ensure_ascii=False)
+
+
+def to_github(report: Report, where: dict[str, tuple[str, int]]) -> str:
+    """GitHub Actions workflow commands (::error / ::warning / ::notice), one per unwaived finding."""
+    lines = []
+    for finding in report.findings:
+        if finding.waived:
+            continue
+        properties = {"title": f"{finding.check} ({finding.article})"}
+        if finding.focus in where:
+            file, line = where[finding.focus]
+            properties = {"file": Path(file).as_posix(), "line": str(line), **properties}
+        rendered = ",".join(f"{key}={_escape_property(value)}" for key, value in properties.items())
+        subject = finding.activity_label or finding.focus_label
+        message = f"{finding.entity_label}: {subject}: {finding.message} Fix: {finding.fix}"
+        lines.append(f"::{_GITHUB_COMMAND[finding.severity]} {rendered}::{_escape_data(message)}")
+    lines.append(f"ropa validate: {summary_line(report)}")
+    return "\n".join(lines) + "\n"
+
+
+def _escape_data(text: str) -> str:
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _escape_property(text: str) -> str:
+    return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
+
