@@ -279,7 +279,7 @@ def _compile_property_shape(g, shape, prop, target: str, prologue: str) -> list[
     _require_keys(g, prop, _PROPERTY_KEYS)
     path_iri = g.value(prop, SH.path)
     path = _path(g, path_iri)
-    severity = _severity(g, prop) if g.value(prop, SH.severity) is not None else _severity(g, shape)
+    severity = _severity(g, prop)  # a property shape is a shape: without sh:severity it reports violations
     message = _message(g, prop) or _message(g, shape)
     name = _name(prop)
     path_name = str(path_iri) if isinstance(path_iri, rdflib.URIRef) else None
@@ -479,8 +479,10 @@ def run_pyshacl(graph: RecordGraph, shapes: rdflib.Graph) -> list[RawResult]:
     import pyshacl
 
     data = _oxigraph_data_graph(graph.store)
+    # inplace: without it pyshacl copies the data graph into a plain wrapper (dropping the truth-test fix); with
+    # inference "none" and the shapes run here (no sh:rule) nothing is written to the store.
     conforms, results_graph, text = pyshacl.validate(
-        data, shacl_graph=shapes, inference="none", advanced=True, allow_warnings=True, allow_infos=True
+        data, shacl_graph=shapes, inference="none", advanced=True, inplace=True, allow_warnings=True, allow_infos=True
     )
     if not isinstance(results_graph, rdflib.Graph):
         raise RopaError(f"the shapes cannot be used: {str(text).strip().splitlines()[0]}")
