@@ -171,6 +171,20 @@ def validate(
         raise typer.Exit(1)
 
 
+def _register_command_modules() -> None:
+    """Commands of the later stages live in ropa/commands/, one module per stage, each with register(app)."""
+    import importlib
+    import pkgutil
+
+    import ropa.commands
+
+    for module in pkgutil.iter_modules(ropa.commands.__path__):
+        importlib.import_module(f"ropa.commands.{module.name}").register(app)
+
+
+_register_command_modules()
+
+
 def main() -> None:
     app()
 

@@ -60,7 +60,7 @@ def print_text(report: Report, console: Console, *, expired: dict[str, object] |
         table.add_column("severity", no_wrap=True)
         table.add_column("activity / item", ratio=2)
         table.add_column("field", ratio=1)
-        table.add_column("article", ratio=1)
+        table.add_column("article", ratio=1, no_wrap=True)
         table.add_column("finding", ratio=5)
         for finding in groups[entity]:
             severity = Text(finding.severity, style=_STYLE[finding.severity])
