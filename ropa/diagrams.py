@@ -1,0 +1,331 @@
+"""Data-flow diagrams per controller or per activity: Graphviz SVG for documents, Mermaid text for Markdown.
+
+A diagram is drawn from the flow graph (ropa.flows) left to right: data subjects, the activities clustered by the
+organisation keeping them, controllers, processors, and places. To stay readable at the size of the Dstny graph
+(sixteen activities, fourteen sub-processors) providers engaged by the same party are grouped in one cluster,
+sub-grouped by where they are; the party gets one edge to the cluster and each sub-group one edge to its place,
+instead of an edge per provider.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import subprocess
+import textwrap
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from ropa.errors import RopaError
+from ropa.flows import ACTIVITY, ORGANISATION, PLACE, SUBJECT, FlowGraph, flow_graph, resolve_activity, resolve_party, \
+    weakest
+from ropa.load import RecordGraph
+
+DOT = "dot"
+"""The Graphviz executable (Debian package graphviz)."""
+
+DOT_TIMEOUT = 60
+"""Seconds before a dot run is abandoned."""
+
+STATUS_COLOURS = {"valid": "#2e7d32", "invalid": "#c62828", "unknown": "#ef6c00", "not required": "#607d8b"}
+_WRAP = 28
+
+
+@dataclass
+class Cluster:
+    id: str
+    label: str
+    members: list[str] = field(default_factory=list)
+    children: list["Cluster"] = field(default_factory=list)
+
+    def anchor(self) -> str:
+        """A node inside the cluster, for edges drawn to or from the cluster as a whole."""
+        return self.members[0] if self.members else self.children[0].anchor()
+
+
+@dataclass(frozen=True)
+class Edge:
+    source: str
+    target: str
+    label: str = ""
+    status: str | None = None
+    dashed: bool = False
+    source_cluster: str | None = None
+    target_cluster: str | None = None
+
+
+@dataclass
+class Diagram:
+    """Nodes (id → label, kind), clusters and edges, independent of the drawing language."""
+
+    title: str
+    nodes: dict[str, tuple[str, str]]
+    clusters: list[Cluster]
+    edges: list[Edge]
+    layout_edges: list[tuple[str, str]] = field(default_factory=list)
+    """Invisible edges that only keep ranks in order (Graphviz): grouped providers after their party."""
+    same_rank: list[list[str]] = field(default_factory=list)
+    """Nodes drawn in one column (Graphviz): the data subjects, the activities."""
+    details: dict[str, str] = field(default_factory=dict)
+    """A second line for some nodes: the data categories an activity carries."""
+
+    def node_labels(self) -> list[str]:
+        return [label for label, _ in self.nodes.values()]
+
+    def node_text(self, node: str) -> str:
+        """What the node shows: its label, and for an activity the data categories it carries."""
+        label, _ = self.nodes[node]
+        extra = self.details.get(node)
+        return f"{label}\n[{extra}]" if extra else label
+
+
+def diagram(graph: RecordGraph, controller: str | None = None, activity: str | None = None,
+            as_of: dt.date | None = None) -> Diagram:
+    """The data-flow diagram of one controller's activities, or of one activity."""
+    if bool(controller) == bool(activity):
+        raise RopaError("name either a controller (--controller) or an activity (--activity)")
+    fg = flow_graph(graph, as_of)
+    if activity:
+        iri = resolve_activity(graph, activity)
+        if iri not in fg.activities:
+            raise RopaError(f"activity '{activity}' is not in the register on {fg.as_of.isoformat()}")
+        return build_diagram(fg, [iri], f"Data flows of {fg.activities[iri].label}")
+    party = resolve_party(graph, controller, "controller")
+    chosen = [a for a, info in fg.activities.items() if info.recorder == party or party in info.controllers]
+    if not chosen:
+        raise RopaError(f"'{controller}' keeps no activity and controls none in the register")
+    return build_diagram(fg, chosen, f"Data flows of {fg.label(party)}")
+
+
+def build_diagram(fg: FlowGraph, activities: list[str], title: str) -> Diagram:
+    """Lay out the chains of the given activities: clusters by organisation, grouped providers, one edge per group."""
+    edges = set().union(*(fg.edges_of.get(a, set()) for a in activities))
+    sub = fg.graph.edge_subgraph(edges)
+    kinds = {n: fg.graph.nodes[n]["kind"] for n in sub}
+    kinds.update({a: ACTIVITY for a in activities})  # an activity with no documented link still shows
+    ids = {n: f"n{i}" for i, n in enumerate(sorted(kinds, key=lambda n: (_order(kinds[n]), fg.label(n), n)))}
+    clusters: list[Cluster] = []
+    numbers = iter(range(1_000_000))
+
+    def cluster(label: str, members, top: bool = True) -> Cluster:
+        made = Cluster(f"cluster_{next(numbers)}", label, [ids[m] for m in sorted(members, key=fg.label)])
+        if top:
+            clusters.append(made)
+        return made
+
+    subjects = [n for n in kinds if kinds[n] == SUBJECT]
+    if subjects:
+        cluster("Data subjects", subjects)
+    kept_by = defaultdict(list)
+    for a in activities:
+        kept_by[fg.activities[a].recorder].append(a)
+    placed = set(subjects) | set(activities)
+    for keeper, kept in sorted(kept_by.items(), key=lambda item: fg.label(item[0]) if item[0] else ""):
+        keeper_cluster = cluster(fg.label(keeper) if keeper else "Activities", kept)
+        if keeper in kinds:
+            keeper_cluster.members.append(ids[keeper])
+            placed.add(keeper)
+
+    # Providers engaged by one and the same party: one cluster, sub-clustered by the places they are linked to.
+    engaged: dict[tuple[str, str], list[str]] = defaultdict(list)
+    for node in kinds:
+        parents = [u for u in sub.predecessors(node) if kinds[u] == ORGANISATION] if node in sub else []
+        if kinds[node] == ORGANISATION and node not in placed and len(parents) == 1:
+            engaged[parents[0], sub.edges[parents[0], node]["relation"]].append(node)
+    group_of: dict[str, tuple[str, Cluster]] = {}   # provider -> (the party that engaged it, its place sub-cluster)
+    group_cluster: dict[str, Cluster] = {}          # party -> the cluster of its providers
+    for (parent, relation), members in sorted(engaged.items(), key=lambda item: (fg.label(item[0][0]), item[0][1])):
+        if len(members) < 2 or parent in group_cluster:
+            continue
+        group = cluster(f"{relation.capitalize()}s of {fg.label(parent)}", [])
+        group_cluster[parent] = group
+        by_places: dict[tuple, list[str]] = defaultdict(list)
+        for member in members:
+            by_places[tuple(sorted(p for p in sub.successors(member) if kinds[p] == PLACE))].append(member)
+        for places, located in sorted(by_places.items(), key=lambda item: [fg.label(p) for p in item[0]]):
+            label = ", ".join(fg.label(p) for p in places) or "Location not documented"
+            child = cluster(label, located, top=False)
+            group.children.append(child)
+            group_of.update({m: (parent, child) for m in located})
+    places = [n for n in kinds if kinds[n] == PLACE]
+    if places:
+        cluster("Places", places)
+
+    own_categories = set().union(*(fg.activities[a].categories for a in activities))
+    drawn: dict[tuple, dict] = {}
+    for u, v in sorted(edges):
+        data = fg.graph.edges[u, v]
+        if kinds[v] == PLACE:
+            shared = u in group_of and len(group_of[u][1].members) > 1
+            child = group_of[u][1] if shared else None
+            edge = drawn.setdefault((child.id if child else u, v), {
+                "source": child.anchor() if child else ids[u], "target": ids[v], "statuses": [], "dashed": False,
+                "source_cluster": child.id if child else None})
+            edge["statuses"].append(data["status"])
+            edge["dashed"] |= data["evidence"] == ["headquarters"] or data["conditional"]
+        else:
+            into = group_cluster[u] if group_of.get(v, (None,))[0] == u else None
+            edge = drawn.setdefault((u, into.id if into else v), {
+                "source": ids[u], "target": into.anchor() if into else ids[v], "categories": set(), "dashed": False,
+                "target_cluster": into.id if into else None})
+            if kinds[u] == ORGANISATION:
+                edge["categories"].update(data["categories"] & own_categories)
+            edge["dashed"] |= data["conditional"]
+    final = []
+    for edge in drawn.values():
+        status = weakest(edge["statuses"]) if edge.get("statuses") else None
+        label = status or _summary(sorted(fg.label(c) for c in edge.get("categories", ())))
+        final.append(Edge(edge["source"], edge["target"], label, status, edge["dashed"],
+                          edge.get("source_cluster"), edge.get("target_cluster")))
+    nodes = {ids[n]: (fg.label(n), kinds[n]) for n in sorted(kinds, key=ids.get)}
+    details = {ids[a]: _summary(sorted(fg.label(c) for c in fg.activities[a].categories)) for a in activities
+               if fg.activities[a].categories}
+    layout = [(ids[parent], ids[m]) for m, (parent, _) in group_of.items()]
+    if subjects:  # activities without data subjects stay in the activities' column
+        first = ids[sorted(subjects, key=fg.label)[0]]
+        layout += [(first, ids[a]) for a in activities if not fg.activities[a].subjects]
+    columns = [sorted(ids[n] for n in subjects), sorted(ids[a] for a in activities)]
+    return Diagram(title=title, nodes=nodes, clusters=clusters, edges=final, layout_edges=sorted(layout),
+                   same_rank=[c for c in columns if len(c) > 1], details=details)
+
+
+def _order(kind: str) -> int:
+    return [SUBJECT, ACTIVITY, ORGANISATION, PLACE].index(kind)
+
+
+def _summary(labels: list[str], shown: int = 3) -> str:
+    if len(labels) <= shown:
+        return ", ".join(labels)
+    return ", ".join(labels[:shown]) + f" +{len(labels) - shown} more"
+
+
+def _wrap(text: str) -> str:
+    return "\n".join(textwrap.wrap(text, _WRAP, break_long_words=False, break_on_hyphens=False)) or text
+
+
+# --- Graphviz -------------------------------------------------------------------------------------------------
+
+_DOT_SHAPES = {
+    SUBJECT: 'shape=ellipse, style=filled, fillcolor="#fff8e1"',
+    ACTIVITY: 'shape=box, style="rounded,filled", fillcolor="#e3f2fd"',
+    ORGANISATION: 'shape=box, style=filled, fillcolor="#f3e5f5"',
+    PLACE: 'shape=box, style="filled,bold", fillcolor="#e8f5e9"',
+}
+
+
+def dot_string(text: str) -> str:
+    """A DOT double-quoted string: backslashes and quotes escaped, line breaks as centred \\n."""
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
+
+
+def to_dot(d: Diagram) -> str:
+    lines = [
+        f"digraph {dot_string(d.title)} {{",
+        f'  graph [rankdir=LR, compound=true, newrank=true, nodesep=0.2, ranksep=0.8, fontname="Helvetica", '
+        f'fontsize=12, labelloc=t, label={dot_string(d.title)}];',
+        '  node [fontname="Helvetica", fontsize=10, margin="0.12,0.05"];',
+        '  edge [fontname="Helvetica", fontsize=9, color="#546e7a", arrowsize=0.7];',
+    ]
+    in_cluster = set()
+
+    def emit(cluster: Cluster, indent: str) -> None:
+        lines.append(f"{indent}subgraph {cluster.id} {{")
+        lines.append(f'{indent}  label={dot_string(_wrap(cluster.label))}; style="rounded"; color="#90a4ae";')
+        for member in cluster.members:
+            in_cluster.add(member)
+            lines.append(f"{indent}  {_dot_node(d, member)};")
+        for child in cluster.children:
+            emit(child, indent + "  ")
+        lines.append(f"{indent}}}")
+
+    for cluster in d.clusters:
+        emit(cluster, "  ")
+    for node in d.nodes:
+        if node not in in_cluster:
+            lines.append(f"  {_dot_node(d, node)};")
+    for source, target in d.layout_edges:
+        lines.append(f"  {source} -> {target} [style=invis];")
+    for column in d.same_rank:
+        lines.append(f"  {{ rank=same; {'; '.join(column)}; }}")
+    for edge in d.edges:
+        attributes = []
+        if edge.label:
+            attributes.append(f"label={dot_string(_wrap(edge.label))}")
+        if edge.status:
+            attributes.append(f'color="{STATUS_COLOURS[edge.status]}", fontcolor="{STATUS_COLOURS[edge.status]}"')
+        if edge.dashed:
+            attributes.append("style=dashed")
+        if edge.source_cluster:
+            attributes.append(f"ltail={edge.source_cluster}")
+        if edge.target_cluster:
+            attributes.append(f"lhead={edge.target_cluster}")
+        suffix = f" [{', '.join(attributes)}]" if attributes else ""
+        lines.append(f"  {edge.source} -> {edge.target}{suffix};")
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+def _dot_node(d: Diagram, node: str) -> str:
+    return f"{node} [label={dot_string(_wrap_lines(d.node_text(node)))}, {_DOT_SHAPES[d.nodes[node][1]]}]"
+
+
+def _wrap_lines(text: str) -> str:
+    return "\n".join(_wrap(line) for line in text.split("\n"))
+
+
+def to_svg(d: Diagram) -> str:
+    """Render with Graphviz dot; a missing dot or a failed run is a RopaError, not a traceback."""
+    try:
+        run = subprocess.run([DOT, "-Tsvg"], input=to_dot(d).encode("utf-8"), capture_output=True, timeout=DOT_TIMEOUT)
+    except FileNotFoundError:
+        raise RopaError(f"Graphviz '{DOT}' is not installed: install it (Debian: apt-get install graphviz) "
+                        "or use --format mermaid") from None
+    except subprocess.TimeoutExpired:
+        raise RopaError(f"Graphviz '{DOT}' did not finish within {DOT_TIMEOUT} seconds") from None
+    if run.returncode != 0:
+        message = run.stderr.decode("utf-8", "replace").strip().splitlines()
+        raise RopaError(f"Graphviz '{DOT}' failed: {message[0] if message else f'exit code {run.returncode}'}")
+    return run.stdout.decode("utf-8")
+
+
+# --- Mermaid --------------------------------------------------------------------------------------------------
+
+_MERMAID_SHAPES = {SUBJECT: ('(["', '"])'), ACTIVITY: ('("', '")'), ORGANISATION: ('["', '"]'), PLACE: ('[["', '"]]')}
+
+
+def mermaid_string(text: str) -> str:
+    """Text for inside Mermaid's double quotes: entity codes for the characters Mermaid would read as syntax."""
+    escaped = text.replace("#", "#35;").replace('"', "#quot;").replace("<", "#lt;").replace(">", "#gt;")
+    return escaped.replace("\n", "<br/>")
+
+
+def to_mermaid(d: Diagram) -> str:
+    lines = ["---", f"title: {mermaid_string(d.title)}", "---", "flowchart LR"]
+    in_cluster = set()
+
+    def node_line(node: str) -> str:
+        opening, closing = _MERMAID_SHAPES[d.nodes[node][1]]
+        return f"{node}{opening}{mermaid_string(_wrap_lines(d.node_text(node)))}{closing}"
+
+    def emit(cluster: Cluster, indent: str) -> None:
+        lines.append(f'{indent}subgraph {cluster.id}["{mermaid_string(cluster.label)}"]')
+        for member in cluster.members:
+            in_cluster.add(member)
+            lines.append(f"{indent}  {node_line(member)}")
+        for child in cluster.children:
+            emit(child, indent + "  ")
+        lines.append(f"{indent}end")
+
+    for cluster in d.clusters:
+        emit(cluster, "  ")
+    for node in d.nodes:
+        if node not in in_cluster:
+            lines.append(f"  {node_line(node)}")
+    for index, edge in enumerate(d.edges):
+        source = edge.source_cluster or edge.source
+        target = edge.target_cluster or edge.target
+        arrow = "-.->" if edge.dashed else "-->"
+        label = f'|"{mermaid_string(edge.label)}"|' if edge.label else ""
+        lines.append(f"  {source} {arrow}{label} {target}")
+        if edge.status:
+            lines.append(f"  linkStyle {index} stroke:{STATUS_COLOURS[edge.status]}")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,375 @@
+"""Change tracking: what changed in the register between two versions, and the Art. 28(2) sub-processor notice.
+
+Each side is a file or folder, or a git revision of one (``REV:path``), which is exported with ``git archive``
+into a temporary folder: the working tree is never touched. Both sides are loaded like any register and compared
+by IRI, aspect by aspect, with SPARQL reading each side:
+
+* activities added or removed, and changed fields (purposes, data subjects, personal data, recipients, ...);
+* processors and sub-processors: links added or removed;
+* transfers: added, removed, or changed (destination, importer, bases);
+* retention: storage conditions linked or unlinked, and periods changed;
+* legal bases of activities: added or removed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import subprocess
+import tarfile
+import tempfile
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+
+from ropa.errors import RopaError
+import pyoxigraph as ox
+
+from ropa.flows import contacts, flow_graph, label_map, resolve_party
+from ropa.load import RecordGraph, load
+from ropa.namespaces import PREFIXES, ROPA, shorten
+from ropa.tabular import NOT_DOCUMENTED, Section
+
+DPV = PREFIXES["dpv"]
+ASPECTS = ("activity", "processor", "sub-processor", "transfer", "retention", "legal basis")
+
+ACTIVITY_FIELDS = {
+    DPV + "hasPurpose": "purpose", DPV + "hasDataSubject": "data subject", DPV + "hasPersonalData": "personal data",
+    DPV + "hasRecipient": "recipient", DPV + "hasDataController": "controller", ROPA + "actsOnBehalfOf": "acts on behalf of",
+    ROPA + "role": "role", ROPA + "recordedBy": "recorded by", DPV + "hasTechnicalOrganisationalMeasure": "security measure",
+    ROPA + "validFrom": "valid from", ROPA + "validUntil": "valid until", ROPA + "conditional": "conditional",
+}
+TRANSFER_FIELDS = {
+    DPV + "hasThirdCountry": "third country", ROPA + "outsideRegion": "outside region", DPV + "hasDataImporter": "importer",
+    DPV + "hasDataExporter": "exporter", DPV + "hasLegalBasis": "basis", ROPA + "conditional": "conditional",
+}
+
+
+def _values(fields: dict[str, str]) -> str:
+    return " ".join(f"<{p}>" for p in fields)
+
+
+_NODES = {
+    "activities": "SELECT DISTINCT ?s WHERE { ?s a dpv:Process }",
+    "transfers": "SELECT DISTINCT ?s WHERE { ?s a dpv:CrossBorderTransfer }",
+}
+_LINKS = {
+    "activity fields": f"""SELECT DISTINCT ?s ?p ?o WHERE {{
+        VALUES ?p {{ {_values(ACTIVITY_FIELDS)} }} ?s a dpv:Process ; ?p ?o . FILTER(!isBlank(?o)) }}""",
+    "processor": """SELECT DISTINCT ?s ?p ?o WHERE {
+        VALUES ?p { dpv:hasDataProcessor ropa:usesServiceProvider ropa:engagesProcessor } ?s ?p ?o }""",
+    "sub-processor": "SELECT DISTINCT ?s ?p ?o WHERE { VALUES ?p { ropa:hasSubProcessor } ?s ?p ?o }",
+    "transfer fields": f"""SELECT DISTINCT ?s ?p ?o WHERE {{
+        VALUES ?p {{ {_values(TRANSFER_FIELDS)} }} ?s a dpv:CrossBorderTransfer ; ?p ?o . FILTER(!isBlank(?o)) }}""",
+    "retention": "SELECT DISTINCT ?s ?p ?o WHERE { VALUES ?p { dpv:hasStorageCondition } ?s ?p ?o }",
+    "legal basis": "SELECT DISTINCT ?s ?p ?o WHERE { VALUES ?p { dpv:hasLegalBasis } ?s a dpv:Process ; ?p ?o }",
+}
+
+_DURATIONS = """
+    SELECT ?condition ?duration ?kind ?value ?event ?after ?minimum ?maximum ?stated WHERE {
+      ?condition dpv:hasDuration ?duration .
+      OPTIONAL { ?duration a ?kind FILTER(?kind IN (dpv:TemporalDuration, dpv:UntilEventDuration,
+                                                    dpv:IndeterminateDuration, ropa:StatutoryDuration)) }
+      OPTIONAL { ?duration rdf:value ?value }
+      OPTIONAL { ?duration ropa:untilEvent ?event }
+      OPTIONAL { ?duration ropa:afterEvent ?after }
+      OPTIONAL { ?duration ropa:minimumDuration ?minimum }
+      OPTIONAL { ?duration ropa:maximumDuration ?maximum }
+      OPTIONAL { ?duration ropa:statedAs ?stated }
+    }"""
+
+
+# --- Versions -------------------------------------------------------------------------------------------------
+
+def load_version(spec: str | Path) -> RecordGraph:
+    """Load one side: an existing file or folder, or ``REV:path`` from git (path relative to the working folder)."""
+    path = Path(spec)
+    if path.exists():
+        return load([path])
+    text = str(spec)
+    revision, colon, inside = text.partition(":")
+    if not colon or not revision:
+        raise RopaError("no such file or folder, and not a git revision REV:path", path=text)
+    with tempfile.TemporaryDirectory(prefix="ropa-diff-") as folder:
+        return load([export_revision(revision, Path(inside or "."), Path(folder))])
+
+
+def export_revision(revision: str, path: Path, into: Path) -> Path:
+    """Write ``path`` as it was at ``revision`` into the folder ``into`` with git archive; return where it went."""
+    target = path if path.is_absolute() else Path.cwd() / path
+    existing = next(p for p in [target, *target.parents] if p.exists())
+    top = Path(_git(existing if existing.is_dir() else existing.parent, "rev-parse", "--show-toplevel").decode().strip())
+    try:
+        inside = target.resolve().relative_to(top.resolve()).as_posix() or "."
+    except ValueError:
+        raise RopaError(f"{target} is not inside the git repository {top}") from None
+    archive = _git(top, "archive", "--format=tar", revision, "--", inside)
+    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+        tar.extractall(into, filter="data")
+    return into / inside
+
+
+def _git(folder: Path, *args: str) -> bytes:
+    try:
+        run = subprocess.run(["git", "-C", str(folder), *args], capture_output=True, timeout=120)
+    except FileNotFoundError:
+        raise RopaError("git is not installed: give both sides as files or folders") from None
+    except subprocess.TimeoutExpired:
+        raise RopaError(f"git {args[0]} did not finish within 120 seconds") from None
+    if run.returncode != 0:
+        lines = run.stderr.decode("utf-8", "replace").strip().splitlines()
+        raise RopaError(f"git {args[0]} failed: {lines[-1] if lines else f'exit code {run.returncode}'}")
+    return run.stdout
+
+
+# --- Comparing ------------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Change:
+    """One difference: an item added to, removed from, or changed on a subject (activity, party, transfer, ...)."""
+
+    aspect: str
+    kind: str
+    subject: str
+    subject_label: str
+    item: str = ""
+    item_label: str = ""
+    old: str = ""
+    new: str = ""
+
+    def as_dict(self) -> dict:
+        return {"aspect": self.aspect, "change": self.kind, "subject": shorten(self.subject),
+                "subject_label": self.subject_label, "item": shorten(self.item) if self.item else None,
+                "item_label": self.item_label, "old": self.old or None, "new": self.new or None}
+
+
+@dataclass
+class Diff:
+    old: str
+    new: str
+    changes: list[Change]
+
+    def of(self, aspect: str) -> list[Change]:
+        return [c for c in self.changes if c.aspect == aspect]
+
+    def sections(self) -> list[Section]:
+        counts = ", ".join(f"{a}: {len(self.of(a))}" for a in ASPECTS if self.of(a)) or "no change"
+        result = [Section("Changes", text=f"From {self.old} to {self.new}: {counts}.")]
+        for aspect in ASPECTS:
+            rows = [[c.kind, c.subject_label, c.item_label, c.old, c.new] for c in self.of(aspect)]
+            result.append(Section(f"{aspect.capitalize()} changes", ["Change", "Of", "What", "Before", "After"], rows,
+                                  empty="No change."))
+        return result
+
+    def as_dict(self) -> dict:
+        return {"old": self.old, "new": self.new, "changes": [c.as_dict() for c in self.changes]}
+
+
+def diff(old: str | Path, new: str | Path) -> Diff:
+    """Compare two versions of the register (paths or REV:path)."""
+    return compare(load_version(old), load_version(new), str(old), str(new))
+
+
+def compare(old: RecordGraph, new: RecordGraph, old_name: str = "old", new_name: str = "new") -> Diff:
+    before, after = _facts(old), _facts(new)
+    labels = label_map(old, _iris(before))
+    labels.update(label_map(new, _iris(after)))
+
+    def label(value: str) -> str:
+        return labels.get(value, value)
+
+    changes: list[Change] = []
+    changes += _nodes("activity", before["activities"], after["activities"], label)
+    changes += _fields("activity", before["activity fields"], after["activity fields"],
+                       after["activities"] & before["activities"], ACTIVITY_FIELDS, label)
+    for aspect in ("processor", "sub-processor", "legal basis"):
+        changes += _links(aspect, before[aspect], after[aspect], label)
+    changes += _nodes("transfer", before["transfers"], after["transfers"], label)
+    changes += _fields("transfer", before["transfer fields"], after["transfer fields"],
+                       after["transfers"] & before["transfers"], TRANSFER_FIELDS, label)
+    durations_before, durations_after = _durations(old), _durations(new)
+    changes += _links("retention", before["retention"], after["retention"], label,
+                      describe=lambda sc: durations_after.get(sc) or durations_before.get(sc, ""))
+    for condition in sorted(set(durations_before) & set(durations_after), key=label):
+        if durations_before[condition] != durations_after[condition]:
+            changes.append(Change("retention", "changed", condition, label(condition), "", "period",
+                                  durations_before[condition], durations_after[condition]))
+    return Diff(old=old_name, new=new_name, changes=changes)
+
+
+def _facts(graph: RecordGraph) -> dict:
+    facts = {name: {r["s"] for r in graph.select(query)} for name, query in _NODES.items()}
+    facts.update({name: {(r["s"], r["p"], r["o"]) for r in graph.select(query)} for name, query in _LINKS.items()})
+    return facts
+
+
+def _iris(facts: dict) -> set[str]:
+    found = set()
+    for values in facts.values():
+        for value in values:
+            found.update(value if isinstance(value, tuple) else (value,))
+    return found
+
+
+def _nodes(aspect: str, before: set[str], after: set[str], label) -> list[Change]:
+    return [*(Change(aspect, "added", n, label(n)) for n in sorted(after - before, key=label)),
+            *(Change(aspect, "removed", n, label(n)) for n in sorted(before - after, key=label))]
+
+
+def _fields(aspect: str, before: set, after: set, common: set[str], fields: dict[str, str], label) -> list[Change]:
+    """Per subject present on both sides, per field: the values removed (before) and added (after)."""
+    removed, added = defaultdict(list), defaultdict(list)
+    for s, p, o in before - after:
+        if s in common:
+            removed[s, p].append(label(o))
+    for s, p, o in after - before:
+        if s in common:
+            added[s, p].append(label(o))
+    return [Change(aspect, "changed", s, label(s), p, fields[p], ", ".join(sorted(removed[s, p])),
+                   ", ".join(sorted(added[s, p])))
+            for s, p in sorted(set(removed) | set(added), key=lambda k: (label(k[0]), fields[k[1]]))]
+
+
+def _links(aspect: str, before: set, after: set, label, describe=lambda item: "") -> list[Change]:
+    changes = []
+    for kind, links in (("added", after - before), ("removed", before - after)):
+        for s, p, o in sorted(links, key=lambda link: (label(link[0]), label(link[2]))):
+            text = describe(o)
+            changes.append(Change(aspect, kind, s, label(s), o, label(o),
+                                  old=text if kind == "removed" else "", new=text if kind == "added" else ""))
+    return changes
+
+
+def _durations(graph: RecordGraph) -> dict[str, str]:
+    """Each storage condition's periods as one comparable text."""
+    parts = defaultdict(set)
+    rows = graph.select(_DURATIONS)
+    events = label_map(graph, [r["event"] for r in rows if r["event"]])
+    for row in rows:
+        if row["value"]:
+            text = row["value"]
+        elif row["event"]:
+            text = f"until {events.get(row['event'], row['event'])}" + (f" + {row['after']}" if row["after"] else "")
+        elif row["minimum"] or row["maximum"]:
+            text = f"{row['minimum'] or '?'} to {row['maximum'] or '?'}"
+        elif row["kind"]:
+            text = {DPV + "IndeterminateDuration": "indeterminate", ROPA + "StatutoryDuration": "statutory"}.get(
+                row["kind"], shorten(row["kind"]))
+        else:
+            text = row["duration"]
+        if row["stated"] and not row["value"]:
+            text += f' ("{row["stated"]}")'
+        parts[row["condition"]].add(text)
+    return {condition: "; ".join(sorted(texts)) for condition, texts in parts.items()}
+
+
+# --- The Art. 28(2) notice ------------------------------------------------------------------------------------
+
+_CONTROLLERS_SERVED = """
+    SELECT DISTINCT ?processor ?activity ?controller WHERE {
+      ?activity ropa:recordedBy ?processor ; ropa:role ropa:ProcessorRole .
+      OPTIONAL { ?activity ropa:actsOnBehalfOf|dpv:hasDataController ?controller }
+    }"""
+
+_PROVIDER_FACTS = """
+    SELECT ?party ?kind ?place WHERE {
+      { ?party ropa:headquarteredIn ?place BIND("headquarters" AS ?kind) }
+      UNION { ?party dpv:hasLocation|ropa:dataLocation ?place BIND("data location" AS ?kind) }
+    }"""
+
+OBJECTION_CONTACTS = ("privacy contact", "e-mail", "DPO e-mail", "address", "telephone")
+
+
+@dataclass
+class Notice:
+    """The notice a processor owes its controllers before adding or replacing a sub-processor (Art. 28(2))."""
+
+    processor: str
+    processor_label: str
+    controllers: list[str]
+    activities: list[str]
+    rows: list[list[str]]
+    changes: list[Change]
+    effective: dt.date
+    issued: dt.date
+    contact: dict[str, list[str]]
+
+    def sections(self) -> list[Section]:
+        to = ", ".join(self.controllers) or NOT_DOCUMENTED
+        contact = "\n".join(f"- {kind}: {', '.join(self.contact.get(kind, [])) or NOT_DOCUMENTED}" for kind in OBJECTION_CONTACTS)
+        return [
+            Section("Notice of a change of sub-processors (GDPR Art. 28(2))", text=(
+                f"From: {self.processor_label}, as processor.\n\nTo: {to}, as controllers.\n\n"
+                f"Date of this notice: {self.issued.isoformat()}.\n\n"
+                f"{self.processor_label} informs you of the following intended change concerning the addition or "
+                f"replacement of other processors (sub-processors) that process personal data on your behalf.")),
+            Section("What changes", ["Change", "Sub-processor", "Engaged by", "Headquarters", "Data location",
+                                     f"Transfer basis on {self.effective.isoformat()}"], self.rows),
+            Section("Processing concerned", text="\n".join(f"- {a}" for a in self.activities) or NOT_DOCUMENTED),
+            Section("From when", text=(
+                f"The change takes effect on {self.effective.isoformat()}. Until then the current sub-processors "
+                f"remain in place.")),
+            Section("How to object", text=(
+                f"Under Art. 28(2) GDPR you may object to this change. Send your objection, with your reasons, before "
+                f"{self.effective.isoformat()} to {self.processor_label}:\n\n{contact}")),
+        ]
+
+    def as_dict(self) -> dict:
+        return {
+            "processor": {"id": shorten(self.processor), "label": self.processor_label},
+            "to": self.controllers, "issued": self.issued.isoformat(), "effective": self.effective.isoformat(),
+            "processing": self.activities,
+            "changes": [dict(zip(["change", "sub_processor", "engaged_by", "headquarters", "data_location",
+                                  "transfer_basis"], row)) for row in self.rows],
+            "objection": {"before": self.effective.isoformat(),
+                          **{k: self.contact.get(k) or NOT_DOCUMENTED for k in OBJECTION_CONTACTS}},
+        }
+
+
+def notice(old: str | Path, new: str | Path, processor: str, effective: dt.date | None = None) -> Notice:
+    """The Art. 28(2) notice for the sub-processor changes of ``processor`` between two versions."""
+    return make_notice(load_version(old), load_version(new), processor, effective)
+
+
+def make_notice(old: RecordGraph, new: RecordGraph, processor: str, effective: dt.date | None = None,
+                issued: dt.date | None = None) -> Notice:
+    issued = issued or dt.date.today()
+    effective = effective or issued + dt.timedelta(days=30)
+    try:
+        party = resolve_party(new, processor, "processor")
+    except RopaError:
+        party = resolve_party(old, processor, "processor")
+    served = new.select(_CONTROLLERS_SERVED, {"processor": ox.NamedNode(party)})
+    own_activities = {r["activity"] for r in served}
+    found = compare(old, new)
+    changes = [c for c in found.changes if c.aspect in ("sub-processor", "processor") and c.kind in ("added", "removed")
+               and (c.subject == party or c.subject in own_activities) and c.item != party]
+    name = label_map(new, [party]).get(party, party)
+    if not changes:
+        raise RopaError(f"no sub-processor of {name} was added or removed between the two versions: no notice is owed")
+    rows = []
+    for change in changes:
+        graph = new if change.kind == "added" else old
+        facts = defaultdict(list)
+        places = graph.select(_PROVIDER_FACTS, {"party": ox.NamedNode(change.item)})
+        place_labels = label_map(graph, [r["place"] for r in places])
+        for row in places:
+            facts[row["kind"]].append(place_labels.get(row["place"], row["place"]))
+        basis = _basis_on(new, change.item, effective) if change.kind == "added" else "no longer used"
+        rows.append([change.kind, change.item_label, change.subject_label,
+                     ", ".join(facts["headquarters"]) or NOT_DOCUMENTED,
+                     ", ".join(facts["data location"]) or NOT_DOCUMENTED, basis])
+    served_labels = label_map(new, [*own_activities, *(r["controller"] for r in served)])
+    controllers = sorted({served_labels[r["controller"]] for r in served if r["controller"]})
+    return Notice(processor=party, processor_label=name, controllers=controllers,
+                  activities=sorted(served_labels[a] for a in own_activities), rows=rows, changes=changes, effective=effective,
+                  issued=issued, contact=contacts(new, [party]).get(party, {}))
+
+
+def _basis_on(graph: RecordGraph, provider: str, date: dt.date) -> str:
+    """How the flows to the new sub-processor's places are founded on the date the change takes effect."""
+    fg = flow_graph(graph, date)
+    if provider not in fg.graph:
+        return NOT_DOCUMENTED
+    found = [f"{fg.label(p)}: {fg.graph.edges[provider, p]['status']}" for p in sorted(fg.destinations(provider))]
+    return "; ".join(found) or "location not documented"

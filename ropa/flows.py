@@ -1,0 +1,963 @@
+"""Data flows: where each activity's personal data can go, through which chain of processors, on which basis.
+
+The knowledge graph is read with SPARQL and turned into a networkx DiGraph:
+
+    data subject → activity → controller → processor → sub-processor → ... → country
+
+Every edge records the activities whose data travel along it, so that a provider shared by two organisations
+does not leak one organisation's data into the other's flows. The chain of an activity is the subgraph of its
+edges; the analyses (flows, impact, concentration) are questions about those subgraphs.
+
+How the record's links become edges:
+
+* an activity's controllers (``dpv:hasDataController``) and processors (``dpv:hasDataProcessor``);
+* the providers the organisation keeping the record uses (``ropa:usesServiceProvider`` and its sub-properties
+  ``ropa:engagesProcessor`` and ``ropa:hasSubProcessor``): named on the activity, or on the organisation. What an
+  organisation states for all its processing applies to each of its activities, unless the record ties that
+  provider to particular activities; the providers' own providers follow, as far as the record goes;
+* transfers (``ropa:hasTransfer``): exporter → importer → destination;
+* where a party is: a documented transfer, data location or establishment country, else its headquarters. A
+  provider headquartered outside the EEA with no documented location is a *possible* flow, as the
+  ``rs:UndocumentedTransfer`` shape says.
+
+Each link into a third country is judged at a date with the rule of ``shapes/transfers.ttl``: valid (an adequacy
+decision in force for the destination, for certified importers where required; an Art. 46 safeguard; an
+Art. 49 derogation; each within its validity dates), invalid at the date (bases are documented, none is valid), or
+unknown (none documented). A path is as strong as its weakest link.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+import networkx as nx
+import pyoxigraph as ox
+
+from ropa import timeline
+from ropa.errors import RopaError
+from ropa.load import RecordGraph
+from ropa.namespaces import PREFIXES, ROPA, shorten
+from ropa.tabular import NOT_DOCUMENTED, Section
+
+DPV = PREFIXES["dpv"]
+XSD_DATE = ox.NamedNode(PREFIXES["xsd"] + "date")
+
+STATUSES = ("invalid", "unknown", "valid", "not required")
+"""Transfer-basis verdicts, weakest first: a path is as strong as its weakest link."""
+
+PROVIDER_PROPERTIES = {
+    ROPA + "usesServiceProvider": "service provider",
+    ROPA + "engagesProcessor": "processor",
+    ROPA + "hasSubProcessor": "sub-processor",
+}
+_PROVIDER_VALUES = " ".join(f"<{p}>" for p in PROVIDER_PROPERTIES)
+
+ORGANISATION = "organisation"
+ACTIVITY = "activity"
+SUBJECT = "subject"
+PLACE = "place"
+
+
+# --- Reading the graph ----------------------------------------------------------------------------------------
+
+_ACTIVITIES = """
+    SELECT ?activity ?role ?recorder ?conditional WHERE {
+      ?activity a dpv:Process .
+      OPTIONAL { ?activity ropa:role ?role }
+      OPTIONAL { ?activity ropa:recordedBy ?recorder }
+      OPTIONAL { ?activity ropa:conditional ?conditional }
+    }"""
+
+_ACTIVITY_LINKS = """
+    SELECT DISTINCT ?activity ?property ?value WHERE {
+      VALUES ?property { dpv:hasDataSubject dpv:hasPersonalData dpv:hasDataController dpv:hasDataProcessor }
+      ?activity a dpv:Process ; ?property ?value .
+    }"""
+
+_FIRST_PROVIDERS = f"""
+    SELECT DISTINCT ?activity ?property ?provider ?holder WHERE {{
+      VALUES ?property {{ {_PROVIDER_VALUES} }}
+      {{
+        ?activity a dpv:Process ; ?property ?provider . BIND(?activity AS ?holder)
+      }} UNION {{
+        # Stated for the organisation: it applies to each of its activities, unless the record ties the provider
+        # to particular ones.
+        ?holder ?property ?provider . FILTER NOT EXISTS {{ ?holder a dpv:Process }}
+        MINUS {{
+          SELECT DISTINCT ?holder ?provider WHERE {{
+            VALUES ?specific {{ {_PROVIDER_VALUES} dpv:hasDataProcessor }}
+            ?named ropa:recordedBy ?holder ; ?specific ?provider .
+          }}
+        }}
+        ?activity ropa:recordedBy ?holder ; a dpv:Process .
+      }}
+    }}"""
+
+_PROVIDER_LINKS = f"""
+    SELECT DISTINCT ?from ?property ?to WHERE {{
+      VALUES ?property {{ {_PROVIDER_VALUES} }}
+      ?from ?property ?to .
+      FILTER NOT EXISTS {{ ?from a dpv:Process }}
+    }}"""
+
+_TRANSFERS = """
+    SELECT DISTINCT ?activity ?transfer ?exporter ?importer WHERE {
+      ?activity a dpv:Process .
+      { ?activity ropa:hasTransfer ?transfer }
+      UNION {
+        ?entity ropa:hasTransfer ?transfer . FILTER NOT EXISTS { ?entity a dpv:Process }
+        MINUS { SELECT DISTINCT ?entity ?transfer WHERE { ?named ropa:recordedBy ?entity ; ropa:hasTransfer ?transfer } }
+        ?activity ropa:recordedBy ?entity .
+      }
+      OPTIONAL { ?transfer dpv:hasDataExporter ?exporter }
+      OPTIONAL { ?transfer dpv:hasDataImporter ?importer }
+    }"""
+
+_DESTINATIONS = """
+    SELECT DISTINCT ?node ?place ?outside ?evidence ?conditional WHERE {
+      {
+        ?transfer a dpv:CrossBorderTransfer .
+        OPTIONAL { ?transfer dpv:hasDataImporter ?importer }
+        BIND(COALESCE(?importer, ?transfer) AS ?node)
+        { ?transfer dpv:hasThirdCountry ?place . BIND(false AS ?outside) }
+        UNION {
+          ?transfer ropa:outsideRegion ?place . BIND(true AS ?outside)
+          FILTER NOT EXISTS { ?transfer dpv:hasThirdCountry ?named }
+        }
+        OPTIONAL { ?transfer ropa:conditional ?conditional }
+        BIND("transfer" AS ?evidence)
+      } UNION {
+        ?node dpv:hasLocation|ropa:dataLocation ?place . FILTER(isIRI(?place))
+        BIND(false AS ?outside) BIND("data location" AS ?evidence)
+      } UNION {
+        ?node dpv:hasCountry|ropa:hasEstablishment/dpv:hasCountry ?place .
+        BIND(false AS ?outside) BIND("establishment" AS ?evidence)
+      } UNION {
+        # rs:UndocumentedTransfer: the headquarters stand in for the location only when neither the location nor
+        # a transfer with a basis is documented.
+        ?node ropa:headquarteredIn ?place .
+        FILTER NOT EXISTS { ?node dpv:hasLocation|ropa:dataLocation ?location }
+        FILTER NOT EXISTS { ?documented dpv:hasDataImporter ?node ; dpv:hasLegalBasis ?anyBasis }
+        BIND(false AS ?outside) BIND("headquarters" AS ?evidence)
+      }
+    }"""
+
+# The basis rule of rs:TransferBasis (shapes/transfers.ttl), asked per basis instead of per transfer.
+_VALID_BASIS = """
+      FILTER NOT EXISTS { ?basis ropa:validFrom ?startsOn FILTER(?asOf < ?startsOn) }
+      FILTER NOT EXISTS { ?basis ropa:validUntil ?endsOn FILTER(?asOf > ?endsOn) }
+      {
+        ?basis skos:broader* eu-gdpr:AdequacyDecision ; ropa:coversCountry ?place .
+        FILTER NOT EXISTS {
+          ?basis ropa:onlyForCertifiedOrganisations true .
+          FILTER NOT EXISTS { ?node ropa:certifiedUnder|dpv:hasDataImporter/ropa:certifiedUnder ?basis }
+        }
+      } UNION {
+        { ?basis skos:broader* eu-gdpr:A46-2-a } UNION { ?basis skos:broader* eu-gdpr:A46-2-b }
+        UNION { ?basis skos:broader* eu-gdpr:A46-2-c } UNION { ?basis skos:broader* eu-gdpr:A46-2-d }
+        UNION { ?basis skos:broader* eu-gdpr:A46-2-e } UNION { ?basis skos:broader* eu-gdpr:A46-2-f }
+        UNION { ?basis skos:broader* eu-gdpr:A46-3-a } UNION { ?basis skos:broader* eu-gdpr:A46-3-b }
+        UNION { ?basis skos:broader* eu-gdpr:SCCByCommission } UNION { ?basis skos:broader* eu-gdpr:BindingCorporateRules }
+      } UNION {
+        { ?basis skos:broader* eu-gdpr:A49-1-a } UNION { ?basis skos:broader* eu-gdpr:A49-1-b }
+        UNION { ?basis skos:broader* eu-gdpr:A49-1-c } UNION { ?basis skos:broader* eu-gdpr:A49-1-d }
+        UNION { ?basis skos:broader* eu-gdpr:A49-1-e } UNION { ?basis skos:broader* eu-gdpr:A49-1-f }
+        UNION { ?basis skos:broader* eu-gdpr:A49-1-g } UNION { ?basis skos:broader* eu-gdpr:A49-2 }
+      }"""
+
+_BASES = f"""
+    SELECT DISTINCT ?node ?place ?outside ?basis ?documented ?valid ?from ?until ?asOf WHERE {{
+      {{ {_DESTINATIONS} }}
+      {{
+        {{ ?transfer dpv:hasDataImporter ?node }} UNION {{ ?node a dpv:CrossBorderTransfer . BIND(?node AS ?transfer) }}
+        ?transfer dpv:hasLegalBasis ?basis . BIND(true AS ?documented)
+      }} UNION {{
+        # Art. 45(1): a transfer to a country with an adequacy decision needs no further authorisation.
+        ?basis ropa:coversCountry ?place ; skos:broader* eu-gdpr:AdequacyDecision . BIND(false AS ?documented)
+      }}
+      OPTIONAL {{ ?basis ropa:validFrom ?from }}
+      OPTIONAL {{ ?basis ropa:validUntil ?until }}
+      BIND(EXISTS {{ {_VALID_BASIS} }} AS ?valid)
+    }}"""
+
+_CONDITIONAL_LINKS = """
+    SELECT DISTINCT ?s ?p ?o WHERE {
+      ?statement rdf:subject ?s ; rdf:predicate ?p ; rdf:object ?o ; ropa:conditional true .
+    }"""
+
+_EEA_MEMBERSHIP = "SELECT ?place ?eea WHERE { ?place ropa:eeaMember ?eea }"
+
+_LABELS = """
+    SELECT ?x ?rank ?value WHERE {{
+      VALUES ?x {{ {values} }}
+      {{ ?x rdfs:label ?value BIND(1 AS ?rank) }} UNION {{ ?x skos:prefLabel ?value BIND(2 AS ?rank) }}
+      UNION {{ ?x dpv:hasName ?value BIND(3 AS ?rank) }}
+    }}"""
+
+
+def label_map(graph: RecordGraph, iris) -> dict[str, str]:
+    """The best human label of each IRI: rdfs:label, skos:prefLabel, dpv:hasName; English first, else the IRI."""
+    iris = sorted({i for i in iris if i and "://" in i})
+    best: dict[str, tuple] = {}
+    for start in range(0, len(iris), 500):
+        values = " ".join(f"<{i}>" for i in iris[start:start + 500])
+        for solution in graph.query(_LABELS.format(values=values)):
+            value = solution["value"]
+            language = value.language if isinstance(value, ox.Literal) else None
+            key = (0 if language == "en" else 1 if not language else 2, int(solution["rank"].value), value.value)
+            iri = solution["x"].value
+            if iri not in best or key < best[iri]:
+                best[iri] = key
+    return {i: best[i][2] if i in best else _fallback_label(i) for i in iris}
+
+
+def _fallback_label(iri: str) -> str:
+    short = shorten(iri)
+    return short if not short.startswith("<") else iri
+
+
+# --- The flow graph -------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Basis:
+    """One legal basis of a link into a third country, judged at the date."""
+
+    instrument: str
+    label: str
+    valid: bool
+    documented: bool
+    reason: str
+
+    def as_dict(self) -> dict:
+        return {"instrument": shorten(self.instrument), "label": self.label, "valid": self.valid,
+                "documented": self.documented, "reason": self.reason}
+
+
+@dataclass
+class Activity:
+    """What the flow analyses need to know of one activity."""
+
+    iri: str
+    label: str
+    role: str | None
+    recorder: str | None
+    conditional: bool
+    controllers: list[str] = field(default_factory=list)
+    processors: list[str] = field(default_factory=list)
+    subjects: list[str] = field(default_factory=list)
+    categories: list[str] = field(default_factory=list)
+
+
+@dataclass
+class FlowGraph:
+    """The networkx graph of all flows, the activities it was built from, and the date links were judged at."""
+
+    graph: nx.DiGraph
+    activities: dict[str, Activity]
+    as_of: dt.date
+    edges_of: dict[str, set[tuple[str, str]]]
+    labels: dict[str, str] = field(default_factory=dict)
+
+    def label(self, iri: str) -> str:
+        """The label of a node, data category or data subject."""
+        if iri in self.graph and "label" in self.graph.nodes[iri]:
+            return self.graph.nodes[iri]["label"]
+        return self.labels.get(iri) or _fallback_label(iri)
+
+    def chain(self, activity: str) -> nx.DiGraph:
+        """The subgraph along which this activity's data travel."""
+        return self.graph.edge_subgraph(self.edges_of.get(activity, set()))
+
+    def reached(self, activity: str) -> set[str]:
+        """The parties and places this activity's data reach (not its data subjects)."""
+        chain = self.chain(activity)
+        return nx.descendants(chain, activity) if activity in chain else set()
+
+    def vendors(self, activity: str) -> set[str]:
+        """The parties that process this activity's data for someone else: everyone reached but its controllers."""
+        controllers = set(self.activities[activity].controllers)
+        return {n for n in self.reached(activity)
+                if self.graph.nodes[n]["kind"] == ORGANISATION and n not in controllers}
+
+    def destinations(self, node: str) -> list[str]:
+        return [v for v in self.graph.successors(node) if self.graph.nodes[v]["kind"] == PLACE]
+
+    def node_status(self, node: str) -> str | None:
+        """The weakest basis of the party's own links to places outside the EEA (None when it has none)."""
+        statuses = [self.graph.edges[node, place]["status"] for place in self.destinations(node)
+                    if not self.graph.nodes[place]["eea"]]
+        return weakest(statuses) if statuses else None
+
+
+def weakest(statuses) -> str:
+    return min(statuses, key=STATUSES.index)
+
+
+def flow_graph(graph: RecordGraph, as_of: dt.date | None = None) -> FlowGraph:
+    """The flow graph of the register as it stood on ``as_of`` (today by default), links judged on that day."""
+    date = as_of or dt.date.today()
+    return build_flow_graph(timeline.as_of(graph, date), date)
+
+
+def build_flow_graph(graph: RecordGraph, as_of: dt.date) -> FlowGraph:
+    """Build the flow graph from the graph as given (no validity filtering), judging transfer bases at ``as_of``."""
+    activities = _read_activities(graph)
+    conditional_links = {(r["s"], r["p"], r["o"]) for r in graph.select(_CONDITIONAL_LINKS)}
+    first_providers = defaultdict(list)
+    for row in graph.select(_FIRST_PROVIDERS):
+        first_providers[row["activity"]].append(row)
+    onward = defaultdict(list)
+    for row in graph.select(_PROVIDER_LINKS):
+        onward[row["from"]].append((row["property"], row["to"]))
+    transfers = defaultdict(list)
+    for row in graph.select(_TRANSFERS):
+        transfers[row["activity"]].append(row)
+
+    g = nx.DiGraph()
+    edges_of: dict[str, set[tuple[str, str]]] = defaultdict(set)
+
+    def link(activity: Activity, u: str, v: str, relation: str, conditional: bool = False) -> None:
+        if u == v:
+            return
+        if not g.has_edge(u, v):
+            g.add_edge(u, v, relation=relation, activities=set(), categories=set(), conditional=False)
+        data = g.edges[u, v]
+        data["conditional"] |= conditional
+        data["activities"].add(activity.iri)
+        data["categories"].update(activity.categories)
+        edges_of[activity.iri].add((u, v))
+
+    for activity in activities.values():
+        g.add_node(activity.iri, kind=ACTIVITY)
+        for subject in activity.subjects:
+            g.add_node(subject, kind=SUBJECT)
+            link(activity, subject, activity.iri, "data subject")
+        for controller in activity.controllers:
+            g.add_node(controller, kind=ORGANISATION)
+            link(activity, activity.iri, controller, "controller",
+                 (activity.iri, DPV + "hasDataController", controller) in conditional_links)
+        for upstream in activity.controllers or [activity.iri]:
+            for processor in activity.processors:
+                g.add_node(processor, kind=ORGANISATION)
+                link(activity, upstream, processor, "processor",
+                     (activity.iri, DPV + "hasDataProcessor", processor) in conditional_links)
+        in_chain = set(activity.controllers) | set(activity.processors)
+        engager = activity.recorder if activity.recorder in in_chain else next(iter(activity.controllers), activity.iri)
+        frontier = []
+        for row in first_providers.get(activity.iri, []):
+            provider = row["provider"]
+            g.add_node(provider, kind=ORGANISATION)
+            link(activity, engager, provider, PROVIDER_PROPERTIES[row["property"]],
+                 (row["holder"], row["property"], provider) in conditional_links)
+            frontier.append(provider)
+        for row in transfers.get(activity.iri, []):
+            exporter = row["exporter"] if row["exporter"] in in_chain else engager
+            target = row["importer"] or row["transfer"]
+            g.add_node(target, kind=ORGANISATION)
+            link(activity, exporter, target, "transfer")
+            frontier.append(target)
+        seen = set(frontier)
+        while frontier:  # the providers' own providers, as far as the record goes
+            node = frontier.pop()
+            for prop, provider in onward.get(node, []):
+                g.add_node(provider, kind=ORGANISATION)
+                link(activity, node, provider, PROVIDER_PROPERTIES[prop], (node, prop, provider) in conditional_links)
+                if provider not in seen:
+                    seen.add(provider)
+                    frontier.append(provider)
+
+    _add_destinations(graph, g, activities, edges_of, as_of)
+    categories = {c for a in activities.values() for c in a.categories}
+    regions = {d["region"] for _, d in g.nodes(data=True) if d.get("outside")}
+    labels = label_map(graph, [*(n for n in g.nodes if not n.startswith("outside:")), *categories, *regions])
+    for node, data in g.nodes(data=True):
+        if data["kind"] == PLACE and data.get("outside"):
+            data["label"] = f"Outside the {labels.get(data['region'], data['region'])} (country not named)"
+        else:
+            data["label"] = labels.get(node, node)
+    for activity in activities.values():
+        activity.label = labels.get(activity.iri, activity.iri)
+    return FlowGraph(graph=g, activities=activities, as_of=as_of, edges_of=dict(edges_of), labels=labels)
+
+
+def _read_activities(graph: RecordGraph) -> dict[str, Activity]:
+    activities: dict[str, Activity] = {}
+    for row in graph.select(_ACTIVITIES):
+        iri = row["activity"]
+        if iri not in activities:
+            activities[iri] = Activity(iri=iri, label=iri, role=row["role"], recorder=row["recorder"],
+                                       conditional=row["conditional"] == "true")
+        elif row["conditional"] == "true":
+            activities[iri].conditional = True
+    fields = {"hasDataSubject": "subjects", "hasPersonalData": "categories", "hasDataController": "controllers",
+              "hasDataProcessor": "processors"}
+    for row in graph.select(_ACTIVITY_LINKS):
+        values = getattr(activities[row["activity"]], fields[row["property"][len(DPV):]])
+        if row["value"] not in values:
+            values.append(row["value"])
+    for activity in activities.values():
+        for values in (activity.subjects, activity.categories, activity.controllers, activity.processors):
+            values.sort()
+    return activities
+
+
+def _add_destinations(graph: RecordGraph, g: nx.DiGraph, activities, edges_of, as_of: dt.date) -> None:
+    """Link every party an activity reaches to the places its data may be, with the basis judged at ``as_of``."""
+    eea = {r["place"]: r["eea"] == "true" for r in graph.select(_EEA_MEMBERSHIP)}
+    destinations: dict[str, dict[str, dict]] = defaultdict(dict)
+    for row in graph.select(_DESTINATIONS):
+        outside = row["outside"] == "true"
+        place = f"outside:{row['place']}" if outside else row["place"]
+        entry = destinations[row["node"]].setdefault(place, {
+            "region": row["place"], "outside": outside, "evidence": set(), "conditional": True})
+        entry["evidence"].add(row["evidence"])
+        entry["conditional"] &= row["conditional"] == "true"  # only a conditional transfer makes the link so
+    bases: dict[tuple[str, str], dict[str, Basis]] = defaultdict(dict)
+    date = ox.Literal(as_of.isoformat(), datatype=XSD_DATE)
+    rows = graph.select(_BASES, {"asOf": date})
+    instrument_labels = label_map(graph, [r["basis"] for r in rows])
+    for row in rows:
+        place = f"outside:{row['place']}" if row["outside"] == "true" else row["place"]
+        basis = _judge_basis(row, instrument_labels.get(row["basis"], row["basis"]), as_of)
+        if basis is None:
+            continue
+        known = bases[row["node"], place].get(basis.instrument)
+        if known is None or (basis.documented and not known.documented):
+            bases[row["node"], place][basis.instrument] = basis
+
+    reached = {}
+    for iri, edges in edges_of.items():
+        chain = g.edge_subgraph(edges)
+        reached[iri] = nx.descendants(chain, iri) if iri in chain else set()
+    for iri, nodes in reached.items():
+        activity = activities[iri]
+        for node in sorted(nodes):
+            for place, info in destinations.get(node, {}).items():
+                in_eea = not info["outside"] and eea.get(info["region"], False)  # unknown places count as third
+                if not g.has_node(place):
+                    g.add_node(place, kind=PLACE, eea=in_eea, outside=info["outside"], region=info["region"])
+                if not g.has_edge(node, place):
+                    found = sorted(bases.get((node, place), {}).values(), key=lambda b: (not b.valid, b.label))
+                    status = "not required" if in_eea else (
+                        "valid" if any(b.valid for b in found) else
+                        "invalid" if any(b.documented for b in found) else "unknown")
+                    g.add_edge(node, place, relation="location", activities=set(), categories=set(),
+                               conditional=info["conditional"],
+                               evidence=sorted(info["evidence"]), status=status,
+                               bases=[] if in_eea else found)
+                g.edges[node, place]["activities"].add(iri)
+                g.edges[node, place]["categories"].update(activity.categories)
+                edges_of[iri].add((node, place))
+
+
+def _judge_basis(row: dict, label: str, as_of: dt.date) -> Basis | None:
+    """A basis with the reason for its verdict; an automatic adequacy decision is kept only while in force."""
+    valid = row["valid"] == "true"
+    documented = row["documented"] == "true"
+    starts = dt.date.fromisoformat(row["from"]) if row["from"] else None
+    ends = dt.date.fromisoformat(row["until"]) if row["until"] else None
+    in_force = not (starts and as_of < starts) and not (ends and as_of > ends)
+    if not documented and not in_force:
+        return None
+    if valid:
+        reason = "adequacy decision in force (Art. 45)" if not documented else "valid on " + as_of.isoformat()
+    elif ends and as_of > ends:
+        reason = f"no valid basis after {ends.isoformat()}"
+    elif starts and as_of < starts:
+        reason = f"not valid before {starts.isoformat()}"
+    elif in_force and not documented:
+        reason = "only for importers certified under it; none is recorded"
+    else:
+        reason = "not a transfer basis for this destination"
+    return Basis(instrument=row["basis"], label=label, valid=valid, documented=documented, reason=reason)
+
+
+# --- Resolving what a user names ------------------------------------------------------------------------------
+
+_PARTIES = """
+    SELECT DISTINCT ?party ?name WHERE {
+      VALUES ?type { dpv:LegalEntity dpv:Organisation dpv:DataController dpv:DataProcessor ropa:ServiceProvider
+                     dpv:Recipient ropa:CustomerControllers }
+      ?party a ?type .
+      OPTIONAL { VALUES ?property { rdfs:label dpv:hasName ropa:shortName skos:altLabel } ?party ?property ?name }
+    }"""
+
+
+def resolve_party(graph: RecordGraph, text: str, what: str = "organisation") -> str:
+    """The IRI of the party named by a prefixed name, an IRI or a name (label, name, short name), or a RopaError."""
+    names: dict[str, set[str]] = defaultdict(set)
+    for row in graph.select(_PARTIES):
+        names[row["party"]].add(row["name"] or "")
+    return _resolve(text, names, what)
+
+
+def resolve_activity(graph: RecordGraph, text: str) -> str:
+    names: dict[str, set[str]] = defaultdict(set)
+    for row in graph.select("SELECT ?a ?name WHERE { ?a a dpv:Process OPTIONAL { ?a rdfs:label ?name } }"):
+        names[row["a"]].add(row["name"] or "")
+    return _resolve(text, names, "activity")
+
+
+def resolve_country(graph: RecordGraph, text: str) -> str:
+    """A country by ISO code (US), prefixed name (loc:US), IRI or English name."""
+    names: dict[str, set[str]] = defaultdict(set)
+    for row in graph.select("SELECT ?c ?name WHERE { ?c ropa:eeaMember ?m OPTIONAL { ?c rdfs:label ?name } }"):
+        names[row["c"]].update({row["name"] or "", row["c"].rsplit("#", 1)[-1]})
+    return _resolve(text, names, "country")
+
+
+def _resolve(text: str, names: dict[str, set[str]], what: str) -> str:
+    wanted = text.strip()
+    iri = _expand(wanted)
+    if iri in names:
+        return iri
+    folded = wanted.casefold()
+    exact = sorted(p for p, ns in names.items() if any(n.casefold() == folded for n in ns))
+    matches = exact or sorted(p for p, ns in names.items() if any(folded in n.casefold() for n in ns if n))
+    if len(matches) == 1:
+        return matches[0]
+    if matches:
+        shown = ", ".join(shorten(m) for m in matches[:8])
+        raise RopaError(f"'{text}' names more than one {what}: {shown}; give the prefixed name or IRI")
+    every = sorted({n for ns in names.values() for n in ns if n})
+    close = difflib.get_close_matches(wanted, every, n=3, cutoff=0.5)
+    hint = f" (did you mean {', '.join(repr(c) for c in close)}?)" if close else ""
+    raise RopaError(f"no {what} named '{text}' in the record{hint}")
+
+
+def _expand(text: str) -> str:
+    if text.startswith("<") and text.endswith(">"):
+        return text[1:-1]
+    prefix, colon, local = text.partition(":")
+    if colon and prefix in PREFIXES and not local.startswith("//"):
+        return PREFIXES[prefix] + local
+    return text
+
+
+# --- Flows ----------------------------------------------------------------------------------------------------
+
+@dataclass
+class Flow:
+    """One path by which an activity's data can reach a place."""
+
+    activity: Activity
+    path: list[str]
+    place: str
+    status: str
+    bases: list[Basis]
+    possible: bool
+    conditional: bool
+    weakest_at: str | None
+    last_status: str
+
+
+@dataclass
+class FlowReport:
+    """Every path to the places asked for, with the weakest link's basis at the date."""
+
+    flows: list[Flow]
+    graph: FlowGraph
+    scope: str
+
+    def sections(self) -> list[Section]:
+        """One row per route; routes that differ only in their last party (same activities, place and basis) share
+        a row, so that fourteen sub-processors of one organisation read as a few lines."""
+        label = self.graph.label
+        routes: dict[tuple, list[Flow]] = defaultdict(list)
+        for flow in self.flows:
+            routes[tuple(flow.path[1:])].append(flow)
+        grouped: dict[tuple, list[str]] = defaultdict(list)
+        for route, flows in routes.items():
+            first = flows[0]
+            notes = []
+            if first.possible:
+                notes.append("possible: data location not documented, headquarters there")
+            if any(f.conditional for f in flows):
+                notes.append("conditional")
+            basis = _basis_text(first.last_status, first.bases)
+            if first.weakest_at:
+                basis = f"{first.status} at {label(first.weakest_at)}; last link {basis}"
+            key = (route[:-2], first.place, basis, "; ".join(notes),
+                   tuple(sorted(label(f.activity.iri) for f in flows)),
+                   tuple(sorted({label(c) for f in flows for c in f.activity.categories})))
+            grouped[key].append(label(route[-2]))
+        rows = []
+        for (via, place, basis, notes, activities, categories), last in sorted(
+                grouped.items(), key=lambda item: ([label(n) for n in item[0][0]], label(item[0][1]), item[1])):
+            rows.append([" → ".join([*(label(n) for n in via), ", ".join(sorted(last))]), label(place), basis,
+                         "; ".join(activities), ", ".join(categories) or NOT_DOCUMENTED, notes])
+        text = (f"{len(self.flows)} path{'s' if len(self.flows) != 1 else ''} from {len({f.activity.iri for f in self.flows})} "
+                f"activities ({self.scope}), transfer bases judged on {self.graph.as_of.isoformat()}.")
+        return [Section("Data flows", ["Route", "Place", "Basis", "Activities", "Data categories", "Note"], rows, text,
+                        empty=f"No path reaches {self.scope}.")]
+
+    def as_dict(self) -> dict:
+        label = self.graph.label
+        return {
+            "as_of": self.graph.as_of.isoformat(),
+            "scope": self.scope,
+            "flows": [{
+                "activity": shorten(f.activity.iri), "activity_label": f.activity.label,
+                "controllers": [_party(self.graph, c) for c in f.activity.controllers],
+                "data_subjects": [label(s) for s in f.activity.subjects],
+                "data_categories": [label(c) for c in f.activity.categories],
+                "path": [_party(self.graph, n) for n in f.path],
+                "place": _party(self.graph, f.place),
+                "basis": f.status, "last_link_basis": f.last_status, "bases": [b.as_dict() for b in f.bases],
+                "possible": f.possible, "conditional": f.conditional,
+                "weakest_link_at": shorten(f.weakest_at) if f.weakest_at else None,
+            } for f in self.flows],
+        }
+
+
+def _party(fg: FlowGraph, node: str) -> dict:
+    shown = "outside:" + shorten(node[len("outside:"):]) if node.startswith("outside:") else shorten(node)
+    return {"id": shown, "label": fg.label(node)}
+
+
+def _basis_text(status: str, bases: list[Basis]) -> str:
+    if not bases:
+        return status
+    details = "; ".join(f"{b.label}: {'valid' if b.valid else b.reason}" for b in bases)
+    return f"{status} ({details})"
+
+
+def flows(graph: RecordGraph, to_country: str | None = None, outside_eea: bool = False,
+          as_of: dt.date | None = None) -> FlowReport:
+    """Every path by which an activity's data can reach a country (one country, outside the EEA, or anywhere)."""
+    fg = flow_graph(graph, as_of)
+    wanted = resolve_country(graph, to_country) if to_country else None
+    scope = (fg.label(wanted) if wanted in fg.graph else to_country) if wanted else \
+        "places outside the EEA" if outside_eea else "every place"
+    found = []
+    for iri in sorted(fg.activities, key=lambda a: fg.activities[a].label):
+        found.extend(_activity_flows(fg, iri, wanted, outside_eea))
+    return FlowReport(flows=found, graph=fg, scope=scope)
+
+
+def _activity_flows(fg: FlowGraph, iri: str, wanted: str | None, outside_eea: bool) -> list[Flow]:
+    chain = fg.chain(iri)
+    if iri not in chain:
+        return []
+    activity = fg.activities[iri]
+    places = [n for n in chain if fg.graph.nodes[n]["kind"] == PLACE
+              and (wanted is None or n == wanted) and not (outside_eea and fg.graph.nodes[n]["eea"])]
+    result = []
+    for place in sorted(places):
+        for path in sorted(nx.all_simple_paths(chain, iri, place)):
+            last = fg.graph.edges[path[-2], path[-1]]
+            weakest_status, weakest_at = last["status"], None
+            for node in path[1:-2]:
+                status = fg.node_status(node)
+                if status and STATUSES.index(status) < STATUSES.index(weakest_status):
+                    weakest_status, weakest_at = status, node
+            conditional = activity.conditional or any(fg.graph.edges[u, v]["conditional"] for u, v in zip(path, path[1:]))
+            result.append(Flow(activity=activity, path=path, place=place, status=weakest_status, bases=last["bases"],
+                               possible=last["evidence"] == ["headquarters"], conditional=conditional,
+                               weakest_at=weakest_at, last_status=last["status"]))
+    return result
+
+
+# --- Impact of one vendor -------------------------------------------------------------------------------------
+
+_CONTACTS = """
+    SELECT ?party ?kind ?value WHERE {{
+      VALUES ?party {{ {values} }}
+      {{
+        VALUES (?property ?kind) {{ (ropa:privacyContact "privacy contact") (ropa:email "e-mail")
+                                   (ropa:telephone "telephone") (dpv:hasAddress "address") (ropa:website "website") }}
+        ?party ?property ?value .
+        FILTER(!isLiteral(?value) || LANG(?value) = "" || LANGMATCHES(LANG(?value), "en"))
+      }} UNION {{
+        ?party dpv:hasDataProtectionOfficer/ropa:email ?value . BIND("DPO e-mail" AS ?kind)
+      }} UNION {{
+        ?party ropa:hasEstablishment/dpv:hasAddress ?value . BIND("address" AS ?kind)
+      }}
+    }}"""
+
+CONTACT_KINDS = ("privacy contact", "e-mail", "DPO e-mail", "telephone", "address", "website")
+
+
+def contacts(graph: RecordGraph, parties) -> dict[str, dict[str, list[str]]]:
+    """The contact details the record gives for each party, by kind."""
+    parties = sorted({p for p in parties if "://" in p})
+    found: dict[str, dict[str, list[str]]] = {p: {} for p in parties}
+    if not parties:
+        return found
+    for row in graph.select(_CONTACTS.format(values=" ".join(f"<{p}>" for p in parties))):
+        values = found[row["party"]].setdefault(row["kind"], [])
+        if row["value"] not in values:
+            values.append(row["value"])
+    return found
+
+
+def contact_text(details: dict[str, list[str]]) -> str:
+    parts = [f"{kind}: {', '.join(details[kind])}" for kind in CONTACT_KINDS if details.get(kind)]
+    return "; ".join(parts) or NOT_DOCUMENTED
+
+
+_RISK = """
+    SELECT DISTINCT ?activity ?why WHERE {{
+      VALUES ?activity {{ {values} }}
+      {{
+        {{ ?activity dpv:hasPersonalData/skos:broader* pd:CurrentLocation }} UNION {{ ?activity dpv:hasPersonalData/skos:broader* pd:GPSCoordinate }}
+        UNION {{ ?activity dpv:hasPersonalData/skos:broader* pd:TravelHistory }} UNION {{ ?activity dpv:hasPersonalData/skos:broader* ropa:TelecomLocationData }}
+        BIND("location data" AS ?why)
+      }} UNION {{
+        ?activity dpv:hasPersonalData ?category . ?category skos:broader* ?special . ?special a dpv:SpecialCategoryPersonalData .
+        BIND("special-category data" AS ?why)
+      }} UNION {{
+        ?activity dpv:hasContext|dpv:hasScale ?context .
+        FILTER(?context IN (dpv:SystematicMonitoring, dpv:LargeScaleProcessing))
+        BIND(IF(?context = dpv:SystematicMonitoring, "systematic monitoring", "large-scale processing") AS ?why)
+      }}
+    }}"""
+"""The high-risk signs of the rs:ImpactAssessment shape (Art. 35(3)), read here for Art. 34."""
+
+
+@dataclass
+class Impact:
+    """What a breach or replacement of one vendor touches, and who must be told."""
+
+    vendor: str
+    graph: FlowGraph
+    activities: list[Activity]
+    engaged_by: list[str]
+    controllers: list[str]
+    customer_controllers: list[str]
+    risks: dict[str, list[str]]
+    notifications: list[list[str]]
+    replacement_notice: dict[str, list[str]]
+    """Each processor that engaged the vendor, with the controllers it must notify before replacing it."""
+
+    def _labels(self, nodes) -> list[str]:
+        return sorted(self.graph.label(n) for n in nodes)
+
+    def subjects(self) -> list[str]:
+        return sorted({s for a in self.activities for s in a.subjects})
+
+    def categories(self) -> list[str]:
+        return sorted({c for a in self.activities for c in a.categories})
+
+    def sections(self) -> list[Section]:
+        label = self.graph.label
+        summary = (f"{label(self.vendor)} ({shorten(self.vendor)}) processes the data of {len(self.activities)} "
+                   f"activit{'y' if len(self.activities) == 1 else 'ies'} of {len(self.controllers)} controller"
+                   f"{'s' if len(self.controllers) != 1 else ''}; engaged by {', '.join(self._labels(self.engaged_by)) or NOT_DOCUMENTED}. "
+                   f"Judged on {self.graph.as_of.isoformat()}.")
+        activity_rows = [[a.label, label(a.recorder) if a.recorder else NOT_DOCUMENTED, _role(a.role),
+                          ", ".join(self._labels(a.controllers)) or NOT_DOCUMENTED,
+                          ", ".join(self._labels(a.subjects)) or NOT_DOCUMENTED,
+                          ", ".join(self._labels(a.categories)) or NOT_DOCUMENTED,
+                          ", ".join(self.risks.get(a.iri, []))]
+                         for a in sorted(self.activities, key=lambda a: a.label)]
+        affected = [
+            ["Controllers", ", ".join(self._labels(self.controllers)) or "None"],
+            ["Customer controllers", ", ".join(self._labels(self.customer_controllers)) or "None"],
+            ["Data subjects", ", ".join(self._labels(self.subjects())) or NOT_DOCUMENTED],
+            ["Data categories", ", ".join(self._labels(self.categories())) or NOT_DOCUMENTED],
+        ]
+        replaced = []
+        for engager in sorted(self.engaged_by, key=label):
+            served = self.replacement_notice.get(engager)
+            if served:
+                replaced.append(f"- {label(engager)} engages it as a processor for {', '.join(self._labels(served))}: "
+                                "it must inform them of the replacement in advance and give them the opportunity to "
+                                "object (Art. 28(2)); `ropa notice` writes that notice.")
+            if engager in self.controllers:
+                replaced.append(f"- {label(engager)} engages it for its own processing: its record's recipients and "
+                                "transfers change (Art. 30(1)(d)-(e)).")
+        return [
+            Section("Impact", text=summary),
+            Section("Affected activities", ["Activity", "Recorded by", "Role", "Controllers", "Data subjects",
+                                            "Data categories", "High-risk signs"], activity_rows),
+            Section("Affected", ["What", "Who"], affected),
+            Section("Who must be notified of a breach",
+                    ["Who", "Notified by", "Article", "When", "Contact"], self.notifications),
+            Section("If replaced", text="\n".join(replaced) or NOT_DOCUMENTED),
+        ]
+
+    def as_dict(self) -> dict:
+        label = self.graph.label
+
+        def parties(nodes):
+            return [_party(self.graph, n) for n in sorted(nodes)]
+
+        return {
+            "vendor": _party(self.graph, self.vendor),
+            "as_of": self.graph.as_of.isoformat(),
+            "engaged_by": parties(self.engaged_by),
+            "activities": [{"activity": shorten(a.iri), "label": a.label,
+                            "recorded_by": _party(self.graph, a.recorder) if a.recorder else None,
+                            "role": _role(a.role), "high_risk_signs": self.risks.get(a.iri, [])}
+                           for a in sorted(self.activities, key=lambda a: a.iri)],
+            "controllers": parties(self.controllers),
+            "customer_controllers": parties(self.customer_controllers),
+            "data_subjects": [{"id": shorten(s), "label": label(s)} for s in self.subjects()],
+            "data_categories": [{"id": shorten(c), "label": label(c)} for c in self.categories()],
+            "notify": [dict(zip(["who", "notified_by", "article", "when", "contact"], row)) for row in self.notifications],
+            "if_replaced_notify": {shorten(p): parties(c) for p, c in self.replacement_notice.items()},
+        }
+
+
+def _role(role: str | None) -> str:
+    return {ROPA + "ControllerRole": "controller", ROPA + "ProcessorRole": "processor"}.get(role or "", NOT_DOCUMENTED)
+
+
+def impact(graph: RecordGraph, vendor: str, as_of: dt.date | None = None) -> Impact:
+    """If this vendor were breached or replaced: the activities, controllers, subjects and data it touches."""
+    fg = flow_graph(graph, as_of)
+    node = resolve_party(graph, vendor, "vendor")
+    activities = [fg.activities[a] for a in sorted(fg.activities) if node in fg.vendors(a)]
+    engaged_by = sorted({u for a in activities for u, v in fg.edges_of[a.iri]
+                         if v == node and fg.graph.nodes[u]["kind"] == ORGANISATION})
+    replacement_notice: dict[str, set[str]] = defaultdict(set)  # Art. 28(2): a processor tells its controllers
+    for activity in activities:
+        for engager in engaged_by:
+            if (engager, node) in fg.edges_of[activity.iri] and engager not in activity.controllers:
+                replacement_notice[engager].update(activity.controllers)
+    controllers = sorted({c for a in activities for c in a.controllers})
+    customers = {r["c"] for r in graph.select("SELECT ?c WHERE { ?c a ropa:CustomerControllers }")}
+    risks: dict[str, list[str]] = defaultdict(list)
+    if activities:
+        for row in graph.select(_RISK.format(values=" ".join(f"<{a.iri}>" for a in activities))):
+            risks[row["activity"]].append(row["why"])
+    return Impact(vendor=node, graph=fg, activities=activities, engaged_by=engaged_by, controllers=controllers,
+                  customer_controllers=[c for c in controllers if c in customers], risks=dict(risks),
+                  notifications=_notifications(graph, fg, node, activities, controllers, customers, risks),
+                  replacement_notice={p: sorted(c) for p, c in replacement_notice.items()})
+
+
+def _notifications(graph, fg: FlowGraph, vendor, activities, controllers, customers, risks) -> list[list[str]]:
+    """Art. 33(2) up each chain, party by party, to the controllers; Art. 33(1) from each controller to its
+    authority; Art. 34 from the controllers to the data subjects."""
+    label = fg.label
+    notified_by: dict[str, set[str]] = defaultdict(set)  # party -> the parties that must tell it
+    for activity in activities:
+        chain = fg.chain(activity.iri)
+        for controller in activity.controllers:
+            for path in nx.all_simple_paths(chain, controller, vendor) if controller in chain else []:
+                for upstream, downstream in zip(path, path[1:]):
+                    notified_by[upstream].add(downstream)
+    authorities = defaultdict(list)
+    if controllers:
+        values = " ".join(f"<{c}>" for c in controllers)
+        for row in graph.select(f"SELECT ?c ?a WHERE {{ VALUES ?c {{ {values} }} ?c dpv:hasAuthority ?a }}"):
+            authorities[row["c"]].append(row["a"])
+    every_authority = [a for found in authorities.values() for a in found]
+    details = contacts(graph, [*notified_by, *every_authority])
+    authority_labels = label_map(graph, every_authority)
+    in_time = "without undue delay after becoming aware"
+    within_72_hours = "within 72 hours of becoming aware, unless the breach is unlikely to result in a risk"
+    rows = []
+    processors = sorted((p for p in notified_by if p not in controllers), key=label)
+    for party in [*processors, *(c for c in controllers if c in notified_by)]:
+        by = ", ".join(sorted(label(p) for p in notified_by[party]))
+        if party in customers:
+            rows.append([f"{label(party)}: each customer as controller", by, "Art. 33(2)", in_time,
+                         f"Per customer; {NOT_DOCUMENTED.lower()} in this record"])
+            rows.append(["Supervisory authority of each customer", "each customer as controller", "Art. 33(1)",
+                         within_72_hours, NOT_DOCUMENTED])
+            continue
+        article = "Art. 33(2)" if party in controllers else "Art. 33(2), Art. 28(4)"
+        rows.append([label(party), by, article, in_time, contact_text(details.get(party, {}))])
+        if party in controllers:
+            for authority in authorities.get(party) or [None]:
+                rows.append([authority_labels[authority] if authority else f"Supervisory authority of {label(party)}",
+                             label(party), "Art. 33(1)", within_72_hours,
+                             contact_text(details.get(authority, {})) if authority else NOT_DOCUMENTED])
+    if activities:
+        subjects = sorted({label(s) for a in activities for s in a.subjects})
+        signs = sorted({why for a in activities for why in risks.get(a.iri, [])})
+        when = "without undue delay, where the breach is likely to result in a high risk to their rights and freedoms"
+        if signs:
+            when += f" (high-risk signs in the record: {', '.join(signs)})"
+        rows.append([f"Data subjects: {', '.join(subjects) or NOT_DOCUMENTED}", "their controllers", "Art. 34(1)", when,
+                     "through the controllers"])
+    return rows
+
+
+# --- Concentration --------------------------------------------------------------------------------------------
+
+@dataclass
+class VendorRow:
+    vendor: str
+    activities: list[str]
+    entities: list[str]
+    subjects: set[str]
+    categories: set[str]
+    single_point_for: list[str]
+
+
+@dataclass
+class Concentration:
+    """Vendors ranked by how many activities and entities depend on them, and the single points of failure."""
+
+    rows: list[VendorRow]
+    graph: FlowGraph
+
+    def sections(self) -> list[Section]:
+        label = self.graph.label
+        ranked = [[label(r.vendor), _located(self.graph, r.vendor), str(len(r.activities)), str(len(r.entities)),
+                   str(len(r.subjects)), str(len(r.categories)), str(len(r.single_point_for))] for r in self.rows]
+        single = [[label(r.vendor), "; ".join(sorted(label(a) for a in r.single_point_for))]
+                  for r in self.rows if r.single_point_for]
+        return [
+            Section("Vendor concentration", ["Vendor", "Located", "Activities", "Entities", "Data subjects",
+                                             "Data categories", "Sole route for"], ranked,
+                    f"Vendors ranked by the activities and entities (controllers and the organisations keeping the "
+                    f"records) whose data they process; judged on {self.graph.as_of.isoformat()}."),
+            Section("Single points of failure", ["Vendor", "Every vendor of these activities depends on it"], single,
+                    "A vendor is a single point of failure for an activity when all of the activity's processing by "
+                    "vendors passes through it."),
+        ]
+
+    def as_dict(self) -> dict:
+        return {"as_of": self.graph.as_of.isoformat(), "vendors": [{
+            **_party(self.graph, r.vendor),
+            "located": _located(self.graph, r.vendor),
+            "activities": [shorten(a) for a in r.activities],
+            "entities": [shorten(e) for e in r.entities],
+            "data_subjects": len(r.subjects), "data_categories": len(r.categories),
+            "single_point_of_failure_for": [shorten(a) for a in r.single_point_for],
+        } for r in self.rows]}
+
+
+def _located(fg: FlowGraph, node: str) -> str:
+    places = [f"{fg.label(p)} ({', '.join(fg.graph.edges[node, p]['evidence'])})" for p in sorted(fg.destinations(node))]
+    return "; ".join(places) or NOT_DOCUMENTED
+
+
+def concentration(graph: RecordGraph, as_of: dt.date | None = None) -> Concentration:
+    """Rank vendors by dependent activities and entities; find the vendors an activity cannot route around."""
+    fg = flow_graph(graph, as_of)
+    rows: dict[str, VendorRow] = {}
+    for iri, activity in fg.activities.items():
+        vendors = fg.vendors(iri)
+        if not vendors:
+            continue
+        chain = fg.chain(iri)
+        dominators = nx.immediate_dominators(chain, iri)
+        for vendor in vendors:
+            row = rows.setdefault(vendor, VendorRow(vendor, [], [], set(), set(), []))
+            row.activities.append(iri)
+            for entity in [*activity.controllers, *([activity.recorder] if activity.recorder else [])]:
+                if entity not in row.entities and entity != vendor:
+                    row.entities.append(entity)
+            row.subjects.update(activity.subjects)
+            row.categories.update(activity.categories)
+            if all(_dominates(dominators, vendor, other, iri) for other in vendors):
+                row.single_point_for.append(iri)
+    ranked = sorted(rows.values(), key=lambda r: (-len(r.activities), -len(r.entities), fg.label(r.vendor)))
+    return Concentration(rows=ranked, graph=fg)
+
+
+def _dominates(dominators: dict, node: str, other: str, root: str) -> bool:
+    while other != node:
+        if other == root or other not in dominators:
+            return False
+        other = dominators[other]
+    return True

@@ -1,0 +1,96 @@
+"""Results as titled sections of rows, so that one description renders as rich tables, Markdown or JSON.
+
+The analyses (flows, impact, vendors, diff, notice) each return an object with ``sections()`` and ``as_dict()``;
+the commands only choose the rendering. Keeping the rows in one place means the table a person reads and the
+Markdown pasted into a document never disagree.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+NOT_DOCUMENTED = "Not documented"
+"""What a document shows for a fact the record leaves out."""
+
+
+@dataclass
+class Section:
+    """One titled table; ``text`` is a paragraph shown before the rows (or alone when there are no columns)."""
+
+    title: str
+    columns: list[str] = field(default_factory=list)
+    rows: list[list[str]] = field(default_factory=list)
+    text: str = ""
+    empty: str = "None."
+
+
+class Result(Protocol):
+    def sections(self) -> list[Section]: ...
+
+    def as_dict(self) -> dict: ...
+
+
+def to_json(result: Result) -> str:
+    return json.dumps(result.as_dict(), indent=2, ensure_ascii=False) + "\n"
+
+
+def to_markdown(result: Result, title: str | None = None) -> str:
+    """GitHub-flavoured Markdown: a heading per section, a pipe table per set of rows."""
+    parts = [f"# {title}\n"] if title else []
+    for section in result.sections():
+        parts.append(f"## {section.title}\n")
+        if section.text:
+            parts.append(section.text.strip() + "\n")
+        if section.columns:
+            if section.rows:
+                parts.append(_markdown_table(section.columns, section.rows))
+            else:
+                parts.append(section.empty + "\n")
+    return "\n".join(parts)
+
+
+def print_tables(result: Result, console: Console, title: str | None = None) -> None:
+    """Each section as a rich table (or a paragraph) on the console."""
+    if title:
+        console.print(Text(title, style="bold"))
+    for section in result.sections():
+        if section.columns and section.rows:
+            table = Table(title=section.title, title_justify="left", show_lines=False)
+            for column in section.columns:
+                table.add_column(column, overflow="fold")
+            for row in section.rows:
+                table.add_row(*row)
+            if section.text:
+                console.print(Text(section.text))
+            console.print(table)
+        else:
+            console.print(Text(section.title, style="bold"))
+            if section.text:
+                console.print(Text(section.text))
+            if section.columns:
+                console.print(Text(section.empty))
+        console.print()
+
+
+def to_text(result: Result, title: str | None = None, width: int = 160) -> str:
+    """The rich tables as plain text, for writing the table format to a file."""
+    console = Console(width=width, file=io.StringIO(), force_terminal=False, color_system=None)
+    print_tables(result, console, title)
+    return console.file.getvalue()
+
+
+def _markdown_table(columns: list[str], rows: list[list[str]]) -> str:
+    lines = ["| " + " | ".join(_cell(c) for c in columns) + " |", "|" + "---|" * len(columns)]
+    lines += ["| " + " | ".join(_cell(c) for c in row) + " |" for row in rows]
+    return "\n".join(lines) + "\n"
+
+
+def _cell(value: str) -> str:
+    return str(value).replace("\\", "\\\\").replace("|", "\\|").replace("\n", "<br>")
