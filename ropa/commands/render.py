@@ -1,0 +1,78 @@
+"""``ropa render`` and ``ropa build``: the Art. 30 registers and processor overviews as HTML, Markdown, XLSX and PDF."""
+
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+
+def register(app: typer.Typer) -> None:
+    # Imported here, not at module level: ropa.cli imports this module while it is still being defined.
+    from ropa.cli import PathsArgument, errors, parse_date, user_errors
+    from ropa.load import load
+    from ropa.register import LANGUAGES
+    from ropa.timeline import as_of as record_as_of
+    from ropa.render import FORMATS, build, parse_formats, parse_languages, render
+    from ropa.validate import validate, with_waivers
+    from ropa.validation_output import summary_line
+    from ropa.waivers import NO_WAIVERS, load_waivers
+
+    formats_help = f"Comma-separated: {','.join(FORMATS)}."
+    AsOf = Annotated[Optional[str], typer.Option("--as-of", help="Show the register as it stood on this date (YYYY-MM-DD): activities and links valid then, judged then; today by default.")]
+    Waivers = Annotated[Optional[Path], typer.Option("--waivers", "-w", help="TOML file of accepted findings: shown as waived, not as open gaps.")]
+
+    def findings_of(graph, as_of, waivers):
+        accepted = load_waivers(waivers) if waivers else NO_WAIVERS
+        return with_waivers(validate(graph, as_of=as_of), accepted)
+
+    @app.command("render")
+    def render_command(
+        paths: PathsArgument = None,
+        out: Annotated[Path, typer.Option("--out", "-o", help="Folder to write (replaced whole, atomically).")] = Path("out"),
+        formats: Annotated[str, typer.Option("--format", "-f", help=formats_help)] = ",".join(FORMATS),
+        lang: Annotated[str, typer.Option("--lang", "-l", help=f"Language of the documents: {'|'.join(LANGUAGES)}.")] = "en",
+        as_of: AsOf = None,
+        waivers: Waivers = None,
+    ) -> None:
+        """Render the Art. 30(1) and 30(2) registers, processor overviews and group overview in one language."""
+        with user_errors():
+            date = parse_date(as_of, "--as-of")
+            chosen = parse_formats(formats)
+            language = parse_languages(lang)
+            if len(language) != 1:
+                raise_one_language()
+            graph = load(paths or None)
+            if date is not None:
+                graph = record_as_of(graph, date)
+            report = findings_of(graph, date, waivers)
+            result = render(graph, out, formats=chosen, lang=language[0], findings=report.findings, as_of=report.as_of)
+        errors.print(f"wrote {len(result.files)} files ({','.join(result.formats)}, {language[0]}) to {out}", highlight=False)
+
+    def raise_one_language():
+        from ropa.errors import RopaError
+
+        raise RopaError("--lang takes one language; ropa build renders all of them")
+
+    @app.command("build")
+    def build_command(
+        paths: PathsArgument = None,
+        out: Annotated[Path, typer.Option("--out", "-o", help="Folder to write (replaced whole, atomically).")] = Path("build"),
+        formats: Annotated[str, typer.Option("--format", "-f", help=formats_help)] = ",".join(FORMATS),
+        langs: Annotated[str, typer.Option("--lang", "-l", help=f"Comma-separated languages: {','.join(LANGUAGES)}.")] = ",".join(LANGUAGES),
+        as_of: AsOf = None,
+        waivers: Waivers = None,
+    ) -> None:
+        """Validate, then render every document in every format and language into one folder (build/ by default)."""
+        with user_errors():
+            date = parse_date(as_of, "--as-of")
+            chosen = parse_formats(formats)
+            languages = parse_languages(langs)
+            graph = load(paths or None)
+            if date is not None:
+                graph = record_as_of(graph, date)
+            report = findings_of(graph, date, waivers)
+            errors.print(f"validated: {summary_line(report)}", highlight=False)
+            result = build(graph, out, formats=chosen, languages=languages, findings=report.findings, as_of=report.as_of)
+        errors.print(f"wrote {len(result.files)} files ({','.join(result.formats)}; {','.join(result.languages)}) to {out}",
+                     highlight=False)

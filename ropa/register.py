@@ -1,0 +1,1188 @@
+"""The query layer the documents read: SPARQL over the record, turned into plain Python objects of a register.
+
+Templates never walk the graph. Everything a document shows is built here, once, in the chosen language: the
+organisation header, one entry per processing activity with every Art. 30 field, the controllers a processor acts
+for, the processors and sub-processors of each organisation, and the open gaps. Each shown value keeps the sources
+it was taken from (the ``rdf:Statement`` of that exact triple where there is one, else the node's ``ropa:source``),
+and each empty field keeps the validation findings about it, so that "Not documented" can link to the finding.
+
+Queries are few and bulk (one per property family, VALUES blocks of at most 500 nodes), because a processor's
+register may name thousands of customer controllers.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import re
+import unicodedata
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
+
+import pyoxigraph as ox
+
+from ropa import resources
+from ropa.errors import RopaError
+from ropa.load import RecordGraph
+from ropa.namespaces import PREFIXES, shorten
+from ropa.validate import SEVERITIES, Finding
+
+LANGUAGES = ("en", "nl", "fr")
+
+DPV = PREFIXES["dpv"]
+ROPA = PREFIXES["ropa"]
+RDFS = PREFIXES["rdfs"]
+RDF = PREFIXES["rdf"]
+SKOS = PREFIXES["skos"]
+DCT = PREFIXES["dct"]
+
+MEASURE_PROPERTIES = (DPV + "hasTechnicalOrganisationalMeasure", DPV + "hasTechnicalMeasure",
+                      DPV + "hasOrganisationalMeasure", DPV + "hasPhysicalMeasure")
+
+
+# --- Message catalogues ----------------------------------------------------------------------------------------
+
+class Messages:
+    """The fixed phrases of the documents in one language, read from ``reports/messages/<lang>.json``.
+
+    Phrases live in data files so that translators never touch Python; a phrase missing from a language falls
+    back to English, and an unknown key is an error (a typo in a template must not print an empty heading).
+    """
+
+    def __init__(self, lang: str):
+        if lang not in LANGUAGES:
+            raise RopaError(f"unknown language '{lang}'; choose one of {', '.join(LANGUAGES)}")
+        self.lang = lang
+        self.phrases = self.catalogue(lang)
+        self.english = self.catalogue("en")
+
+    @staticmethod
+    def catalogue(lang: str) -> dict[str, str]:
+        path = resources.reports_dir() / "messages" / f"{lang}.json"
+        try:
+            return json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as error:
+            raise RopaError(f"cannot read the message catalogue: {error}", path=str(path)) from None
+
+    def has(self, key: str) -> bool:
+        return key in self.phrases or key in self.english
+
+    def __call__(self, key: str, **values) -> str:
+        phrase = self.phrases.get(key, self.english.get(key))
+        if phrase is None:
+            raise RopaError(f"no phrase '{key}' in the message catalogue")
+        return phrase.format(**values) if values else phrase
+
+
+# --- The objects documents show --------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Source:
+    """Where a shown value comes from: a quote of a seed statement, or a public source."""
+
+    key: str
+    file: str = ""
+    section: str = ""
+    quote: str = ""
+    title: str = ""
+    url: str = ""
+
+    @property
+    def text(self) -> str:
+        """One line for a tooltip or a spreadsheet comment."""
+        if self.quote:
+            return f"{self.file} § {self.section}: “{self.quote}”"
+        return f"{self.title} <{self.url}>" if self.url else self.title
+
+
+@dataclass(frozen=True)
+class Gap:
+    """A validation finding as documents show it: what is missing or wrong, where, and how to fix it."""
+
+    anchor: str
+    severity: str
+    check: str
+    article: str
+    field: str
+    message: str
+    fix: str
+    subject: str
+    entity: str | None
+    entity_label: str
+    activity: str | None
+    waived: bool = False
+    waiver_note: str = ""
+
+
+@dataclass
+class Value:
+    """One shown value: its text in the chosen language, an optional detail and note, and its sources."""
+
+    text: str
+    sources: tuple[Source, ...] = ()
+    detail: str = ""
+    note: str = ""
+    iri: str = ""
+    link: str = ""
+    document: str = ""
+
+
+@dataclass
+class Field:
+    """One field of an entry or header: its values, or none ("Not documented"), and the findings about it."""
+
+    key: str
+    values: list[Value] = field(default_factory=list)
+    gaps: list[Gap] = field(default_factory=list)
+    note: str = ""
+
+    @property
+    def gap(self) -> Gap | None:
+        """The finding "Not documented" links to: the most severe one."""
+        return self.gaps[0] if self.gaps else None
+
+    @property
+    def plain(self) -> str:
+        """The values as one line of text (for spreadsheets and tests)."""
+        parts = []
+        for value in self.values:
+            text = value.text
+            if value.detail:
+                text += f" — {value.detail}"
+            if value.note:
+                text += f" ({value.note})"
+            parts.append(text)
+        return "; ".join(parts)
+
+
+@dataclass
+class Entry:
+    """One processing activity in a register, with every field of Art. 30(1) or 30(2) and what authorities add."""
+
+    iri: str
+    anchor: str
+    label: Value
+    role: str
+    fields: dict[str, Field]
+    condition: str = ""
+
+
+@dataclass
+class Organisation:
+    """The register's header: who keeps the record and how to reach it, its DPO, representative and authority."""
+
+    iri: str
+    slug: str
+    name: Value
+    fields: dict[str, Field]
+
+
+@dataclass
+class ControllerRegister:
+    """Art. 30(1): the record of a controller, one entry per activity."""
+
+    organisation: Organisation
+    entries: list[Entry]
+    gaps: list[Gap]
+
+
+@dataclass
+class CustomerController:
+    """A controller on whose behalf a processor acts (Art. 30(2)(a)), with the services run for it."""
+
+    iri: str
+    anchor: str
+    name: Value
+    letter: str
+    fields: dict[str, Field]
+    services: list[Entry]
+
+
+@dataclass
+class ProcessorRegister:
+    """Art. 30(2): the record of a processor. Each service is described once; the controllers it acts for are an
+    alphabetical index with contact details and links to the services, so thousands of controllers stay readable."""
+
+    organisation: Organisation
+    entries: list[Entry]
+    controllers: list[CustomerController]
+    gaps: list[Gap]
+
+    @cached_property
+    def anchors(self) -> dict[str, str]:
+        return {controller.iri: controller.anchor for controller in self.controllers}
+
+    @cached_property
+    def letters(self) -> list[tuple[str, list[CustomerController]]]:
+        groups: dict[str, list[CustomerController]] = defaultdict(list)
+        for controller in self.controllers:
+            groups[controller.letter].append(controller)
+        return sorted(groups.items(), key=lambda item: (item[0] == "#", item[0]))
+
+
+@dataclass
+class Provider:
+    """A processor, sub-processor or service provider of an organisation, as its processor overview lists it."""
+
+    iri: str
+    anchor: str
+    name: Value
+    fields: dict[str, Field]
+    condition: str = ""
+
+
+@dataclass
+class ProcessorOverview:
+    """The list of processors and sub-processors an organisation gives on request (Art. 28(2)), dated."""
+
+    organisation: Organisation
+    as_of: dt.date
+    statement_dates: Field
+    providers: list[Provider]
+    gaps: list[Gap]
+
+
+@dataclass
+class EntitySummary:
+    slug: str
+    name: str
+    country: str
+    controller_activities: int
+    processor_activities: int
+    providers: int
+    open_gaps: dict[str, int]
+    has_controller_register: bool
+    has_processor_register: bool
+
+
+@dataclass
+class ActivityIndexRow:
+    entity_slug: str
+    entity: str
+    label: str
+    anchor: str
+    role: str
+
+
+@dataclass
+class ProviderIndexRow:
+    name: str
+    role: str
+    used_by: list[tuple[str, str, str]]  # (entity slug, entity name, provider anchor)
+    headquarters: str
+
+
+@dataclass
+class GroupOverview:
+    """The index of the whole record: entities, activities, processors and open gaps by severity."""
+
+    groups: list[str]
+    entities: list[EntitySummary]
+    activities: list[ActivityIndexRow]
+    providers: list[ProviderIndexRow]
+    gaps: dict[str, list[Gap]]
+    waived: list[Gap]
+
+
+@dataclass
+class Record:
+    """Every document of the record in one language, ready for the templates."""
+
+    lang: str
+    as_of: dt.date
+    controller_registers: list[ControllerRegister]
+    processor_registers: list[ProcessorRegister]
+    overviews: list[ProcessorOverview]
+    group: GroupOverview
+
+    @property
+    def organisations(self) -> list[Organisation]:
+        return [overview.organisation for overview in self.overviews]
+
+
+# --- Which findings belong to which field ----------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class FieldSpec:
+    """The properties a field shows and the checks (by name, for checks that report no path) about it."""
+
+    paths: tuple[str, ...] = ()
+    checks: tuple[str, ...] = ()
+
+
+def _spec(*paths: str, checks: Sequence[str] = ()) -> FieldSpec:
+    return FieldSpec(tuple(_expand(p) for p in paths), tuple(checks))
+
+
+def _expand(name: str) -> str:
+    prefix, local = name.split(":", 1)
+    return PREFIXES[prefix] + local
+
+
+ENTRY_FIELDS: dict[str, FieldSpec] = {
+    "controller": _spec("dpv:hasDataController"),
+    "purposes": _spec("dpv:hasPurpose", "ropa:purposeDescription"),
+    "data_subjects": _spec("dpv:hasDataSubject"),
+    "personal_data": _spec("dpv:hasPersonalData", "ropa:dataDescription", checks=["rs:NationalIdentificationNumber"]),
+    "recipients": _spec("dpv:hasRecipient", "ropa:noRecipients", checks=["rs:ControllerActivity-recipients"]),
+    "transfers": _spec("ropa:hasTransfer", checks=["rs:ProcessorTransfers"]),
+    "transfer_node": _spec("dpv:hasLegalBasis", "dpv:hasThirdCountry",
+                           checks=["rs:TransferBasis", "rs:InvalidatedTransferInstrument"]),
+    "retention": _spec("dpv:hasStorageCondition"),
+    "security": _spec(*(shorten(p) for p in MEASURE_PROPERTIES), checks=["rs:SecurityMeasures"]),
+    "legal_basis": _spec("dpv:hasLegalBasis", "ropa:withdrawalMeans"),
+    "special_condition": _spec(checks=["rs:SpecialCategoryCondition"]),
+    "data_source": _spec("dpv:hasDataSource"),
+    "processors": _spec("dpv:hasDataProcessor", "ropa:usesServiceProvider", "ropa:hasSubProcessor"),
+    "data_location": _spec("ropa:dataLocation", "dpv:hasLocation"),
+    "dpia": _spec("dpv:hasImpactAssessment"),
+    "status": _spec("dpv:hasActivityStatus"),
+    # Art. 30(2)
+    "processor": _spec("dpv:hasDataProcessor"),
+    "on_behalf_of": _spec("ropa:actsOnBehalfOf", checks=["rs:ControllersNamedOnlyAsCategory"]),
+    "categories_of_processing": _spec("dpv:hasProcessing", checks=["rs:ProcessorActivity-categories"]),
+    "subprocessors": _spec("ropa:hasSubProcessor"),
+    "agreement": _spec("ropa:hasAgreement"),
+}
+
+CONTROLLER_FIELDS = ("controller", "purposes", "data_subjects", "personal_data", "recipients", "transfers", "retention",
+                     "security", "legal_basis", "special_condition", "data_source", "processors", "data_location",
+                     "dpia", "status")
+"""The fields of an Art. 30(1) entry, in the order of the article, then those every authority template adds."""
+
+PROCESSOR_FIELDS = ("processor", "on_behalf_of", "categories_of_processing", "data_subjects", "personal_data",
+                    "transfers", "security", "subprocessors", "agreement", "data_location", "status")
+"""The fields of an Art. 30(2) entry: (a) processor and controllers, (b) categories, (c) transfers, (d) security."""
+
+HEADER_FIELDS: dict[str, FieldSpec] = {
+    "name": _spec("dpv:hasName", checks=["rs:RecordKeeper-name"]),
+    "address": _spec("dpv:hasAddress"),
+    "contact": _spec("ropa:email", "ropa:telephone", checks=["rs:RecordKeeper-contact", "rs:EmailAddress-form"]),
+    "dpo": _spec("dpv:hasDataProtectionOfficer", checks=["rs:DataProtectionOfficer", "rs:EmailAddress-form"]),
+    "representative": _spec("dpv:hasRepresentative"),
+    "authority": _spec("dpv:hasAuthority"),
+    "establishments": _spec("ropa:hasEstablishment"),
+    "group": _spec("ropa:isPartOfGroup"),
+    "security": _spec(*(shorten(p) for p in MEASURE_PROPERTIES)),
+    "transfers": _spec("ropa:statesNoTransferOutside", "ropa:hasTransfer"),
+    "rights": _spec("dpv:hasRight", "ropa:responseTime"),
+}
+
+PROVIDER_FIELDS: dict[str, FieldSpec] = {
+    "role": _spec(),
+    "services": _spec(),
+    "data": _spec(),
+    "location": _spec("ropa:dataLocation", "dpv:hasLocation", "ropa:headquarteredIn"),
+    "transfer_basis": _spec("ropa:headquarteredIn", checks=["rs:UndocumentedTransfer"]),
+    "agreement": _spec("ropa:hasAgreement", checks=["rs:SubProcessorAgreement", "rs:SubProcessorAgreementRequired"]),
+    "authorisation": _spec("ropa:authorisedBy", checks=["rs:SubProcessorAuthorisation"]),
+}
+
+
+# --- Graph access ----------------------------------------------------------------------------------------------
+
+Term = ox.NamedNode | ox.BlankNode | ox.Literal
+
+
+def _rows(graph: RecordGraph, sparql: str) -> list[dict[str, Term | None]]:
+    solutions = graph.query(sparql)
+    names = [variable.value for variable in solutions.variables]
+    return [{name: solution[name] for name in names} for solution in solutions]
+
+
+def _values(iris: Iterable[str], size: int = 500) -> Iterable[str]:
+    """VALUES blocks of at most ``size`` IRIs."""
+    ordered = sorted(set(iris))
+    for start in range(0, len(ordered), size):
+        yield " ".join(f"<{iri}>" for iri in ordered[start:start + size])
+
+
+def _key(term: Term) -> str:
+    """A term as a hashable key that tells literals of different languages or datatypes apart."""
+    return str(term)
+
+
+class Facts:
+    """Property values of many nodes, fetched in bulk: ``facts[node][property]`` is a list of terms."""
+
+    def __init__(self):
+        self.by_node: dict[str, dict[str, list[Term]]] = defaultdict(lambda: defaultdict(list))
+        self.fetched: dict[str, set[str]] = defaultdict(set)
+
+    def fetch(self, graph: RecordGraph, nodes: Iterable[str], properties: Iterable[str]) -> None:
+        """Fetch the properties of the nodes; a property already fetched for a node is not added twice."""
+        nodes, properties = list(nodes), list(properties)
+        already = {node: set(self.fetched[node]) for node in nodes}
+        for node in nodes:
+            self.fetched[node].update(properties)
+        # FILTER IN rather than a second VALUES block: Oxigraph joins two VALUES blocks as a cross product first.
+        wanted = ", ".join(f"<{p}>" for p in sorted(set(properties)))
+        for block in _values(nodes):
+            query = f"SELECT DISTINCT ?s ?p ?o WHERE {{ VALUES ?s {{ {block} }} ?s ?p ?o FILTER(?p IN ({wanted})) }}"
+            for row in _rows(graph, query):
+                node, prop = row["s"].value, row["p"].value
+                if prop not in already[node]:
+                    self.by_node[node][prop].append(row["o"])
+
+    def get(self, node: str, prop: str) -> list[Term]:
+        return self.by_node.get(node, {}).get(prop, [])
+
+    def iris(self, node: str, prop: str) -> list[str]:
+        return [t.value for t in self.get(node, prop) if isinstance(t, ox.NamedNode)]
+
+    def first(self, node: str, prop: str) -> Term | None:
+        values = self.get(node, prop)
+        return values[0] if values else None
+
+
+class Provenance:
+    """The sources of single facts (``rdf:Statement``) and of nodes (``ropa:source``), with the quotes' text."""
+
+    def __init__(self, graph: RecordGraph):
+        self.sources: dict[str, Source] = {}
+        for row in _rows(graph, """
+                SELECT ?q ?quote ?section ?file WHERE {
+                  ?q ropa:quote ?quote . OPTIONAL { ?q ropa:section ?section }
+                  OPTIONAL { ?q ropa:inDocument/ropa:fileName ?file } }"""):
+            self.sources[row["q"].value] = Source(key=row["q"].value, quote=row["quote"].value,
+                                                  section=_text(row["section"]), file=_text(row["file"]))
+        for row in _rows(graph, """
+                SELECT ?q ?title ?url WHERE {
+                  ?q a ropa:PublicSource . OPTIONAL { ?q rdfs:label ?title } OPTIONAL { ?q ropa:url ?url } }"""):
+            self.sources.setdefault(row["q"].value, Source(key=row["q"].value, title=_text(row["title"]),
+                                                           url=_text(row["url"])))
+        self.statements: dict[tuple[str, str, str], list[str]] = defaultdict(list)
+        self.conditions: dict[tuple[str, str, str], list[str]] = defaultdict(list)
+        for row in _rows(graph, """
+                SELECT ?s ?p ?o ?q ?condition WHERE {
+                  ?st a rdf:Statement ; rdf:subject ?s ; rdf:predicate ?p ; rdf:object ?o .
+                  OPTIONAL { ?st ropa:source ?q } OPTIONAL { ?st ropa:condition ?condition } }"""):
+            key = (row["s"].value, row["p"].value, _key(row["o"]))
+            if row["q"] is not None and row["q"].value not in self.statements[key]:
+                self.statements[key].append(row["q"].value)
+            if row["condition"] is not None and row["condition"].value not in self.conditions[key]:
+                self.conditions[key].append(row["condition"].value)
+        self.nodes: dict[str, list[str]] = defaultdict(list)
+        for row in _rows(graph, "SELECT ?n ?q WHERE { ?n ropa:source ?q FILTER(isIRI(?n)) }"):
+            self.nodes[row["n"].value].append(row["q"].value)
+        self.documents: dict[str, list[tuple[str, str]]] = defaultdict(list)
+        for row in _rows(graph, """
+                SELECT ?n ?file ?modified WHERE {
+                  ?n ropa:source/ropa:inDocument ?d . ?d ropa:fileName ?file . ?d dct:modified ?modified }"""):
+            pair = (row["file"].value, row["modified"].value)
+            if pair not in self.documents[row["n"].value]:
+                self.documents[row["n"].value].append(pair)
+
+    def _resolve(self, keys: Iterable[str]) -> tuple[Source, ...]:
+        return tuple(sorted({self.sources[k] for k in keys if k in self.sources}, key=lambda s: (s.file, s.key)))
+
+    def of_fact(self, subject: str, prop: str, obj: Term) -> tuple[Source, ...]:
+        """The statement's sources for this exact triple, else the subject node's own sources."""
+        found = self.statements.get((subject, prop, _key(obj)))
+        return self._resolve(found if found else self.nodes.get(subject, ()))
+
+    def of_node(self, node: str) -> tuple[Source, ...]:
+        return self._resolve(self.nodes.get(node, ()))
+
+    def condition(self, subject: str, prop: str, obj: Term) -> str:
+        return "; ".join(self.conditions.get((subject, prop, _key(obj)), ()))
+
+
+def _text(term: Term | None) -> str:
+    return term.value if term is not None else ""
+
+
+_LABEL_PROPERTIES = (RDFS + "label", SKOS + "prefLabel", DPV + "hasName")
+
+
+class Labels:
+    """A display label per IRI in the chosen language: that language, else English, else untagged, else any."""
+
+    def __init__(self, graph: RecordGraph, lang: str):
+        self.graph = graph
+        self.lang = lang
+        self.cache: dict[str, str] = {}
+
+    def fetch(self, iris: Iterable[str]) -> None:
+        missing = {iri for iri in iris if iri and iri not in self.cache}
+        ranked: dict[str, tuple[tuple[int, int], str]] = {}
+        wanted = ", ".join(f"<{p}>" for p in _LABEL_PROPERTIES)
+        for block in _values(missing):
+            for row in _rows(self.graph, f"SELECT ?n ?p ?l WHERE {{ VALUES ?n {{ {block} }} ?n ?p ?l FILTER(?p IN ({wanted})) }}"):
+                literal = row["l"]
+                language = literal.language or ""
+                rank = (0 if language == self.lang else 1 if language == "en" else 2 if not language else 3,
+                        _LABEL_PROPERTIES.index(row["p"].value))
+                node = row["n"].value
+                if node not in ranked or rank < ranked[node][0]:
+                    ranked[node] = (rank, literal.value)
+        for iri in missing:
+            self.cache[iri] = ranked[iri][1] if iri in ranked else _local_name(iri)
+
+    def __getitem__(self, iri: str) -> str:
+        if iri not in self.cache:
+            self.fetch([iri])
+        return self.cache[iri]
+
+
+def _local_name(iri: str) -> str:
+    """A readable name for an IRI nobody labelled: its local part with word breaks."""
+    local = re.split(r"[#/]", iri.rstrip("/#"))[-1]
+    return re.sub(r"(?<=[a-z])(?=[A-Z])", " ", local).replace("-", " ").strip() or iri
+
+
+def best_literals(terms: Sequence[Term], lang: str) -> list[str]:
+    """The literals in the chosen language, else in English, else untagged, else all (a statement's own words)."""
+    literals = [t for t in terms if isinstance(t, ox.Literal)]
+    for wanted in (lang, "en", ""):
+        chosen = [t.value for t in literals if (t.language or "") == wanted]
+        if chosen:
+            return chosen
+    return [t.value for t in literals]
+
+
+def slugify(text: str) -> str:
+    plain = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", plain.lower()).strip("-") or "item"
+
+
+class Slugs:
+    """Unique, stable slugs for file names and anchors, derived from the IRI's local name."""
+
+    def __init__(self):
+        self.used: dict[str, str] = {}
+        self.taken: set[str] = set()
+
+    def __call__(self, iri: str, prefix: str = "") -> str:
+        key = prefix + iri
+        if key not in self.used:
+            base = prefix + slugify(re.split(r"[#/]", iri.rstrip("/#"))[-1])
+            slug = base
+            if slug in self.taken:
+                slug = f"{base}-{hashlib.sha1(iri.encode()).hexdigest()[:6]}"
+            self.taken.add(slug)
+            self.used[key] = slug
+        return self.used[key]
+
+
+def finding_anchor(finding: Finding) -> str:
+    return "finding-" + hashlib.sha1(finding.id.encode()).hexdigest()[:12]
+
+
+def natural_key(text: str) -> tuple:
+    """Sort key that puts "batch 9" before "batch 10" and ignores case."""
+    return tuple((0, int(part), "") if part.isdigit() else (1, 0, part) for part in re.split(r"(\d+)", text.casefold()))
+
+
+def letter_of(name: str) -> str:
+    """The index letter of a name: its first letter without accents, or # for a digit or sign."""
+    plain = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().strip()
+    first = plain[:1].upper()
+    return first if first.isalpha() else "#"
+
+
+# --- Formatting of durations -----------------------------------------------------------------------------------
+
+_DURATION = re.compile(r"^P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?$")
+
+
+def format_duration(text: str, t: Messages) -> str:
+    """An xsd:duration in words ("P2Y" → "2 years"), as the catalogue spells the units."""
+    match = _DURATION.match(text)
+    if not match or not any(match.groups()):
+        return text
+    parts = []
+    for amount, unit in zip(match.groups(), ("year", "month", "week", "day")):
+        if amount is not None:
+            number = int(amount)
+            parts.append(f"{number} {t(f'unit.{unit}.' + ('one' if number == 1 else 'other'))}")
+    return " ".join(parts) if parts else text
+
+
+# --- Building ---------------------------------------------------------------------------------------------------
+
+class _Builder:
+    """Builds every document of the record from a few bulk queries."""
+
+    ACTIVITY_PROPERTIES = [
+        RDFS + "label", ROPA + "recordedBy", ROPA + "role", ROPA + "condition", ROPA + "conditional",
+        *(_expand(p) for p in (
+            "dpv:hasDataController", "dpv:hasDataProcessor", "ropa:actsOnBehalfOf", "dpv:hasPurpose",
+            "ropa:purposeDescription", "dpv:hasDataSubject", "dpv:hasPersonalData", "ropa:dataDescription",
+            "dpv:hasRecipient", "ropa:noRecipients", "ropa:hasTransfer", "dpv:hasStorageCondition", "dpv:hasLegalBasis",
+            "ropa:withdrawalMeans", "dpv:hasDataSource", "ropa:usesServiceProvider", "ropa:hasSubProcessor",
+            "ropa:dataLocation", "dpv:hasLocation", "dpv:hasImpactAssessment", "dpv:hasActivityStatus",
+            "dpv:hasProcessing", "ropa:hasAgreement")),
+        *MEASURE_PROPERTIES,
+    ]
+    ENTITY_PROPERTIES = [
+        RDFS + "label", *(_expand(p) for p in (
+            "dpv:hasName", "dpv:hasAddress", "ropa:email", "ropa:telephone", "ropa:fax", "ropa:website",
+            "ropa:contactForm", "ropa:privacyContact", "dpv:hasDataProtectionOfficer", "dpv:hasRepresentative",
+            "dpv:hasAuthority", "dpv:hasCountry", "ropa:hasEstablishment", "ropa:isPartOfGroup", "dpv:hasRight",
+            "ropa:responseTime", "ropa:extendedResponseTime", "ropa:responseTimeAsStated", "ropa:statesNoTransferOutside",
+            "ropa:hasTransfer", "ropa:hasSubProcessor", "ropa:engagesProcessor", "ropa:usesServiceProvider",
+            "ropa:companyNumber", "ropa:companyRegister", "dpv:hasContact")),
+        *MEASURE_PROPERTIES,
+    ]
+    NODE_PROPERTIES = [
+        RDF + "type", RDFS + "label", *(_expand(p) for p in (
+            "dpv:hasName", "dpv:hasAddress", "ropa:email", "ropa:telephone", "ropa:website", "dpv:hasDuration",
+            "ropa:appliesToData", "ropa:appliesToPurpose", "ropa:dataDescription", "ropa:condition", "ropa:conditional",
+            "ropa:statedAs", "dpv:hasThirdCountry", "ropa:outsideRegion", "dpv:hasLegalBasis", "dpv:hasDataImporter",
+            "ropa:headquarteredIn", "ropa:dataLocation", "dpv:hasLocation", "ropa:hasAgreement",
+            "ropa:agreementRequired", "ropa:authorisedBy", "ropa:usesGdprArticle", "dpv:hasCountry",
+            "ropa:companyNumber", "ropa:companyRegister", "dpv:hasDataProtectionOfficer", "dpv:hasRepresentative")),
+    ]
+
+    def __init__(self, graph: RecordGraph, lang: str, findings: Sequence[Finding], as_of: dt.date):
+        self.graph = graph
+        self.lang = lang
+        self.as_of = as_of
+        self.t = Messages(lang)
+        self.labels = Labels(graph, lang)
+        self.provenance = Provenance(graph)
+        self.facts = Facts()
+        self.slugs = Slugs()
+        self.findings_by_focus: dict[str, list[Finding]] = defaultdict(list)
+        self.gaps: dict[str, Gap] = {}
+        for finding in findings:
+            self.findings_by_focus[finding.focus].append(finding)
+        self.all_findings = list(findings)
+
+    # -- the queries
+
+    def load(self) -> None:
+        rows = _rows(self.graph, """
+            SELECT ?a ?e ?role WHERE { ?a a dpv:Process ; ropa:recordedBy ?e . OPTIONAL { ?a ropa:role ?role } }""")
+        self.activities: dict[str, tuple[str, str]] = {}
+        for row in rows:
+            role = "processor" if row["role"] is not None and row["role"].value == ROPA + "ProcessorRole" else "controller"
+            self.activities[row["a"].value] = (row["e"].value, role)
+        self.entities = sorted({entity for entity, _ in self.activities.values()})
+        self.facts.fetch(self.graph, self.activities, self.ACTIVITY_PROPERTIES)
+        self.facts.fetch(self.graph, self.entities, self.ENTITY_PROPERTIES)
+        linked = set()
+        for node in [*self.activities, *self.entities]:
+            for values in self.facts.by_node[node].values():
+                linked.update(t.value for t in values if isinstance(t, ox.NamedNode))
+        self.facts.fetch(self.graph, linked, self.NODE_PROPERTIES)
+        second = set()
+        for node in linked:
+            for values in self.facts.by_node.get(node, {}).values():
+                second.update(t.value for t in values if isinstance(t, ox.NamedNode))
+        self.facts.fetch(self.graph, second - linked, self.NODE_PROPERTIES)
+        self.provider_links = self._provider_links()
+        self.facts.fetch(self.graph, {link[0] for link in self.provider_links} - linked - second, self.NODE_PROPERTIES)
+        self.durations = self._durations()
+        self.special = self._special_categories()
+        self.transfers_by_importer = self._transfers_by_importer()
+        every_iri = set()
+        for node, props in self.facts.by_node.items():
+            every_iri.add(node)
+            for values in props.values():
+                every_iri.update(t.value for t in values if isinstance(t, ox.NamedNode))
+        for values in self.durations.values():
+            for duration in values:
+                every_iri.update(duration.get("types", ()))
+                every_iri.update(duration.get(ROPA + "untilEvent", ()))
+        self.labels.fetch(every_iri)
+
+    def _provider_links(self) -> list[tuple[str, str, str | None, str]]:
+        """(provider, how it is linked, activity or None, organisation) for every processor and service provider."""
+        found = []
+        for block in _values(self.entities):
+            for row in _rows(self.graph, f"""
+                SELECT DISTINCT ?x ?how ?a ?e WHERE {{
+                  VALUES ?e {{ {block} }}
+                  {{ ?e ropa:hasSubProcessor ?x BIND("sub" AS ?how) }}
+                  UNION {{ ?e ropa:engagesProcessor ?x BIND("processor" AS ?how) }}
+                  UNION {{ ?e ropa:usesServiceProvider ?x BIND("provider" AS ?how) }}
+                  UNION {{ ?a ropa:recordedBy ?e ; ropa:hasSubProcessor ?x BIND("sub" AS ?how) }}
+                  UNION {{ ?a ropa:recordedBy ?e ; dpv:hasDataProcessor ?x FILTER(?x != ?e) BIND("processor" AS ?how) }}
+                  UNION {{ ?a ropa:recordedBy ?e ; ropa:usesServiceProvider ?x BIND("provider" AS ?how) }}
+                  FILTER(isIRI(?x))
+                }}"""):
+                found.append((row["x"].value, row["how"].value, row["a"].value if row["a"] is not None else None,
+                              row["e"].value))
+        return found
+
+    def _durations(self) -> dict[str, list[dict[str, list[str]]]]:
+        """The duration nodes (blank nodes) of each storage condition, as property → values."""
+        conditions = {t.value for a in self.activities for t in self.facts.get(a, DPV + "hasStorageCondition")
+                      if isinstance(t, ox.NamedNode)}
+        conditions |= {t.value for e in self.entities for t in self.facts.get(e, DPV + "hasStorageCondition")
+                       if isinstance(t, ox.NamedNode)}
+        durations: dict[str, dict[str, dict[str, list[str]]]] = defaultdict(dict)
+        for block in _values(conditions):
+            for row in _rows(self.graph, f"""
+                SELECT ?c ?d ?p ?o WHERE {{ VALUES ?c {{ {block} }} ?c dpv:hasDuration ?d . ?d ?p ?o }}"""):
+                node = durations[row["c"].value].setdefault(_key(row["d"]), defaultdict(list))
+                prop = "types" if row["p"].value == RDF + "type" else row["p"].value
+                node[prop].append(row["o"].value)
+        return {c: list(nodes.values()) for c, nodes in durations.items()}
+
+    def _special_categories(self) -> set[str]:
+        categories = {t.value for a in self.activities for t in self.facts.get(a, DPV + "hasPersonalData")
+                      if isinstance(t, ox.NamedNode)}
+        special = set()
+        for block in _values(categories):
+            for row in _rows(self.graph, f"""
+                SELECT DISTINCT ?c WHERE {{ VALUES ?c {{ {block} }} ?c skos:broader* ?s . ?s a dpv:SpecialCategoryPersonalData }}"""):
+                special.add(row["c"].value)
+        return special
+
+    def _transfers_by_importer(self) -> dict[str, list[str]]:
+        found: dict[str, list[str]] = defaultdict(list)
+        for row in _rows(self.graph, "SELECT ?x ?i WHERE { ?x a dpv:CrossBorderTransfer ; dpv:hasDataImporter ?i FILTER(isIRI(?x) && isIRI(?i)) }"):
+            found[row["i"].value].append(row["x"].value)
+        return found
+
+    # -- findings
+
+    def gap(self, finding: Finding) -> Gap:
+        anchor = finding_anchor(finding)
+        if anchor not in self.gaps:
+            note = ""
+            if finding.waived:
+                waiver = finding.waiver
+                note = self.t("gap.waived_by", who=waiver.accepted_by, until=waiver.until.isoformat(), reason=waiver.reason)
+            self.gaps[anchor] = Gap(
+                anchor=anchor, severity=finding.severity, check=finding.check, article=finding.article,
+                field=self.check_name(finding), message=finding.message, fix=finding.fix,
+                subject=finding.activity_label or finding.focus_label, entity=finding.entity,
+                entity_label=finding.entity_label, activity=finding.activity, waived=finding.waived, waiver_note=note)
+        return self.gaps[anchor]
+
+    def check_name(self, finding: Finding) -> str:
+        """What a check is about, in the chosen language (the shapes name it in English only)."""
+        key = "check." + finding.check.split(":", 1)[-1]
+        return self.t(key) if self.t.has(key) else finding.field
+
+    def gaps_for(self, spec: FieldSpec, *focuses: str) -> list[Gap]:
+        found = []
+        for focus in focuses:
+            for finding in self.findings_by_focus.get(focus, ()):
+                if (finding.path in spec.paths) or (finding.check in spec.checks):
+                    gap = self.gap(finding)
+                    if gap not in found:
+                        found.append(gap)
+        return sorted(found, key=lambda g: (g.waived, SEVERITIES.index(g.severity), g.check))
+
+    # -- values
+
+    def concept(self, subject: str, prop: str, term: Term) -> Value:
+        """A value linked by ``prop``: an IRI shown by its label, a literal as written."""
+        if isinstance(term, ox.NamedNode):
+            return Value(text=self.labels[term.value], iri=term.value,
+                         sources=self.provenance.of_fact(subject, prop, term),
+                         note=self.provenance.condition(subject, prop, term))
+        return Value(text=term.value, sources=self.provenance.of_fact(subject, prop, term))
+
+    def concepts(self, subject: str, *props: str) -> list[Value]:
+        """The values of the properties, each property's values in alphabetical order (RDF keeps no order)."""
+        values = []
+        for prop in props:
+            found = [self.concept(subject, prop, term) for term in self.facts.get(subject, prop)]
+            values += sorted(found, key=lambda v: (v.text.casefold(), v.iri))
+        return values
+
+    def described(self, subject: str, prop: str) -> list[Value]:
+        """Literals in the source's words (descriptions), in the best language available."""
+        terms = self.facts.get(subject, prop)
+        chosen = set(best_literals(terms, self.lang))
+        return [Value(text=t.value, sources=self.provenance.of_fact(subject, prop, t), note=self.t("note.as_stated"))
+                for t in terms if isinstance(t, ox.Literal) and t.value in chosen]
+
+    def legal_bases(self, subject: str, article_prefix: str) -> list[Value]:
+        values = []
+        for term in self.facts.get(subject, DPV + "hasLegalBasis"):
+            if not isinstance(term, ox.NamedNode):
+                continue
+            article = _text(self.facts.first(term.value, ROPA + "usesGdprArticle"))
+            is_art9 = article.startswith("Art. 9") or "/gdpr#A9-" in term.value
+            if is_art9 != (article_prefix == "Art. 9"):
+                continue
+            value = self.concept(subject, DPV + "hasLegalBasis", term)
+            value.detail = article
+            values.append(value)
+        return values
+
+    def transfer(self, node: str) -> Value:
+        countries = [self.labels[c] for c in self.facts.iris(node, DPV + "hasThirdCountry")]
+        if not countries:
+            countries = [self.t("transfer.outside_region", region=self.labels[r])
+                         for r in self.facts.iris(node, ROPA + "outsideRegion")]
+        bases = []
+        for basis in self.facts.iris(node, DPV + "hasLegalBasis"):
+            article = _text(self.facts.first(basis, ROPA + "usesGdprArticle"))
+            bases.append(f"{self.labels[basis]} ({article})" if article else self.labels[basis])
+        importers = [self.labels[i] for i in self.facts.iris(node, DPV + "hasDataImporter")]
+        text = ", ".join(countries) or self.labels[node]
+        if importers:
+            text += " — " + self.t("transfer.to", importers=", ".join(importers))
+        detail = self.t("transfer.basis", bases="; ".join(bases)) if bases else self.t("transfer.no_basis")
+        condition = "; ".join(best_literals(self.facts.get(node, ROPA + "condition"), self.lang))
+        return Value(text=text, detail=detail, note=condition, iri=node, sources=self.provenance.of_node(node))
+
+    def retention(self, subject: str, node: str) -> Value:
+        periods = [self.duration(d) for d in self.durations.get(node, [])] or [self.labels[node]]
+        categories = sorted((self.labels[c] for c in self.facts.iris(node, ROPA + "appliesToData")), key=natural_key)
+        purposes = sorted((self.labels[p] for p in self.facts.iris(node, ROPA + "appliesToPurpose")), key=natural_key)
+        if categories:
+            detail = self.t("retention.categories", categories=", ".join(categories))
+        else:
+            described = best_literals(self.facts.get(node, ROPA + "dataDescription"), self.lang)
+            detail = self.t("retention.described", description="; ".join(described)) if described else self.t("retention.all_categories")
+        if purposes:
+            detail += " · " + self.t("retention.purposes", purposes=", ".join(purposes))
+        condition = "; ".join(best_literals(self.facts.get(node, ROPA + "condition"), self.lang))
+        sources = tuple(sorted(set(self.provenance.of_node(node)) | set(self.provenance.of_fact(subject, DPV + "hasStorageCondition", ox.NamedNode(node))),
+                               key=lambda s: (s.file, s.key)))
+        return Value(text="; ".join(periods), detail=detail, note=condition, iri=node, sources=sources)
+
+    def duration(self, duration: dict[str, list[str]]) -> str:
+        types = {t.rsplit("#", 1)[-1] for t in duration.get("types", ())}
+        stated = duration.get(ROPA + "statedAs", [])
+        quoted = f" “{stated[0]}”" if stated else ""
+        if "UntilEventDuration" in types:
+            event = ", ".join(self.labels[e] for e in duration.get(ROPA + "untilEvent", ())) or self.t("retention.event_unknown")
+            after = duration.get(ROPA + "afterEvent", ["P0D"])[0]
+            if after in ("P0D", "PT0S"):
+                return self.t("retention.until_event", event=event)
+            return self.t("retention.after_event", period=format_duration(after, self.t), event=event)
+        if "IndeterminateDuration" in types:
+            return self.t("retention.indeterminate") + quoted
+        if "StatutoryDuration" in types:
+            return self.t("retention.statutory") + quoted
+        if ROPA + "minimumDuration" in duration or ROPA + "maximumDuration" in duration:
+            low = duration.get(ROPA + "minimumDuration", ["?"])[0]
+            high = duration.get(ROPA + "maximumDuration", ["?"])[0]
+            return self.t("retention.range", low=format_duration(low, self.t), high=format_duration(high, self.t))
+        if RDF + "value" in duration:
+            return format_duration(duration[RDF + "value"][0], self.t)
+        return stated[0] if stated else self.t("retention.indeterminate")
+
+    def measures(self, node: str) -> list[Value]:
+        return self.concepts(node, *MEASURE_PROPERTIES)
+
+    # -- fields
+
+    def field(self, key: str, values: list[Value], *focuses: str, specs: dict[str, FieldSpec] = ENTRY_FIELDS, note: str = "") -> Field:
+        return Field(key=key, values=values, gaps=self.gaps_for(specs[key], *focuses), note=note)
+
+    def entry(self, activity: str) -> Entry:
+        entity, role = self.activities[activity]
+        f = self.facts
+        transfers = [*f.iris(activity, ROPA + "hasTransfer")]
+        storage = f.iris(activity, DPV + "hasStorageCondition")
+        fields: dict[str, Field] = {}
+        fields["controller"] = self.field("controller", self.concepts(activity, DPV + "hasDataController"), activity)
+        fields["processor"] = self.field("processor", self.concepts(activity, DPV + "hasDataProcessor"), activity)
+        fields["on_behalf_of"] = self.field("on_behalf_of", self.concepts(activity, ROPA + "actsOnBehalfOf"), activity)
+        fields["purposes"] = self.field("purposes", self.concepts(activity, DPV + "hasPurpose")
+                                        + self.described(activity, ROPA + "purposeDescription"), activity)
+        fields["categories_of_processing"] = self.field(
+            "categories_of_processing",
+            self.concepts(activity, DPV + "hasProcessing", DPV + "hasPurpose") + self.described(activity, ROPA + "purposeDescription"),
+            activity)
+        fields["data_subjects"] = self.field("data_subjects", self.concepts(activity, DPV + "hasDataSubject"), activity)
+        fields["personal_data"] = self.field("personal_data", self.concepts(activity, DPV + "hasPersonalData")
+                                             + self.described(activity, ROPA + "dataDescription"), activity)
+        recipients = self.concepts(activity, DPV + "hasRecipient")
+        if not recipients and any(t.value == "true" for t in f.get(activity, ROPA + "noRecipients")):
+            recipients = [Value(text=self.t("value.no_recipients"),
+                                sources=self.provenance.of_fact(activity, ROPA + "noRecipients", f.get(activity, ROPA + "noRecipients")[0]))]
+        fields["recipients"] = self.field("recipients", recipients, activity)
+        transfer_values = [self.transfer(x) for x in transfers]
+        transfer_note = ""
+        if not transfer_values:
+            for region in f.iris(entity, ROPA + "statesNoTransferOutside"):
+                transfer_values.append(Value(text=self.t("value.no_transfer_outside", region=self.labels[region]),
+                                             sources=self.provenance.of_fact(entity, ROPA + "statesNoTransferOutside", ox.NamedNode(region))))
+                transfer_note = self.t("note.for_all_processing")
+        fields["transfers"] = self.field("transfers", transfer_values, activity, note=transfer_note)
+        fields["transfers"].gaps = _unique(fields["transfers"].gaps + self.gaps_for(ENTRY_FIELDS["transfer_node"], *transfers))
+        fields["retention"] = self.field("retention", [self.retention(activity, s) for s in storage], activity)
+        measures = self.measures(activity)
+        security_note = ""
+        if not measures:
+            measures = self.measures(entity)
+            security_note = self.t("note.for_all_processing") if measures else ""
+        fields["security"] = self.field("security", measures, activity, note=security_note)
+        fields["legal_basis"] = self.field("legal_basis", self.legal_bases(activity, "Art. 6"), activity)
+        art9 = self.legal_bases(activity, "Art. 9")
+        special = [c for c in f.iris(activity, DPV + "hasPersonalData") if c in self.special]
+        if not art9 and not special:
+            art9 = [Value(text=self.t("value.no_special_categories"))]
+        fields["special_condition"] = self.field("special_condition", art9, activity)
+        fields["data_source"] = self.field("data_source", self.concepts(activity, DPV + "hasDataSource"), activity)
+        processors = [v for v in self.concepts(activity, DPV + "hasDataProcessor", ROPA + "usesServiceProvider")
+                      if v.iri != entity]
+        fields["processors"] = self.field("processors", processors, activity)
+        subprocessors = self.concepts(activity, ROPA + "hasSubProcessor")
+        subprocessors_note = ""
+        if not subprocessors and role == "processor":
+            subprocessors = self.concepts(entity, ROPA + "hasSubProcessor")
+            subprocessors_note = self.t("note.for_all_processing") if subprocessors else ""
+        fields["subprocessors"] = self.field("subprocessors", subprocessors, activity, note=subprocessors_note)
+        fields["agreement"] = self.field("agreement", self.concepts(activity, ROPA + "hasAgreement"), activity)
+        for value in fields["agreement"].values:
+            if any(t.value == "true" for t in f.get(value.iri, ROPA + "conditional")):
+                value.note = "; ".join(best_literals(f.get(value.iri, ROPA + "condition"), self.lang)) or self.t("note.conditional")
+        fields["data_location"] = self.field("data_location", self.concepts(activity, ROPA + "dataLocation", DPV + "hasLocation"), activity)
+        fields["dpia"] = self.field("dpia", self.concepts(activity, DPV + "hasImpactAssessment"), activity)
+        fields["status"] = self.field("status", self.concepts(activity, DPV + "hasActivityStatus"), activity)
+        condition = "; ".join(best_literals(f.get(activity, ROPA + "condition"), self.lang))
+        label = Value(text=self.labels[activity], sources=self.provenance.of_node(activity), iri=activity)
+        return Entry(iri=activity, anchor=self.slugs(activity, "a-"), label=label, role=role, fields=fields,
+                     condition=condition)
+
+    def organisation(self, entity: str) -> Organisation:
+        f = self.facts
+        spec = HEADER_FIELDS
+        establishments = f.iris(entity, ROPA + "hasEstablishment")
+        fields: dict[str, Field] = {}
+        names = self.concepts(entity, DPV + "hasName") or [Value(text=self.labels[entity], sources=self.provenance.of_node(entity))]
+        fields["name"] = self.field("name", names, entity, specs=spec)
+        addresses = self.concepts(entity, DPV + "hasAddress")
+        for place in establishments:
+            for value in self.concepts(place, DPV + "hasAddress"):
+                value.detail = self.labels[place]
+                addresses.append(value)
+        fields["address"] = self.field("address", addresses, entity, specs=spec)
+        contact = []
+        for prop, key in ((ROPA + "email", "contact.email"), (ROPA + "telephone", "contact.telephone"),
+                          (ROPA + "fax", "contact.fax"), (ROPA + "website", "contact.website"),
+                          (ROPA + "contactForm", "contact.form"), (ROPA + "privacyContact", "contact.privacy"),
+                          (DPV + "hasContact", "contact.other")):
+            for node in [entity, *establishments]:
+                for value in self.concepts(node, prop):
+                    value.detail = self.t(key) + (f" · {self.labels[node]}" if node != entity else "")
+                    if all((v.text, v.detail) != (value.text, value.detail) for v in contact):
+                        contact.append(value)
+        fields["contact"] = self.field("contact", contact, entity, specs=spec)
+        dpos = f.iris(entity, DPV + "hasDataProtectionOfficer")
+        fields["dpo"] = self.field("dpo", [self.person(entity, DPV + "hasDataProtectionOfficer", d) for d in dpos],
+                                   entity, *dpos, specs=spec)
+        representatives = f.iris(entity, DPV + "hasRepresentative")
+        fields["representative"] = self.field("representative", [self.person(entity, DPV + "hasRepresentative", r)
+                                                                 for r in representatives], entity, specs=spec)
+        authorities = []
+        for authority in f.iris(entity, DPV + "hasAuthority"):
+            value = self.concept(entity, DPV + "hasAuthority", ox.NamedNode(authority))
+            value.detail = " · ".join(best_literals(f.get(authority, DPV + "hasAddress"), self.lang)
+                                      + [v.value for v in f.get(authority, ROPA + "email")])
+            authorities.append(value)
+        fields["authority"] = self.field("authority", authorities, entity, specs=spec)
+        numbers = []
+        for place in establishments:
+            for number in f.get(place, ROPA + "companyNumber"):
+                register = _text(f.first(place, ROPA + "companyRegister"))
+                numbers.append(Value(text=number.value, detail=" · ".join(x for x in (register, self.labels[place]) if x),
+                                     sources=self.provenance.of_fact(place, ROPA + "companyNumber", number)))
+        for number in f.get(entity, ROPA + "companyNumber"):
+            numbers.append(Value(text=number.value, sources=self.provenance.of_fact(entity, ROPA + "companyNumber", number)))
+        fields["company_number"] = Field(key="company_number", values=numbers)
+        fields["country"] = Field(key="country", values=self.concepts(entity, DPV + "hasCountry")
+                                  + [v for place in establishments for v in self.concepts(place, DPV + "hasCountry")])
+        fields["group"] = Field(key="group", values=self.concepts(entity, ROPA + "isPartOfGroup"))
+        fields["security"] = self.field("security", self.measures(entity), entity, specs=spec)
+        rights = self.concepts(entity, DPV + "hasRight")
+        for prop, key in ((ROPA + "responseTime", "rights.response_time"), (ROPA + "extendedResponseTime", "rights.extended_response_time")):
+            for term in f.get(entity, prop):
+                rights.append(Value(text=format_duration(term.value, self.t), detail=self.t(key),
+                                    sources=self.provenance.of_fact(entity, prop, term)))
+        for value in self.described(entity, ROPA + "responseTimeAsStated"):
+            value.detail = self.t("rights.response_time")
+            rights.append(value)
+        fields["rights"] = self.field("rights", rights, entity, specs=spec)
+        transfers = [self.transfer(x) for x in f.iris(entity, ROPA + "hasTransfer")]
+        for region in f.iris(entity, ROPA + "statesNoTransferOutside"):
+            transfers.append(Value(text=self.t("value.no_transfer_outside", region=self.labels[region]),
+                                   sources=self.provenance.of_fact(entity, ROPA + "statesNoTransferOutside", ox.NamedNode(region))))
+        fields["transfers"] = self.field("transfers", transfers, entity, specs=spec)
+        return Organisation(iri=entity, slug=self.slugs(entity), name=fields["name"].values[0], fields=fields)
+
+    def person(self, subject: str, prop: str, node: str) -> Value:
+        value = self.concept(subject, prop, ox.NamedNode(node))
+        contact = [t.value for p in (ROPA + "email", ROPA + "telephone") for t in self.facts.get(node, p)]
+        contact += best_literals(self.facts.get(node, DPV + "hasAddress"), self.lang)
+        value.detail = " · ".join(contact)
+        value.sources = tuple(sorted(set(value.sources) | set(self.provenance.of_node(node)), key=lambda s: (s.file, s.key)))
+        return value
+
+    def entity_gaps(self, entity: str) -> list[Gap]:
+        found = [self.gap(f) for f in self.all_findings if f.entity == entity]
+        return sorted(found, key=lambda g: (g.waived, SEVERITIES.index(g.severity), g.subject, g.check))
+
+    # -- documents
+
+    def controller_register(self, entity: str, entries: list[Entry]) -> ControllerRegister:
+        return ControllerRegister(organisation=self.organisation_of[entity], entries=entries, gaps=self.entity_gaps(entity))
+
+    def processor_register(self, entity: str, entries: list[Entry]) -> ProcessorRegister:
+        served: dict[str, list[Entry]] = defaultdict(list)
+        for entry in entries:
+            controllers = self.facts.iris(entry.iri, ROPA + "actsOnBehalfOf") or self.facts.iris(entry.iri, DPV + "hasDataController")
+            for controller in controllers:
+                served[controller].append(entry)
+        controllers = []
+        for iri, services in served.items():
+            named = self.concepts(iri, DPV + "hasName")
+            name = Value(text=named[0].text if named else self.labels[iri], sources=self.provenance.of_node(iri), iri=iri)
+            category_gaps = [g for entry in services for g in entry.fields["on_behalf_of"].gaps]
+            contact = self.concepts(iri, DPV + "hasAddress", ROPA + "email", ROPA + "telephone")
+            fields = {
+                "contact": Field("contact", contact, gaps=_unique(self.gaps_for(HEADER_FIELDS["contact"], iri) + category_gaps)),
+                "dpo": Field("dpo", [self.person(iri, DPV + "hasDataProtectionOfficer", d)
+                                     for d in self.facts.iris(iri, DPV + "hasDataProtectionOfficer")],
+                             gaps=_unique(self.gaps_for(HEADER_FIELDS["dpo"], iri) + category_gaps)),
+                "representative": Field("representative", [self.person(iri, DPV + "hasRepresentative", r)
+                                                           for r in self.facts.iris(iri, DPV + "hasRepresentative")],
+                                        gaps=category_gaps),
+            }
+            controllers.append(CustomerController(iri=iri, anchor=self.slugs(iri, "c-"), name=name, letter=letter_of(name.text),
+                                                  fields=fields, services=sorted(services, key=lambda e: natural_key(e.label.text))))
+        controllers.sort(key=lambda c: (natural_key(c.name.text), c.iri))
+        return ProcessorRegister(organisation=self.organisation_of[entity], entries=entries, controllers=controllers,
+                                 gaps=self.entity_gaps(entity))
+
+    def overview(self, entity: str, entries_by_iri: dict[str, Entry]) -> ProcessorOverview:
+        links: dict[str, dict[str, object]] = {}
+        for provider, how, activity, owner in self.provider_links:
+            if owner != entity:
+                continue
+            link = links.setdefault(provider, {"how": set(), "activities": []})
+            link["how"].add(how)
+            if activity is not None and activity not in link["activities"]:
+                link["activities"].append(activity)
+        providers = []
+        for iri, link in links.items():
+            providers.append(self.provider(entity, iri, link["how"], link["activities"], entries_by_iri))
+        providers.sort(key=lambda p: (natural_key(p.name.text), p.iri))
+        dates = []
+        for file, modified in sorted({pair for node in [entity, *[a for a, (e, _) in self.activities.items() if e == entity]]
+                                      for pair in self.provenance.documents.get(node, ())}):
+            dates.append(Value(text=modified, detail=file))
+        return ProcessorOverview(organisation=self.organisation_of[entity], as_of=self.as_of,
+                                 statement_dates=Field("statement_dates", dates), providers=providers,
+                                 gaps=self.entity_gaps(entity))
+
+    def provider(self, entity: str, iri: str, how: set[str], activities: list[str], entries: dict[str, Entry]) -> Provider:
+        f = self.facts
+        types = set(f.iris(iri, RDF + "type"))
+        if "sub" in how:
+            role = self.t("role.subprocessor")
+        elif "processor" in how or DPV + "DataProcessor" in types:
+            role = self.t("role.processor")
+        else:
+            role = self.t("role.provider")
+        role_sources = ()
+        for prop in (ROPA + "hasSubProcessor", ROPA + "engagesProcessor", ROPA + "usesServiceProvider"):
+            role_sources = role_sources or self.provenance.statements.get((entity, prop, _key(ox.NamedNode(iri)))) or ()
+        fields: dict[str, Field] = {}
+        fields["role"] = Field("role", [Value(text=role, sources=self.provenance._resolve(role_sources))])
+        services = []
+        categories: dict[str, Value] = {}
+        for activity in activities:
+            entry = entries.get(activity)
+            if entry is None:
+                continue
+            services.append(Value(text=entry.label.text, iri=activity, link=entry.anchor, document=entry.role,
+                                  detail=self.t(f"role.{entry.role}_activity")))
+            for value in entry.fields["personal_data"].values:
+                if value.iri and value.iri not in categories:
+                    categories[value.iri] = Value(text=value.text, iri=value.iri)
+        fields["services"] = Field("services", services)
+        fields["data"] = Field("data", sorted(categories.values(), key=lambda v: v.text.casefold()))
+        locations = self.concepts(iri, ROPA + "dataLocation", DPV + "hasLocation")
+        fields["location"] = Field("location", locations, gaps=self.gaps_for(PROVIDER_FIELDS["location"], iri))
+        # The headquarters is not where the data are (ropa:headquarteredIn); it is shown beside, with its public source.
+        fields["headquarters"] = Field("headquarters", self.concepts(iri, ROPA + "headquarteredIn"))
+        transfers = [self.transfer(x) for x in self.transfers_by_importer.get(iri, ())]
+        fields["transfer_basis"] = Field("transfer_basis", transfers, gaps=self.gaps_for(PROVIDER_FIELDS["transfer_basis"], iri))
+        agreements = self.concepts(iri, ROPA + "hasAgreement")
+        if not agreements and any(t.value == "true" for t in f.get(iri, ROPA + "agreementRequired")):
+            fields["agreement"] = Field("agreement", [], gaps=self.gaps_for(PROVIDER_FIELDS["agreement"], iri),
+                                        note=self.t("provider.agreement_required"))
+        else:
+            fields["agreement"] = Field("agreement", agreements, gaps=self.gaps_for(PROVIDER_FIELDS["agreement"], iri))
+        fields["authorisation"] = Field("authorisation", self.concepts(iri, ROPA + "authorisedBy"),
+                                        gaps=self.gaps_for(PROVIDER_FIELDS["authorisation"], iri))
+        conditions = {self.provenance.condition(entity, p, ox.NamedNode(iri))
+                      for p in (ROPA + "hasSubProcessor", ROPA + "engagesProcessor", ROPA + "usesServiceProvider")} - {""}
+        name = Value(text=self.labels[iri], sources=self.provenance.of_node(iri), iri=iri)
+        return Provider(iri=iri, anchor=self.slugs(iri, "p-"), name=name, fields=fields, condition="; ".join(sorted(conditions)))
+
+    def group_overview(self, registers: dict[str, dict[str, list[Entry]]], overviews: list[ProcessorOverview]) -> GroupOverview:
+        groups = sorted({self.labels[g] for e in self.entities for g in self.facts.iris(e, ROPA + "isPartOfGroup")})
+        entities, activities, provider_rows = [], [], {}
+        for overview in overviews:
+            organisation = overview.organisation
+            entity = organisation.iri
+            counts = {severity: 0 for severity in SEVERITIES}
+            for gap in overview.gaps:
+                if not gap.waived:
+                    counts[gap.severity] += 1
+            by_role = registers[entity]
+            entities.append(EntitySummary(
+                slug=organisation.slug, name=organisation.name.text,
+                country=", ".join(v.text for v in organisation.fields["country"].values),
+                controller_activities=len(by_role["controller"]), processor_activities=len(by_role["processor"]),
+                providers=len(overview.providers), open_gaps=counts,
+                has_controller_register=bool(by_role["controller"]), has_processor_register=bool(by_role["processor"])))
+            for role in ("controller", "processor"):
+                for entry in by_role[role]:
+                    activities.append(ActivityIndexRow(entity_slug=organisation.slug, entity=organisation.name.text,
+                                                       label=entry.label.text, anchor=entry.anchor, role=role))
+            for provider in overview.providers:
+                row = provider_rows.setdefault(provider.iri, ProviderIndexRow(
+                    name=provider.name.text, role=provider.fields["role"].values[0].text, used_by=[],
+                    headquarters=", ".join(v.text for v in provider.fields["headquarters"].values)))
+                row.used_by.append((organisation.slug, organisation.name.text, provider.anchor))
+        gaps: dict[str, list[Gap]] = {severity: [] for severity in SEVERITIES}
+        waived = []
+        for finding in self.all_findings:
+            gap = self.gap(finding)
+            (waived if gap.waived else gaps[gap.severity]).append(gap)
+        return GroupOverview(groups=groups, entities=entities, activities=activities,
+                             providers=sorted(provider_rows.values(), key=lambda r: r.name.casefold()),
+                             gaps=gaps, waived=waived)
+
+    def build(self) -> Record:
+        self.load()
+        self.organisation_of = {e: self.organisation(e) for e in self.entities}
+        registers: dict[str, dict[str, list[Entry]]] = {e: {"controller": [], "processor": []} for e in self.entities}
+        entries_by_iri: dict[str, Entry] = {}
+        for activity in self.activities:
+            entry = self.entry(activity)
+            entries_by_iri[activity] = entry
+            registers[self.activities[activity][0]][entry.role].append(entry)
+        for by_role in registers.values():
+            for entries in by_role.values():
+                entries.sort(key=lambda e: (natural_key(e.label.text), e.iri))
+        order = sorted(self.entities, key=lambda e: (self.organisation_of[e].name.text.casefold(), e))
+        controller_registers = [self.controller_register(e, registers[e]["controller"]) for e in order if registers[e]["controller"]]
+        processor_registers = [self.processor_register(e, registers[e]["processor"]) for e in order if registers[e]["processor"]]
+        overviews = [self.overview(e, entries_by_iri) for e in order]
+        group = self.group_overview(registers, overviews)
+        return Record(lang=self.lang, as_of=self.as_of, controller_registers=controller_registers,
+                      processor_registers=processor_registers, overviews=overviews, group=group)
+
+
+def _unique(gaps: list[Gap]) -> list[Gap]:
+    seen: list[Gap] = []
+    for gap in gaps:
+        if gap not in seen:
+            seen.append(gap)
+    return seen
+
+
+def build_record(graph: RecordGraph, *, lang: str = "en", findings: Sequence[Finding] = (),
+                 as_of: dt.date | None = None) -> Record:
+    """Every document of the record in one language; ``findings`` (from ``ropa.validate``) fill the gap links."""
+    return _Builder(graph, lang, findings, as_of or dt.date.today()).build()

@@ -1,0 +1,547 @@
+"""Render stage: the register documents as a static HTML site, Markdown, an XLSX workbook and PDF, atomically.
+
+Templates (``reports/<document>/document.{html,md}.j2``) get their data only from ``ropa.register`` objects; fixed
+phrases come from the message catalogues (``reports/messages/<lang>.json``) and the spreadsheet layouts from
+``reports/workbook/layouts.json``. HTML autoescapes every value; Markdown escapes every value for both Markdown and
+HTML; spreadsheet cells never become formulas. Output is written into a fresh folder beside the target and swapped
+in at the end, so an error halfway leaves the previous output as it was.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import re
+import shutil
+import tempfile
+from collections.abc import Callable, Iterable, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from markupsafe import Markup, escape
+
+from ropa import resources
+from ropa.errors import RopaError
+from ropa.load import RecordGraph
+from ropa.register import (CONTROLLER_FIELDS, LANGUAGES, PROCESSOR_FIELDS, Field, Gap, Messages, Record, Source,
+                           build_record)
+from ropa.validate import SEVERITIES, Finding
+
+FORMATS = ("html", "md", "xlsx", "pdf")
+MARKER = ".ropa-output"
+"""A file in every output folder: only a folder carrying it (or an empty one) is ever replaced."""
+
+HEADER_KEYS = ("name", "address", "contact", "dpo", "representative", "authority", "company_number", "country", "group",
+               "security", "rights", "transfers")
+PROVIDER_COLUMNS = ("name", "role", "services", "data", "location", "headquarters", "transfer_basis", "agreement",
+                    "authorisation")
+CONTROLLERS_INLINE = 12
+"""A service acting for more controllers than this links to the controllers' index instead of listing them."""
+
+WORKBOOK_NAME = "register.xlsx"
+
+
+@dataclass(frozen=True)
+class Document:
+    """One document of the record: its kind, its file name (without extension), its template folder and data."""
+
+    kind: str
+    stem: str
+    template: str
+    data: dict
+
+
+def file_stem(kind: str, slug: str = "") -> str:
+    """The file name of a document, the same in every format and language (links between documents rely on it)."""
+    return {"group": "index", "controller": f"controller-{slug}", "processor": f"processor-{slug}",
+            "overview": f"processors-{slug}"}[kind]
+
+
+def documents(record: Record) -> list[Document]:
+    """Every document of the record: the group overview, and per organisation its registers and processor overview."""
+    found = [Document("group", file_stem("group"), "group-overview", {"group": record.group, "organisation": None})]
+    for register in record.controller_registers:
+        found.append(Document("controller", file_stem("controller", register.organisation.slug), "controller-register",
+                              {"register": register, "organisation": register.organisation}))
+    for register in record.processor_registers:
+        found.append(Document("processor", file_stem("processor", register.organisation.slug), "processor-register",
+                              {"register": register, "organisation": register.organisation}))
+    for overview in record.overviews:
+        found.append(Document("overview", file_stem("overview", overview.organisation.slug), "processor-overview",
+                              {"overview": overview, "organisation": overview.organisation}))
+    return found
+
+
+# --- Per-document helpers the templates call --------------------------------------------------------------------
+
+class Notes:
+    """Numbered source notes of one document; each distinct set of sources gets one number."""
+
+    def __init__(self):
+        self.numbers: dict[tuple[str, ...], int] = {}
+        self.sources: dict[int, Sequence[Source]] = {}
+
+    def __call__(self, sources: Sequence[Source]) -> int | None:
+        if not sources:
+            return None
+        key = tuple(source.key for source in sources)
+        if key not in self.numbers:
+            number = len(self.numbers) + 1
+            self.numbers[key] = number
+            self.sources[number] = sources
+        return self.numbers[key]
+
+    def items(self):
+        return sorted(self.sources.items())
+
+
+class GapLinks:
+    """The findings one document links to, so that its list of open gaps holds every link target."""
+
+    def __init__(self):
+        self.linked: dict[str, Gap] = {}
+
+    def link(self, gap: Gap) -> str:
+        self.linked.setdefault(gap.anchor, gap)
+        return gap.anchor
+
+    def missing_from(self, shown: Sequence[Gap]) -> list[Gap]:
+        anchors = {gap.anchor for gap in shown}
+        return [gap for anchor, gap in self.linked.items() if anchor not in anchors]
+
+
+def tooltip(sources: Sequence[Source]) -> str:
+    return "\n".join(source.text for source in sources)
+
+
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]{}|#~!])")
+
+
+def markdown_text(value):
+    """Finalize for Markdown: plain strings are escaped for Markdown and HTML and kept on one line."""
+    if isinstance(value, Markup) or not isinstance(value, str):
+        return value
+    one_line = " ".join(value.split())
+    escaped = str(escape(_MARKDOWN_SPECIAL.sub(r"\\\1", one_line)))
+    # Quotes need no escaping in Markdown text, and data never lands in an HTML attribute of a Markdown document.
+    return Markup(escaped.replace("&#39;", "'").replace("&#34;", '"'))
+
+
+def _is_safe_url(value: str) -> bool:
+    return isinstance(value, str) and value.startswith(("https://", "http://"))
+
+
+@lru_cache(maxsize=None)
+def environment(markdown: bool = False) -> Environment:
+    """The Jinja environment: autoescape on, unknown names are errors, and Markdown's own escaping for .md."""
+    env = Environment(
+        loader=FileSystemLoader(str(resources.reports_dir())),
+        autoescape=True,
+        undefined=StrictUndefined,
+        keep_trailing_newline=True,
+        finalize=markdown_text if markdown else None,
+    )
+    env.filters["letter_id"] = lambda letter: "other" if letter == "#" else letter
+    env.tests["safe_url"] = _is_safe_url
+    return env
+
+
+def _context(record: Record, document: Document, t: Messages, extension: str) -> dict:
+    notes, gaps = Notes(), GapLinks()
+    kinds = {}
+    for register in record.controller_registers:
+        kinds.setdefault(register.organisation.slug, []).append("controller")
+    for register in record.processor_registers:
+        kinds.setdefault(register.organisation.slug, []).append("processor")
+
+    def href(kind: str, slug: str = "") -> str:
+        return file_stem(kind, slug) + extension
+
+    return {
+        **document.data,
+        "lang": record.lang,
+        "as_of": record.as_of,
+        "current": document.kind,
+        "t": t,
+        "href": href,
+        "documents_of": lambda organisation: [*kinds.get(organisation.slug, []), "overview"],
+        "notes": notes,
+        "tooltip": tooltip,
+        "link_gap": gaps.link,
+        "linked_gaps": gaps.missing_from,
+        "severities": SEVERITIES,
+        "header_keys": HEADER_KEYS,
+        "controller_fields": CONTROLLER_FIELDS,
+        "processor_fields": PROCESSOR_FIELDS,
+        "provider_columns": PROVIDER_COLUMNS,
+        "controllers_inline": CONTROLLERS_INLINE,
+    }
+
+
+def render_text(record: Record, document: Document, fmt: str, *, link_extension: str | None = None) -> str:
+    """One document as HTML or Markdown text; links to other documents end in ``link_extension``."""
+    suffix = {"html": "html", "md": "md"}[fmt]
+    env = environment(markdown=fmt == "md")
+    template = env.get_template(f"{document.template}/document.{suffix}.j2")
+    t = Messages(record.lang)
+    return template.render(_context(record, document, t, link_extension or f".{suffix}"))
+
+
+# --- Formats --------------------------------------------------------------------------------------------------
+
+def write_html(record: Record, folder: Path) -> list[Path]:
+    """The static site: one page per document, index.html first, and the stylesheet (screen and print)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for document in documents(record):
+        path = folder / f"{document.stem}.html"
+        path.write_text(render_text(record, document, "html"), encoding="utf-8")
+        written.append(path)
+    shutil.copyfile(resources.reports_dir() / "common" / "style.css", folder / "style.css")
+    return [*written, folder / "style.css"]
+
+
+def write_markdown(record: Record, folder: Path) -> list[Path]:
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for document in documents(record):
+        path = folder / f"{document.stem}.md"
+        path.write_text(render_text(record, document, "md"), encoding="utf-8")
+        written.append(path)
+    return written
+
+
+def write_pdf(record: Record, folder: Path, stems: Iterable[str] | None = None) -> list[Path]:
+    """One PDF per document (or per document named in ``stems``), printed by WeasyPrint from the same HTML with the
+    print stylesheet; links between documents point to the other PDFs."""
+    weasyprint = _weasyprint()
+    folder.mkdir(parents=True, exist_ok=True)
+    stylesheet_folder = resources.reports_dir() / "common"
+    wanted = set(stems) if stems is not None else None
+    written = []
+    for document in documents(record):
+        if wanted is not None and document.stem not in wanted:
+            continue
+        html = render_text(record, document, "html", link_extension=".pdf")
+        path = folder / f"{document.stem}.pdf"
+        weasyprint.HTML(string=html, base_url=str(stylesheet_folder) + os.sep).write_pdf(str(path))
+        written.append(path)
+    return written
+
+
+def _weasyprint():
+    try:
+        import weasyprint
+    except (ImportError, OSError) as error:
+        raise RopaError(
+            "PDF output needs WeasyPrint and the Pango library "
+            f"(pip install weasyprint; apt-get install libpango-1.0-0 libpangoft2-1.0-0): {error}"
+        ) from None
+    return weasyprint
+
+
+def write_xlsx(record: Record, path: Path) -> list[Path]:
+    """One workbook: the ICO and GBA layouts (every activity), processors, controllers of processors, findings."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Workbook(record).save(path)
+    return [path]
+
+
+class Workbook:
+    """The XLSX workbook. Every sheet has a frozen, filtered header row and set widths; a cell's sources are its
+    comment (the tooltip), and "Not documented" links to the finding's row on the findings sheet."""
+
+    def __init__(self, record: Record):
+        import openpyxl
+
+        self.record = record
+        self.t = Messages(record.lang)
+        self.layouts = json.loads((resources.reports_dir() / "workbook" / "layouts.json").read_text(encoding="utf-8"))
+        self.book = openpyxl.Workbook()
+        self.book.remove(self.book.active)
+        self.findings_title = _sheet_title(self.t("sheet.findings"))
+        self.finding_rows: dict[str, int] = {}
+        gaps = [gap for severity in SEVERITIES for gap in record.group.gaps[severity]] + record.group.waived
+        for row, gap in enumerate(gaps, start=2):
+            self.finding_rows.setdefault(gap.anchor, row)
+        self.gaps = gaps
+
+    def save(self, path: Path) -> None:
+        entries = self._entries()
+        self._layout_sheet("sheet.ico", self.layouts["ico"], entries, frozen="D2")
+        self._layout_sheet("sheet.gba", self.layouts["gba"], entries, frozen="G2")
+        self._processors_sheet()
+        self._controllers_sheet()
+        self._findings_sheet()
+        self.book.save(str(path))
+
+    def _entries(self):
+        rows = []
+        for register in self.record.controller_registers + self.record.processor_registers:
+            for entry in register.entries:
+                rows.append((register.organisation, entry))
+        return sorted(rows, key=lambda pair: (pair[0].name.text.casefold(), pair[1].role, pair[1].label.text.casefold()))
+
+    # -- cells
+
+    def _cell_of(self, spec: str, organisation, entry) -> tuple[str, Sequence[Source], Gap | None]:
+        kind, _, name = spec.partition(".")
+        if kind == "organisation" and name == "name":
+            return organisation.name.text, organisation.name.sources, None
+        if kind == "organisation":
+            return self._field(organisation.fields[name])
+        if spec == "entry.label":
+            return entry.label.text, entry.label.sources, None
+        if spec == "entry.role":
+            return self.t(f"role.{entry.role}"), (), None
+        if spec == "entry.condition":
+            return entry.condition or self.t("gap.not_documented"), (), None
+        if kind == "field":
+            return self._field(entry.fields[name])
+        if spec == "none":
+            return self.t("gap.not_documented"), (), None
+        raise RopaError(f"unknown column value '{spec}' in reports/workbook/layouts.json")
+
+    def _field(self, field: Field) -> tuple[str, Sequence[Source], Gap | None]:
+        if field.values:
+            text = field.plain + (f" ({field.note})" if field.note else "")
+            return text, field_sources(field), None
+        text = self.t("gap.not_documented") + (f" ({field.note})" if field.note else "")
+        return text, (), field.gap
+
+    def _put(self, sheet, row: int, column: int, text: str, sources: Sequence[Source] = (), gap: Gap | None = None):
+        from openpyxl.comments import Comment
+        from openpyxl.styles import Alignment, Font
+        from openpyxl.worksheet.hyperlink import Hyperlink
+
+        cell = sheet.cell(row=row, column=column, value=text)
+        if cell.data_type == "f":
+            cell.data_type = "s"  # data is text, never a formula
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+        if sources:
+            comment = Comment(tooltip(sources)[:30000], "ropa")
+            comment.width, comment.height = 420, min(60 + 40 * len(sources), 600)
+            cell.comment = comment
+        if gap is not None and gap.anchor in self.finding_rows:
+            cell.hyperlink = Hyperlink(ref=cell.coordinate,
+                                       location=f"'{self.findings_title}'!A{self.finding_rows[gap.anchor]}")
+            cell.font = Font(color="1F5F8B", underline="single", italic=True)
+
+    def _sheet(self, title_key: str, headers: Sequence[str], widths: Sequence[int], frozen: str):
+        from openpyxl.styles import Alignment, Font, PatternFill
+        from openpyxl.utils import get_column_letter
+
+        sheet = self.book.create_sheet(_sheet_title(self.t(title_key)))
+        for column, (header, width) in enumerate(zip(headers, widths), start=1):
+            cell = sheet.cell(row=1, column=column, value=header)
+            cell.font = Font(bold=True)
+            cell.fill = PatternFill("solid", fgColor="E4E9F0")
+            cell.alignment = Alignment(wrap_text=True, vertical="top")
+            sheet.column_dimensions[get_column_letter(column)].width = width
+        sheet.freeze_panes = frozen
+        return sheet
+
+    def _finish(self, sheet, columns: int) -> None:
+        from openpyxl.utils import get_column_letter
+
+        sheet.auto_filter.ref = f"A1:{get_column_letter(columns)}{max(sheet.max_row, 2)}"
+
+    # -- sheets
+
+    def _layout_sheet(self, title_key: str, layout: list[dict], entries, frozen: str) -> None:
+        sheet = self._sheet(title_key, [self.t(c["header"]) for c in layout], [c["width"] for c in layout], frozen)
+        for row, (organisation, entry) in enumerate(entries, start=2):
+            for column, spec in enumerate(layout, start=1):
+                self._put(sheet, row, column, *self._cell_of(spec["value"], organisation, entry))
+        self._finish(sheet, len(layout))
+
+    def _processors_sheet(self) -> None:
+        keys = ("organisation", *PROVIDER_COLUMNS, "condition", "date_of_list")
+        headers = [self.t("xlsx.organisation"), *(self.t(f"provider.{k}") for k in PROVIDER_COLUMNS),
+                   self.t("xlsx.condition"), self.t("xlsx.date_of_list")]
+        sheet = self._sheet("sheet.processors", headers, [22, 24, 18, 40, 40, 30, 18, 36, 30, 30, 30, 14], "C2")
+        row = 1
+        for overview in self.record.overviews:
+            for provider in overview.providers:
+                row += 1
+                self._put(sheet, row, 1, overview.organisation.name.text, overview.organisation.name.sources)
+                self._put(sheet, row, 2, provider.name.text, provider.name.sources)
+                for column, key in enumerate(PROVIDER_COLUMNS[1:], start=3):
+                    self._put(sheet, row, column, *self._field(provider.fields[key]))
+                self._put(sheet, row, len(keys) - 1, provider.condition)
+                self._put(sheet, row, len(keys), overview.as_of.isoformat())
+        self._finish(sheet, len(keys))
+
+    def _controllers_sheet(self) -> None:
+        headers = [self.t("xlsx.processor"), self.t("xlsx.controller"), self.t("column.contact"), self.t("column.dpo"),
+                   self.t("column.representative"), self.t("column.services")]
+        sheet = self._sheet("sheet.controllers", headers, [24, 34, 40, 30, 24, 50], "C2")
+        row = 1
+        for register in self.record.processor_registers:
+            for controller in register.controllers:
+                row += 1
+                self._put(sheet, row, 1, register.organisation.name.text)
+                self._put(sheet, row, 2, controller.name.text, controller.name.sources)
+                for column, key in enumerate(("contact", "dpo", "representative"), start=3):
+                    self._put(sheet, row, column, *self._field(controller.fields[key]))
+                self._put(sheet, row, 6, "; ".join(service.label.text for service in controller.services))
+        self._finish(sheet, len(headers))
+
+    def _findings_sheet(self) -> None:
+        headers = [self.t("xlsx.anchor"), self.t("gap.severity"), self.t("gap.organisation"), self.t("gap.item"),
+                   self.t("gap.field"), self.t("gap.article"), self.t("xlsx.message"), self.t("xlsx.fix"), self.t("xlsx.waiver")]
+        sheet = self._sheet("sheet.findings", headers, [22, 14, 24, 34, 24, 18, 60, 60, 30], "B2")
+        for row, gap in enumerate(self.gaps, start=2):
+            values = [gap.anchor, self.t(f"severity.{gap.severity}"), gap.entity_label or self.t("gap.no_organisation"),
+                      gap.subject, gap.field, gap.article, gap.message, gap.fix, gap.waiver_note]
+            for column, text in enumerate(values, start=1):
+                self._put(sheet, row, column, text)
+        self._finish(sheet, len(headers))
+
+
+def _sheet_title(text: str) -> str:
+    """A worksheet name Excel accepts: at most 31 characters, none of []:*?/\\."""
+    return re.sub(r"[\[\]:*?/\\]", " ", text)[:31].strip()
+
+
+WRITERS: dict[str, Callable[[Record, Path], list[Path]]] = {
+    "html": lambda record, folder: write_html(record, folder / "html"),
+    "md": lambda record, folder: write_markdown(record, folder / "md"),
+    "xlsx": lambda record, folder: write_xlsx(record, folder / "xlsx" / WORKBOOK_NAME),
+    "pdf": lambda record, folder: write_pdf(record, folder / "pdf"),
+}
+
+
+def parse_formats(text: str | Iterable[str]) -> list[str]:
+    """``"html,md"`` → ["html", "md"], in the canonical order; unknown formats are a RopaError."""
+    items = [part.strip().lower() for part in (text.split(",") if isinstance(text, str) else text) if part.strip()]
+    unknown = [item for item in items if item not in FORMATS]
+    if unknown or not items:
+        raise RopaError(f"unknown format '{','.join(unknown) or text}'; choose from {','.join(FORMATS)}")
+    return [fmt for fmt in FORMATS if fmt in items]
+
+
+def parse_languages(text: str | Iterable[str]) -> list[str]:
+    items = [part.strip().lower() for part in (text.split(",") if isinstance(text, str) else text) if part.strip()]
+    unknown = [item for item in items if item not in LANGUAGES]
+    if unknown or not items:
+        raise RopaError(f"unknown language '{','.join(unknown) or text}'; choose from {','.join(LANGUAGES)}")
+    return [lang for lang in LANGUAGES if lang in items]
+
+
+def write_documents(record: Record, folder: Path, formats: Sequence[str]) -> list[Path]:
+    """Every document of the record in the given formats, below ``folder`` (html/, md/, xlsx/, pdf/)."""
+    written: list[Path] = []
+    for fmt in parse_formats(formats):
+        written += WRITERS[fmt](record, folder)
+    return written
+
+
+# --- Atomic output --------------------------------------------------------------------------------------------
+
+@contextmanager
+def staged_folder(target: Path):
+    """A fresh folder beside ``target`` to write into; on success it replaces ``target`` whole, on error it goes.
+
+    Only an empty folder or one that ropa wrote before (it holds the MARKER file) is ever replaced, so a mistyped
+    ``--out .`` cannot wipe a working tree.
+    """
+    target = Path(target)
+    parent = target.parent
+    if target.exists():
+        if not target.is_dir():
+            raise RopaError("the output path exists and is not a folder", path=str(target))
+        if any(target.iterdir()) and not (target / MARKER).exists():
+            raise RopaError("the output folder is not empty and was not written by ropa; choose a new or empty folder",
+                            path=str(target))
+    parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.rendering-", dir=parent))
+    try:
+        yield staging
+        (staging / MARKER).write_text("Written by ropa render; replaced whole on the next run.\n", encoding="utf-8")
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(staging, 0o777 & ~umask)
+        if target.exists():
+            retired = Path(tempfile.mkdtemp(prefix=f".{target.name}.previous-", dir=parent))
+            retired.rmdir()
+            os.replace(target, retired)
+            os.replace(staging, target)
+            shutil.rmtree(retired, ignore_errors=True)
+        else:
+            os.replace(staging, target)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+
+
+# --- Entry points ---------------------------------------------------------------------------------------------
+
+@dataclass
+class RenderResult:
+    folder: Path
+    files: list[Path]
+    languages: list[str]
+    formats: list[str]
+
+
+def render(graph: RecordGraph, out: Path, *, formats: Iterable[str] = FORMATS, lang: str = "en",
+           findings: Sequence[Finding] = (), as_of: dt.date | None = None) -> RenderResult:
+    """Render every document in one language into ``out`` (replaced whole, atomically)."""
+    chosen = parse_formats(formats)
+    record = build_record(graph, lang=lang, findings=findings, as_of=as_of)
+    with staged_folder(out) as staging:
+        files = write_documents(record, staging, chosen)
+    return RenderResult(folder=Path(out), files=[Path(out) / f.relative_to(staging) for f in files],
+                        languages=[lang], formats=chosen)
+
+
+def build(graph: RecordGraph, out: Path, *, formats: Iterable[str] = FORMATS, languages: Iterable[str] = LANGUAGES,
+          findings: Sequence[Finding] = (), as_of: dt.date | None = None) -> RenderResult:
+    """Render everything: each language in its own folder (``out/en``, ``out/nl``, ...) and an index page."""
+    chosen = parse_formats(formats)
+    langs = parse_languages(languages)
+    files: list[Path] = []
+    with staged_folder(out) as staging:
+        for lang in langs:
+            record = build_record(graph, lang=lang, findings=findings, as_of=as_of)
+            files += write_documents(record, staging / lang, chosen)
+        index = staging / "index.html"
+        index.write_text(build_index(langs, chosen), encoding="utf-8")
+        files.append(index)
+    return RenderResult(folder=Path(out), files=[Path(out) / f.relative_to(staging) for f in files],
+                        languages=langs, formats=chosen)
+
+
+def build_index(languages: Sequence[str], formats: Sequence[str]) -> str:
+    """The page at the top of a build: a link per language to its documents."""
+    template = environment().get_template("common/build-index.html.j2")
+    entries = []
+    for lang in languages:
+        t = Messages(lang)
+        links = []
+        if "html" in formats:
+            links.append((f"{lang}/html/index.html", "HTML"))
+        if "md" in formats:
+            links.append((f"{lang}/md/index.md", "Markdown"))
+        if "xlsx" in formats:
+            links.append((f"{lang}/xlsx/{WORKBOOK_NAME}", "XLSX"))
+        if "pdf" in formats:
+            links.append((f"{lang}/pdf/index.pdf", "PDF"))
+        entries.append({"lang": lang, "t": t, "links": links})
+    stylesheet = f"{languages[0]}/html/style.css" if "html" in formats else None
+    return template.render(entries=entries, stylesheet=stylesheet)
+
+
+def field_sources(field: Field) -> tuple[Source, ...]:
+    """Every source of a field's values, once each, in a stable order."""
+    seen: dict[str, Source] = {}
+    for value in field.values:
+        for source in value.sources:
+            seen.setdefault(source.key, source)
+    return tuple(seen.values())
+
