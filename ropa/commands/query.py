@@ -1,0 +1,134 @@
+"""Query stage commands: ``ropa queries``, ``ropa query`` and ``ropa push``; the work is in ``ropa.query``."""
+
+
+import json
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.table import Table
+from rich.text import Text
+
+from ropa import query as library
+from ropa.errors import RopaError
+
+
+class ListFormat(str, Enum):
+    table = "table"
+    json = "json"
+
+
+class ResultFormat(str, Enum):
+    table = "table"
+    csv = "csv"
+    json = "json"
+    md = "md"
+
+
+def parse_params(pairs: list[str] | None) -> dict[str, str]:
+    """``key=value`` options as a dict; a pair without '=' is a RopaError."""
+    params: dict[str, str] = {}
+    for pair in pairs or []:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise RopaError(f"--param '{pair}' is not key=value")
+        params[key.strip().replace("-", "_")] = value
+    return params
+
+
+def register(app: typer.Typer) -> None:
+    # Imported here: ropa.cli imports this module while it is being set up.
+    from ropa.cli import PathsArgument, console, errors, parse_date, user_errors
+    from ropa.timeline import as_of as record_as_of
+    from ropa.load import load
+    from ropa.waivers import load_waivers
+
+    @app.command("queries")
+    def queries(
+        output_format: Annotated[ListFormat, typer.Option("--format", "-f", help="Table for people, JSON for machines.")] = ListFormat.table,
+    ) -> None:
+        """List the library of questions: name, what each answers, the GDPR article, its parameters."""
+        with user_errors():
+            found = library.library()
+        if output_format is ListFormat.json:
+            typer.echo(json.dumps([q.as_dict() for q in found], indent=2, ensure_ascii=False))
+            return
+        table = Table(title="Query library (ropa query NAME)", title_justify="left", show_lines=True)
+        for column in ("name", "question", "article", "parameters"):
+            table.add_column(column)
+        for q in found:
+            params = "\n".join(f"{p.name} ({p.type}, default {p.default})" for p in q.params)
+            question = Text(q.title, style="bold")
+            question.append(f"\n{q.answers}", style="")
+            table.add_row(Text(q.name), question, Text(q.article), Text(params))
+        console.print(table)
+
+    @app.command("query")
+    def query(
+        name: Annotated[Optional[str], typer.Argument(help="A library query (see `ropa queries`) or a .rq file.", show_default=False)] = None,
+        paths: PathsArgument = None,
+        param: Annotated[Optional[list[str]], typer.Option("--param", "-p", help="A parameter as key=value (repeat for several).")] = None,
+        output_format: Annotated[ResultFormat, typer.Option("--format", "-f", help="table, csv, json or md (Markdown).")] = ResultFormat.table,
+        lang: Annotated[Optional[str], typer.Option("--lang", help="Language of the labels (en, nl, fr); English where one is missing.")] = None,
+        iris: Annotated[bool, typer.Option("--iris", help="Show the IRI columns beside their labels.")] = False,
+        sparql: Annotated[Optional[str], typer.Option("--sparql", help="An ad-hoc SELECT query instead of NAME (ropa's prefixes are declared).")] = None,
+        as_of: Annotated[Optional[str], typer.Option("--as-of", help="Query the record as it stood on this date (YYYY-MM-DD): activities and links valid then; also the date queries judge transfers at.")] = None,
+        endpoint: Annotated[Optional[str], typer.Option("--endpoint", help="Run on this SPARQL 1.1 query endpoint instead of a loaded record.")] = None,
+        graph: Annotated[Optional[str], typer.Option("--graph", help="With --endpoint: query this named graph (the one `ropa push` wrote).")] = None,
+        waivers: Annotated[Optional[Path], typer.Option("--waivers", "-w", help="Waivers left out of the findings, for queries that need findings.")] = None,
+    ) -> None:
+        """Answer a question of the library (or a .rq file, or --sparql) on the record or on a SPARQL endpoint."""
+        with user_errors():
+            if sparql is not None:
+                if name is not None:   # without NAME, the first positional argument is a data path
+                    paths = [Path(name), *(paths or [])]
+                chosen = library.adhoc(sparql)
+            elif name is None:
+                raise RopaError("give a query NAME (see `ropa queries`), a .rq file, or --sparql 'SELECT ...'")
+            else:
+                chosen = library.get(name)
+            if endpoint is not None and paths:
+                raise RopaError("with --endpoint the server's data is queried: give no data PATHS")
+            if graph is not None and endpoint is None:
+                raise RopaError("--graph names a graph on a server: use it with --endpoint")
+            date = parse_date(as_of, "--as-of")
+            accepted = load_waivers(waivers) if waivers else None
+            record = load(paths or None) if endpoint is None else None
+            if record is not None and date is not None:
+                record = record_as_of(record, date)   # the record as it stood on that date
+            results = library.run(chosen, record, params=parse_params(param), as_of=date, lang=lang,
+                                  endpoint=endpoint, graph_iri=graph, waivers=accepted)
+        if output_format is ResultFormat.table:
+            console.print(rich_table(results, iris))
+            errors.print(f"{len(results.rows)} row{'s' if len(results.rows) != 1 else ''}", highlight=False)
+        else:
+            sys.stdout.write(results.render(output_format.value, iris=iris))
+
+    @app.command("push")
+    def push(
+        endpoint: Annotated[str, typer.Option("--endpoint", help="The Graph Store Protocol endpoint (Oxigraph: http://host:7878/store).", show_default=False)],
+        graph: Annotated[str, typer.Option("--graph", help="The named graph to replace, e.g. urn:ropa:record.", show_default=False)],
+        paths: PathsArgument = None,
+        as_of: Annotated[Optional[str], typer.Option("--as-of", help="Date of the validation findings sent along (YYYY-MM-DD); today by default.")] = None,
+        findings: Annotated[bool, typer.Option("--findings/--no-findings", help="Send the validation findings, for the open-gaps query.")] = True,
+        waivers: Annotated[Optional[Path], typer.Option("--waivers", "-w", help="Waivers left out of the findings sent.")] = None,
+    ) -> None:
+        """Replace a named graph on a SPARQL server with the record, in one Graph Store Protocol request."""
+        with user_errors():
+            date = parse_date(as_of, "--as-of")
+            accepted = load_waivers(waivers) if waivers else None
+            count = library.push(load(paths or None), endpoint, graph, findings=findings, as_of=date, waivers=accepted)
+        errors.print(f"pushed {count} triples to graph <{graph}> at {endpoint}", highlight=False, markup=False)
+
+
+def rich_table(results: library.Results, iris: bool) -> Table:
+    """The results as a rich table for the terminal (IRIs as prefixed names)."""
+    columns = results.shown(iris)
+    table = Table(show_lines=False)
+    for column in columns:
+        table.add_column(column, overflow="fold")
+    for record in results.records(iris, short=True):
+        table.add_row(*(Text(record[c]) for c in columns))
+    return table

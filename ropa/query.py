@@ -1,0 +1,571 @@
+"""Query stage: the questions a compliance officer asks of the record, as a library of SPARQL files.
+
+Each question is one ``ropa/queries/NAME.rq`` file. Its leading ``#`` lines are a header a person can read and ropa
+can parse (see ``parse_query``): title, what it answers, the GDPR article it serves, and its parameters with type
+and default. Because the header is made of SPARQL comments, every file is also a valid query on its own.
+
+Parameters are bound as RDF terms, never as user text: a value is parsed by its declared type (an IRI, a date, a
+string, an integer, a language tag) into a pyoxigraph term, and each ``$name`` in the query is replaced by that
+term's N-Triples serialisation, written by pyoxigraph (quotes escaped, IRIs validated). This is the SEP-0007
+substitution that pyoxigraph applies natively, done on the text so that the same query runs unchanged on any
+SPARQL 1.1 server, and so that it reaches subqueries and nested filters, where neither pyoxigraph's substitutions
+(projection only) nor a VALUES block at the top (bottom-up evaluation) would. An IRI parameter left at ``any``
+stays a variable and matches everything.
+
+The same query runs embedded, on the Oxigraph store of a loaded record, or remotely on a SPARQL 1.1 endpoint
+(``endpoint=``) after ``push`` has put the record into a named graph with one Graph Store Protocol request.
+Validation findings are not part of the record: a query whose header says ``# needs: findings`` gets them in a
+named graph (SHACL validation results) that ropa adds for the run, and ``push`` sends them along with the record.
+
+Conventions of the library, which its tests rely on: a column ``?x`` that holds IRIs has a companion ``?xLabel``
+(in ``$lang``, else English, else the IRI); every query ends with an ORDER BY that fixes the order of all rows, so
+that embedded and remote answers compare row for row and the cookbook does not change between machines; label
+lookups sit inside the group that binds their variable (an OPTIONAL on an unbound variable matches everything).
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import difflib
+import io
+import json
+import re
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pyoxigraph as ox
+
+from ropa.errors import RopaError
+from ropa.load import RecordGraph
+from ropa.namespaces import PREFIXES, ROPA, shorten, sparql_prefixes
+
+QUERY_DIR = Path(__file__).resolve().parent / "queries"
+"""The library: one .rq file per question, shipped inside the package."""
+
+PARAM_TYPES = ("IRI", "date", "string", "integer", "language")
+FORMATS = ("table", "csv", "json", "md")
+FINDINGS_GRAPH = ox.NamedNode("urn:ropa:findings")
+"""The named graph holding validation findings while a query that needs them runs (and in a pushed graph)."""
+
+XSD = PREFIXES["xsd"]
+SH = PREFIXES["sh"]
+_RDF_TYPE = ox.NamedNode(PREFIXES["rdf"] + "type")
+
+
+# --- The library and its headers ------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Param:
+    """A query parameter as its header declares it: ``# param: name (type, default: value) description``."""
+
+    name: str
+    type: str
+    default: str
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Query:
+    """A library question: its SPARQL (header included) and what the header says about it."""
+
+    name: str
+    sparql: str
+    title: str = ""
+    answers: str = ""
+    article: str = ""
+    params: tuple[Param, ...] = ()
+    needs: tuple[str, ...] = ()
+    example: dict[str, str] = field(default_factory=dict)
+    path: Path | None = None
+
+    def param(self, name: str) -> Param | None:
+        return next((p for p in self.params if p.name == name), None)
+
+    @property
+    def body(self) -> str:
+        """The SPARQL without the header comment lines (for the cookbook)."""
+        lines = self.sparql.splitlines()
+        while lines and (lines[0].startswith("#") or not lines[0].strip()):
+            lines.pop(0)
+        return "\n".join(lines).rstrip() + "\n"
+
+    def as_dict(self) -> dict:
+        return {
+            "name": self.name,
+            "title": self.title,
+            "answers": self.answers,
+            "article": self.article,
+            "params": [vars(p) for p in self.params],
+            "needs": list(self.needs),
+            "example": dict(self.example),
+        }
+
+
+_HEADER_FIELD = re.compile(r"^#\s?(title|answers|article|param|needs|example):\s*(.*)$")
+_CONTINUATION = re.compile(r"^#\s{2,}(\S.*)$")
+_PARAM = re.compile(r"^(\w+)\s*\(\s*(\w+)\s*,\s*default:?\s*([^)]*?)\s*\)\s*(.*)$")
+
+
+def parse_query(text: str, name: str, path: Path | None = None) -> Query:
+    """Read the header of a query file: ``# key: value`` lines, continued by lines indented two spaces.
+
+    Keys: title, answers, article, needs (comma-separated: ``findings``), example (``key=value ...``, the
+    parameters the cookbook shows it with) and param, one per parameter: ``# param: name (type, default: value)
+    description``, type one of PARAM_TYPES. A file without a header is an ad-hoc query without parameters.
+    """
+    fields: dict[str, list[str]] = {"title": [], "answers": [], "article": [], "needs": [], "example": []}
+    params: list[list[str]] = []
+    current: list[str] | None = None
+    for line in text.splitlines():
+        if not line.startswith("#"):
+            break
+        if match := _HEADER_FIELD.match(line):
+            key, value = match.groups()
+            current = [value.strip()]
+            if key == "param":
+                params.append(current)
+            else:
+                fields[key] = current
+        elif (match := _CONTINUATION.match(line)) and current is not None:
+            current.append(match.group(1).strip())
+        else:
+            current = None
+    declared = []
+    for parts in params:
+        spec = " ".join(parts)
+        match = _PARAM.match(spec)
+        if not match or match.group(2) not in PARAM_TYPES:
+            raise RopaError(f"query {name}: bad parameter declaration '{spec}': write "
+                            f"'# param: name (type, default: value) description' with type one of {', '.join(PARAM_TYPES)}",
+                            path=str(path) if path else None)
+        declared.append(Param(*match.groups()))
+    needs = tuple(n.strip() for n in " ".join(fields["needs"]).split(",") if n.strip())
+    example = dict(pair.split("=", 1) for pair in " ".join(fields["example"]).split() if "=" in pair)
+    return Query(
+        name=name, sparql=text, path=path, params=tuple(declared), needs=needs, example=example,
+        title=" ".join(fields["title"]), answers=" ".join(fields["answers"]), article=" ".join(fields["article"]),
+    )
+
+
+def library() -> list[Query]:
+    """Every question of the library, by name."""
+    return [_read(path) for path in sorted(QUERY_DIR.glob("*.rq"))]
+
+
+def get(name_or_file: str | Path) -> Query:
+    """A library query by name (``transfers-outside-eea``), or a .rq file with an optional header."""
+    path = Path(name_or_file)
+    if path.suffix == ".rq" or path.is_file():
+        if not path.is_file():
+            raise RopaError("no such query file", path=str(path))
+        return _read(path)
+    library_path = QUERY_DIR / f"{name_or_file}.rq"
+    if library_path.is_file():
+        return _read(library_path)
+    names = [p.stem for p in sorted(QUERY_DIR.glob("*.rq"))]
+    close = difflib.get_close_matches(str(name_or_file), names, n=1)
+    hint = f" (did you mean {close[0]}?)" if close else "; `ropa queries` lists them"
+    raise RopaError(f"no query named '{name_or_file}' in the library{hint}")
+
+
+def adhoc(sparql: str) -> Query:
+    """An ad-hoc query given as text: no header, no parameters."""
+    return Query(name="ad-hoc", sparql=sparql)
+
+
+def _read(path: Path) -> Query:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise RopaError(f"cannot read query file: {error}", path=str(path)) from None
+    return parse_query(text, path.stem, path)
+
+
+# --- Binding parameters as RDF terms --------------------------------------------------------------------------
+
+Term = ox.NamedNode | ox.Literal
+
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_INTEGER = re.compile(r"^[+-]?\d+$")
+_LANGUAGE = re.compile(r"^[A-Za-z]{1,8}(-[A-Za-z0-9]{1,8})*$")
+_PREFIXED = re.compile(r"^([A-Za-z][\w.-]*)?:([^\s<>\"{}|\\^`]*)$")
+
+
+def bind(query: Query, values: Mapping[str, str] | None = None, *, as_of: dt.date | None = None,
+         lang: str | None = None) -> dict[str, Term | None]:
+    """The RDF term of every parameter: the value given (text, checked against the declared type) or the default.
+
+    ``as_of`` and ``lang`` set the parameters of those names (the --as-of and --lang options); a query without a
+    ``lang`` parameter cannot take --lang, one without ``as_of`` ignores the date (the record itself is then dated).
+    None stands for an IRI parameter left at ``any``.
+    """
+    given = dict(values or {})
+    for option, name, value in (("--as-of", "as_of", as_of), ("--lang", "lang", lang)):
+        if value is None:
+            continue
+        if query.param(name) is None:
+            if name == "as_of":
+                continue   # the date still applies: the command queries the record as it stood then
+            raise RopaError(f"query {query.name} has no {name} parameter, so {option} does not apply to it")
+        given[name] = value.isoformat() if isinstance(value, dt.date) else value
+    unknown = sorted(set(given) - {p.name for p in query.params})
+    if unknown:
+        known = ", ".join(p.name for p in query.params) or "none"
+        raise RopaError(f"query {query.name} has no parameter '{unknown[0]}' (its parameters: {known})")
+    return {p.name: parse_value(p, given.get(p.name, p.default), query.name) for p in query.params}
+
+
+def parse_value(param: Param, text: str, query_name: str = "query") -> Term | None:
+    """One parameter value as an RDF term of its declared type; a RopaError names the parameter otherwise."""
+    text = str(text).strip()
+
+    def wrong(expected: str) -> RopaError:
+        return RopaError(f"query {query_name}: parameter {param.name} must be {expected}, not '{text}'")
+
+    if param.type == "IRI":
+        if text == "any" and param.default == "any":
+            return None
+        iri = _expand_iri(text)
+        if iri is None:
+            raise wrong("an IRI: a prefixed name such as pd:Name or a full IRI in angle brackets, <https://...>")
+        try:
+            return ox.NamedNode(iri)
+        except ValueError:
+            raise wrong("a valid IRI") from None
+    if param.type == "date":
+        if text == "today":
+            return _date(dt.date.today())
+        try:
+            if _DATE.match(text):
+                return _date(dt.date.fromisoformat(text))
+        except ValueError:
+            pass
+        raise wrong("a date, YYYY-MM-DD")
+    if param.type == "integer":
+        if not _INTEGER.match(text):
+            raise wrong("an integer")
+        return ox.Literal(str(int(text)), datatype=ox.NamedNode(XSD + "integer"))
+    if param.type == "language":
+        if not _LANGUAGE.match(text):
+            raise wrong("a language tag such as en, nl or fr")
+        return ox.Literal(text.lower())
+    return ox.Literal(text)
+
+
+def _expand_iri(text: str) -> str | None:
+    """A full IRI from ``<...>`` or a prefixed name in one of ropa's namespaces (None when it is neither)."""
+    if text.startswith("<") and text.endswith(">"):
+        return text[1:-1]
+    match = _PREFIXED.match(text)
+    if match and (match.group(1) or "") in PREFIXES:
+        return PREFIXES[match.group(1) or ""] + match.group(2)
+    return None
+
+
+def _date(value: dt.date) -> ox.Literal:
+    return ox.Literal(value.isoformat(), datatype=ox.NamedNode(XSD + "date"))
+
+
+_TOKENS = re.compile(
+    r'(?P<skip>\#[^\n]*'                                  # a comment
+    r'|"""(?:[^"\\]|\\.|"(?!""))*"""'                     # long strings
+    r"|'''(?:[^'\\]|\\.|'(?!''))*'''"
+    r'|"(?:[^"\\\n]|\\.)*"'                               # short strings
+    r"|'(?:[^'\\\n]|\\.)*'"
+    r'|<[^<>"{}|^`\\\x00-\x20]*>)'                        # an IRI
+    r"|\$(?P<name>[A-Za-z_]\w*)"                          # a $parameter
+)
+
+
+def substitute(sparql: str, bindings: Mapping[str, Term | None]) -> str:
+    """The query with each ``$name`` of a bound parameter replaced by its term, serialised by pyoxigraph.
+
+    Comments, strings and IRIs are skipped, so a ``$`` inside them is left alone; unbound (``any``) parameters
+    and ``?variables`` stay variables.
+    """
+    def replace(match: re.Match) -> str:
+        name = match.group("name")
+        term = bindings.get(name) if name else None
+        return str(term) if term is not None else match.group(0)
+
+    return _TOKENS.sub(replace, sparql)
+
+
+def prepare(query: Query, bindings: Mapping[str, Term | None]) -> str:
+    """The text sent to a store: ropa's PREFIX lines, then the query with its parameters bound."""
+    return sparql_prefixes() + substitute(query.sparql, bindings)
+
+
+# --- Results --------------------------------------------------------------------------------------------------
+
+@dataclass
+class Results:
+    """A SELECT query's answer: column names and rows of RDF terms (None where a variable is unbound).
+
+    A column ``x`` that has a companion ``xLabel`` holds IRIs; it is shown only when IRIs are asked for.
+    """
+
+    columns: list[str]
+    rows: list[tuple[ox.NamedNode | ox.BlankNode | ox.Literal | None, ...]] = field(default_factory=list)
+
+    def shown(self, iris: bool = False) -> list[str]:
+        """The columns to display: labels always, IRI columns with a label companion only when ``iris``."""
+        return [c for c in self.columns if iris or f"{c}Label" not in self.columns]
+
+    def records(self, iris: bool = False, *, short: bool = False) -> list[dict[str, str]]:
+        """Rows as dicts of display text (IRIs as prefixed names when ``short``)."""
+        columns = self.shown(iris)
+        index = [self.columns.index(c) for c in columns]
+        return [{c: _text(row[i], short) for c, i in zip(columns, index)} for row in self.rows]
+
+    def render(self, fmt: str = "table", *, iris: bool = False) -> str:
+        """The results as text: an aligned table, CSV, JSON or a Markdown table."""
+        if fmt == "csv":
+            out = io.StringIO()
+            writer = csv.DictWriter(out, fieldnames=self.shown(iris), lineterminator="\n")
+            writer.writeheader()
+            writer.writerows(self.records(iris))
+            return out.getvalue()
+        if fmt == "json":
+            columns = self.shown(iris)
+            index = [self.columns.index(c) for c in columns]
+            rows = [{c: _json_value(row[i]) for c, i in zip(columns, index)} for row in self.rows]
+            return json.dumps({"columns": columns, "rows": rows}, indent=2, ensure_ascii=False) + "\n"
+        if fmt == "md":
+            return markdown_table(self.shown(iris), self.records(iris, short=True))
+        if fmt == "table":
+            return text_table(self.shown(iris), self.records(iris, short=True))
+        raise RopaError(f"unknown format '{fmt}'; choose {', '.join(FORMATS)}")
+
+
+def _text(term, short: bool) -> str:
+    if term is None:
+        return ""
+    if isinstance(term, ox.NamedNode):
+        return shorten(term.value) if short else term.value
+    if isinstance(term, ox.BlankNode):
+        return f"_:{term.value}"
+    return term.value
+
+
+def _json_value(term):
+    """Numbers and booleans as JSON numbers and booleans; every other term as its text."""
+    if isinstance(term, ox.Literal):
+        datatype = term.datatype.value
+        if datatype in (XSD + "integer", XSD + "long", XSD + "int"):
+            return int(term.value)
+        if datatype == XSD + "boolean":
+            return term.value in ("true", "1")
+    return _text(term, short=False) if term is not None else None
+
+
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>|~&])")
+
+
+def markdown_cell(text: str) -> str:
+    """A value safe in a Markdown table cell: punctuation that Markdown or HTML would read is backslash-escaped."""
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", text).replace("\r", " ").replace("\n", " ")
+
+
+def markdown_table(columns: Sequence[str], records: Sequence[Mapping[str, str]]) -> str:
+    if not columns:
+        return "(no columns)\n"
+    lines = ["| " + " | ".join(markdown_cell(c) for c in columns) + " |", "|" + "---|" * len(columns)]
+    lines += ["| " + " | ".join(markdown_cell(r[c]) for c in columns) + " |" for r in records]
+    return "\n".join(lines) + "\n"
+
+
+def text_table(columns: Sequence[str], records: Sequence[Mapping[str, str]]) -> str:
+    """A plain aligned table with a count line (the CLI prints a rich table instead)."""
+    widths = {c: max([len(c)] + [len(r[c]) for r in records]) for c in columns}
+    lines = ["  ".join(c.ljust(widths[c]) for c in columns).rstrip(), "  ".join("-" * widths[c] for c in columns)]
+    lines += ["  ".join(r[c].replace("\n", " ").ljust(widths[c]) for c in columns).rstrip() for r in records]
+    lines.append(f"({len(records)} row{'s' if len(records) != 1 else ''})")
+    return "\n".join(lines) + "\n"
+
+
+# --- Running: embedded and remote -----------------------------------------------------------------------------
+
+def run(
+    query: Query,
+    graph: RecordGraph | None = None,
+    *,
+    params: Mapping[str, str] | None = None,
+    as_of: dt.date | None = None,
+    lang: str | None = None,
+    endpoint: str | None = None,
+    graph_iri: str | None = None,
+    waivers=None,
+    timeout: float = 60.0,
+) -> Results:
+    """Answer a query on a loaded record (embedded) or on a SPARQL 1.1 endpoint (``endpoint``, optionally limited
+    to the named graph ``graph_iri`` that ``push`` wrote).
+
+    A query that needs findings validates the record at its ``as_of`` date first (embedded); on an endpoint it
+    reads the findings that ``push`` sent.
+    """
+    bindings = bind(query, params, as_of=as_of, lang=lang)
+    sparql = prepare(query, bindings)
+    if endpoint is not None:
+        return select_remote(sparql, endpoint, graph_iri=graph_iri, timeout=timeout, name=query.name)
+    if graph is None:
+        raise RopaError("no graph to query: load a record or give an endpoint")
+    if "findings" in query.needs:
+        judged = dt.date.fromisoformat(bindings["as_of"].value) if bindings.get("as_of") is not None else None
+        with findings_graph(graph, as_of=judged, waivers=waivers):
+            return select_embedded(graph, sparql, name=query.name)
+    return select_embedded(graph, sparql, name=query.name)
+
+
+def select_embedded(graph: RecordGraph, sparql: str, *, name: str = "query") -> Results:
+    """Run a SELECT on the union of the loaded files; a query that does not parse is a RopaError."""
+    try:
+        solutions = graph.query(sparql)
+    except SyntaxError as error:
+        raise RopaError(f"{name}: the SPARQL does not parse: {error}") from None
+    except (OSError, RuntimeError) as error:
+        raise RopaError(f"{name}: the query failed: {error}") from None
+    return _results(solutions, name)
+
+
+def _results(solutions, name: str) -> Results:
+    if not isinstance(solutions, ox.QuerySolutions):
+        raise RopaError(f"{name}: only SELECT queries are supported here")
+    columns = [v.value for v in solutions.variables]
+    return Results(columns, [tuple(s) for s in solutions])
+
+
+def select_remote(sparql: str, endpoint: str, *, graph_iri: str | None = None, timeout: float = 60.0,
+                  name: str = "query") -> Results:
+    """Run a SELECT on a SPARQL 1.1 endpoint (protocol: POST form, JSON results); ``graph_iri`` becomes the
+    default graph (``default-graph-uri``), so the query sees exactly the graph that was pushed."""
+    form = [("query", sparql)] + ([("default-graph-uri", graph_iri)] if graph_iri else [])
+    request = urllib.request.Request(
+        _http_url(endpoint),
+        data=urllib.parse.urlencode(form).encode("utf-8"),
+        headers={"Content-Type": "application/x-www-form-urlencoded", "Accept": "application/sparql-results+json"},
+        method="POST",
+    )
+    body = _send(request, endpoint, timeout)
+    try:
+        solutions = ox.parse_query_results(body, format=ox.QueryResultsFormat.JSON)
+    except (SyntaxError, ValueError) as error:
+        raise RopaError(f"{name}: the endpoint {endpoint} did not answer with SPARQL JSON results: {error}") from None
+    return _results(solutions, name)
+
+
+def push(graph: RecordGraph, endpoint: str, graph_iri: str, *, findings: bool = True, as_of: dt.date | None = None,
+         waivers=None, timeout: float = 300.0) -> int:
+    """Replace the named graph ``graph_iri`` at a Graph Store Protocol endpoint with the record, in one PUT.
+
+    The whole merged graph is sent (data, reference data and vocabulary, which queries need for labels and the
+    DPV hierarchy), with the validation findings at ``as_of`` unless ``findings`` is False. Returns the number of
+    triples sent.
+    """
+    target = _graph_iri(graph_iri)
+    triples = list(graph.triples())
+    if findings:
+        triples += findings_triples(graph, as_of=as_of, waivers=waivers)
+    body = ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES)
+    separator = "&" if "?" in endpoint else "?"
+    request = urllib.request.Request(
+        _http_url(endpoint) + separator + urllib.parse.urlencode({"graph": target.value}),
+        data=body,
+        headers={"Content-Type": "application/n-triples"},
+        method="PUT",
+    )
+    _send(request, endpoint, timeout)
+    return len(triples)
+
+
+def _http_url(endpoint: str) -> str:
+    parsed = urllib.parse.urlparse(endpoint)
+    if parsed.scheme not in ("http", "https") or not parsed.netloc:
+        raise RopaError(f"endpoint '{endpoint}' is not an http(s) URL")
+    return endpoint
+
+
+def _graph_iri(text: str) -> ox.NamedNode:
+    try:
+        if re.match(r"^[A-Za-z][A-Za-z0-9+.-]*:", text):
+            return ox.NamedNode(text)
+    except ValueError:
+        pass
+    raise RopaError(f"graph '{text}' is not an absolute IRI (e.g. urn:ropa:record or https://example.org/ropa)")
+
+
+def _send(request: urllib.request.Request, endpoint: str, timeout: float) -> bytes:
+    """Send an HTTP request; an unreachable or failing endpoint is a RopaError (exit 2), never a traceback."""
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            return response.read()
+    except urllib.error.HTTPError as error:
+        detail = error.read(2000).decode("utf-8", "replace").strip().splitlines()
+        reason = f": {detail[0]}" if detail else ""
+        raise RopaError(f"the endpoint {endpoint} answered HTTP {error.code} {error.reason}{reason}") from None
+    except urllib.error.URLError as error:
+        raise RopaError(f"cannot reach the endpoint {endpoint}: {error.reason}") from None
+    except (TimeoutError, OSError) as error:
+        raise RopaError(f"cannot reach the endpoint {endpoint}: {error}") from None
+
+
+# --- Findings as a named graph --------------------------------------------------------------------------------
+
+_SEVERITY_TERMS = {"violation": "Violation", "warning": "Warning", "info": "Info"}
+
+
+def findings_triples(graph: RecordGraph, *, as_of: dt.date | None = None, waivers=None) -> list[ox.Triple]:
+    """The open findings of validating the record at ``as_of``, as SHACL validation results.
+
+    Each result has sh:focusNode, sh:resultSeverity, sh:sourceShape, sh:resultPath and sh:resultMessage as a SHACL
+    report would, plus dpv:hasEntity: the organisation whose record it concerns (as ``ropa validate`` attributes
+    it). Waived findings are left out. A ropa:Evaluation node carries the date (ropa:asOfDate).
+    """
+    from ropa.validate import validate, with_waivers
+
+    report = validate(graph, as_of=as_of)
+    if waivers is not None:
+        report = with_waivers(report, waivers)
+    run_node = ox.NamedNode("urn:ropa:findings:evaluation")
+    triples = [
+        ox.Triple(run_node, _RDF_TYPE, ox.NamedNode(ROPA + "Evaluation")),
+        ox.Triple(run_node, ox.NamedNode(ROPA + "asOfDate"), _date(report.as_of)),
+    ]
+    for finding in report.findings:
+        if finding.waived:
+            continue
+        node = ox.BlankNode()
+        facts = [
+            (_RDF_TYPE, ox.NamedNode(SH + "ValidationResult")),
+            (ox.NamedNode(SH + "resultSeverity"), ox.NamedNode(SH + _SEVERITY_TERMS[finding.severity])),
+            (ox.NamedNode(SH + "resultMessage"), ox.Literal(finding.message, language="en")),
+        ]
+        if not finding.focus.startswith("_:"):
+            facts.append((ox.NamedNode(SH + "focusNode"), ox.NamedNode(finding.focus)))
+        shape = _expand_iri(finding.check)
+        if shape:
+            facts.append((ox.NamedNode(SH + "sourceShape"), ox.NamedNode(shape)))
+        if finding.path:
+            facts.append((ox.NamedNode(SH + "resultPath"), ox.NamedNode(finding.path)))
+        if finding.entity:
+            facts.append((ox.NamedNode(PREFIXES["dpv"] + "hasEntity"), ox.NamedNode(finding.entity)))
+        triples += [ox.Triple(node, p, o) for p, o in facts]
+    return triples
+
+
+@contextmanager
+def findings_graph(graph: RecordGraph, *, as_of: dt.date | None = None, waivers=None) -> Iterator[None]:
+    """Put the findings at ``as_of`` into the store for the duration of a query, and take them out afterwards
+    (left in, their ropa:Evaluation node would confuse the next validation run)."""
+    graph.store.extend(ox.Quad(t.subject, t.predicate, t.object, FINDINGS_GRAPH)
+                       for t in findings_triples(graph, as_of=as_of, waivers=waivers))
+    try:
+        yield
+    finally:
+        graph.store.remove_graph(FINDINGS_GRAPH)
