@@ -280,7 +280,7 @@ def _hashes() -> dict[str, str]:
     dirty = subprocess.run(["git", "status", "--porcelain", "--", "ropa", "shapes"], cwd=REPOSITORY,
                            capture_output=True, text=True)
     return {"git_head": head.stdout.strip(), "validate_load_shapes_sha256": digest.hexdigest()[:16],
-            "uncommitted": dirty.stdout.split("\n") if dirty.stdout.strip() else []}
+            "uncommitted": dirty.stdout.splitlines()}
 
 
 # --- One size ------------------------------------------------------------------------------------------------------
