@@ -22,9 +22,13 @@ def register(app: typer.Typer) -> None:
     AsOf = Annotated[Optional[str], typer.Option("--as-of", help="Show the register as it stood on this date (YYYY-MM-DD): activities and links valid then, judged then; today by default.")]
     Waivers = Annotated[Optional[Path], typer.Option("--waivers", "-w", help="TOML file of accepted findings: shown as waived, not as open gaps.")]
 
-    def findings_of(graph, as_of, waivers):
+    def dated_record(paths, as_of, waivers):
+        """The record as it stood on the date (all of it without one), and its findings with the waivers applied."""
+        graph = load(paths or None)
+        if as_of is not None:
+            graph = record_as_of(graph, as_of)
         accepted = load_waivers(waivers) if waivers else NO_WAIVERS
-        return with_waivers(validate(graph, as_of=as_of), accepted)
+        return graph, with_waivers(validate(graph, as_of=as_of), accepted)
 
     @app.command("render")
     def render_command(
@@ -42,10 +46,7 @@ def register(app: typer.Typer) -> None:
             language = parse_languages(lang)
             if len(language) != 1:
                 raise_one_language()
-            graph = load(paths or None)
-            if date is not None:
-                graph = record_as_of(graph, date)
-            report = findings_of(graph, date, waivers)
+            graph, report = dated_record(paths, date, waivers)
             result = render(graph, out, formats=chosen, lang=language[0], findings=report.findings, as_of=report.as_of)
         errors.print(f"wrote {len(result.files)} files ({','.join(result.formats)}, {language[0]}) to {out}", highlight=False)
 
@@ -68,10 +69,7 @@ def register(app: typer.Typer) -> None:
             date = parse_date(as_of, "--as-of")
             chosen = parse_formats(formats)
             languages = parse_languages(langs)
-            graph = load(paths or None)
-            if date is not None:
-                graph = record_as_of(graph, date)
-            report = findings_of(graph, date, waivers)
+            graph, report = dated_record(paths, date, waivers)
             errors.print(f"validated: {summary_line(report)}", highlight=False)
             result = build(graph, out, formats=chosen, languages=languages, findings=report.findings, as_of=report.as_of)
         errors.print(f"wrote {len(result.files)} files ({','.join(result.formats)}; {','.join(result.languages)}) to {out}",
