@@ -14,7 +14,9 @@ them; wall clock is taken around the process and peak RSS from that one child's 
   (b) plain pyshacl (sizes up to ``--plain-max``): rdflib parses data + vocabulary + reference data into one Graph
       (plus the ropa:Evaluation node with the as-of date), then ``pyshacl.validate(..., inference="none",
       advanced=True)``; parse and validation times are reported separately;
-  (c) ropa's stages in one process: ``ropa.load`` alone and ``validate`` alone.
+  (c) ropa's stages in one process: ``ropa.load`` alone and ``validate`` alone;
+  (d) every query of the library (benchmarks/query_bench.py in its own process: the record loaded once, each query
+      the median of ``--repeat`` runs with its default parameters), against the 1 s a query may take.
 
 (a) and (b) must report the same (focus, path, severity) sets. When ropa is slow (over ``--slow-s`` or
 ``--big-mb``, a timed-out run, or less than ``--min-ratio`` times faster than plain) the compiled checks are
@@ -23,6 +25,7 @@ timed one by one (each with ``--check-timeout``) so the report says which check 
 Usage:
     python benchmarks/validate_bench.py --sizes 10000 100000 1000000 --repeat 3 --plain-max 100000 \\
         --out benchmarks/results.json
+    python benchmarks/validate_bench.py --sizes 1000000 --plain-max 0 --no-queries    # validation only
 """
 
 from __future__ import annotations
@@ -49,6 +52,8 @@ from ropa.namespaces import PREFIXES  # noqa: E402
 from ropa.synthetic import generate  # noqa: E402
 
 AS_OF = "2026-11-28"
+QUERY_BENCH = REPOSITORY / "benchmarks" / "query_bench.py"
+QUERY_LIMIT_S = 1.0
 
 # --- What the child processes run ----------------------------------------------------------------------------------
 
@@ -272,14 +277,15 @@ def _read_json_lines(path: Path) -> dict:
 def _hashes() -> dict[str, str]:
     """Fingerprints of the code and shapes measured, so that numbers can be tied to a version."""
     files = [REPOSITORY / "ropa" / "validate.py", REPOSITORY / "ropa" / "load.py",
-             *sorted((REPOSITORY / "shapes").glob("*.ttl"))]
+             REPOSITORY / "ropa" / "query.py", *sorted((REPOSITORY / "shapes").glob("*.ttl")),
+             *sorted((REPOSITORY / "ropa" / "queries").glob("*.rq"))]
     digest = hashlib.sha256()
     for path in files:
         digest.update(path.read_bytes())
     head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPOSITORY, capture_output=True, text=True)
-    dirty = subprocess.run(["git", "status", "--porcelain", "--", "ropa", "shapes"], cwd=REPOSITORY,
+    dirty = subprocess.run(["git", "status", "--porcelain", "--", "ropa", "shapes", "benchmarks"], cwd=REPOSITORY,
                            capture_output=True, text=True)
-    return {"git_head": head.stdout.strip(), "validate_load_shapes_sha256": digest.hexdigest()[:16],
+    return {"git_head": head.stdout.strip(), "code_shapes_queries_sha256": digest.hexdigest()[:16],
             "uncommitted": dirty.stdout.splitlines()}
 
 
@@ -331,6 +337,11 @@ def bench_size(size: int, args, use_cli: bool, work_root: Path) -> dict:
     print(f"   stages: load {stages.get('load_s', '-')} s, validate {stages.get('validate_s', '-')} s"
           + (f" (timed out after {args.timeout:.0f} s)" if "timed_out_after_s" in stages else ""), flush=True)
 
+    # (d) the query library
+    if args.queries:
+        entry["queries"] = bench_queries(folder, work, args)
+        print(f"   queries: {_show_queries(entry['queries'])}", flush=True)
+
     # (b) plain pyshacl
     if size <= args.plain_max:
         out = work / "plain-findings.json"
@@ -369,6 +380,34 @@ def bench_size(size: int, args, use_cli: bool, work_root: Path) -> dict:
     return entry
 
 
+def bench_queries(folder: Path, work: Path, args) -> dict:
+    """Time the query library on the generated record, in one fresh process (see query_bench.py)."""
+    out = work / "queries.json"
+    run = measure([sys.executable, str(QUERY_BENCH), "--data", str(folder), "--repeat", str(args.repeat),
+                   "--json", str(out)], work / "queries.out", args.timeout)
+    result = {"wall_s": run["wall_s"], "peak_mb": run["peak_mb"], "ok": run["returncode"] == 0 and not run["timed_out"]}
+    if run["timed_out"]:
+        result["timed_out_after_s"] = args.timeout
+    if result["ok"]:
+        measured = json.loads(out.read_text())
+        result.update({"load_s": round(measured["load_s"], 3), "limit_s": QUERY_LIMIT_S,
+                       "queries": [{**q, "median_s": round(q["median_s"], 3)} for q in measured["queries"]]})
+        slowest = max(result["queries"], key=lambda q: q["median_s"])
+        result["slowest"] = {"query": slowest["query"], "median_s": slowest["median_s"]}
+        result["over_limit"] = [q["query"] for q in result["queries"] if q["median_s"] > QUERY_LIMIT_S]
+    elif not run["timed_out"]:
+        result["error"] = (work / "queries.stderr").read_text(errors="replace")[-2000:]
+    return result
+
+
+def _show_queries(result: dict) -> str:
+    if not result["ok"]:
+        return _show(result)
+    over = ", ".join(result["over_limit"]) or "none"
+    return (f"{len(result['queries'])} queries, slowest {result['slowest']['query']} "
+            f"{result['slowest']['median_s']:.3f} s; over {QUERY_LIMIT_S:g} s: {over}")
+
+
 def _show(result: dict) -> str:
     if "wall_s" not in result:
         if "timed_out_after_s" in result:
@@ -380,10 +419,11 @@ def _show(result: dict) -> str:
 
 def table(entries: list[dict]) -> str:
     header = ("size", "triples", "ropa wall s", "ropa peak MB", "plain wall s", "plain peak MB", "ratio",
-              "findings equal", "load s", "validate s")
+              "findings equal", "load s", "validate s", "slowest query s", "queries > 1 s")
     rows = [header]
     for e in entries:
         ropa, plain, stages = e.get("ropa", {}), e.get("plain", {}), e.get("stages", {})
+        queries = e.get("queries", {})
 
         def cell(d, key, fmt):
             if key in d:
@@ -398,11 +438,34 @@ def table(entries: list[dict]) -> str:
             f"{e['ratio']:.1f}x" if "ratio" in e else "-",
             {True: "yes", False: "NO"}.get(e.get("findings_equal"), "-"),
             cell(stages, "load_s", "{:.2f}"), cell(stages, "validate_s", "{:.2f}"),
+            f"{queries['slowest']['median_s']:.3f}" if "slowest" in queries else
+            (cell(queries, "slowest", "{}") if queries.get("timed_out_after_s") else "failed" if queries else "-"),
+            str(len(queries["over_limit"])) if "over_limit" in queries else "-",
         ))
     widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
     lines = [" | ".join(c.rjust(w) for c, w in zip(r, widths)) for r in rows]
     lines.insert(1, "-+-".join("-" * w for w in widths))
     return "\n".join(lines)
+
+
+def query_table(entries: list[dict]) -> str:
+    """Each library query's median seconds per size (a query over the limit is marked)."""
+    measured = [e for e in entries if "slowest" in e.get("queries", {})]
+    if not measured:
+        return ""
+    names = [q["query"] for q in measured[0]["queries"]["queries"]]
+    header = ("query", *(f"{e['size']} s" for e in measured))
+    rows = [header]
+    for name in names:
+        cells = []
+        for e in measured:
+            q = next((q for q in e["queries"]["queries"] if q["query"] == name), None)
+            cells.append("-" if q is None else f"{q['median_s']:.3f}" + (" !" if q["median_s"] > QUERY_LIMIT_S else ""))
+        rows.append((name, *cells))
+    widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
+    lines = [" | ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths))) for r in rows]
+    lines.insert(1, "-+-".join("-" * w for w in widths))
+    return "\n".join(lines) + f"\n(! = over {QUERY_LIMIT_S:g} s)"
 
 
 def main() -> None:
@@ -420,6 +483,8 @@ def main() -> None:
     parser.add_argument("--slow-s", type=float, default=45)
     parser.add_argument("--big-mb", type=float, default=1024)
     parser.add_argument("--min-ratio", type=float, default=10)
+    parser.add_argument("--no-queries", dest="queries", action="store_false",
+                        help="leave out the timing of the query library")
     parser.add_argument("--keep", action="store_true", help="keep the generated data and raw outputs")
     parser.add_argument("--work", type=Path, help="folder for generated data and raw outputs (a temp folder by default)")
     args = parser.parse_args()
@@ -449,6 +514,9 @@ def main() -> None:
         args.out.write_text(json.dumps(results, indent=2) + "\n")
     print()
     print(table(results["sizes"]))
+    if any("queries" in e for e in results["sizes"]):
+        print()
+        print(query_table(results["sizes"]))
     print(f"\nresults written to {args.out}")
     if not args.keep and args.work is None:
         shutil.rmtree(work_root, ignore_errors=True)
