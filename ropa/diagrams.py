@@ -10,10 +10,13 @@ instead of an edge per provider.
 from __future__ import annotations
 
 import datetime as dt
+import re
 import subprocess
 import textwrap
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from ropa.errors import RopaError
 from ropa.flows import ACTIVITY, ORGANISATION, PLACE, SUBJECT, FlowGraph, flow_graph, resolve_activity, resolve_party, \
@@ -28,6 +31,34 @@ DOT_TIMEOUT = 60
 
 STATUS_COLOURS = {"valid": "#2e7d32", "invalid": "#c62828", "unknown": "#ef6c00", "not required": "#607d8b"}
 _WRAP = 28
+
+PHRASES = {
+    "diagram.title": "Data flows of {name}",
+    "diagram.subjects": "Data subjects",
+    "diagram.activities": "Activities",
+    "diagram.places": "Places",
+    "diagram.no_location": "Location not documented",
+    "diagram.outside": "Outside the {region} (country not named)",
+    "diagram.more": "+{count} more",
+    "diagram.group.processor": "Processors of {name}",
+    "diagram.group.sub_processor": "Sub-processors of {name}",
+    "diagram.group.service_provider": "Service providers of {name}",
+    "diagram.group.transfer": "Transfers of {name}",
+    "diagram.status.valid": "valid",
+    "diagram.status.invalid": "invalid",
+    "diagram.status.unknown": "unknown",
+    "diagram.status.not_required": "not required",
+}
+"""The fixed words of a diagram, in English. Their keys are those of reports/messages, so that a document can pass
+its own catalogue and draw the diagram in its language."""
+
+Phrase = Callable[..., str]
+"""phrase(key, **values) -> text, as ropa.register.Messages is called."""
+
+
+def english(key: str, **values) -> str:
+    """The phrase in English: diagrams drawn outside a document (``ropa diagram``)."""
+    return PHRASES[key].format(**values)
 
 
 @dataclass
@@ -79,48 +110,66 @@ class Diagram:
 
 
 def diagram(graph: RecordGraph, controller: str | None = None, activity: str | None = None,
-            as_of: dt.date | None = None) -> Diagram:
-    """The data-flow diagram of one controller's activities, or of one activity."""
+            as_of: dt.date | None = None, flows: FlowGraph | None = None) -> Diagram:
+    """The data-flow diagram of one party's activities (those it keeps, as controller or processor, and those it
+    controls), or of one activity. Pass ``flows`` to draw many diagrams from one flow graph."""
     if bool(controller) == bool(activity):
         raise RopaError("name either a controller (--controller) or an activity (--activity)")
-    fg = flow_graph(graph, as_of)
+    fg = flows or flow_graph(graph, as_of)
     if activity:
         iri = resolve_activity(graph, activity)
         if iri not in fg.activities:
             raise RopaError(f"activity '{activity}' is not in the register on {fg.as_of.isoformat()}")
-        return build_diagram(fg, [iri], f"Data flows of {fg.activities[iri].label}")
+        return build_diagram(fg, [iri], english("diagram.title", name=fg.activities[iri].label))
     party = resolve_party(graph, controller, "controller")
     chosen = [a for a, info in fg.activities.items() if info.recorder == party or party in info.controllers]
     if not chosen:
         raise RopaError(f"'{controller}' keeps no activity and controls none in the register")
-    return build_diagram(fg, chosen, f"Data flows of {fg.label(party)}")
+    return build_diagram(fg, chosen, english("diagram.title", name=fg.label(party)))
 
 
-def build_diagram(fg: FlowGraph, activities: list[str], title: str) -> Diagram:
-    """Lay out the chains of the given activities: clusters by organisation, grouped providers, one edge per group."""
+def build_diagram(fg: FlowGraph, activities: list[str], title: str, label: Callable[[str], str] | None = None,
+                  phrase: Phrase = english) -> Diagram:
+    """Lay out the chains of the given activities: clusters by organisation, grouped providers, one edge per group.
+
+    ``label`` names an IRI and ``phrase`` gives the fixed words, so that documents can draw the diagram in their
+    language; both default to English.
+    """
+    label = label or fg.label
+
+    def name(node: str) -> str:
+        data = fg.graph.nodes[node] if node in fg.graph else {}
+        if data.get("outside"):
+            return phrase("diagram.outside", region=label(data["region"]))
+        return label(node)
+
     edges = set().union(*(fg.edges_of.get(a, set()) for a in activities))
     sub = fg.graph.edge_subgraph(edges)
     kinds = {n: fg.graph.nodes[n]["kind"] for n in sub}
     kinds.update({a: ACTIVITY for a in activities})  # an activity with no documented link still shows
-    ids = {n: f"n{i}" for i, n in enumerate(sorted(kinds, key=lambda n: (_order(kinds[n]), fg.label(n), n)))}
+    names = {n: name(n) for n in kinds}
+    ids = {n: f"n{i}" for i, n in enumerate(sorted(kinds, key=lambda n: (_order(kinds[n]), names[n], n)))}
     clusters: list[Cluster] = []
     numbers = iter(range(1_000_000))
 
-    def cluster(label: str, members, top: bool = True) -> Cluster:
-        made = Cluster(f"cluster_{next(numbers)}", label, [ids[m] for m in sorted(members, key=fg.label)])
+    def cluster(text: str, members, top: bool = True) -> Cluster:
+        made = Cluster(f"cluster_{next(numbers)}", text, [ids[m] for m in sorted(members, key=names.get)])
         if top:
             clusters.append(made)
         return made
 
+    def summary(iris) -> str:
+        return _summary(sorted(label(i) for i in iris), phrase)
+
     subjects = [n for n in kinds if kinds[n] == SUBJECT]
     if subjects:
-        cluster("Data subjects", subjects)
+        cluster(phrase("diagram.subjects"), subjects)
     kept_by = defaultdict(list)
     for a in activities:
         kept_by[fg.activities[a].recorder].append(a)
     placed = set(subjects) | set(activities)
-    for keeper, kept in sorted(kept_by.items(), key=lambda item: fg.label(item[0]) if item[0] else ""):
-        keeper_cluster = cluster(fg.label(keeper) if keeper else "Activities", kept)
+    for keeper, kept in sorted(kept_by.items(), key=lambda item: label(item[0]) if item[0] else ""):
+        keeper_cluster = cluster(label(keeper) if keeper else phrase("diagram.activities"), kept)
         if keeper in kinds:
             keeper_cluster.members.append(ids[keeper])
             placed.add(keeper)
@@ -133,22 +182,21 @@ def build_diagram(fg: FlowGraph, activities: list[str], title: str) -> Diagram:
             engaged[parents[0], sub.edges[parents[0], node]["relation"]].append(node)
     group_of: dict[str, tuple[str, Cluster]] = {}   # provider -> (the party that engaged it, its place sub-cluster)
     group_cluster: dict[str, Cluster] = {}          # party -> the cluster of its providers
-    for (parent, relation), members in sorted(engaged.items(), key=lambda item: (fg.label(item[0][0]), item[0][1])):
+    for (parent, relation), members in sorted(engaged.items(), key=lambda item: (names[item[0][0]], item[0][1])):
         if len(members) < 2 or parent in group_cluster:
             continue
-        group = cluster(f"{relation.capitalize()}s of {fg.label(parent)}", [])
+        group = cluster(phrase("diagram.group." + _key(relation), name=names[parent]), [])
         group_cluster[parent] = group
         by_places: dict[tuple, list[str]] = defaultdict(list)
         for member in members:
             by_places[tuple(sorted(p for p in sub.successors(member) if kinds[p] == PLACE))].append(member)
-        for places, located in sorted(by_places.items(), key=lambda item: [fg.label(p) for p in item[0]]):
-            label = ", ".join(fg.label(p) for p in places) or "Location not documented"
-            child = cluster(label, located, top=False)
+        for places, located in sorted(by_places.items(), key=lambda item: [names[p] for p in item[0]]):
+            child = cluster(", ".join(names[p] for p in places) or phrase("diagram.no_location"), located, top=False)
             group.children.append(child)
             group_of.update({m: (parent, child) for m in located})
     places = [n for n in kinds if kinds[n] == PLACE]
     if places:
-        cluster("Places", places)
+        cluster(phrase("diagram.places"), places)
 
     own_categories = set().union(*(fg.activities[a].categories for a in activities))
     drawn: dict[tuple, dict] = {}
@@ -173,15 +221,14 @@ def build_diagram(fg: FlowGraph, activities: list[str], title: str) -> Diagram:
     final = []
     for edge in drawn.values():
         status = weakest(edge["statuses"]) if edge.get("statuses") else None
-        label = status or _summary(sorted(fg.label(c) for c in edge.get("categories", ())))
-        final.append(Edge(edge["source"], edge["target"], label, status, edge["dashed"],
+        text = phrase("diagram.status." + _key(status)) if status else summary(edge.get("categories", ()))
+        final.append(Edge(edge["source"], edge["target"], text, status, edge["dashed"],
                           edge.get("source_cluster"), edge.get("target_cluster")))
-    nodes = {ids[n]: (fg.label(n), kinds[n]) for n in sorted(kinds, key=ids.get)}
-    details = {ids[a]: _summary(sorted(fg.label(c) for c in fg.activities[a].categories)) for a in activities
-               if fg.activities[a].categories}
+    nodes = {ids[n]: (names[n], kinds[n]) for n in sorted(kinds, key=ids.get)}
+    details = {ids[a]: summary(fg.activities[a].categories) for a in activities if fg.activities[a].categories}
     layout = [(ids[parent], ids[m]) for m, (parent, _) in group_of.items()]
     if subjects:  # activities without data subjects stay in the activities' column
-        first = ids[sorted(subjects, key=fg.label)[0]]
+        first = ids[sorted(subjects, key=names.get)[0]]
         layout += [(first, ids[a]) for a in activities if not fg.activities[a].subjects]
     columns = [sorted(ids[n] for n in subjects), sorted(ids[a] for a in activities)]
     return Diagram(title=title, nodes=nodes, clusters=clusters, edges=final, layout_edges=sorted(layout),
@@ -192,13 +239,20 @@ def _order(kind: str) -> int:
     return [SUBJECT, ACTIVITY, ORGANISATION, PLACE].index(kind)
 
 
-def _summary(labels: list[str], shown: int = 3) -> str:
+def _summary(labels: list[str], phrase: Phrase = english, shown: int = 3) -> str:
     if len(labels) <= shown:
         return ", ".join(labels)
-    return ", ".join(labels[:shown]) + f" +{len(labels) - shown} more"
+    return ", ".join(labels[:shown]) + " " + phrase("diagram.more", count=len(labels) - shown)
 
 
+def _key(words: str) -> str:
+    """A relation or status as part of a phrase key: "sub-processor" → "sub_processor"."""
+    return re.sub(r"[^a-z]+", "_", words.lower())
+
+
+@lru_cache(maxsize=4096)
 def _wrap(text: str) -> str:
+    """Lines of at most _WRAP characters; cached, as a document draws the same names in many diagrams."""
     return "\n".join(textwrap.wrap(text, _WRAP, break_long_words=False, break_on_hyphens=False)) or text
 
 
@@ -213,8 +267,10 @@ _DOT_SHAPES = {
 
 
 def dot_string(text: str) -> str:
-    """A DOT double-quoted string: backslashes and quotes escaped, line breaks as centred \\n."""
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
+    """A DOT double-quoted string: backslashes and quotes escaped, line breaks as centred \\n, and & as &amp;
+    (dot reads "&lt;" in a label as an entity, so a name that contains it would otherwise print as "<")."""
+    escaped = text.replace("&", "&amp;").replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+    return f'"{escaped}"'
 
 
 def to_dot(d: Diagram) -> str:
@@ -274,17 +330,43 @@ def _wrap_lines(text: str) -> str:
 
 def to_svg(d: Diagram) -> str:
     """Render with Graphviz dot; a missing dot or a failed run is a RopaError, not a traceback."""
+    return draw_svg([to_dot(d)])[0]
+
+
+_SVG_DOCUMENT = re.compile(r"<\?xml.*?</svg>", re.DOTALL)
+
+
+def draw_svg(sources: list[str]) -> list[str]:
+    """One SVG document per DOT source, from a single dot run: starting dot costs more than laying out a diagram
+    of a register, so a document with twenty diagrams would otherwise spend most of its time starting dot."""
+    if not sources:
+        return []
     try:
-        run = subprocess.run([DOT, "-Tsvg"], input=to_dot(d).encode("utf-8"), capture_output=True, timeout=DOT_TIMEOUT)
+        run = subprocess.run([DOT, "-Tsvg"], input="".join(sources).encode("utf-8"), capture_output=True,
+                             timeout=DOT_TIMEOUT)
     except FileNotFoundError:
-        raise RopaError(f"Graphviz '{DOT}' is not installed: install it (Debian: apt-get install graphviz) "
-                        "or use --format mermaid") from None
+        raise RopaError(f"Graphviz '{DOT}' is not installed: install it (Debian: apt-get install graphviz) to draw "
+                        "data-flow diagrams as SVG; Mermaid and Markdown output need no Graphviz") from None
     except subprocess.TimeoutExpired:
         raise RopaError(f"Graphviz '{DOT}' did not finish within {DOT_TIMEOUT} seconds") from None
+    message = run.stderr.decode("utf-8", "replace").strip().splitlines()
     if run.returncode != 0:
-        message = run.stderr.decode("utf-8", "replace").strip().splitlines()
         raise RopaError(f"Graphviz '{DOT}' failed: {message[0] if message else f'exit code {run.returncode}'}")
-    return run.stdout.decode("utf-8")
+    # Text in dot's output is escaped, so "</svg>" only ever closes a document.
+    documents = _SVG_DOCUMENT.findall(run.stdout.decode("utf-8"))
+    if len(documents) != len(sources):
+        raise RopaError(f"Graphviz '{DOT}' drew {len(documents)} of {len(sources)} diagrams"
+                        + (f": {message[0]}" if message else ""))
+    return documents
+
+
+def inline_svg(document: str) -> str:
+    """An SVG document as an element to place inside HTML: without the XML prolog, DOCTYPE and comments, and without
+    dot's ids and titles, which repeat in every diagram of a page ("graph0", "node1") and name nodes by their ids."""
+    svg = document[document.index("<svg"):]
+    svg = re.sub(r"<!--.*?-->\n?", "", svg, flags=re.DOTALL)
+    svg = re.sub(r"<title>[^<]*</title>\n?", "", svg)
+    return re.sub(r' id="[^"]*"', "", svg).strip() + "\n"
 
 
 # --- Mermaid --------------------------------------------------------------------------------------------------
@@ -293,13 +375,16 @@ _MERMAID_SHAPES = {SUBJECT: ('(["', '"])'), ACTIVITY: ('("', '")'), ORGANISATION
 
 
 def mermaid_string(text: str) -> str:
-    """Text for inside Mermaid's double quotes: entity codes for the characters Mermaid would read as syntax."""
+    """Text for inside Mermaid's double quotes: entity codes for the characters Mermaid would read as syntax, and
+    for backticks; every kind of line break as <br/>. No label can then end a line, so none can close the fenced
+    block of a Markdown document."""
     escaped = text.replace("#", "#35;").replace('"', "#quot;").replace("<", "#lt;").replace(">", "#gt;")
-    return escaped.replace("\n", "<br/>")
+    return "<br/>".join(escaped.replace("`", "#96;").splitlines())
 
 
 def to_mermaid(d: Diagram) -> str:
-    lines = ["---", f"title: {mermaid_string(d.title)}", "---", "flowchart LR"]
+    title = mermaid_string(d.title).replace("'", "''")  # a YAML single-quoted string: a colon cannot start a mapping
+    lines = ["---", f"title: '{title}'", "---", "flowchart LR"]
     in_cluster = set()
 
     def node_line(node: str) -> str:
