@@ -25,7 +25,9 @@ from functools import cached_property
 import pyoxigraph as ox
 
 from ropa import resources
+from ropa.diagrams import build_diagram, draw_svg, inline_svg, to_dot, to_mermaid
 from ropa.errors import RopaError
+from ropa.flows import FlowGraph, build_flow_graph
 from ropa.load import RecordGraph
 from ropa.namespaces import PREFIXES, shorten
 from ropa.validate import SEVERITIES, Finding
@@ -41,6 +43,10 @@ DCT = PREFIXES["dct"]
 
 MEASURE_PROPERTIES = (DPV + "hasTechnicalOrganisationalMeasure", DPV + "hasTechnicalMeasure",
                       DPV + "hasOrganisationalMeasure", DPV + "hasPhysicalMeasure")
+
+DIAGRAM_MAX_NODES = 150
+"""Larger diagrams are not drawn in documents: a processor acting for thousands of controllers would give dot
+minutes of work and the reader an unreadable picture. ``ropa diagram`` still draws them."""
 
 
 # --- Message catalogues ----------------------------------------------------------------------------------------
@@ -159,6 +165,37 @@ class Field:
 
 
 @dataclass
+class DiagramImage:
+    """A data-flow diagram for a document: Mermaid text for Markdown, and Graphviz source for the SVG of HTML and
+    PDF. The SVG is drawn when first needed, every diagram of a record in one dot run (``draw``), so that Markdown
+    alone needs no Graphviz. ``nodes`` above DIAGRAM_MAX_NODES: too large to draw, and neither text is kept."""
+
+    title: str
+    nodes: int
+    dot: str = ""
+    mermaid: str = ""
+    drawn: str | None = None
+
+    @property
+    def too_large(self) -> bool:
+        return not self.dot
+
+    @property
+    def svg(self) -> str:
+        """The diagram as an <svg> element to place in HTML (text escaped by dot, no prolog, no ids)."""
+        if self.drawn is None:
+            draw([self])
+        return self.drawn
+
+
+def draw(images: Iterable[DiagramImage]) -> None:
+    """Draw the SVG of every image not drawn yet, in one Graphviz run."""
+    waiting = [image for image in images if image.drawn is None and not image.too_large]
+    for image, document in zip(waiting, draw_svg([image.dot for image in waiting])):
+        image.drawn = inline_svg(document)
+
+
+@dataclass
 class Entry:
     """One processing activity in a register, with every field of Art. 30(1) or 30(2) and what authorities add."""
 
@@ -168,6 +205,7 @@ class Entry:
     role: str
     fields: dict[str, Field]
     condition: str = ""
+    diagram: DiagramImage | None = None
 
 
 @dataclass
@@ -182,11 +220,12 @@ class Organisation:
 
 @dataclass
 class ControllerRegister:
-    """Art. 30(1): the record of a controller, one entry per activity."""
+    """Art. 30(1): the record of a controller, one entry per activity, and the data-flow diagram of them all."""
 
     organisation: Organisation
     entries: list[Entry]
     gaps: list[Gap]
+    diagram: DiagramImage | None = None
 
 
 @dataclass
@@ -210,6 +249,7 @@ class ProcessorRegister:
     entries: list[Entry]
     controllers: list[CustomerController]
     gaps: list[Gap]
+    diagram: DiagramImage | None = None
 
     @cached_property
     def anchors(self) -> dict[str, str]:
@@ -301,6 +341,14 @@ class Record:
     @property
     def organisations(self) -> list[Organisation]:
         return [overview.organisation for overview in self.overviews]
+
+    @property
+    def diagrams(self) -> list[DiagramImage]:
+        """Every diagram of the record's documents."""
+        found = []
+        for register in [*self.controller_registers, *self.processor_registers]:
+            found += [image for image in [register.diagram, *(entry.diagram for entry in register.entries)] if image]
+        return found
 
 
 # --- Which findings belong to which field ----------------------------------------------------------------------
@@ -638,10 +686,11 @@ class _Builder:
             "ropa:companyNumber", "ropa:companyRegister", "dpv:hasDataProtectionOfficer", "dpv:hasRepresentative")),
     ]
 
-    def __init__(self, graph: RecordGraph, lang: str, findings: Sequence[Finding], as_of: dt.date):
+    def __init__(self, graph: RecordGraph, lang: str, findings: Sequence[Finding], as_of: dt.date, flows: FlowGraph):
         self.graph = graph
         self.lang = lang
         self.as_of = as_of
+        self.flows = flows
         self.t = Messages(lang)
         self.labels = Labels(graph, lang)
         self.provenance = Provenance(graph)
@@ -1019,6 +1068,37 @@ class _Builder:
         found = [self.gap(f) for f in self.all_findings if f.entity == entity]
         return sorted(found, key=lambda g: (g.waived, SEVERITIES.index(g.severity), g.subject, g.check))
 
+    # -- diagrams
+
+    def diagram(self, activities: list[str], name: str) -> DiagramImage | None:
+        """The data-flow diagram of these activities, in the document's language."""
+        drawn = [a for a in activities if a in self.flows.activities]
+        if not drawn:
+            return None
+        title = self.t("diagram.title", name=name)
+        d = build_diagram(self.flows, drawn, title, label=self.diagram_label, phrase=self.t)
+        if len(d.nodes) > DIAGRAM_MAX_NODES:
+            return DiagramImage(title=d.title, nodes=len(d.nodes))
+        return DiagramImage(title=d.title, nodes=len(d.nodes), dot=to_dot(d), mermaid=to_mermaid(d))
+
+    def diagram_label(self, node: str) -> str:
+        """Nodes that are not IRIs (an unnamed transfer) keep the flow graph's label."""
+        return self.labels[node] if "://" in node else self.flows.label(node)
+
+    def add_diagrams(self, controller_registers: list[ControllerRegister],
+                     processor_registers: list[ProcessorRegister]) -> None:
+        """A diagram per register and per activity of a controller register. A processor's services share one
+        diagram: per service it would repeat the same chain."""
+        categories = {c for activity in self.flows.activities.values() for c in activity.categories}
+        regions = {data["region"] for _, data in self.flows.graph.nodes(data=True) if data.get("outside")}
+        self.labels.fetch(i for i in [*self.flows.graph.nodes, *categories, *regions] if "://" in i)
+        for register in [*controller_registers, *processor_registers]:
+            name = self.labels[register.organisation.iri]
+            register.diagram = self.diagram([entry.iri for entry in register.entries], name)
+        for register in controller_registers:
+            for entry in register.entries if len(register.entries) > 1 else []:  # else the register's diagram
+                entry.diagram = self.diagram([entry.iri], entry.label.text)
+
     # -- documents
 
     def controller_register(self, entity: str, entries: list[Entry]) -> ControllerRegister:
@@ -1168,6 +1248,7 @@ class _Builder:
         order = sorted(self.entities, key=lambda e: (self.organisation_of[e].name.text.casefold(), e))
         controller_registers = [self.controller_register(e, registers[e]["controller"]) for e in order if registers[e]["controller"]]
         processor_registers = [self.processor_register(e, registers[e]["processor"]) for e in order if registers[e]["processor"]]
+        self.add_diagrams(controller_registers, processor_registers)
         overviews = [self.overview(e, entries_by_iri) for e in order]
         group = self.group_overview(registers, overviews)
         return Record(lang=self.lang, as_of=self.as_of, controller_registers=controller_registers,
@@ -1183,6 +1264,12 @@ def _unique(gaps: list[Gap]) -> list[Gap]:
 
 
 def build_record(graph: RecordGraph, *, lang: str = "en", findings: Sequence[Finding] = (),
-                 as_of: dt.date | None = None) -> Record:
-    """Every document of the record in one language; ``findings`` (from ``ropa.validate``) fill the gap links."""
-    return _Builder(graph, lang, findings, as_of or dt.date.today()).build()
+                 as_of: dt.date | None = None, flows: FlowGraph | None = None) -> Record:
+    """Every document of the record in one language; ``findings`` (from ``ropa.validate``) fill the gap links.
+
+    The diagrams are drawn from ``flows``, the flow graph of the same graph with transfers judged at ``as_of``
+    (built here when not given; ``render.build`` builds it once for every language). Like the registers, it takes
+    the graph as given: ``ropa.timeline.as_of`` leaves out what was not valid on the day before this is called.
+    """
+    date = as_of or dt.date.today()
+    return _Builder(graph, lang, findings, date, flows or build_flow_graph(graph, date)).build()

@@ -3,8 +3,9 @@
 Templates (``reports/<document>/document.{html,md}.j2``) get their data only from ``ropa.register`` objects; fixed
 phrases come from the message catalogues (``reports/messages/<lang>.json``) and the spreadsheet layouts from
 ``reports/workbook/layouts.json``. HTML autoescapes every value; Markdown escapes every value for both Markdown and
-HTML; spreadsheet cells never become formulas. Output is written into a fresh folder beside the target and swapped
-in at the end, so an error halfway leaves the previous output as it was.
+HTML; spreadsheet cells never become formulas. The data-flow diagrams are the one exception, passed through as they
+are: SVG whose text Graphviz escaped, and Mermaid text whose labels ropa.diagrams escaped. Output is written into a
+fresh folder beside the target and swapped in at the end, so an error halfway leaves the previous output as it was.
 """
 
 from __future__ import annotations
@@ -26,9 +27,10 @@ from markupsafe import Markup, escape
 
 from ropa import resources
 from ropa.errors import RopaError
+from ropa.flows import build_flow_graph
 from ropa.load import RecordGraph
-from ropa.register import (CONTROLLER_FIELDS, LANGUAGES, PROCESSOR_FIELDS, Field, Gap, Messages, Record, Source,
-                           build_record)
+from ropa.register import (CONTROLLER_FIELDS, LANGUAGES, PROCESSOR_FIELDS, DiagramImage, Field, Gap, Messages,
+                           Record, Source, build_record, draw)
 from ropa.validate import SEVERITIES, Finding
 
 FORMATS = ("html", "md", "xlsx", "pdf")
@@ -135,6 +137,18 @@ def _is_safe_url(value: str) -> bool:
     return isinstance(value, str) and value.startswith(("https://", "http://"))
 
 
+def diagram_svg(image: DiagramImage) -> Markup:
+    """The diagram's <svg> element, unescaped: dot escapes every label it writes (&, <, > and quotes), so the
+    markup is dot's own, and ropa.diagrams.inline_svg leaves out the prolog, DOCTYPE and comments."""
+    return Markup(image.svg)
+
+
+def mermaid_block(image: DiagramImage) -> Markup:
+    """A fenced mermaid block. Mermaid labels hold no line break and no backtick (ropa.diagrams.mermaid_string), so
+    no line of the diagram can close the fence; Markdown's escaping would garble the Mermaid syntax."""
+    return Markup(f"```mermaid\n{image.mermaid}```")
+
+
 @lru_cache(maxsize=None)
 def environment(markdown: bool = False) -> Environment:
     """The Jinja environment: autoescape on, unknown names are errors, and Markdown's own escaping for .md."""
@@ -179,12 +193,16 @@ def _context(record: Record, document: Document, t: Messages, extension: str) ->
         "processor_fields": PROCESSOR_FIELDS,
         "provider_columns": PROVIDER_COLUMNS,
         "controllers_inline": CONTROLLERS_INLINE,
+        "diagram_svg": diagram_svg,
+        "mermaid_block": mermaid_block,
     }
 
 
 def render_text(record: Record, document: Document, fmt: str, *, link_extension: str | None = None) -> str:
     """One document as HTML or Markdown text; links to other documents end in ``link_extension``."""
     suffix = {"html": "html", "md": "md"}[fmt]
+    if fmt == "html":
+        draw(record.diagrams)  # every diagram of the record in one dot run; a no-op once drawn
     env = environment(markdown=fmt == "md")
     template = env.get_template(f"{document.template}/document.{suffix}.j2")
     t = Messages(record.lang)
@@ -505,10 +523,12 @@ def build(graph: RecordGraph, out: Path, *, formats: Iterable[str] = FORMATS, la
     """Render everything: each language in its own folder (``out/en``, ``out/nl``, ...) and an index page."""
     chosen = parse_formats(formats)
     langs = parse_languages(languages)
+    date = as_of or dt.date.today()
+    flows = build_flow_graph(graph, date)  # the same in every language
     files: list[Path] = []
     with staged_folder(out) as staging:
         for lang in langs:
-            record = build_record(graph, lang=lang, findings=findings, as_of=as_of)
+            record = build_record(graph, lang=lang, findings=findings, as_of=date, flows=flows)
             files += write_documents(record, staging / lang, chosen)
         index = staging / "index.html"
         index.write_text(build_index(langs, chosen), encoding="utf-8")

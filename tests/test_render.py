@@ -10,6 +10,7 @@ import html
 import json
 import re
 import shutil
+import xml.etree.ElementTree as ET
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -18,7 +19,9 @@ import pytest
 from typer.testing import CliRunner
 
 import ropa
+from ropa import diagrams, register
 from ropa.cli import app
+from ropa.diagrams import mermaid_string
 from ropa.errors import RopaError
 from ropa.register import CONTROLLER_FIELDS, PROCESSOR_FIELDS, slugify
 from ropa.render import render
@@ -455,6 +458,158 @@ def test_a_folder_ropa_did_not_write_is_never_replaced(bundled, tmp_path):
     assert (out / "notes.txt").read_text() == "keep me"
 
 
+# --- Data-flow diagrams -----------------------------------------------------------------------------------------
+
+SVG = "{http://www.w3.org/2000/svg}"
+DSTNY_CONTROLLERS = ["destiny-nv", "ozmo", "d-soft", "proximus-ict"]
+
+
+def providers_of(graph, entity: str) -> set[str]:
+    """The English labels of the processors, sub-processors and service providers an organisation's controller
+    activities use: named on the organisation or on one of those activities."""
+    rows = graph.select(f"""
+        SELECT DISTINCT ?label WHERE {{
+          {{ dst:{entity} ropa:hasSubProcessor|ropa:engagesProcessor|ropa:usesServiceProvider ?p }}
+          UNION {{
+            ?a ropa:recordedBy dst:{entity} ; ropa:role ropa:ControllerRole ;
+               dpv:hasDataProcessor|ropa:usesServiceProvider|ropa:hasSubProcessor|ropa:engagesProcessor ?p .
+            FILTER(?p != dst:{entity})
+          }}
+          ?p rdfs:label ?label FILTER(LANG(?label) = "en")
+        }}""")
+    return {" ".join(row["label"].split()) for row in rows}
+
+
+def flows_svg(page_html: str) -> ET.Element:
+    """The register's diagram, parsed as XML (which fails on a malformed SVG)."""
+    match = re.search(r'<section class="flows" id="data-flows">.*?(<svg\b.*?</svg>)', page_html, re.DOTALL)
+    assert match, "no data-flow diagram"
+    return ET.fromstring(match.group(1))
+
+
+def svg_words(svg: ET.Element) -> str:
+    return " ".join(" ".join(t.text.split()) for t in svg.iter(SVG + "text") if t.text)
+
+
+def flows_mermaid(markdown: str) -> str:
+    match = re.search(r"## [^\n]+\n\n```mermaid\n(.*?)```", markdown, re.DOTALL)
+    assert match, "no mermaid block"
+    return " ".join(match.group(1).replace("<br/>", " ").split())
+
+
+def test_controller_register_html_draws_every_processor_of_the_controller(bundled, english):
+    for entity in DSTNY_CONTROLLERS:
+        expected = providers_of(bundled, entity)
+        assert expected, entity
+        page = (english / "html" / f"controller-{entity}.html").read_text(encoding="utf-8")
+        svg = flows_svg(page)
+        assert svg.tag == SVG + "svg"
+        drawn = svg_words(svg)
+        assert {label for label in expected if label not in drawn} == set(), entity
+    assert len(providers_of(bundled, "destiny-nv")) == 14
+
+
+def test_controller_register_markdown_has_a_mermaid_block_naming_every_processor(bundled, english):
+    for entity in DSTNY_CONTROLLERS:
+        markdown = (english / "md" / f"controller-{entity}.md").read_text(encoding="utf-8")
+        block = flows_mermaid(markdown[markdown.index("## Data flows"):])
+        assert block.startswith("--- title: 'Data flows of") and "flowchart LR" in block
+        assert {label for label in providers_of(bundled, entity) if mermaid_string(label) not in block} == set(), entity
+
+
+def test_each_activity_of_a_controller_register_has_its_own_diagram(bundled, english):
+    page = (english / "html" / "controller-destiny-nv.html").read_text(encoding="utf-8")
+    rows = [r for r in activities(bundled) if r["e"].endswith("/destiny-nv") and r["role"].endswith("ControllerRole")]
+    assert len(rows) == 15
+    for row in rows:
+        entry = section(page, "a-" + slugify(local(row["a"])))
+        [svg] = re.findall(r'<details class="diagram">.*?(<svg\b.*?</svg>)', entry, re.DOTALL)
+        [label] = english_labels(bundled, row["a"])
+        assert " ".join(label.split()) in svg_words(ET.fromstring(svg))
+    markdown = (english / "md" / "controller-destiny-nv.md").read_text(encoding="utf-8")
+    assert markdown.count("```mermaid\n") == len(rows) + 1
+
+
+def test_processor_register_shows_the_processors_diagram(english):
+    page = (english / "html" / "processor-destiny-nv.html").read_text(encoding="utf-8")
+    drawn = svg_words(flows_svg(page))
+    assert "Processing on behalf of customers in the course of providing services or products" in drawn
+    assert "Sub-processors of Destiny NV (Dstny)" in drawn
+    assert '<a href="#data-flows">' in page
+
+
+def test_dutch_diagrams_are_drawn_in_dutch(dutch):
+    drawn = svg_words(flows_svg((dutch / "html" / "controller-destiny-nv.html").read_text(encoding="utf-8")))
+    assert "Betrokkenen" in drawn and "Subverwerkers van Destiny NV (Dstny)" in drawn
+    assert "Data subjects" not in drawn and "Sub-processors" not in drawn
+    markdown = (dutch / "md" / "controller-destiny-nv.md").read_text(encoding="utf-8")
+    assert "Gegevensstromen van Destiny NV (Dstny)" in flows_mermaid(markdown[markdown.index("## Gegevensstromen"):])
+
+
+HOSTILE_NAMES = """
+@prefix ex: <https://example.org/evil/> .
+@prefix ropa: <https://w3id.org/ropa/vocab#> .
+@prefix dpv: <https://w3id.org/dpv#> .
+@prefix pd: <https://w3id.org/dpv/pd#> .
+@prefix loc: <https://w3id.org/dpv/loc#> .
+@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
+ex:corp a dpv:LegalEntity , dpv:DataController ; rdfs:label "Evil & Co <script>alert(1)</script>"@en ;
+    dpv:hasName "Evil & Co <script>alert(1)</script>" .
+ex:payroll a dpv:Process ; rdfs:label "Payroll & <script>alert(2)</script>"@en ; ropa:recordedBy ex:corp ;
+    ropa:role ropa:ControllerRole ; dpv:hasDataController ex:corp ; dpv:hasDataSubject dpv:Employee ;
+    dpv:hasPersonalData pd:Salary ; ropa:usesServiceProvider ex:host .
+ex:host a ropa:ServiceProvider ; rdfs:label "Host \\"x\\" &amp; <img src=x onerror=alert(3)>"@en ;
+    ropa:headquarteredIn loc:US .
+"""
+
+
+def test_hostile_names_are_escaped_inside_the_embedded_diagram(tmp_path):
+    (tmp_path / "evil.ttl").write_text(HOSTILE_NAMES, encoding="utf-8")
+    out = tmp_path / "out"
+    render(ropa.load([tmp_path / "evil.ttl"]), out, formats=["html", "md"], as_of=AS_OF)
+    page = (out / "html" / "controller-corp.html").read_text(encoding="utf-8")
+    parser = Tags()
+    parser.feed(page)
+    assert "svg" in parser.tags
+    assert "script" not in parser.tags and "img" not in parser.tags
+    assert not any(name.startswith("on") for name in parser.attributes)
+    raw = re.search(r'id="data-flows">.*?(<svg\b.*?</svg>)', page, re.DOTALL).group(1)
+    assert "Evil &amp; Co &lt;script&gt;alert(1)&lt;/script&gt;" in raw
+    drawn = svg_words(ET.fromstring(raw))
+    for name in ("Evil & Co <script>alert(1)</script>", "Payroll & <script>alert(2)</script>",
+                 'Host "x" &amp; <img src=x onerror=alert(3)>'):
+        assert name in drawn
+    markdown = (out / "md" / "controller-corp.md").read_text(encoding="utf-8")
+    assert "<script" not in markdown and "<img" not in markdown
+    block = flows_mermaid(markdown[markdown.index("## Data flows"):])
+    assert "Evil & Co #lt;script#gt;alert(1)#lt;/script#gt;" in block
+
+
+def test_missing_graphviz_stops_html_with_a_clear_error_and_leaves_markdown_working(bundled, tmp_path, monkeypatch):
+    monkeypatch.setattr(diagrams, "DOT", "ropa-no-such-dot-program")
+    with pytest.raises(RopaError, match="Graphviz 'ropa-no-such-dot-program' is not installed: install it"):
+        render(bundled, tmp_path / "html", formats=["html"], as_of=AS_OF)
+    assert not (tmp_path / "html").exists()
+    render(bundled, tmp_path / "md", formats=["md"], as_of=AS_OF)
+    assert "```mermaid" in (tmp_path / "md" / "md" / "controller-destiny-nv.md").read_text(encoding="utf-8")
+    result = CliRunner().invoke(app, ["render", "--out", str(tmp_path / "cli"), "--format", "html"])
+    assert result.exit_code == 2 and "install it" in result.output and "Traceback" not in result.output
+
+
+def test_a_diagram_too_large_to_read_is_not_drawn(bundled, tmp_path, monkeypatch):
+    monkeypatch.setattr(register, "DIAGRAM_MAX_NODES", 30)
+    out = tmp_path / "out"
+    render(bundled, out, formats=["html", "md"], as_of=AS_OF)
+    page = (out / "html" / "controller-destiny-nv.html").read_text(encoding="utf-8")
+    flows = page[page.index('id="data-flows"'):page.index('<section class="entry"')]
+    [count] = re.findall(r"Not drawn: (\d+) parties, activities and places", text_of(flows))
+    assert int(count) > 30 and "<svg" not in flows
+    assert page.count("<svg") == 15  # each activity's own diagram is small enough
+    assert "<svg" in (out / "html" / "controller-ozmo.html").read_text(encoding="utf-8")
+    markdown = (out / "md" / "controller-destiny-nv.md").read_text(encoding="utf-8")
+    assert f"Not drawn: {count} parties" in markdown and markdown.count("```mermaid") == 15
+
+
 # --- Commands ---------------------------------------------------------------------------------------------------
 
 def test_ropa_render_and_build_commands(tmp_path):
@@ -539,3 +694,18 @@ def test_render_as_of_shows_the_register_as_it_stood_on_that_date(tmp_path):
         pages[date] = "\n".join(p.read_text(encoding="utf-8") for p in sorted((out / "md").glob("*.md")) if p.name != "index.md")
     assert "2024 campaign" in pages["2024-06-01"] and "New service" not in pages["2024-06-01"]
     assert "2024 campaign" not in pages["2026-06-01"] and "New service" in pages["2026-06-01"]
+
+
+def test_diagrams_show_the_register_as_it_stood_on_that_date(tmp_path):
+    fixture = Path(__file__).parent / "fixtures" / "flows" / "validity.ttl"
+    runner = CliRunner()
+    drawn = {}
+    for date in ("2024-06-01", "2026-06-01"):
+        out = tmp_path / date
+        result = runner.invoke(app, ["render", str(fixture), "--out", str(out), "--format", "md", "--as-of", date])
+        assert result.exit_code == 0, result.output
+        markdown = "\n".join(p.read_text(encoding="utf-8") for p in sorted((out / "md").glob("*.md")))
+        drawn[date] = " ".join(re.findall(r"```mermaid\n(.*?)```", markdown, re.DOTALL))
+    assert "Legacy Host" in drawn["2024-06-01"] and "Cloud Host" not in drawn["2024-06-01"]
+    assert "Cloud Host" in drawn["2026-06-01"] and "Legacy Host" not in drawn["2026-06-01"]
+    assert "2024 campaign" in drawn["2024-06-01"] and "New service" in drawn["2026-06-01"]

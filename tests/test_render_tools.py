@@ -115,6 +115,16 @@ def test_pdf_text_holds_the_register(pdf_output):
         assert phrase in text, phrase
 
 
+def test_pdf_draws_the_register_diagram_and_leaves_out_the_collapsed_ones(pdf_output):
+    text = subprocess.run([require("pdftotext"), str(pdf_output / "controller-destiny-nv.pdf"), "-"],
+                          capture_output=True, text=True, timeout=120, check=True).stdout
+    text = " ".join(text.split())
+    # The words of the SVG, drawn by WeasyPrint: the diagram's title, a cluster, a sub-processor.
+    for phrase in ("Data flows of Destiny NV (Dstny)", "Sub-processors of Destiny NV", "Wolters Kluwer"):
+        assert phrase in text, phrase
+    assert "Data flows of this activity" not in text
+
+
 def test_hostile_label_is_text_in_the_pdf(tmp_path):
     require_weasyprint()
     repository = Path(__file__).resolve().parent.parent
@@ -192,8 +202,8 @@ class Chromium:
         message, self.buffer = self.buffer.split(b"\0", 1)
         return json.loads(message)
 
-    def visit(self, url: str, timeout: float = 60) -> tuple[list[str], list[str], bytes]:
-        """Load the page in a new tab: its console errors, the dialogs it opened, and a PNG screenshot."""
+    def open(self, url: str, timeout: float = 60) -> tuple[str, str]:
+        """Load the page in a new tab, accepting any dialog it opens: the tab's target and session."""
         self.events = []
         target = self.send("Target.createTarget", {"url": "about:blank"})["targetId"]
         session = self.send("Target.attachToTarget", {"targetId": target, "flatten": True})["sessionId"]
@@ -206,6 +216,18 @@ class Chromium:
             self.events.append(event)
             if event.get("method") == "Page.javascriptDialogOpening":
                 self.send("Page.handleJavaScriptDialog", {"accept": True}, session=session)
+        return target, session
+
+    def evaluate(self, url: str, expression: str):
+        """The value of a JavaScript expression on the loaded page."""
+        target, session = self.open(url)
+        result = self.send("Runtime.evaluate", {"expression": expression, "returnByValue": True}, session=session)
+        self.send("Target.closeTarget", {"targetId": target})
+        return result["result"]["value"]
+
+    def visit(self, url: str, timeout: float = 60) -> tuple[list[str], list[str], bytes]:
+        """Load the page in a new tab: its console errors, the dialogs it opened, and a PNG screenshot."""
+        target, session = self.open(url, timeout)
         self.send("Runtime.evaluate", {"expression": "document.readyState"}, session=session)
         png = base64.b64decode(self.send("Page.captureScreenshot", {"format": "png"}, session=session)["data"])
         errors, dialogs = [], []
@@ -269,6 +291,20 @@ def test_chromium_loads_pages_without_console_errors(browser, site, name, tmp_pa
     assert dialogs == []
     (tmp_path / f"{name}.png").write_bytes(png)
     assert pixels_are_not_blank(png)
+
+
+def test_chromium_fits_the_data_flow_diagram_to_the_column(browser, site):
+    page = (site / "controller-destiny-nv.html").as_uri()
+    width, height, column, natural_width, natural_height = browser.evaluate(page, """
+        (() => {
+          const svg = document.querySelector("#data-flows figure svg");
+          const box = svg.getBoundingClientRect();
+          return [box.width, box.height, svg.parentElement.clientWidth,
+                  svg.width.baseVal.value, svg.height.baseVal.value];
+        })()""")
+    assert natural_width > column               # too wide at its natural size ...
+    assert 0.9 * column < width <= column       # ... so shrunk to the column,
+    assert abs(height / width - natural_height / natural_width) < 0.01   # keeping its proportions
 
 
 def test_chromium_shows_the_hostile_label_without_running_it(browser, tmp_path):
