@@ -112,7 +112,8 @@ def _section(number: int, query: library.Query, graph: RecordGraph, as_of: dt.da
     if query.params:
         lines.append(library.markdown_table(
             ["parameter", "type", "default", "meaning"],
-            [{"parameter": p.name, "type": p.type, "default": p.default, "meaning": p.description} for p in query.params],
+            [{"parameter": p.name, "type": p.type, "default": "required" if p.required else p.default,
+              "meaning": p.description} for p in query.params],
         ))
     lines.append(f"```sparql\n{query.body}```\n")
     shown = results.records(short=True)

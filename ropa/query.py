@@ -62,12 +62,17 @@ _RDF_TYPE = ox.NamedNode(PREFIXES["rdf"] + "type")
 
 @dataclass(frozen=True)
 class Param:
-    """A query parameter as its header declares it: ``# param: name (type, default: value) description``."""
+    """A query parameter as its header declares it: ``# param: name (type, default: value) description``, or
+    ``(type, required)`` for one the question cannot be asked without (its default is then None)."""
 
     name: str
     type: str
-    default: str
+    default: str | None
     description: str = ""
+
+    @property
+    def required(self) -> bool:
+        return self.default is None
 
 
 @dataclass(frozen=True)
@@ -101,7 +106,7 @@ class Query:
             "title": self.title,
             "answers": self.answers,
             "article": self.article,
-            "params": [vars(p) for p in self.params],
+            "params": [{**vars(p), "required": p.required} for p in self.params],
             "needs": list(self.needs),
             "example": dict(self.example),
         }
@@ -109,7 +114,7 @@ class Query:
 
 _HEADER_FIELD = re.compile(r"^#\s?(title|answers|article|param|needs|example):\s*(.*)$")
 _CONTINUATION = re.compile(r"^#\s{2,}(\S.*)$")
-_PARAM = re.compile(r"^(\w+)\s*\(\s*(\w+)\s*,\s*default:?\s*([^)]*?)\s*\)\s*(.*)$")
+_PARAM = re.compile(r"^(\w+)\s*\(\s*(\w+)\s*,\s*(?:default:?\s*([^)]*?)|required)\s*\)\s*(.*)$")
 
 
 def parse_query(text: str, name: str, path: Path | None = None) -> Query:
@@ -117,7 +122,8 @@ def parse_query(text: str, name: str, path: Path | None = None) -> Query:
 
     Keys: title, answers, article, needs (comma-separated: ``findings``), example (``key=value ...``, the
     parameters the cookbook shows it with) and param, one per parameter: ``# param: name (type, default: value)
-    description``, type one of PARAM_TYPES. A file without a header is an ad-hoc query without parameters.
+    description`` or ``# param: name (type, required) description``, type one of PARAM_TYPES. A file without a
+    header is an ad-hoc query without parameters.
     """
     fields: dict[str, list[str]] = {"title": [], "answers": [], "article": [], "needs": [], "example": []}
     params: list[list[str]] = []
@@ -142,7 +148,8 @@ def parse_query(text: str, name: str, path: Path | None = None) -> Query:
         match = _PARAM.match(spec)
         if not match or match.group(2) not in PARAM_TYPES:
             raise RopaError(f"query {name}: bad parameter declaration '{spec}': write "
-                            f"'# param: name (type, default: value) description' with type one of {', '.join(PARAM_TYPES)}",
+                            f"'# param: name (type, default: value) description' or '# param: name (type, required) description' "
+                            f"with type one of {', '.join(PARAM_TYPES)}",
                             path=str(path) if path else None)
         declared.append(Param(*match.groups()))
     needs = tuple(n.strip() for n in " ".join(fields["needs"]).split(",") if n.strip())
@@ -203,7 +210,8 @@ def bind(query: Query, values: Mapping[str, str] | None = None, *, as_of: dt.dat
 
     ``as_of`` and ``lang`` set the parameters of those names (the --as-of and --lang options); a query without a
     ``lang`` parameter cannot take --lang, one without ``as_of`` ignores the date (the record itself is then dated).
-    None stands for an IRI parameter left at ``any``.
+    None stands for an IRI parameter left at ``any``. A required parameter not given is a RopaError that says
+    how to give it (an IRI parameter may be given as ``any``).
     """
     given = dict(values or {})
     for option, name, value in (("--as-of", "as_of", as_of), ("--lang", "lang", lang)):
@@ -218,6 +226,12 @@ def bind(query: Query, values: Mapping[str, str] | None = None, *, as_of: dt.dat
     if unknown:
         known = ", ".join(p.name for p in query.params) or "none"
         raise RopaError(f"query {query.name} has no parameter '{unknown[0]}' (its parameters: {known})")
+    missing = [p for p in query.params if p.required and p.name not in given]
+    if missing:
+        p = missing[0]
+        every = f", or --param {p.name}=any for every one" if p.type == "IRI" else ""
+        raise RopaError(f"query {query.name} needs its {p.name} parameter: --param {p.name}="
+                        f"{query.example.get(p.name, 'VALUE')}{every}")
     return {p.name: parse_value(p, given.get(p.name, p.default), query.name) for p in query.params}
 
 
@@ -229,7 +243,7 @@ def parse_value(param: Param, text: str, query_name: str = "query") -> Term | No
         return RopaError(f"query {query_name}: parameter {param.name} must be {expected}, not '{text}'")
 
     if param.type == "IRI":
-        if text == "any" and param.default == "any":
+        if text == "any" and (param.default == "any" or param.required):
             return None
         iri = _expand_iri(text)
         if iri is None:

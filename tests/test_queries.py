@@ -99,6 +99,7 @@ def test_every_query_has_a_readable_header_naming_its_article():
         for param in query.params:
             uses = f"${param.name}" in query.body
             assert uses or (param.name == "as_of" and "findings" in query.needs), f"{query.name}: ${param.name} unused"
+            assert not param.required or param.name in query.example, f"{query.name}: no example for {param.name}"
 
 
 def test_a_header_declares_parameters_with_type_and_default():
@@ -116,6 +117,21 @@ def test_a_header_declares_parameters_with_type_and_default():
         library.parse_query("# param: x (colour, default: red)\nSELECT * WHERE {}", "bad")
 
 
+def test_a_required_parameter_must_be_given(bundled):
+    query = library.parse_query("# param: who (IRI, required) the party\n# example: who=dst:ozmo\n"
+                                "SELECT ?a WHERE { ?a ropa:recordedBy $who }", "probe")
+    assert query.params[0].required and query.params[0].default is None
+    with pytest.raises(ropa.RopaError, match="needs its who parameter: --param who=dst:ozmo, or --param who=any"):
+        library.bind(query)
+    assert library.bind(query, {"who": "any"}) == {"who": None}
+    result = runner.invoke(app, ["query", "activities-of-controller"])
+    assert result.exit_code == 2 and "needs its controller parameter" in result.stderr
+    listed = json.loads(runner.invoke(app, ["queries", "--format", "json"]).stdout)
+    [controller] = [p for q in listed if q["name"] == "activities-of-controller" for p in q["params"]
+                    if p["name"] == "controller"]
+    assert controller["required"] is True
+
+
 def test_the_queries_ship_inside_the_package():
     assert library.QUERY_DIR == Path(library.__file__).resolve().parent / "queries"
     assert {q.path.parent for q in library.library()} == {library.QUERY_DIR}
@@ -124,7 +140,7 @@ def test_the_queries_ship_inside_the_package():
 # --- Each question answered on the bundled data ---------------------------------------------------------------
 
 def test_activities_of_controller(bundled, files):
-    results = run("activities-of-controller", bundled)
+    results = run("activities-of-controller", bundled, params={"controller": "any"})
     expected = {(str(recorded_by(files, a)), str(a)) for a in activities(files)
                 if (a, ROPA.role, ROPA.ControllerRole) in files}
     assert set(zip(column(results, "controller"), column(results, "activity"))) == expected
@@ -399,7 +415,7 @@ def test_injection_through_the_command_is_rejected_with_exit_2(value):
     result = runner.invoke(app, ["query", "activities-of-controller", "--param", f"controller={value}"])
     assert result.exit_code == 2
     assert "must be an IRI" in result.stderr and len(result.stderr.strip().splitlines()) == 1
-    result = runner.invoke(app, ["query", "activities-of-controller", "--lang", value])
+    result = runner.invoke(app, ["query", "activities-of-controller", "--param", "controller=dst:ozmo", "--lang", value])
     assert result.exit_code == 2 and "language tag" in result.stderr
 
 
@@ -416,7 +432,8 @@ def test_as_of_queries_the_record_as_it_stood_on_that_date():
     fixture = str(Path(__file__).parent / "fixtures" / "flows" / "validity.ttl")
     labels = {}
     for date in ("2024-06-01", "2026-06-01"):
-        result = runner.invoke(app, ["query", "activities-of-controller", fixture, "--as-of", date, "--format", "json"])
+        result = runner.invoke(app, ["query", "activities-of-controller", fixture, "--param", "controller=any",
+                                     "--as-of", date, "--format", "json"])
         assert result.exit_code == 0, result.output
         labels[date] = {row["activityLabel"] for row in json.loads(result.stdout)["rows"]}
     assert "2024 campaign" in labels["2024-06-01"]
@@ -476,7 +493,7 @@ def test_queries_lists_the_library():
     assert [q["name"] for q in listed] == [q.name for q in library.library()]
     transfers = next(q for q in listed if q["name"] == "transfers-outside-eea")
     assert transfers["params"][0] == {"name": "as_of", "type": "date", "default": "today",
-                                      "description": "the date at which each basis is judged"}
+                                      "description": "the date at which each basis is judged", "required": False}
     assert "transfers-outside-eea" in runner.invoke(app, ["queries"]).stdout
 
 
@@ -562,6 +579,7 @@ def remote_count(server: str) -> int:
 def test_embedded_and_remote_answers_are_equal(pushed, bundled, name):
     query = library.get(name)
     options = {"as_of": AS_OF} if query.param("as_of") else {}
+    options["params"] = {p.name: "any" for p in query.params if p.required}   # the broadest question
     embedded = library.run(query, bundled, **options)
     remote = library.run(query, endpoint=f"{pushed}/query", graph_iri=GRAPH, **options)
     assert remote.columns == embedded.columns

@@ -59,7 +59,7 @@ def register(app: typer.Typer) -> None:
         for column in ("name", "question", "article", "parameters"):
             table.add_column(column)
         for q in found:
-            params = "\n".join(f"{p.name} ({p.type}, default {p.default})" for p in q.params)
+            params = "\n".join(f"{p.name} ({p.type}, {'required' if p.required else f'default {p.default}'})" for p in q.params)
             question = Text(q.title, style="bold")
             question.append(f"\n{q.answers}", style="")
             table.add_row(Text(q.name), question, Text(q.article), Text(params))
