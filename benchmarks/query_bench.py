@@ -4,8 +4,11 @@
 Why: the library is meant to answer each question in under a second on a large record (issue 5: rdflib's own
 SPARQL takes 9-15 s there, Oxigraph a fraction of a second). This script measures it on a record written by
 ropa.synthetic, loaded once in this process: each query runs ``--repeat`` times with its default parameters
-(``as_of`` fixed) and the median is reported. For the query that needs validation findings, the time of the
-query itself (findings already in the store) is reported, and the validation that produces them separately.
+(``as_of`` fixed) and the median is reported. A required parameter gets the busiest value of the record (the
+controller with the most activities), and the query is timed a second time with the parameter at ``any``, listed
+apart: asking it of every controller at once is not the library's question, but its cost is worth knowing. For
+the query that needs validation findings, the time of the query itself (findings already in the store) is
+reported, and the validation that produces them separately.
 
 Usage:
     python benchmarks/query_bench.py                    # generate 1M triples in a temporary folder
@@ -35,6 +38,29 @@ from ropa import query as library  # noqa: E402
 AS_OF = dt.date(2026, 1, 1)
 LIMIT_S = 1.0
 
+BUSIEST = {
+    "controller": """SELECT ?value WHERE { ?activity ropa:role ropa:ControllerRole ; ropa:recordedBy ?value }
+                     GROUP BY ?value ORDER BY DESC(COUNT(?activity)) ?value LIMIT 1""",
+}
+"""How a required parameter gets its value: the record's busiest one (the most work for one question)."""
+
+
+def runs(graph: ropa.RecordGraph, query) -> list[tuple[str, dict[str, str]]]:
+    """The (label, parameters) each query is timed with: its defaults, a required parameter at its busiest value,
+    and such a parameter at ``any`` as a separate measurement."""
+    required = [p for p in query.params if p.required]
+    if not required:
+        return [(query.name, {})]
+    busiest = {}
+    for param in required:
+        if param.name not in BUSIEST:
+            raise SystemExit(f"{query.name}: no way to choose a value for its required parameter {param.name}")
+        [row] = graph.select(BUSIEST[param.name])
+        busiest[param.name] = f"<{row['value']}>"
+    everything = {p.name: "any" for p in required}
+    return [(query.name, busiest),
+            (f"{query.name} ({', '.join(f'{k}=any' for k in everything)})", everything)]
+
 
 def time_queries(graph: ropa.RecordGraph, repeat: int, *, findings: bool = True, only: list[str] | None = None) -> list[dict]:
     """Median wall time of each library query (and its row count) on the loaded graph."""
@@ -42,22 +68,23 @@ def time_queries(graph: ropa.RecordGraph, repeat: int, *, findings: bool = True,
     for query in library.library():
         if ("findings" in query.needs and not findings) or (only and query.name not in only):
             continue
-        options = {"as_of": AS_OF} if query.param("as_of") else {}
-        sparql = library.prepare(query, library.bind(query, as_of=options.get("as_of")))
-        validation_s = None
-        with contextlib.ExitStack() as stack:
-            if "findings" in query.needs:
-                start = time.perf_counter()
-                stack.enter_context(library.findings_graph(graph, as_of=AS_OF))
-                validation_s = time.perf_counter() - start
-            times, rows = [], 0
-            for _ in range(repeat):
-                start = time.perf_counter()
-                rows = len(library.select_embedded(graph, sparql, name=query.name).rows)
-                times.append(time.perf_counter() - start)
-        measured.append({"query": query.name, "median_s": statistics.median(times), "rows": rows,
-                         "validation_s": validation_s})
-        print(f"  {query.name}: {measured[-1]['median_s']:.3f} s", file=sys.stderr, flush=True)
+        as_of = AS_OF if query.param("as_of") else None
+        for label, params in runs(graph, query):
+            sparql = library.prepare(query, library.bind(query, params, as_of=as_of))
+            validation_s = None
+            with contextlib.ExitStack() as stack:
+                if "findings" in query.needs:
+                    start = time.perf_counter()
+                    stack.enter_context(library.findings_graph(graph, as_of=AS_OF))
+                    validation_s = time.perf_counter() - start
+                times, rows = [], 0
+                for _ in range(repeat):
+                    start = time.perf_counter()
+                    rows = len(library.select_embedded(graph, sparql, name=query.name).rows)
+                    times.append(time.perf_counter() - start)
+            measured.append({"query": label, "params": params, "median_s": statistics.median(times), "rows": rows,
+                             "validation_s": validation_s, "library_question": label == query.name})
+            print(f"  {label}: {measured[-1]['median_s']:.3f} s", file=sys.stderr, flush=True)
     return measured
 
 
@@ -94,8 +121,9 @@ def main() -> None:
     for m in measured:
         note = f"  (+ validation {m['validation_s']:.2f} s, once)" if m["validation_s"] is not None else ""
         ok = "yes" if m["median_s"] <= LIMIT_S else "NO"
+        ok = ok if m["library_question"] else f"({ok}: every value at once, not the library's question)"
         print(f"{m['query']:<{width}}  {m['median_s']:8.3f}  {m['rows']:<7}  {ok}{note}")
-    slowest = max(measured, key=lambda m: m["median_s"])
+    slowest = max((m for m in measured if m["library_question"]), key=lambda m: m["median_s"])
     print(f"{total} triples; slowest: {slowest['query']} {slowest['median_s']:.3f} s (median of {args.repeat})")
     if args.json:
         args.json.write_text(json.dumps({"triples": total, "load_s": load_s, "repeat": args.repeat,

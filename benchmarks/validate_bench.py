@@ -16,7 +16,8 @@ them; wall clock is taken around the process and peak RSS from that one child's 
       advanced=True)``; parse and validation times are reported separately;
   (c) ropa's stages in one process: ``ropa.load`` alone and ``validate`` alone;
   (d) every query of the library (benchmarks/query_bench.py in its own process: the record loaded once, each query
-      the median of ``--repeat`` runs with its default parameters), against the 1 s a query may take.
+      the median of ``--repeat`` runs with its default parameters, a required one at the record's busiest value),
+      against the 1 s a query may take; a required parameter at ``any`` is timed too and reported apart.
 
 (a) and (b) must report the same (focus, path, severity) sets. When ropa is slow (over ``--slow-s`` or
 ``--big-mb``, a timed-out run, or less than ``--min-ratio`` times faster than plain) the compiled checks are
@@ -392,9 +393,10 @@ def bench_queries(folder: Path, work: Path, args) -> dict:
         measured = json.loads(out.read_text())
         result.update({"load_s": round(measured["load_s"], 3), "limit_s": QUERY_LIMIT_S,
                        "queries": [{**q, "median_s": round(q["median_s"], 3)} for q in measured["queries"]]})
-        slowest = max(result["queries"], key=lambda q: q["median_s"])
+        questions = [q for q in result["queries"] if q["library_question"]]   # not a required parameter at any
+        slowest = max(questions, key=lambda q: q["median_s"])
         result["slowest"] = {"query": slowest["query"], "median_s": slowest["median_s"]}
-        result["over_limit"] = [q["query"] for q in result["queries"] if q["median_s"] > QUERY_LIMIT_S]
+        result["over_limit"] = [q["query"] for q in questions if q["median_s"] > QUERY_LIMIT_S]
     elif not run["timed_out"]:
         result["error"] = (work / "queries.stderr").read_text(errors="replace")[-2000:]
     return result
@@ -465,7 +467,8 @@ def query_table(entries: list[dict]) -> str:
     widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
     lines = [" | ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths))) for r in rows]
     lines.insert(1, "-+-".join("-" * w for w in widths))
-    return "\n".join(lines) + f"\n(! = over {QUERY_LIMIT_S:g} s)"
+    return "\n".join(lines) + (f"\n(! = over {QUERY_LIMIT_S:g} s; a required parameter is timed at the record's busiest "
+                               "value, and apart at any)")
 
 
 def main() -> None:
