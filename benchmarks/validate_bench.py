@@ -406,7 +406,8 @@ def _show_queries(result: dict) -> str:
     if not result["ok"]:
         return _show(result)
     over = ", ".join(result["over_limit"]) or "none"
-    return (f"{len(result['queries'])} queries, slowest {result['slowest']['query']} "
+    questions = sum(1 for q in result["queries"] if q["library_question"])
+    return (f"{questions} queries, slowest {result['slowest']['query']} "
             f"{result['slowest']['median_s']:.3f} s; over {QUERY_LIMIT_S:g} s: {over}")
 
 
