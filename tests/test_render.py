@@ -682,8 +682,8 @@ def test_synthetic_group_renders(tmp_path):
     assert broken_links(out) == []
 
 
-def test_render_as_of_shows_the_register_as_it_stood_on_that_date(tmp_path):
-    """Activities carry validity dates: a register rendered at a date leaves out what was not valid then."""
+def markdown_at_dates(tmp_path) -> dict[str, dict[str, str]]:
+    """The Markdown documents of the validity fixture rendered at two dates: date -> file name -> text."""
     fixture = Path(__file__).parent / "fixtures" / "flows" / "validity.ttl"
     runner = CliRunner()
     pages = {}
@@ -691,21 +691,21 @@ def test_render_as_of_shows_the_register_as_it_stood_on_that_date(tmp_path):
         out = tmp_path / date
         result = runner.invoke(app, ["render", str(fixture), "--out", str(out), "--format", "md", "--as-of", date])
         assert result.exit_code == 0, result.output
-        pages[date] = "\n".join(p.read_text(encoding="utf-8") for p in sorted((out / "md").glob("*.md")) if p.name != "index.md")
+        pages[date] = {p.name: p.read_text(encoding="utf-8") for p in sorted((out / "md").glob("*.md"))}
+    return pages
+
+
+def test_render_as_of_shows_the_register_as_it_stood_on_that_date(tmp_path):
+    """Activities carry validity dates: a register rendered at a date leaves out what was not valid then."""
+    pages = {date: "\n".join(text for name, text in files.items() if name != "index.md")
+             for date, files in markdown_at_dates(tmp_path).items()}
     assert "2024 campaign" in pages["2024-06-01"] and "New service" not in pages["2024-06-01"]
     assert "2024 campaign" not in pages["2026-06-01"] and "New service" in pages["2026-06-01"]
 
 
 def test_diagrams_show_the_register_as_it_stood_on_that_date(tmp_path):
-    fixture = Path(__file__).parent / "fixtures" / "flows" / "validity.ttl"
-    runner = CliRunner()
-    drawn = {}
-    for date in ("2024-06-01", "2026-06-01"):
-        out = tmp_path / date
-        result = runner.invoke(app, ["render", str(fixture), "--out", str(out), "--format", "md", "--as-of", date])
-        assert result.exit_code == 0, result.output
-        markdown = "\n".join(p.read_text(encoding="utf-8") for p in sorted((out / "md").glob("*.md")))
-        drawn[date] = " ".join(re.findall(r"```mermaid\n(.*?)```", markdown, re.DOTALL))
+    drawn = {date: " ".join(re.findall(r"```mermaid\n(.*?)```", "\n".join(files.values()), re.DOTALL))
+             for date, files in markdown_at_dates(tmp_path).items()}
     assert "Legacy Host" in drawn["2024-06-01"] and "Cloud Host" not in drawn["2024-06-01"]
     assert "Cloud Host" in drawn["2026-06-01"] and "Legacy Host" not in drawn["2026-06-01"]
     assert "2024 campaign" in drawn["2024-06-01"] and "New service" in drawn["2026-06-01"]
