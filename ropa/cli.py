@@ -15,6 +15,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from ropa.commands import OutputFormat
 from ropa.errors import RopaError
 from ropa.export import export as export_graph
 from ropa.export import serialise, write_atomically
@@ -39,11 +40,6 @@ PathsArgument = Annotated[
     Optional[list[Path]],
     typer.Argument(help="Data files or folders (Turtle, N-Triples, JSON-LD); the bundled Destiny data when omitted.", show_default=False),
 ]
-
-
-class OutputFormat(str, Enum):
-    table = "table"
-    json = "json"
 
 
 class ExportFormat(str, Enum):

@@ -281,23 +281,13 @@ def to_dot(d: Diagram) -> str:
         '  node [fontname="Helvetica", fontsize=10, margin="0.12,0.05"];',
         '  edge [fontname="Helvetica", fontsize=9, color="#546e7a", arrowsize=0.7];',
     ]
-    in_cluster = set()
-
-    def emit(cluster: Cluster, indent: str) -> None:
-        lines.append(f"{indent}subgraph {cluster.id} {{")
-        lines.append(f'{indent}  label={dot_string(_wrap(cluster.label))}; style="rounded"; color="#90a4ae";')
-        for member in cluster.members:
-            in_cluster.add(member)
-            lines.append(f"{indent}  {_dot_node(d, member)};")
-        for child in cluster.children:
-            emit(child, indent + "  ")
-        lines.append(f"{indent}}}")
-
-    for cluster in d.clusters:
-        emit(cluster, "  ")
-    for node in d.nodes:
-        if node not in in_cluster:
-            lines.append(f"  {_dot_node(d, node)};")
+    lines += _grouped_nodes(
+        d,
+        lambda cluster: [f"subgraph {cluster.id} {{",
+                         f'  label={dot_string(_wrap(cluster.label))}; style="rounded"; color="#90a4ae";'],
+        lambda node: f"{_dot_node(d, node)};",
+        "}",
+    )
     for source, target in d.layout_edges:
         lines.append(f"  {source} -> {target} [style=invis];")
     for column in d.same_rank:
@@ -318,6 +308,28 @@ def to_dot(d: Diagram) -> str:
         lines.append(f"  {edge.source} -> {edge.target}{suffix};")
     lines.append("}")
     return "\n".join(lines) + "\n"
+
+
+def _grouped_nodes(d: Diagram, opening: Callable[[Cluster], list[str]], node_line: Callable[[str], str],
+                   closing: str) -> list[str]:
+    """The clusters, nested, with their member nodes, then the nodes in no cluster: the part of a diagram that DOT
+    and Mermaid write alike, but for the words that open and close a cluster and write a node."""
+    lines: list[str] = []
+    in_cluster = set()
+
+    def emit(cluster: Cluster, indent: str) -> None:
+        lines.extend(indent + line for line in opening(cluster))
+        for member in cluster.members:
+            in_cluster.add(member)
+            lines.append(f"{indent}  {node_line(member)}")
+        for child in cluster.children:
+            emit(child, indent + "  ")
+        lines.append(indent + closing)
+
+    for cluster in d.clusters:
+        emit(cluster, "  ")
+    lines.extend(f"  {node_line(node)}" for node in d.nodes if node not in in_cluster)
+    return lines
 
 
 def _dot_node(d: Diagram, node: str) -> str:
@@ -385,26 +397,13 @@ def mermaid_string(text: str) -> str:
 def to_mermaid(d: Diagram) -> str:
     title = mermaid_string(d.title).replace("'", "''")  # a YAML single-quoted string: a colon cannot start a mapping
     lines = ["---", f"title: '{title}'", "---", "flowchart LR"]
-    in_cluster = set()
 
     def node_line(node: str) -> str:
         opening, closing = _MERMAID_SHAPES[d.nodes[node][1]]
         return f"{node}{opening}{mermaid_string(_wrap_lines(d.node_text(node)))}{closing}"
 
-    def emit(cluster: Cluster, indent: str) -> None:
-        lines.append(f'{indent}subgraph {cluster.id}["{mermaid_string(cluster.label)}"]')
-        for member in cluster.members:
-            in_cluster.add(member)
-            lines.append(f"{indent}  {node_line(member)}")
-        for child in cluster.children:
-            emit(child, indent + "  ")
-        lines.append(f"{indent}end")
-
-    for cluster in d.clusters:
-        emit(cluster, "  ")
-    for node in d.nodes:
-        if node not in in_cluster:
-            lines.append(f"  {node_line(node)}")
+    lines += _grouped_nodes(d, lambda cluster: [f'subgraph {cluster.id}["{mermaid_string(cluster.label)}"]'],
+                            node_line, "end")
     for index, edge in enumerate(d.edges):
         source = edge.source_cluster or edge.source
         target = edge.target_cluster or edge.target

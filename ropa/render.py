@@ -211,26 +211,27 @@ def render_text(record: Record, document: Document, fmt: str, *, link_extension:
 
 # --- Formats --------------------------------------------------------------------------------------------------
 
-def write_html(record: Record, folder: Path) -> list[Path]:
-    """The static site: one page per document, index.html first, and the stylesheet (screen and print)."""
+def _write_texts(record: Record, folder: Path, fmt: str) -> list[Path]:
+    """Every document as a text file of the format (html or md), index first."""
     folder.mkdir(parents=True, exist_ok=True)
     written = []
     for document in documents(record):
-        path = folder / f"{document.stem}.html"
-        path.write_text(render_text(record, document, "html"), encoding="utf-8")
+        path = folder / f"{document.stem}.{fmt}"
+        path.write_text(render_text(record, document, fmt), encoding="utf-8")
         written.append(path)
+    return written
+
+
+def write_html(record: Record, folder: Path) -> list[Path]:
+    """The static site: one page per document, index.html first, and the stylesheet (screen and print)."""
+    written = _write_texts(record, folder, "html")
     shutil.copyfile(resources.reports_dir() / "common" / "style.css", folder / "style.css")
     return [*written, folder / "style.css"]
 
 
 def write_markdown(record: Record, folder: Path) -> list[Path]:
-    folder.mkdir(parents=True, exist_ok=True)
-    written = []
-    for document in documents(record):
-        path = folder / f"{document.stem}.md"
-        path.write_text(render_text(record, document, "md"), encoding="utf-8")
-        written.append(path)
-    return written
+    """The same documents in Markdown, for repositories and wikis."""
+    return _write_texts(record, folder, "md")
 
 
 def write_pdf(record: Record, folder: Path, stems: Iterable[str] | None = None) -> list[Path]:

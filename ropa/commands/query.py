@@ -12,12 +12,8 @@ from rich.table import Table
 from rich.text import Text
 
 from ropa import query as library
+from ropa.commands import OutputFormat
 from ropa.errors import RopaError
-
-
-class ListFormat(str, Enum):
-    table = "table"
-    json = "json"
 
 
 class ResultFormat(str, Enum):
@@ -47,12 +43,12 @@ def register(app: typer.Typer) -> None:
 
     @app.command("queries")
     def queries(
-        output_format: Annotated[ListFormat, typer.Option("--format", "-f", help="Table for people, JSON for machines.")] = ListFormat.table,
+        output_format: Annotated[OutputFormat, typer.Option("--format", "-f", help="Table for people, JSON for machines.")] = OutputFormat.table,
     ) -> None:
         """List the library of questions: name, what each answers, the GDPR article, its parameters."""
         with user_errors():
             found = library.library()
-        if output_format is ListFormat.json:
+        if output_format is OutputFormat.json:
             typer.echo(json.dumps([q.as_dict() for q in found], indent=2, ensure_ascii=False))
             return
         table = Table(title="Query library (ropa query NAME)", title_justify="left", show_lines=True)
