@@ -442,11 +442,17 @@ def table(entries: list[dict]) -> str:
             {True: "yes", False: "NO"}.get(e.get("findings_equal"), "-"),
             cell(stages, "load_s", "{:.2f}"), cell(stages, "validate_s", "{:.2f}"),
             f"{queries['slowest']['median_s']:.3f}" if "slowest" in queries else
-            (cell(queries, "slowest", "{}") if queries.get("timed_out_after_s") else "failed" if queries else "-"),
+            (f">{queries['timed_out_after_s']:.0f}" if queries.get("timed_out_after_s") else "failed" if queries else "-"),
             str(len(queries["over_limit"])) if "over_limit" in queries else "-",
         ))
-    widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
-    lines = [" | ".join(c.rjust(w) for c, w in zip(r, widths)) for r in rows]
+    return text_table(rows)
+
+
+def text_table(rows: list[tuple[str, ...]], left_columns: int = 0) -> str:
+    """Rows (the header first) as aligned text columns, numbers to the right after ``left_columns`` names."""
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    lines = [" | ".join(c.ljust(w) if i < left_columns else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths)))
+             for r in rows]
     lines.insert(1, "-+-".join("-" * w for w in widths))
     return "\n".join(lines)
 
@@ -465,10 +471,7 @@ def query_table(entries: list[dict]) -> str:
             q = next((q for q in e["queries"]["queries"] if q["query"] == name), None)
             cells.append("-" if q is None else f"{q['median_s']:.3f}" + (" !" if q["median_s"] > QUERY_LIMIT_S else ""))
         rows.append((name, *cells))
-    widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
-    lines = [" | ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths))) for r in rows]
-    lines.insert(1, "-+-".join("-" * w for w in widths))
-    return "\n".join(lines) + (f"\n(! = over {QUERY_LIMIT_S:g} s; a required parameter is timed at the record's busiest "
+    return text_table(rows, left_columns=1) + (f"\n(! = over {QUERY_LIMIT_S:g} s; a required parameter is timed at the record's busiest "
                                "value, and apart at any)")
 
 
