@@ -21,6 +21,7 @@ from ropa.export import export as export_graph
 from ropa.export import serialise, write_atomically
 from ropa.inventory import inventory
 from ropa.load import load
+from ropa.progress import display
 from ropa.validate import validate as run_validation
 from ropa.validate import with_waivers
 from ropa.validation_output import locate, print_text, to_github, to_json, to_junit, to_sarif
@@ -140,8 +141,11 @@ def validate(
     with user_errors():
         date = parse_date(as_of, "--as-of")
         accepted = load_waivers(waivers) if waivers else NO_WAIVERS
-        graph = load(paths or None)
-        report = with_waivers(run_validation(graph, as_of=date, shapes=shapes, engine=engine.value), accepted)
+        with display(errors) as progress:
+            progress.stage("loading the record")
+            graph = load(paths or None)
+            progress.stage("validating")
+            report = with_waivers(run_validation(graph, as_of=date, shapes=shapes, engine=engine.value), accepted)
         expired = {f.id: w for f in report.findings if not f.waived and (w := accepted.expired_for(f, report.as_of))}
         if output_format is ValidationFormat.text:
             target = Console(width=160, file=io.StringIO(), force_terminal=False) if output else console
