@@ -320,7 +320,12 @@ class Workbook:
 
     def __init__(self, record: Record):
         import openpyxl
+        from openpyxl.styles import Alignment, Font
 
+        # One style object shared by every cell: openpyxl hashes each assigned style, and a fresh one per cell
+        # made styling most of the workbook's time.
+        self.wrap = Alignment(wrap_text=True, vertical="top")
+        self.link_font = Font(color="1F5F8B", underline="single", italic=True)
         self.record = record
         self.t = Messages(record.lang)
         self.layouts = json.loads((resources.reports_dir() / "workbook" / "layouts.json").read_text(encoding="utf-8"))
@@ -378,13 +383,12 @@ class Workbook:
 
     def _put(self, sheet, row: int, column: int, text: str, sources: Sequence[Source] = (), gap: Gap | None = None):
         from openpyxl.comments import Comment
-        from openpyxl.styles import Alignment, Font
         from openpyxl.worksheet.hyperlink import Hyperlink
 
         cell = sheet.cell(row=row, column=column, value=text)
         if cell.data_type == "f":
             cell.data_type = "s"  # data is text, never a formula
-        cell.alignment = Alignment(wrap_text=True, vertical="top")
+        cell.alignment = self.wrap
         if sources:
             comment = Comment(tooltip(sources)[:30000], "ropa")
             comment.width, comment.height = 420, min(60 + 40 * len(sources), 600)
@@ -392,7 +396,7 @@ class Workbook:
         if gap is not None and gap.anchor in self.finding_rows:
             cell.hyperlink = Hyperlink(ref=cell.coordinate,
                                        location=f"'{self.findings_title}'!A{self.finding_rows[gap.anchor]}")
-            cell.font = Font(color="1F5F8B", underline="single", italic=True)
+            cell.font = self.link_font
 
     def _sheet(self, title_key: str, headers: Sequence[str], widths: Sequence[int], frozen: str):
         from openpyxl.styles import Alignment, Font, PatternFill
