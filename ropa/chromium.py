@@ -17,7 +17,7 @@ import shutil
 import subprocess
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from ropa.errors import RopaError
@@ -152,21 +152,23 @@ class Chromium:
         """Print one HTML file to PDF."""
         self.print_pdfs([(page, pdf)], tabs=1, timeout=timeout)
 
-    def print_pdfs(self, jobs: Sequence[tuple[Path, Path]], tabs: int = 2, timeout: float = 120,
+    def print_pdfs(self, jobs: Iterable[tuple[Path, Path]], tabs: int = 2, timeout: float = 120,
                    done: Callable[[Path], None] | None = None) -> None:
         """Print each (HTML file, PDF file) pair, ``tabs`` pages at a time, each tab in its own renderer process.
+        ``jobs`` is read as tabs come free, so a generator can write each page while the browser prints the others.
         Links to files in a page's folder stay relative, so the PDFs of a folder keep linking to each other once
         moved. ``done`` is called with each PDF written; no page may take longer than ``timeout`` seconds."""
-        waiting = [(Path(page).resolve(), Path(pdf)) for page, pdf in reversed(jobs)]
+        waiting = iter(jobs)
         loading: dict[str, tuple[Path, Path]] = {}
         printing: dict[int, tuple[str, tuple[Path, Path]]] = {}
 
         def start(session: str) -> None:
-            if waiting:
-                loading[session] = waiting.pop()
+            job = next(waiting, None)
+            if job is not None:
+                loading[session] = (Path(job[0]).resolve(), Path(job[1]))
                 self.post("Page.navigate", {"url": loading[session][0].as_uri()}, session)
 
-        opened = [self.new_tab() for _ in range(max(1, min(tabs, len(waiting))))]
+        opened = [self.new_tab() for _ in range(max(1, tabs))]
         for _, session in opened:
             start(session)
         while loading or printing:

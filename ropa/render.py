@@ -273,25 +273,33 @@ def choose_pdf_engine(engine: str | None = None) -> str:
 
 def print_with_chromium(jobs: Sequence[tuple[Record, Document, Path]], progress: Progress = QUIET) -> list[Path]:
     """Print each (record, document, folder) with one browser, two pages at a time. Each page is written beside its
-    PDF (with the stylesheet) and removed once printed, so links to the other PDFs of the folder stay relative."""
-    pages = []
-    for folder in dict.fromkeys(folder for _, _, folder in jobs):
-        folder.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(resources.reports_dir() / "common" / "style.css", folder / "style.css")
-    try:
-        for record, document, folder in jobs:
-            page = folder / f"{document.stem}.html"
+    PDF (with the stylesheet) just before the browser needs it and removed once printed, so links to the other PDFs
+    of the folder stay relative."""
+    folders = list(dict.fromkeys(folder for _, _, folder in jobs))
+    pages = [(folder / f"{document.stem}.html", folder / f"{document.stem}.pdf") for _, document, folder in jobs]
+
+    def written_pages():
+        for (record, document, _), (page, pdf) in zip(jobs, pages):
             page.write_text(render_text(record, document, "html", link_extension=".pdf", paper=True), encoding="utf-8")
-            pages.append((page, folder / f"{document.stem}.pdf"))
+            yield page, pdf
+
+    def printed(pdf: Path) -> None:
+        pdf.with_suffix(".html").unlink()
+        progress.advance()
+
+    try:
+        for folder in folders:
+            folder.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(resources.reports_dir() / "common" / "style.css", folder / "style.css")
         try:
             with chromium.Chromium() as browser:
-                browser.print_pdfs(pages, tabs=2, done=lambda _: progress.advance())
+                browser.print_pdfs(written_pages(), tabs=2, done=printed)
         except (RuntimeError, TimeoutError) as error:
             raise RopaError(f"Chromium could not print the PDF documents: {error}") from None
     finally:
         for page, _ in pages:
             page.unlink(missing_ok=True)
-        for folder in dict.fromkeys(folder for _, _, folder in jobs):
+        for folder in folders:
             (folder / "style.css").unlink(missing_ok=True)
     return [pdf for _, pdf in pages]
 
