@@ -263,7 +263,7 @@ def write_pdf(record: Record, folder: Path, stems: Iterable[str] | None = None,
 
 def choose_pdf_engine(engine: str | None = None) -> str:
     """The PDF engine to use: Chromium when it is installed (a record in seconds), WeasyPrint otherwise (pure Python,
-    about twenty times slower); ``engine`` chooses one."""
+    several times slower); ``engine`` chooses one."""
     if engine is None:
         return "chromium" if chromium.find_binary() else "weasyprint"
     if engine not in PDF_ENGINES:

@@ -168,7 +168,7 @@ def test_relative_links_keep_every_byte_offset():
 
 @pytest.mark.parametrize("engine, stem", [("chromium", "controller-destiny-nv"), ("weasyprint", "index")])
 def test_hostile_label_is_text_in_the_pdf(tmp_path, engine, stem):
-    """Both engines; WeasyPrint on a short document (it lays out the register about twenty times slower)."""
+    """Both engines; WeasyPrint on a short document (it lays out the register several times slower)."""
     require_engine(engine)
     repository = Path(__file__).resolve().parent.parent
     data = tmp_path / "data"
