@@ -16,11 +16,14 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
 import ropa
 from ropa import chromium
+from ropa.cli import app
+from ropa.errors import RopaError
 from ropa.register import build_record
-from ropa.render import render, write_pdf
+from ropa.render import choose_pdf_engine, render, write_pdf
 from ropa.validate import validate
 
 AS_OF = dt.date(2026, 11, 28)
@@ -153,6 +156,19 @@ def test_pdf_links_to_the_other_pdfs_stay_relative(pdf_output):
         if not target.startswith(("http://", "https://")):
             assert (pdf_output / target.partition("#")[0]).is_file(), target
     assert sorted(p.suffix for p in pdf_output.iterdir()) == [".pdf"] * 15   # the printed pages are gone
+
+
+def test_without_chromium_the_pdf_engine_is_weasyprint_and_asking_for_chromium_is_one_line(monkeypatch, tmp_path):
+    monkeypatch.setenv("ROPA_CHROMIUM", str(tmp_path / "no-such-chromium"))
+    assert choose_pdf_engine() == "weasyprint"
+    with pytest.raises(RopaError, match="PDF output needs Chromium"):
+        chromium.Chromium()
+    result = CliRunner().invoke(app, ["render", "--out", str(tmp_path / "out"), "--format", "pdf",
+                                      "--pdf-engine", "chromium"])
+    assert result.exit_code == 2 and "needs Chromium" in result.output and "Traceback" not in result.output
+    assert not (tmp_path / "out").exists()
+    result = CliRunner().invoke(app, ["build", "--out", str(tmp_path / "out"), "--pdf-engine", "prince"])
+    assert result.exit_code == 2 and "unknown PDF engine 'prince'" in result.output
 
 
 def test_relative_links_keep_every_byte_offset():
