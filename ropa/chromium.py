@@ -149,10 +149,6 @@ class Chromium:
     """As the print stylesheet lays the page out: its page size and margins, backgrounds, the page numbers of its
     margin boxes (no browser header or footer), and an outline from the headings."""
 
-    def print_pdf(self, page: Path, pdf: Path, timeout: float = 120) -> None:
-        """Print one HTML file to PDF."""
-        self.print_pdfs([(page, pdf)], tabs=1, timeout=timeout)
-
     def print_pdfs(self, jobs: Iterable[tuple[Path, Path]], tabs: int = 2, timeout: float = 120,
                    done: Callable[[Path], None] | None = None) -> None:
         """Print each (HTML file, PDF file) pair, ``tabs`` pages at a time, each tab in its own renderer process.
