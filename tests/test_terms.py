@@ -1,0 +1,110 @@
+"""The vocabulary lookup: kinds from the graph, labels in three languages, articles and dates from reference data."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+import ropa
+from ropa.errors import RopaError
+from ropa.terms import KINDS, expand, vocabulary
+
+
+@pytest.fixture(scope="module")
+def vocab():
+    return vocabulary()
+
+
+def test_every_kind_has_terms_and_kinds_follow_the_hierarchy(vocab):
+    for kind in KINDS:
+        assert vocab.terms(kind), f"no term of kind {kind}"
+    assert vocab.resolve("dpv:ServiceProvision").kind == "purpose"
+    assert vocab.resolve("pd:EmailAddress").kind == "data"
+    assert vocab.resolve("dpv:Customer").kind == "subject"
+    assert vocab.resolve("dpv:DataProcessor").kind == "recipient"
+    assert vocab.resolve("dpv:Encryption").kind == "measure"
+    assert vocab.resolve("eu-gdpr:A6-1-b").kind == "legal-basis"
+    assert vocab.resolve("eu-gdpr:A49-1-a").kind == "transfer-basis"
+    assert vocab.resolve("loc:JP").kind == "country"
+    assert vocab.resolve("ropa:ContractualRelationshipEnd").kind == "event"
+    # ropa's own concepts hang under DPV's and get the kind of their broader concept
+    assert vocab.resolve("ropa:CallDetailRecord").kind == "data"
+    assert "ropa:SCC-2021-914-EU" in {t.curie for t in vocab.terms("transfer-basis")}
+    assert "eu-gdpr:A6-1-b" not in {t.curie for t in vocab.terms("purpose")}
+
+
+def test_resolve_by_label_in_any_language_prefixed_name_or_iri(vocab):
+    assert vocab.resolve("Nederland").curie == "loc:NL"
+    assert vocab.resolve("pays-bas").curie == "loc:NL"
+    assert vocab.resolve("https://w3id.org/dpv/loc#NL").curie == "loc:NL"
+    assert vocab.resolve("<https://w3id.org/dpv/loc#NL>").curie == "loc:NL"
+    assert vocab.resolve("Toestemming", kind="legal-basis").curie == "eu-gdpr:A6-1-a"
+    assert vocab.resolve("Nederland", kind="purpose") is None
+    assert vocab.resolve("no such thing at all") is None
+    assert vocab.resolve("") is None
+
+
+def test_article_and_validity_come_from_reference_data(vocab):
+    scc = vocab.resolve("ropa:SCC-2021-914-EU")
+    assert scc.article == "Art. 46(2)(c)"
+    assert scc.valid_from == dt.date(2021, 6, 27) and scc.valid_until is None
+    shield = vocab.resolve("ropa:PrivacyShield")
+    assert shield.valid_until == dt.date(2020, 7, 16)
+    assert vocab.resolve("legal-eu:Adequacy-EU-JP").article == "Art. 45(3)"  # inherited from its broader concept
+    assert vocab.resolve("eu-gdpr:A9-2-h").article == "Art. 9(2)(h)"
+    assert vocab.resolve("eu-gdpr:BindingCorporateRules").article == "Art. 47"
+
+
+def test_labels_fall_back_to_english(vocab):
+    term = vocab.resolve("loc:NL")
+    assert (term.label("nl"), term.label("fr"), term.label("en")) == ("Nederland", "Pays-Bas", "Netherlands")
+    only_english = next(t for t in vocab.terms("purpose") if set(t.labels) == {"en"})
+    assert only_english.label("fr") == only_english.labels["en"]
+
+
+def test_search_ranks_exact_then_prefix_and_filters_by_kind_and_language(vocab):
+    hits = vocab.search("marketing", kind="purpose")
+    assert hits[0].curie == "dpv:Marketing"
+    assert all(t in vocab.terms("purpose") for t in hits)
+    assert vocab.search("toestemming", kind="legal-basis")[0].curie == "eu-gdpr:A6-1-a"
+    assert vocab.search("toestemming", lang="en") == []
+    assert [t.curie for t in vocab.search("Pays-Bas", lang="fr")] == ["loc:NL"]
+    assert len(vocab.search("", kind="event")) == len(vocab.terms("event")) == 6
+
+
+def test_suggest_crosses_namespaces(vocab):
+    assert vocab.suggest("https://w3id.org/dpv/pd#NationalIdentificationNumber")[0].curie == "ropa:NationalIdentificationNumber"
+    assert vocab.suggest("dpv:ServiceProvisoin")[0].curie == "dpv:ServiceProvision"
+    assert vocab.suggest("dpv:hasPurpos")[0].curie == "dpv:hasPurpose"
+    assert len(vocab.suggest("dpv:Marketting", n=2)) == 2
+    assert vocab.suggest("zzzzqqqq") == []
+
+
+def test_unknown_kind_is_a_user_error(vocab):
+    with pytest.raises(RopaError, match="unknown kind"):
+        vocab.terms("colour")
+
+
+def test_expand():
+    assert expand("dpv:Purpose") == "https://w3id.org/dpv#Purpose"
+    assert expand("nope:Purpose") is None
+    assert expand("Consent") is None
+
+
+def test_a_records_own_concepts_are_terms_of_their_kind(tmp_path):
+    (tmp_path / "own.ttl").write_text(
+        """@prefix dpv: <https://w3id.org/dpv#> .
+@prefix skos: <http://www.w3.org/2004/02/skos/core#> .
+@prefix ex: <https://example.org/acme#> .
+ex:LoyaltyProgramme a skos:Concept ; skos:broader dpv:CustomerRelationshipManagement ;
+    skos:prefLabel "Loyalty programme"@en , "Spaarprogramma"@nl .
+ex:activity a dpv:Process ; dpv:hasPurpose ex:LoyaltyProgramme .
+""",
+        encoding="utf-8",
+    )
+    own = vocabulary(ropa.load([tmp_path]))
+    term = own.resolve("Spaarprogramma")
+    assert term.kind == "purpose" and term.iri == "https://example.org/acme#LoyaltyProgramme"
+    assert own.get("https://example.org/acme#activity") is None  # an individual of the record is not a term
+    assert vocabulary().resolve("Spaarprogramma") is None
