@@ -86,6 +86,19 @@ class Term:
     def __hash__(self) -> int:
         return hash(self.iri)
 
+    def as_dict(self) -> dict:
+        """Plain values for JSON: prefixed names, ISO dates."""
+        return {
+            "curie": self.curie,
+            "iri": self.iri,
+            "kind": self.kind,
+            "labels": dict(sorted(self.labels.items())),
+            "broader": [shorten(b) for b in self.broader],
+            "article": self.article,
+            "valid_from": self.valid_from.isoformat() if self.valid_from else None,
+            "valid_until": self.valid_until.isoformat() if self.valid_until else None,
+        }
+
 
 class Vocabulary:
     """The terms of one graph, indexed by IRI, kind and label."""

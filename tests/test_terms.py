@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
+import subprocess
+import sys
 
 import pytest
+from typer.testing import CliRunner
 
 import ropa
+from ropa.cli import app
 from ropa.errors import RopaError
 from ropa.terms import KINDS, expand, vocabulary
 
@@ -108,3 +113,50 @@ ex:activity a dpv:Process ; dpv:hasPurpose ex:LoyaltyProgramme .
     assert term.kind == "purpose" and term.iri == "https://example.org/acme#LoyaltyProgramme"
     assert own.get("https://example.org/acme#activity") is None  # an individual of the record is not a term
     assert vocabulary().resolve("Spaarprogramma") is None
+
+
+# The command and the loader's "did you mean" use the same lookup.
+
+RECORD = """@prefix dpv: <https://w3id.org/dpv#> .
+@prefix pd: <https://w3id.org/dpv/pd#> .
+@prefix ex: <https://example.org/acme#> .
+
+ex:hr a dpv:Process ;
+    dpv:hasPurpose dpv:HumanResourceManagment ;
+    dpv:hasPersonalData pd:NationalIdentificationNumber , pd:Salary .
+"""
+
+
+def test_terms_command_table_and_json():
+    runner = CliRunner()
+    result = runner.invoke(app, ["terms", "toestemming", "--kind", "legal-basis", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    found = json.loads(result.output)
+    assert found[0]["curie"] == "eu-gdpr:A6-1-a" and found[0]["article"] == "Art. 6(1)(a)"
+    assert found[0]["labels"]["fr"] == "Consentement"
+    result = runner.invoke(app, ["terms", "2021/914", "--lang", "nl"])
+    assert result.exit_code == 0
+    assert "ropa:SCC-2021-914-EU" in result.output and "Modelcontractbepalingen" in result.output
+    assert "2021-06-27" in result.output and "Art. 46(2)(c)" in result.output
+    result = runner.invoke(app, ["terms", "no such words here"])
+    assert result.exit_code == 1
+    result = runner.invoke(app, ["terms", "--kind", "colour"])
+    assert result.exit_code == 2
+
+
+def test_loader_reports_every_unknown_term_of_a_run_with_file_line_and_suggestion(tmp_path):
+    (tmp_path / "a.ttl").write_text(RECORD, encoding="utf-8")
+    (tmp_path / "b.ttl").write_text(RECORD.replace("ex:hr", "ex:payroll").replace("pd:Salary", "pd:Salery"), encoding="utf-8")
+    result = subprocess.run([sys.executable, "-m", "ropa", "validate", str(tmp_path)], capture_output=True, text=True)
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert all(line.startswith("ropa: error: ") for line in lines)
+    assert len(lines) == 5, result.stderr  # two in a.ttl, three in b.ttl
+    assert any("a.ttl:6: unknown term dpv:HumanResourceManagment" in l and "did you mean dpv:HumanResourceManagement?" in l for l in lines)
+    assert any("a.ttl:7: unknown term pd:NationalIdentificationNumber" in l and "did you mean ropa:NationalIdentificationNumber?" in l for l in lines)
+    assert any("b.ttl:7: unknown term pd:Salery" in l and "did you mean pd:Salary?" in l for l in lines)
+    with pytest.raises(RopaError) as caught:
+        ropa.load([tmp_path])
+    assert len(caught.value.lines()) == 5
+    assert caught.value.path.endswith("a.ttl") and caught.value.line == 6
