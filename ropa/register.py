@@ -499,7 +499,8 @@ class Provenance:
                                                   section=_text(row["section"]), file=_text(row["file"]))
         for row in _rows(graph, """
                 SELECT ?q ?title ?url WHERE {
-                  ?q a ropa:PublicSource . OPTIONAL { ?q rdfs:label ?title } OPTIONAL { ?q ropa:url ?url } }"""):
+                  ?q a ?kind . FILTER(?kind IN (ropa:PublicSource, ropa:SourceDocument))
+                  OPTIONAL { ?q rdfs:label ?title } OPTIONAL { ?q ropa:url ?url } }"""):
             self.sources.setdefault(row["q"].value, Source(key=row["q"].value, title=_text(row["title"]),
                                                            url=_text(row["url"])))
         self.statements: dict[tuple[str, str, str], list[str]] = defaultdict(list)
