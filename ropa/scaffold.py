@@ -110,7 +110,6 @@ def plan(org: str, country: str, lang: str = "en", role: str = "controller") -> 
     short = slug(name)
     context = {
         "name": name,
-        "name_comment": " ".join(name.split()),
         "lang": lang,
         "labels": {key: t(f"init.{key}", name=name) for key in _LABELS},
         "base": f"https://{short}.example/record/",
