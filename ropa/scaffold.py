@@ -16,6 +16,7 @@ import os
 import re
 import shutil
 import tempfile
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -95,6 +96,8 @@ def plan(org: str, country: str, lang: str = "en", role: str = "controller") -> 
     name = " ".join(org.split())
     if not name:
         raise RopaError("--org is empty: give the organisation's name, e.g. --org \"Acme BV\"")
+    if any(unicodedata.category(c) in ("Cc", "Cs") for c in name):
+        raise RopaError("--org contains a control character; give the name as it is written")
     if lang not in LANGUAGES:
         raise RopaError(f"unknown language '{lang}'; choose one of {', '.join(LANGUAGES)}")
     if role not in ROLES:

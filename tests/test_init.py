@@ -97,6 +97,7 @@ def test_a_country_without_a_known_authority_asks_for_it(tmp_path):
         (["--org", "Acme", "--country", "XX"], "unknown country code 'XX'"),
         (["--org", "Acme", "--country", "Nederland"], "did you mean NL?"),
         (["--org", "Acme", "--country", "NL", "--lang", "de"], "--lang"),
+        (["--org", "Acme\x07BV", "--country", "NL"], "control character"),
     ],
 )
 def test_bad_input_is_one_line_exit_2_and_writes_nothing(tmp_path, args, expected):
