@@ -66,11 +66,17 @@ def focus_node_counts(graph) -> dict[str, int]:
     return counts
 
 
+NOT_GENERATED = {"rs:JointControllersArrangement"}
+"""Shapes whose subject the synthetic record does not contain yet (joint controllers, Art. 26): the engines are
+compared on them through their shape fixtures only (tests/test_shapes.py)."""
+
+
 def test_the_agreement_record_exercises_every_shape(small):
     summary, graph, report = small
     counts = focus_node_counts(graph)
     assert len(counts) >= 20
-    assert [shape for shape, count in counts.items() if count == 0] == []
+    assert NOT_GENERATED <= counts.keys()
+    assert [shape for shape, count in counts.items() if count == 0 and shape not in NOT_GENERATED] == []
     assert all(summary["defects"][kind] >= 1 for kind in DEFECT_KINDS)
     assert set(DEFECT_CHECKS.values()) <= {f.check for f in report.findings}
 
