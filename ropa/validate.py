@@ -3,7 +3,7 @@
 Two engines give the same results:
 
 * ``fast`` (default) runs each shape once over all its focus nodes, as one SPARQL query on the Oxigraph store.
-  Shapes use a small part of SHACL (targets, sh:minCount, sh:maxCount, sh:class, sh:datatype, sh:pattern,
+  Shapes use a small part of SHACL (targets, sh:minCount, sh:maxCount, sh:class, sh:datatype, sh:nodeKind, sh:pattern,
   sh:hasValue, sh:or of such property shapes, and SPARQL-based constraints); a query per shape replaces
   pyshacl's query per focus node, which is what makes a million triples fit in seconds.
 * ``pyshacl`` runs pyshacl on the same Oxigraph store. It serves any shape outside that subset (the fast engine
@@ -224,8 +224,12 @@ _ANNOTATIONS = {
 }
 _NODE_KEYS = _ANNOTATIONS | {SH.targetClass, SH.targetNode, SH.targetSubjectsOf, SH.targetObjectsOf, SH.target,
                              SH.property, SH.sparql, SH["or"], SH.deactivated}
-_PROPERTY_KEYS = _ANNOTATIONS | {SH.path, SH.minCount, SH.maxCount, SH["class"], SH.datatype, SH.pattern, SH.flags,
-                                 SH.hasValue, SH.deactivated}
+_PROPERTY_KEYS = _ANNOTATIONS | {SH.path, SH.minCount, SH.maxCount, SH["class"], SH.datatype, SH.nodeKind, SH.pattern,
+                                 SH.flags, SH.hasValue, SH.deactivated}
+_NODE_KINDS = {
+    SH.IRI: "isIRI(?value)", SH.BlankNode: "isBlank(?value)", SH.Literal: "isLiteral(?value)",
+    SH.BlankNodeOrIRI: "!isLiteral(?value)", SH.BlankNodeOrLiteral: "!isIRI(?value)", SH.IRIOrLiteral: "!isBlank(?value)",
+}
 
 
 class _Unsupported(Exception):
@@ -305,6 +309,10 @@ def _compile_property_shape(g, shape, prop, target: str, prologue: str) -> list[
         add(f"?this {path} ?value FILTER NOT EXISTS {{ ?value rdf:type/rdfs:subClassOf* <{cls}> }}", "?this ?value")
     for datatype in g.objects(prop, SH.datatype):
         add(f"?this {path} ?value FILTER(!isLiteral(?value) || DATATYPE(?value) != <{datatype}>)", "?this ?value")
+    for kind in g.objects(prop, SH.nodeKind):
+        if kind not in _NODE_KINDS:
+            raise _Unsupported()
+        add(f"?this {path} ?value FILTER(!({_NODE_KINDS[kind]}))", "?this ?value")
     for pattern in g.objects(prop, SH.pattern):
         flags = g.value(prop, SH.flags)
         regex = f"REGEX(STR(?value), {_literal(str(pattern))}" + (f", {_literal(str(flags))})" if flags else ")")
@@ -533,11 +541,17 @@ _ENTITIES = """
 SELECT DISTINCT ?node ?entity ?activity WHERE {
   VALUES ?node { %s }
   { ?node ropa:recordedBy ?entity BIND(?node AS ?activity) }
+  UNION {  # an activity that does not say whose record it is: the organisation it names in its role
+    ?node a dpv:Process FILTER NOT EXISTS { ?node ropa:recordedBy ?keeper FILTER(isIRI(?keeper)) }
+    { ?node ropa:role ropa:ProcessorRole ; dpv:hasDataProcessor ?entity }
+    UNION { ?node dpv:hasDataController ?entity FILTER NOT EXISTS { ?node ropa:role ropa:ProcessorRole } }
+    BIND(?node AS ?activity) }
   UNION { ?any ropa:recordedBy ?node BIND(?node AS ?entity) }
   UNION { ?entity dpv:hasDataProtectionOfficer|ropa:hasEstablishment ?node }
   UNION { ?entity ropa:usesServiceProvider|ropa:engagesProcessor|ropa:hasSubProcessor ?node }
   UNION { ?entity ropa:hasTransfer ?node FILTER NOT EXISTS { ?entity a dpv:Process } }
   UNION { ?activity ropa:hasTransfer ?node . ?activity ropa:recordedBy ?entity }
+  FILTER(isIRI(?entity))
 }"""
 _SOURCES = """
 SELECT ?node ?q ?quote ?section ?file WHERE {
