@@ -30,6 +30,7 @@ from ropa import resources
 from ropa.errors import RopaError
 from ropa.load import RecordGraph, display_path
 from ropa.namespaces import PREFIXES, ROPA, shorten
+from ropa.retention_policy import RetentionPolicy
 
 SEVERITIES = ("violation", "warning", "info")
 """From most to least severe; Violation = the GDPR says must, Warning = where possible/applicable, Info = good practice."""
@@ -154,8 +155,10 @@ def validate(
     as_of: dt.date | None = None,
     shapes: Iterable[str | Path] | None = None,
     engine: str = "fast",
+    retention_policy: RetentionPolicy | None = None,
 ) -> Report:
-    """Validate the graph against the shapes at the evaluation date (today by default)."""
+    """Validate the graph against the shapes at the evaluation date (today by default), and against the
+    organisation's retention policy when one is given."""
     as_of = as_of or dt.date.today()
     files = shape_files(shapes)
     shapes_graph = load_shapes(files)
@@ -163,18 +166,20 @@ def validate(
         raise RopaError(f"unknown engine '{engine}'; choose fast or pyshacl")
     compiled = compile_shapes(shapes_graph) if engine == "fast" else None
     used = "fast" if compiled is not None else "pyshacl"
-    with evaluation_context(graph, as_of):
+    with evaluation_context(graph, as_of, retention_policy):
         raw = run_queries(graph, compiled) if compiled is not None else run_pyshacl(graph, shapes_graph)
     findings = describe(graph, shapes_graph, raw)
     return Report(findings=findings, as_of=as_of, engine=used, shapes=[display_path(p) for p in files])
 
 
 class evaluation_context:
-    """Add the ropa:Evaluation node (the as-of date) to the store for one run, and take it out afterwards."""
+    """Add the ropa:Evaluation node (the as-of date) and the retention policy's ceilings (ropa:RetentionCeiling) to
+    the store for one run, and take them out afterwards."""
 
-    def __init__(self, graph: RecordGraph, as_of: dt.date):
+    def __init__(self, graph: RecordGraph, as_of: dt.date, retention_policy: RetentionPolicy | None = None):
         self.store = graph.store
         self.as_of = as_of
+        self.ceilings = retention_policy.ceilings if retention_policy is not None else ()
 
     def __enter__(self):
         node = ox.NamedNode("urn:ropa:evaluation:run")
@@ -183,6 +188,14 @@ class evaluation_context:
             ox.Quad(node, ox.NamedNode(ROPA + "asOfDate"),
                     ox.Literal(self.as_of.isoformat(), datatype=ox.NamedNode(PREFIXES["xsd"] + "date")), EVALUATION_GRAPH)
         )
+        for number, ceiling in enumerate(self.ceilings, start=1):
+            node = ox.NamedNode(f"urn:ropa:evaluation:ceiling:{number}")
+            for predicate, value in (
+                (str(RDF.type), ox.NamedNode(ROPA + "RetentionCeiling")),
+                (ceiling.property, ox.NamedNode(ceiling.concept)),
+                (ROPA + "maximumDuration", ox.Literal(ceiling.maximum, datatype=ox.NamedNode(PREFIXES["xsd"] + "duration"))),
+            ):
+                self.store.add(ox.Quad(node, ox.NamedNode(predicate), value, EVALUATION_GRAPH))
         return self
 
     def __exit__(self, *exc):
