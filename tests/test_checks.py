@@ -181,6 +181,17 @@ ex:CertificateOfGoodConduct a skos:Concept , dpv:PersonalData , ropa:CriminalOff
     assert found(check_both(tmp_path, authorised + concept), "rs:CriminalOffenceData") == set()
 
 
+@pytest.mark.parametrize(("country", "law"), [("loc:BE", "Law of 30 July 2018"), ("loc:NL", "UAVG"), ("loc:DE", None)])
+def test_the_art_10_finding_names_the_provision_of_the_organisations_country(tmp_path, country, law):
+    record = edited(SHOP, ('ropa:email "privacy@shop.be" ;', f'ropa:email "privacy@shop.be" ; dpv:hasCountry {country} ;'),
+                    ("pd:Name , pd:EmailAddress ;", "pd:Name , pd:CriminalConviction ;"))
+    [finding] = [f for f in check_both(tmp_path, record).findings if f.check == "rs:CriminalOffenceData"]
+    if law:
+        assert law in finding.message
+    else:  # no provision in the reference data for that country: no other country's law is named
+        assert "see:" not in finding.message and "{?" not in finding.message
+
+
 def test_art_10_laws_in_the_reference_data_name_their_country_and_source(bundled):
     rows = bundled.select(
         """SELECT ?law ?country ?url WHERE { ?law a ropa:LegalProvision ; ropa:usesGdprArticle "Art. 10" ;
