@@ -46,6 +46,13 @@ class ExportFormat(str, Enum):
     ttl = "ttl"
     jsonld = "jsonld"
     nt = "nt"
+    xlsx = "xlsx"
+
+
+class WorkbookLayout(str, Enum):
+    ropa = "ropa"
+    ico = "ico"
+    gba = "gba"
 
 
 @contextmanager
@@ -86,10 +93,21 @@ def export(
     paths: PathsArgument = None,
     export_format: Annotated[ExportFormat, typer.Option("--format", "-f", help="Serialisation of the merged graph.")] = ExportFormat.ttl,
     output: Annotated[Optional[Path], typer.Option("--output", "-o", help="File to write; standard output when omitted.")] = None,
+    layout: Annotated[WorkbookLayout, typer.Option("--layout", help="With --format xlsx: the workbook's columns (ropa, ico or gba).")] = WorkbookLayout.ropa,
+    lang: Annotated[str, typer.Option("--lang", "-l", help="With --format xlsx: language of the workbook (en, nl, fr).")] = "en",
 ) -> None:
-    """Write the merged graph (data + vocabulary + reference data) as one file."""
+    """Write the merged graph (data + vocabulary + reference data) as one file, or the record as a workbook
+    (--format xlsx) that `ropa import` reads back."""
     with user_errors():
         graph = load(paths or None)
+        if export_format is ExportFormat.xlsx:
+            from ropa.workbook import export_workbook
+
+            if output is None:
+                raise RopaError("--format xlsx writes a file: give it with --output")
+            export_workbook(graph, output, lang=lang, layout_name=layout.value)
+            errors.print(f"wrote {output}", highlight=False)
+            return
         if output is None:
             sys.stdout.buffer.write(serialise(graph, export_format.value))
             return
