@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 
 from ropa.register import Messages
 
@@ -59,8 +60,9 @@ def duration_of(text: str) -> str | None:
     words = text.strip().casefold()
     if not words:
         return None
-    if _ISO.match(words):
-        return words.upper()
+    iso = _ISO.match(words)
+    if iso:
+        return _duration(dict(zip(_ORDER, (int(n) if n else None for n in iso.groups()))))
     for word, number in _WORD_NUMBERS.items():
         words = re.sub(rf"(?<!\w){word}(?!\w)", str(number), words)
     amounts: dict[str, int] = {}
@@ -73,19 +75,25 @@ def duration_of(text: str) -> str | None:
         rest = rest.replace(match.group(0), " ", 1)
     if not amounts or re.sub(r"\b(?:and|en|et)\b|[,+&]", " ", rest).strip():
         return None
-    return "P" + "".join(f"{amounts[u]}{u}" for u in _ORDER if u in amounts)
+    return _duration(amounts)
+
+
+def _duration(amounts: dict[str, int | None]) -> str:
+    """An xsd:duration: it has no weeks, so weeks count as seven days."""
+    amounts = {unit: n for unit, n in amounts.items() if n is not None}
+    if "W" in amounts:
+        amounts["D"] = amounts.get("D", 0) + 7 * amounts.pop("W")
+    return "P" + "".join(f"{amounts[u]}{u}" for u in "YMD" if u in amounts)
 
 
 def parse_period(text: str, event_of: Callable[[str], str | None], t_all: list[Messages]) -> Period:
     """The Period a person wrote. ``event_of`` names the event IRI for a phrase (None if unknown); ``t_all`` are the
     catalogues whose "not fixed" and "set by law" prefixes are recognised."""
     stripped = text.strip()
-    for t in t_all:
-        for kind in ("indeterminate", "statutory"):
-            prefix = t(f"period.{kind}", text="").strip()
-            if stripped.casefold().startswith(prefix.casefold()):
-                stated = stripped[len(prefix):].strip()
-                return Period(kind, text=stated or stripped)
+    for kind, prefix in _prefixes(tuple(t.lang for t in t_all)):
+        if stripped.casefold().startswith(prefix):
+            stated = stripped[len(prefix):].strip()
+            return Period(kind, text=stated or stripped)
     duration = duration_of(stripped)
     if duration:
         return Period("fixed", duration=duration)
@@ -106,6 +114,13 @@ def parse_period(text: str, event_of: Callable[[str], str | None], t_all: list[M
     raise PeriodError(f"cannot read the retention period '{stripped}'")
 
 
+@lru_cache(maxsize=None)
+def _prefixes(languages: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+    """The "not fixed" and "set by law" prefixes of the catalogues, casefolded."""
+    return tuple((kind, Messages(lang)(f"period.{kind}", text="").strip().casefold())
+                 for lang in languages for kind in ("indeterminate", "statutory"))
+
+
 def _event(text: str, event_of: Callable[[str], str | None]) -> str:
     name = text.strip().rstrip(".")
     iri = event_of(name)
@@ -119,6 +134,9 @@ def format_duration_words(duration: str, t: Messages) -> str:
     match = _ISO.match(duration)
     if not match:
         return duration
+    years, months, weeks, days = match.groups()
+    if days and not weeks and int(days) % 7 == 0 and int(days) >= 7:
+        match = _ISO.match(f"P{years + 'Y' if years else ''}{months + 'M' if months else ''}{int(days) // 7}W")
     parts = []
     for amount, unit in zip(match.groups(), ("year", "month", "week", "day")):
         if amount is not None:

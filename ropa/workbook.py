@@ -26,6 +26,7 @@ from functools import cached_property, lru_cache
 from pathlib import Path
 
 import pyoxigraph as ox
+from openpyxl.utils import get_column_letter
 
 from ropa import resources
 from ropa.errors import RopaError
@@ -237,6 +238,14 @@ class Choices:
         return term.curie
 
     def event(self, text: str) -> str | None:
+        """The retention event a phrase names: by label or prefixed name, else the one event whose names hold every
+        word of the phrase."""
+        key = ("~event", text.casefold())
+        if key not in self._resolved:
+            self._resolved[key] = self._event(text)
+        return self._resolved[key]
+
+    def _event(self, text: str) -> str | None:
         term = self.vocabulary.resolve(text, "event")
         if term is None:
             found = self.vocabulary.search(text, "event")
@@ -412,6 +421,8 @@ class Exporter:
             texts = [self.choices.label(o.value, column, self.lang) for o in objects if isinstance(o, ox.NamedNode)
                      and (allowed is None or column.list is None or o.value in allowed)]
             return sorted(texts, key=str.casefold)
+        if kind == "party" and column.key == "controllers" and self._own(values, objects):
+            return []  # the organisation's own activity: import reads it back from the role
         if kind == "party":
             texts = [self.reference(o.value) if o.value in self.names else self.choices.label(o.value, column, self.lang)
                      for o in objects if isinstance(o, ox.NamedNode)]
@@ -440,6 +451,13 @@ class Exporter:
         if kind == "transfers":
             return sorted(self._transfer(node) for node in objects)
         raise RopaError(f"unknown column type '{kind}' in reports/workbook/layouts.json")
+
+    def _own(self, values: dict[str, list], controllers: list) -> bool:
+        """A controller activity whose one controller is the organisation keeping the record."""
+        organisation = values.get(ROPA + "recordedBy", [])
+        role = values.get(ROPA + "role", [])
+        return (len(controllers) == 1 and len(organisation) == 1 and controllers[0] == organisation[0]
+                and len(role) == 1 and role[0].value == self.layout.roles["controller"])
 
     def _retention(self, node) -> list[str]:
         values = self.facts.of(node)
@@ -665,16 +683,19 @@ class RawSheet:
     max_column: int = 0
 
 
-def read_workbook(path: Path) -> list[RawSheet]:
-    """The sheets of an .xlsx (openpyxl), .ods (python-calamine) or .csv file (one sheet named after the file)."""
+def read_workbook(path: Path, wanted: set[str] | None = None) -> list[RawSheet]:
+    """The sheets of an .xlsx (openpyxl), .ods (python-calamine) or .csv file (one sheet named after the file).
+
+    ``wanted``: sheet titles (compared without case) to read, when the workbook has any of them; the drop-down list
+    sheets of a large workbook are then not read at all."""
     suffix = path.suffix.lower()
     if not path.is_file():
         raise RopaError("no such file", path=str(path))
     try:
         if suffix in (".xlsx", ".xlsm"):
-            return _read_xlsx(path)
+            return _read_xlsx(path, wanted)
         if suffix == ".ods":
-            return _read_calamine(path)
+            return _read_calamine(path, wanted)
         if suffix == ".csv":
             return _read_csv(path)
     except RopaError:
@@ -684,30 +705,45 @@ def read_workbook(path: Path) -> list[RawSheet]:
     raise RopaError(f"unknown workbook format '{suffix}'; use .xlsx, .ods or .csv", path=str(path))
 
 
-def _read_xlsx(path: Path) -> list[RawSheet]:
-    import openpyxl
+def _chosen(names: list[str], wanted: set[str] | None) -> list[str]:
+    if wanted and any(_normal(name) in wanted for name in names):
+        return [name for name in names if _normal(name) in wanted]
+    return names
 
-    book = openpyxl.load_workbook(path, data_only=False)
+
+def _read_xlsx(path: Path, wanted: set[str] | None) -> list[RawSheet]:
+    """Values and formulas with openpyxl (read-only, so only the sheets read are parsed); merged ranges with
+    python-calamine, which openpyxl's read-only mode does not give."""
+    import openpyxl
+    from python_calamine import CalamineWorkbook
+
+    book = openpyxl.load_workbook(path, read_only=True, data_only=False)
+    merges = CalamineWorkbook.from_path(str(path))
     sheets = []
-    for ws in book.worksheets:
-        sheet = RawSheet(ws.title, max_row=ws.max_row, max_column=ws.max_column)
-        for row in ws.iter_rows():
-            for cell in row:
-                if cell.value is None or cell.__class__.__name__ == "MergedCell":
-                    continue
-                formula = cell.data_type == "f" or (isinstance(cell.value, str) and cell.data_type == "f")
-                sheet.cells[(cell.row, cell.column)] = RawCell(cell.value, formula)
-        sheet.merged = [(r.min_row, r.min_col, r.max_row, r.max_col) for r in ws.merged_cells.ranges]
-        sheets.append(sheet)
+    try:
+        for name in _chosen(book.sheetnames, wanted):
+            ws = book[name]
+            sheet = RawSheet(name)
+            for row in ws.iter_rows():
+                for cell in row:
+                    if cell.value is None:
+                        continue
+                    sheet.cells[(cell.row, cell.column)] = RawCell(cell.value, cell.data_type == "f")
+                    sheet.max_row, sheet.max_column = max(sheet.max_row, cell.row), max(sheet.max_column, cell.column)
+            for (r1, c1), (r2, c2) in merges.get_sheet_by_name(name).merged_cell_ranges or []:
+                sheet.merged.append((r1 + 1, c1 + 1, r2 + 1, c2 + 1))
+            sheets.append(sheet)
+    finally:
+        book.close()
     return sheets
 
 
-def _read_calamine(path: Path) -> list[RawSheet]:
+def _read_calamine(path: Path, wanted: set[str] | None) -> list[RawSheet]:
     from python_calamine import CalamineWorkbook
 
     book = CalamineWorkbook.from_path(str(path))
     sheets = []
-    for name in book.sheet_names:
+    for name in _chosen(book.sheet_names, wanted):
         ws = book.get_sheet_by_name(name)
         sheet = RawSheet(name)
         for r, values in enumerate(ws.to_python(skip_empty_area=False), start=1):
@@ -745,9 +781,12 @@ def _csv_lines(text: str):
 
 # --- Importing -----------------------------------------------------------------------------------------------------
 
-def coordinate(row: int, column: int) -> str:
-    from openpyxl.utils import get_column_letter
+_TYPE, _STATEMENT, _SUBJECT, _PREDICATE, _OBJECT, _SOURCE = (
+    ox.NamedNode(iri) for iri in (TYPE, RDF + "Statement", RDF + "subject", RDF + "predicate", RDF + "object", ROPA + "source"))
 
+
+def coordinate(row: int, column: int) -> str:
+    """"F12" for row 12, column 6."""
     return f"{get_column_letter(column)}{row}"
 
 
@@ -805,6 +844,16 @@ class Importer:
         self.choices = Choices(layout("ropa"), graph)
         self.problems: list[Problem] = []
         self.triples: list[ox.Triple] = []
+        self.predicates: dict[str, ox.NamedNode] = {}
+        self.not_documented = {_normal(p) for p in _all_phrases("gap.not_documented").values()}
+        self.period_prefixes = {_normal(t(f"period.{k}", text="")).rstrip(":").strip() for t in _catalogues().values()
+                                for k in ("indeterminate", "statutory")}
+        self.sheet_slugs: dict[str, str] = {}
+        self.roles = {_normal(p): iri for key, iri in self.layout.roles.items() for p in _all_phrases(f"role.{key}").values()}
+        self.types = {_normal(p): iri for key, iri in self.layout.types.items() for p in _all_phrases(f"type.{key}").values()}
+        self.truth = {_normal(p): True for p in _all_phrases("value.yes").values()}
+        self.truth |= {_normal(p): False for p in _all_phrases("value.no").values()}
+        self.truth |= {"true": True, "false": False, "1": True, "0": False, "x": True}
         self.lang = self._language()
         self.namespace = namespace or self._namespace() or DEFAULT_NAMESPACE + slugify(Path(file_name).stem) + "/"
         self.document = ox.NamedNode(self.namespace + "workbook")
@@ -902,7 +951,9 @@ class Importer:
         where = f"{sheet.name}!{coordinate(row, column)}"
         node = self.quotes.get(where)
         if node is None:
-            node = ox.NamedNode(f"{self.namespace}cell-{slugify(sheet.name)}-{coordinate(row, column)}")
+            if sheet.name not in self.sheet_slugs:
+                self.sheet_slugs[sheet.name] = slugify(sheet.name)
+            node = ox.NamedNode(f"{self.namespace}cell-{self.sheet_slugs[sheet.name]}-{coordinate(row, column)}")
             self.quotes[where] = node
             self.add(node, TYPE, ox.NamedNode(ROPA + "Quote"))
             self.add(node, ROPA + "inDocument", self.document)
@@ -911,17 +962,20 @@ class Importer:
         return node
 
     def add(self, subject, predicate: str, obj) -> None:
-        self.triples.append(ox.Triple(subject, ox.NamedNode(predicate), obj))
+        node = self.predicates.get(predicate)
+        if node is None:
+            node = self.predicates[predicate] = ox.NamedNode(predicate)
+        self.triples.append(ox.Triple(subject, node, obj))
 
     def fact(self, subject, predicate: str, obj, source: ox.NamedNode) -> None:
         """A fact and the rdf:Statement that traces it to its cell."""
-        self.add(subject, predicate, obj)
+        node = self.predicates.get(predicate)
+        if node is None:
+            node = self.predicates[predicate] = ox.NamedNode(predicate)
         statement = ox.BlankNode()
-        self.add(statement, TYPE, ox.NamedNode(RDF + "Statement"))
-        self.add(statement, RDF + "subject", subject)
-        self.add(statement, RDF + "predicate", ox.NamedNode(predicate))
-        self.add(statement, RDF + "object", obj)
-        self.add(statement, ROPA + "source", source)
+        self.triples += (ox.Triple(subject, node, obj), ox.Triple(statement, _TYPE, _STATEMENT),
+                         ox.Triple(statement, _SUBJECT, subject), ox.Triple(statement, _PREDICATE, node),
+                         ox.Triple(statement, _OBJECT, obj), ox.Triple(statement, _SOURCE, source))
 
     # -- the run
 
@@ -1066,7 +1120,7 @@ class Importer:
     def _fill(self, sheet: RawSheet, columns: dict[int, Column], row: int, node: ox.NamedNode, kind: str) -> None:
         if kind == "activities":
             self.add(node, TYPE, ox.NamedNode(DPV + "Process"))
-        organisation_cell = None
+        organisation_cell = role_source = None
         for c, column in sorted(columns.items()):
             cell = sheet.cells.get((row, c))
             if cell is None or column.type in ("key", "none"):
@@ -1076,7 +1130,7 @@ class Importer:
                 self.problems.append(Problem(sheet.name, where, f"a formula ({cell.value}) where a value is expected; write the value itself"))
                 continue
             text = self._text(sheet, row, c)
-            if not text or _normal(text) in {_normal(p) for p in _all_phrases("gap.not_documented").values()}:
+            if not text or _normal(text) in self.not_documented:
                 continue
             source = self.quote(sheet, row, c, text)
             subject = node
@@ -1089,9 +1143,24 @@ class Importer:
             self._cell(sheet, where, column, subject, text, source, cell.value)
             if column.key == "organisation" or column.target == "organisation":
                 organisation_cell = self._party(text, column, sheet, where, quiet=True)
+            if column.type == "role":
+                role_source = source
+        self._own_controller(sheet, columns, row, node, organisation_cell, role_source)
         if kind == "organisations":
             for type_iri in (DPV + "LegalEntity", DPV + "DataController"):
                 self.add(node, TYPE, ox.NamedNode(type_iri))
+
+    def _own_controller(self, sheet: RawSheet, columns: dict[int, Column], row: int, node, organisation, source) -> None:
+        """A controller activity with no controller named is the recording organisation's own (Art. 30(1): each
+        controller keeps the record of the processing under its responsibility); the role cell is its source."""
+        controllers = self._cell_of(columns, "controllers")
+        role = self._cell_of(columns, "role")
+        if organisation is None or source is None or role is None:
+            return
+        if controllers is not None and self._text(sheet, row, controllers):
+            return
+        if _normal(self._text(sheet, row, role)) in {k for k, v in self.roles.items() if v == self.layout.roles["controller"]}:
+            self.fact(node, DPV + "hasDataController", organisation, source)
 
     def _values(self, text: str, column: Column) -> list[str]:
         pattern = LINES if column.type in ("text", "retention", "transfers", "agreement") else SPLIT
@@ -1132,7 +1201,7 @@ class Importer:
                     self.fact(group, DPV + "hasDataController", member, source)
                 self.fact(node, column.property, group, source)
         elif kind == "role":
-            roles = {_normal(p): iri for key, iri in self.layout.roles.items() for p in _all_phrases(f"role.{key}").values()}
+            roles = self.roles
             iri = roles.get(_normal(text)) or (expand(text) if expand(text) in roles.values() else None)
             if iri is None:
                 choices = " or ".join(f"'{self.t(f'role.{k}')}'" for k in self.layout.roles)
@@ -1140,7 +1209,7 @@ class Importer:
             else:
                 self.fact(node, column.property, ox.NamedNode(iri), source)
         elif kind == "types":
-            types = {_normal(p): iri for key, iri in self.layout.types.items() for p in _all_phrases(f"type.{key}").values()}
+            types = self.types
             for value in values:
                 iri = types.get(_normal(value))
                 if iri is None:
@@ -1149,8 +1218,7 @@ class Importer:
                 else:
                     self.fact(node, TYPE, ox.NamedNode(iri), source)
         elif kind == "bool":
-            truth = {_normal(p): True for p in _all_phrases("value.yes").values()} | {_normal(p): False for p in _all_phrases("value.no").values()}
-            truth |= {"true": True, "false": False, "1": True, "0": False, "x": True}
+            truth = self.truth
             if isinstance(raw, bool):
                 value = raw
             elif _normal(text) in truth:
@@ -1214,9 +1282,7 @@ class Importer:
         data: list[str] = []
         period_text = text
         head, separator, tail = _colon(text)
-        prefixes = {_normal(t(f"period.{k}", text="")).rstrip(":").strip() for t in _catalogues().values()
-                    for k in ("indeterminate", "statutory")}
-        if separator and _normal(head) not in prefixes and tail.strip():
+        if separator and _normal(head) not in self.period_prefixes and tail.strip():
             period_text = tail.strip()
             for item in (part.strip() for part in head.split(",")):
                 iri = self.choices.resolve(item, Column("", "", "terms", kind="data")) or \
@@ -1322,7 +1388,10 @@ def import_workbook(path: Path, *, layout_name: str = "ropa", namespace: str | N
                     graph: RecordGraph | None = None) -> tuple[list[ox.Triple], str]:
     """The triples of a workbook's record (with the cell of every fact) and its namespace; ImportError_ lists every
     problem of the file."""
-    sheets = read_workbook(Path(path))
+    spec = layout(layout_name)
+    titles = [s.title for s in spec.sheets] + ["sheet.instructions"]
+    wanted = {_normal(sheet_title(p)) for key in titles for p in _all_phrases(key).values()}
+    sheets = read_workbook(Path(path), wanted | {s.key for s in spec.sheets})
     importer = Importer(sheets, Path(path).name, layout_name=layout_name, namespace=namespace, graph=graph)
     return importer.run(), importer.namespace
 

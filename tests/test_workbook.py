@@ -70,7 +70,8 @@ def cells(path: Path) -> dict[str, set[tuple]]:
         rows = {}
         for (r, c), v in sheet.cells.items():
             if r > 1 and c in headers:
-                values = frozenset(re.split(r"\s*(?:\n|;)\s*", str(v.value)))
+                text = v.value.date().isoformat() if isinstance(v.value, dt.datetime) else str(v.value)
+                values = frozenset(re.split(r"\s*(?:\n|;)\s*", text))
                 rows.setdefault(r, set()).add((headers[c], values))
         result[sheet.name] = {frozenset(row) for row in rows.values()}
     return result
@@ -290,3 +291,62 @@ def test_unknown_party_and_column_are_named(tmp_path):
     messages = [p.message for p in raised.value.problems]
     assert any("unknown party 'Payrol Services'" in m and "'Payroll Services'" in m for m in messages)
     assert any(m.startswith("unknown column 'Purpose (free)'") for m in messages)
+
+
+# --- the hand-filled example workbook ----------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def school(school_workbook, tmp_path_factory):
+    """The example workbook imported, loaded and validated once."""
+    from ropa.validate import validate
+
+    folder = tmp_path_factory.mktemp("school")
+    write_import(school_workbook, folder)
+    graph = ropa.load([folder])
+    return folder, graph, validate(graph, as_of=dt.date(2026, 11, 30))
+
+
+def test_school_workbook_imports_every_activity(school):
+    _, graph, _ = school
+    labels = {r["l"] for r in graph.select("SELECT ?l WHERE { ?a a dpv:Process ; rdfs:label ?l }")}
+    assert labels == {"Leerlingenadministratie", "Leerlingvolgsysteem en zorgdossier", "Schoolfoto's en foto's op de website",
+                      "Nieuwsbrief aan ouders", "Vrijwillige ouderbijdrage en schoolreis", "Personeelsadministratie en salaris",
+                      "Sollicitaties"}
+    assert graph.select("""SELECT ?a WHERE { ?a rdfs:label "Sollicitaties"@nl ; dpv:hasStorageCondition/dpv:hasDuration
+        [ ropa:untilEvent ropa:ApplicationRejected ; ropa:afterEvent "P28D"^^xsd:duration ] }""")
+
+
+def test_school_workbook_findings_are_its_real_gaps(school):
+    _, _, report = school
+    found = {(f.check.split(":")[-1], (f.activity_label or f.focus_label or "")) for f in report.findings}
+    for gap in [("SpecialCategoryCondition", "Leerlingvolgsysteem en zorgdossier"),      # health notes, no Art. 9 condition
+                ("ImpactAssessment", "Leerlingvolgsysteem en zorgdossier"),              # no DPIA recorded
+                ("LawfulBasis", "Vrijwillige ouderbijdrage en schoolreis"),              # legal basis left empty
+                ("ControllerActivity-retention", "Schoolfoto's en foto's op de website"),  # no retention
+                ("ConsentWithdrawal", "Schoolfoto's en foto's op de website"),
+                ("RetentionWithoutPeriod", "Nieuwsbrief aan ouders")]:                   # "until end of contract"
+        assert gap in found, (gap, sorted(found))
+    assert any(f.check.endswith("TransferBasis") for f in report.findings)  # DPF, importer not certified
+    violations = {f.activity_label for f in report.findings if f.severity == "violation"}
+    assert "Leerlingenadministratie" not in violations
+    cited = [f.source for f in report.findings]
+    assert all(s is not None and s.file == "kastanjelaar.xlsx" and re.fullmatch(r"Verwerkingen![A-Z]+\d+", s.section)
+               for s in cited), cited
+
+
+def test_school_workbook_renders_in_dutch(school, tmp_path):
+    from ropa.render import render
+
+    folder, graph, report = school
+    render(graph, tmp_path / "docs", formats=["md", "xlsx"], lang="nl", findings=report.findings)
+    text = "\n".join(p.read_text(encoding="utf-8") for p in (tmp_path / "docs").rglob("*.md"))
+    assert "Leerlingvolgsysteem en zorgdossier" in text and "Autoriteit Persoonsgegevens" in text
+
+
+def test_school_workbook_exports_back_to_the_same_cells(school_workbook, school, tmp_path):
+    _, graph, _ = school
+    again = export_workbook(graph, tmp_path / "again.xlsx", lang="nl")
+    without_keys = lambda rows: {frozenset((h, v) for h, v in row if h != "Sleutel") for row in rows}  # noqa: E731
+    before, after = cells(school_workbook), cells(again)
+    for sheet in ("Organisatie", "Verwerkingen", "Verwerkers en ontvangers"):
+        assert without_keys(before[sheet]) == without_keys(after[sheet]), sheet
