@@ -31,6 +31,7 @@ _ISO = re.compile(r"^P(?=\d)(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?$", re.I
 _AMOUNT = re.compile(r"(\d+)\s*([^\W\d_]+)", re.UNICODE)
 _WORD_NUMBERS = {"one": 1, "een": 1, "één": 1, "un": 1, "une": 1, "two": 2, "twee": 2, "deux": 2, "three": 3,
                  "drie": 3, "trois": 3, "six": 6, "zes": 6, "ten": 10, "tien": 10, "dix": 10}
+_NUMBER_WORDS = re.compile(r"(?<!\w)(?:" + "|".join(_WORD_NUMBERS) + r")(?!\w)")
 _AFTER = re.compile(r"\s+(?:after|na|après|apres)\s+(?:the\s+|de\s+|het\s+|la\s+|le\s+|l['’]\s*)?", re.IGNORECASE)
 _UNTIL = re.compile(r"^(?:until|till|tot|jusqu['’]à|jusqu['’]a|jusqu['’]au)\s+(?:the\s+|de\s+|het\s+|la\s+|le\s+|l['’]\s*)?",
                     re.IGNORECASE)
@@ -55,6 +56,7 @@ class PeriodError(ValueError):
     """The text is not a period ropa can read; the message says what to write instead."""
 
 
+@lru_cache(maxsize=4096)
 def duration_of(text: str) -> str | None:
     """An ISO 8601 duration for "10 years", "6 mois", "1 jaar en 6 maanden", "P2Y" or "two years"; None otherwise."""
     words = text.strip().casefold()
@@ -63,8 +65,7 @@ def duration_of(text: str) -> str | None:
     iso = _ISO.match(words)
     if iso:
         return _duration(dict(zip(_ORDER, (int(n) if n else None for n in iso.groups()))))
-    for word, number in _WORD_NUMBERS.items():
-        words = re.sub(rf"(?<!\w){word}(?!\w)", str(number), words)
+    words = _NUMBER_WORDS.sub(lambda match: str(_WORD_NUMBERS[match.group(0)]), words)
     amounts: dict[str, int] = {}
     rest = words
     for match in _AMOUNT.finditer(words):

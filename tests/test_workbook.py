@@ -350,3 +350,55 @@ def test_school_workbook_exports_back_to_the_same_cells(school_workbook, school,
     before, after = cells(school_workbook), cells(again)
     for sheet in ("Organisatie", "Verwerkingen", "Verwerkers en ontvangers"):
         assert without_keys(before[sheet]) == without_keys(after[sheet]), sheet
+
+
+def _ods(path: Path, name: str, rows: list[list[str]]) -> Path:
+    """A minimal OpenDocument spreadsheet (one sheet of text cells), as an office suite saves one."""
+    import zipfile
+    from xml.sax.saxutils import escape
+
+    cells = "".join("<table:table-row>" + "".join(
+        f'<table:table-cell office:value-type="string"><text:p>{escape(value)}</text:p></table:table-cell>' for value in row)
+        + "</table:table-row>" for row in rows)
+    content = ('<?xml version="1.0" encoding="UTF-8"?><office:document-content '
+               'xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
+               'xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" '
+               'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" office:version="1.2"><office:body>'
+               f'<office:spreadsheet><table:table table:name="{name}">{cells}</table:table></office:spreadsheet>'
+               '</office:body></office:document-content>')
+    manifest = ('<?xml version="1.0" encoding="UTF-8"?><manifest:manifest '
+                'xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0" manifest:version="1.2">'
+                '<manifest:file-entry manifest:full-path="/" manifest:media-type="application/vnd.oasis.opendocument.spreadsheet"/>'
+                '<manifest:file-entry manifest:full-path="content.xml" manifest:media-type="text/xml"/></manifest:manifest>')
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr(zipfile.ZipInfo("mimetype"), "application/vnd.oasis.opendocument.spreadsheet")
+        archive.writestr("content.xml", content, compress_type=zipfile.ZIP_DEFLATED)
+        archive.writestr("META-INF/manifest.xml", manifest, compress_type=zipfile.ZIP_DEFLATED)
+    return path
+
+
+def test_ods_workbook_imports_and_reports_unknown_terms(tmp_path):
+    header = ["Organisation keeping the record", "Role", "Name", "Purposes", "Retention"]
+    good = _ods(tmp_path / "club.ods", "Activities", [header, ["Roklubben Ørsted", "Controller", "Members", "Customer Management", "3 years"]])
+    triples, _ = import_workbook(good)
+    values = {(t.predicate.value.rsplit("#", 1)[-1], t.object.value) for t in triples}
+    assert ("hasPurpose", "https://w3id.org/dpv#CustomerManagement") in values
+    assert ("value", "P3Y") in values
+    bad = _ods(tmp_path / "bad.ods", "Activities", [header, ["Roklubben Ørsted", "Controller", "Members", "Membership", "3 yeers"]])
+    with pytest.raises(ImportError_) as raised:
+        import_workbook(bad)
+    lines = str(raised.value).splitlines()
+    assert lines[0].startswith("bad.ods: Activities!D2: unknown term 'Membership'")
+    assert lines[1].startswith("bad.ods: Activities!E2: cannot read the retention period '3 yeers'")
+
+
+def test_ico_layout_round_trips_the_columns_it_has(small_record, tmp_path):
+    graph = ropa.load([small_record])
+    book = export_workbook(graph, tmp_path / "ico.xlsx", layout_name="ico")
+    sheet = openpyxl.load_workbook(book)["ICO"]
+    assert sheet["A1"].value == Messages("en")("ico.organisation") and sheet["C2"].value == "Loans and reminders"
+    triples, _ = import_workbook(book, layout_name="ico")
+    facts = {(t.predicate.value.rsplit("#", 1)[-1], t.object.value.rsplit("#", 1)[-1]) for t in triples}
+    for expected in [("hasPurpose", "ServiceProvision"), ("hasLegalBasis", "A6-1-b"), ("hasDataSubject", "Customer"),
+                     ("hasPersonalData", "EmailAddress"), ("hasThirdCountry", "US"), ("untilEvent", "AgreementEnd")]:
+        assert expected in facts
