@@ -441,6 +441,9 @@ class Exporter:
             return [self.t("value.yes" if o.value == "true" else "value.no") for o in objects]
         if kind == "date":
             return [o.value for o in objects]
+        if kind == "joint_agreement":
+            objects = [a for group in values.get(DPV + "hasJointDataControllers", []) for a in self.facts.of(group).get(column.property, [])]
+            kind = "agreement"
         if kind == "agreement":
             texts = []
             for node in objects:
@@ -865,6 +868,7 @@ class Importer:
         self.storage: dict[str, ox.NamedNode] = {}
         self.transfers: set[str] = set()
         self.periods: dict[str, Period] = {}
+        self.groups: set[str] = set()
         self.t = _catalogues()[self.lang]
 
     # -- workbook-level settings
@@ -939,6 +943,11 @@ class Importer:
                 self.problems.append(Problem(sheet.name, where, f"the column '{cell.value}' appears twice"))
                 continue
             found[c] = column
+        headed = {c for (r, c) in sheet.cells if r == 1}
+        for (r, c), cell in sorted(sheet.cells.items(), key=lambda item: (item[0][1], item[0][0])):
+            if r > 1 and c not in headed and str(cell.value).strip():
+                self.problems.append(Problem(sheet.name, coordinate(r, c), f"'{cell.value}' stands in a column without a header; give the column its header or move the value"))
+                headed.add(c)
         for column in spec.columns:
             if column.required and column not in found.values():
                 self.problems.append(Problem(sheet.name, "1", f"missing required column '{self.t(column.header)}'"))
@@ -1196,12 +1205,9 @@ class Importer:
         elif kind == "joint":
             members = [m for m in (self._party(v, column, sheet, where) for v in values) if m is not None]
             if members:
-                group = ox.NamedNode(f"{node.value}-joint-controllers")
-                self.add(group, TYPE, ox.NamedNode(DPV + "JointDataControllers"))
-                self.add(group, ROPA + "source", source)
+                group = self._joint_group(node, source)
                 for member in members:
                     self.fact(group, DPV + "hasDataController", member, source)
-                self.fact(node, column.property, group, source)
         elif kind == "role":
             roles = self.roles
             iri = roles.get(_normal(text)) or (expand(text) if expand(text) in roles.values() else None)
@@ -1239,13 +1245,16 @@ class Importer:
                     problem(f"cannot read the date '{text}'; write it as YYYY-MM-DD or use a date cell")
                     return
             self.fact(node, column.property, ox.Literal(day.isoformat(), datatype=ox.NamedNode(XSD + "date")), source)
-        elif kind == "agreement":
+        elif kind in ("agreement", "joint_agreement"):
+            holder, agreement_type = node, DPV + "ControllerProcessorAgreement"
+            if kind == "joint_agreement":
+                holder, agreement_type = self._joint_group(node, source), DPV + "JointDataControllersAgreement"
             for value in values:
-                agreement = ox.NamedNode(f"{node.value}-agreement-{slugify(value)}")
-                self.add(agreement, TYPE, ox.NamedNode(DPV + "ControllerProcessorAgreement"))
+                agreement = ox.NamedNode(f"{holder.value}-agreement-{slugify(value)}")
+                self.add(agreement, TYPE, ox.NamedNode(agreement_type))
                 self.add(agreement, LABEL, ox.Literal(value, language=self.lang))
                 self.add(agreement, ROPA + "source", source)
-                self.fact(node, column.property, agreement, source)
+                self.fact(holder, column.property, agreement, source)
         elif kind == "retention":
             for value in values:
                 self._retention(node, column, value, source, problem)
@@ -1254,6 +1263,16 @@ class Importer:
                 self._transfer(node, column, value, source, problem)
         else:
             raise RopaError(f"unknown column type '{kind}' in reports/workbook/layouts.json")
+
+    def _joint_group(self, node: ox.NamedNode, source) -> ox.NamedNode:
+        """The activity's dpv:JointDataControllers node (Art. 26): its members and arrangement come from two cells."""
+        group = ox.NamedNode(f"{node.value}-joint-controllers")
+        if group.value not in self.groups:
+            self.groups.add(group.value)
+            self.add(group, TYPE, ox.NamedNode(DPV + "JointDataControllers"))
+            self.add(group, ROPA + "source", source)
+            self.fact(node, DPV + "hasJointDataControllers", group, source)
+        return group
 
     def _unknown(self, value: str, column: Column) -> str:
         near = self.choices.suggest(value, column, self.lang)
@@ -1478,7 +1497,7 @@ def article30_facts(graph: RecordGraph, lang: str = "en"):
             values = facts.values[iri]
             subject = rdflib.URIRef(iri)
             for column in spec.sheet(sheet_key).columns:
-                if column.type in ("key", "none"):
+                if column.type in ("key", "none", "joint_agreement"):
                     continue
                 objects = values.get(column.property, [])
                 if column.type == "label":
@@ -1500,8 +1519,9 @@ def article30_facts(graph: RecordGraph, lang: str = "en"):
 _NESTED_PROPERTIES = {
     DPV + "StorageDuration": (ROPA + "appliesToData", ROPA + "appliesToPurpose", DPV + "hasDuration"),
     DPV + "CrossBorderTransfer": (DPV + "hasThirdCountry", ROPA + "outsideRegion", DPV + "hasLegalBasis"),
-    DPV + "JointDataControllers": (DPV + "hasDataController",),
+    DPV + "JointDataControllers": (DPV + "hasDataController", ROPA + "hasAgreement"),
     DPV + "ControllerProcessorAgreement": (),
+    DPV + "JointDataControllersAgreement": (),
 }
 
 
@@ -1520,7 +1540,10 @@ def _content(facts: _Facts, node) -> list[tuple]:
         pairs.append((TYPE, rdflib.URIRef(type_iri)))
         for prop in properties:
             for obj in values.get(prop, []):
-                if prop == DPV + "hasDuration":
+                if prop == ROPA + "hasAgreement":
+                    kinds = sorted(t.value for t in facts.of(obj).get(TYPE, []))
+                    pairs.append((prop, rdflib.Literal(" ".join(kinds))))
+                elif prop == DPV + "hasDuration":
                     period = period_of(facts.of(obj))
                     if period is not None:
                         pairs.append((prop, rdflib.Literal(repr(period))))
