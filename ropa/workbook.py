@@ -5,9 +5,9 @@ the property it fills, its drop-down list). From it:
 
 - ``tables(graph, lang)`` reads a record into rows of cell values, ``write_workbook`` writes them (an empty record
   is the template) with an instructions sheet, one sheet per vocabulary list and drop-downs of labels;
-- ``read_workbook(path)`` reads an .xlsx (openpyxl), .ods (python-calamine) or .csv file and ``import_rows`` turns
-  its cells into triples, each fact traced to its cell (``ropa:source`` → a ``ropa:Quote`` whose section is
-  ``Sheet!F12``), or into every problem of the file at once;
+- ``read_workbook(path)`` reads an .xlsx (openpyxl), .ods (python-calamine) or .csv file and ``import_workbook``
+  turns its cells into triples, each fact traced to its cell (``ropa:source`` → a ``ropa:Quote`` whose section is
+  ``Sheet!F12``), or raises ``WorkbookErrors`` with every problem of the file at once;
 - ``article30_facts(graph)`` keeps the facts the layout carries, for comparing two records.
 """
 
@@ -344,11 +344,9 @@ class Exporter:
         rows = {"organisations": [self._row("organisations", iri) for iri in organisations],
                 "parties": [self._row("parties", iri) for iri in parties]}
         rows["activities"] = [self._row("activities", iri) for iri in activities]
-        order = {iri: index for index, iri in enumerate(organisations)}
         rows["activities"].sort(key=lambda r: (r.get("__org", ""), r["name"][0].casefold() if r.get("name") else ""))
         for row in rows["activities"]:
             row.pop("__org", None)
-        del order
         return rows, self.namespace
 
     # -- which nodes are parties
@@ -545,10 +543,6 @@ def _to_layout(rows: dict[str, list[Row]], spec: Layout) -> list[Row]:
 def sheet_title(text: str) -> str:
     """A worksheet name Excel accepts: at most 31 characters, none of []:*?/\\."""
     return re.sub(r"[\[\]:*?/\\]", " ", text)[:31].strip()
-
-
-def safe_text(value: str) -> str:
-    return value
 
 
 def write_workbook(path: Path, rows: dict[str, list[Row]] | None, *, lang: str = "en", layout_name: str = "ropa",
@@ -805,14 +799,17 @@ class Problem:
         return f"{file}: {where}: {self.message}"
 
 
-class ImportError_(RopaError):
-    """Every problem of a workbook, one line each."""
+class WorkbookErrors(RopaError):
+    """Every problem of a workbook, one line each (file: Sheet!F12: what was found; did you mean ...), and a count."""
 
     def __init__(self, file: str, problems: list[Problem]):
         self.problems = problems
-        lines = [p.line(file) for p in problems]
-        lines.append(f"{len(problems)} problem{'s' if len(problems) != 1 else ''} in {file}; nothing was written")
-        super().__init__("\n".join(lines))
+        self._lines = [p.line(file) for p in problems]
+        self._lines.append(f"{len(problems)} problem{'s' if len(problems) != 1 else ''} in {file}; nothing was written")
+        super().__init__("\n".join(self._lines))
+
+    def lines(self) -> list[str]:
+        return list(self._lines)
 
 
 def _normal(text: str) -> str:
@@ -994,7 +991,7 @@ class Importer:
         found = {spec.key: self._find(spec) for spec in self.layout.sheets}
         if found["activities"] is None:
             titles = " / ".join(dict.fromkeys(sheet_title(p) for p in _all_phrases(self.layout.sheet("activities").title).values()))
-            raise ImportError_(self.file, [Problem(titles, "", "no activities sheet in the workbook")])
+            raise WorkbookErrors(self.file, [Problem(titles, "", "no activities sheet in the workbook")])
         columns = {key: self._columns(self.layout.sheet(key), sheet) for key, sheet in found.items() if sheet is not None}
         for sheet in found.values():
             if sheet is not None:
@@ -1018,7 +1015,7 @@ class Importer:
         for iri, row in activities:
             self._fill(found["activities"], columns["activities"], row, ox.NamedNode(iri), "activities")
         if self.problems:
-            raise ImportError_(self.file, self.problems)
+            raise WorkbookErrors(self.file, self.problems)
         self.add(self.document, TYPE, ox.NamedNode(ROPA + "SourceDocument"))
         self.add(self.document, ROPA + "fileName", ox.Literal(Path(self.file).name))
         self.add(self.document, LABEL, ox.Literal(self.t("import.workbook", name=Path(self.file).name), language=self.lang))
@@ -1409,7 +1406,7 @@ def _colon(text: str) -> tuple[str, str, str]:
 
 def import_workbook(path: Path, *, layout_name: str = "ropa", namespace: str | None = None,
                     graph: RecordGraph | None = None) -> tuple[list[ox.Triple], str]:
-    """The triples of a workbook's record (with the cell of every fact) and its namespace; ImportError_ lists every
+    """The triples of a workbook's record (with the cell of every fact) and its namespace; WorkbookErrors lists every
     problem of the file.
 
     The cyclic garbage collector is paused while the triples are made: they are many small objects without cycles,

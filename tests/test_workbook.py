@@ -16,7 +16,7 @@ import ropa
 from ropa.cli import app
 from ropa.periods import Period, duration_of, parse_period
 from ropa.register import LANGUAGES, Messages
-from ropa.workbook import (ImportError_, article30_facts, export_workbook, import_workbook, read_workbook,
+from ropa.workbook import (WorkbookErrors, article30_facts, export_workbook, import_workbook, read_workbook,
                            write_import, write_template)
 
 runner = CliRunner()
@@ -305,7 +305,7 @@ def test_unknown_party_and_column_are_named(tmp_path):
     sheet.cell(row=2, column=sheet.max_column, value="x")
     book["Processors and recipients"]["B2"] = "Payroll Services"
     book.save(path)
-    with pytest.raises(ImportError_) as raised:
+    with pytest.raises(WorkbookErrors) as raised:
         import_workbook(path)
     messages = [p.message for p in raised.value.problems]
     assert any("unknown party 'Payrol Services'" in m and "'Payroll Services'" in m for m in messages)
@@ -404,7 +404,7 @@ def test_ods_workbook_imports_and_reports_unknown_terms(tmp_path):
     assert ("hasPurpose", "https://w3id.org/dpv#CustomerManagement") in values
     assert ("value", "P3Y") in values
     bad = _ods(tmp_path / "bad.ods", "Activities", [header, ["Roklubben Ørsted", "Controller", "Members", "Membership", "3 yeers"]])
-    with pytest.raises(ImportError_) as raised:
+    with pytest.raises(WorkbookErrors) as raised:
         import_workbook(bad)
     lines = str(raised.value).splitlines()
     assert lines[0].startswith("bad.ods: Activities!D2: unknown term 'Membership'")
