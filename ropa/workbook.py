@@ -605,6 +605,17 @@ def write_workbook(path: Path, rows: dict[str, list[Row]] | None, *, lang: str =
         title = list_sheets[name]
         return f"'{title}'!$A$2:$A${len(list_values[name]) + 1}"
 
+    def names_ref(column: Column) -> str | None:
+        """A column naming organisations or parties drops down the names of the sheet that lists them."""
+        if column.type not in ("party", "joint"):
+            return None
+        listed = "organisations" if column.key == "organisation" or column.target == "organisation" else "parties"
+        names = spec.sheet(listed)
+        index = next(i for i, c in enumerate(names.columns, start=1) if c.key == "name")
+        letter = get_column_letter(index)
+        end = max(len(rows.get(listed, [])) + 1, 200)
+        return f"'{titles[listed]}'!${letter}$2:${letter}${end}"
+
     header_fill = PatternFill("solid", fgColor="E4E9F0")
     for sheet_spec in spec.sheets:
         sheet = book.create_sheet(titles[sheet_spec.key])
@@ -617,7 +628,7 @@ def write_workbook(path: Path, rows: dict[str, list[Row]] | None, *, lang: str =
             cell.fill = header_fill
             cell.alignment = Alignment(wrap_text=True, vertical="top")
             sheet.column_dimensions[letter].width = column.width
-            reference = list_ref(column)
+            reference = list_ref(column) or names_ref(column)
             if reference:
                 validation = DataValidation(type="list", formula1=reference, allow_blank=True)
                 validation.showErrorMessage = column.single

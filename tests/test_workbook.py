@@ -421,3 +421,12 @@ def test_ico_layout_round_trips_the_columns_it_has(small_record, tmp_path):
     for expected in [("hasPurpose", "ServiceProvision"), ("hasLegalBasis", "A6-1-b"), ("hasDataSubject", "Customer"),
                      ("hasPersonalData", "EmailAddress"), ("hasThirdCountry", "US"), ("untilEvent", "AgreementEnd")]:
         assert expected in facts
+
+
+def test_party_columns_drop_down_the_names_of_their_sheet(tmp_path):
+    book = openpyxl.load_workbook(write_template(tmp_path / "record.xlsx"))
+    activities = book["Activities"]
+    headers = {c.value: c.column_letter for c in activities[1]}
+    formulas = {v.formula1 for v in activities.data_validations.dataValidation
+                if f"{headers['Processors']}2" in v.sqref or f"{headers['Organisation keeping the record']}2" in v.sqref}
+    assert formulas == {"'Processors and recipients'!$B$2:$B$200", "'Organisation'!$B$2:$B$200"}
