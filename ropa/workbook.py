@@ -958,7 +958,7 @@ class Importer:
                 headed.add(c)
         for column in spec.columns:
             if column.required and column not in found.values():
-                self.problems.append(Problem(sheet.name, "1", f"missing required column '{self.t(column.header)}'"))
+                self.problems.append(Problem(sheet.name, "1:1", f"missing required column '{self.t(column.header)}'"))
         return found
 
     def _header(self, normal: str, spec: SheetSpec) -> str:

@@ -279,7 +279,7 @@ def test_every_problem_of_a_file_is_reported_and_nothing_written(tmp_path):
     result = runner.invoke(app, ["import", str(path), "-o", str(out)])
     assert result.exit_code == 2
     text = result.output
-    assert "broken.xlsx: Activities!1: missing required column 'Role'" in text
+    assert "broken.xlsx: Activities!1:1: missing required column 'Role'" in text
     assert "broken.xlsx: Organisation!I2: unknown term 'Belgum'" in text and "Belgium" in text
     purposes, data = headers["Purposes"], headers["Personal data"]
     assert re.search(rf"Activities!{purposes}3: unknown term 'Marketting' for 'Purposes'; did you mean .*'Marketing'", text)
