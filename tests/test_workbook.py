@@ -430,3 +430,15 @@ def test_party_columns_drop_down_the_names_of_their_sheet(tmp_path):
     formulas = {v.formula1 for v in activities.data_validations.dataValidation
                 if f"{headers['Processors']}2" in v.sqref or f"{headers['Organisation keeping the record']}2" in v.sqref}
     assert formulas == {"'Processors and recipients'!$B$2:$B$200", "'Organisation'!$B$2:$B$200"}
+
+
+def test_template_command_writes_the_gba_layout_in_dutch(tmp_path):
+    result = runner.invoke(app, ["template", "-o", str(tmp_path / "gba.xlsx"), "--lang", "nl", "--layout", "gba"])
+    assert result.exit_code == 0, result.output
+    book = openpyxl.load_workbook(tmp_path / "gba.xlsx")
+    t = Messages("nl")
+    sheet = book[book.sheetnames[2]]
+    assert sheet.title == t("sheet.gba")[:31].strip()
+    assert [c.value for c in sheet[1]][:2] == [t("gba.controller"), t("gba.contact")]
+    result = runner.invoke(app, ["template", "-o", str(tmp_path / "x.xlsx"), "--layout", "cnil"])
+    assert result.exit_code == 2
