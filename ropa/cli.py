@@ -62,7 +62,7 @@ def user_errors():
         yield
     except RopaError as error:
         for line in error.lines():
-            errors.print(f"ropa: error: {line}", markup=False, highlight=False, soft_wrap=True)
+            errors.print(f"ropa: error: {line}", markup=False, highlight=False, emoji=False, soft_wrap=True)
         raise typer.Exit(2) from None
 
 

@@ -213,7 +213,8 @@ def check_vocabulary_terms(graph: RecordGraph) -> None:
         located = sorted((find_line(loaded.path, t), t) for t in unknown.get(loaded.graph.value, ()))
         for line, term in located:
             message = f"unknown term {shorten(term)}: not defined by the DPV 2.3 subset or the ropa vocabulary"
-            suggestion = nearest_term(term)
+            as_property = graph.store.query(f"ASK {{ GRAPH <{loaded.graph.value}> {{ ?s <{term}> ?o }} }}")
+            suggestion = nearest_term(term, as_property=bool(as_property))
             if suggestion:
                 message += f" (did you mean {suggestion}?)"
             problems.append(RopaError(message, path=loaded.display_path, line=line or None))
@@ -266,12 +267,14 @@ def _defined_terms(graph: RecordGraph) -> set[str]:
     return {solution["t"].value for solution in graph.store.query(query)}
 
 
-def nearest_term(term: str) -> str | None:
-    """The prefixed name of the known term closest to an unknown one, in any namespace (for "did you mean")."""
+def nearest_term(term: str, *, as_property: bool = False) -> str | None:
+    """The prefixed name of the known term closest to an unknown one, in any namespace (for "did you mean"): a
+    property for a term used as a predicate, else a concept or class."""
     from ropa.terms import vocabulary
 
-    close = vocabulary().suggest(term, n=1)
-    return close[0].curie if close else None
+    close = vocabulary().suggest(term, n=5)
+    fitting = [t for t in close if (t.kind == "property") == as_property] or close
+    return fitting[0].curie if fitting else None
 
 
 _PREFIX_DECL = re.compile(r"(?:@prefix|PREFIX)\s+([A-Za-z][\w.-]*|)\s*:\s*<([^>]*)>", re.IGNORECASE)

@@ -178,6 +178,8 @@ class Vocabulary:
                 continue
             candidates = {_local_name(term.iri).casefold(), *self._names[term.iri]}
             score = max(difflib.SequenceMatcher(None, local, c).ratio() for c in candidates if c)
+            if len(local) >= 4 and any(c.startswith(local) for c in candidates):
+                score = max(score, 0.8)  # a name cut short (pd:Email for pd:EmailAddress)
             if score >= 0.6:
                 same_namespace = term.iri[: len(term.iri) - len(_local_name(term.iri))] == iri[: len(iri) - len(_local_name(iri))]
                 scored.append((-score, not same_namespace, term.curie, term))

@@ -31,5 +31,5 @@ def register(app: typer.Typer) -> None:
             result = init(folder, org, country, lang=lang.value, role=role.value, force=force)
         for path in result.written:
             verb = "replaced" if path in result.replaced else "wrote"
-            errors.print(f"{verb} {path}", highlight=False, markup=False)
-        errors.print(f"next: fill in what the files mark TO FILL, then run: ropa validate {folder}", highlight=False, markup=False)
+            errors.print(f"{verb} {path}", highlight=False, markup=False, emoji=False)
+        errors.print(f"next: fill in what the files mark TO FILL, then run: ropa validate {folder}", highlight=False, markup=False, emoji=False)

@@ -6,6 +6,7 @@ from typing import Annotated, Optional
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from ropa.commands import OutputFormat
 from ropa.namespaces import shorten
@@ -43,10 +44,11 @@ def register(app: typer.Typer) -> None:
                 valid = ""
                 if term.valid_from or term.valid_until:
                     valid = f"{term.valid_from or ''} .. {term.valid_until or ''}".strip()
-                table.add_row(term.curie, term.label(shown), term.kind, ", ".join(shorten(b) for b in term.broader[:3]),
-                              term.article or "", valid)
-            console.print(table, markup=False, highlight=False)
+                cells = (term.curie, term.label(shown), term.kind, ", ".join(shorten(b) for b in term.broader[:3]),
+                         term.article or "", valid)
+                table.add_row(*(Text(cell) for cell in cells))  # Text: no markup or emoji codes (":email:") read
+            console.print(table, markup=False, highlight=False, emoji=False)
         if not found:
             what = f"'{text}'" if text else "the filter"
-            errors.print(f"ropa: no term matches {what}; try fewer words, another language or no --kind", highlight=False, markup=False)
+            errors.print(f"ropa: no term matches {what}; try fewer words, another language or no --kind", highlight=False, markup=False, emoji=False)
             raise typer.Exit(1)
