@@ -6,6 +6,7 @@ import datetime as dt
 import io
 import json
 import sys
+from collections import Counter
 from contextlib import contextmanager
 from enum import Enum
 from pathlib import Path
@@ -21,6 +22,7 @@ from ropa.export import export as export_graph
 from ropa.export import serialise, write_atomically
 from ropa.inventory import inventory
 from ropa.load import load
+from ropa.namespaces import shorten
 from ropa.validate import validate as run_validation
 from ropa.validate import with_waivers
 from ropa.validation_output import locate, print_text, to_github, to_json, to_junit, to_sarif
@@ -105,8 +107,13 @@ def export(
 
             if output is None:
                 raise RopaError("--format xlsx writes a file: give it with --output")
-            export_workbook(graph, output, lang=lang, layout_name=layout.value)
+            left_out: Counter = Counter()
+            export_workbook(graph, output, lang=lang, layout_name=layout.value, left_out=left_out)
             errors.print(f"wrote {output}", highlight=False)
+            if left_out:
+                kept = ", ".join(f"{shorten(p)} ({n})" for p, n in sorted(left_out.items(), key=lambda i: (-i[1], i[0])))
+                errors.print(f"ropa: note: no column of the workbook holds {kept}; they stay in the Turtle files",
+                             highlight=False, markup=False, soft_wrap=True)
             return
         if output is None:
             sys.stdout.buffer.write(serialise(graph, export_format.value))

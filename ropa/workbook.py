@@ -20,7 +20,7 @@ import gc
 import hashlib
 import json
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
@@ -322,6 +322,8 @@ class Exporter:
         self.choices = Choices(spec, graph)
         self.facts = _Facts(graph)
         self.names: dict[str, str] = {}
+        self.left_out: Counter[str] = Counter()
+        """Property → how many of its values no column carries (they stay in the Turtle files)."""
 
     def run(self) -> tuple[dict[str, list[Row]], str]:
         activities = sorted({r["a"] for r in self.graph.select(
@@ -347,6 +349,12 @@ class Exporter:
         rows["activities"].sort(key=lambda r: (r.get("__org", ""), r["name"][0].casefold() if r.get("name") else ""))
         for row in rows["activities"]:
             row.pop("__org", None)
+        for sheet, nodes in (("organisations", organisations), ("parties", parties), ("activities", activities)):
+            carried = {c.property for c in self.layout.sheet(sheet).columns} | {TYPE, LABEL, ROPA + "source"}
+            for iri in nodes:
+                for prop, objects in self.facts.values[iri].items():
+                    if prop not in carried:
+                        self.left_out[prop] += len(objects)
         return rows, self.namespace
 
     # -- which nodes are parties
@@ -508,10 +516,15 @@ def period_of(values: dict[str, list]) -> Period | None:
     return None
 
 
-def tables(graph: RecordGraph, lang: str = "en", layout_name: str = "ropa") -> tuple[dict[str, list[Row]], str]:
-    """The rows of each sheet for a record, and the record's namespace (where its own IRIs live)."""
+def tables(graph: RecordGraph, lang: str = "en", layout_name: str = "ropa",
+           left_out: Counter | None = None) -> tuple[dict[str, list[Row]], str]:
+    """The rows of each sheet for a record, and the record's namespace (where its own IRIs live); ``left_out``
+    counts the values of properties no column carries."""
     spec = layout(layout_name)
-    rows, namespace = Exporter(graph, layout("ropa"), lang).run()
+    exporter = Exporter(graph, layout("ropa"), lang)
+    rows, namespace = exporter.run()
+    if left_out is not None:
+        left_out.update(exporter.left_out)
     if layout_name != "ropa":
         rows["activities"] = _to_layout(rows, spec)
     return rows, namespace
@@ -1456,9 +1469,11 @@ def write_import(path: Path, output: Path, *, layout_name: str = "ropa", namespa
     return target
 
 
-def export_workbook(graph: RecordGraph, path: Path, *, lang: str = "en", layout_name: str = "ropa") -> Path:
-    """Write a record as a workbook that ``import_workbook`` reads back to the same Art. 30 facts."""
-    rows, namespace = tables(graph, lang, layout_name)
+def export_workbook(graph: RecordGraph, path: Path, *, lang: str = "en", layout_name: str = "ropa",
+                    left_out: Counter | None = None) -> Path:
+    """Write a record as a workbook that ``import_workbook`` reads back to the same Art. 30 facts; ``left_out``
+    (if given) counts per property the values the workbook's columns do not carry."""
+    rows, namespace = tables(graph, lang, layout_name, left_out)
     return write_workbook(path, rows, lang=lang, layout_name=layout_name, namespace=namespace, graph=graph)
 
 
