@@ -890,6 +890,7 @@ class Importer:
         self.transfers: set[str] = set()
         self.periods: dict[str, Period] = {}
         self.groups: set[str] = set()
+        self.organisation_roles: dict[str, set[str]] = defaultdict(set)
         self.t = _catalogues()[self.lang]
 
     # -- workbook-level settings
@@ -1038,6 +1039,7 @@ class Importer:
                         self._fill(found[key], columns[key], row, ox.NamedNode(entity.iri), key)
         for iri, row in activities:
             self._fill(found["activities"], columns["activities"], row, ox.NamedNode(iri), "activities")
+        self._type_organisations()
         if self.problems:
             raise WorkbookErrors(self.file, self.problems)
         self.add(self.document, TYPE, ox.NamedNode(ROPA + "SourceDocument"))
@@ -1142,8 +1144,7 @@ class Importer:
                 self._organisation_iris.add(entity.iri)
                 node = ox.NamedNode(entity.iri)
                 source = self.quote(sheet, row, column, name)
-                for type_iri in (DPV + "LegalEntity", DPV + "DataController"):
-                    self.add(node, TYPE, ox.NamedNode(type_iri))
+                self.add(node, TYPE, ox.NamedNode(DPV + "LegalEntity"))
                 self.fact(node, LABEL, ox.Literal(name, language=self.lang), source)
                 self.add(node, ROPA + "source", source)
 
@@ -1179,8 +1180,19 @@ class Importer:
                 role_source = source
         self._own_controller(sheet, columns, row, node, organisation_cell, role_source)
         if kind == "organisations":
-            for type_iri in (DPV + "LegalEntity", DPV + "DataController"):
-                self.add(node, TYPE, ox.NamedNode(type_iri))
+            self.add(node, TYPE, ox.NamedNode(DPV + "LegalEntity"))
+        role = self._cell_of(columns, "role")
+        if kind == "activities" and organisation_cell is not None and role is not None:
+            iri = self.roles.get(_normal(self._text(sheet, row, role)))
+            if iri is not None:
+                self.organisation_roles[organisation_cell.value].add(iri)
+
+    def _type_organisations(self) -> None:
+        """An organisation is a controller or a processor by the roles of the activities it records."""
+        kinds = {self.layout.roles["controller"]: DPV + "DataController", self.layout.roles["processor"]: DPV + "DataProcessor"}
+        for organisation, roles in self.organisation_roles.items():
+            for role in sorted(roles):
+                self.add(ox.NamedNode(organisation), TYPE, ox.NamedNode(kinds[role]))
 
     def _own_controller(self, sheet: RawSheet, columns: dict[int, Column], row: int, node, organisation, source) -> None:
         """A controller activity with no controller named is the recording organisation's own (Art. 30(1): each
