@@ -605,7 +605,10 @@ def write_workbook(path: Path, rows: dict[str, list[Row]] | None, *, lang: str =
         elif column.type == "bool":
             name, values = "yesno", [t("value.yes"), t("value.no")]
         elif name is not None:
-            values = [choices.label(term.iri, column, lang) for term in choices.terms(column)]
+            # a term whose label names another term too (eu-gdpr:Profiling and dpv:Profiling) is left out of the
+            # drop-down; it can still be typed by its prefixed name
+            labels = [choices.label(term.iri, column, lang) for term in choices.terms(column)]
+            values = [label for label, term in zip(labels, choices.terms(column)) if label != term.curie]
         if not values:
             return None
         if name not in list_sheets:
