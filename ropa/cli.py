@@ -5,18 +5,21 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
+import os
+import signal
 import sys
+import warnings
 from contextlib import contextmanager
 from enum import Enum
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
+from ropa import safe
 from ropa.commands import OutputFormat
-from ropa.errors import RopaError
+from ropa.errors import RopaError, RopaWarning
 from ropa.export import export as export_graph
 from ropa.export import serialise, write_atomically
 from ropa.inventory import inventory
@@ -33,8 +36,9 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-console = Console(width=None if sys.stdout.isatty() else 140)
-errors = Console(stderr=True, width=None if sys.stderr.isatty() else 200)
+console = safe.SafeConsole(width=None if sys.stdout.isatty() else 140)
+errors = safe.SafeConsole(stderr=True, width=None if sys.stderr.isatty() else 200)
+"""Both consoles read every plain string as text, never as rich markup, with its control characters visible."""
 
 PathsArgument = Annotated[
     Optional[list[Path]],
@@ -48,14 +52,30 @@ class ExportFormat(str, Enum):
     nt = "nt"
 
 
+def say(message: str, kind: str = "") -> None:
+    """One line on stderr (``ropa: error: ...`` with ``kind``), its invisible characters shown escaped."""
+    errors.print(safe.one_line(f"ropa: {kind}: {message}" if kind else message), markup=False, highlight=False,
+                 soft_wrap=True)
+
+
 @contextmanager
 def user_errors():
-    """Turn a RopaError into one line on stderr and exit code 2."""
+    """Turn a RopaError into one line on stderr and exit code 2; warnings of the library become one line each."""
     try:
-        yield
+        with warnings.catch_warnings():
+            warnings.simplefilter("always", RopaWarning)
+            warnings.showwarning = _show_warning
+            yield
     except RopaError as error:
-        errors.print(f"ropa: error: {error}", markup=False, highlight=False, soft_wrap=True)
+        say(str(error), "error")
         raise typer.Exit(2) from None
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    if issubclass(category, RopaWarning):
+        say(str(message), "warning")
+    else:
+        say(f"{category.__name__}: {message}", "warning")
 
 
 @app.command()
@@ -67,7 +87,7 @@ def info(
     with user_errors():
         summary = inventory(load(paths or None))
     if output_format is OutputFormat.json:
-        typer.echo(json.dumps(summary.as_dict(), indent=2))
+        typer.echo(safe.dumps(summary.as_dict(), indent=2))
         return
     table = Table(title="Loaded", title_justify="left")
     table.add_column("file")
@@ -93,7 +113,7 @@ def export(
             sys.stdout.buffer.write(serialise(graph, export_format.value))
             return
         count = export_graph(graph, export_format.value, output)
-    errors.print(f"wrote {count} triples to {output}", highlight=False)
+    say(f"wrote {count} triples to {output}")
 
 
 class ValidationFormat(str, Enum):
@@ -161,8 +181,7 @@ def validate(
             else:
                 sys.stdout.write(text if text.endswith("\n") else text + "\n")
         for waiver in accepted.unused(report.findings):
-            errors.print(f"ropa: note: {accepted.path}:{waiver.line}: waiver for {waiver.check} matches no finding; it can be removed",
-                         highlight=False, markup=False)
+            say(f"{accepted.path}:{waiver.line}: waiver for {waiver.check} matches no finding; it can be removed", "note")
     if report.fails(fail_on.value):
         raise typer.Exit(1)
 
@@ -181,8 +200,37 @@ def _register_command_modules() -> None:
 _register_command_modules()
 
 
+def _terminate(signum, frame) -> None:
+    """SIGTERM (and SIGHUP) unwind like Ctrl-C does, so that every ``finally`` cleans up (staging folders)."""
+    raise SystemExit(128 + signum)
+
+
 def main() -> None:
-    app()
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, _terminate)
+    code = 0
+    try:
+        app()
+    except SystemExit as stop:
+        code = stop.code if isinstance(stop.code, int) else (0 if stop.code is None else 2)
+        if code > 128:
+            say(f"stopped by {signal.Signals(code - 128).name}; nothing was written", "error")
+    except OSError as error:   # the environment failed us (a full disk, a closed pipe): one line, never a traceback
+        say(f"cannot write{' ' + str(error.filename) if error.filename else ''}: {error.strerror or error}", "error")
+        code = 2
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        code = code or 1
+    except OSError as error:
+        say(f"cannot write to standard output: {error.strerror or error}", "error")
+        code = 2
+    # Output that could not be flushed must not be retried (and reported as a traceback) at exit.
+    try:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+    sys.exit(code)
 
 
 if __name__ == "__main__":

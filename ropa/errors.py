@@ -21,3 +21,8 @@ class RopaError(Exception):
                     where += f":{self.column}"
             where += ": "
         return where + self.message
+
+
+class RopaWarning(UserWarning):
+    """Something in the input is probably a mistake but not an error (an empty file, a record with no activity):
+    the CLI shows it as one line on stderr and goes on."""

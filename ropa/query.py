@@ -41,6 +41,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
+from ropa import safe
 from ropa.errors import RopaError
 from ropa.load import RecordGraph
 from ropa.namespaces import PREFIXES, ROPA, shorten, sparql_prefixes
@@ -342,15 +343,16 @@ class Results:
         """The results as text: an aligned table, CSV, JSON or a Markdown table."""
         if fmt == "csv":
             out = io.StringIO()
-            writer = csv.DictWriter(out, fieldnames=self.shown(iris), lineterminator="\n")
-            writer.writeheader()
-            writer.writerows(self.records(iris))
+            columns = self.shown(iris)
+            writer = csv.writer(out, lineterminator="\n")
+            writer.writerow([safe.csv_cell(c) for c in columns])
+            writer.writerows([safe.csv_cell(r[c]) for c in columns] for r in self.records(iris))
             return out.getvalue()
         if fmt == "json":
             columns = self.shown(iris)
             index = [self.columns.index(c) for c in columns]
             rows = [{c: _json_value(row[i]) for c, i in zip(columns, index)} for row in self.rows]
-            return json.dumps({"columns": columns, "rows": rows}, indent=2, ensure_ascii=False) + "\n"
+            return safe.dumps({"columns": columns, "rows": rows}, indent=2) + "\n"
         if fmt == "md":
             return markdown_table(self.shown(iris), self.records(iris, short=True))
         if fmt == "table":
@@ -379,12 +381,8 @@ def _json_value(term):
     return _text(term, short=False) if term is not None else None
 
 
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>|~&])")
-
-
-def markdown_cell(text: str) -> str:
-    """A value safe in a Markdown table cell: punctuation that Markdown or HTML would read is backslash-escaped."""
-    return _MARKDOWN_SPECIAL.sub(r"\\\1", text).replace("\r", " ").replace("\n", " ")
+markdown_cell = safe.markdown
+"""A value safe in a Markdown table cell (see ropa.safe.markdown)."""
 
 
 def markdown_table(columns: Sequence[str], records: Sequence[Mapping[str, str]]) -> str:
@@ -397,6 +395,7 @@ def markdown_table(columns: Sequence[str], records: Sequence[Mapping[str, str]])
 
 def text_table(columns: Sequence[str], records: Sequence[Mapping[str, str]]) -> str:
     """A plain aligned table with a count line (the CLI prints a rich table instead)."""
+    records = [{c: safe.one_line(r[c]) for c in columns} for r in records]
     widths = {c: max([len(c)] + [len(r[c]) for r in records]) for c in columns}
     lines = ["  ".join(c.ljust(widths[c]) for c in columns).rstrip(), "  ".join("-" * widths[c] for c in columns)]
     lines += ["  ".join(r[c].replace("\n", " ").ljust(widths[c]) for c in columns).rstrip() for r in records]

@@ -23,10 +23,11 @@ from functools import lru_cache
 from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
-from ropa import resources
+from ropa import resources, safe
 from ropa.errors import RopaError
+from ropa.export import MARKER, staged_folder  # noqa: F401  (MARKER: part of this module's interface)
 from ropa.flows import build_flow_graph
 from ropa.load import RecordGraph
 from ropa.register import (CONTROLLER_FIELDS, LANGUAGES, PROCESSOR_FIELDS, DiagramImage, Field, Gap, Messages,
@@ -34,8 +35,6 @@ from ropa.register import (CONTROLLER_FIELDS, LANGUAGES, PROCESSOR_FIELDS, Diagr
 from ropa.validate import SEVERITIES, Finding
 
 FORMATS = ("html", "md", "xlsx", "pdf")
-MARKER = ".ropa-output"
-"""A file in every output folder: only a folder carrying it (or an empty one) is ever replaced."""
 
 HEADER_KEYS = ("name", "address", "contact", "dpo", "representative", "authority", "company_number", "country", "group",
                "security", "rights", "transfers")
@@ -120,17 +119,18 @@ def tooltip(sources: Sequence[Source]) -> str:
     return "\n".join(source.text for source in sources)
 
 
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]{}|#~!])")
-
-
 def markdown_text(value):
     """Finalize for Markdown: plain strings are escaped for Markdown and HTML and kept on one line."""
     if isinstance(value, Markup) or not isinstance(value, str):
         return value
-    one_line = " ".join(value.split())
-    escaped = str(escape(_MARKDOWN_SPECIAL.sub(r"\\\1", one_line)))
-    # Quotes need no escaping in Markdown text, and data never lands in an HTML attribute of a Markdown document.
-    return Markup(escaped.replace("&#39;", "'").replace("&#34;", '"'))
+    return Markup(safe.markdown(value))
+
+
+def html_text(value):
+    """Finalize for HTML: control characters in plain strings made visible (autoescape does the rest)."""
+    if isinstance(value, Markup) or not isinstance(value, str):
+        return value
+    return safe.visible(value)
 
 
 def _is_safe_url(value: str) -> bool:
@@ -157,7 +157,7 @@ def environment(markdown: bool = False) -> Environment:
         autoescape=True,
         undefined=StrictUndefined,
         keep_trailing_newline=True,
-        finalize=markdown_text if markdown else None,
+        finalize=markdown_text if markdown else html_text,
     )
     env.filters["letter_id"] = lambda letter: "other" if letter == "#" else letter
     env.tests["safe_url"] = _is_safe_url
@@ -337,12 +337,12 @@ class Workbook:
         from openpyxl.styles import Alignment, Font
         from openpyxl.worksheet.hyperlink import Hyperlink
 
-        cell = sheet.cell(row=row, column=column, value=text)
+        cell = sheet.cell(row=row, column=column, value=safe.visible(text) if isinstance(text, str) else text)
         if cell.data_type == "f":
             cell.data_type = "s"  # data is text, never a formula
         cell.alignment = Alignment(wrap_text=True, vertical="top")
         if sources:
-            comment = Comment(tooltip(sources)[:30000], "ropa")
+            comment = Comment(safe.visible(tooltip(sources))[:30000], "ropa")
             comment.width, comment.height = 420, min(60 + 40 * len(sources), 600)
             cell.comment = comment
         if gap is not None and gap.anchor in self.finding_rows:
@@ -356,7 +356,7 @@ class Workbook:
 
         sheet = self.book.create_sheet(_sheet_title(self.t(title_key)))
         for column, (header, width) in enumerate(zip(headers, widths), start=1):
-            cell = sheet.cell(row=1, column=column, value=header)
+            cell = sheet.cell(row=1, column=column, value=safe.visible(header))
             cell.font = Font(bold=True)
             cell.fill = PatternFill("solid", fgColor="E4E9F0")
             cell.alignment = Alignment(wrap_text=True, vertical="top")
@@ -424,7 +424,7 @@ class Workbook:
 
 def _sheet_title(text: str) -> str:
     """A worksheet name Excel accepts: at most 31 characters, none of []:*?/\\."""
-    return re.sub(r"[\[\]:*?/\\]", " ", text)[:31].strip()
+    return re.sub(r"[\[\]:*?/\\]", " ", safe.visible(text))[:31].strip()
 
 
 WRITERS: dict[str, Callable[[Record, Path], list[Path]]] = {
@@ -461,42 +461,6 @@ def write_documents(record: Record, folder: Path, formats: Sequence[str]) -> lis
 
 
 # --- Atomic output --------------------------------------------------------------------------------------------
-
-@contextmanager
-def staged_folder(target: Path):
-    """A fresh folder beside ``target`` to write into; on success it replaces ``target`` whole, on error it goes.
-
-    Only an empty folder or one that ropa wrote before (it holds the MARKER file) is ever replaced, so a mistyped
-    ``--out .`` cannot wipe a working tree.
-    """
-    target = Path(target)
-    parent = target.parent
-    if target.exists():
-        if not target.is_dir():
-            raise RopaError("the output path exists and is not a folder", path=str(target))
-        if any(target.iterdir()) and not (target / MARKER).exists():
-            raise RopaError("the output folder is not empty and was not written by ropa; choose a new or empty folder",
-                            path=str(target))
-    parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.rendering-", dir=parent))
-    try:
-        yield staging
-        (staging / MARKER).write_text("Written by ropa render; replaced whole on the next run.\n", encoding="utf-8")
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(staging, 0o777 & ~umask)
-        if target.exists():
-            retired = Path(tempfile.mkdtemp(prefix=f".{target.name}.previous-", dir=parent))
-            retired.rmdir()
-            os.replace(target, retired)
-            os.replace(staging, target)
-            shutil.rmtree(retired, ignore_errors=True)
-        else:
-            os.replace(staging, target)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-
 
 # --- Entry points ---------------------------------------------------------------------------------------------
 

@@ -1,7 +1,6 @@
 """Query stage commands: ``ropa queries``, ``ropa query`` and ``ropa push``; the work is in ``ropa.query``."""
 
 
-import json
 import sys
 from enum import Enum
 from pathlib import Path
@@ -9,9 +8,9 @@ from typing import Annotated, Optional
 
 import typer
 from rich.table import Table
-from rich.text import Text
 
 from ropa import query as library
+from ropa import safe
 from ropa.commands import OutputFormat
 from ropa.errors import RopaError
 
@@ -49,16 +48,16 @@ def register(app: typer.Typer) -> None:
         with user_errors():
             found = library.library()
         if output_format is OutputFormat.json:
-            typer.echo(json.dumps([q.as_dict() for q in found], indent=2, ensure_ascii=False))
+            typer.echo(safe.dumps([q.as_dict() for q in found], indent=2))
             return
         table = Table(title="Query library (ropa query NAME)", title_justify="left", show_lines=True)
         for column in ("name", "question", "article", "parameters"):
             table.add_column(column)
         for q in found:
             params = "\n".join(f"{p.name} ({p.type}, {'required' if p.required else f'default {p.default}'})" for p in q.params)
-            question = Text(q.title, style="bold")
-            question.append(f"\n{q.answers}", style="")
-            table.add_row(Text(q.name), question, Text(q.article), Text(params))
+            question = safe.terminal(q.title, style="bold")
+            question.append_text(safe.terminal(f"\n{q.answers}"))
+            table.add_row(safe.terminal(q.name), question, safe.terminal(q.article), safe.terminal(params))
         console.print(table)
 
     @app.command("query")
@@ -124,7 +123,7 @@ def rich_table(results: library.Results, iris: bool) -> Table:
     columns = results.shown(iris)
     table = Table(show_lines=False)
     for column in columns:
-        table.add_column(column, overflow="fold")
+        table.add_column(safe.terminal(column), overflow="fold")
     for record in results.records(iris, short=True):
-        table.add_row(*(Text(record[c]) for c in columns))
+        table.add_row(*(safe.terminal(record[c]) for c in columns))
     return table
