@@ -155,13 +155,15 @@ def validate(
     shapes: Annotated[Optional[list[Path]], typer.Option("--shapes", help="Shapes files or folders instead of the bundled shapes.")] = None,
     engine: Annotated[Engine, typer.Option("--engine", help="fast (SPARQL per shape) or pyshacl (the reference).")] = Engine.fast,
     output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write the report to this file instead of standard output.")] = None,
+    allow_service: Annotated[bool, typer.Option("--allow-service", help="Let custom shapes call SERVICE (reach other servers or files).")] = False,
 ) -> None:
     """Check the record against the Art. 30 and GDPR consistency shapes. Exit 0 clean, 1 findings, 2 input error."""
     with user_errors():
         date = parse_date(as_of, "--as-of")
         accepted = load_waivers(waivers) if waivers else NO_WAIVERS
         graph = load(paths or None)
-        report = with_waivers(run_validation(graph, as_of=date, shapes=shapes, engine=engine.value), accepted)
+        report = with_waivers(run_validation(graph, as_of=date, shapes=shapes, engine=engine.value,
+                                             allow_service=allow_service), accepted)
         expired = {f.id: w for f in report.findings if not f.waived and (w := accepted.expired_for(f, report.as_of))}
         if output_format is ValidationFormat.text:
             target = Console(width=160, file=io.StringIO(), force_terminal=False) if output else console

@@ -35,9 +35,39 @@ def serialise(graph: RecordGraph, fmt: str) -> bytes:
     if fmt == "nt":
         return ox.serialize(graph.triples(), format=ox.RdfFormat.N_TRIPLES)
     if fmt == "jsonld":
+        depth = blank_node_depth(graph)
+        if depth > MAX_JSONLD_DEPTH:
+            raise RopaError(f"blank nodes nest {depth} deep in the record; JSON-LD export nests at most {MAX_JSONLD_DEPTH} "
+                            f"levels: export as ttl or nt, or give the nested nodes IRIs")
         text = graph.to_rdflib().serialize(format="json-ld", context=dict(PREFIXES), auto_compact=True)
         return json.dumps(json.loads(text), ensure_ascii=False, indent=1).encode("utf-8")
     raise RopaError(f"unknown export format '{fmt}'; choose one of {', '.join(EXPORT_FORMATS)}")
+
+
+MAX_JSONLD_DEPTH = 100
+"""JSON-LD nests a blank node inside its parent; deeper than this, the serialiser would exhaust Python's stack."""
+
+
+def blank_node_depth(graph: RecordGraph) -> int:
+    """The longest chain of blank nodes, each the object of the one before (a cycle counts once round)."""
+    children: dict[str, set[str]] = {}
+    for row in graph.store.query("SELECT DISTINCT ?s ?o WHERE { GRAPH ?g { ?s ?p ?o } FILTER(isBlank(?s) && isBlank(?o)) }"):
+        children.setdefault(row["s"].value, set()).add(row["o"].value)
+    depth: dict[str, int] = {}
+    for root in children:
+        stack = [(root, iter(children.get(root, ())))]
+        on_path = {root}
+        while stack:
+            node, pending = stack[-1]
+            child = next(pending, None)
+            if child is None:
+                stack.pop()
+                on_path.discard(node)
+                depth[node] = 1 + max((depth.get(c, 0) for c in children.get(node, ()) if c not in on_path), default=0)
+            elif child not in depth and child not in on_path:
+                stack.append((child, iter(children.get(child, ()))))
+                on_path.add(child)
+    return max(depth.values(), default=0)
 
 
 def write_atomically(path: Path, content: bytes) -> None:

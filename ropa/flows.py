@@ -511,6 +511,8 @@ def resolve_country(graph: RecordGraph, text: str) -> str:
 
 def _resolve(text: str, names: dict[str, set[str]], what: str) -> str:
     wanted = text.strip()
+    if not wanted:
+        raise RopaError(f"an empty name: give the {what}'s name, prefixed name or IRI")
     iri = _expand(wanted)
     if iri in names:
         return iri

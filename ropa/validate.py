@@ -154,11 +154,14 @@ def validate(
     as_of: dt.date | None = None,
     shapes: Iterable[str | Path] | None = None,
     engine: str = "fast",
+    allow_service: bool = False,
 ) -> Report:
-    """Validate the graph against the shapes at the evaluation date (today by default)."""
+    """Validate the graph against the shapes at the evaluation date (today by default). A shape's SPARQL may not
+    call SERVICE unless ``allow_service``: validation reads the record, not the network or the file system."""
     as_of = as_of or dt.date.today()
     files = shape_files(shapes)
     shapes_graph = load_shapes(files)
+    check_local_sparql(shapes_graph, allow_service=allow_service)
     if engine not in ("fast", "pyshacl"):
         raise RopaError(f"unknown engine '{engine}'; choose fast or pyshacl")
     compiled = compile_shapes(shapes_graph) if engine == "fast" else None
@@ -167,6 +170,15 @@ def validate(
         raw = run_queries(graph, compiled) if compiled is not None else run_pyshacl(graph, shapes_graph)
     findings = describe(graph, shapes_graph, raw)
     return Report(findings=findings, as_of=as_of, engine=used, shapes=[display_path(p) for p in files])
+
+
+def check_local_sparql(shapes: rdflib.Graph, *, allow_service: bool = False) -> None:
+    """Every SPARQL text of the shapes (constraints, targets, functions) is refused if it calls SERVICE."""
+    from ropa.query import local_only
+
+    for predicate in (SH.select, SH.ask, SH.construct, SH.update):
+        for node, text in shapes.subject_objects(predicate):
+            local_only(str(text), f"shape {_name(node)} ({shorten(str(predicate))})", allow_service=allow_service)
 
 
 class evaluation_context:

@@ -114,6 +114,9 @@ def load_waivers(path: str | Path) -> Waivers:
     items = []
     for index, entry in enumerate(entries):
         line = header_lines[index] if index < len(header_lines) else None
+        if not isinstance(entry, dict):
+            raise RopaError(f"'waiver' holds {entry!r}, not a table: write each waiver as a [[waiver]] table",
+                            path=shown, line=line)
         items.append(_waiver(entry, shown, line))
     return Waivers(items=items, path=shown)
 

@@ -10,7 +10,7 @@ import typer
 from rich.table import Table
 
 from ropa import query as library
-from ropa import safe
+from ropa import remote, safe
 from ropa.commands import OutputFormat
 from ropa.errors import RopaError
 
@@ -73,6 +73,8 @@ def register(app: typer.Typer) -> None:
         endpoint: Annotated[Optional[str], typer.Option("--endpoint", help="Run on this SPARQL 1.1 query endpoint instead of a loaded record.")] = None,
         graph: Annotated[Optional[str], typer.Option("--graph", help="With --endpoint: query this named graph (the one `ropa push` wrote).")] = None,
         waivers: Annotated[Optional[Path], typer.Option("--waivers", "-w", help="Waivers left out of the findings, for queries that need findings.")] = None,
+        timeout: Annotated[float, typer.Option("--timeout", help="With --endpoint: seconds the whole request may take.", min=0.001, max=86400)] = remote.DEFAULT_TIMEOUT,
+        allow_service: Annotated[bool, typer.Option("--allow-service", help="Let a query on the record call SERVICE (reach other servers or files).")] = False,
     ) -> None:
         """Answer a question of the library (or a .rq file, or --sparql) on the record or on a SPARQL endpoint."""
         with user_errors():
@@ -94,7 +96,8 @@ def register(app: typer.Typer) -> None:
             if record is not None and date is not None:
                 record = record_as_of(record, date)   # the record as it stood on that date
             results = library.run(chosen, record, params=parse_params(param), as_of=date, lang=lang,
-                                  endpoint=endpoint, graph_iri=graph, waivers=accepted)
+                                  endpoint=endpoint, graph_iri=graph, waivers=accepted, timeout=timeout,
+                                  allow_service=allow_service)
         if output_format is ResultFormat.table:
             console.print(rich_table(results, iris))
             errors.print(f"{len(results.rows)} row{'s' if len(results.rows) != 1 else ''}", highlight=False)
@@ -109,12 +112,14 @@ def register(app: typer.Typer) -> None:
         as_of: Annotated[Optional[str], typer.Option("--as-of", help="Date of the validation findings sent along (YYYY-MM-DD); today by default.")] = None,
         findings: Annotated[bool, typer.Option("--findings/--no-findings", help="Send the validation findings, for the open-gaps query.")] = True,
         waivers: Annotated[Optional[Path], typer.Option("--waivers", "-w", help="Waivers left out of the findings sent.")] = None,
+        timeout: Annotated[float, typer.Option("--timeout", help="Seconds the whole upload may take.", min=0.001, max=86400)] = 300.0,
     ) -> None:
         """Replace a named graph on a SPARQL server with the record, in one Graph Store Protocol request."""
         with user_errors():
             date = parse_date(as_of, "--as-of")
             accepted = load_waivers(waivers) if waivers else None
-            count = library.push(load(paths or None), endpoint, graph, findings=findings, as_of=date, waivers=accepted)
+            count = library.push(load(paths or None), endpoint, graph, findings=findings, as_of=date, waivers=accepted,
+                                 timeout=timeout)
         errors.print(f"pushed {count} triples to graph <{graph}> at {endpoint}", highlight=False, markup=False)
 
 
