@@ -166,7 +166,7 @@ def validate(
                                              allow_service=allow_service), accepted)
         expired = {f.id: w for f in report.findings if not f.waived and (w := accepted.expired_for(f, report.as_of))}
         if output_format is ValidationFormat.text:
-            target = Console(width=160, file=io.StringIO(), force_terminal=False) if output else console
+            target = safe.SafeConsole(width=160, file=io.StringIO(), force_terminal=False) if output else console
             print_text(report, target, expired=expired)
             text = target.file.getvalue() if output else None
         elif output_format is ValidationFormat.json:

@@ -114,7 +114,7 @@ def diagram(graph: RecordGraph, controller: str | None = None, activity: str | N
             as_of: dt.date | None = None, flows: FlowGraph | None = None) -> Diagram:
     """The data-flow diagram of one party's activities (those it keeps, as controller or processor, and those it
     controls), or of one activity. Pass ``flows`` to draw many diagrams from one flow graph."""
-    if bool(controller) == bool(activity):
+    if (controller is None) == (activity is None):
         raise RopaError("name either a controller (--controller) or an activity (--activity)")
     fg = flows or flow_graph(graph, as_of)
     if activity:

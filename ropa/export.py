@@ -55,6 +55,8 @@ def blank_node_depth(graph: RecordGraph) -> int:
         children.setdefault(row["s"].value, set()).add(row["o"].value)
     depth: dict[str, int] = {}
     for root in children:
+        if root in depth:
+            continue
         stack = [(root, iter(children.get(root, ())))]
         on_path = {root}
         while stack:

@@ -631,7 +631,7 @@ def flows(graph: RecordGraph, to_country: str | None = None, outside_eea: bool =
           as_of: dt.date | None = None) -> FlowReport:
     """Every path by which an activity's data can reach a country (one country, outside the EEA, or anywhere)."""
     fg = flow_graph(graph, as_of)
-    wanted = resolve_country(graph, to_country) if to_country else None
+    wanted = resolve_country(graph, to_country) if to_country is not None else None
     scope = (fg.label(wanted) if wanted in fg.graph else to_country) if wanted else \
         "places outside the EEA" if outside_eea else "every place"
     found = []

@@ -114,7 +114,11 @@ def request(url: str, *, data: bytes | None = None, headers: dict[str, str] | No
                 declared = response.headers.get("Content-Length")
                 if declared and declared.isdigit() and int(declared) > max_bytes:
                     raise _too_large(where, max_bytes)
-                return _read(response, max_bytes, where, deadline)
+                body = _read(response, max_bytes, where, deadline)
+                if declared and declared.isdigit() and len(body) < int(declared):
+                    raise RopaError(f"the answer of {where} was cut off before its end "
+                                    f"({len(body)} of {declared} bytes)")
+                return body
         except urllib.error.HTTPError as error:
             if deadline.expired:
                 raise late from None
@@ -126,9 +130,9 @@ def request(url: str, *, data: bytes | None = None, headers: dict[str, str] | No
                 raise late from None
             raise RopaError(f"the answer of {where} was cut off before its end") from None
         except (urllib.error.URLError, http.client.HTTPException, OSError, ValueError) as error:
-            if deadline.expired:
-                raise late from None
             reason = error.reason if isinstance(error, urllib.error.URLError) else error
+            if deadline.expired or isinstance(reason, TimeoutError):   # the timer or the socket's own timeout
+                raise late from None
             raise RopaError(f"cannot reach {where}: {_one_line(reason) or type(error).__name__}") from None
     finally:
         deadline.timer.cancel()

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import re
 import shutil
 import tempfile
@@ -198,15 +197,18 @@ def _context(record: Record, document: Document, t: Messages, extension: str) ->
     }
 
 
-def render_text(record: Record, document: Document, fmt: str, *, link_extension: str | None = None) -> str:
-    """One document as HTML or Markdown text; links to other documents end in ``link_extension``."""
+def render_text(record: Record, document: Document, fmt: str, *, link_extension: str | None = None,
+                stylesheet: bool = True) -> str:
+    """One document as HTML or Markdown text; links to other documents end in ``link_extension``; without
+    ``stylesheet`` the HTML has no link to style.css (the PDF printer is given it directly)."""
     suffix = {"html": "html", "md": "md"}[fmt]
     if fmt == "html":
         draw(record.diagrams)  # every diagram of the record in one dot run; a no-op once drawn
     env = environment(markdown=fmt == "md")
     template = env.get_template(f"{document.template}/document.{suffix}.j2")
     t = Messages(record.lang)
-    return template.render(_context(record, document, t, link_extension or f".{suffix}"))
+    return template.render({**_context(record, document, t, link_extension or f".{suffix}"),
+                            "stylesheet": "style.css" if stylesheet else None})
 
 
 # --- Formats --------------------------------------------------------------------------------------------------
@@ -239,15 +241,17 @@ def write_pdf(record: Record, folder: Path, stems: Iterable[str] | None = None) 
     print stylesheet; links between documents point to the other PDFs."""
     weasyprint = _weasyprint()
     folder.mkdir(parents=True, exist_ok=True)
-    stylesheet_folder = resources.reports_dir() / "common"
+    stylesheet = weasyprint.CSS(filename=str(resources.reports_dir() / "common" / "style.css"))
     wanted = set(stems) if stems is not None else None
     written = []
     for document in documents(record):
         if wanted is not None and document.stem not in wanted:
             continue
-        html = render_text(record, document, "html", link_extension=".pdf")
+        html = render_text(record, document, "html", link_extension=".pdf", stylesheet=False)
         path = folder / f"{document.stem}.pdf"
-        weasyprint.HTML(string=html, base_url=str(stylesheet_folder) + os.sep).write_pdf(str(path))
+        # No base URL: links between the documents stay relative (controller-x.pdf#entry), so they work wherever
+        # the PDFs are copied and do not reveal where ropa is installed.
+        weasyprint.HTML(string=html, base_url=None).write_pdf(str(path), stylesheets=[stylesheet])
         written.append(path)
     return written
 

@@ -178,7 +178,8 @@ def check_local_sparql(shapes: rdflib.Graph, *, allow_service: bool = False) -> 
 
     for predicate in (SH.select, SH.ask, SH.construct, SH.update):
         for node, text in shapes.subject_objects(predicate):
-            local_only(str(text), f"shape {_name(node)} ({shorten(str(predicate))})", allow_service=allow_service)
+            owner = next((s for s in shapes.subjects(None, node) if isinstance(s, rdflib.URIRef)), node)
+            local_only(str(text), f"shape {shorten(_name(owner))} ({shorten(str(predicate))})", allow_service=allow_service)
 
 
 class evaluation_context:
