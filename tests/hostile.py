@@ -7,6 +7,9 @@ from __future__ import annotations
 import csv
 import io
 import re
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 FORMULAS = ('=HYPERLINK("http://evil.example/","click")', "+1+cmd|' /C calc'!A0", "-2+3+cmd|' /C calc'!A0",
@@ -115,3 +118,52 @@ def assert_markdown_neutral(markdown: str, where: str) -> None:
     assert len(fences) == 2 * len(mermaid_blocks(markdown)), f"{where}: a fence that is not a Mermaid block's"
     for block in mermaid_blocks(markdown):
         assert_mermaid_neutral(block, where)
+
+
+# --- Servers on the loopback interface ---------------------------------------------------------------------------
+
+class serving:
+    """A handler class served on 127.0.0.1 (only the loopback interface) for the length of a with block."""
+
+    def __init__(self, handler):
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self.server.daemon_threads = True
+
+    def __enter__(self) -> str:
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        return f"http://127.0.0.1:{self.server.server_address[1]}/endpoint"
+
+    def __exit__(self, *exc):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def answering(status: int, body: bytes, *, trickle: float = 0.0, length: int | None = None):
+    class Handler(BaseHTTPRequestHandler):
+        def handle_request(self):
+            self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            self.send_response(status)
+            self.send_header("Content-Type", "application/sparql-results+json")
+            if length is not None:
+                self.send_header("Content-Length", str(length))
+            self.end_headers()
+            try:
+                if trickle:
+                    for byte in body:
+                        self.wfile.write(bytes([byte]))
+                        self.wfile.flush()
+                        time.sleep(trickle)
+                else:
+                    self.wfile.write(body)
+            except OSError:
+                pass
+
+        do_POST = do_PUT = do_GET = handle_request
+
+        def log_message(self, *args):
+            pass
+
+    return Handler
+
+
+RESULTS = b'{"head": {"vars": ["s"]}, "results": {"bindings": [{"s": {"type": "uri", "value": "https://example.org/a"}}]}}'

@@ -27,8 +27,8 @@ import pytest
 from typer.testing import CliRunner
 
 import ropa
-from hostile import (FORBIDDEN, assert_csv_neutral, assert_markdown_neutral, assert_mermaid_neutral,
-                     assert_no_raw_controls, mermaid_blocks, write_record)
+from hostile import (RESULTS, answering, assert_csv_neutral, assert_markdown_neutral, assert_mermaid_neutral,
+                     assert_no_raw_controls, mermaid_blocks, serving, write_record)
 from ropa import safe
 from ropa.cli import app
 from ropa.errors import RopaError
@@ -541,53 +541,6 @@ def test_concurrent_builds_into_one_folder_both_succeed_and_leave_one_folder(hos
 
 
 # --- 7. Servers that misbehave -----------------------------------------------------------------------------------
-
-class serving:
-    """A handler class served on 127.0.0.1 (only the loopback interface) for the length of a with block."""
-
-    def __init__(self, handler):
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        self.server.daemon_threads = True
-
-    def __enter__(self) -> str:
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        return f"http://127.0.0.1:{self.server.server_address[1]}/endpoint"
-
-    def __exit__(self, *exc):
-        self.server.shutdown()
-        self.server.server_close()
-
-
-def answering(status: int, body: bytes, *, trickle: float = 0.0, length: int | None = None):
-    class Handler(BaseHTTPRequestHandler):
-        def handle_request(self):
-            self.rfile.read(int(self.headers.get("Content-Length") or 0))
-            self.send_response(status)
-            self.send_header("Content-Type", "application/sparql-results+json")
-            if length is not None:
-                self.send_header("Content-Length", str(length))
-            self.end_headers()
-            try:
-                if trickle:
-                    for byte in body:
-                        self.wfile.write(bytes([byte]))
-                        self.wfile.flush()
-                        time.sleep(trickle)
-                else:
-                    self.wfile.write(body)
-            except OSError:
-                pass
-
-        do_POST = do_PUT = do_GET = handle_request
-
-        def log_message(self, *args):
-            pass
-
-    return Handler
-
-
-RESULTS = b'{"head": {"vars": ["s"]}, "results": {"bindings": [{"s": {"type": "uri", "value": "https://example.org/a"}}]}}'
-
 
 @pytest.mark.parametrize("status, body, length, expected", [
     (200, RESULTS[:40], None, "did not answer with SPARQL JSON results"),
