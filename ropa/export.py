@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
+from ropa import safe
 from ropa.errors import RopaError
 from ropa.load import RecordGraph
 from ropa.namespaces import PREFIXES
@@ -30,17 +31,17 @@ MARKER = ".ropa-output"
 
 def serialise(graph: RecordGraph, fmt: str) -> bytes:
     """The union graph in the given format. Oxigraph writes Turtle and N-Triples; rdflib writes compact JSON-LD."""
-    if fmt == "ttl":
-        return ox.serialize(graph.triples(), format=ox.RdfFormat.TURTLE, prefixes=PREFIXES)
-    if fmt == "nt":
-        return ox.serialize(graph.triples(), format=ox.RdfFormat.N_TRIPLES)
+    if fmt in ("ttl", "nt"):
+        written = ox.serialize(graph.triples(), format=ox.RdfFormat.TURTLE if fmt == "ttl" else ox.RdfFormat.N_TRIPLES,
+                               prefixes=PREFIXES if fmt == "ttl" else None)
+        return safe.rdf(written.decode("utf-8")).encode("utf-8")
     if fmt == "jsonld":
         depth = blank_node_depth(graph)
         if depth > MAX_JSONLD_DEPTH:
             raise RopaError(f"blank nodes nest {depth} deep in the record; JSON-LD export nests at most {MAX_JSONLD_DEPTH} "
                             f"levels: export as ttl or nt, or give the nested nodes IRIs")
         text = graph.to_rdflib().serialize(format="json-ld", context=dict(PREFIXES), auto_compact=True)
-        return json.dumps(json.loads(text), ensure_ascii=False, indent=1).encode("utf-8")
+        return safe.dumps(json.loads(text), indent=1).encode("utf-8")
     raise RopaError(f"unknown export format '{fmt}'; choose one of {', '.join(EXPORT_FORMATS)}")
 
 

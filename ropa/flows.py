@@ -809,10 +809,18 @@ def _role(role: str | None) -> str:
     return {ROPA + "ControllerRole": "controller", ROPA + "ProcessorRole": "processor"}.get(role or "", NOT_DOCUMENTED)
 
 
+_IS_VENDOR = """ASK { VALUES ?link { dpv:hasDataProcessor ropa:usesServiceProvider ropa:engagesProcessor ropa:hasSubProcessor }
+                     ?user ?link ?vendor FILTER(?user != ?vendor) }"""
+
+
 def impact(graph: RecordGraph, vendor: str, as_of: dt.date | None = None) -> Impact:
     """If this vendor were breached or replaced: the activities, controllers, subjects and data it touches."""
     fg = flow_graph(graph, as_of)
     node = resolve_party(graph, vendor, "vendor")
+    if not graph.store.query(_IS_VENDOR, prefixes=PREFIXES, use_default_graph_as_union=True,
+                             substitutions={ox.Variable("vendor"): ox.NamedNode(node)}):
+        raise RopaError(f"{shorten(node)} is not a vendor: no activity or organisation in the record engages it as "
+                        f"processor, service provider or sub-processor")
     activities = [fg.activities[a] for a in sorted(fg.activities) if node in fg.vendors(a)]
     engaged_by = sorted({u for a in activities for u, v in fg.edges_of[a.iri]
                          if v == node and fg.graph.nodes[u]["kind"] == ORGANISATION})

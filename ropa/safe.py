@@ -10,6 +10,7 @@ Every writer passes data through the neutraliser of its format here, so that the
 * ``one_line``: the same, and line breaks escaped too: for one-line messages (errors, warnings).
 * ``terminal``: a rich Text (never markup) of the visible text; ``SafeConsole`` does the same for plain strings.
 * ``csv_cell``: the visible text, with a leading ``'`` when a spreadsheet would read it as a formula (OWASP).
+* ``rdf``: Turtle and N-Triples with every control or invisible character as a ``\\uXXXX`` escape.
 * ``dumps``: JSON with every control or invisible character written as a ``\\uXXXX`` escape.
 * ``markdown``: one line, Markdown punctuation backslash-escaped and HTML's ``& < >`` as entities.
 * ``mermaid``: text for inside a Mermaid label's double quotes: entity codes for its syntax, and for ``%`` so that
@@ -104,6 +105,16 @@ def dumps(value, **options) -> str:
     """JSON text (UTF-8 kept readable) in which no control or invisible character appears raw."""
     text = json.dumps(value, ensure_ascii=False, **options)
     return _HIDDEN.sub(_json_escape, text) if _HIDDEN.search(text) else text
+
+
+def rdf(text: str) -> str:
+    """Turtle or N-Triples in which no control or invisible character appears raw: each is a \\uXXXX escape,
+    which means the same character inside a literal or an IRI (the only places they can stand)."""
+    def escape_rdf(match: re.Match) -> str:
+        code = ord(match.group(0))
+        return f"\\u{code:04X}" if code < 0x10000 else f"\\U{code:08X}"
+
+    return _HIDDEN.sub(escape_rdf, text) if _HIDDEN.search(text) else text
 
 
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]{}|~]|^[#>+-]|(?<=^\d)[.)]|(?<=^\d\d)[.)])")

@@ -36,6 +36,7 @@ from ropa.export import blank_node_depth, write_atomically
 from ropa.query import Param, local_only, parse_value
 from ropa.waivers import load_waivers
 
+pytestmark = pytest.mark.filterwarnings("ignore::ropa.errors.RopaWarning")   # records without activities, on purpose
 runner = CliRunner()
 REPOSITORY = Path(__file__).resolve().parent.parent
 HOSTILE = "https://example.org/hostile/"
@@ -664,3 +665,9 @@ def test_links_between_pdfs_are_relative_and_leak_no_path(hostile, tmp_path):
     assert any(link.startswith("controller-") for link in links), links
     for link in links:
         assert not link.startswith("file:") and str(REPOSITORY) not in link and "/" not in link.split("#")[0], link
+
+
+def test_impact_refuses_a_party_that_is_no_vendor(hostile):
+    result = invoke("impact", HOSTILE + "customers", str(hostile["new"]), code=2)
+    one_line_error(result, "is not a vendor")
+    invoke("impact", HOSTILE + "vendor", str(hostile["new"]))
