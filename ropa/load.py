@@ -186,12 +186,12 @@ def warn_if_empty(graph: RecordGraph) -> None:
     data = [f for f in graph.files if f.kind == "data"]
     if not data:
         return
-    counts = {solution["g"].value: int(solution["n"].value) for solution in graph.store.query(
-        "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g")}
-    for loaded in data:
-        if not counts.get(loaded.graph.value):
-            warnings.warn(RopaWarning(f"{loaded.display_path}: the file holds no triples"), stacklevel=3)
     values = " ".join(f"<{f.graph.value}>" for f in data)
+    empty = {solution["g"].value for solution in graph.store.query(
+        f"SELECT ?g WHERE {{ VALUES ?g {{ {values} }} FILTER NOT EXISTS {{ GRAPH ?g {{ ?s ?p ?o }} }} }}")}
+    for loaded in data:
+        if loaded.graph.value in empty:
+            warnings.warn(RopaWarning(f"{loaded.display_path}: the file holds no triples"), stacklevel=3)
     activities = graph.store.query(f"ASK {{ VALUES ?g {{ {values} }} GRAPH ?g {{ ?a a <{PREFIXES['dpv']}Process> }} }}")
     if not activities:
         warnings.warn(RopaWarning("the record describes no processing activity (dpv:Process): "

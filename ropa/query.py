@@ -29,7 +29,6 @@ import csv
 import datetime as dt
 import difflib
 import io
-import json
 import re
 import urllib.parse
 from collections.abc import Iterator, Mapping, Sequence

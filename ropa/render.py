@@ -14,9 +14,7 @@ import datetime as dt
 import json
 import re
 import shutil
-import tempfile
 from collections.abc import Callable, Iterable, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -26,7 +24,7 @@ from markupsafe import Markup
 
 from ropa import resources, safe
 from ropa.errors import RopaError
-from ropa.export import MARKER, staged_folder  # noqa: F401  (MARKER: part of this module's interface)
+from ropa.export import staged_folder
 from ropa.flows import build_flow_graph
 from ropa.load import RecordGraph
 from ropa.register import (CONTROLLER_FIELDS, LANGUAGES, PROCESSOR_FIELDS, DiagramImage, Field, Gap, Messages,

@@ -13,7 +13,6 @@ from typing import Protocol
 
 from rich.console import Console
 from rich.table import Table
-from rich.text import Text
 
 from ropa import safe
 

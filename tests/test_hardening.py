@@ -6,9 +6,7 @@ code 2; what an output shows of a record never acts on its reader.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import json
 import os
 import signal
@@ -257,6 +255,12 @@ def test_an_oversized_answer_is_refused(tmp_path):
         from ropa import remote
         with pytest.raises(RopaError, match="more than 1 MB"):
             remote.request(url, data=b"x", method="POST", max_bytes=1024 * 1024)
+
+
+def test_an_answer_declared_too_large_is_refused_before_reading():
+    with serving(answering(200, b"{}", length=600 * 1024 * 1024)) as url:
+        result = invoke("query", "--sparql", "SELECT ?s WHERE { ?s ?p ?o }", "--endpoint", url, code=2)
+    one_line_error(result, "more than 512 MB")
 
 
 # --- 4. Output that attacks its reader ---------------------------------------------------------------------------
@@ -622,6 +626,12 @@ def test_an_empty_name_is_refused(hostile, command):
     one_line_error(result, "empty name" if command[0] != "diagram" else "")
 
 
+def test_impact_refuses_a_party_that_is_no_vendor(hostile):
+    result = invoke("impact", HOSTILE + "customers", str(hostile["new"]), code=2)
+    one_line_error(result, "is not a vendor")
+    invoke("impact", HOSTILE + "vendor", str(hostile["new"]))
+
+
 @pytest.mark.parametrize("content, expected", [
     ("waiver = [1, 2, 3]", "not a table"),
     ('waiver = ["a"]', "not a table"),
@@ -666,8 +676,3 @@ def test_links_between_pdfs_are_relative_and_leak_no_path(hostile, tmp_path):
     for link in links:
         assert not link.startswith("file:") and str(REPOSITORY) not in link and "/" not in link.split("#")[0], link
 
-
-def test_impact_refuses_a_party_that_is_no_vendor(hostile):
-    result = invoke("impact", HOSTILE + "customers", str(hostile["new"]), code=2)
-    one_line_error(result, "is not a vendor")
-    invoke("impact", HOSTILE + "vendor", str(hostile["new"]))
