@@ -144,7 +144,7 @@ INTERESTING = ["", " ", "any", "today", "0001-01-01", "9999-12-31", "2026-02-30"
                "1e309", "nan", "NaN", "inf", "en", "nl", "fr", "xx-YY-zz", "dpv:Customer", "pd:Name", "loc:US", "US",
                "<https://example.org/hostile/org>", "https://example.org/hostile/vendor", "<http://x> . ?s ?p ?o",
                'x" } ; DROP ALL ; #', "<>", "<file:///etc/passwd>", "unknown:thing", ":", "dpv:", "$lang", "?x",
-               "--output=VICTIM", "-o", "HEAD", "HEAD~1:.", "../..", "/", "\\", "%s%n", "{}", "[/]", *FORMULAS,
+               "--output=VICTIM", "-o", "HEAD", "HEAD~1:.", "HEAD:record", "HEAD^{tree}", "@{-1}", "../..", "/", "\\", "%s%n", "{}", "[/]", *FORMULAS,
                CONTROL, MERMAID, MARKUP, payload(0), "x" * 5000, "\u202e\u200b", "\ud7ff", "ß", "日本"]
 texts = st.one_of(st.sampled_from(INTERESTING), st.text(max_size=40))
 
@@ -264,6 +264,9 @@ class Ground:
         (self.inputs / "empty.ttl").write_text("")
         (self.inputs / "notes.txt").write_text("not RDF\n")
         shutil.copy(REPOSITORY / "shapes" / "controller.ttl", self.inputs / "shapes.ttl")
+        git = ["git", "-C", str(self.inputs), "-c", "user.email=t@example.org", "-c", "user.name=t"]
+        for step in (["init", "-q"], ["add", "."], ["commit", "-qm", "inputs"]):   # so that --git REV reaches git
+            subprocess.run(git + step, check=True, capture_output=True)
         self.paths = [str(p) for p in (record, record.parent, older.parent, self.inputs / "waivers.toml",
                                        self.inputs / "question.rq", self.inputs / "broken.ttl", self.inputs / "empty.ttl",
                                        self.inputs / "notes.txt", self.inputs / "shapes.ttl", self.inputs / "missing.ttl",
