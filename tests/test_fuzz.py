@@ -167,6 +167,37 @@ def test_query_parameters_are_bound_or_refused(record, name, data):
         results.render(fmt, iris=data.draw(st.booleans()))
 
 
+# --- Custom shapes ----------------------------------------------------------------------------------------------
+
+SHAPES = (REPOSITORY / "shapes" / "controller.ttl").read_bytes()
+SELECTS = ["SELECT $this WHERE { $this ?p ?o }", "SELECT $this WHERE { $this ?p }", "ASK {}", "CONSTRUCT WHERE { ?s ?p ?o }",
+           "SELECT * WHERE { ?s ?p ?o } LIMIT 1", "SELECT $this ?value WHERE { $this ?p ?value FILTER(xsd:integer(?value) > 1) }",
+           "SELECT $this WHERE { SERVICE <http://127.0.0.1:9/> { $this ?p ?o } }", "DROP ALL", "", "SELECT"]
+
+
+@st.composite
+def shapes_files(draw) -> bytes:
+    """The bundled controller shapes mutated, or with an extra SPARQL constraint."""
+    if draw(st.booleans()):
+        return draw(mutated(SHAPES))
+    select = draw(st.one_of(st.sampled_from(SELECTS), st.text(max_size=60)))
+    return SHAPES + ("\nrs:Extra a sh:NodeShape ; sh:targetClass dpv:Process ; sh:sparql [ sh:message "
+                     + json.dumps(draw(texts)) + " ; sh:select " + json.dumps(select) + " ] .\n").encode()
+
+
+@FUZZ
+@given(content=shapes_files(), engine=st.sampled_from(["fast", "fast", "fast", "pyshacl"]))
+def test_custom_shapes_validate_or_are_refused(tmp_path_factory, record, content, engine):
+    path = tmp_path_factory.mktemp("shapes") / "shapes.ttl"
+    path.write_bytes(content)
+    try:
+        validate(record, shapes=[path], engine=engine)
+    except RopaError:
+        event("refused")
+        return
+    event("validated")
+
+
 # --- Waiver files -----------------------------------------------------------------------------------------------
 
 def toml_value(value) -> str:

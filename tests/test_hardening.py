@@ -169,6 +169,22 @@ ex:Remote a sh:NodeShape ; sh:targetClass dpv:Process ;
     assert hits == []
 
 
+@pytest.mark.parametrize("select", ["SELECT $this WHERE { $this ?p }", "ASK {}", "CONSTRUCT WHERE { ?s ?p ?o }",
+                                    'SELECT $this WHERE { $this ?p ?o FILTER(xsd:integer("x") > 1) }'])
+def test_a_custom_shape_with_odd_sparql_is_one_line_in_both_engines(tmp_path, select):
+    shapes = tmp_path / "odd.ttl"
+    shapes.write_text(f"""@prefix sh: <http://www.w3.org/ns/shacl#> .
+@prefix dpv: <https://w3id.org/dpv#> .
+@prefix ex: <https://example.org/shapes/> .
+ex:Odd a sh:NodeShape ; sh:targetClass dpv:Process ; sh:sparql [ sh:message "m" ; sh:select {json.dumps(select)} ] .
+""")
+    record = write_record(tmp_path / "record")
+    for engine in ("fast", "pyshacl"):
+        result = invoke("validate", str(record), "--shapes", str(shapes), "--engine", engine, code=(0, 1, 2))
+        if result.exit_code == 2:
+            one_line_error(result)
+
+
 def test_words_that_only_look_like_service_are_not_refused():
     for sparql in ('SELECT ?service WHERE { ?service a "SERVICE" } # SERVICE <http://x>',
                    "PREFIX ex: <https://example.org/SERVICE/> SELECT * WHERE { ?s ex:SERVICE ?o ; ex:a ex:Service }"):
