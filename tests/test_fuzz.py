@@ -215,8 +215,8 @@ def toml_value(value) -> str:
 
 
 scalars = st.one_of(texts, st.integers(), st.floats(), st.booleans(), st.dates(), st.datetimes())
-values = st.recursive(scalars, lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3),
-                      max_leaves=6)
+values = st.recursive(scalars, lambda inner: st.lists(inner, min_size=1, max_size=3)
+                      | st.dictionaries(st.text(max_size=5), inner, min_size=1, max_size=3), max_leaves=6)
 fields = st.sampled_from(["check", "focus", "entity", "path", "accepted_by", "reason", "until", "other"])
 good = {"check": "rs:LawfulBasis", "focus": "https://example.org/hostile/act", "accepted_by": "DPO", "reason": "why",
         "until": dt.date(2030, 1, 1)}
