@@ -395,6 +395,18 @@ def test_documents_are_neutral_in_html_markdown_and_xlsx(rendered):
                     assert_no_raw_controls(cell.value, f"{sheet.title}!{cell.coordinate}")
 
 
+def test_links_between_html_and_markdown_documents_are_relative(rendered):
+    import re
+
+    for page in sorted(rendered.rglob("*.html")) + sorted(rendered.rglob("*.md")):
+        text = page.read_text(encoding="utf-8")
+        targets = re.findall(r'(?:href|src)="([^"]*)"', text) + re.findall(r"\]\(([^)\s]*)\)", text)
+        local = [t for t in targets if not t.startswith(("https://", "http://", "#", "mailto:"))]
+        assert local, page.name
+        for target in local:
+            assert not target.startswith(("file:", "/")) and str(REPOSITORY) not in target, (page.name, target)
+
+
 # --- 5. Files silently left out or wrongly accepted --------------------------------------------------------------
 
 def test_a_symlinked_subfolder_is_reported_not_skipped(tmp_path):
