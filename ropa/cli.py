@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import json
+import logging
 import os
 import signal
 import sys
@@ -60,7 +60,11 @@ def say(message: str, kind: str = "") -> None:
 
 @contextmanager
 def user_errors():
-    """Turn a RopaError into one line on stderr and exit code 2; warnings of the library become one line each."""
+    """Turn a RopaError into one line on stderr and exit code 2; warnings of the library, and messages the
+    libraries below it log (rdflib, pyshacl, WeasyPrint), become one line each, never a logged traceback."""
+    handler = _OneLineLog(logging.WARNING)
+    root = logging.getLogger()
+    root.addHandler(handler)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("always", RopaWarning)
@@ -69,6 +73,19 @@ def user_errors():
     except RopaError as error:
         say(str(error), "error")
         raise typer.Exit(2) from None
+    finally:
+        root.removeHandler(handler)
+
+
+class _OneLineLog(logging.Handler):
+    """The first line of a logged message as a warning (a library may log a whole traceback with it)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            lines = record.getMessage().strip().splitlines()
+        except (TypeError, ValueError):
+            lines = [str(record.msg)]
+        say(f"{record.name}: {lines[0] if lines else record.levelname.lower()}", "warning")
 
 
 def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:

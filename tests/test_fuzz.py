@@ -77,7 +77,7 @@ SEEDS = {
             b'</rdf:RDF>\n',
 }
 TOKENS = [b'"', b"'", b"<", b">", b"\\", b"\\u0000", b"\\U0010FFFF", b"@prefix", b"PREFIX x: <y>", b"[", b"]", b"{", b"}",
-          b"(", b")", b";", b",", b".", b"_:b", b"a", b"^^xsd:date", b'"P4W"^^xsd:duration', b'"x"^^xsd:integer',
+          b"(", b")", b";", b",", b".", b"_:b", b"a", b"^^xsd:date", b'"P4W"^^xsd:duration', b'"x"^^xsd:integer', b'"x1"^^xsd:int', b'"abc"^^xsd:gYear',
           b"dpv:Nonexistent", b"ropa:nothing", b"<!ENTITY e 'x'>", b"<!DOCTYPE r [", b"&e;", b"\xef\xbb\xbf", b"\x00",
           b"\xff\xfe", b"\r\n", b'"""', b"@base <file:///etc/> .", b'"@context": "http://127.0.0.1:9/ctx"',
           b"owl:imports <http://127.0.0.1:9/x>", b"\x1b[2J", b"[ ex:p " * 30, CONTROL.encode(), MERMAID.encode()]
@@ -293,13 +293,16 @@ class Ground:
         (self.inputs / "question.rq").write_text("# title: labels\nSELECT ?l WHERE { ?s rdfs:label ?l } LIMIT 3\n")
         (self.inputs / "broken.ttl").write_text("@prefix ex: <https://example.org/> .\nex:a ex:b .\n")
         (self.inputs / "empty.ttl").write_text("")
+        (self.inputs / "odd-literals.ttl").write_text('@prefix ex: <https://example.org/> .\n'
+                                                      '@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .\n'
+                                                      'ex:a ex:n "x1"^^xsd:int ; ex:y "abc"^^xsd:gYear .\n')
         (self.inputs / "notes.txt").write_text("not RDF\n")
         shutil.copy(REPOSITORY / "shapes" / "controller.ttl", self.inputs / "shapes.ttl")
         git = ["git", "-C", str(self.inputs), "-c", "user.email=t@example.org", "-c", "user.name=t"]
         for step in (["init", "-q"], ["add", "."], ["commit", "-qm", "inputs"]):   # so that --git REV reaches git
             subprocess.run(git + step, check=True, capture_output=True)
         self.paths = [str(p) for p in (record, record.parent, older.parent, self.inputs / "waivers.toml",
-                                       self.inputs / "question.rq", self.inputs / "broken.ttl", self.inputs / "empty.ttl",
+                                       self.inputs / "question.rq", self.inputs / "broken.ttl", self.inputs / "empty.ttl", self.inputs / "odd-literals.ttl",
                                        self.inputs / "notes.txt", self.inputs / "shapes.ttl", self.inputs / "missing.ttl",
                                        self.inputs)]
         self.record = str(record)

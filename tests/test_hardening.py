@@ -434,6 +434,15 @@ def test_an_unreadable_subfolder_is_reported_not_skipped(tmp_path, monkeypatch):
     one_line_error(result, "locked", "Permission denied", "nothing below it was loaded")
 
 
+def test_what_a_library_logs_is_one_line_not_a_traceback(tmp_path):
+    odd = tmp_path / "odd.ttl"
+    odd.write_text('@prefix ex: <https://example.org/> .\n@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .\n'
+                   'ex:a ex:n "x1"^^xsd:int .\n')
+    result = invoke("export", str(odd), "-f", "jsonld", "-o", str(tmp_path / "odd.jsonld"))
+    assert "Traceback" not in result.stderr
+    assert "ropa: warning: rdflib.term: Failed to convert Literal lexical form to value" in result.stderr
+
+
 def test_an_empty_file_and_a_record_without_activities_warn(tmp_path):
     empty = tmp_path / "empty.ttl"
     empty.write_text("")
