@@ -27,12 +27,13 @@ from rich.console import Console
 from rich.text import Text
 
 # C0 controls except tab and line feed, DEL and the C1 controls, the Unicode format characters (soft hyphen,
-# bidirectional marks and overrides, zero-width spaces and joiners, word joiner, invisible operators, BOM, tags),
-# the line and paragraph separators, lone surrogates, and the non-characters U+FFFE and U+FFFF (illegal in XML).
-_INVISIBLE = ("\x00-\x08\x0b-\x1f\x7f-\x9f\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff"
+# bidirectional marks and overrides, zero-width space, word joiner, invisible operators, BOM, tags), the line and
+# paragraph separators, lone surrogates, and the non-characters U+FFFE and U+FFFF (illegal in XML). The zero-width
+# (non-)joiners, which some scripts and emoji need, are kept in documents and shown escaped only in messages.
+_INVISIBLE = ("\x00-\x08\x0b-\x1f\x7f-\x9f\u00ad\u061c\u180e\u200b\u200e\u200f\u2028-\u202e\u2060-\u206f\ufeff"
               "\ufff9-\ufffb\ufffe\uffff\ud800-\udfff\U000e0000-\U000e007f")
 _HIDDEN = re.compile(f"[{_INVISIBLE}]")
-_HIDDEN_OR_BREAK = re.compile(f"[{_INVISIBLE}\t\n]")
+_HIDDEN_OR_BREAK = re.compile(f"[{_INVISIBLE}\u200c\u200d\t\n]")
 
 
 def _escape(match: re.Match) -> str:
