@@ -71,7 +71,8 @@ def user_errors():
             warnings.showwarning = _show_warning
             yield
     except RopaError as error:
-        say(str(error), "error")
+        for line in error.lines():
+            say(line, "error")
         raise typer.Exit(2) from None
     finally:
         root.removeHandler(handler)
