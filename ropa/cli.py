@@ -24,6 +24,7 @@ from ropa.export import export as export_graph
 from ropa.export import serialise, write_atomically
 from ropa.inventory import inventory
 from ropa.load import load
+from ropa.retention_policy import load_retention_policy
 from ropa.validate import validate as run_validation
 from ropa.validate import with_waivers
 from ropa.validation_output import locate, print_text, to_github, to_json, to_junit, to_sarif
@@ -174,14 +175,18 @@ def validate(
     engine: Annotated[Engine, typer.Option("--engine", help="fast (SPARQL per shape) or pyshacl (the reference).")] = Engine.fast,
     output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write the report to this file instead of standard output.")] = None,
     allow_service: Annotated[bool, typer.Option("--allow-service", help="Let custom shapes call SERVICE (reach other servers or files).")] = False,
+    retention_policy: Annotated[Optional[Path], typer.Option("--retention-policy", help="TOML file of the organisation's retention ceilings per category of data subjects or data (Art. 5(1)(e)).")] = None,
 ) -> None:
     """Check the record against the Art. 30 and GDPR consistency shapes. Exit 0 clean, 1 findings, 2 input error."""
     with user_errors():
         date = parse_date(as_of, "--as-of")
         accepted = load_waivers(waivers) if waivers else NO_WAIVERS
+        policy = load_retention_policy(retention_policy) if retention_policy else None
         graph = load(paths or None)
+        if policy is not None:
+            policy.check_terms(graph)
         report = with_waivers(run_validation(graph, as_of=date, shapes=shapes, engine=engine.value,
-                                             allow_service=allow_service), accepted)
+                                             retention_policy=policy, allow_service=allow_service), accepted)
         expired = {f.id: w for f in report.findings if not f.waived and (w := accepted.expired_for(f, report.as_of))}
         if output_format is ValidationFormat.text:
             target = safe.SafeConsole(width=160, file=io.StringIO(), force_terminal=False) if output else console
