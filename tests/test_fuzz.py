@@ -42,6 +42,7 @@ from ropa.cli import app
 from ropa.errors import RopaError, RopaWarning
 from ropa.export import serialise
 from ropa.inventory import inventory
+from ropa.retention_policy import load_retention_policy
 from ropa.validate import validate, with_waivers
 from ropa.waivers import load_waivers
 
@@ -245,6 +246,13 @@ def report(record):
 def test_waiver_files_load_or_are_refused(tmp_path_factory, report, content):
     path = tmp_path_factory.mktemp("waivers") / "waivers.toml"
     path.write_text(content, encoding="utf-8", errors="surrogatepass")
+    policy = path.with_name("policy.toml")   # a retention policy is a TOML file of tables too
+    policy.write_text(content.replace("waiver", "ceiling").replace("focus", "data_subject").replace("until", "maximum"),
+                      encoding="utf-8", errors="surrogatepass")
+    try:
+        load_retention_policy(policy)
+    except RopaError:
+        pass
     try:
         accepted = load_waivers(path)
     except RopaError:

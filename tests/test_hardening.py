@@ -671,6 +671,23 @@ def test_impact_refuses_a_party_that_is_no_vendor(hostile):
 
 
 @pytest.mark.parametrize("content, expected", [
+    ("ceiling = [1, 2, 3]", "not a table"),
+    ("ceiling = 3", "array of tables"),
+    ('[[ceiling]]\ndata_subject = 1\nmaximum = "P1Y"', "'data_subject' must be"),
+    ('[[ceiling]]\ndata_subject = "dpv:Customer"\nmaximum = 2027-01-01', "'maximum' must be"),
+])
+def test_retention_policy_files_with_wrong_types_are_one_line(tmp_path, content, expected):
+    from ropa.retention_policy import load_retention_policy
+
+    path = tmp_path / "policy.toml"
+    path.write_text(content)
+    with pytest.raises(RopaError, match=expected):
+        load_retention_policy(path)
+    result = invoke("validate", str(write_record(tmp_path / "r")), "--retention-policy", str(path), code=2)
+    one_line_error(result, "policy.toml", expected.strip("'"))
+
+
+@pytest.mark.parametrize("content, expected", [
     ("waiver = [1, 2, 3]", "not a table"),
     ('waiver = ["a"]', "not a table"),
     ("waiver = [[1], [2]]", "not a table"),
