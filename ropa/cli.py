@@ -9,6 +9,7 @@ import os
 import signal
 import sys
 import warnings
+from collections import Counter
 from contextlib import contextmanager
 from enum import Enum
 from pathlib import Path
@@ -25,6 +26,7 @@ from ropa.export import serialise, write_atomically
 from ropa.inventory import inventory
 from ropa.load import load
 from ropa.retention_policy import load_retention_policy
+from ropa.namespaces import shorten
 from ropa.validate import validate as run_validation
 from ropa.validate import with_waivers
 from ropa.validation_output import locate, print_text, to_github, to_json, to_junit, to_sarif
@@ -51,6 +53,13 @@ class ExportFormat(str, Enum):
     ttl = "ttl"
     jsonld = "jsonld"
     nt = "nt"
+    xlsx = "xlsx"
+
+
+class WorkbookLayout(str, Enum):
+    ropa = "ropa"
+    ico = "ico"
+    gba = "gba"
 
 
 def say(message: str, kind: str = "") -> None:
@@ -124,10 +133,26 @@ def export(
     paths: PathsArgument = None,
     export_format: Annotated[ExportFormat, typer.Option("--format", "-f", help="Serialisation of the merged graph.")] = ExportFormat.ttl,
     output: Annotated[Optional[Path], typer.Option("--output", "-o", help="File to write; standard output when omitted.")] = None,
+    layout: Annotated[WorkbookLayout, typer.Option("--layout", help="With --format xlsx: the workbook's columns (ropa, ico or gba).")] = WorkbookLayout.ropa,
+    lang: Annotated[str, typer.Option("--lang", "-l", help="With --format xlsx: language of the workbook (en, nl, fr).")] = "en",
 ) -> None:
-    """Write the merged graph (data + vocabulary + reference data) as one file."""
+    """Write the merged graph (data + vocabulary + reference data) as one file, or the record as a workbook
+    (--format xlsx) that `ropa import` reads back."""
     with user_errors():
         graph = load(paths or None)
+        if export_format is ExportFormat.xlsx:
+            from ropa.workbook import export_workbook
+
+            if output is None:
+                raise RopaError("--format xlsx writes a file: give it with --output")
+            left_out: Counter = Counter()
+            export_workbook(graph, output, lang=lang, layout_name=layout.value, left_out=left_out)
+            errors.print(f"wrote {output}", highlight=False)
+            if left_out:
+                kept = ", ".join(f"{shorten(p)} ({n})" for p, n in sorted(left_out.items(), key=lambda i: (-i[1], i[0])))
+                errors.print(f"ropa: note: no column of the workbook holds {kept}; they stay in the Turtle files",
+                             highlight=False, markup=False, soft_wrap=True)
+            return
         if output is None:
             sys.stdout.buffer.write(serialise(graph, export_format.value))
             return
