@@ -395,7 +395,7 @@ def allowed_outputs(command) -> set[str]:
 def fake_pdf(monkeypatch):
     import ropa.render
 
-    def write_pdf(record, folder, stems=None):
+    def write_pdf(record, folder, stems=None, engine=None):
         folder.mkdir(parents=True, exist_ok=True)
         written = [folder / f"{d.stem}.pdf" for d in ropa.render.documents(record)
                    if stems is None or d.stem in set(stems)]
@@ -403,7 +403,10 @@ def fake_pdf(monkeypatch):
             path.write_bytes(b"")
         return written
 
-    monkeypatch.setitem(ropa.render.WRITERS, "pdf", lambda record, folder: write_pdf(record, folder / "pdf"))
+    choose = ropa.render.choose_pdf_engine
+    # The engine option is still checked; every PDF then goes through the stand-in writer, not the browser.
+    monkeypatch.setattr(ropa.render, "choose_pdf_engine", lambda engine=None: choose(engine) and "weasyprint")
+    monkeypatch.setattr(ropa.render, "write_pdf", write_pdf)
 
 
 @pytest.fixture(scope="module")
