@@ -10,9 +10,10 @@ PREFIXES: dict[str, str] = {
     "risk": "https://w3id.org/dpv/risk#",
     "eu-gdpr": "https://w3id.org/dpv/legal/eu/gdpr#",
     "legal-eu": "https://w3id.org/dpv/legal/eu#",
-    "legal-be": "https://w3id.org/dpv/legal/be#",
-    "legal-nl": "https://w3id.org/dpv/legal/nl#",
-    "legal-dk": "https://w3id.org/dpv/legal/dk#",
+    # DPV's legal extension of every EEA state and the United Kingdom (supervisory authorities, laws)
+    **{f"legal-{code}": f"https://w3id.org/dpv/legal/{code}#" for code in (
+        "at", "be", "bg", "cy", "cz", "de", "dk", "ee", "es", "fi", "fr", "gb", "gr", "hr", "hu", "ie", "is", "it",
+        "li", "lt", "lu", "lv", "mt", "nl", "no", "pl", "pt", "ro", "se", "si", "sk")},
     "ropa": "https://w3id.org/ropa/vocab#",
     "ref": "https://w3id.org/ropa/reference/",
     "dst": "https://w3id.org/ropa/destiny/",
@@ -24,6 +25,7 @@ PREFIXES: dict[str, str] = {
     "skos": "http://www.w3.org/2004/02/skos/core#",
     "dct": "http://purl.org/dc/terms/",
     "sh": "http://www.w3.org/ns/shacl#",
+    "foaf": "http://xmlns.com/foaf/0.1/",
 }
 
 DPV_BASE = "https://w3id.org/dpv"
