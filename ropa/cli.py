@@ -7,6 +7,7 @@ import io
 import json
 import sys
 from contextlib import contextmanager
+from dataclasses import replace
 from enum import Enum
 from pathlib import Path
 from typing import Annotated, Optional
@@ -21,6 +22,8 @@ from ropa.export import export as export_graph
 from ropa.export import serialise, write_atomically
 from ropa.inventory import inventory
 from ropa.load import load
+from ropa.plain import PlainWords
+from ropa.register import Messages
 from ropa.validate import validate as run_validation
 from ropa.validate import with_waivers
 from ropa.validation_output import locate, print_text, to_github, to_json, to_junit, to_sarif
@@ -135,17 +138,21 @@ def validate(
     shapes: Annotated[Optional[list[Path]], typer.Option("--shapes", help="Shapes files or folders instead of the bundled shapes.")] = None,
     engine: Annotated[Engine, typer.Option("--engine", help="fast (SPARQL per shape) or pyshacl (the reference).")] = Engine.fast,
     output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write the report to this file instead of standard output.")] = None,
+    lang: Annotated[Optional[str], typer.Option("--lang", help="Plain words in this language (en, nl, fr) for text, JUnit and GitHub output; JSON and SARIF keep the shapes' engineering English.")] = None,
 ) -> None:
     """Check the record against the Art. 30 and GDPR consistency shapes. Exit 0 clean, 1 findings, 2 input error."""
     with user_errors():
         date = parse_date(as_of, "--as-of")
         accepted = load_waivers(waivers) if waivers else NO_WAIVERS
+        messages = Messages(lang) if lang else None
         graph = load(paths or None)
         report = with_waivers(run_validation(graph, as_of=date, shapes=shapes, engine=engine.value), accepted)
         expired = {f.id: w for f in report.findings if not f.waived and (w := accepted.expired_for(f, report.as_of))}
+        if messages is not None and output_format in (ValidationFormat.text, ValidationFormat.junit, ValidationFormat.github):
+            report = replace(report, findings=PlainWords(graph, lang, messages=messages).all(report.findings))
         if output_format is ValidationFormat.text:
             target = Console(width=160, file=io.StringIO(), force_terminal=False) if output else console
-            print_text(report, target, expired=expired)
+            print_text(report, target, expired=expired, messages=messages)
             text = target.file.getvalue() if output else None
         elif output_format is ValidationFormat.json:
             text = to_json(report)

@@ -693,6 +693,9 @@ class _Builder:
         self.flows = flows
         self.t = Messages(lang)
         self.labels = Labels(graph, lang)
+        from ropa.plain import PlainWords  # plain imports this module's Messages and Labels
+
+        self.plain = PlainWords(graph, lang, messages=self.t, labels=self.labels)
         self.provenance = Provenance(graph)
         self.facts = Facts()
         self.slugs = Slugs()
@@ -799,17 +802,13 @@ class _Builder:
             if finding.waived:
                 waiver = finding.waiver
                 note = self.t("gap.waived_by", who=waiver.accepted_by, until=waiver.until.isoformat(), reason=waiver.reason)
+            plain = self.plain(finding)
             self.gaps[anchor] = Gap(
                 anchor=anchor, severity=finding.severity, check=finding.check, article=finding.article,
-                field=self.check_name(finding), message=finding.message, fix=finding.fix,
-                subject=finding.activity_label or finding.focus_label, entity=finding.entity,
-                entity_label=finding.entity_label, activity=finding.activity, waived=finding.waived, waiver_note=note)
+                field=plain.field, message=plain.message, fix=plain.fix,
+                subject=plain.activity_label or plain.focus_label, entity=finding.entity,
+                entity_label=plain.entity_label, activity=finding.activity, waived=finding.waived, waiver_note=note)
         return self.gaps[anchor]
-
-    def check_name(self, finding: Finding) -> str:
-        """What a check is about, in the chosen language (the shapes name it in English only)."""
-        key = "check." + finding.check.split(":", 1)[-1]
-        return self.t(key) if self.t.has(key) else finding.field
 
     def gaps_for(self, spec: FieldSpec, *focuses: str) -> list[Gap]:
         found = []

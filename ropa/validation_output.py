@@ -50,27 +50,35 @@ def summary_line(report: Report) -> str:
     return f"{line} — as of {report.as_of.isoformat()}"
 
 
-def print_text(report: Report, console: Console, *, expired: dict[str, object] | None = None) -> None:
-    """One table per organisation, most severe first, then a summary line."""
+def print_text(report: Report, console: Console, *, expired: dict[str, object] | None = None, messages=None) -> None:
+    """One table per organisation, most severe first, then a summary line.
+
+    With ``messages`` (a catalogue of one language, and findings already in its plain words) the headings and
+    severities are in that language too; without, the engineering English of the shapes is shown.
+    """
+    def say(key: str, english: str) -> str:
+        return messages(key) if messages is not None else english
+
     groups: dict[str, list[Finding]] = defaultdict(list)
     for finding in report.findings:
-        groups[finding.entity_label or "(no organisation)"].append(finding)
+        groups[finding.entity_label or say("gap.no_organisation", "(no organisation)")].append(finding)
     for entity in sorted(groups):
         table = Table(title=entity, title_justify="left", show_lines=True, expand=True)
-        table.add_column("severity", no_wrap=True)
-        table.add_column("activity / item", ratio=2)
-        table.add_column("field", ratio=1)
-        table.add_column("article", ratio=1, no_wrap=True)
-        table.add_column("finding", ratio=5)
+        table.add_column(say("gap.severity", "severity"), no_wrap=True)
+        table.add_column(say("gap.item", "activity / item"), ratio=2)
+        table.add_column(say("gap.field", "field"), ratio=1)
+        table.add_column(say("gap.article", "article"), ratio=1, no_wrap=True)
+        table.add_column(say("gap.finding", "finding"), ratio=5)
         for finding in groups[entity]:
-            severity = Text(finding.severity, style=_STYLE[finding.severity])
+            severity_name = say(f"severity.{finding.severity}", finding.severity)
+            severity = Text(severity_name, style=_STYLE[finding.severity])
             if finding.waived:
-                severity = Text(f"{finding.severity}\n(waived)", style="dim")
+                severity = Text(f"{severity_name}\n({say('gap.waived', 'waived')})", style="dim")
             body = Text(finding.message)
             if finding.fix:
-                body.append(f"\nFix: {finding.fix}", style="dim")
+                body.append(f"\n{say('gap.fix', 'Fix')}: {finding.fix}", style="dim")
             if finding.source is not None:
-                body.append(f"\nSource: {finding.source.file} § {finding.source.section}: “{finding.source.quote}”", style="italic")
+                body.append(f"\n{say('gap.source', 'Source')}: {finding.source.file} § {finding.source.section}: “{finding.source.quote}”", style="italic")
             if finding.waived:
                 waiver = finding.waiver
                 body.append(f"\nWaived by {waiver.accepted_by} until {waiver.until}: {waiver.reason}", style="dim")

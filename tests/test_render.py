@@ -23,6 +23,7 @@ from ropa import diagrams, register
 from ropa.cli import app
 from ropa.diagrams import mermaid_string
 from ropa.errors import RopaError
+from ropa.plain import PlainWords
 from ropa.register import CONTROLLER_FIELDS, PROCESSOR_FIELDS, slugify
 from ropa.render import render
 from ropa.validate import validate
@@ -201,7 +202,8 @@ def test_not_documented_links_to_the_validation_finding(bundled, english, findin
         SELECT ?a ?e WHERE { ?a ropa:role ropa:ControllerRole ; ropa:recordedBy ?e ; dpv:hasPurpose ?p
                              FILTER NOT EXISTS { ?a dpv:hasLegalBasis ?b } } GROUP BY ?a ?e""")
     assert len(missing) >= 10
-    lawful = {f.focus: f for f in findings if f.check == "rs:LawfulBasis"}
+    plain = PlainWords(bundled, "en")
+    lawful = {f.focus: plain(f) for f in findings if f.check == "rs:LawfulBasis"}
     for row in missing:
         page = (english / "html" / f"controller-{slugify(local(row['e']))}.html").read_text(encoding="utf-8")
         entry = section(page, "a-" + slugify(local(row["a"])))
