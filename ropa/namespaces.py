@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 PREFIXES: dict[str, str] = {
     "dpv": "https://w3id.org/dpv#",
     "pd": "https://w3id.org/dpv/pd#",
@@ -48,3 +50,14 @@ def shorten(iri: str) -> str:
     if best:
         return f"{best}:{iri[len(PREFIXES[best]):]}"
     return f"<{iri}>"
+
+
+_DECLARATION = re.compile(r"^\s*(?:@prefix|PREFIX)\s+([A-Za-z][\w.-]*)?:\s*<([^>\s]*)>", re.IGNORECASE | re.MULTILINE)
+
+
+def declared_prefixes(text: str) -> dict[str, str]:
+    """The prefixes a Turtle (or SPARQL) text declares, in order; the first declaration of a name wins."""
+    found: dict[str, str] = {}
+    for name, iri in _DECLARATION.findall(text):
+        found.setdefault(name or "", iri)
+    return found

@@ -205,13 +205,14 @@ _PREFIXED = re.compile(r"^([A-Za-z][\w.-]*)?:([^\s<>\"{}|\\^`]*)$")
 
 
 def bind(query: Query, values: Mapping[str, str] | None = None, *, as_of: dt.date | None = None,
-         lang: str | None = None) -> dict[str, Term | None]:
+         lang: str | None = None, prefixes: Mapping[str, str] | None = None) -> dict[str, Term | None]:
     """The RDF term of every parameter: the value given (text, checked against the declared type) or the default.
 
     ``as_of`` and ``lang`` set the parameters of those names (the --as-of and --lang options); a query without a
     ``lang`` parameter cannot take --lang, one without ``as_of`` ignores the date (the record itself is then dated).
     None stands for an IRI parameter left at ``any``. A required parameter not given is a RopaError that says
-    how to give it (an IRI parameter may be given as ``any``).
+    how to give it (an IRI parameter may be given as ``any``). ``prefixes`` (the record's, see
+    ``RecordGraph.prefixes``) are the names a prefixed IRI may use besides ropa's own.
     """
     given = dict(values or {})
     for option, name, value in (("--as-of", "as_of", as_of), ("--lang", "lang", lang)):
@@ -232,10 +233,10 @@ def bind(query: Query, values: Mapping[str, str] | None = None, *, as_of: dt.dat
         every = f", or --param {p.name}=any for every one" if p.type == "IRI" else ""
         raise RopaError(f"query {query.name} needs its {p.name} parameter: --param {p.name}="
                         f"{query.example.get(p.name, 'VALUE')}{every}")
-    return {p.name: parse_value(p, given.get(p.name, p.default), query.name) for p in query.params}
+    return {p.name: parse_value(p, given.get(p.name, p.default), query.name, prefixes) for p in query.params}
 
 
-def parse_value(param: Param, text: str, query_name: str = "query") -> Term | None:
+def parse_value(param: Param, text: str, query_name: str = "query", prefixes: Mapping[str, str] | None = None) -> Term | None:
     """One parameter value as an RDF term of its declared type; a RopaError names the parameter otherwise."""
     text = str(text).strip()
 
@@ -245,7 +246,7 @@ def parse_value(param: Param, text: str, query_name: str = "query") -> Term | No
     if param.type == "IRI":
         if text == "any" and (param.default == "any" or param.required):
             return None
-        iri = _expand_iri(text)
+        iri = _expand_iri(text, prefixes)
         if iri is None:
             raise wrong("an IRI: a prefixed name such as pd:Name or a full IRI in angle brackets, <https://...>")
         try:
@@ -272,13 +273,14 @@ def parse_value(param: Param, text: str, query_name: str = "query") -> Term | No
     return ox.Literal(text)
 
 
-def _expand_iri(text: str) -> str | None:
-    """A full IRI from ``<...>`` or a prefixed name in one of ropa's namespaces (None when it is neither)."""
+def _expand_iri(text: str, prefixes: Mapping[str, str] | None = None) -> str | None:
+    """A full IRI from ``<...>`` or a prefixed name in ropa's or the record's namespaces (None when it is neither)."""
     if text.startswith("<") and text.endswith(">"):
         return text[1:-1]
+    known = prefixes or PREFIXES
     match = _PREFIXED.match(text)
-    if match and (match.group(1) or "") in PREFIXES:
-        return PREFIXES[match.group(1) or ""] + match.group(2)
+    if match and (match.group(1) or "") in known:
+        return known[match.group(1) or ""] + match.group(2)
     return None
 
 
@@ -424,7 +426,7 @@ def run(
     A query that needs findings validates the record at its ``as_of`` date first (embedded); on an endpoint it
     reads the findings that ``push`` sent.
     """
-    bindings = bind(query, params, as_of=as_of, lang=lang)
+    bindings = bind(query, params, as_of=as_of, lang=lang, prefixes=graph.prefixes if graph is not None else None)
     sparql = prepare(query, bindings)
     if endpoint is not None:
         return select_remote(sparql, endpoint, graph_iri=graph_iri, timeout=timeout, name=query.name)
