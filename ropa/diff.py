@@ -28,6 +28,7 @@ import pyoxigraph as ox
 from ropa.flows import contacts, flow_graph, label_map, resolve_party
 from ropa.load import RecordGraph, load
 from ropa.namespaces import PREFIXES, ROPA, shorten
+from ropa.register import Messages, format_duration
 from ropa.tabular import NOT_DOCUMENTED, Section
 
 DPV = PREFIXES["dpv"]
@@ -245,13 +246,18 @@ def _durations(graph: RecordGraph) -> dict[str, str]:
     parts = defaultdict(set)
     rows = graph.select(_DURATIONS)
     events = label_map(graph, [r["event"] for r in rows if r["event"]])
+    words = Messages("en")
+
+    def period(value: str | None) -> str:
+        return format_duration(value, words) if value else "?"
+
     for row in rows:
         if row["value"]:
-            text = row["value"]
+            text = period(row["value"])
         elif row["event"]:
-            text = f"until {events.get(row['event'], row['event'])}" + (f" + {row['after']}" if row["after"] else "")
+            text = f"until {events.get(row['event'], row['event'])}" + (f" + {period(row['after'])}" if row["after"] else "")
         elif row["minimum"] or row["maximum"]:
-            text = f"{row['minimum'] or '?'} to {row['maximum'] or '?'}"
+            text = f"{period(row['minimum'])} to {period(row['maximum'])}"
         elif row["kind"]:
             text = {DPV + "IndeterminateDuration": "indeterminate", ROPA + "StatutoryDuration": "statutory"}.get(
                 row["kind"], shorten(row["kind"]))

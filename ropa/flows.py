@@ -760,7 +760,7 @@ class Impact:
 
     def sections(self) -> list[Section]:
         label = self.graph.label
-        summary = (f"{label(self.vendor)} ({shorten(self.vendor)}) processes the data of {len(self.activities)} "
+        summary = (f"{label(self.vendor)} processes the data of {len(self.activities)} "
                    f"activit{'y' if len(self.activities) == 1 else 'ies'} of {len(self.controllers)} controller"
                    f"{'s' if len(self.controllers) != 1 else ''}; engaged by {', '.join(self._labels(self.engaged_by)) or NOT_DOCUMENTED}. "
                    f"Judged on {self.graph.as_of.isoformat()}.")

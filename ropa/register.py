@@ -634,20 +634,20 @@ def letter_of(name: str) -> str:
 
 # --- Formatting of durations -----------------------------------------------------------------------------------
 
-_DURATION = re.compile(r"^P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?$")
+_DURATION = re.compile(r"^P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)(?:\.0+)?S)?)?$")
 
 
 def format_duration(text: str, t: Messages) -> str:
-    """An xsd:duration in words ("P2Y" → "2 years"), as the catalogue spells the units."""
+    """An xsd:duration in words ("P2Y" → "2 years", "PT0S" → "immediately"), as the catalogue spells the units."""
     match = _DURATION.match(text)
-    if not match or not any(match.groups()):
+    if not match or text in ("P", "PT") or text.endswith("T"):
         return text
     parts = []
-    for amount, unit in zip(match.groups(), ("year", "month", "week", "day")):
-        if amount is not None:
+    for amount, unit in zip(match.groups(), ("year", "month", "week", "day", "hour", "minute", "second")):
+        if amount is not None and int(amount):
             number = int(amount)
             parts.append(f"{number} {t(f'unit.{unit}.' + ('one' if number == 1 else 'other'))}")
-    return " ".join(parts) if parts else text
+    return " ".join(parts) if parts else t("unit.zero")
 
 
 # --- Building ---------------------------------------------------------------------------------------------------
