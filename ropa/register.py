@@ -100,7 +100,7 @@ class Source:
     def text(self) -> str:
         """One line for a tooltip or a spreadsheet comment."""
         if self.quote:
-            return f"{self.file} § {self.section}: “{self.quote}”"
+            return f"{self.title or self.file} § {self.section}: “{self.quote}”"
         return f"{self.title} <{self.url}>" if self.url else self.title
 
 
@@ -284,6 +284,15 @@ class ProcessorOverview:
     providers: list[Provider]
     gaps: list[Gap]
 
+    def columns(self, keys: Sequence[str]) -> list[str]:
+        """The columns that apply: the controller's authorisation only where a provider is a sub-processor (it has
+        a value or a finding), since a controller's own processors need none."""
+        def applies(key: str) -> bool:
+            if key != "authorisation":
+                return True
+            return any(p.fields[key].values or p.fields[key].gaps for p in self.providers if key in p.fields)
+        return [key for key in keys if applies(key)]
+
 
 @dataclass
 class EntitySummary:
@@ -386,8 +395,15 @@ ENTRY_FIELDS: dict[str, FieldSpec] = {
     "data_source": _spec("dpv:hasDataSource"),
     "processors": _spec("dpv:hasDataProcessor", "ropa:usesServiceProvider", "ropa:hasSubProcessor"),
     "data_location": _spec("ropa:dataLocation", "dpv:hasLocation"),
-    "dpia": _spec("dpv:hasImpactAssessment"),
+    "dpia": _spec("dpv:hasImpactAssessment", checks=["rs:ImpactAssessment"]),
     "status": _spec("dpv:hasActivityStatus"),
+    # further columns of the authorities' templates, read from the same facts
+    "legitimate_interests": _spec(),
+    "lia": _spec(checks=["rs:LegitimateInterestAssessment"]),
+    "consent_record": _spec(checks=["rs:ConsentWithdrawal"]),
+    "automated": _spec(),
+    "breach": _spec(),
+    "processing_operations": _spec("dpv:hasProcessing"),
     # Art. 30(2)
     "processor": _spec("dpv:hasDataProcessor"),
     "on_behalf_of": _spec("ropa:actsOnBehalfOf", checks=["rs:ControllersNamedOnlyAsCategory"]),
@@ -489,14 +505,25 @@ class Facts:
 class Provenance:
     """The sources of single facts (``rdf:Statement``) and of nodes (``ropa:source``), with the quotes' text."""
 
-    def __init__(self, graph: RecordGraph):
+    def __init__(self, graph: RecordGraph, lang: str = "en"):
         self.sources: dict[str, Source] = {}
+        self.titles: dict[str, str] = {}   # a source document's file name -> its title in the language, if it has one
+        titled: dict[str, tuple[int, str]] = {}
+        for row in _rows(graph, "SELECT ?file ?title WHERE { ?d ropa:fileName ?file ; rdfs:label ?title }"):
+            language = row["title"].language or ""
+            rank = 0 if language == lang else 1 if language == "en" else 2
+            file = row["file"].value
+            if file not in titled or rank < titled[file][0]:
+                titled[file] = (rank, row["title"].value)
+        self.titles = {file: title for file, (_, title) in titled.items()}
         for row in _rows(graph, """
                 SELECT ?q ?quote ?section ?file WHERE {
                   ?q ropa:quote ?quote . OPTIONAL { ?q ropa:section ?section }
                   OPTIONAL { ?q ropa:inDocument/ropa:fileName ?file } }"""):
+            file = _text(row["file"])
             self.sources[row["q"].value] = Source(key=row["q"].value, quote=row["quote"].value,
-                                                  section=_text(row["section"]), file=_text(row["file"]))
+                                                  section=_text(row["section"]), file=file,
+                                                  title=self.titles.get(file, ""))
         for row in _rows(graph, """
                 SELECT ?q ?title ?url WHERE {
                   ?q a ropa:PublicSource . OPTIONAL { ?q rdfs:label ?title } OPTIONAL { ?q ropa:url ?url } }"""):
@@ -663,7 +690,7 @@ class _Builder:
             "dpv:hasRecipient", "ropa:noRecipients", "ropa:hasTransfer", "dpv:hasStorageCondition", "dpv:hasLegalBasis",
             "ropa:withdrawalMeans", "dpv:hasDataSource", "ropa:usesServiceProvider", "ropa:hasSubProcessor",
             "ropa:dataLocation", "dpv:hasLocation", "dpv:hasImpactAssessment", "dpv:hasActivityStatus",
-            "dpv:hasProcessing", "ropa:hasAgreement")),
+            "dpv:hasProcessing", "dpv:hasContext", "ropa:hasAgreement")),
         *MEASURE_PROPERTIES,
     ]
     ENTITY_PROPERTIES = [
@@ -696,7 +723,7 @@ class _Builder:
         from ropa.plain import PlainWords  # plain imports this module's Messages and Labels
 
         self.plain = PlainWords(graph, lang, messages=self.t, labels=self.labels)
-        self.provenance = Provenance(graph)
+        self.provenance = Provenance(graph, lang)
         self.facts = Facts()
         self.slugs = Slugs()
         self.findings_by_focus: dict[str, list[Finding]] = defaultdict(list)
@@ -731,6 +758,7 @@ class _Builder:
         self.facts.fetch(self.graph, {link[0] for link in self.provider_links} - linked - second, self.NODE_PROPERTIES)
         self.durations = self._durations()
         self.special = self._special_categories()
+        self.kinds = self._kinds()
         self.transfers_by_importer = self._transfers_by_importer()
         every_iri = set()
         for node, props in self.facts.by_node.items():
@@ -756,6 +784,10 @@ class _Builder:
                   UNION {{ ?a ropa:recordedBy ?e ; ropa:hasSubProcessor ?x BIND("sub" AS ?how) }}
                   UNION {{ ?a ropa:recordedBy ?e ; dpv:hasDataProcessor ?x FILTER(?x != ?e) BIND("processor" AS ?how) }}
                   UNION {{ ?a ropa:recordedBy ?e ; ropa:usesServiceProvider ?x BIND("provider" AS ?how) }}
+                  UNION {{   # a processor's own processors, at any depth (DPV: dpv:hasDataProcessor on the processor)
+                    ?a ropa:recordedBy ?e ; dpv:hasDataProcessor|ropa:engagesProcessor ?p . FILTER(?p != ?e)
+                    FILTER NOT EXISTS {{ ?p a dpv:Process }}
+                    ?p (dpv:hasDataProcessor|ropa:hasSubProcessor)+ ?x . FILTER(?x != ?e) BIND("sub" AS ?how) }}
                   FILTER(isIRI(?x))
                 }}"""):
                 found.append((row["x"].value, row["how"].value, row["a"].value if row["a"] is not None else None,
@@ -776,6 +808,35 @@ class _Builder:
                 prop = "types" if row["p"].value == RDF + "type" else row["p"].value
                 node[prop].append(row["o"].value)
         return {c: list(nodes.values()) for c, nodes in durations.items()}
+
+    KINDS = {
+        "lia": ("dpv:LegitimateInterestAssessment", "eu-gdpr:BalancingTest"),
+        "dpia": ("dpv:DPIA", "dpv:PIA"),
+        "consent_record": ("dpv:ConsentRecord", "dpv:ConsentReceipt"),
+        "breach": ("dpv:DataBreachRecord", "eu-gdpr:DataBreachRegister", "dpv:SecurityIncidentRecord"),
+        "automated": ("dpv:AutomatedDecisionMaking", "dpv:Profiling"),
+        "li_basis": ("eu-gdpr:A6-1-f", "dpv:LegitimateInterest"),
+        "consent_basis": ("eu-gdpr:A6-1-a", "dpv:Consent"),
+    }
+    """What a linked concept or node is, for the columns the authorities' templates add: the concept itself, a
+    narrower concept, or a node typed with one."""
+
+    def _kinds(self) -> dict[str, set[str]]:
+        linked = {t.value for node in [*self.activities, *self.entities] for values in self.facts.by_node[node].values()
+                  for t in values if isinstance(t, ox.NamedNode)}
+        tops = " ".join(f'(<{_expand(top)}> "{kind}")' for kind, names in self.KINDS.items() for top in names)
+        kinds: dict[str, set[str]] = defaultdict(set)
+        for block in _values(linked):
+            for row in _rows(self.graph, f"""
+                SELECT DISTINCT ?x ?kind WHERE {{
+                  VALUES ?x {{ {block} }} VALUES (?top ?kind) {{ {tops} }}
+                  {{ ?x skos:broader* ?top }} UNION {{ ?x a/skos:broader* ?top }} }}"""):
+                kinds[row["x"].value].add(row["kind"].value)
+        return kinds
+
+    def of_kind(self, node: str, prop: str, kind: str) -> list[Value]:
+        """The values of ``prop`` on ``node`` that are of this kind (see KINDS)."""
+        return [v for v in self.concepts(node, prop) if kind in self.kinds.get(v.iri, ())]
 
     def _special_categories(self) -> set[str]:
         categories = {t.value for a in self.activities for t in self.facts.get(a, DPV + "hasPersonalData")
@@ -982,12 +1043,37 @@ class _Builder:
             if any(t.value == "true" for t in f.get(value.iri, ROPA + "conditional")):
                 value.note = "; ".join(best_literals(f.get(value.iri, ROPA + "condition"), self.lang)) or self.t("note.conditional")
         fields["data_location"] = self.field("data_location", self.concepts(activity, ROPA + "dataLocation", DPV + "hasLocation"), activity)
-        fields["dpia"] = self.field("dpia", self.concepts(activity, DPV + "hasImpactAssessment"), activity)
+        assessments = self.concepts(activity, DPV + "hasImpactAssessment")
+        fields["dpia"] = self.field("dpia", [v for v in assessments if "lia" not in self.kinds.get(v.iri, ())], activity)
         fields["status"] = self.field("status", self.concepts(activity, DPV + "hasActivityStatus"), activity)
+        self.template_columns(activity, entity, fields)
         condition = "; ".join(best_literals(f.get(activity, ROPA + "condition"), self.lang))
         label = Value(text=self.labels[activity], sources=self.provenance.of_node(activity), iri=activity)
         return Entry(iri=activity, anchor=self.slugs(activity, "a-"), label=label, role=role, fields=fields,
                      condition=condition)
+
+    def template_columns(self, activity: str, entity: str, fields: dict[str, Field]) -> None:
+        """The columns the authorities' templates add (ICO, GBA), from the same facts: legitimate interests and their
+        assessment, the consent record, automated decisions, breach records, the processing operations."""
+        not_applicable = [Value(text=self.t("value.not_applicable"))]
+        measures = list(MEASURE_PROPERTIES)
+        bases = self.legal_bases(activity, "Art. 6")
+        interests = [v for v in bases if "li_basis" in self.kinds.get(v.iri, ())]
+        consent = [v for v in bases if "consent_basis" in self.kinds.get(v.iri, ())]
+
+        def recorded(kind: str, *props: str) -> list[Value]:
+            found = [v for prop in props for v in self.of_kind(activity, prop, kind)]
+            return found or [v for prop in props for v in self.of_kind(entity, prop, kind)]
+
+        fields["legitimate_interests"] = self.field("legitimate_interests", interests or not_applicable, activity)
+        fields["lia"] = self.field("lia", recorded("lia", DPV + "hasImpactAssessment", *measures) if interests
+                                   else not_applicable, activity)
+        fields["consent_record"] = self.field("consent_record", (recorded("consent_record", *measures)
+                                              + self.described(activity, ROPA + "withdrawalMeans")) if consent
+                                              else not_applicable, activity)
+        fields["automated"] = self.field("automated", recorded("automated", DPV + "hasProcessing", DPV + "hasContext"), activity)
+        fields["breach"] = self.field("breach", recorded("breach", *measures), activity)
+        fields["processing_operations"] = self.field("processing_operations", self.concepts(activity, DPV + "hasProcessing"), activity)
 
     def organisation(self, entity: str) -> Organisation:
         f = self.facts
@@ -1146,7 +1232,7 @@ class _Builder:
         dates = []
         for file, modified in sorted({pair for node in [entity, *[a for a, (e, _) in self.activities.items() if e == entity]]
                                       for pair in self.provenance.documents.get(node, ())}):
-            dates.append(Value(text=modified, detail=file))
+            dates.append(Value(text=modified, detail=self.provenance.titles.get(file, file)))
         return ProcessorOverview(organisation=self.organisation_of[entity], as_of=self.as_of,
                                  statement_dates=Field("statement_dates", dates), providers=providers,
                                  gaps=self.entity_gaps(entity))

@@ -181,6 +181,8 @@ def _context(record: Record, document: Document, t: Messages, extension: str) ->
         "as_of": record.as_of,
         "current": document.kind,
         "t": t,
+        # a group's index, or one organisation's: "group" only where the record holds several organisations
+        "index_title": t("doc.group_overview" if len(record.organisations) > 1 else "doc.record_overview"),
         "href": href,
         "documents_of": lambda organisation: [*kinds.get(organisation.slug, []), "overview"],
         "notes": notes,

@@ -20,6 +20,8 @@ from ropa.validate import SEVERITIES, Finding, Report
 
 OUTPUT_FORMATS = ("text", "json", "junit", "sarif", "github")
 
+RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+RDFS_LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
 _STYLE = {"violation": "bold red", "warning": "yellow", "info": "cyan"}
 _SARIF_LEVEL = {"violation": "error", "warning": "warning", "info": "note"}
 _GITHUB_COMMAND = {"violation": "error", "warning": "warning", "info": "notice"}
@@ -32,7 +34,11 @@ def locate(graph: RecordGraph, findings: list[Finding]) -> dict[str, tuple[str, 
     where: dict[str, tuple[str, int]] = {}
     for start in range(0, len(focuses), 500):
         values = " ".join(f"<{iri}>" for iri in focuses[start:start + 500])
-        rows = graph.store.query(f"SELECT DISTINCT ?focus ?g WHERE {{ VALUES ?focus {{ {values} }} GRAPH ?g {{ ?focus ?p ?o }} }}")
+        # the file that describes the node (types it or names it) before a file that only adds facts about it
+        rows = graph.store.query(
+            f"""SELECT ?focus ?g (MAX(IF(?p IN (<{RDF_TYPE}>, <{RDFS_LABEL}>), 1, 0)) AS ?describes)
+                WHERE {{ VALUES ?focus {{ {values} }} GRAPH ?g {{ ?focus ?p ?o }} }}
+                GROUP BY ?focus ?g ORDER BY ?focus DESC(?describes) STR(?g)""")
         for row in rows:
             loaded = data.get(row["g"].value)
             focus = row["focus"].value

@@ -223,10 +223,10 @@ def test_every_empty_field_reads_not_documented(english):
 
 def test_values_from_statements_carry_their_quote(bundled, english):
     statements = bundled.select("""
-        SELECT ?a ?e ?o ?quote ?file WHERE {
+        SELECT ?a ?e ?o ?quote ?file ?title WHERE {
           ?st a rdf:Statement ; rdf:subject ?a ; rdf:predicate dpv:hasPersonalData ; rdf:object ?o ; ropa:source ?q .
           ?a ropa:role ropa:ControllerRole ; ropa:recordedBy ?e .
-          ?q ropa:quote ?quote ; ropa:inDocument/ropa:fileName ?file }""")
+          ?q ropa:quote ?quote ; ropa:inDocument ?d . ?d ropa:fileName ?file ; rdfs:label ?title FILTER(LANG(?title) = "en") }""")
     assert len(statements) >= 30
     checked = 0
     for row in statements:
@@ -237,7 +237,8 @@ def test_values_from_statements_carry_their_quote(bundled, english):
             if found:
                 note = page[page.index(f'id="{found.group(1)}"'):]
                 note = text_of(note[:note.index("</li>")])
-                assert row["quote"] in note and row["file"] in note
+                assert row["quote"] in note and row["title"] in note   # the document's title, not its file name
+                assert row["file"] not in note
                 assert row["quote"] in html.unescape(found.group(2))
                 checked += 1
                 break
