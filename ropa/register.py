@@ -144,6 +144,8 @@ class Field:
     values: list[Value] = field(default_factory=list)
     gaps: list[Gap] = field(default_factory=list)
     note: str = ""
+    inherited: bool = False
+    """The values are the organisation's, stated for all its processing: documents show them once, in its header."""
 
     @property
     def gap(self) -> Gap | None:
@@ -1022,6 +1024,7 @@ class _Builder:
             measures = self.measures(entity)
             security_note = self.t("note.for_all_processing") if measures else ""
         fields["security"] = self.field("security", measures, activity, note=security_note)
+        fields["security"].inherited = bool(security_note)
         fields["legal_basis"] = self.field("legal_basis", self.legal_bases(activity, "Art. 6"), activity)
         art9 = self.legal_bases(activity, "Art. 9")
         special = [c for c in f.iris(activity, DPV + "hasPersonalData") if c in self.special]

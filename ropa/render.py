@@ -25,7 +25,7 @@ from pathlib import Path
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup, escape
 
-from ropa import resources
+from ropa import __version__, resources
 from ropa.errors import RopaError
 from ropa.flows import build_flow_graph
 from ropa.load import RecordGraph
@@ -180,6 +180,7 @@ def _context(record: Record, document: Document, t: Messages, extension: str) ->
         "lang": record.lang,
         "as_of": record.as_of,
         "current": document.kind,
+        "version": __version__,
         "t": t,
         # a group's index, or one organisation's: "group" only where the record holds several organisations
         "index_title": t("doc.group_overview" if len(record.organisations) > 1 else "doc.record_overview"),
