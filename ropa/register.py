@@ -80,7 +80,15 @@ class Messages:
         phrase = self.phrases.get(key, self.english.get(key))
         if phrase is None:
             raise RopaError(f"no phrase '{key}' in the message catalogue")
-        return phrase.format(**values) if values else phrase
+        return self.contract(phrase.format(**values)) if values else phrase
+
+    def contract(self, text: str) -> str:
+        """The language's contractions where a value meets the phrase (French "jusqu'à le" → "jusqu'au"), from the
+        catalogue's ``grammar.contractions`` ("à le=au;..."), never another language's."""
+        for rule in filter(None, self.phrases.get("grammar.contractions", "").split(";")):
+            long, _, short = rule.partition("=")
+            text = re.sub(rf"\b{re.escape(long)}\b", short, text)
+        return text
 
 
 # --- The objects documents show --------------------------------------------------------------------------------
@@ -582,6 +590,7 @@ class Labels:
         self.graph = graph
         self.lang = lang
         self.cache: dict[str, str] = {}
+        self.definites: dict[str, str] = {}
 
     def fetch(self, iris: Iterable[str]) -> None:
         missing = {iri for iri in iris if iri and iri not in self.cache}
@@ -603,6 +612,20 @@ class Labels:
         if iri not in self.cache:
             self.fetch([iri])
         return self.cache[iri]
+
+    def definite(self, iri: str, article: str = "") -> str:
+        """The label with its definite article (ropa:definiteLabel in the language); else the label, after
+        ``article`` (the catalogue's ``grammar.article``, English "the") unless it already starts with one."""
+        if iri not in self.definites:
+            rows = _rows(self.graph, f"""SELECT ?l WHERE {{ <{iri}> ropa:definiteLabel ?l
+                                            FILTER(LANG(?l) = "{self.lang}") }}""") if "://" in iri else []
+            self.definites[iri] = rows[0]["l"].value if rows else ""
+        if self.definites[iri]:
+            return self.definites[iri]
+        label = self[iri]
+        if article and not re.match(r"(?i)(the|a|an)\s", label):
+            return f"{article} {label}"
+        return label
 
 
 def _local_name(iri: str) -> str:
@@ -925,7 +948,7 @@ class _Builder:
     def transfer(self, node: str) -> Value:
         countries = [self.labels[c] for c in self.facts.iris(node, DPV + "hasThirdCountry")]
         if not countries:
-            countries = [self.t("transfer.outside_region", region=self.labels[r])
+            countries = [self.t("transfer.outside_region", region=self.labels.definite(r, self.t("grammar.article")))
                          for r in self.facts.iris(node, ROPA + "outsideRegion")]
         bases = []
         for basis in self.facts.iris(node, DPV + "hasLegalBasis"):
@@ -960,7 +983,8 @@ class _Builder:
         stated = duration.get(ROPA + "statedAs", [])
         quoted = f" “{stated[0]}”" if stated else ""
         if "UntilEventDuration" in types:
-            event = ", ".join(self.labels[e] for e in duration.get(ROPA + "untilEvent", ())) or self.t("retention.event_unknown")
+            event = ", ".join(self.labels.definite(e, self.t("grammar.article")) for e in duration.get(ROPA + "untilEvent", ())) \
+                or self.t("retention.event_unknown")
             after = duration.get(ROPA + "afterEvent", ["P0D"])[0]
             if after in ("P0D", "PT0S"):
                 return self.t("retention.until_event", event=event)
@@ -1012,7 +1036,7 @@ class _Builder:
         transfer_note = ""
         if not transfer_values:
             for region in f.iris(entity, ROPA + "statesNoTransferOutside"):
-                transfer_values.append(Value(text=self.t("value.no_transfer_outside", region=self.labels[region]),
+                transfer_values.append(Value(text=self.t("value.no_transfer_outside", region=self.labels.definite(region, self.t("grammar.article"))),
                                              sources=self.provenance.of_fact(entity, ROPA + "statesNoTransferOutside", ox.NamedNode(region))))
                 transfer_note = self.t("note.for_all_processing")
         fields["transfers"] = self.field("transfers", transfer_values, activity, note=transfer_note)
@@ -1139,7 +1163,7 @@ class _Builder:
         fields["rights"] = self.field("rights", rights, entity, specs=spec)
         transfers = [self.transfer(x) for x in f.iris(entity, ROPA + "hasTransfer")]
         for region in f.iris(entity, ROPA + "statesNoTransferOutside"):
-            transfers.append(Value(text=self.t("value.no_transfer_outside", region=self.labels[region]),
+            transfers.append(Value(text=self.t("value.no_transfer_outside", region=self.labels.definite(region, self.t("grammar.article"))),
                                    sources=self.provenance.of_fact(entity, ROPA + "statesNoTransferOutside", ox.NamedNode(region))))
         fields["transfers"] = self.field("transfers", transfers, entity, specs=spec)
         return Organisation(iri=entity, slug=self.slugs(entity), name=fields["name"].values[0], fields=fields)
@@ -1164,7 +1188,8 @@ class _Builder:
         if not drawn:
             return None
         title = self.t("diagram.title", name=name)
-        d = build_diagram(self.flows, drawn, title, label=self.diagram_label, phrase=self.t)
+        d = build_diagram(self.flows, drawn, title, label=self.diagram_label, phrase=self.t,
+                          definite=lambda iri: self.labels.definite(iri, self.t("grammar.article")))
         if len(d.nodes) > DIAGRAM_MAX_NODES:
             return DiagramImage(title=d.title, nodes=len(d.nodes))
         return DiagramImage(title=d.title, nodes=len(d.nodes), dot=to_dot(d), mermaid=to_mermaid(d))

@@ -336,3 +336,27 @@ def test_info_export_and_diff_run_on_the_example(hospital_path, tmp_path):
     assert result.exit_code in (0, 1), result.output
     assert "Thirty days" in result.output and "30 days" in result.output and "60 days" in result.output
     assert not ISO_DURATION.search(result.output)
+
+
+# --- Grammar of generated phrases ----------------------------------------------------------------------------------
+
+def test_phrases_take_the_article_of_the_label_in_each_language(bundled):
+    dispute, eea = "https://w3id.org/ropa/vocab#DisputeSettled", "https://w3id.org/dpv/loc#EEA"
+    nl, fr, en = (Messages(lang) for lang in ("nl", "fr", "en"))
+    assert nl("retention.until_event", event=Labels(bundled, "nl").definite(dispute)) == \
+        "Tot de definitieve beslechting van het geschil"
+    assert fr("retention.until_event", event=Labels(bundled, "fr").definite(dispute)) == \
+        "Jusqu'au règlement définitif du litige"   # à + le contracts
+    assert en("transfer.outside_region", region=Labels(bundled, "en").definite(eea, en("grammar.article"))) == \
+        "A country outside the European Economic Area (EEA) (not named)"
+    # a label without its own article: English adds one, but never a second
+    labels = Labels(bundled, "en")
+    labels.cache["urn:x:one"], labels.cache["urn:x:two"] = "The last order", "last order"
+    assert labels.definite("urn:x:one", "the") == "The last order"
+    assert labels.definite("urn:x:two", "the") == "the last order"
+
+
+@pytest.mark.parametrize("lang, wrong", [("en", r"\bthe the\b"), ("nl", r"\b(?:de het|het de|het het|de de)\b"),
+                                         ("fr", r"\b(?:à le|à les|de le|de les)\b")])
+def test_documents_have_no_doubled_or_uncontracted_article(documents, lang, wrong):
+    assert [t for t in document_texts(documents[lang]) if re.search(wrong, t, flags=re.IGNORECASE)] == []
