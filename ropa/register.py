@@ -324,6 +324,8 @@ class ActivityIndexRow:
     label: str
     anchor: str
     role: str
+    controllers: str = ""
+    """The activity's controllers (Art. 30(1)(a)), or those a processor acts for: not always the record keeper."""
 
 
 @dataclass
@@ -1330,8 +1332,11 @@ class _Builder:
                 has_controller_register=bool(by_role["controller"]), has_processor_register=bool(by_role["processor"])))
             for role in ("controller", "processor"):
                 for entry in by_role[role]:
+                    controllers = entry.fields["controller" if role == "controller" else "on_behalf_of"]
                     activities.append(ActivityIndexRow(entity_slug=organisation.slug, entity=organisation.name.text,
-                                                       label=entry.label.text, anchor=entry.anchor, role=role))
+                                                       label=entry.label.text, anchor=entry.anchor, role=role,
+                                                       controllers="; ".join(v.text for v in controllers.values)
+                                                       or self.t("gap.not_documented")))
             for provider in overview.providers:
                 row = provider_rows.setdefault(provider.iri, ProviderIndexRow(
                     name=provider.name.text, role=provider.fields["role"].values[0].text, used_by=[],

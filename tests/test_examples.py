@@ -360,3 +360,40 @@ def test_phrases_take_the_article_of_the_label_in_each_language(bundled):
                                          ("fr", r"\b(?:à le|à les|de le|de les)\b")])
 def test_documents_have_no_doubled_or_uncontracted_article(documents, lang, wrong):
     assert [t for t in document_texts(documents[lang]) if re.search(wrong, t, flags=re.IGNORECASE)] == []
+
+
+def test_the_index_names_each_activity_s_controller_under_one_organisation_s_title(documents):
+    index = (documents["en"] / "md" / "index.md").read_text(encoding="utf-8")
+    assert index.startswith("# Overview of the record") and "Group overview" not in index
+    [row] = [line for line in index.splitlines() if "[Staff recruitment]" in line]
+    assert row.rstrip().endswith("| Executive board of Belleval hospital |")
+
+
+def test_the_processor_list_of_a_controller_leaves_out_what_does_not_apply(documents):
+    overview = (documents["en"] / "md" / "processors-chi-belleval.md").read_text(encoding="utf-8")
+    assert "Date of the source statement" not in overview and "Controller's authorisation" not in overview
+    assert "SMS Cloud Inc. | Sub-processor" in overview
+
+
+def test_organisation_wide_measures_are_shown_once(documents):
+    register = (documents["en"] / "md" / "controller-chi-belleval.md").read_text(encoding="utf-8")
+    assert register.count("Multi-Factor Authentication") == 1
+    assert register.count("(#organisation)") == 6   # each of the six activities points to them
+
+
+def test_annotations_point_at_the_file_that_describes_the_node(tmp_path):
+    from ropa.validation_output import locate
+    prefixes = """@prefix ex: <https://example.org/acme/> . @prefix ropa: <https://w3id.org/ropa/vocab#> .
+        @prefix dpv: <https://w3id.org/dpv#> . @prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
+        @prefix loc: <https://w3id.org/dpv/loc#> ."""
+    facts = 'ex:acme dpv:hasCountry loc:NL ; ropa:email "privacy@acme.example" ; dpv:hasAddress "Straat 1, Utrecht" .'
+    (tmp_path / "public-facts.ttl").write_text(prefixes + "\n" + facts + "\n", encoding="utf-8")
+    (tmp_path / "acme.ttl").write_text(prefixes + """
+        ex:acme a dpv:LegalEntity ; rdfs:label "Acme"@en ; dpv:hasName "Acme" .
+        ex:payroll a dpv:Process ; rdfs:label "Payroll"@en ; ropa:recordedBy ex:acme ; ropa:role ropa:ControllerRole .
+        """, encoding="utf-8")
+    graph = ropa.load([tmp_path])
+    report = validate(graph, as_of=AS_OF)
+    [authority] = by_check(report.findings, "rs:RecordKeeper-authority")
+    assert locate(graph, report.findings)[authority.focus][0].endswith("acme.ttl")
+    assert "(AP)" in PlainWords(graph, "en")(authority).fix and "Netherlands" in PlainWords(graph, "en")(authority).fix
