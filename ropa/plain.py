@@ -37,11 +37,16 @@ class PlainWords:
         self.labels = labels or Labels(graph, lang)
         self.lang = self.t.lang
         self._countries: dict[str, list[str]] = {}
+        self._titles: dict[str, str] | None = None
 
     def __call__(self, finding: Finding) -> Finding:
         labels = self.labels
+        source = finding.source
+        if source is not None and self.title(source.file):
+            source = replace(source, file=self.title(source.file))
         finding = replace(
             finding,
+            source=source,
             focus_label=labels[finding.focus] if not finding.focus.startswith("_:") else finding.focus_label,
             entity_label=labels[finding.entity] if finding.entity else finding.entity_label,
             activity_label=labels[finding.activity] if finding.activity else finding.activity_label,
@@ -59,6 +64,17 @@ class PlainWords:
 
     def all(self, findings):
         return [self(f) for f in findings]
+
+    def title(self, file: str) -> str:
+        """A source document's title in the language (else English), for people; its file name is for engineers."""
+        if self._titles is None:
+            ranked: dict[str, tuple[int, str]] = {}
+            for row in self.graph.select("SELECT ?file ?title (LANG(?title) AS ?lang) WHERE { ?d ropa:fileName ?file ; rdfs:label ?title }"):
+                rank = 0 if row["lang"] == self.lang else 1 if row["lang"] == "en" else 2
+                if row["file"] not in ranked or rank < ranked[row["file"]][0]:
+                    ranked[row["file"]] = (rank, row["title"])
+            self._titles = {file: title for file, (_, title) in ranked.items()}
+        return self._titles.get(file, "")
 
     # -- placeholders
 

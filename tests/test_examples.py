@@ -397,3 +397,10 @@ def test_annotations_point_at_the_file_that_describes_the_node(tmp_path):
     [authority] = by_check(report.findings, "rs:RecordKeeper-authority")
     assert locate(graph, report.findings)[authority.focus][0].endswith("acme.ttl")
     assert "(AP)" in PlainWords(graph, "en")(authority).fix and "Netherlands" in PlainWords(graph, "en")(authority).fix
+
+def test_plain_findings_cite_sources_by_their_title(bundled):
+    report = validate(bundled, as_of=AS_OF)
+    quoted = [f for f in report.findings if f.source is not None]
+    assert quoted and all(f.source.file.endswith(".txt") for f in quoted)   # engineers get the file
+    for finding in PlainWords(bundled, "nl").all(quoted):
+        assert not finding.source.file.endswith(".txt"), finding.source.file
