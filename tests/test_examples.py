@@ -404,3 +404,32 @@ def test_plain_findings_cite_sources_by_their_title(bundled):
     assert quoted and all(f.source.file.endswith(".txt") for f in quoted)   # engineers get the file
     for finding in PlainWords(bundled, "nl").all(quoted):
         assert not finding.source.file.endswith(".txt"), finding.source.file
+
+
+def test_template_columns_read_the_graph(tmp_path):
+    from ropa.register import build_record
+    record = tmp_path / "record.ttl"
+    record.write_text("""
+        @prefix ex: <https://example.org/shop/> . @prefix ropa: <https://w3id.org/ropa/vocab#> .
+        @prefix dpv: <https://w3id.org/dpv#> . @prefix eu-gdpr: <https://w3id.org/dpv/legal/eu/gdpr#> .
+        @prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
+        ex:shop a dpv:LegalEntity ; rdfs:label "Shop"@en ; dpv:hasName "Shop" ;
+            dpv:hasTechnicalOrganisationalMeasure dpv:DataBreachRecord .
+        ex:scoring a dpv:Process ; rdfs:label "Credit scoring"@en ; ropa:recordedBy ex:shop ;
+            ropa:role ropa:ControllerRole ; dpv:hasDataController ex:shop ;
+            dpv:hasLegalBasis eu-gdpr:A6-1-f ; dpv:hasProcessing dpv:Profiling ;
+            dpv:hasImpactAssessment ex:balancing , ex:dpia .
+        ex:balancing a dpv:LegitimateInterestAssessment ; rdfs:label "Balancing test of the scoring"@en .
+        ex:dpia a dpv:DPIA ; rdfs:label "DPIA of the scoring"@en .
+    """, encoding="utf-8")
+    graph = ropa.load([record])
+    [register] = build_record(graph, lang="en", as_of=AS_OF).controller_registers
+    [entry] = register.entries
+    shown = {key: entry.fields[key].plain for key in ("dpia", "lia", "legitimate_interests", "consent_record",
+                                                         "automated", "breach", "processing_operations")}
+    assert shown["dpia"] == "DPIA of the scoring"                      # not the balancing test
+    assert shown["lia"] == "Balancing test of the scoring"
+    assert "Art. 6(1)(f)" in shown["legitimate_interests"]
+    assert shown["consent_record"] == "Not applicable"                 # no consent basis
+    assert "Profiling" in shown["automated"] and "Profiling" in shown["processing_operations"]
+    assert shown["breach"] == "Data Breach Record"                     # stated for the whole organisation
