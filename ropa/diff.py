@@ -58,8 +58,13 @@ _LINKS = {
     "activity fields": f"""SELECT DISTINCT ?s ?p ?o WHERE {{
         VALUES ?p {{ {_values(ACTIVITY_FIELDS)} }} ?s a dpv:Process ; ?p ?o . FILTER(!isBlank(?o)) }}""",
     "processor": """SELECT DISTINCT ?s ?p ?o WHERE {
-        VALUES ?p { dpv:hasDataProcessor ropa:usesServiceProvider ropa:engagesProcessor } ?s ?p ?o }""",
-    "sub-processor": "SELECT DISTINCT ?s ?p ?o WHERE { VALUES ?p { ropa:hasSubProcessor } ?s ?p ?o }",
+        VALUES ?p { dpv:hasDataProcessor ropa:usesServiceProvider ropa:engagesProcessor } ?s ?p ?o
+        FILTER(?p != dpv:hasDataProcessor || EXISTS { ?s a dpv:Process } || EXISTS { ?kept ropa:recordedBy ?s }) }""",
+    # a processor's own processors: ropa:hasSubProcessor, or DPV's dpv:hasDataProcessor on the processor
+    "sub-processor": """SELECT DISTINCT ?s ?p ?o WHERE {
+        { ?s ropa:hasSubProcessor ?o BIND(ropa:hasSubProcessor AS ?p) }
+        UNION { ?s dpv:hasDataProcessor ?o BIND(dpv:hasDataProcessor AS ?p)
+                FILTER NOT EXISTS { ?s a dpv:Process } FILTER NOT EXISTS { ?kept ropa:recordedBy ?s } } }""",
     "transfer fields": f"""SELECT DISTINCT ?s ?p ?o WHERE {{
         VALUES ?p {{ {_values(TRANSFER_FIELDS)} }} ?s a dpv:CrossBorderTransfer ; ?p ?o . FILTER(!isBlank(?o)) }}""",
     "retention": "SELECT DISTINCT ?s ?p ?o WHERE { VALUES ?p { dpv:hasStorageCondition } ?s ?p ?o }",
@@ -273,8 +278,14 @@ def _durations(graph: RecordGraph) -> dict[str, str]:
 
 _CONTROLLERS_SERVED = """
     SELECT DISTINCT ?processor ?activity ?controller WHERE {
-      ?activity ropa:recordedBy ?processor ; ropa:role ropa:ProcessorRole .
-      OPTIONAL { ?activity ropa:actsOnBehalfOf|dpv:hasDataController ?controller }
+      {
+        ?activity ropa:recordedBy ?processor ; ropa:role ropa:ProcessorRole .
+        OPTIONAL { ?activity ropa:actsOnBehalfOf|dpv:hasDataController ?controller }
+      } UNION {   # a processor named on a controller's activity, whose record it does not keep
+        ?activity dpv:hasDataProcessor|ropa:engagesProcessor ?processor ; ropa:role ropa:ControllerRole .
+        FILTER NOT EXISTS { ?activity ropa:recordedBy ?processor }
+        OPTIONAL { ?activity dpv:hasDataController ?controller }
+      }
     }"""
 
 _PROVIDER_FACTS = """

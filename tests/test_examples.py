@@ -434,3 +434,19 @@ def test_template_columns_read_the_graph(tmp_path):
     assert shown["consent_record"] == "Not applicable"                 # no consent basis
     assert "Profiling" in shown["automated"] and "Profiling" in shown["processing_operations"]
     assert shown["breach"] == "Data Breach Record"                     # stated for the whole organisation
+
+
+def test_notice_of_a_sub_processor_linked_the_dpv_way_goes_to_the_controller(hospital_path, tmp_path):
+    new = tmp_path / "record.ttl"
+    new.write_text((hospital_path / "record.ttl").read_text(encoding="utf-8").replace(
+        "    dpv:hasDataProcessor chb:sms-cloud .",
+        "    dpv:hasDataProcessor chb:sms-cloud , chb:mail-relay .\n"
+        'chb:mail-relay a ropa:ServiceProvider , dpv:DataProcessor ; rdfs:label "Mail Relay GmbH"@en ; '
+        "ropa:dataLocation loc:DE ."), encoding="utf-8")
+    changes = runner.invoke(app, ["diff", str(hospital_path / "record.ttl"), str(new), "--format", "json"])
+    assert '"sub-processor"' in changes.output and "Mail Relay GmbH" in changes.output
+    result = runner.invoke(app, ["notice", str(hospital_path / "record.ttl"), str(new), "--processor", "chb:rdv-facile",
+                                 "--effective", "2027-01-01", "--format", "md"])
+    assert result.exit_code == 0, result.output
+    assert "To: Director general of Belleval hospital" in result.output
+    assert "Online appointments and text-message reminders" in result.output
