@@ -17,7 +17,7 @@ from dataclasses import replace
 
 from ropa import national
 from ropa.load import RecordGraph
-from ropa.register import Labels, Messages
+from ropa.register import Labels, Messages, document_titles
 from ropa.validate import Finding
 
 
@@ -58,22 +58,17 @@ class PlainWords:
         return replace(
             finding,
             field=self.t(f"{key}.field"),
-            message=self.t(f"{key}.message").format_map(values),
-            fix=self.t(f"{key}.fix").format_map(values),
+            message=self.t.contract(self.t(f"{key}.message").format_map(values)),
+            fix=self.t.contract(self.t(f"{key}.fix").format_map(values)),
         )
 
     def all(self, findings):
         return [self(f) for f in findings]
 
     def title(self, file: str) -> str:
-        """A source document's title in the language (else English), for people; its file name is for engineers."""
+        """A source document's title in the language, for people (its file name is for engineers)."""
         if self._titles is None:
-            ranked: dict[str, tuple[int, str]] = {}
-            for row in self.graph.select("SELECT ?file ?title (LANG(?title) AS ?lang) WHERE { ?d ropa:fileName ?file ; rdfs:label ?title }"):
-                rank = 0 if row["lang"] == self.lang else 1 if row["lang"] == "en" else 2
-                if row["file"] not in ranked or rank < ranked[row["file"]][0]:
-                    ranked[row["file"]] = (rank, row["title"])
-            self._titles = {file: title for file, (_, title) in ranked.items()}
+            self._titles = document_titles(self.graph, self.lang)
         return self._titles.get(file, "")
 
     # -- placeholders

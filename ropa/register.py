@@ -514,20 +514,25 @@ class Facts:
         return values[0] if values else None
 
 
+def document_titles(graph: RecordGraph, lang: str) -> dict[str, str]:
+    """Each source document's title in the language (else English, else any), by file name: people read titles,
+    engineers file names."""
+    titled: dict[str, tuple[int, str]] = {}
+    for row in _rows(graph, "SELECT ?file ?title WHERE { ?d ropa:fileName ?file ; rdfs:label ?title }"):
+        language = row["title"].language or ""
+        rank = 0 if language == lang else 1 if language == "en" else 2
+        file = row["file"].value
+        if file not in titled or rank < titled[file][0]:
+            titled[file] = (rank, row["title"].value)
+    return {file: title for file, (_, title) in titled.items()}
+
+
 class Provenance:
     """The sources of single facts (``rdf:Statement``) and of nodes (``ropa:source``), with the quotes' text."""
 
     def __init__(self, graph: RecordGraph, lang: str = "en"):
         self.sources: dict[str, Source] = {}
-        self.titles: dict[str, str] = {}   # a source document's file name -> its title in the language, if it has one
-        titled: dict[str, tuple[int, str]] = {}
-        for row in _rows(graph, "SELECT ?file ?title WHERE { ?d ropa:fileName ?file ; rdfs:label ?title }"):
-            language = row["title"].language or ""
-            rank = 0 if language == lang else 1 if language == "en" else 2
-            file = row["file"].value
-            if file not in titled or rank < titled[file][0]:
-                titled[file] = (rank, row["title"].value)
-        self.titles = {file: title for file, (_, title) in titled.items()}
+        self.titles = document_titles(graph, lang)
         for row in _rows(graph, """
                 SELECT ?q ?quote ?section ?file WHERE {
                   ?q ropa:quote ?quote . OPTIONAL { ?q ropa:section ?section }
