@@ -58,3 +58,9 @@ def hospital_path() -> Path:
 def hospital(hospital_path):
     """The hospital example graph with vocabulary and reference data (read-only: do not modify)."""
     return ropa.load([hospital_path])
+
+
+@pytest.fixture(scope="session")
+def school_workbook() -> Path:
+    """The hand-filled workbook of a fictional Dutch primary school (examples/school-nl)."""
+    return EXAMPLES / "school-nl" / "kastanjelaar.xlsx"
