@@ -39,8 +39,12 @@ AS_OF = dt.date(2026, 1, 1)
 LIMIT_S = 1.0
 
 BUSIEST = {
-    "controller": """SELECT ?value WHERE { ?activity ropa:role ropa:ControllerRole ; ropa:recordedBy ?value }
+    "controller": """SELECT ?value WHERE { ?activity ropa:role ropa:ControllerRole ; dpv:hasDataController ?value }
                      GROUP BY ?value ORDER BY DESC(COUNT(?activity)) ?value LIMIT 1""",
+    "category": """SELECT ?value WHERE { ?activity a dpv:Process ; dpv:hasPersonalData ?value }
+                   GROUP BY ?value ORDER BY DESC(COUNT(?activity)) ?value LIMIT 1""",
+    "seed": """SELECT ?value WHERE { ?quote ropa:inDocument/ropa:fileName ?value }
+               GROUP BY ?value ORDER BY DESC(COUNT(?quote)) ?value LIMIT 1""",
 }
 """How a required parameter gets its value: the record's busiest one (the most work for one question)."""
 
@@ -55,11 +59,14 @@ def runs(graph: ropa.RecordGraph, query) -> list[tuple[str, dict[str, str]]]:
     for param in required:
         if param.name not in BUSIEST:
             raise SystemExit(f"{query.name}: no way to choose a value for its required parameter {param.name}")
-        [row] = graph.select(BUSIEST[param.name])
-        busiest[param.name] = f"<{row['value']}>"
-    everything = {p.name: "any" for p in required}
+        rows = graph.select(BUSIEST[param.name])
+        value = rows[0]["value"] if rows else "any"
+        busiest[param.name] = f"<{value}>" if param.type == "IRI" and rows else value
+    everything = {p.name: "any" for p in required if p.type == "IRI"}
+    if not everything:
+        return [(query.name, busiest)]
     return [(query.name, busiest),
-            (f"{query.name} ({', '.join(f'{k}=any' for k in everything)})", everything)]
+            (f"{query.name} ({', '.join(f'{k}=any' for k in everything)})", {**busiest, **everything})]
 
 
 def time_queries(graph: ropa.RecordGraph, repeat: int, *, findings: bool = True, only: list[str] | None = None) -> list[dict]:

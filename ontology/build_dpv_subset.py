@@ -9,6 +9,7 @@ for adequacy decisions, their jurisdiction. Definitions are left out. It keeps:
   - the whole branches a record keeper picks from when adding an activity: purposes, data subjects, personal
     data, legal bases, technical and organisational measures, processing operations, durations, entities,
     rights, data sources, recipients, statuses, scales, impact assessments, countries and supranational unions,
+    the supervisory authorities of every EEA state and the United Kingdom (with their homepage and jurisdiction),
     and every DPV core property.
 The loader rejects any DPV IRI that is not in the subset, so a typo is caught at load time.
 
@@ -26,7 +27,10 @@ import pyoxigraph as ox
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_DPV_DIR = REPO.parent / "shared" / "reference" / "dpv-2.3"
 OUTPUT = REPO / "ontology" / "dpv-subset.ttl"
-DPV_FILES = ["dpv.ttl", "pd.ttl", "loc.ttl", "tech.ttl", "eu-gdpr.ttl", "legal-eu.ttl", "legal-be.ttl", "legal-nl.ttl", "legal-dk.ttl"]
+NATIONAL = ["at", "be", "bg", "cy", "cz", "de", "dk", "ee", "es", "fi", "fr", "gb", "gr", "hr", "hu", "ie", "is", "it",
+            "li", "lt", "lu", "lv", "mt", "nl", "no", "pl", "pt", "ro", "se", "si", "sk"]
+"""The EEA states and the United Kingdom: DPV's legal extension of each names its supervisory authorities."""
+DPV_FILES = ["dpv.ttl", "pd.ttl", "loc.ttl", "tech.ttl", "eu-gdpr.ttl", "legal-eu.ttl"] + [f"legal-{c}.ttl" for c in NATIONAL]
 
 PREFIXES = {
     "dpv": "https://w3id.org/dpv#",
@@ -35,13 +39,13 @@ PREFIXES = {
     "tech": "https://w3id.org/dpv/tech#",
     "eu-gdpr": "https://w3id.org/dpv/legal/eu/gdpr#",
     "legal-eu": "https://w3id.org/dpv/legal/eu#",
-    "legal-be": "https://w3id.org/dpv/legal/be#",
-    "legal-nl": "https://w3id.org/dpv/legal/nl#",
-    "legal-dk": "https://w3id.org/dpv/legal/dk#",
+    **{f"legal-{c}": f"https://w3id.org/dpv/legal/{c}#" for c in NATIONAL},
     "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
     "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
     "skos": "http://www.w3.org/2004/02/skos/core#",
     "owl": "http://www.w3.org/2002/07/owl#",
+    "foaf": "http://xmlns.com/foaf/0.1/",
+    "xsd": "http://www.w3.org/2001/XMLSchema#",
 }
 DPV_BASE = "https://w3id.org/dpv"
 
@@ -49,6 +53,7 @@ BRANCHES = [
     "dpv:Purpose", "dpv:HumanSubject", "dpv:PersonalData", "dpv:LegalBasis", "dpv:TechnicalOrganisationalMeasure",
     "dpv:Processing", "dpv:Duration", "dpv:LegalEntity", "dpv:DataSubjectRight", "dpv:DataSource", "dpv:Recipient",
     "dpv:Status", "dpv:Scale", "dpv:ImpactAssessment", "dpv:ProcessingContext", "eu-gdpr:DataTransferTool",
+    "eu-gdpr:DataProtectionAuthority",
 ]
 """Top concepts whose whole branch (skos:broader*) ships."""
 
@@ -64,7 +69,7 @@ CORE = [
 ]
 """Core classes a record uses directly, kept even when no project file mentions them yet."""
 
-KEPT_PREDICATES = ["rdf:type", "skos:broader", "skos:prefLabel", "rdfs:subPropertyOf", "dpv:hasJurisdiction"]
+KEPT_PREDICATES = ["rdf:type", "skos:broader", "skos:prefLabel", "rdfs:subPropertyOf", "dpv:hasJurisdiction", "foaf:homepage"]
 
 NOTICE = """\
 # A subset of the W3C Data Privacy Vocabulary (DPV) 2.3, built by ontology/build_dpv_subset.py.
@@ -146,6 +151,8 @@ def build(dpv_dir: Path) -> str:
                     objects.append(curie(value.value))
                 elif isinstance(value, ox.Literal) and value.language == "en":
                     objects.append(turtle_string(value.value) + "@en")
+                elif isinstance(value, ox.Literal) and value.datatype.value == expand("xsd:anyURI"):
+                    objects.append(turtle_string(value.value) + "^^xsd:anyURI")
             if objects:
                 lines.append(f"    {predicate} {' , '.join(sorted(set(objects)))}")
         if lines:

@@ -11,6 +11,7 @@ import sys
 import warnings
 from collections import Counter
 from contextlib import contextmanager
+from dataclasses import replace
 from enum import Enum
 from pathlib import Path
 from typing import Annotated, Optional
@@ -26,6 +27,8 @@ from ropa.export import serialise, write_atomically
 from ropa.inventory import inventory
 from ropa.load import load
 from ropa.progress import display
+from ropa.plain import PlainWords
+from ropa.register import Messages
 from ropa.retention_policy import load_retention_policy
 from ropa.namespaces import shorten
 from ropa.validate import validate as run_validation
@@ -201,12 +204,14 @@ def validate(
     engine: Annotated[Engine, typer.Option("--engine", help="fast (SPARQL per shape) or pyshacl (the reference).")] = Engine.fast,
     output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write the report to this file instead of standard output.")] = None,
     allow_service: Annotated[bool, typer.Option("--allow-service", help="Let custom shapes call SERVICE (reach other servers or files).")] = False,
+    lang: Annotated[Optional[str], typer.Option("--lang", help="Plain words in this language (en, nl, fr) for text, JUnit and GitHub output; JSON and SARIF keep the shapes' engineering English.")] = None,
     retention_policy: Annotated[Optional[Path], typer.Option("--retention-policy", help="TOML file of the organisation's retention ceilings per category of data subjects or data (Art. 5(1)(e)).")] = None,
 ) -> None:
     """Check the record against the Art. 30 and GDPR consistency shapes. Exit 0 clean, 1 findings, 2 input error."""
     with user_errors():
         date = parse_date(as_of, "--as-of")
         accepted = load_waivers(waivers) if waivers else NO_WAIVERS
+        messages = Messages(lang) if lang else None
         policy = load_retention_policy(retention_policy) if retention_policy else None
         with display(errors) as progress:
             progress.stage("loading the record")
@@ -217,9 +222,11 @@ def validate(
             report = with_waivers(run_validation(graph, as_of=date, shapes=shapes, engine=engine.value,
                                                  retention_policy=policy, allow_service=allow_service), accepted)
         expired = {f.id: w for f in report.findings if not f.waived and (w := accepted.expired_for(f, report.as_of))}
+        if messages is not None and output_format in (ValidationFormat.text, ValidationFormat.junit, ValidationFormat.github):
+            report = replace(report, findings=PlainWords(graph, lang, messages=messages).all(report.findings))
         if output_format is ValidationFormat.text:
             target = safe.SafeConsole(width=160, file=io.StringIO(), force_terminal=False) if output else console
-            print_text(report, target, expired=expired)
+            print_text(report, target, expired=expired, messages=messages)
             text = target.file.getvalue() if output else None
         elif output_format is ValidationFormat.json:
             text = to_json(report)

@@ -39,7 +39,7 @@ PHRASES = {
     "diagram.activities": "Activities",
     "diagram.places": "Places",
     "diagram.no_location": "Location not documented",
-    "diagram.outside": "Outside the {region} (country not named)",
+    "diagram.outside": "Outside {region} (country not named)",
     "diagram.more": "+{count} more",
     "diagram.group.processor": "Processors of {name}",
     "diagram.group.sub_processor": "Sub-processors of {name}",
@@ -130,18 +130,19 @@ def diagram(graph: RecordGraph, controller: str | None = None, activity: str | N
 
 
 def build_diagram(fg: FlowGraph, activities: list[str], title: str, label: Callable[[str], str] | None = None,
-                  phrase: Phrase = english) -> Diagram:
+                  phrase: Phrase = english, definite: Callable[[str], str] | None = None) -> Diagram:
     """Lay out the chains of the given activities: clusters by organisation, grouped providers, one edge per group.
 
     ``label`` names an IRI and ``phrase`` gives the fixed words, so that documents can draw the diagram in their
     language; both default to English.
     """
     label = label or fg.label
+    definite = definite or (lambda iri: "the " + label(iri))   # a region with its article ("the EEA")
 
     def name(node: str) -> str:
         data = fg.graph.nodes[node] if node in fg.graph else {}
         if data.get("outside"):
-            return phrase("diagram.outside", region=label(data["region"]))
+            return phrase("diagram.outside", region=definite(data["region"]))
         return label(node)
 
     edges = set().union(*(fg.edges_of.get(a, set()) for a in activities))

@@ -30,6 +30,7 @@ import pyoxigraph as ox
 from ropa.flows import contacts, flow_graph, label_map, resolve_party
 from ropa.load import RecordGraph, load
 from ropa.namespaces import PREFIXES, ROPA, shorten
+from ropa.register import Messages, format_duration
 from ropa.tabular import NOT_DOCUMENTED, Section
 
 DPV = PREFIXES["dpv"]
@@ -59,8 +60,13 @@ _LINKS = {
     "activity fields": f"""SELECT DISTINCT ?s ?p ?o WHERE {{
         VALUES ?p {{ {_values(ACTIVITY_FIELDS)} }} ?s a dpv:Process ; ?p ?o . FILTER(!isBlank(?o)) }}""",
     "processor": """SELECT DISTINCT ?s ?p ?o WHERE {
-        VALUES ?p { dpv:hasDataProcessor ropa:usesServiceProvider ropa:engagesProcessor } ?s ?p ?o }""",
-    "sub-processor": "SELECT DISTINCT ?s ?p ?o WHERE { VALUES ?p { ropa:hasSubProcessor } ?s ?p ?o }",
+        VALUES ?p { dpv:hasDataProcessor ropa:usesServiceProvider ropa:engagesProcessor } ?s ?p ?o
+        FILTER(?p != dpv:hasDataProcessor || EXISTS { ?s a dpv:Process } || EXISTS { ?kept ropa:recordedBy ?s }) }""",
+    # a processor's own processors: ropa:hasSubProcessor, or DPV's dpv:hasDataProcessor on the processor
+    "sub-processor": """SELECT DISTINCT ?s ?p ?o WHERE {
+        { ?s ropa:hasSubProcessor ?o BIND(ropa:hasSubProcessor AS ?p) }
+        UNION { ?s dpv:hasDataProcessor ?o BIND(dpv:hasDataProcessor AS ?p)
+                FILTER NOT EXISTS { ?s a dpv:Process } FILTER NOT EXISTS { ?kept ropa:recordedBy ?s } } }""",
     "transfer fields": f"""SELECT DISTINCT ?s ?p ?o WHERE {{
         VALUES ?p {{ {_values(TRANSFER_FIELDS)} }} ?s a dpv:CrossBorderTransfer ; ?p ?o . FILTER(!isBlank(?o)) }}""",
     "retention": "SELECT DISTINCT ?s ?p ?o WHERE { VALUES ?p { dpv:hasStorageCondition } ?s ?p ?o }",
@@ -267,13 +273,18 @@ def _durations(graph: RecordGraph) -> dict[str, str]:
     parts = defaultdict(set)
     rows = graph.select(_DURATIONS)
     events = label_map(graph, [r["event"] for r in rows if r["event"]])
+    words = Messages("en")
+
+    def period(value: str | None) -> str:
+        return format_duration(value, words) if value else "?"
+
     for row in rows:
         if row["value"]:
-            text = row["value"]
+            text = period(row["value"])
         elif row["event"]:
-            text = f"until {events.get(row['event'], row['event'])}" + (f" + {row['after']}" if row["after"] else "")
+            text = f"until {events.get(row['event'], row['event'])}" + (f" + {period(row['after'])}" if row["after"] else "")
         elif row["minimum"] or row["maximum"]:
-            text = f"{row['minimum'] or '?'} to {row['maximum'] or '?'}"
+            text = f"{period(row['minimum'])} to {period(row['maximum'])}"
         elif row["kind"]:
             text = {DPV + "IndeterminateDuration": "indeterminate", ROPA + "StatutoryDuration": "statutory"}.get(
                 row["kind"], shorten(row["kind"]))
@@ -289,8 +300,14 @@ def _durations(graph: RecordGraph) -> dict[str, str]:
 
 _CONTROLLERS_SERVED = """
     SELECT DISTINCT ?processor ?activity ?controller WHERE {
-      ?activity ropa:recordedBy ?processor ; ropa:role ropa:ProcessorRole .
-      OPTIONAL { ?activity ropa:actsOnBehalfOf|dpv:hasDataController ?controller }
+      {
+        ?activity ropa:recordedBy ?processor ; ropa:role ropa:ProcessorRole .
+        OPTIONAL { ?activity ropa:actsOnBehalfOf|dpv:hasDataController ?controller }
+      } UNION {   # a processor named on a controller's activity, whose record it does not keep
+        ?activity dpv:hasDataProcessor|ropa:engagesProcessor ?processor ; ropa:role ropa:ControllerRole .
+        FILTER NOT EXISTS { ?activity ropa:recordedBy ?processor }
+        OPTIONAL { ?activity dpv:hasDataController ?controller }
+      }
     }"""
 
 _PROVIDER_FACTS = """

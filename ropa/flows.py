@@ -98,8 +98,12 @@ _FIRST_PROVIDERS = f"""
 
 _PROVIDER_LINKS = f"""
     SELECT DISTINCT ?from ?property ?to WHERE {{
-      VALUES ?property {{ {_PROVIDER_VALUES} }}
-      ?from ?property ?to .
+      {{ VALUES ?property {{ {_PROVIDER_VALUES} }} ?from ?property ?to . }}
+      UNION {{
+        # DPV's way: dpv:hasDataProcessor on a party names its processor (on a processor: a sub-processor).
+        ?from dpv:hasDataProcessor ?to .
+        BIND(IF(EXISTS {{ ?kept ropa:recordedBy ?from }}, ropa:engagesProcessor, ropa:hasSubProcessor) AS ?property)
+      }}
       FILTER NOT EXISTS {{ ?from a dpv:Process }}
     }}"""
 
@@ -134,6 +138,15 @@ _DESTINATIONS = """
         BIND(false AS ?outside) BIND("data location" AS ?evidence)
       } UNION {
         ?node dpv:hasCountry|ropa:hasEstablishment/dpv:hasCountry ?place .
+        BIND(false AS ?outside) BIND("establishment" AS ?evidence)
+      } UNION {
+        # An establishment, or a body named controller of the organisation's own activities (a council, a board),
+        # that states no place of its own is where the organisation is.
+        { ?organisation ropa:hasEstablishment ?node }
+        UNION { ?activity ropa:recordedBy ?organisation ; ropa:role ropa:ControllerRole ; dpv:hasDataController ?node }
+        FILTER(?node != ?organisation)
+        FILTER NOT EXISTS { ?node dpv:hasCountry|dpv:hasLocation|ropa:dataLocation|ropa:headquarteredIn ?own }
+        ?organisation dpv:hasCountry ?place .
         BIND(false AS ?outside) BIND("establishment" AS ?evidence)
       } UNION {
         # rs:UndocumentedTransfer: the headquarters stand in for the location only when neither the location nor
@@ -346,7 +359,8 @@ def build_flow_graph(graph: RecordGraph, as_of: dt.date) -> FlowGraph:
                      (activity.iri, DPV + "hasDataProcessor", processor) in conditional_links)
         in_chain = set(activity.controllers) | set(activity.processors)
         engager = activity.recorder if activity.recorder in in_chain else next(iter(activity.controllers), activity.iri)
-        frontier = []
+        # a processor named on the activity may have its own processors (the record keeper's are handled above)
+        frontier = [p for p in activity.processors if p != activity.recorder]
         for row in first_providers.get(activity.iri, []):
             provider = row["provider"]
             g.add_node(provider, kind=ORGANISATION)
@@ -372,7 +386,8 @@ def build_flow_graph(graph: RecordGraph, as_of: dt.date) -> FlowGraph:
     _add_destinations(graph, g, activities, edges_of, as_of)
     categories = {c for a in activities.values() for c in a.categories}
     regions = {d["region"] for _, d in g.nodes(data=True) if d.get("outside")}
-    labels = label_map(graph, [*(n for n in g.nodes if not n.startswith("outside:")), *categories, *regions])
+    recorders = {a.recorder for a in activities.values() if a.recorder}   # not in the graph when bodies control
+    labels = label_map(graph, [*(n for n in g.nodes if not n.startswith("outside:")), *categories, *regions, *recorders])
     for node, data in g.nodes(data=True):
         if data["kind"] == PLACE and data.get("outside"):
             data["label"] = f"Outside the {labels.get(data['region'], data['region'])} (country not named)"
@@ -491,14 +506,14 @@ def resolve_party(graph: RecordGraph, text: str, what: str = "organisation") -> 
     names: dict[str, set[str]] = defaultdict(set)
     for row in graph.select(_PARTIES):
         names[row["party"]].add(row["name"] or "")
-    return _resolve(text, names, what)
+    return _resolve(text, names, what, graph.prefixes)
 
 
 def resolve_activity(graph: RecordGraph, text: str) -> str:
     names: dict[str, set[str]] = defaultdict(set)
     for row in graph.select("SELECT ?a ?name WHERE { ?a a dpv:Process OPTIONAL { ?a rdfs:label ?name } }"):
         names[row["a"]].add(row["name"] or "")
-    return _resolve(text, names, "activity")
+    return _resolve(text, names, "activity", graph.prefixes)
 
 
 def resolve_country(graph: RecordGraph, text: str) -> str:
@@ -506,14 +521,14 @@ def resolve_country(graph: RecordGraph, text: str) -> str:
     names: dict[str, set[str]] = defaultdict(set)
     for row in graph.select("SELECT ?c ?name WHERE { ?c ropa:eeaMember ?m OPTIONAL { ?c rdfs:label ?name } }"):
         names[row["c"]].update({row["name"] or "", row["c"].rsplit("#", 1)[-1]})
-    return _resolve(text, names, "country")
+    return _resolve(text, names, "country", graph.prefixes)
 
 
-def _resolve(text: str, names: dict[str, set[str]], what: str) -> str:
+def _resolve(text: str, names: dict[str, set[str]], what: str, prefixes: dict[str, str] = PREFIXES) -> str:
     wanted = text.strip()
     if not wanted:
         raise RopaError(f"an empty name: give the {what}'s name, prefixed name or IRI")
-    iri = _expand(wanted)
+    iri = _expand(wanted, prefixes)
     if iri in names:
         return iri
     folded = wanted.casefold()
@@ -530,12 +545,13 @@ def _resolve(text: str, names: dict[str, set[str]], what: str) -> str:
     raise RopaError(f"no {what} named '{text}' in the record{hint}")
 
 
-def _expand(text: str) -> str:
+def _expand(text: str, prefixes: dict[str, str] = PREFIXES) -> str:
+    """A full IRI from <...> or a prefixed name in ropa's or the record's own namespaces; the text otherwise."""
     if text.startswith("<") and text.endswith(">"):
         return text[1:-1]
     prefix, colon, local = text.partition(":")
-    if colon and prefix in PREFIXES and not local.startswith("//"):
-        return PREFIXES[prefix] + local
+    if colon and prefix in prefixes and not local.startswith("//"):
+        return prefixes[prefix] + local
     return text
 
 
@@ -746,7 +762,7 @@ class Impact:
 
     def sections(self) -> list[Section]:
         label = self.graph.label
-        summary = (f"{label(self.vendor)} ({shorten(self.vendor)}) processes the data of {len(self.activities)} "
+        summary = (f"{label(self.vendor)} processes the data of {len(self.activities)} "
                    f"activit{'y' if len(self.activities) == 1 else 'ies'} of {len(self.controllers)} controller"
                    f"{'s' if len(self.controllers) != 1 else ''}; engaged by {', '.join(self._labels(self.engaged_by)) or NOT_DOCUMENTED}. "
                    f"Judged on {self.graph.as_of.isoformat()}.")

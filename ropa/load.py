@@ -22,7 +22,7 @@ import pyoxigraph as ox
 
 from ropa import resources
 from ropa.errors import RopaError, RopaErrors, RopaWarning
-from ropa.namespaces import DPV_BASE, PREFIXES, ROPA, shorten
+from ropa.namespaces import DPV_BASE, PREFIXES, ROPA, declared_prefixes, shorten
 
 FORMATS: dict[str, ox.RdfFormat] = {
     ".ttl": ox.RdfFormat.TURTLE,
@@ -58,6 +58,18 @@ class RecordGraph:
 
     store: ox.Store
     files: list[LoadedFile] = field(default_factory=list)
+    prefixes: dict[str, str] = field(default_factory=lambda: dict(PREFIXES))
+    """ropa's prefixes plus every prefix the loaded Turtle files declare (a user's ``acme:``), for names people type."""
+
+    def expand(self, text: str) -> str | None:
+        """A full IRI from ``<...>`` or a prefixed name with a known prefix; None when the text is neither."""
+        text = text.strip()
+        if text.startswith("<") and text.endswith(">"):
+            return text[1:-1]
+        prefix, colon, local = text.partition(":")
+        if colon and prefix in self.prefixes and not local.startswith("//") and not any(c in local for c in " <>\"{}|^`"):
+            return self.prefixes[prefix] + local
+        return None
 
     def graphs(self, *kinds: str) -> list[ox.NamedNode]:
         """The named graphs of the files of the given kinds (all files when no kind is given)."""
@@ -130,6 +142,9 @@ def load(
     planned += [(p, "data") for p in data_files if p.resolve() not in seen]
     for path, kind in planned:
         graph.files.append(_load_file(graph.store, path, kind))
+        if kind == "data" and FORMATS[path.suffix.lower()] == ox.RdfFormat.TURTLE:
+            for name, iri in declared_prefixes(path.read_text(encoding="utf-8", errors="replace")).items():
+                graph.prefixes.setdefault(name, iri)   # ropa's own names keep their meaning
     check_literals(graph)
     if check_terms and vocabulary:
         check_vocabulary_terms(graph)

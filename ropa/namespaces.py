@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 PREFIXES: dict[str, str] = {
     "dpv": "https://w3id.org/dpv#",
     "pd": "https://w3id.org/dpv/pd#",
@@ -10,9 +12,10 @@ PREFIXES: dict[str, str] = {
     "risk": "https://w3id.org/dpv/risk#",
     "eu-gdpr": "https://w3id.org/dpv/legal/eu/gdpr#",
     "legal-eu": "https://w3id.org/dpv/legal/eu#",
-    "legal-be": "https://w3id.org/dpv/legal/be#",
-    "legal-nl": "https://w3id.org/dpv/legal/nl#",
-    "legal-dk": "https://w3id.org/dpv/legal/dk#",
+    # DPV's legal extension of every EEA state and the United Kingdom (supervisory authorities, laws)
+    **{f"legal-{code}": f"https://w3id.org/dpv/legal/{code}#" for code in (
+        "at", "be", "bg", "cy", "cz", "de", "dk", "ee", "es", "fi", "fr", "gb", "gr", "hr", "hu", "ie", "is", "it",
+        "li", "lt", "lu", "lv", "mt", "nl", "no", "pl", "pt", "ro", "se", "si", "sk")},
     "ropa": "https://w3id.org/ropa/vocab#",
     "ref": "https://w3id.org/ropa/reference/",
     "dst": "https://w3id.org/ropa/destiny/",
@@ -24,6 +27,7 @@ PREFIXES: dict[str, str] = {
     "skos": "http://www.w3.org/2004/02/skos/core#",
     "dct": "http://purl.org/dc/terms/",
     "sh": "http://www.w3.org/ns/shacl#",
+    "foaf": "http://xmlns.com/foaf/0.1/",
 }
 
 DPV_BASE = "https://w3id.org/dpv"
@@ -46,3 +50,14 @@ def shorten(iri: str) -> str:
     if best:
         return f"{best}:{iri[len(PREFIXES[best]):]}"
     return f"<{iri}>"
+
+
+_DECLARATION = re.compile(r"^\s*(?:@prefix|PREFIX)\s+([A-Za-z][\w.-]*)?:\s*<([^>\s]*)>", re.IGNORECASE | re.MULTILINE)
+
+
+def declared_prefixes(text: str) -> dict[str, str]:
+    """The prefixes a Turtle (or SPARQL) text declares, in order; the first declaration of a name wins."""
+    found: dict[str, str] = {}
+    for name, iri in _DECLARATION.findall(text):
+        found.setdefault(name or "", iri)
+    return found

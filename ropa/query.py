@@ -205,13 +205,16 @@ _PREFIXED = re.compile(r"^([A-Za-z][\w.-]*)?:([^\s<>\"{}|\\^`]*)$")
 
 
 def bind(query: Query, values: Mapping[str, str] | None = None, *, as_of: dt.date | None = None,
-         lang: str | None = None) -> dict[str, Term | None]:
+         lang: str | None = None, prefixes: Mapping[str, str] | None = None,
+         graph: RecordGraph | None = None) -> dict[str, Term | None]:
     """The RDF term of every parameter: the value given (text, checked against the declared type) or the default.
 
     ``as_of`` and ``lang`` set the parameters of those names (the --as-of and --lang options); a query without a
     ``lang`` parameter cannot take --lang, one without ``as_of`` ignores the date (the record itself is then dated).
     None stands for an IRI parameter left at ``any``. A required parameter not given is a RopaError that says
-    how to give it (an IRI parameter may be given as ``any``).
+    how to give it (an IRI parameter may be given as ``any``). ``prefixes`` (the record's, see
+    ``RecordGraph.prefixes``) are the names a prefixed IRI may use besides ropa's own; with ``graph``, the example
+    a missing parameter's message suggests is the header's only when the record holds it.
     """
     given = dict(values or {})
     for option, name, value in (("--as-of", "as_of", as_of), ("--lang", "lang", lang)):
@@ -230,12 +233,26 @@ def bind(query: Query, values: Mapping[str, str] | None = None, *, as_of: dt.dat
     if missing:
         p = missing[0]
         every = f", or --param {p.name}=any for every one" if p.type == "IRI" else ""
-        raise RopaError(f"query {query.name} needs its {p.name} parameter: --param {p.name}="
-                        f"{query.example.get(p.name, 'VALUE')}{every}")
-    return {p.name: parse_value(p, given.get(p.name, p.default), query.name) for p in query.params}
+        example = query.example.get(p.name, "VALUE")
+        if graph is not None and p.type == "IRI" and not _in_record(graph, _expand_iri(example, prefixes)):
+            example = "IRI"   # the header's example belongs to another record
+        raise RopaError(f"query {query.name} needs its {p.name} parameter: --param {p.name}={example}{every}")
+    return {p.name: parse_value(p, given.get(p.name, p.default), query.name, prefixes) for p in query.params}
 
 
-def parse_value(param: Param, text: str, query_name: str = "query") -> Term | None:
+def _in_record(graph: RecordGraph, iri: str | None) -> bool:
+    """Whether the record's data files say anything about the IRI."""
+    if iri is None:
+        return False
+    try:
+        node = ox.NamedNode(iri)
+    except ValueError:
+        return False
+    return any(True for _ in graph.store.quads_for_pattern(node, None, None)) or \
+        any(True for _ in graph.store.quads_for_pattern(None, None, node))
+
+
+def parse_value(param: Param, text: str, query_name: str = "query", prefixes: Mapping[str, str] | None = None) -> Term | None:
     """One parameter value as an RDF term of its declared type; a RopaError names the parameter otherwise."""
     text = str(text).strip()
 
@@ -249,7 +266,7 @@ def parse_value(param: Param, text: str, query_name: str = "query") -> Term | No
     if param.type == "IRI":
         if text == "any" and (param.default == "any" or param.required):
             return None
-        iri = _expand_iri(text)
+        iri = _expand_iri(text, prefixes)
         if iri is None:
             raise wrong("an IRI: a prefixed name such as pd:Name or a full IRI in angle brackets, <https://...>")
         try:
@@ -278,13 +295,14 @@ def parse_value(param: Param, text: str, query_name: str = "query") -> Term | No
     return ox.Literal(text)
 
 
-def _expand_iri(text: str) -> str | None:
-    """A full IRI from ``<...>`` or a prefixed name in one of ropa's namespaces (None when it is neither)."""
+def _expand_iri(text: str, prefixes: Mapping[str, str] | None = None) -> str | None:
+    """A full IRI from ``<...>`` or a prefixed name in ropa's or the record's namespaces (None when it is neither)."""
     if text.startswith("<") and text.endswith(">"):
         return text[1:-1]
+    known = prefixes or PREFIXES
     match = _PREFIXED.match(text)
-    if match and (match.group(1) or "") in PREFIXES:
-        return PREFIXES[match.group(1) or ""] + match.group(2)
+    if match and (match.group(1) or "") in known:
+        return known[match.group(1) or ""] + match.group(2)
     return None
 
 
@@ -447,7 +465,8 @@ def run(
     reads the findings that ``push`` sent. On a loaded record a query may not call SERVICE unless
     ``allow_service`` (a local question must not reach the network or the file system).
     """
-    bindings = bind(query, params, as_of=as_of, lang=lang)
+    bindings = bind(query, params, as_of=as_of, lang=lang, prefixes=graph.prefixes if graph is not None else None,
+                    graph=graph)
     sparql = prepare(query, bindings)
     if endpoint is not None:
         return select_remote(sparql, endpoint, graph_iri=graph_iri, timeout=timeout, name=query.name)

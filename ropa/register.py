@@ -80,7 +80,15 @@ class Messages:
         phrase = self.phrases.get(key, self.english.get(key))
         if phrase is None:
             raise RopaError(f"no phrase '{key}' in the message catalogue")
-        return phrase.format(**values) if values else phrase
+        return self.contract(phrase.format(**values)) if values else phrase
+
+    def contract(self, text: str) -> str:
+        """The language's contractions where a value meets the phrase (French "jusqu'à le" → "jusqu'au"), from the
+        catalogue's ``grammar.contractions`` ("à le=au;..."), never another language's."""
+        for rule in filter(None, self.phrases.get("grammar.contractions", "").split(";")):
+            long, _, short = rule.partition("=")
+            text = re.sub(rf"\b{re.escape(long)}\b", short, text)
+        return text
 
 
 # --- The objects documents show --------------------------------------------------------------------------------
@@ -100,7 +108,7 @@ class Source:
     def text(self) -> str:
         """One line for a tooltip or a spreadsheet comment."""
         if self.quote:
-            return f"{self.file} § {self.section}: “{self.quote}”"
+            return f"{self.title or self.file} § {self.section}: “{self.quote}”"
         return f"{self.title} <{self.url}>" if self.url else self.title
 
 
@@ -144,6 +152,8 @@ class Field:
     values: list[Value] = field(default_factory=list)
     gaps: list[Gap] = field(default_factory=list)
     note: str = ""
+    inherited: bool = False
+    """The values are the organisation's, stated for all its processing: documents show them once, in its header."""
 
     @property
     def gap(self) -> Gap | None:
@@ -284,6 +294,15 @@ class ProcessorOverview:
     providers: list[Provider]
     gaps: list[Gap]
 
+    def columns(self, keys: Sequence[str]) -> list[str]:
+        """The columns that apply: the controller's authorisation only where a provider is a sub-processor (it has
+        a value or a finding), since a controller's own processors need none."""
+        def applies(key: str) -> bool:
+            if key != "authorisation":
+                return True
+            return any(p.fields[key].values or p.fields[key].gaps for p in self.providers if key in p.fields)
+        return [key for key in keys if applies(key)]
+
 
 @dataclass
 class EntitySummary:
@@ -305,6 +324,8 @@ class ActivityIndexRow:
     label: str
     anchor: str
     role: str
+    controllers: str = ""
+    """The activity's controllers (Art. 30(1)(a)), or those a processor acts for: not always the record keeper."""
 
 
 @dataclass
@@ -387,8 +408,15 @@ ENTRY_FIELDS: dict[str, FieldSpec] = {
     "data_source": _spec("dpv:hasDataSource"),
     "processors": _spec("dpv:hasDataProcessor", "ropa:usesServiceProvider", "ropa:hasSubProcessor"),
     "data_location": _spec("ropa:dataLocation", "dpv:hasLocation"),
-    "dpia": _spec("dpv:hasImpactAssessment"),
+    "dpia": _spec("dpv:hasImpactAssessment", checks=["rs:ImpactAssessment"]),
     "status": _spec("dpv:hasActivityStatus"),
+    # further columns of the authorities' templates, read from the same facts
+    "legitimate_interests": _spec(),
+    "lia": _spec(checks=["rs:LegitimateInterestAssessment"]),
+    "consent_record": _spec(checks=["rs:ConsentWithdrawal"]),
+    "automated": _spec(),
+    "breach": _spec(),
+    "processing_operations": _spec("dpv:hasProcessing"),
     # Art. 30(2)
     "processor": _spec("dpv:hasDataProcessor"),
     "on_behalf_of": _spec("ropa:actsOnBehalfOf", checks=["rs:ControllersNamedOnlyAsCategory"]),
@@ -491,17 +519,33 @@ class Facts:
         return values[0] if values else None
 
 
+def document_titles(graph: RecordGraph, lang: str) -> dict[str, str]:
+    """Each source document's title in the language (else English, else any), by file name: people read titles,
+    engineers file names."""
+    titled: dict[str, tuple[int, str]] = {}
+    for row in _rows(graph, "SELECT ?file ?title WHERE { ?d ropa:fileName ?file ; rdfs:label ?title }"):
+        language = row["title"].language or ""
+        rank = 0 if language == lang else 1 if language == "en" else 2
+        file = row["file"].value
+        if file not in titled or rank < titled[file][0]:
+            titled[file] = (rank, row["title"].value)
+    return {file: title for file, (_, title) in titled.items()}
+
+
 class Provenance:
     """The sources of single facts (``rdf:Statement``) and of nodes (``ropa:source``), with the quotes' text."""
 
-    def __init__(self, graph: RecordGraph):
+    def __init__(self, graph: RecordGraph, lang: str = "en"):
         self.sources: dict[str, Source] = {}
+        self.titles = document_titles(graph, lang)
         for row in _rows(graph, """
                 SELECT ?q ?quote ?section ?file WHERE {
                   ?q ropa:quote ?quote . OPTIONAL { ?q ropa:section ?section }
                   OPTIONAL { ?q ropa:inDocument/ropa:fileName ?file } }"""):
+            file = _text(row["file"])
             self.sources[row["q"].value] = Source(key=row["q"].value, quote=row["quote"].value,
-                                                  section=_text(row["section"]), file=_text(row["file"]))
+                                                  section=_text(row["section"]), file=file,
+                                                  title=self.titles.get(file, ""))
         for row in _rows(graph, """
                 SELECT ?q ?title ?url WHERE {
                   ?q a ?kind . FILTER(?kind IN (ropa:PublicSource, ropa:SourceDocument))
@@ -559,6 +603,7 @@ class Labels:
         self.graph = graph
         self.lang = lang
         self.cache: dict[str, str] = {}
+        self.definites: dict[str, str] = {}
 
     def fetch(self, iris: Iterable[str]) -> None:
         missing = {iri for iri in iris if iri and iri not in self.cache}
@@ -580,6 +625,20 @@ class Labels:
         if iri not in self.cache:
             self.fetch([iri])
         return self.cache[iri]
+
+    def definite(self, iri: str, article: str = "") -> str:
+        """The label with its definite article (ropa:definiteLabel in the language); else the label, after
+        ``article`` (the catalogue's ``grammar.article``, English "the") unless it already starts with one."""
+        if iri not in self.definites:
+            rows = _rows(self.graph, f"""SELECT ?l WHERE {{ <{iri}> ropa:definiteLabel ?l
+                                            FILTER(LANG(?l) = "{self.lang}") }}""") if "://" in iri else []
+            self.definites[iri] = rows[0]["l"].value if rows else ""
+        if self.definites[iri]:
+            return self.definites[iri]
+        label = self[iri]
+        if article and not re.match(r"(?i)(the|a|an)\s", label):
+            return f"{article} {label}"
+        return label
 
 
 def _local_name(iri: str) -> str:
@@ -640,20 +699,20 @@ def letter_of(name: str) -> str:
 
 # --- Formatting of durations -----------------------------------------------------------------------------------
 
-_DURATION = re.compile(r"^P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?$")
+_DURATION = re.compile(r"^P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)(?:\.0+)?S)?)?$")
 
 
 def format_duration(text: str, t: Messages) -> str:
-    """An xsd:duration in words ("P2Y" → "2 years"), as the catalogue spells the units."""
+    """An xsd:duration in words ("P2Y" → "2 years", "PT0S" → "immediately"), as the catalogue spells the units."""
     match = _DURATION.match(text)
-    if not match or not any(match.groups()):
+    if not match or text in ("P", "PT") or text.endswith("T"):
         return text
     parts = []
-    for amount, unit in zip(match.groups(), ("year", "month", "week", "day")):
-        if amount is not None:
+    for amount, unit in zip(match.groups(), ("year", "month", "week", "day", "hour", "minute", "second")):
+        if amount is not None and int(amount):
             number = int(amount)
             parts.append(f"{number} {t(f'unit.{unit}.' + ('one' if number == 1 else 'other'))}")
-    return " ".join(parts) if parts else text
+    return " ".join(parts) if parts else t("unit.zero")
 
 
 # --- Building ---------------------------------------------------------------------------------------------------
@@ -669,7 +728,7 @@ class _Builder:
             "dpv:hasRecipient", "ropa:noRecipients", "ropa:hasTransfer", "dpv:hasStorageCondition", "dpv:hasLegalBasis",
             "ropa:withdrawalMeans", "dpv:hasDataSource", "ropa:usesServiceProvider", "ropa:hasSubProcessor",
             "ropa:dataLocation", "dpv:hasLocation", "dpv:hasImpactAssessment", "dpv:hasActivityStatus",
-            "dpv:hasProcessing", "ropa:hasAgreement", "dpv:hasJointDataControllers")),
+            "dpv:hasProcessing", "dpv:hasContext", "ropa:hasAgreement", "dpv:hasJointDataControllers")),
         *MEASURE_PROPERTIES,
     ]
     ENTITY_PROPERTIES = [
@@ -700,7 +759,10 @@ class _Builder:
         self.flows = flows
         self.t = Messages(lang)
         self.labels = Labels(graph, lang)
-        self.provenance = Provenance(graph)
+        from ropa.plain import PlainWords  # plain imports this module's Messages and Labels
+
+        self.plain = PlainWords(graph, lang, messages=self.t, labels=self.labels)
+        self.provenance = Provenance(graph, lang)
         self.facts = Facts()
         self.slugs = Slugs()
         self.findings_by_focus: dict[str, list[Finding]] = defaultdict(list)
@@ -735,6 +797,7 @@ class _Builder:
         self.facts.fetch(self.graph, {link[0] for link in self.provider_links} - linked - second, self.NODE_PROPERTIES)
         self.durations = self._durations()
         self.special = self._special_categories()
+        self.kinds = self._kinds()
         self.transfers_by_importer = self._transfers_by_importer()
         every_iri = set()
         for node, props in self.facts.by_node.items():
@@ -760,6 +823,10 @@ class _Builder:
                   UNION {{ ?a ropa:recordedBy ?e ; ropa:hasSubProcessor ?x BIND("sub" AS ?how) }}
                   UNION {{ ?a ropa:recordedBy ?e ; dpv:hasDataProcessor ?x FILTER(?x != ?e) BIND("processor" AS ?how) }}
                   UNION {{ ?a ropa:recordedBy ?e ; ropa:usesServiceProvider ?x BIND("provider" AS ?how) }}
+                  UNION {{   # a processor's own processors, at any depth (DPV: dpv:hasDataProcessor on the processor)
+                    ?a ropa:recordedBy ?e ; dpv:hasDataProcessor|ropa:engagesProcessor ?p . FILTER(?p != ?e)
+                    FILTER NOT EXISTS {{ ?p a dpv:Process }}
+                    ?p (dpv:hasDataProcessor|ropa:hasSubProcessor)+ ?x . FILTER(?x != ?e) BIND("sub" AS ?how) }}
                   FILTER(isIRI(?x))
                 }}"""):
                 found.append((row["x"].value, row["how"].value, row["a"].value if row["a"] is not None else None,
@@ -780,6 +847,35 @@ class _Builder:
                 prop = "types" if row["p"].value == RDF + "type" else row["p"].value
                 node[prop].append(row["o"].value)
         return {c: list(nodes.values()) for c, nodes in durations.items()}
+
+    KINDS = {
+        "lia": ("dpv:LegitimateInterestAssessment", "eu-gdpr:BalancingTest"),
+        "dpia": ("dpv:DPIA", "dpv:PIA"),
+        "consent_record": ("dpv:ConsentRecord", "dpv:ConsentReceipt"),
+        "breach": ("dpv:DataBreachRecord", "eu-gdpr:DataBreachRegister", "dpv:SecurityIncidentRecord"),
+        "automated": ("dpv:AutomatedDecisionMaking", "dpv:Profiling"),
+        "li_basis": ("eu-gdpr:A6-1-f", "dpv:LegitimateInterest"),
+        "consent_basis": ("eu-gdpr:A6-1-a", "dpv:Consent"),
+    }
+    """What a linked concept or node is, for the columns the authorities' templates add: the concept itself, a
+    narrower concept, or a node typed with one."""
+
+    def _kinds(self) -> dict[str, set[str]]:
+        linked = {t.value for node in [*self.activities, *self.entities] for values in self.facts.by_node[node].values()
+                  for t in values if isinstance(t, ox.NamedNode)}
+        tops = " ".join(f'(<{_expand(top)}> "{kind}")' for kind, names in self.KINDS.items() for top in names)
+        kinds: dict[str, set[str]] = defaultdict(set)
+        for block in _values(linked):
+            for row in _rows(self.graph, f"""
+                SELECT DISTINCT ?x ?kind WHERE {{
+                  VALUES ?x {{ {block} }} VALUES (?top ?kind) {{ {tops} }}
+                  {{ ?x skos:broader* ?top }} UNION {{ ?x a/skos:broader* ?top }} }}"""):
+                kinds[row["x"].value].add(row["kind"].value)
+        return kinds
+
+    def of_kind(self, node: str, prop: str, kind: str) -> list[Value]:
+        """The values of ``prop`` on ``node`` that are of this kind (see KINDS)."""
+        return [v for v in self.concepts(node, prop) if kind in self.kinds.get(v.iri, ())]
 
     def _special_categories(self) -> set[str]:
         categories = {t.value for a in self.activities for t in self.facts.get(a, DPV + "hasPersonalData")
@@ -806,20 +902,13 @@ class _Builder:
             if finding.waived:
                 waiver = finding.waiver
                 note = self.t("gap.waived_by", who=waiver.accepted_by, until=waiver.until.isoformat(), reason=waiver.reason)
+            plain = self.plain(finding)
             self.gaps[anchor] = Gap(
                 anchor=anchor, severity=finding.severity, check=finding.check, article=finding.article,
-                field=self.check_name(finding), message=finding.message, fix=finding.fix,
-                subject=finding.activity_label or finding.focus_label, entity=finding.entity,
-                entity_label=finding.entity_label, activity=finding.activity, waived=finding.waived, waiver_note=note)
+                field=plain.field, message=plain.message, fix=plain.fix,
+                subject=plain.activity_label or plain.focus_label, entity=finding.entity,
+                entity_label=plain.entity_label, activity=finding.activity, waived=finding.waived, waiver_note=note)
         return self.gaps[anchor]
-
-    def check_name(self, finding: Finding) -> str:
-        """What a check is about, in the chosen language (the shapes name it in English only)."""
-        key = "check." + finding.check.split(":", 1)[-1]
-        for candidate in (key + ".field", key):
-            if self.t.has(candidate):
-                return self.t(candidate)
-        return finding.field
 
     def gaps_for(self, spec: FieldSpec, *focuses: str) -> list[Gap]:
         found = []
@@ -873,7 +962,7 @@ class _Builder:
     def transfer(self, node: str) -> Value:
         countries = [self.labels[c] for c in self.facts.iris(node, DPV + "hasThirdCountry")]
         if not countries:
-            countries = [self.t("transfer.outside_region", region=self.labels[r])
+            countries = [self.t("transfer.outside_region", region=self.labels.definite(r, self.t("grammar.article")))
                          for r in self.facts.iris(node, ROPA + "outsideRegion")]
         bases = []
         for basis in self.facts.iris(node, DPV + "hasLegalBasis"):
@@ -908,7 +997,8 @@ class _Builder:
         stated = duration.get(ROPA + "statedAs", [])
         quoted = f" “{stated[0]}”" if stated else ""
         if "UntilEventDuration" in types:
-            event = ", ".join(self.labels[e] for e in duration.get(ROPA + "untilEvent", ())) or self.t("retention.event_unknown")
+            event = ", ".join(self.labels.definite(e, self.t("grammar.article")) for e in duration.get(ROPA + "untilEvent", ())) \
+                or self.t("retention.event_unknown")
             after = duration.get(ROPA + "afterEvent", ["P0D"])[0]
             if after in ("P0D", "PT0S"):
                 return self.t("retention.until_event", event=event)
@@ -976,7 +1066,7 @@ class _Builder:
         transfer_note = ""
         if not transfer_values:
             for region in f.iris(entity, ROPA + "statesNoTransferOutside"):
-                transfer_values.append(Value(text=self.t("value.no_transfer_outside", region=self.labels[region]),
+                transfer_values.append(Value(text=self.t("value.no_transfer_outside", region=self.labels.definite(region, self.t("grammar.article"))),
                                              sources=self.provenance.of_fact(entity, ROPA + "statesNoTransferOutside", ox.NamedNode(region))))
                 transfer_note = self.t("note.for_all_processing")
         fields["transfers"] = self.field("transfers", transfer_values, activity, note=transfer_note)
@@ -988,6 +1078,7 @@ class _Builder:
             measures = self.measures(entity)
             security_note = self.t("note.for_all_processing") if measures else ""
         fields["security"] = self.field("security", measures, activity, note=security_note)
+        fields["security"].inherited = bool(security_note)
         fields["legal_basis"] = self.field("legal_basis", self.legal_bases(activity, "Art. 6"), activity)
         art9 = self.legal_bases(activity, "Art. 9")
         special = [c for c in f.iris(activity, DPV + "hasPersonalData") if c in self.special]
@@ -1009,12 +1100,37 @@ class _Builder:
             if any(t.value == "true" for t in f.get(value.iri, ROPA + "conditional")):
                 value.note = "; ".join(best_literals(f.get(value.iri, ROPA + "condition"), self.lang)) or self.t("note.conditional")
         fields["data_location"] = self.field("data_location", self.concepts(activity, ROPA + "dataLocation", DPV + "hasLocation"), activity)
-        fields["dpia"] = self.field("dpia", self.concepts(activity, DPV + "hasImpactAssessment"), activity)
+        assessments = self.concepts(activity, DPV + "hasImpactAssessment")
+        fields["dpia"] = self.field("dpia", [v for v in assessments if "lia" not in self.kinds.get(v.iri, ())], activity)
         fields["status"] = self.field("status", self.concepts(activity, DPV + "hasActivityStatus"), activity)
+        self.template_columns(activity, entity, fields)
         condition = "; ".join(best_literals(f.get(activity, ROPA + "condition"), self.lang))
         label = Value(text=self.labels[activity], sources=self.provenance.of_node(activity), iri=activity)
         return Entry(iri=activity, anchor=self.slugs(activity, "a-"), label=label, role=role, fields=fields,
                      condition=condition)
+
+    def template_columns(self, activity: str, entity: str, fields: dict[str, Field]) -> None:
+        """The columns the authorities' templates add (ICO, GBA), from the same facts: legitimate interests and their
+        assessment, the consent record, automated decisions, breach records, the processing operations."""
+        not_applicable = [Value(text=self.t("value.not_applicable"))]
+        measures = list(MEASURE_PROPERTIES)
+        bases = self.legal_bases(activity, "Art. 6")
+        interests = [v for v in bases if "li_basis" in self.kinds.get(v.iri, ())]
+        consent = [v for v in bases if "consent_basis" in self.kinds.get(v.iri, ())]
+
+        def recorded(kind: str, *props: str) -> list[Value]:
+            found = [v for prop in props for v in self.of_kind(activity, prop, kind)]
+            return found or [v for prop in props for v in self.of_kind(entity, prop, kind)]
+
+        fields["legitimate_interests"] = self.field("legitimate_interests", interests or not_applicable, activity)
+        fields["lia"] = self.field("lia", recorded("lia", DPV + "hasImpactAssessment", *measures) if interests
+                                   else not_applicable, activity)
+        fields["consent_record"] = self.field("consent_record", (recorded("consent_record", *measures)
+                                              + self.described(activity, ROPA + "withdrawalMeans")) if consent
+                                              else not_applicable, activity)
+        fields["automated"] = self.field("automated", recorded("automated", DPV + "hasProcessing", DPV + "hasContext"), activity)
+        fields["breach"] = self.field("breach", recorded("breach", *measures), activity)
+        fields["processing_operations"] = self.field("processing_operations", self.concepts(activity, DPV + "hasProcessing"), activity)
 
     def organisation(self, entity: str) -> Organisation:
         f = self.facts
@@ -1077,7 +1193,7 @@ class _Builder:
         fields["rights"] = self.field("rights", rights, entity, specs=spec)
         transfers = [self.transfer(x) for x in f.iris(entity, ROPA + "hasTransfer")]
         for region in f.iris(entity, ROPA + "statesNoTransferOutside"):
-            transfers.append(Value(text=self.t("value.no_transfer_outside", region=self.labels[region]),
+            transfers.append(Value(text=self.t("value.no_transfer_outside", region=self.labels.definite(region, self.t("grammar.article"))),
                                    sources=self.provenance.of_fact(entity, ROPA + "statesNoTransferOutside", ox.NamedNode(region))))
         fields["transfers"] = self.field("transfers", transfers, entity, specs=spec)
         return Organisation(iri=entity, slug=self.slugs(entity), name=fields["name"].values[0], fields=fields)
@@ -1102,7 +1218,8 @@ class _Builder:
         if not drawn:
             return None
         title = self.t("diagram.title", name=name)
-        d = build_diagram(self.flows, drawn, title, label=self.diagram_label, phrase=self.t)
+        d = build_diagram(self.flows, drawn, title, label=self.diagram_label, phrase=self.t,
+                          definite=lambda iri: self.labels.definite(iri, self.t("grammar.article")))
         if len(d.nodes) > DIAGRAM_MAX_NODES:
             return DiagramImage(title=d.title, nodes=len(d.nodes))
         return DiagramImage(title=d.title, nodes=len(d.nodes), dot=to_dot(d), mermaid=to_mermaid(d))
@@ -1173,7 +1290,7 @@ class _Builder:
         dates = []
         for file, modified in sorted({pair for node in [entity, *[a for a, (e, _) in self.activities.items() if e == entity]]
                                       for pair in self.provenance.documents.get(node, ())}):
-            dates.append(Value(text=modified, detail=file))
+            dates.append(Value(text=modified, detail=self.provenance.titles.get(file, file)))
         return ProcessorOverview(organisation=self.organisation_of[entity], as_of=self.as_of,
                                  statement_dates=Field("statement_dates", dates), providers=providers,
                                  gaps=self.entity_gaps(entity))
@@ -1243,8 +1360,11 @@ class _Builder:
                 has_controller_register=bool(by_role["controller"]), has_processor_register=bool(by_role["processor"])))
             for role in ("controller", "processor"):
                 for entry in by_role[role]:
+                    controllers = entry.fields["controller" if role == "controller" else "on_behalf_of"]
                     activities.append(ActivityIndexRow(entity_slug=organisation.slug, entity=organisation.name.text,
-                                                       label=entry.label.text, anchor=entry.anchor, role=role))
+                                                       label=entry.label.text, anchor=entry.anchor, role=role,
+                                                       controllers="; ".join(v.text for v in controllers.values)
+                                                       or self.t("gap.not_documented")))
             for provider in overview.providers:
                 row = provider_rows.setdefault(provider.iri, ProviderIndexRow(
                     name=provider.name.text, role=provider.fields["role"].values[0].text, used_by=[],

@@ -26,7 +26,7 @@ from pathlib import Path
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
-from ropa import chromium, resources, safe
+from ropa import __version__, chromium, resources, safe
 from ropa.errors import RopaError
 from ropa.export import staged_folder
 from ropa.flows import build_flow_graph
@@ -184,7 +184,10 @@ def _context(record: Record, document: Document, t: Messages, extension: str, pa
         "as_of": record.as_of,
         "current": document.kind,
         "paper": paper,
+        "version": __version__,
         "t": t,
+        # a group's index, or one organisation's: "group" only where the record holds several organisations
+        "index_title": t("doc.group_overview" if len(record.organisations) > 1 else "doc.record_overview"),
         "href": href,
         "documents_of": lambda organisation: [*kinds.get(organisation.slug, []), "overview"],
         "notes": notes,

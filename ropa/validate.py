@@ -592,6 +592,9 @@ SELECT DISTINCT ?node ?entity ?activity WHERE {
   UNION { ?any ropa:recordedBy ?node BIND(?node AS ?entity) }
   UNION { ?entity dpv:hasDataProtectionOfficer|ropa:hasEstablishment ?node }
   UNION { ?entity ropa:usesServiceProvider|ropa:engagesProcessor|ropa:hasSubProcessor ?node }
+  UNION { ?used ropa:recordedBy ?entity ;   # a processor of an activity, or a sub-processor down its chain
+                (dpv:hasDataProcessor|ropa:usesServiceProvider)/(dpv:hasDataProcessor|ropa:hasSubProcessor)* ?node
+          FILTER(?node != ?entity) }
   UNION { ?entity ropa:hasTransfer ?node FILTER NOT EXISTS { ?entity a dpv:Process } }
   UNION { ?activity ropa:hasTransfer ?node . ?activity ropa:recordedBy ?entity }
   FILTER(isIRI(?entity))

@@ -19,6 +19,8 @@ from ropa.validate import SEVERITIES, Finding, Report
 
 OUTPUT_FORMATS = ("text", "json", "junit", "sarif", "github")
 
+RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+RDFS_LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
 _STYLE = {"violation": "bold red", "warning": "yellow", "info": "cyan"}
 _SARIF_LEVEL = {"violation": "error", "warning": "warning", "info": "note"}
 _GITHUB_COMMAND = {"violation": "error", "warning": "warning", "info": "notice"}
@@ -31,7 +33,11 @@ def locate(graph: RecordGraph, findings: list[Finding]) -> dict[str, tuple[str, 
     where: dict[str, tuple[str, int]] = {}
     for start in range(0, len(focuses), 500):
         values = " ".join(f"<{iri}>" for iri in focuses[start:start + 500])
-        rows = graph.store.query(f"SELECT DISTINCT ?focus ?g WHERE {{ VALUES ?focus {{ {values} }} GRAPH ?g {{ ?focus ?p ?o }} }}")
+        # the file that describes the node (types it or names it) before a file that only adds facts about it
+        rows = graph.store.query(
+            f"""SELECT ?focus ?g (MAX(IF(?p IN (<{RDF_TYPE}>, <{RDFS_LABEL}>), 1, 0)) AS ?describes)
+                WHERE {{ VALUES ?focus {{ {values} }} GRAPH ?g {{ ?focus ?p ?o }} }}
+                GROUP BY ?focus ?g ORDER BY ?focus DESC(?describes) STR(?g)""")
         for row in rows:
             loaded = data.get(row["g"].value)
             focus = row["focus"].value
@@ -49,27 +55,35 @@ def summary_line(report: Report) -> str:
     return f"{line} — as of {report.as_of.isoformat()}"
 
 
-def print_text(report: Report, console: Console, *, expired: dict[str, object] | None = None) -> None:
-    """One table per organisation, most severe first, then a summary line."""
+def print_text(report: Report, console: Console, *, expired: dict[str, object] | None = None, messages=None) -> None:
+    """One table per organisation, most severe first, then a summary line.
+
+    With ``messages`` (a catalogue of one language, and findings already in its plain words) the headings and
+    severities are in that language too; without, the engineering English of the shapes is shown.
+    """
+    def say(key: str, english: str) -> str:
+        return messages(key) if messages is not None else english
+
     groups: dict[str, list[Finding]] = defaultdict(list)
     for finding in report.findings:
-        groups[finding.entity_label or "(no organisation)"].append(finding)
+        groups[finding.entity_label or say("gap.no_organisation", "(no organisation)")].append(finding)
     for entity in sorted(groups):
         table = Table(title=safe.terminal(entity), title_justify="left", show_lines=True, expand=True)
-        table.add_column("severity", no_wrap=True)
-        table.add_column("activity / item", ratio=2)
-        table.add_column("field", ratio=1)
-        table.add_column("article", ratio=1, no_wrap=True)
-        table.add_column("finding", ratio=5)
+        table.add_column(say("gap.severity", "severity"), no_wrap=True)
+        table.add_column(say("gap.item", "activity / item"), ratio=2)
+        table.add_column(say("gap.field", "field"), ratio=1)
+        table.add_column(say("gap.article", "article"), ratio=1, no_wrap=True)
+        table.add_column(say("gap.finding", "finding"), ratio=5)
         for finding in groups[entity]:
-            severity = Text(finding.severity, style=_STYLE[finding.severity])
+            severity_name = say(f"severity.{finding.severity}", finding.severity)
+            severity = Text(severity_name, style=_STYLE[finding.severity])
             if finding.waived:
-                severity = Text(f"{finding.severity}\n(waived)", style="dim")
+                severity = Text(f"{severity_name}\n({say('gap.waived', 'waived')})", style="dim")
             body = safe.terminal(finding.message)
             if finding.fix:
-                body.append_text(safe.terminal(f"\nFix: {finding.fix}", style="dim"))
+                body.append_text(safe.terminal(f"\n{say('gap.fix', 'Fix')}: {finding.fix}", style="dim"))
             if finding.source is not None:
-                body.append_text(safe.terminal(f"\nSource: {finding.source.file} § {finding.source.section}: “{finding.source.quote}”",
+                body.append_text(safe.terminal(f"\n{say('gap.source', 'Source')}: {finding.source.file} § {finding.source.section}: “{finding.source.quote}”",
                                                style="italic"))
             if finding.waived:
                 waiver = finding.waiver

@@ -41,6 +41,25 @@ def seeds() -> dict[str, str]:
 EXAMPLES = REPOSITORY / "examples"
 
 
+def example_path(name: str) -> Path:
+    """The folder of one example record in examples/ (e.g. "chi-belleval")."""
+    path = EXAMPLES / name
+    assert path.is_dir(), f"no example record {name} in {EXAMPLES}"
+    return path
+
+
+@pytest.fixture(scope="session")
+def hospital_path() -> Path:
+    """The French public hospital example: governing bodies as controllers, Art. 9/10/87 data, non-EEA processors."""
+    return example_path("chi-belleval")
+
+
+@pytest.fixture(scope="session")
+def hospital(hospital_path):
+    """The hospital example graph with vocabulary and reference data (read-only: do not modify)."""
+    return ropa.load([hospital_path])
+
+
 @pytest.fixture(scope="session")
 def school_workbook() -> Path:
     """The hand-filled workbook of a fictional Dutch primary school (examples/school-nl)."""

@@ -57,7 +57,7 @@ def test_diff_reports_exactly_the_three_changes(changed):
     assert found == {
         ("sub-processor", "added", DST + "destiny-nv", DST + "acme-cloud", "", ""),
         ("sub-processor", "removed", DST + "destiny-nv", DST + "teneo", "", ""),
-        ("retention", "changed", DST + "ret-dstny-be-website", "", "P1Y", "P2Y"),
+        ("retention", "changed", DST + "ret-dstny-be-website", "", "1 year", "2 years"),
     }
 
 

@@ -28,6 +28,7 @@ from ropa.cli import app
 from ropa.diagrams import mermaid_string
 from ropa.errors import RopaError
 from ropa.progress import QUIET, display
+from ropa.plain import PlainWords
 from ropa.register import CONTROLLER_FIELDS, OPTIONAL_FIELDS, PROCESSOR_FIELDS, slugify
 from ropa.render import build, render
 from ropa.validate import validate
@@ -209,7 +210,8 @@ def test_not_documented_links_to_the_validation_finding(bundled, english, findin
         SELECT ?a ?e WHERE { ?a ropa:role ropa:ControllerRole ; ropa:recordedBy ?e ; dpv:hasPurpose ?p
                              FILTER NOT EXISTS { ?a dpv:hasLegalBasis ?b } } GROUP BY ?a ?e""")
     assert len(missing) >= 10
-    lawful = {f.focus: f for f in findings if f.check == "rs:LawfulBasis"}
+    plain = PlainWords(bundled, "en")
+    lawful = {f.focus: plain(f) for f in findings if f.check == "rs:LawfulBasis"}
     for row in missing:
         page = (english / "html" / f"controller-{slugify(local(row['e']))}.html").read_text(encoding="utf-8")
         entry = section(page, "a-" + slugify(local(row["a"])))
@@ -229,10 +231,10 @@ def test_every_empty_field_reads_not_documented(english):
 
 def test_values_from_statements_carry_their_quote(bundled, english):
     statements = bundled.select("""
-        SELECT ?a ?e ?o ?quote ?file WHERE {
+        SELECT ?a ?e ?o ?quote ?file ?title WHERE {
           ?st a rdf:Statement ; rdf:subject ?a ; rdf:predicate dpv:hasPersonalData ; rdf:object ?o ; ropa:source ?q .
           ?a ropa:role ropa:ControllerRole ; ropa:recordedBy ?e .
-          ?q ropa:quote ?quote ; ropa:inDocument/ropa:fileName ?file }""")
+          ?q ropa:quote ?quote ; ropa:inDocument ?d . ?d ropa:fileName ?file ; rdfs:label ?title FILTER(LANG(?title) = "en") }""")
     assert len(statements) >= 30
     checked = 0
     for row in statements:
@@ -243,7 +245,8 @@ def test_values_from_statements_carry_their_quote(bundled, english):
             if found:
                 note = page[page.index(f'id="{found.group(1)}"'):]
                 note = text_of(note[:note.index("</li>")])
-                assert row["quote"] in note and row["file"] in note
+                assert row["quote"] in note and row["title"] in note   # the document's title, not its file name
+                assert row["file"] not in note
                 assert row["quote"] in html.unescape(found.group(2))
                 checked += 1
                 break

@@ -126,7 +126,7 @@ def test_pdf_text_holds_the_register(pdf_output):
                           capture_output=True, text=True, timeout=120, check=True).stdout
     text = " ".join(text.split())
     for phrase in ("Destiny NV", "Purposes of the processing", "Categories of recipients", "Time limits for erasure",
-                   "Customer contact data", "Not documented", "Open gaps", "000_fcc4f35d8b18e59c.txt"):
+                   "Customer contact data", "Not documented", "Open gaps", "Privacy statement of Destiny NV (Dstny)"):
         assert phrase in text, phrase
 
 

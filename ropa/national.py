@@ -1,0 +1,69 @@
+"""National rules per member state, read from reference data: the supervisory authority of a country (DPV's legal
+extensions) and the rules on national identification numbers (data/reference/national-rules.ttl).
+
+The country is the organisation's own (``dpv:hasCountry``) or that of one of its establishments; an establishment
+that states no country is the organisation's. Nothing here names a country: a country without reference data gets
+no rule, and callers say so neutrally.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pyoxigraph import Literal, NamedNode
+
+from ropa.load import RecordGraph
+
+_COUNTRIES = """
+SELECT DISTINCT ?entity ?country WHERE {
+  { ?entity dpv:hasCountry ?country } UNION { ?entity ropa:hasEstablishment/dpv:hasCountry ?country }
+} ORDER BY ?country"""
+
+_AUTHORITIES = """
+SELECT ?country ?authority WHERE {
+  ?authority skos:broader* eu-gdpr:DataProtectionAuthority ; dpv:hasJurisdiction ?country .
+  FILTER(?authority != eu-gdpr:DataProtectionAuthority)
+  FILTER NOT EXISTS { ?authority dpv:hasJurisdiction loc:EU }   # the EDPB and EDPS are no national authority
+} ORDER BY ?authority"""
+
+_RULES = """
+SELECT ?country ?lang ?rule ?number ?law ?summary WHERE {
+  ?rule a ropa:NationalIdentificationRule ; dpv:hasJurisdiction ?country ; ropa:identificationNumber ?number .
+  OPTIONAL { ?rule ropa:governingLaw ?law FILTER(LANG(?law) = ?lang) }
+  OPTIONAL { ?rule ropa:ruleSummary ?summary FILTER(LANG(?summary) = ?lang) }
+} ORDER BY ?rule"""
+
+
+@dataclass(frozen=True)
+class IdentificationRule:
+    """How one country governs one kind of national identification number (Art. 87), in one language."""
+
+    iri: str
+    country: str
+    number: str
+    law: str
+    summary: str
+
+
+def countries_of(graph: RecordGraph, entity: str) -> list[str]:
+    """The countries of an organisation: its own and its establishments' (dpv:hasCountry), as IRIs."""
+    return [row["country"] for row in graph.select(_COUNTRIES, {"entity": NamedNode(entity)})]
+
+
+def authority_for(graph: RecordGraph, country: str) -> str | None:
+    """The supervisory authority whose jurisdiction is exactly this country (DPV's legal-XX:DPA-XX), if any."""
+    rows = graph.select(_AUTHORITIES, {"country": NamedNode(country)})
+    return rows[0]["authority"] if rows else None
+
+
+def identification_rules(graph: RecordGraph, country: str, lang: str = "en") -> list[IdentificationRule]:
+    """The national identification-number rules of a country, with law and summary in ``lang`` (else English)."""
+    def fetch(language: str) -> dict[str, dict]:
+        rows = graph.select(_RULES, {"country": NamedNode(country), "lang": Literal(language)})
+        return {row["rule"]: row for row in rows}
+
+    wanted, english = fetch(lang), fetch("en")
+    return [IdentificationRule(iri=iri, country=country, number=row["number"],
+                               law=row["law"] or english[iri]["law"] or "",
+                               summary=row["summary"] or english[iri]["summary"] or "")
+            for iri, row in wanted.items()]
