@@ -10,7 +10,8 @@ Two engines give the same results:
   hands the whole run to it then) and is the reference the fast engine is tested against.
 
 The evaluation date (``as_of``) is added to the graph as a ``ropa:Evaluation`` node for the duration of the run, so
-that shapes about transfer instruments and waivers can compare dates in SPARQL.
+that shapes about transfer instruments and waivers can compare dates in SPARQL, together with the verdict on each
+transfer at that date (``ropa.transfers``, the one definition of a valid transfer basis) for the transfer shapes.
 """
 
 from __future__ import annotations
@@ -170,13 +171,20 @@ def validate(
 
 
 class evaluation_context:
-    """Add the ropa:Evaluation node (the as-of date) to the store for one run, and take it out afterwards."""
+    """Add the ropa:Evaluation node (the as-of date) and the transfer verdicts at that date to the store for one
+    run, and take them out afterwards."""
 
     def __init__(self, graph: RecordGraph, as_of: dt.date):
+        self.graph = graph
         self.store = graph.store
         self.as_of = as_of
 
     def __enter__(self):
+        from ropa.transfers import verdict_triples
+
+        # One verdict per transfer (ropa.transfers), written before the run so that the shapes read it.
+        self.store.extend(ox.Quad(t.subject, t.predicate, t.object, EVALUATION_GRAPH)
+                          for t in verdict_triples(self.graph, self.as_of))
         node = ox.NamedNode("urn:ropa:evaluation:run")
         self.store.add(ox.Quad(node, ox.NamedNode(str(RDF.type)), ox.NamedNode(ROPA + "Evaluation"), EVALUATION_GRAPH))
         self.store.add(
