@@ -51,6 +51,29 @@ _KINDS = {
                    "eu-gdpr:A49-1-f", "eu-gdpr:A49-1-g", "eu-gdpr:A49-2"],
 }
 
+ENGAGEMENT_SCOPE = """
+    SELECT DISTINCT ?engagement ?engager ?provider ?activity WHERE {
+      ?engagement a ropa:Engagement ; ropa:provider ?provider .
+      OPTIONAL { ?engagement ropa:engagedBy ?engager }
+      {
+        ?engagement ropa:serves ?activity .
+      } UNION {
+        ?engagement ropa:engagementScope ?scope ; ropa:engagedBy ?by .
+        ?activity ropa:recordedBy ?by .
+        OPTIONAL { ?activity ropa:role ?role }
+        FILTER(?scope = ropa:AllActivities
+               || (?scope = ropa:AllControllerActivities && ?role = ropa:ControllerRole)
+               || (?scope = ropa:AllProcessorServices && ?role = ropa:ProcessorRole))
+      } UNION {
+        ?engagement ropa:engagedBy ?by . ?activity ropa:recordedBy ?by .
+        FILTER NOT EXISTS { ?engagement ropa:serves|ropa:engagementScope ?any }
+      }
+      ?activity a dpv:Process .
+    }"""
+"""The activities each engagement serves: those it names (ropa:serves), those of its scope (all activities, all
+controller activities, all processor services of the engaging organisation), or all of them when it says neither.
+Flows, impact, documents and checks read an engagement's reach from here."""
+
 # What is judged: transfers to each destination, engagements with a data location.
 _SUBJECTS = """
     SELECT DISTINCT ?subject ?place ?outside ?importer ?basis ?occasional WHERE {
