@@ -307,6 +307,7 @@ def verdict_triples(graph: RecordGraph, as_of: dt.date) -> list[ox.Triple]:
         add(node, "destination", _node(verdict.place))
         add(node, "status", ox.Literal(verdict.status))
         add(node, "reason", ox.Literal(verdict.reason))
+        add(node, "judgedOn", ox.Literal(as_of.isoformat(), datatype=_XSD_DATE))
         if verdict.outside:
             add(node, "outsideRegion", ox.NamedNode(verdict.place))
         for basis in verdict.bases:
