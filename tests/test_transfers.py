@@ -1,0 +1,129 @@
+"""One verdict per transfer: validate, flows and the transfer queries agree, on the Wolkenwerk example record and on
+the bundled Destiny record, before the EU-US Data Privacy Framework took effect, on that day and today.
+
+Wolkenwerk GmbH (examples/wolkenwerk) is controller for its own processing and processor for its customers' forms
+in three data regions; its sub-processor list is a set of engagements (ropa:Engagement), one per entry.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from ropa import query as library
+from ropa.flows import concentration, flow_graph, flows, impact
+from ropa.transfers import ENGAGEMENT_SCOPE, verdicts
+from ropa.validate import validate
+
+WW = "https://example.org/wolkenwerk/"
+LOC = "https://w3id.org/dpv/loc#"
+PD = "https://w3id.org/dpv/pd#"
+DATES = (dt.date(2023, 7, 9), dt.date(2023, 7, 10), dt.date.today())
+"""The day before the Data Privacy Framework took effect, its first day, and today."""
+
+
+def _scope(graph) -> dict[str, set[str]]:
+    """The activities each transfer and engagement is documented for."""
+    scope: dict[str, set[str]] = {}
+    for row in graph.select(ENGAGEMENT_SCOPE):
+        scope.setdefault(row["engagement"], set()).add(row["activity"])
+    for row in graph.select("""SELECT ?t ?a WHERE { ?t a dpv:CrossBorderTransfer .
+            { ?a ropa:hasTransfer ?t } UNION { ?e ropa:hasTransfer ?t . ?a ropa:recordedBy ?e } ?a a dpv:Process }"""):
+        scope.setdefault(row["t"], set()).add(row["a"])
+    return scope
+
+
+def _agreement(graph, day: dt.date) -> list:
+    """Check that validate, the transfers-outside-eea query and flows give each transfer the verdict of
+    ropa.transfers on ``day``; return the verdicts."""
+    judged = verdicts(graph, day)
+    failing = {f.focus for f in validate(graph, as_of=day).findings if f.check == "rs:TransferBasis"}
+    rows = library.run(library.get("transfers-outside-eea"), graph, as_of=day)
+    queried = {}
+    for row in rows.rows:
+        record = dict(zip(rows.columns, row))
+        queried[(record["transfer"].value, record["destination"].value)] = record["status"].value
+    transfers = {r["t"] for r in graph.select("SELECT ?t WHERE { ?t a dpv:CrossBorderTransfer }")}
+    fg = flow_graph(graph, day)
+    scope = _scope(graph)
+    compared = 0
+    for verdict in judged:
+        assert (verdict.subject in failing) == (verdict.status in ("invalid", "unknown")), (verdict, day)
+        if verdict.subject in transfers and verdict.status != "not required":
+            assert queried.pop((verdict.subject, verdict.place)) == verdict.status, (verdict, day)
+        node = verdict.importer or verdict.subject
+        place = f"outside:{verdict.place}" if verdict.outside else verdict.place
+        for activity in scope.get(verdict.subject, set()):
+            if activity in fg.activities:  # not left out on that day
+                assert fg.graph.edges[node, place]["status_of"][activity] == verdict.status, (verdict, activity, day)
+                compared += 1
+    assert queried == {}  # the query lists no transfer the verdicts do not
+    assert compared or not judged
+    return judged
+
+
+@pytest.mark.parametrize("day", DATES, ids=[d.isoformat() for d in DATES])
+def test_validate_flows_and_queries_agree_on_every_wolkenwerk_transfer(wolkenwerk, day):
+    judged = {(v.subject, v.place): v.status for v in _agreement(wolkenwerk, day)}
+    assert judged[WW + "xfer-payments", LOC + "US"] == ("invalid" if day < dt.date(2023, 7, 10) else "valid")
+    assert judged[WW + "eng-nimbus-jp", LOC + "JP"] == "valid"  # the 2019 adequacy decision for Japan
+    assert judged[WW + "eng-nimbus-us", LOC + "US"] == "valid"  # the 2021 clauses
+    assert judged[WW + "eng-nimbus-eu", LOC + "DE"] == "not required"
+
+
+@pytest.mark.parametrize("day", DATES, ids=[d.isoformat() for d in DATES])
+def test_validate_flows_and_queries_agree_on_every_destiny_transfer(bundled, day):
+    assert _agreement(bundled, day)
+
+
+def test_flows_inside_the_eea_are_never_transfers(wolkenwerk):
+    report = flows(wolkenwerk, outside_eea=True)
+    places = {f.place for f in report.flows}
+    assert places == {LOC + "US", LOC + "JP"}
+    every = flows(wolkenwerk)
+    assert {f.status for f in every.flows if f.place in (LOC + "DE", LOC + "IE")} == {"not required"}
+
+
+def test_each_transfer_reaches_only_its_own_activities(wolkenwerk):
+    report = flows(wolkenwerk, outside_eea=True)
+    paths = {}
+    for flow in report.flows:
+        paths.setdefault(flow.activity.iri, set()).add((flow.path[-2], flow.place))
+    # the EU region: only the two providers all services use leave the EEA (logs, support)
+    assert paths[WW + "formfluss-eu"] == {(WW + "logquell", LOC + "US"), (WW + "wolkenwerk-inc", LOC + "US")}
+    assert (WW + "nimbus", LOC + "JP") in paths[WW + "formfluss-jp"]
+    assert (WW + "nimbus", LOC + "US") not in paths[WW + "formfluss-jp"]
+    # the support transfer is documented for the processor services: the controller activities do not inherit it
+    assert paths[WW + "customer-accounts"] == {(WW + "coinrail", LOC + "US")}
+    assert paths[WW + "recruitment"] == {(WW + "wolkenwerk-inc", LOC + "US")}  # the occasional, consented transfer
+    assert WW + "newsletter" not in paths
+
+
+def test_impact_lists_only_the_data_the_engagements_receive(wolkenwerk):
+    logs = impact(wolkenwerk, "Logquell Inc.")
+    assert set(logs.categories()) == {PD + "IPAddress", PD + "UserAgent"}
+    assert not any(logs.risks.values())  # the forms hold health data, but the log service never sees them
+    hosting = impact(wolkenwerk, "Nimbus Cloud Inc.")
+    assert PD + "HealthRecord" in hosting.categories()
+    assert any("special-category data" in signs for signs in hosting.risks.values())
+
+
+def test_vendor_scope_all_controller_activities(wolkenwerk):
+    crm = impact(wolkenwerk, "Kundenkreis GmbH")
+    assert {a.iri for a in crm.activities} == {WW + "customer-accounts", WW + "newsletter", WW + "recruitment"}
+    mail = impact(wolkenwerk, "Postwind Ltd")
+    assert {a.iri for a in mail.activities} == {WW + "formfluss-eu", WW + "formfluss-us", WW + "formfluss-jp"}
+
+
+def test_the_company_is_not_its_own_vendor(wolkenwerk):
+    vendors = {r.vendor for r in concentration(wolkenwerk).rows}
+    assert WW + "wolkenwerk" not in vendors
+    assert WW + "wolkenwerk-inc" in vendors  # the parent company, engaged as a sub-processor
+
+
+def test_an_engagement_outside_its_dates_is_left_out(wolkenwerk):
+    before = flows(wolkenwerk, to_country="US", as_of=dt.date(2021, 2, 28))
+    assert not any(f.path[-2] == WW + "nimbus" for f in before.flows)
+    after = flows(wolkenwerk, to_country="US", as_of=dt.date(2021, 3, 1))
+    assert any(f.path[-2] == WW + "nimbus" for f in after.flows)
