@@ -544,6 +544,11 @@ SELECT DISTINCT ?node ?entity ?activity WHERE {
   UNION { ?any ropa:recordedBy ?node BIND(?node AS ?entity) }
   UNION { ?entity dpv:hasDataProtectionOfficer|ropa:hasEstablishment ?node }
   UNION { ?entity ropa:usesServiceProvider|ropa:engagesProcessor|ropa:hasSubProcessor ?node }
+  UNION { ?named ropa:recordedBy ?entity ;
+                 ropa:usesServiceProvider|ropa:engagesProcessor|ropa:hasSubProcessor|dpv:hasDataProcessor ?node
+          FILTER(?node != ?entity) }
+  UNION { ?engagement ropa:engagedBy ?entity ; ropa:provider ?node }
+  UNION { ?node ropa:engagedBy ?entity }
   UNION { ?entity ropa:hasTransfer ?node FILTER NOT EXISTS { ?entity a dpv:Process } }
   UNION { ?activity ropa:hasTransfer ?node . ?activity ropa:recordedBy ?entity }
 }"""

@@ -127,3 +127,37 @@ def test_an_engagement_outside_its_dates_is_left_out(wolkenwerk):
     assert not any(f.path[-2] == WW + "nimbus" for f in before.flows)
     after = flows(wolkenwerk, to_country="US", as_of=dt.date(2021, 3, 1))
     assert any(f.path[-2] == WW + "nimbus" for f in after.flows)
+
+
+DEROGATION = """
+@prefix ex: <https://example.org/derogation/> .
+@prefix ropa: <https://w3id.org/ropa/vocab#> .
+@prefix dpv: <https://w3id.org/dpv#> .
+@prefix loc: <https://w3id.org/dpv/loc#> .
+@prefix eu-gdpr: <https://w3id.org/dpv/legal/eu/gdpr#> .
+@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
+
+ex:occasional a dpv:CrossBorderTransfer ; dpv:hasThirdCountry loc:US ; dpv:hasLegalBasis eu-gdpr:A49-1-a ;
+    ropa:occasional true .
+ex:systematic a dpv:CrossBorderTransfer ; dpv:hasThirdCountry loc:US ; dpv:hasLegalBasis eu-gdpr:A49-1-a ;
+    ropa:occasional false .
+ex:unstated a dpv:CrossBorderTransfer ; dpv:hasThirdCountry loc:US ; dpv:hasLegalBasis eu-gdpr:A49-1-b .
+ex:clauses-too a dpv:CrossBorderTransfer ; dpv:hasThirdCountry loc:US ;
+    dpv:hasLegalBasis eu-gdpr:A49-1-a , ropa:SCC-2021-914-EU ; ropa:occasional false .
+ex:to-japan a dpv:CrossBorderTransfer ; dpv:hasThirdCountry loc:JP .
+ex:to-eu a dpv:CrossBorderTransfer ; dpv:hasThirdCountry loc:EU .
+"""
+
+
+def test_art_49_derogations_serve_only_occasional_transfers(tmp_path):
+    import ropa
+
+    path = tmp_path / "derogation.ttl"
+    path.write_text(DEROGATION, encoding="utf-8")
+    graph = ropa.load([path])
+    day = dt.date(2026, 11, 28)
+    status = {v.subject.rsplit("/", 1)[-1]: v.status for v in verdicts(graph, day)}
+    assert status == {"occasional": "valid", "systematic": "invalid", "unstated": "invalid", "clauses-too": "valid",
+                      "to-japan": "valid", "to-eu": "not required"}
+    failing = {f.focus.rsplit("/", 1)[-1] for f in validate(graph, as_of=day).findings if f.check == "rs:TransferBasis"}
+    assert failing == {"systematic", "unstated"}
