@@ -161,3 +161,25 @@ def test_art_49_derogations_serve_only_occasional_transfers(tmp_path):
                       "to-japan": "valid", "to-eu": "not required"}
     failing = {f.focus.rsplit("/", 1)[-1] for f in validate(graph, as_of=day).findings if f.check == "rs:TransferBasis"}
     assert failing == {"systematic", "unstated"}
+
+
+def test_notice_adds_only_providers_not_engaged_before(wolkenwerk, tmp_path):
+    from conftest import example_dir
+
+    from ropa.diff import make_notice
+    from ropa.load import load
+
+    text = (example_dir("wolkenwerk") / "wolkenwerk.ttl").read_text(encoding="utf-8")
+    # The new version names Logquell on each service (it was engaged for all of them before) and adds a provider.
+    changed = text.replace("ropa:engagementScope ropa:AllProcessorServices ;\n    ropa:receivesData pd:IPAddress",
+                           "ropa:serves ww:formfluss-eu , ww:formfluss-us ;\n    ropa:receivesData pd:IPAddress")
+    changed += """
+ww:formfluss-eu ropa:hasSubProcessor ww:logquell .
+ww:neuwolke a dpv:LegalEntity , dpv:DataSubProcessor ; rdfs:label "Neuwolke AG"@en ; ropa:headquarteredIn loc:AT .
+ww:eng-neuwolke a ropa:Engagement ; ropa:engagedBy ww:wolkenwerk ; ropa:provider ww:neuwolke ;
+    ropa:dataLocation loc:AT ; ropa:engagementScope ropa:AllProcessorServices .
+"""
+    assert changed.count("ropa:serves ww:formfluss-eu , ww:formfluss-us") == 1
+    (tmp_path / "wolkenwerk.ttl").write_text(changed, encoding="utf-8")
+    result = make_notice(wolkenwerk, load([tmp_path]), "Wolkenwerk GmbH", effective=dt.date(2027, 1, 1))
+    assert [(row[0], row[1]) for row in result.rows] == [("added", "Neuwolke AG")]
