@@ -198,10 +198,29 @@ def facts(graph: RecordGraph) -> Facts:
     certified: dict[str, set[str]] = defaultdict(set)
     for row in graph.select(_CERTIFIED):
         certified[row["party"]].add(row["framework"])
-    from ropa.flows import label_map  # the one label rule; flows imports this module
-
     return Facts(instruments=dict(instruments), eea={r["place"]: r["eea"] == "true" for r in graph.select(_PLACES)},
-                 certified=dict(certified), labels=label_map(graph, instruments))
+                 certified=dict(certified), labels=_labels(graph, instruments))
+
+
+_LABEL = """
+    SELECT ?x ?value ?rank WHERE {
+      { ?x rdfs:label ?value BIND(1 AS ?rank) } UNION { ?x skos:prefLabel ?value BIND(2 AS ?rank) }
+    }"""
+
+
+def _labels(graph: RecordGraph, iris) -> dict[str, str]:
+    """The English label of each instrument (rdfs:label before skos:prefLabel), one bound lookup each: there are
+    a few dozen, and a lookup by subject stays fast however large the record."""
+    found = {}
+    for iri in iris:
+        ranked = []
+        for solution in graph.query(_LABEL, {"x": ox.NamedNode(iri)}):
+            value = solution["value"]
+            language = value.language if isinstance(value, ox.Literal) else None
+            ranked.append((0 if language == "en" else 1 if not language else 2, int(solution["rank"].value), value.value))
+        if ranked:
+            found[iri] = min(ranked)[2]
+    return found
 
 
 def judge(subject: str, place: str, outside: bool, importer: str | None, documented: set[str],
@@ -293,8 +312,9 @@ def verdicts(graph: RecordGraph, as_of: dt.date, known: Facts | None = None) -> 
             for (subject, place), e in sorted(links.items())]
 
 
-def verdict_triples(graph: RecordGraph, as_of: dt.date) -> list[ox.Triple]:
-    """The verdicts at ``as_of`` as triples (ropa:TransferVerdict nodes), for shapes and queries to read."""
+def verdict_triples(graph: RecordGraph, as_of: dt.date, *, bases: bool = True) -> list[ox.Triple]:
+    """The verdicts at ``as_of`` as triples (ropa:TransferVerdict nodes), for shapes and queries to read; without
+    each basis's own judgement (ropa:judgedBasis) when ``bases`` is False (the shapes need only the verdict)."""
     triples: list[ox.Triple] = []
 
     def add(s, p: str, o) -> None:
@@ -310,7 +330,7 @@ def verdict_triples(graph: RecordGraph, as_of: dt.date) -> list[ox.Triple]:
         add(node, "judgedOn", ox.Literal(as_of.isoformat(), datatype=_XSD_DATE))
         if verdict.outside:
             add(node, "outsideRegion", ox.NamedNode(verdict.place))
-        for basis in verdict.bases:
+        for basis in verdict.bases if bases else ():
             judged = ox.BlankNode()
             add(node, "judgedBasis", judged)
             add(judged, "basis", ox.NamedNode(basis.instrument))

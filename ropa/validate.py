@@ -183,8 +183,8 @@ class evaluation_context:
         from ropa.transfers import verdict_triples
 
         # One verdict per transfer (ropa.transfers), written before the run so that the shapes read it.
-        self.store.extend(ox.Quad(t.subject, t.predicate, t.object, EVALUATION_GRAPH)
-                          for t in verdict_triples(self.graph, self.as_of))
+        self.store.bulk_extend([ox.Quad(t.subject, t.predicate, t.object, EVALUATION_GRAPH)
+                                for t in verdict_triples(self.graph, self.as_of, bases=False)])
         node = ox.NamedNode("urn:ropa:evaluation:run")
         self.store.add(ox.Quad(node, ox.NamedNode(str(RDF.type)), ox.NamedNode(ROPA + "Evaluation"), EVALUATION_GRAPH))
         self.store.add(
