@@ -671,7 +671,7 @@ class _Builder:
         RDFS + "label", *(_expand(p) for p in (
             "dpv:hasName", "dpv:hasAddress", "ropa:email", "ropa:telephone", "ropa:fax", "ropa:website",
             "ropa:contactForm", "ropa:privacyContact", "dpv:hasDataProtectionOfficer", "dpv:hasRepresentative",
-            "dpv:hasAuthority", "dpv:hasCountry", "ropa:hasEstablishment", "ropa:isPartOfGroup", "dpv:hasRight",
+            "dpv:hasAuthority", "dpv:hasCountry", "ropa:hasEstablishment", "ropa:isPartOfGroup", "ropa:parentCompany", "dpv:hasRight",
             "ropa:responseTime", "ropa:extendedResponseTime", "ropa:responseTimeAsStated", "ropa:statesNoTransferOutside",
             "ropa:hasTransfer", "ropa:hasSubProcessor", "ropa:engagesProcessor", "ropa:usesServiceProvider",
             "ropa:companyNumber", "ropa:companyRegister", "dpv:hasContact")),
@@ -1053,7 +1053,10 @@ class _Builder:
         fields["company_number"] = Field(key="company_number", values=numbers)
         fields["country"] = Field(key="country", values=self.concepts(entity, DPV + "hasCountry")
                                   + [v for place in establishments for v in self.concepts(place, DPV + "hasCountry")])
-        fields["group"] = Field(key="group", values=self.concepts(entity, ROPA + "isPartOfGroup"))
+        parents = self.concepts(entity, ROPA + "parentCompany")
+        for parent in parents:
+            parent.detail = self.t("group.parent_company")
+        fields["group"] = Field(key="group", values=self.concepts(entity, ROPA + "isPartOfGroup") + parents)
         fields["security"] = self.field("security", self.measures(entity), entity, specs=spec)
         rights = self.concepts(entity, DPV + "hasRight")
         for prop, key in ((ROPA + "responseTime", "rights.response_time"), (ROPA + "extendedResponseTime", "rights.extended_response_time")):

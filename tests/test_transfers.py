@@ -183,3 +183,43 @@ ww:eng-neuwolke a ropa:Engagement ; ropa:engagedBy ww:wolkenwerk ; ropa:provider
     (tmp_path / "wolkenwerk.ttl").write_text(changed, encoding="utf-8")
     result = make_notice(wolkenwerk, load([tmp_path]), "Wolkenwerk GmbH", effective=dt.date(2027, 1, 1))
     assert [(row[0], row[1]) for row in result.rows] == [("added", "Neuwolke AG")]
+
+
+def test_documents_show_engagements_and_keep_each_register_to_its_role(wolkenwerk):
+    from ropa.register import build_record
+
+    day = dt.date(2026, 11, 28)
+    record = build_record(wolkenwerk, findings=validate(wolkenwerk, as_of=day).findings, as_of=day)
+    [controller] = record.controller_registers
+    [processor] = record.processor_registers
+    services = {WW + n for n in ("formfluss-eu", "formfluss-us", "formfluss-jp")}
+    assert controller.gaps and not any(g.activity in services for g in controller.gaps)
+    assert not any(g.activity and g.activity not in services for g in processor.gaps)
+    assert any(v.text == "Wolkenwerk Inc." and v.detail == "parent company"
+               for v in controller.organisation.fields["group"].values)
+    [overview] = record.overviews
+    providers = {p.iri: p for p in overview.providers}
+    assert WW + "wolkenwerk" not in providers
+    logs = providers[WW + "logquell"]
+    assert {v.iri for v in logs.fields["data"].values} == {PD + "IPAddress", PD + "UserAgent"}
+    hosting = providers[WW + "nimbus"]
+    assert {v.iri for v in hosting.fields["location"].values} == {LOC + "DE", LOC + "US", LOC + "JP"}
+    assert {v.text for v in hosting.fields["services"].values} == {
+        "Formfluss, EU data region", "Formfluss, US data region", "Formfluss, Japan data region"}
+
+
+def test_an_activity_level_processor_is_in_the_documents(tmp_path):
+    import ropa
+    from conftest import example_dir
+
+    from ropa.register import build_record
+
+    text = (example_dir("wolkenwerk") / "wolkenwerk.ttl").read_text(encoding="utf-8")
+    text += """
+ww:formbot a dpv:LegalEntity , dpv:DataProcessor ; rdfs:label "Formbot SARL"@en ; ropa:headquarteredIn loc:FR .
+ww:newsletter ropa:engagesProcessor ww:formbot .
+"""
+    (tmp_path / "wolkenwerk.ttl").write_text(text, encoding="utf-8")
+    record = build_record(ropa.load([tmp_path]), as_of=dt.date(2026, 11, 28))
+    providers = {p.iri: p for p in record.overviews[0].providers}
+    assert [v.text for v in providers[WW + "formbot"].fields["services"].values] == ["Newsletter"]
