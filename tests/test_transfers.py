@@ -223,3 +223,11 @@ ww:newsletter ropa:engagesProcessor ww:formbot .
     record = build_record(ropa.load([tmp_path]), as_of=dt.date(2026, 11, 28))
     providers = {p.iri: p for p in record.overviews[0].providers}
     assert [v.text for v in providers[WW + "formbot"].fields["services"].values] == ["Newsletter"]
+
+
+def test_a_sub_processor_list_entry_is_checked_as_a_sub_processor(wolkenwerk):
+    found = {f.focus for f in validate(wolkenwerk, as_of=dt.date(2026, 11, 28)).findings
+             if f.check == "rs:SubProcessorAuthorisation"}
+    # the providers engaged for the processor services need the customers' authorisation (Art. 28(2));
+    # the CRM and the payment provider serve the company's own processing only
+    assert found == {WW + "nimbus", WW + "postwind", WW + "logquell", WW + "wolkenwerk-inc"}
