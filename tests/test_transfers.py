@@ -231,3 +231,19 @@ def test_a_sub_processor_list_entry_is_checked_as_a_sub_processor(wolkenwerk):
     # the providers engaged for the processor services need the customers' authorisation (Art. 28(2));
     # the CRM and the payment provider serve the company's own processing only
     assert found == {WW + "nimbus", WW + "postwind", WW + "logquell", WW + "wolkenwerk-inc"}
+
+
+def test_every_wolkenwerk_quote_is_verbatim_in_its_source(wolkenwerk):
+    from conftest import example_dir
+
+    rows = wolkenwerk.select("""SELECT ?q ?quote ?file WHERE {
+        ?q a ropa:Quote ; ropa:quote ?quote ; ropa:inDocument/ropa:fileName ?file }""")
+    assert len(rows) > 20
+    sources = example_dir("wolkenwerk") / "sources"
+    for row in rows:
+        assert row["quote"] in (sources / row["file"]).read_text(encoding="utf-8"), row["q"]
+    untraced = wolkenwerk.select("""SELECT ?node WHERE {
+        { ?node a dpv:Process } UNION { ?node a ropa:Engagement } UNION { ?node a dpv:CrossBorderTransfer }
+        FILTER(STRSTARTS(STR(?node), "https://example.org/wolkenwerk/"))
+        FILTER NOT EXISTS { ?node ropa:source ?quote } }""")
+    assert untraced == []
