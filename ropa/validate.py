@@ -543,7 +543,8 @@ SELECT DISTINCT ?node ?entity ?activity WHERE {
   { ?node ropa:recordedBy ?entity BIND(?node AS ?activity) }
   UNION { ?any ropa:recordedBy ?node BIND(?node AS ?entity) }
   UNION { ?entity dpv:hasDataProtectionOfficer|ropa:hasEstablishment ?node }
-  UNION { ?entity ropa:usesServiceProvider|ropa:engagesProcessor|ropa:hasSubProcessor ?node }
+  UNION { ?entity ropa:usesServiceProvider|ropa:engagesProcessor|ropa:hasSubProcessor ?node
+          FILTER NOT EXISTS { ?entity a dpv:Process } }
   UNION { ?named ropa:recordedBy ?entity ;
                  ropa:usesServiceProvider|ropa:engagesProcessor|ropa:hasSubProcessor|dpv:hasDataProcessor ?node
           FILTER(?node != ?entity) }

@@ -247,3 +247,20 @@ def test_every_wolkenwerk_quote_is_verbatim_in_its_source(wolkenwerk):
         FILTER(STRSTARTS(STR(?node), "https://example.org/wolkenwerk/"))
         FILTER NOT EXISTS { ?node ropa:source ?quote } }""")
     assert untraced == []
+
+
+def test_findings_about_providers_belong_to_the_organisation(wolkenwerk, tmp_path):
+    import ropa
+    from conftest import example_dir
+
+    day = dt.date(2026, 11, 28)
+    assert [f for f in validate(wolkenwerk, as_of=day).findings if not f.entity] == []
+    text = (example_dir("wolkenwerk") / "wolkenwerk.ttl").read_text(encoding="utf-8")
+    text += """
+ww:surveyco a dpv:LegalEntity , dpv:DataProcessor ; rdfs:label "SurveyCo Inc."@en ; ropa:headquarteredIn loc:US .
+ww:newsletter ropa:engagesProcessor ww:surveyco ; ropa:statesNoTransferOutside loc:EEA .
+"""
+    (tmp_path / "wolkenwerk.ttl").write_text(text, encoding="utf-8")
+    findings = validate(ropa.load([tmp_path]), as_of=day).findings
+    [possible] = [f for f in findings if f.check == "rs:UndocumentedTransfer" and f.focus == WW + "surveyco"]
+    assert possible.entity == WW + "wolkenwerk"
