@@ -180,11 +180,10 @@ class evaluation_context:
         self.as_of = as_of
 
     def __enter__(self):
-        from ropa.transfers import verdict_triples
+        from ropa.transfers import load_verdicts
 
         # One verdict per transfer (ropa.transfers), written before the run so that the shapes read it.
-        self.store.bulk_extend([ox.Quad(t.subject, t.predicate, t.object, EVALUATION_GRAPH)
-                                for t in verdict_triples(self.graph, self.as_of, bases=False)])
+        load_verdicts(self.graph, self.as_of, EVALUATION_GRAPH, bases=False)
         node = ox.NamedNode("urn:ropa:evaluation:run")
         self.store.add(ox.Quad(node, ox.NamedNode(str(RDF.type)), ox.NamedNode(ROPA + "Evaluation"), EVALUATION_GRAPH))
         self.store.add(

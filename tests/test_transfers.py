@@ -264,3 +264,19 @@ ww:newsletter ropa:engagesProcessor ww:surveyco ; ropa:statesNoTransferOutside l
     findings = validate(ropa.load([tmp_path]), as_of=day).findings
     [possible] = [f for f in findings if f.check == "rs:UndocumentedTransfer" and f.focus == WW + "surveyco"]
     assert possible.entity == WW + "wolkenwerk"
+
+
+def test_a_transfer_written_as_a_blank_node_is_judged_by_validate(tmp_path):
+    import ropa
+
+    path = tmp_path / "blank.ttl"
+    path.write_text("""
+@prefix ex: <https://example.org/blank/> .
+@prefix ropa: <https://w3id.org/ropa/vocab#> .
+@prefix dpv: <https://w3id.org/dpv#> .
+@prefix loc: <https://w3id.org/dpv/loc#> .
+ex:acme a dpv:LegalEntity ; ropa:hasTransfer [ a dpv:CrossBorderTransfer ; dpv:hasThirdCountry loc:US ] .
+""", encoding="utf-8")
+    graph = ropa.load([path])
+    [finding] = [f for f in validate(graph, as_of=dt.date(2026, 11, 28)).findings if f.check == "rs:TransferBasis"]
+    assert finding.focus.startswith("_:") and "no basis documented" in finding.message
