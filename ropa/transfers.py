@@ -177,7 +177,11 @@ class Facts:
         return self.eea.get(place, False)
 
     def adequacy_for(self, place: str) -> list[str]:
-        return sorted(iri for iri, i in self.instruments.items() if i.kind == "adequacy" and place in i.covers)
+        """The adequacy decisions covering the place (asked once per place, then remembered)."""
+        cache = self.__dict__.setdefault("_adequacy", {})
+        if place not in cache:
+            cache[place] = sorted(iri for iri, i in self.instruments.items() if i.kind == "adequacy" and place in i.covers)
+        return cache[place]
 
 
 def facts(graph: RecordGraph) -> Facts:
