@@ -280,3 +280,23 @@ ex:acme a dpv:LegalEntity ; ropa:hasTransfer [ a dpv:CrossBorderTransfer ; dpv:h
     graph = ropa.load([path])
     [finding] = [f for f in validate(graph, as_of=dt.date(2026, 11, 28)).findings if f.check == "rs:TransferBasis"]
     assert finding.focus.startswith("_:") and "no basis documented" in finding.message
+
+
+def test_a_sub_processor_deep_in_the_chain_is_checked_whatever_its_type(tmp_path):
+    import ropa
+
+    path = tmp_path / "chain.ttl"
+    path.write_text("""
+@prefix ex: <https://example.org/chain/> .
+@prefix ropa: <https://w3id.org/ropa/vocab#> .
+@prefix dpv: <https://w3id.org/dpv#> .
+@prefix loc: <https://w3id.org/dpv/loc#> .
+ex:acme a dpv:LegalEntity , dpv:DataController ; ropa:engagesProcessor ex:host .
+ex:payroll a dpv:Process ; ropa:recordedBy ex:acme ; ropa:role ropa:ControllerRole ; dpv:hasDataController ex:acme .
+ex:host ropa:dataLocation loc:NL ; ropa:hasSubProcessor ex:backup .
+ex:backup ropa:dataLocation loc:BE ; ropa:hasSubProcessor ex:us-support .
+ex:us-support a dpv:DataSubProcessor ; ropa:headquarteredIn loc:US .
+""", encoding="utf-8")
+    findings = validate(ropa.load([path]), as_of=dt.date(2026, 11, 28)).findings
+    [possible] = [f for f in findings if f.check == "rs:UndocumentedTransfer"]
+    assert possible.focus == "https://example.org/chain/us-support"
