@@ -50,11 +50,12 @@ class ExportFormat(str, Enum):
 
 @contextmanager
 def user_errors():
-    """Turn a RopaError into one line on stderr and exit code 2."""
+    """Turn a RopaError into one line on stderr per problem and exit code 2."""
     try:
         yield
     except RopaError as error:
-        errors.print(f"ropa: error: {error}", markup=False, highlight=False, soft_wrap=True)
+        for line in error.lines():
+            errors.print(f"ropa: error: {line}", markup=False, highlight=False, emoji=False, soft_wrap=True)
         raise typer.Exit(2) from None
 
 

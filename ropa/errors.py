@@ -21,3 +21,25 @@ class RopaError(Exception):
                     where += f":{self.column}"
             where += ": "
         return where + self.message
+
+    def lines(self) -> list[str]:
+        """The problems to print, one line each."""
+        return [str(self)]
+
+
+class RopaErrors(RopaError):
+    """Several problems found in one pass (every unknown term of a run), so that the user can fix them all at once.
+
+    It reads as its first problem (path, line, message); ``problems`` holds them all, and the CLI prints each.
+    """
+
+    def __init__(self, problems: list[RopaError]):
+        self.problems = list(problems)
+        first = self.problems[0]
+        super().__init__(first.message, path=first.path, line=first.line, column=first.column)
+
+    def __str__(self) -> str:
+        return "\n".join(RopaError.__str__(p) for p in getattr(self, "problems", [])) or super().__str__()
+
+    def lines(self) -> list[str]:
+        return [str(p) for p in self.problems]

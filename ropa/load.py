@@ -6,12 +6,11 @@ so that every triple can be traced back to the file it came from; queries see th
 
 Loading is strict, because a record that silently lost a triple cannot be trusted: a syntax error, an
 undeclared prefix, or a term in a DPV or ropa namespace that the shipped vocabulary does not define stops the
-load with a RopaError naming the file, the line and the nearest known term.
+load with a RopaError naming the file, the line and the nearest known term (every unknown term at once).
 """
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -20,7 +19,7 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from ropa import resources
-from ropa.errors import RopaError
+from ropa.errors import RopaError, RopaErrors
 from ropa.namespaces import DPV_BASE, PREFIXES, ROPA, shorten
 
 FORMATS: dict[str, ox.RdfFormat] = {
@@ -205,7 +204,10 @@ def _load_file(store: ox.Store, path: Path, kind: str) -> LoadedFile:
 
 
 def check_vocabulary_terms(graph: RecordGraph) -> None:
-    """Fail on the first IRI in a DPV or ropa namespace that the vocabulary files do not define (a typo catcher)."""
+    """Fail on every IRI in a DPV or ropa namespace that the vocabulary files do not define (a typo catcher).
+
+    Each unknown term is reported once per file, with its line and the nearest known term in any namespace.
+    """
     known = _defined_terms(graph)
     checked = [f for f in graph.files if f.kind != "vocabulary"]
     values = " ".join(f"<{f.graph.value}>" for f in checked)
@@ -218,27 +220,24 @@ def check_vocabulary_terms(graph: RecordGraph) -> None:
           GRAPH ?g {{ {{ ?t ?p ?o }} UNION {{ ?s ?t ?o }} UNION {{ ?s ?p ?t }} }}
           FILTER(isIRI(?t) && ({filters}))
         }}"""
-    unknown: dict[str, list[str]] = {}
+    unknown: dict[str, set[str]] = {}
     for solution in graph.store.query(query):
         term = solution["t"].value
         if term not in known:
-            unknown.setdefault(solution["g"].value, []).append(term)
+            unknown.setdefault(solution["g"].value, set()).add(term)
     if not unknown:
         return
-    by_graph = {f.graph.value: f for f in checked}
-    first_file = next(f for f in checked if f.graph.value in unknown)
-    terms = sorted(unknown[first_file.graph.value])
-    located = sorted((find_line(first_file.path, t), t) for t in terms)
-    line, term = located[0]
-    message = f"unknown term {shorten(term)}: not defined by the DPV 2.3 subset or the ropa vocabulary"
-    suggestion = nearest_term(term, known)
-    if suggestion:
-        message += f" (did you mean {shorten(suggestion)}?)"
-    others = sum(len(v) for v in unknown.values()) - 1
-    if others:
-        message += f"; {others} more unknown term{'s' if others > 1 else ''} in {len(unknown)} file{'s' if len(unknown) > 1 else ''}"
-    del by_graph
-    raise RopaError(message, path=first_file.display_path, line=line or None)
+    problems = []
+    for loaded in checked:
+        located = sorted((find_line(loaded.path, t), t) for t in unknown.get(loaded.graph.value, ()))
+        for line, term in located:
+            message = f"unknown term {shorten(term)}: not defined by the DPV 2.3 subset or the ropa vocabulary"
+            as_property = graph.store.query(f"ASK {{ GRAPH <{loaded.graph.value}> {{ ?s <{term}> ?o }} }}")
+            suggestion = nearest_term(term, as_property=bool(as_property))
+            if suggestion:
+                message += f" (did you mean {suggestion}?)"
+            problems.append(RopaError(message, path=loaded.display_path, line=line or None))
+    raise RopaErrors(problems)
 
 
 _CHECKED_DATATYPES = ("duration", "date", "dateTime", "boolean", "integer", "decimal")
@@ -287,25 +286,14 @@ def _defined_terms(graph: RecordGraph) -> set[str]:
     return {solution["t"].value for solution in graph.store.query(query)}
 
 
-def nearest_term(term: str, known: Iterable[str]) -> str | None:
-    """The known term in the same namespace whose local name is closest to the term's (for 'did you mean')."""
-    namespace, local = _split_iri(term)
-    candidates = {}
-    for iri in known:
-        ns, name = _split_iri(iri)
-        if ns == namespace:
-            candidates[name] = iri
-    close = difflib.get_close_matches(local, list(candidates), n=1, cutoff=0.6)
-    if not close:
-        lowered = {name.lower(): name for name in candidates}
-        close = difflib.get_close_matches(local.lower(), list(lowered), n=1, cutoff=0.6)
-        close = [lowered[c] for c in close]
-    return candidates[close[0]] if close else None
+def nearest_term(term: str, *, as_property: bool = False) -> str | None:
+    """The prefixed name of the known term closest to an unknown one, in any namespace (for "did you mean"): a
+    property for a term used as a predicate, else a concept or class."""
+    from ropa.terms import vocabulary
 
-
-def _split_iri(iri: str) -> tuple[str, str]:
-    cut = max(iri.rfind("#"), iri.rfind("/"))
-    return iri[: cut + 1], iri[cut + 1 :]
+    close = vocabulary().suggest(term, n=5)
+    fitting = [t for t in close if (t.kind == "property") == as_property] or close
+    return fitting[0].curie if fitting else None
 
 
 _PREFIX_DECL = re.compile(r"(?:@prefix|PREFIX)\s+([A-Za-z][\w.-]*|)\s*:\s*<([^>]*)>", re.IGNORECASE)

@@ -373,6 +373,7 @@ def _expand(name: str) -> str:
 
 ENTRY_FIELDS: dict[str, FieldSpec] = {
     "controller": _spec("dpv:hasDataController"),
+    "joint_controllers": _spec("dpv:hasJointDataControllers", checks=["rs:JointControllersArrangement"]),
     "purposes": _spec("dpv:hasPurpose", "ropa:purposeDescription"),
     "data_subjects": _spec("dpv:hasDataSubject"),
     "personal_data": _spec("dpv:hasPersonalData", "ropa:dataDescription", checks=["rs:NationalIdentificationNumber"]),
@@ -397,10 +398,14 @@ ENTRY_FIELDS: dict[str, FieldSpec] = {
     "agreement": _spec("ropa:hasAgreement"),
 }
 
-CONTROLLER_FIELDS = ("controller", "purposes", "data_subjects", "personal_data", "recipients", "transfers", "retention",
+CONTROLLER_FIELDS = ("controller", "joint_controllers", "purposes", "data_subjects", "personal_data", "recipients", "transfers", "retention",
                      "security", "legal_basis", "special_condition", "data_source", "processors", "data_location",
                      "dpia", "status")
 """The fields of an Art. 30(1) entry, in the order of the article, then those every authority template adds."""
+
+OPTIONAL_FIELDS = ("joint_controllers",)
+"""Fields whose absence is no gap (most activities have no joint controller): left out, or empty, when they have no
+value and no finding."""
 
 PROCESSOR_FIELDS = ("processor", "on_behalf_of", "categories_of_processing", "data_subjects", "personal_data",
                     "transfers", "security", "subprocessors", "agreement", "data_location", "status")
@@ -500,7 +505,8 @@ class Provenance:
                                                   section=_text(row["section"]), file=_text(row["file"]))
         for row in _rows(graph, """
                 SELECT ?q ?title ?url WHERE {
-                  ?q a ropa:PublicSource . OPTIONAL { ?q rdfs:label ?title } OPTIONAL { ?q ropa:url ?url } }"""):
+                  ?q a ?kind . FILTER(?kind IN (ropa:PublicSource, ropa:SourceDocument))
+                  OPTIONAL { ?q rdfs:label ?title } OPTIONAL { ?q ropa:url ?url } }"""):
             self.sources.setdefault(row["q"].value, Source(key=row["q"].value, title=_text(row["title"]),
                                                            url=_text(row["url"])))
         self.statements: dict[tuple[str, str, str], list[str]] = defaultdict(list)
@@ -664,7 +670,7 @@ class _Builder:
             "dpv:hasRecipient", "ropa:noRecipients", "ropa:hasTransfer", "dpv:hasStorageCondition", "dpv:hasLegalBasis",
             "ropa:withdrawalMeans", "dpv:hasDataSource", "ropa:usesServiceProvider", "ropa:hasSubProcessor",
             "ropa:dataLocation", "dpv:hasLocation", "dpv:hasImpactAssessment", "dpv:hasActivityStatus",
-            "dpv:hasProcessing", "ropa:hasAgreement")),
+            "dpv:hasProcessing", "ropa:hasAgreement", "dpv:hasJointDataControllers")),
         *MEASURE_PROPERTIES,
     ]
     ENTITY_PROPERTIES = [
@@ -684,7 +690,8 @@ class _Builder:
             "ropa:statedAs", "dpv:hasThirdCountry", "ropa:outsideRegion", "dpv:hasLegalBasis", "dpv:hasDataImporter",
             "ropa:headquarteredIn", "ropa:dataLocation", "dpv:hasLocation", "ropa:hasAgreement",
             "ropa:agreementRequired", "ropa:authorisedBy", "ropa:usesGdprArticle", "dpv:hasCountry",
-            "ropa:companyNumber", "ropa:companyRegister", "dpv:hasDataProtectionOfficer", "dpv:hasRepresentative")),
+            "ropa:companyNumber", "ropa:companyRegister", "dpv:hasDataProtectionOfficer", "dpv:hasRepresentative",
+            "dpv:hasDataController")),
     ]
 
     def __init__(self, graph: RecordGraph, lang: str, findings: Sequence[Finding], as_of: dt.date, flows: FlowGraph):
@@ -930,6 +937,21 @@ class _Builder:
             return format_duration(duration[RDF + "value"][0], self.t)
         return stated[0] if stated else self.t("retention.indeterminate")
 
+    def joint_controllers(self, activity: str, entity: str) -> Field:
+        """The controllers that determine the purposes and means together with the organisation (Art. 26), each with
+        its contact, and the arrangement between them; never the organisation itself."""
+        partners, arrangements = [], []
+        for group in self.facts.iris(activity, DPV + "hasJointDataControllers"):
+            for member in self.facts.get(group, DPV + "hasDataController"):
+                if isinstance(member, ox.NamedNode) and member.value != entity:
+                    value = self.concept(group, DPV + "hasDataController", member)
+                    value.detail = ", ".join(t.value for t in self.facts.get(member.value, ROPA + "email"))
+                    partners.append(value)
+            arrangements += [self.labels[a] for a in self.facts.iris(group, ROPA + "hasAgreement")]
+        partners = sorted(partners, key=lambda v: (v.text.casefold(), v.iri))
+        note = self.t("joint.arrangement", name="; ".join(sorted(arrangements))) if arrangements and partners else ""
+        return self.field("joint_controllers", partners, activity, note=note)
+
     def measures(self, node: str) -> list[Value]:
         return self.concepts(node, *MEASURE_PROPERTIES)
 
@@ -945,6 +967,7 @@ class _Builder:
         storage = f.iris(activity, DPV + "hasStorageCondition")
         fields: dict[str, Field] = {}
         fields["controller"] = self.field("controller", self.concepts(activity, DPV + "hasDataController"), activity)
+        fields["joint_controllers"] = self.joint_controllers(activity, entity)
         fields["processor"] = self.field("processor", self.concepts(activity, DPV + "hasDataProcessor"), activity)
         fields["on_behalf_of"] = self.field("on_behalf_of", self.concepts(activity, ROPA + "actsOnBehalfOf"), activity)
         fields["purposes"] = self.field("purposes", self.concepts(activity, DPV + "hasPurpose")

@@ -29,8 +29,8 @@ from ropa import resources
 from ropa.errors import RopaError
 from ropa.flows import build_flow_graph
 from ropa.load import RecordGraph
-from ropa.register import (CONTROLLER_FIELDS, LANGUAGES, PROCESSOR_FIELDS, DiagramImage, Field, Gap, Messages,
-                           Record, Source, build_record, draw)
+from ropa.register import (CONTROLLER_FIELDS, LANGUAGES, OPTIONAL_FIELDS, PROCESSOR_FIELDS, DiagramImage, Field, Gap,
+                           Messages, Record, Source, build_record, draw)
 from ropa.validate import SEVERITIES, Finding
 
 FORMATS = ("html", "md", "xlsx", "pdf")
@@ -190,6 +190,7 @@ def _context(record: Record, document: Document, t: Messages, extension: str) ->
         "severities": SEVERITIES,
         "header_keys": HEADER_KEYS,
         "controller_fields": CONTROLLER_FIELDS,
+        "optional_fields": OPTIONAL_FIELDS,
         "processor_fields": PROCESSOR_FIELDS,
         "provider_columns": PROVIDER_COLUMNS,
         "controllers_inline": CONTROLLERS_INLINE,
@@ -326,6 +327,8 @@ class Workbook:
         raise RopaError(f"unknown column value '{spec}' in reports/workbook/layouts.json")
 
     def _field(self, field: Field) -> tuple[str, Sequence[Source], Gap | None]:
+        if not field.values and not field.gaps and field.key in OPTIONAL_FIELDS:
+            return "", (), None
         if field.values:
             text = field.plain + (f" ({field.note})" if field.note else "")
             return text, field_sources(field), None

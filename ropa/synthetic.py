@@ -266,10 +266,11 @@ def _customer_iri(number: int) -> str:
 def _render_customer(number: int, rng_values: tuple[str, str], malformed: int | None = None) -> tuple[str, int]:
     """A customer controller (name, address, e-mail) and its controller-processor agreement with the processor."""
     street, city = rng_values
+    # A domain like the organisations' own: an example domain (RFC 2606) would be reported as a placeholder.
     local, host = "privacy", f"customer-{number:06d}"
-    email = f"{local}@{host}.example"
+    email = f"{local}@{host}.eu"
     if malformed is not None:
-        email = _MALFORMED[malformed % len(_MALFORMED)].format(local=local, host=host, domain=f"{host}.example")
+        email = _MALFORMED[malformed % len(_MALFORMED)].format(local=local, host=host, domain=f"{host}.eu")
     text, count = _subject(_customer_iri(number), [
         ("a", ["dpv:DataController", "dpv:LegalEntity"]),
         ("dpv:hasName", [f'"Customer {number:06d} BV"']),

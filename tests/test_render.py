@@ -23,7 +23,7 @@ from ropa import diagrams, register
 from ropa.cli import app
 from ropa.diagrams import mermaid_string
 from ropa.errors import RopaError
-from ropa.register import CONTROLLER_FIELDS, PROCESSOR_FIELDS, slugify
+from ropa.register import CONTROLLER_FIELDS, OPTIONAL_FIELDS, PROCESSOR_FIELDS, slugify
 from ropa.render import render
 from ropa.validate import validate
 
@@ -106,6 +106,9 @@ def test_every_activity_has_every_article_30_heading_in_html(bundled, english):
         body = text_of(section(page, "a-" + slugify(local(activity["a"]))))
         processor = activity["role"].endswith("ProcessorRole")
         for key in (PROCESSOR_FIELDS if processor else CONTROLLER_FIELDS):
+            if key in OPTIONAL_FIELDS:  # no joint controllers in the bundled record: the row is left out
+                assert t[f"field.{key}"] not in body, (activity["a"], key)
+                continue
             assert t[f"field.{key}"] in body, (activity["a"], key)
             assert t[f"article.{key}"] in body, (activity["a"], key)
         letters = "abcd" if processor else "abcdefg"

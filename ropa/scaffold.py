@@ -1,0 +1,207 @@
+"""``ropa init``: a small, valid record for a new organisation, to fill in and grow.
+
+The files are rendered from the Jinja templates in ``reports/init/`` with the names and labels of the chosen
+language (``init.*`` phrases of the message catalogues), and the country and supervisory authority from reference
+data. The record validates at once; its only findings are the placeholders it asks the user to fill (an example
+e-mail address, a missing authority where the reference data has none).
+
+Nothing is written until every file is rendered: the files are staged in a temporary folder beside the target and
+then moved into place, so a failure leaves the target as it was.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+import shutil
+import tempfile
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+from ropa import resources
+from ropa.errors import RopaError
+
+ROLES = ("controller", "processor", "both")
+LANGUAGES = ("en", "nl", "fr")
+
+TEMPLATES: tuple[tuple[str, str, str], ...] = (
+    # template in reports/init/, file written, roles that get it
+    ("organisation.ttl.j2", "organisation.ttl", "controller processor both"),
+    ("activities.ttl.j2", "activities.ttl", "controller both"),
+    ("services.ttl.j2", "services.ttl", "processor both"),
+    ("waivers.toml.j2", "waivers.toml", "controller processor both"),
+    ("README.md.j2", "README.md", "controller processor both"),
+    ("ci.yml.j2", ".github/workflows/ropa.yml", "controller processor both"),
+    ("pre-commit-config.yaml.j2", ".pre-commit-config.yaml", "controller processor both"),
+)
+
+_COUNTRIES = """
+SELECT ?country ?label ?authority WHERE {
+  ?country ropa:eeaMember ?eea .
+  OPTIONAL { ?country rdfs:label ?label FILTER(LANG(?label) = "en") }
+  OPTIONAL {
+    ?authority a eu-gdpr:DataProtectionAuthority ; dpv:hasJurisdiction ?country .
+    FILTER NOT EXISTS { ?authority dpv:hasJurisdiction loc:EU }
+  }
+}"""
+"""The countries of the reference data (EEA and others) and the national supervisory authority where it is known."""
+
+_LABELS = ("record", "dpo", "payroll", "payroll_purpose", "tax_authorities", "payroll_retention", "service",
+           "service_purpose", "customer", "customer_agreement", "readme_title", "readme_intro", "readme_file",
+           "readme_holds", "readme_organisation", "readme_activities", "readme_services", "readme_waivers",
+           "readme_ci", "readme_validate", "readme_terms", "readme_terms_example", "readme_build")
+
+
+@dataclass(frozen=True)
+class Country:
+    curie: str
+    label: str
+    authority: str | None
+
+
+@dataclass
+class InitResult:
+    folder: Path
+    written: list[Path]
+    replaced: list[Path]
+
+
+def countries() -> dict[str, Country]:
+    """ISO code -> the country of the reference data (data/reference/countries.ttl)."""
+    from ropa.load import load
+    from ropa.namespaces import shorten
+
+    found: dict[str, Country] = {}
+    for row in load([], check_terms=False).select(_COUNTRIES):
+        code = row["country"].rsplit("#", 1)[-1]
+        authority = shorten(row["authority"]) if row["authority"] else None
+        previous = found.get(code)
+        if previous is None or (authority and not previous.authority) or (authority and authority < previous.authority):
+            found[code] = Country(curie=f"loc:{code}", label=row["label"] or code, authority=authority)
+    return found
+
+
+def slug(name: str) -> str:
+    """A lower-case name of letters, digits and hyphens for e-mail domains (``Acme BV`` -> ``acme-bv``)."""
+    text = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
+    return text if text[:1].isalpha() else f"org-{text}".rstrip("-")
+
+
+def plan(org: str, country: str, lang: str = "en", role: str = "controller") -> dict[str, str]:
+    """The files of a new record (relative path -> text), or a RopaError naming the option that is wrong."""
+    name = " ".join(org.split())
+    if not name:
+        raise RopaError("--org is empty: give the organisation's name, e.g. --org \"Acme BV\"")
+    if any(unicodedata.category(c) in ("Cc", "Cs") for c in name):
+        raise RopaError("--org contains a control character; give the name as it is written")
+    if lang not in LANGUAGES:
+        raise RopaError(f"unknown language '{lang}'; choose one of {', '.join(LANGUAGES)}")
+    if role not in ROLES:
+        raise RopaError(f"unknown role '{role}'; choose one of {', '.join(ROLES)}")
+    known = countries()
+    code = country.strip().upper()
+    if code not in known:
+        raise RopaError(f"unknown country code '{country}'{_country_hint(country, known)}")
+    chosen = known[code]
+    from ropa.register import Messages
+
+    t = Messages(lang)
+    short = slug(name)
+    context = {
+        "name": name,
+        "lang": lang,
+        "labels": {key: t(f"init.{key}", name=name) for key in _LABELS},
+        "base": f"https://{short}.example/record/",
+        "country": chosen.curie,
+        "country_label": chosen.label,
+        "authority": chosen.authority,
+        "contact_email": f"privacy@{short}.example",
+        "dpo_email": f"dpo@{short}.example",
+        "customer_email": "privacy@customer.example",
+        "controller": role in ("controller", "both"),
+        "processor": role in ("processor", "both"),
+        "today": dt.date.today().isoformat(),
+        "next_year": (dt.date.today() + dt.timedelta(days=365)).isoformat(),
+    }
+    environment = _environment()
+    files = {}
+    for template, target, roles in TEMPLATES:
+        if role in roles.split():
+            files[target] = environment.get_template(template).render(context).rstrip("\n") + "\n"
+    return files
+
+
+def init(folder: str | Path, org: str, country: str, *, lang: str = "en", role: str = "controller",
+         force: bool = False) -> InitResult:
+    """Write a new record into ``folder``: refused if the folder is not empty unless ``force``; atomic per file."""
+    target = Path(folder)
+    if target.exists() and not target.is_dir():
+        raise RopaError("exists and is not a folder", path=str(target))
+    if target.is_dir() and any(target.iterdir()) and not force:
+        raise RopaError("the folder is not empty; choose a new folder, or add --force to add the record's files to it",
+                        path=str(target))
+    files = plan(org, country, lang, role)
+    replaced = [target / name for name in files if (target / name).exists()]
+    for path in replaced:
+        if not path.is_file():
+            raise RopaError("exists and is not a file", path=str(path))
+    parent = target.resolve().parent
+    if not parent.is_dir():
+        raise RopaError("the folder to create it in does not exist", path=str(parent))
+    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.init-", dir=parent))
+    try:
+        for name, text in files.items():
+            path = staging / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, encoding="utf-8")
+        if not target.exists():
+            os.replace(staging, target)
+        else:
+            for name in files:
+                destination = target / name
+                destination.parent.mkdir(parents=True, exist_ok=True)
+                os.replace(staging / name, destination)
+    except OSError as error:
+        raise RopaError(f"cannot write: {error.strerror}", path=str(target)) from None
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return InitResult(folder=target, written=[target / name for name in files], replaced=replaced)
+
+
+def _country_hint(text: str, known: dict[str, Country]) -> str:
+    from ropa.terms import vocabulary
+
+    term = vocabulary().resolve(text, kind="country")
+    if term is not None and term.curie.removeprefix("loc:") in known:
+        return f" (did you mean {term.curie.removeprefix('loc:')}?)"
+    return f"; use a two-letter ISO code such as NL, BE or DE ({len(known)} countries are known)"
+
+
+def _environment() -> Environment:
+    environment = Environment(
+        loader=FileSystemLoader(str(resources.reports_dir() / "init")),
+        undefined=StrictUndefined,
+        keep_trailing_newline=True,
+        autoescape=False,
+    )
+    environment.filters["literal"] = turtle_literal
+    environment.filters["markdown"] = _markdown
+    return environment
+
+
+def turtle_literal(text: str, lang: str | None = None) -> str:
+    """A Turtle string literal (quotes, backslashes and line breaks escaped), with a language tag if given."""
+    escaped = (str(text).replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\r", "\\r")
+               .replace("\t", "\\t"))
+    return f'"{escaped}"' + (f"@{lang}" if lang else "")
+
+
+def _markdown(text: str) -> str:
+    from ropa.render import markdown_text
+
+    return str(markdown_text(text))
+

@@ -1,0 +1,302 @@
+"""The vocabulary a record may use, as plain Term objects: look terms up by label or prefixed name, list them by kind.
+
+One lookup serves `ropa terms`, the loader's "did you mean", the scaffold and the workbook import. It is built from
+the loaded vocabulary graph (the DPV 2.3 subset, the ropa extension, translated labels and the reference data), so
+a term is known exactly when the loader accepts it. The kind of a term comes from where it hangs in that graph
+(skos:broader* or rdf:type under a DPV top concept); the article and the validity dates come from reference data.
+All SPARQL of this module is in _TERMS_QUERY and KIND_PATTERNS.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import functools
+from dataclasses import dataclass
+
+from ropa.namespaces import PREFIXES, shorten
+
+KIND_PATTERNS: dict[str, str] = {
+    "legal-basis": '?t a dpv:LegalBasis . FILTER(REGEX(STR(?t), "^https://w3id.org/dpv/legal/eu/gdpr#A(6-1|9-2)"))',
+    "transfer-basis": """{ ?t skos:broader+ dpv:DataTransferLegalBasis }
+        UNION { ?t skos:broader* eu-gdpr:DataTransferTool }
+        UNION { ?t skos:broader* eu-gdpr:AdequacyDecision }
+        UNION { ?t a/rdfs:subClassOf* ropa:TransferInstrument }""",
+    "country": "?t a dpv:Country",
+    "event": "?t a ropa:RetentionEvent",
+    "purpose": "?t skos:broader* dpv:Purpose",
+    "data": "{ ?t skos:broader* dpv:PersonalData } UNION { ?t a dpv:PersonalData }",
+    "subject": "{ ?t skos:broader* dpv:HumanSubject } UNION { ?t a dpv:HumanSubject }",
+    "recipient": "VALUES ?top { dpv:Recipient dpv:ThirdParty dpv:Authority } ?t skos:broader* ?top",
+    "measure": """{ ?t skos:broader* dpv:TechnicalOrganisationalMeasure }
+        UNION { VALUES ?m { dpv:TechnicalMeasure dpv:OrganisationalMeasure dpv:LegalMeasure dpv:PhysicalMeasure } ?t a ?m }""",
+    "right": "{ ?t skos:broader* dpv:Right } UNION { ?t a dpv:Right }",
+    "entity": "?t skos:broader* dpv:LegalEntity",
+    "property": "VALUES ?pt { rdf:Property owl:ObjectProperty owl:DatatypeProperty } ?t a ?pt",
+}
+"""Kind name -> the SPARQL pattern binding ?t to the terms of that kind. A term's kind is the first that matches."""
+
+KINDS: tuple[str, ...] = (*KIND_PATTERNS, "other")
+"""Every kind, in the order used to pick a term's one kind ("other": a class or concept of no kind above)."""
+
+_TERMS_QUERY = """
+SELECT ?t ?kind ?p ?o WHERE {
+  { SELECT DISTINCT ?t WHERE {
+      { VALUES ?g { %s } GRAPH ?g { ?t ?anyp ?anyo } }
+      UNION { VALUES ?c { skos:Concept rdfs:Class rdf:Property } ?t a ?c }
+      FILTER(isIRI(?t)) } }
+  { ?t ?p ?o FILTER(?p IN (rdf:type, rdfs:label, skos:prefLabel, skos:altLabel, skos:broader, ropa:usesGdprArticle,
+                            ropa:validFrom, ropa:validUntil)) }
+  UNION { %s }
+}"""
+
+_KIND_ROWS = " UNION ".join(f'{{ {pattern} BIND("{kind}" AS ?kind) }}' for kind, pattern in KIND_PATTERNS.items())
+"""One UNION arm per kind, binding ?kind (placed into _TERMS_QUERY)."""
+
+_TYPE = PREFIXES["rdf"] + "type"
+_TERM_TYPES = {PREFIXES["skos"] + "Concept", PREFIXES["rdfs"] + "Class"}
+_RDFS_LABEL = PREFIXES["rdfs"] + "label"
+_PREF_LABEL = PREFIXES["skos"] + "prefLabel"
+_ALT_LABEL = PREFIXES["skos"] + "altLabel"
+_BROADER = PREFIXES["skos"] + "broader"
+_ARTICLE = PREFIXES["ropa"] + "usesGdprArticle"
+_VALID_FROM = PREFIXES["ropa"] + "validFrom"
+_VALID_UNTIL = PREFIXES["ropa"] + "validUntil"
+LANGUAGES = ("en", "nl", "fr")
+
+
+@dataclass(frozen=True)
+class Term:
+    """A vocabulary term: its IRI and prefixed name, its kind, labels per language, broader concepts (IRIs), and for
+    legal bases and transfer instruments the GDPR article and the validity dates the reference data gives."""
+
+    iri: str
+    curie: str
+    kind: str
+    labels: dict[str, str]
+    broader: tuple[str, ...]
+    article: str | None
+    valid_from: dt.date | None
+    valid_until: dt.date | None
+
+    def label(self, lang: str = "en") -> str:
+        """The label in ``lang``, else the English one, else the prefixed name."""
+        return self.labels.get(lang) or self.labels.get("en") or self.curie
+
+    def __hash__(self) -> int:
+        return hash(self.iri)
+
+    def as_dict(self) -> dict:
+        """Plain values for JSON: prefixed names, ISO dates."""
+        return {
+            "curie": self.curie,
+            "iri": self.iri,
+            "kind": self.kind,
+            "labels": dict(sorted(self.labels.items())),
+            "broader": [shorten(b) for b in self.broader],
+            "article": self.article,
+            "valid_from": self.valid_from.isoformat() if self.valid_from else None,
+            "valid_until": self.valid_until.isoformat() if self.valid_until else None,
+        }
+
+
+class Vocabulary:
+    """The terms of one graph, indexed by IRI, kind and label."""
+
+    def __init__(self, terms: list[Term], kinds: dict[str, frozenset[str]], names: dict[str, set[str]]):
+        self._terms = sorted(terms, key=lambda t: t.curie.lower())
+        self._by_iri = {t.iri: t for t in self._terms}
+        self._kinds = kinds  # iri -> every kind the term belongs to (Term.kind is the first)
+        self._names = names  # iri -> lower-cased labels in every language, alternative labels included
+
+    def __len__(self) -> int:
+        return len(self._terms)
+
+    def __contains__(self, iri: str) -> bool:
+        return iri in self._by_iri
+
+    def get(self, iri: str) -> Term | None:
+        return self._by_iri.get(iri)
+
+    def terms(self, kind: str | None = None) -> list[Term]:
+        """Every term (of one kind: any term that belongs to it, not only those whose first kind it is)."""
+        _check_kind(kind)
+        return [t for t in self._terms if kind is None or kind in self._kinds.get(t.iri, ())]
+
+    def resolve(self, text: str, kind: str | None = None) -> Term | None:
+        """The term named exactly by a label (en, nl or fr, any case), a prefixed name or a full IRI."""
+        text = text.strip()
+        if not text:
+            return None
+        iri = expand(text)
+        if iri and iri in self._by_iri and (kind is None or kind in self._kinds[iri]):
+            return self._by_iri[iri]
+        wanted = text.casefold()
+        for term in self.terms(kind):
+            if wanted in self._names[term.iri]:
+                return term
+        return None
+
+    def search(self, text: str, kind: str | None = None, lang: str | None = None) -> list[Term]:
+        """Terms whose prefixed name or label contains every word of ``text``, best first (all of the kind if empty).
+
+        Exact names rank first, then names that start with the text, then the shortest. ``lang`` limits the labels
+        searched to one language (prefixed names are always searched).
+        """
+        words = text.casefold().split()
+        if not words:
+            return self.terms(kind)
+        phrase = " ".join(words)
+        ranked = []
+        for term in self.terms(kind):
+            names = self._names_in(term, lang)
+            if not any(all(w in name for w in words) for name in names):
+                continue
+            if phrase in names:
+                rank = 0
+            elif any(name.startswith(phrase) for name in names):
+                rank = 1
+            elif any(phrase in name for name in names):
+                rank = 2
+            else:
+                rank = 3
+            shortest = min(len(name) for name in names if all(w in name for w in words))
+            ranked.append((rank, shortest, term.curie.lower(), term))
+        return [entry[-1] for entry in sorted(ranked, key=lambda e: e[:3])]
+
+    def suggest(self, text: str, kind: str | None = None, n: int = 3) -> list[Term]:
+        """The ``n`` nearest terms to a misspelt or misplaced name (for "did you mean"), across all namespaces.
+
+        ``text`` may be a full IRI, a prefixed name or a label; the local name is compared with every term's local
+        name and labels, so ``pd:NationalIdentificationNumber`` finds ``ropa:NationalIdentificationNumber``.
+        """
+        iri = expand(text.strip()) or text.strip()
+        local = _local_name(iri).casefold() or text.strip().casefold()
+        scored = []
+        for term in self.terms(kind):
+            if term.iri == iri:
+                continue
+            candidates = {_local_name(term.iri).casefold(), *self._names[term.iri]}
+            score = max(difflib.SequenceMatcher(None, local, c).ratio() for c in candidates if c)
+            if len(local) >= 4 and any(c.startswith(local) for c in candidates):
+                score = max(score, 0.8)  # a name cut short (pd:Email for pd:EmailAddress)
+            if score >= 0.6:
+                same_namespace = term.iri[: len(term.iri) - len(_local_name(term.iri))] == iri[: len(iri) - len(_local_name(iri))]
+                scored.append((-score, not same_namespace, term.curie, term))
+        return [entry[-1] for entry in sorted(scored, key=lambda e: e[:3])[:n]]
+
+    def _names_in(self, term: Term, lang: str | None) -> set[str]:
+        names = {term.curie.casefold(), _local_name(term.iri).casefold()}
+        if lang is None:
+            return names | self._names[term.iri]
+        return names | {term.labels[lang].casefold()} if lang in term.labels else names
+
+
+def vocabulary(graph=None) -> Vocabulary:
+    """The vocabulary of a loaded RecordGraph (its own concepts included), or of the shipped files when None (cached)."""
+    if graph is None:
+        return _shipped()
+    return build(graph)
+
+
+@functools.lru_cache(maxsize=1)
+def _shipped() -> Vocabulary:
+    from ropa.load import load
+
+    return build(load([], check_terms=False))
+
+
+def build(graph) -> Vocabulary:
+    """Read every term of a RecordGraph with the one query of this module."""
+    facts: dict[str, dict[str, list]] = {}
+    kinds: dict[str, list[str]] = {}
+    shipped = " ".join(f"<{g.value}>" for g in graph.graphs("vocabulary", "reference"))
+    for solution in graph.query(_TERMS_QUERY % (shipped, _KIND_ROWS)):
+        iri = solution["t"].value
+        entry = facts.setdefault(iri, {})
+        if solution["kind"] is not None:
+            kinds.setdefault(iri, []).append(solution["kind"].value)
+            continue
+        if solution["p"] is not None:
+            entry.setdefault(solution["p"].value, []).append(solution["o"])
+    broader_of = {iri: tuple(sorted(o.value for o in f.get(_BROADER, []))) for iri, f in facts.items()}
+    articles = {iri: f[_ARTICLE][0].value for iri, f in facts.items() if f.get(_ARTICLE)}
+    terms, kind_sets, names = [], {}, {}
+    for iri, entry in facts.items():
+        found = kinds.get(iri, [])
+        types = {o.value for o in entry.get(_TYPE, [])}
+        if not found and not types & _TERM_TYPES:
+            continue  # a source, a judgment, an individual of a record: not a term to write
+        ordered = [k for k in KINDS if k in found] or ["other"]
+        labels = _labels(entry)
+        terms.append(
+            Term(
+                iri=iri,
+                curie=shorten(iri),
+                kind=ordered[0],
+                labels=labels,
+                broader=broader_of.get(iri, ()),
+                article=_article(iri, broader_of, articles),
+                valid_from=_date(entry.get(_VALID_FROM)),
+                valid_until=_date(entry.get(_VALID_UNTIL)),
+            )
+        )
+        kind_sets[iri] = frozenset(ordered)
+        names[iri] = {
+            o.value.casefold() for p in (_RDFS_LABEL, _PREF_LABEL, _ALT_LABEL) for o in entry.get(p, [])
+        }
+    return Vocabulary(terms, kind_sets, names)
+
+
+def expand(text: str) -> str | None:
+    """A full IRI for a prefixed name in a known namespace or an IRI (with or without angle brackets), else None."""
+    text = text.strip().strip("<>")
+    if text.startswith(("http://", "https://")):
+        return text
+    prefix, colon, local = text.partition(":")
+    if colon and prefix in PREFIXES and local and " " not in local:
+        return PREFIXES[prefix] + local
+    return None
+
+
+def _labels(entry: dict[str, list]) -> dict[str, str]:
+    """One label per language: rdfs:label first (ropa's short wording), else skos:prefLabel."""
+    labels: dict[str, str] = {}
+    for predicate in (_RDFS_LABEL, _PREF_LABEL):
+        for literal in sorted(entry.get(predicate, []), key=lambda o: o.value):
+            lang = literal.language or "en"
+            if lang in LANGUAGES:
+                labels.setdefault(lang, literal.value)
+    return labels
+
+
+def _article(iri: str, broader_of: dict[str, tuple[str, ...]], articles: dict[str, str]) -> str | None:
+    """The term's own GDPR article, else that of its nearest broader concept (breadth first)."""
+    seen, frontier = {iri}, [iri]
+    while frontier:
+        for node in frontier:
+            if node in articles:
+                return articles[node]
+        frontier = [b for node in frontier for b in broader_of.get(node, ()) if b not in seen]
+        seen.update(frontier)
+    return None
+
+
+def _date(values) -> dt.date | None:
+    if not values:
+        return None
+    try:
+        return dt.date.fromisoformat(values[0].value)
+    except ValueError:
+        return None
+
+
+def _local_name(iri: str) -> str:
+    return iri[max(iri.rfind("#"), iri.rfind("/"), iri.rfind(":")) + 1 :]
+
+
+def _check_kind(kind: str | None) -> None:
+    if kind is not None and kind not in KINDS:
+        from ropa.errors import RopaError
+
+        raise RopaError(f"unknown kind '{kind}'; choose one of {', '.join(KINDS)}")

@@ -1,0 +1,66 @@
+"""Joint controllers (Art. 26): recorded with DPV, shown in the registers and the ICO column, and the arrangement checked."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+import ropa
+from ropa.register import build_record
+from ropa.render import render
+from ropa.validate import validate
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures" / "shapes"
+ICO_HEADER = {"en": "Name and contact details of joint controller",
+              "nl": "Naam en contactgegevens van de gezamenlijke verwerkingsverantwoordelijke"}
+
+
+def ico_column(folder: Path, lang: str) -> list[str | None]:
+    sheet = openpyxl.load_workbook(folder / "xlsx" / "register.xlsx")["ICO"]
+    headers = [cell.value for cell in sheet[1]]
+    column = headers.index(ICO_HEADER[lang])
+    return [row[column] for row in sheet.iter_rows(min_row=2, values_only=True)]
+
+
+@pytest.fixture(scope="module")
+def joint_record():
+    return ropa.load([FIXTURES / "JointControllersArrangement.pass.ttl"])
+
+
+def test_the_register_names_the_other_controller_with_contact_and_arrangement(joint_record):
+    record = build_record(joint_record, lang="en", findings=validate(joint_record).findings)
+    entry = record.controller_registers[0].entries[0]
+    field = entry.fields["joint_controllers"]
+    assert [v.text for v in field.values] == ["Clinic South"]  # never the organisation keeping the record
+    assert field.values[0].detail == "privacy@clinic-south.nl"
+    assert "Joint-controller arrangement for the patient portal, 2025" in field.note
+    assert field.gaps == []
+    assert [v.text for v in entry.fields["controller"].values] == ["Clinic North"]
+
+
+def test_documents_and_the_ico_column_show_joint_controllers(joint_record, tmp_path):
+    render(joint_record, tmp_path / "nl", formats=["md", "xlsx"], lang="nl", findings=validate(joint_record).findings)
+    assert ico_column(tmp_path / "nl", "nl") == [
+        "Clinic South — privacy@clinic-south.nl (regeling: Joint-controller arrangement for the patient portal, 2025)"]
+    markdown = (tmp_path / "nl" / "md" / "controller-north.md").read_text(encoding="utf-8")
+    assert "| Gezamenlijke verwerkingsverantwoordelijken (Art. 26, Art. 30(1)(a)) | Clinic South" in markdown
+
+
+def test_without_an_arrangement_the_field_links_the_art_26_warning(tmp_path):
+    graph = ropa.load([FIXTURES / "JointControllersArrangement.fail.ttl"])
+    findings = validate(graph).findings
+    assert [(f.check, f.severity, f.article) for f in findings if f.check == "rs:JointControllersArrangement"] == [
+        ("rs:JointControllersArrangement", "warning", "Art. 26(1)")]
+    field = build_record(graph, lang="en", findings=findings).controller_registers[0].entries[0].fields["joint_controllers"]
+    assert [g.check for g in field.gaps] == ["rs:JointControllersArrangement"]
+
+
+def test_the_ico_column_is_empty_without_joint_controllers(bundled, tmp_path):
+    render(bundled, tmp_path / "en", formats=["xlsx", "html"], lang="en")
+    cells = ico_column(tmp_path / "en", "en")
+    assert len(cells) >= 40
+    assert set(cells) <= {None, ""}  # the sole controller is never put in the joint-controller column
+    page = (tmp_path / "en" / "html" / "controller-destiny-nv.html").read_text(encoding="utf-8")
+    assert "Joint controllers" not in page
