@@ -6,6 +6,7 @@ import datetime as dt
 import io
 import json
 import sys
+from collections import Counter
 from contextlib import contextmanager
 from enum import Enum
 from pathlib import Path
@@ -21,6 +22,8 @@ from ropa.export import export as export_graph
 from ropa.export import serialise, write_atomically
 from ropa.inventory import inventory
 from ropa.load import load
+from ropa.retention_policy import load_retention_policy
+from ropa.namespaces import shorten
 from ropa.validate import validate as run_validation
 from ropa.validate import with_waivers
 from ropa.validation_output import locate, print_text, to_github, to_json, to_junit, to_sarif
@@ -46,6 +49,13 @@ class ExportFormat(str, Enum):
     ttl = "ttl"
     jsonld = "jsonld"
     nt = "nt"
+    xlsx = "xlsx"
+
+
+class WorkbookLayout(str, Enum):
+    ropa = "ropa"
+    ico = "ico"
+    gba = "gba"
 
 
 @contextmanager
@@ -86,10 +96,26 @@ def export(
     paths: PathsArgument = None,
     export_format: Annotated[ExportFormat, typer.Option("--format", "-f", help="Serialisation of the merged graph.")] = ExportFormat.ttl,
     output: Annotated[Optional[Path], typer.Option("--output", "-o", help="File to write; standard output when omitted.")] = None,
+    layout: Annotated[WorkbookLayout, typer.Option("--layout", help="With --format xlsx: the workbook's columns (ropa, ico or gba).")] = WorkbookLayout.ropa,
+    lang: Annotated[str, typer.Option("--lang", "-l", help="With --format xlsx: language of the workbook (en, nl, fr).")] = "en",
 ) -> None:
-    """Write the merged graph (data + vocabulary + reference data) as one file."""
+    """Write the merged graph (data + vocabulary + reference data) as one file, or the record as a workbook
+    (--format xlsx) that `ropa import` reads back."""
     with user_errors():
         graph = load(paths or None)
+        if export_format is ExportFormat.xlsx:
+            from ropa.workbook import export_workbook
+
+            if output is None:
+                raise RopaError("--format xlsx writes a file: give it with --output")
+            left_out: Counter = Counter()
+            export_workbook(graph, output, lang=lang, layout_name=layout.value, left_out=left_out)
+            errors.print(f"wrote {output}", highlight=False)
+            if left_out:
+                kept = ", ".join(f"{shorten(p)} ({n})" for p, n in sorted(left_out.items(), key=lambda i: (-i[1], i[0])))
+                errors.print(f"ropa: note: no column of the workbook holds {kept}; they stay in the Turtle files",
+                             highlight=False, markup=False, soft_wrap=True)
+            return
         if output is None:
             sys.stdout.buffer.write(serialise(graph, export_format.value))
             return
@@ -136,13 +162,18 @@ def validate(
     shapes: Annotated[Optional[list[Path]], typer.Option("--shapes", help="Shapes files or folders instead of the bundled shapes.")] = None,
     engine: Annotated[Engine, typer.Option("--engine", help="fast (SPARQL per shape) or pyshacl (the reference).")] = Engine.fast,
     output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write the report to this file instead of standard output.")] = None,
+    retention_policy: Annotated[Optional[Path], typer.Option("--retention-policy", help="TOML file of the organisation's retention ceilings per category of data subjects or data (Art. 5(1)(e)).")] = None,
 ) -> None:
     """Check the record against the Art. 30 and GDPR consistency shapes. Exit 0 clean, 1 findings, 2 input error."""
     with user_errors():
         date = parse_date(as_of, "--as-of")
         accepted = load_waivers(waivers) if waivers else NO_WAIVERS
+        policy = load_retention_policy(retention_policy) if retention_policy else None
         graph = load(paths or None)
-        report = with_waivers(run_validation(graph, as_of=date, shapes=shapes, engine=engine.value), accepted)
+        if policy is not None:
+            policy.check_terms(graph)
+        report = with_waivers(
+            run_validation(graph, as_of=date, shapes=shapes, engine=engine.value, retention_policy=policy), accepted)
         expired = {f.id: w for f in report.findings if not f.waived and (w := accepted.expired_for(f, report.as_of))}
         if output_format is ValidationFormat.text:
             target = Console(width=160, file=io.StringIO(), force_terminal=False) if output else console

@@ -831,7 +831,10 @@ class _Builder:
     def check_name(self, finding: Finding) -> str:
         """What a check is about, in the chosen language (the shapes name it in English only)."""
         key = "check." + finding.check.split(":", 1)[-1]
-        return self.t(key) if self.t.has(key) else finding.field
+        for candidate in (key + ".field", key):
+            if self.t.has(candidate):
+                return self.t(candidate)
+        return finding.field
 
     def gaps_for(self, spec: FieldSpec, *focuses: str) -> list[Gap]:
         found = []

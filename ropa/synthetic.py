@@ -388,8 +388,13 @@ def _render_group() -> tuple[str, int]:
             ("ropa:headquarteredIn", [hq]),
             ("ropa:dataLocation", [hq] if hq in _IMPORTER else []),
             ("ropa:certifiedUnder", ["ropa:Adequacy-EU-US-DPF"] if certified else []),
+            ("ropa:hasAgreement", [f"syn:{local}-agreement"]),
         ]
         block, n = _subject(f"syn:{local}", pairs)
+        text += block
+        count += n
+        block, n = _subject(f"syn:{local}-agreement", [("a", ["dpv:ControllerProcessorAgreement"]),
+                                                       ("dpv:hasDataProcessor", [f"syn:{local}"])])
         text += block
         count += n
     return text + "\n", count

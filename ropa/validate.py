@@ -3,7 +3,7 @@
 Two engines give the same results:
 
 * ``fast`` (default) runs each shape once over all its focus nodes, as one SPARQL query on the Oxigraph store.
-  Shapes use a small part of SHACL (targets, sh:minCount, sh:maxCount, sh:class, sh:datatype, sh:pattern,
+  Shapes use a small part of SHACL (targets, sh:minCount, sh:maxCount, sh:class, sh:datatype, sh:nodeKind, sh:pattern,
   sh:hasValue, sh:or of such property shapes, and SPARQL-based constraints); a query per shape replaces
   pyshacl's query per focus node, which is what makes a million triples fit in seconds.
 * ``pyshacl`` runs pyshacl on the same Oxigraph store. It serves any shape outside that subset (the fast engine
@@ -31,6 +31,7 @@ from ropa import resources
 from ropa.errors import RopaError
 from ropa.load import RecordGraph, display_path
 from ropa.namespaces import PREFIXES, ROPA, shorten
+from ropa.retention_policy import RetentionPolicy
 
 SEVERITIES = ("violation", "warning", "info")
 """From most to least severe; Violation = the GDPR says must, Warning = where possible/applicable, Info = good practice."""
@@ -155,8 +156,10 @@ def validate(
     as_of: dt.date | None = None,
     shapes: Iterable[str | Path] | None = None,
     engine: str = "fast",
+    retention_policy: RetentionPolicy | None = None,
 ) -> Report:
-    """Validate the graph against the shapes at the evaluation date (today by default)."""
+    """Validate the graph against the shapes at the evaluation date (today by default), and against the
+    organisation's retention policy when one is given."""
     as_of = as_of or dt.date.today()
     files = shape_files(shapes)
     shapes_graph = load_shapes(files)
@@ -164,20 +167,21 @@ def validate(
         raise RopaError(f"unknown engine '{engine}'; choose fast or pyshacl")
     compiled = compile_shapes(shapes_graph) if engine == "fast" else None
     used = "fast" if compiled is not None else "pyshacl"
-    with evaluation_context(graph, as_of):
+    with evaluation_context(graph, as_of, retention_policy):
         raw = run_queries(graph, compiled) if compiled is not None else run_pyshacl(graph, shapes_graph)
     findings = describe(graph, shapes_graph, raw)
     return Report(findings=findings, as_of=as_of, engine=used, shapes=[display_path(p) for p in files])
 
 
 class evaluation_context:
-    """Add the ropa:Evaluation node (the as-of date) and the transfer verdicts at that date to the store for one
-    run, and take them out afterwards."""
+    """Add the ropa:Evaluation node (the as-of date), the transfer verdicts at that date and the retention policy's
+    ceilings (ropa:RetentionCeiling) to the store for one run, and take them out afterwards."""
 
-    def __init__(self, graph: RecordGraph, as_of: dt.date):
+    def __init__(self, graph: RecordGraph, as_of: dt.date, retention_policy: RetentionPolicy | None = None):
         self.graph = graph
         self.store = graph.store
         self.as_of = as_of
+        self.ceilings = retention_policy.ceilings if retention_policy is not None else ()
 
     def __enter__(self):
         from ropa.transfers import load_verdicts
@@ -190,6 +194,14 @@ class evaluation_context:
             ox.Quad(node, ox.NamedNode(ROPA + "asOfDate"),
                     ox.Literal(self.as_of.isoformat(), datatype=ox.NamedNode(PREFIXES["xsd"] + "date")), EVALUATION_GRAPH)
         )
+        for number, ceiling in enumerate(self.ceilings, start=1):
+            node = ox.NamedNode(f"urn:ropa:evaluation:ceiling:{number}")
+            for predicate, value in (
+                (str(RDF.type), ox.NamedNode(ROPA + "RetentionCeiling")),
+                (ceiling.property, ox.NamedNode(ceiling.concept)),
+                (ROPA + "maximumDuration", ox.Literal(ceiling.maximum, datatype=ox.NamedNode(PREFIXES["xsd"] + "duration"))),
+            ):
+                self.store.add(ox.Quad(node, ox.NamedNode(predicate), value, EVALUATION_GRAPH))
         return self
 
     def __exit__(self, *exc):
@@ -231,8 +243,12 @@ _ANNOTATIONS = {
 }
 _NODE_KEYS = _ANNOTATIONS | {SH.targetClass, SH.targetNode, SH.targetSubjectsOf, SH.targetObjectsOf, SH.target,
                              SH.property, SH.sparql, SH["or"], SH.deactivated}
-_PROPERTY_KEYS = _ANNOTATIONS | {SH.path, SH.minCount, SH.maxCount, SH["class"], SH.datatype, SH.pattern, SH.flags,
-                                 SH.hasValue, SH.deactivated}
+_PROPERTY_KEYS = _ANNOTATIONS | {SH.path, SH.minCount, SH.maxCount, SH["class"], SH.datatype, SH.nodeKind, SH.pattern,
+                                 SH.flags, SH.hasValue, SH.deactivated}
+_NODE_KINDS = {
+    SH.IRI: "isIRI(?value)", SH.BlankNode: "isBlank(?value)", SH.Literal: "isLiteral(?value)",
+    SH.BlankNodeOrIRI: "!isLiteral(?value)", SH.BlankNodeOrLiteral: "!isIRI(?value)", SH.IRIOrLiteral: "!isBlank(?value)",
+}
 
 
 class _Unsupported(Exception):
@@ -312,6 +328,10 @@ def _compile_property_shape(g, shape, prop, target: str, prologue: str) -> list[
         add(f"?this {path} ?value FILTER NOT EXISTS {{ ?value rdf:type/rdfs:subClassOf* <{cls}> }}", "?this ?value")
     for datatype in g.objects(prop, SH.datatype):
         add(f"?this {path} ?value FILTER(!isLiteral(?value) || DATATYPE(?value) != <{datatype}>)", "?this ?value")
+    for kind in g.objects(prop, SH.nodeKind):
+        if kind not in _NODE_KINDS:
+            raise _Unsupported()
+        add(f"?this {path} ?value FILTER(!({_NODE_KINDS[kind]}))", "?this ?value")
     for pattern in g.objects(prop, SH.pattern):
         flags = g.value(prop, SH.flags)
         regex = f"REGEX(STR(?value), {_literal(str(pattern))}" + (f", {_literal(str(flags))})" if flags else ")")
@@ -540,6 +560,11 @@ _ENTITIES = """
 SELECT DISTINCT ?node ?entity ?activity WHERE {
   VALUES ?node { %s }
   { ?node ropa:recordedBy ?entity BIND(?node AS ?activity) }
+  UNION {  # an activity that does not say whose record it is: the organisation it names in its role
+    ?node a dpv:Process FILTER NOT EXISTS { ?node ropa:recordedBy ?keeper FILTER(isIRI(?keeper)) }
+    { ?node ropa:role ropa:ProcessorRole ; dpv:hasDataProcessor ?entity }
+    UNION { ?node dpv:hasDataController ?entity FILTER NOT EXISTS { ?node ropa:role ropa:ProcessorRole } }
+    BIND(?node AS ?activity) }
   UNION { ?any ropa:recordedBy ?node BIND(?node AS ?entity) }
   UNION { ?entity dpv:hasDataProtectionOfficer|ropa:hasEstablishment ?node }
   UNION { ?entity ropa:usesServiceProvider|ropa:engagesProcessor|ropa:hasSubProcessor ?node
@@ -551,6 +576,7 @@ SELECT DISTINCT ?node ?entity ?activity WHERE {
   UNION { ?node ropa:engagedBy ?entity }
   UNION { ?entity ropa:hasTransfer ?node FILTER NOT EXISTS { ?entity a dpv:Process } }
   UNION { ?activity ropa:hasTransfer ?node . ?activity ropa:recordedBy ?entity }
+  FILTER(isIRI(?entity))
 }"""
 _SOURCES = """
 SELECT ?node ?q ?quote ?section ?file WHERE {

@@ -51,3 +51,12 @@ def seeds() -> dict[str, str]:
         pytest.skip("the seed statements are not beside this checkout; set ROPA_SEEDS")
     return {p.name: p.read_text(encoding="utf-8") for p in sorted(folder.glob("*.txt"))}
 
+
+
+EXAMPLES = REPOSITORY / "examples"
+
+
+@pytest.fixture(scope="session")
+def school_workbook() -> Path:
+    """The hand-filled workbook of a fictional Dutch primary school (examples/school-nl)."""
+    return EXAMPLES / "school-nl" / "kastanjelaar.xlsx"

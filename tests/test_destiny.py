@@ -59,6 +59,39 @@ def test_every_fact_of_an_activity_or_entity_is_traced_to_a_quote(bundled):
     assert untraced == []
 
 
+# What is not a fact taken from a statement: the kind of node (rdf:type), the record's own names and notes for it,
+# the organisation whose record it belongs to (given by its source document) and the provenance itself.
+NOT_FACTS = "rdf:type rdfs:label skos:prefLabel rdfs:comment ropa:recordedBy ropa:source"
+
+
+def test_every_fact_on_an_activity_or_entity_is_traced_by_its_own_statement(bundled):
+    """docs/modelling.md: every single fact linking an activity or entity to a value (a concept, a node or the
+    stated words) has its own rdf:Statement with a quote (or, for a fact from elsewhere, a public source): a quote
+    on the node alone does not say which fact it backs."""
+    untraced = bundled.select(
+        f"""SELECT ?s ?p ?o WHERE {{
+              {{ ?s a dpv:Process }} UNION {{ ?s a dpv:LegalEntity }} UNION {{ ?s a ropa:Establishment }}
+              UNION {{ ?s a ropa:ServiceProvider }} UNION {{ ?s a dpv:DataProtectionOfficer }} UNION {{ ?s a dpv:Recipient }}
+              FILTER(STRSTARTS(STR(?s), STR(dst:)))
+              ?s ?p ?o .
+              FILTER(?p NOT IN ({", ".join(NOT_FACTS.split())}))
+              FILTER NOT EXISTS {{ ?st rdf:subject ?s ; rdf:predicate ?p ; rdf:object ?o ; ropa:source ?q .
+                                   ?q a ?kind FILTER(?kind IN (ropa:Quote, ropa:PublicSource)) }} }}"""
+    )
+    assert untraced == [], f"{len(untraced)} facts without their own statement, e.g. {untraced[:3]}"
+
+
+def test_the_quotes_of_a_traced_fact_come_from_its_nodes_own_statement(bundled):
+    """A fact is traced to the document of the organisation whose record it is, never to another one's."""
+    crossed = bundled.select(
+        """SELECT ?s ?p ?file ?own WHERE {
+             ?s ropa:recordedBy ?entity . ?st rdf:subject ?s ; rdf:predicate ?p ; ropa:source/ropa:inDocument/ropa:fileName ?file .
+             ?s ropa:source/ropa:inDocument/ropa:fileName ?own .
+             FILTER NOT EXISTS { ?s ropa:source/ropa:inDocument/ropa:fileName ?file } }"""
+    )
+    assert crossed == []
+
+
 def test_traced_statements_describe_triples_that_exist(bundled):
     """A reified statement never claims a fact the graph does not hold (no orphan provenance)."""
     orphans = bundled.select(
@@ -101,10 +134,10 @@ EXPECTED_ACTIVITIES = {
     "dstny-be-recruitment-reserve", "dstny-be-office-visitors", "dstny-be-support-call-recordings",
     "dstny-be-malicious-calls", "dstny-be-newsletter", "dstny-be-processing-for-customers",
     # Dstny in Denmark
-    "dstny-dk-telephony", "dstny-dk-customer-contacts",
+    "dstny-dk-telephony", "dstny-dk-telephony-invoicing-compliance", "dstny-dk-customer-contacts",
     # OZMO by Destiny
     "ozmo-cdr", "ozmo-call-recordings-customers", "ozmo-call-recordings-training", "ozmo-customer-contracts",
-    "ozmo-supplier-contracts", "ozmo-acquisition", "ozmo-marketing", "ozmo-website-cookies",
+    "ozmo-supplier-contracts", "ozmo-acquisition", "ozmo-marketing", "ozmo-website-cookies", "ozmo-controller-processing",
     # Proximus ICT
     "proximus-website-visitors", "proximus-cookies", "proximus-website-analysis", "proximus-newsletter",
     "proximus-direct-marketing", "proximus-customer-relations", "proximus-invoicing", "proximus-recruitment",
@@ -354,3 +387,50 @@ def test_labels_in_the_statement_language_and_english(bundled):
              FILTER NOT EXISTS { ?a rdfs:label ?nl FILTER(LANG(?nl) = "nl") } }"""
     )
     assert missing == []
+
+
+# --- The corrections of the audit against the statements ----------------------------------------------------
+
+def test_dstny_dk_invoicing_and_legal_compliance_are_its_own_purposes_as_controller(bundled):
+    rows = bundled.select(
+        """SELECT ?a ?role ?purpose WHERE { ?st rdf:subject ?a ; rdf:predicate dpv:hasPurpose ; rdf:object ?purpose ;
+             ropa:source dst:q-001-telephony-purposes . ?a ropa:recordedBy dst:dstny-dk ; ropa:role ?role }"""
+    )
+    by_purpose = {(r["purpose"].rsplit("#", 1)[1], r["role"].rsplit("#", 1)[1]) for r in rows}
+    assert by_purpose == {("ServiceProvision", "ProcessorRole"), ("PaymentManagement", "ControllerRole"),
+                          ("LegalCompliance", "ControllerRole")}
+    assert not bundled.query("ASK { dst:dstny-dk-telephony dpv:hasPurpose dpv:PaymentManagement }")
+    assert bundled.query("ASK { dst:dstny-dk-telephony-invoicing-compliance dpv:hasDataController dst:dstny-dk }")
+
+
+def test_dstny_backups_keep_what_erasure_removes_elsewhere(bundled):
+    rows = bundled.select(
+        """SELECT ?right ?condition WHERE { ?st rdf:subject dst:destiny-nv ; rdf:predicate dpv:hasRight ; rdf:object ?right ;
+             ropa:condition ?condition ; ropa:source dst:q-000-backups }"""
+    )
+    assert {r["right"].rsplit("#", 1)[1] for r in rows} == {"A16", "A17", "A18"}
+    assert all("never in previously created backups or archive files" in r["condition"] for r in rows)
+    assert bundled.query(
+        """ASK { dst:destiny-nv dpv:hasStorageCondition ?ret . ?ret ropa:source dst:q-000-backups ;
+                 dpv:hasDuration/rdf:type dpv:IndeterminateDuration }"""
+    )
+
+
+def test_dstny_session_cookies_expire_after_one_session(bundled, seeds):
+    rows = bundled.select(
+        """SELECT ?quote WHERE { dst:destiny-nv dpv:hasStorageCondition ?ret . ?ret dpv:hasDuration ?d ;
+             ropa:source/ropa:quote ?quote . ?d ropa:untilEvent ropa:SessionEnd ; ropa:afterEvent ?after }"""
+    )
+    assert [r["quote"] for r in rows] == ["session cookies (temporary cookies that expire after one session)"]
+    assert rows[0]["quote"] in seeds["000_fcc4f35d8b18e59c.txt"]
+
+
+def test_ozmo_keeps_its_one_list_of_personal_data_where_the_statement_puts_it(bundled):
+    parts = {r["a"] for r in bundled.select("SELECT ?a WHERE { dst:ozmo-controller-processing dpv:hasProcess ?a }")}
+    assert parts == {DST + n for n in ("ozmo-customer-contracts", "ozmo-supplier-contracts", "ozmo-acquisition", "ozmo-marketing")}
+    # No purpose activity asserts data of its own: the statement does not map its list to purposes.
+    assert not bundled.query(
+        "ASK { dst:ozmo-controller-processing dpv:hasProcess ?a . ?a dpv:hasPersonalData ?d }")
+    assert bundled.query("ASK { dst:ozmo-controller-processing dpv:hasPersonalData pd:Gender , pd:Name , ropa:LicenceData }")
+    holders = {r["a"] for r in bundled.select("SELECT ?a WHERE { ?a ropa:recordedBy dst:ozmo ; dpv:hasPersonalData pd:Gender }")}
+    assert holders == {DST + "ozmo-controller-processing"}

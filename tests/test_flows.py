@@ -80,7 +80,8 @@ def test_dstny_subprocessors_in_adequate_countries_are_valid(outside_eea):
 
 def test_dstny_dk_transfer_privacy_shield_invalid_but_scc_valid(outside_eea):
     dk = [f for f in outside_eea.flows if f.activity.recorder == DST + "dstny-dk"]
-    assert {f.activity.iri for f in dk} == {DST + "dstny-dk-telephony", DST + "dstny-dk-customer-contacts"}
+    assert {f.activity.iri for f in dk} == {DST + "dstny-dk-telephony", DST + "dstny-dk-telephony-invoicing-compliance",
+                                         DST + "dstny-dk-customer-contacts"}
     for flow in dk:
         assert flow.path[-2] == DST + "dstny-dk-subcontractors"
         assert flow.place == "outside:" + LOC + "EEA"
@@ -208,10 +209,11 @@ def test_vendors_ranked_by_dependent_activities(bundled):
 def test_single_points_of_failure(bundled):
     rows = {r.vendor: r for r in concentration(bundled, as_of=AS_OF).rows}
     # 002-ozmo.ttl: OZMO stores everything on one unnamed third party's servers (stated for the organisation);
-    # none of its eight activities, its processor service included, has another vendor. A processor is not its
+    # none of its nine activities, its processor service included, has another vendor. A processor is not its
     # own vendor: OZMO and Destiny NV are no vendors of the services they perform for their customers.
-    ozmo = {DST + n for n in """ozmo-customer-contracts ozmo-supplier-contracts ozmo-cdr ozmo-call-recordings-training
-        ozmo-acquisition ozmo-marketing ozmo-website-cookies ozmo-call-recordings-customers""".split()}
+    ozmo = {DST + n for n in """ozmo-controller-processing ozmo-customer-contracts ozmo-supplier-contracts ozmo-cdr
+        ozmo-call-recordings-training ozmo-acquisition ozmo-marketing ozmo-website-cookies
+        ozmo-call-recordings-customers""".split()}
     assert set(rows[DST + "ozmo-third-party-servers"].single_point_for) == ozmo
     assert DST + "ozmo" not in rows and DST + "destiny-nv" not in rows
 

@@ -319,6 +319,25 @@ def test_proximus_newsletter_marketing_rests_on_the_contract(bundled, bundled_re
     assert DST + "proximus-direct-marketing" not in {f.focus for f in of_check(bundled_report, "rs:MarketingOnContract")}
 
 
+def test_d_soft_uses_technical_processors_without_a_documented_agreement(bundled, bundled_report):
+    found = of_check(bundled_report, "rs:ControllerProcessorAgreement")
+    assert [(f.focus, f.path, f.value) for f in found] == [
+        (DST + "dsoft-controller-processing", DPV + "hasDataProcessor", DST + "dsoft-recipient-technical-processors")
+    ]
+    assert found[0].severity == "violation" and found[0].article == "Art. 28(3)"
+    assert (found[0].entity, found[0].activity) == (DST + "d-soft", DST + "dsoft-controller-processing")
+    assert "Technical processors" in found[0].message
+    assert_from_seed(found[0], "d-soft")
+    # The statement makes the agreements a condition ("mits ..."), it does not say they are signed.
+    quotes = bundled.select(
+        """SELECT ?quote WHERE { ?st rdf:subject dst:dsoft-recipient-technical-processors ; rdf:predicate ropa:agreementRequired ;
+             ropa:source/ropa:quote ?quote }""")
+    assert quotes and all("verwerkersovereenkomsten" in q["quote"] for q in quotes)
+    assert not _ask(bundled, "ASK { dst:dsoft-recipient-technical-processors ropa:hasAgreement ?a }")
+    # No other controller's activity uses a processor: Dstny's sub-processors serve its processing for customers.
+    assert {f.entity for f in found} == {DST + "d-soft"}
+
+
 def test_findings_name_the_organisation_they_belong_to(bundled_report):
     expected = {
         ("rs:RecordKeeper-authority", DST + "ozmo"): (DST + "ozmo", None),
@@ -367,6 +386,11 @@ CORRECTIONS = {
           'rdf:object ropa:BelgianNationalRegisterNumber ; ropa:statedAs "rijksregisternummer"@nl ; '
           'ropa:source dst:q-003-candidate-payroll .\n', "", 1)],
         "rs:NationalIdentificationNumber", {DST + "proximus-recruitment"},
+    ),
+    "d-soft-technical-processors-signed": (
+        "004-d-soft.ttl",
+        [("    ropa:agreementRequired true ;\n", "    ropa:agreementRequired true ;\n    ropa:hasAgreement dst:dsoft-technical-processing-agreement ;\n", 1)],
+        "rs:ControllerProcessorAgreement", {DST + "dsoft-controller-processing"},
     ),
     "newsletter-on-consent": (
         "003-proximus-ict.ttl",

@@ -1,0 +1,160 @@
+"""Retention periods as people write them, in English, Dutch and French, and back.
+
+``parse_period("2 jaar na einde contract", events)`` gives a :class:`Period` (an ISO 8601 duration, a range, an
+event and the period after it, or a period that is not fixed or set by law); ``format_period`` writes a Period in
+the words of a document's language, so that parsing what it wrote gives the same Period. The unit words and the
+linking words ("after", "na", "après") are grammar, kept here; every phrase a person reads comes from the message
+catalogue.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import lru_cache
+
+from ropa.register import Messages
+
+UNITS: dict[str, str] = {}
+"""Unit word (any of en, nl, fr, singular or plural) -> ISO 8601 designator."""
+for _designator, _words in {
+    "Y": "y yr yrs year years jaar jaren j an ans année années annee annees",
+    "M": "month months maand maanden mnd mois",
+    "W": "w wk week weeks weken semaine semaines",
+    "D": "d day days dag dagen jour jours",
+}.items():
+    for _word in _words.split():
+        UNITS[_word] = _designator
+
+_ISO = re.compile(r"^P(?=\d)(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?$", re.IGNORECASE)
+_AMOUNT = re.compile(r"(\d+)\s*([^\W\d_]+)", re.UNICODE)
+_WORD_NUMBERS = {"one": 1, "een": 1, "één": 1, "un": 1, "une": 1, "two": 2, "twee": 2, "deux": 2, "three": 3,
+                 "drie": 3, "trois": 3, "six": 6, "zes": 6, "ten": 10, "tien": 10, "dix": 10}
+_NUMBER_WORDS = re.compile(r"(?<!\w)(?:" + "|".join(_WORD_NUMBERS) + r")(?!\w)")
+_AFTER = re.compile(r"\s+(?:after|na|après|apres)\s+(?:the\s+|de\s+|het\s+|la\s+|le\s+|l['’]\s*)?", re.IGNORECASE)
+_UNTIL = re.compile(r"^(?:until|till|tot|jusqu['’]à|jusqu['’]a|jusqu['’]au)\s+(?:the\s+|de\s+|het\s+|la\s+|le\s+|l['’]\s*)?",
+                    re.IGNORECASE)
+_RANGE = re.compile(r"^(?:between\s+|tussen\s+|entre\s+)?(.+?)\s+(?:to|and|tot|en|à|a|et|-|–)\s+(.+)$", re.IGNORECASE)
+_ORDER = "YMWD"
+
+
+@dataclass(frozen=True)
+class Period:
+    """One retention period. ``kind``: fixed (``duration``), range (``low``/``high``), event (``event`` IRI and the
+    ``duration`` after it, "P0D" when deleted at the event), indeterminate or statutory (``text`` as stated)."""
+
+    kind: str
+    duration: str = ""
+    low: str = ""
+    high: str = ""
+    event: str = ""
+    text: str = ""
+
+
+class PeriodError(ValueError):
+    """The text is not a period ropa can read; the message says what to write instead."""
+
+
+@lru_cache(maxsize=4096)
+def duration_of(text: str) -> str | None:
+    """An ISO 8601 duration for "10 years", "6 mois", "1 jaar en 6 maanden", "P2Y" or "two years"; None otherwise."""
+    words = text.strip().casefold()
+    if not words:
+        return None
+    iso = _ISO.match(words)
+    if iso:
+        return _duration(dict(zip(_ORDER, (int(n) if n else None for n in iso.groups()))))
+    words = _NUMBER_WORDS.sub(lambda match: str(_WORD_NUMBERS[match.group(0)]), words)
+    amounts: dict[str, int] = {}
+    rest = words
+    for match in _AMOUNT.finditer(words):
+        unit = UNITS.get(match.group(2))
+        if unit is None or unit in amounts:
+            return None
+        amounts[unit] = int(match.group(1))
+        rest = rest.replace(match.group(0), " ", 1)
+    if not amounts or re.sub(r"\b(?:and|en|et)\b|[,+&]", " ", rest).strip():
+        return None
+    return _duration(amounts)
+
+
+def _duration(amounts: dict[str, int | None]) -> str:
+    """An xsd:duration: it has no weeks, so weeks count as seven days."""
+    amounts = {unit: n for unit, n in amounts.items() if n is not None}
+    if "W" in amounts:
+        amounts["D"] = amounts.get("D", 0) + 7 * amounts.pop("W")
+    return "P" + "".join(f"{amounts[u]}{u}" for u in "YMD" if u in amounts)
+
+
+def parse_period(text: str, event_of: Callable[[str], str | None], t_all: list[Messages]) -> Period:
+    """The Period a person wrote. ``event_of`` names the event IRI for a phrase (None if unknown); ``t_all`` are the
+    catalogues whose "not fixed" and "set by law" prefixes are recognised."""
+    stripped = text.strip()
+    for kind, prefix in _prefixes(tuple(t.lang for t in t_all)):
+        if stripped.casefold().startswith(prefix):
+            stated = stripped[len(prefix):].strip()
+            return Period(kind, text=stated or stripped)
+    duration = duration_of(stripped)
+    if duration:
+        return Period("fixed", duration=duration)
+    until = _UNTIL.match(stripped)
+    if until:
+        return Period("event", event=_event(stripped[until.end():], event_of))
+    after = _AFTER.search(stripped)
+    if after:
+        duration = duration_of(stripped[:after.start()])
+        if duration is None:
+            raise PeriodError(f"cannot read the period '{stripped[:after.start()].strip()}'")
+        return Period("event", duration=duration, event=_event(stripped[after.end():], event_of))
+    ranged = _RANGE.match(stripped)
+    if ranged:
+        low, high = duration_of(ranged.group(1)), duration_of(ranged.group(2))
+        if low and high:
+            return Period("range", low=low, high=high)
+    raise PeriodError(f"cannot read the retention period '{stripped}'")
+
+
+@lru_cache(maxsize=None)
+def _prefixes(languages: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+    """The "not fixed" and "set by law" prefixes of the catalogues, casefolded."""
+    return tuple((kind, Messages(lang)(f"period.{kind}", text="").strip().casefold())
+                 for lang in languages for kind in ("indeterminate", "statutory"))
+
+
+def _event(text: str, event_of: Callable[[str], str | None]) -> str:
+    name = text.strip().rstrip(".")
+    iri = event_of(name)
+    if iri is None:
+        raise PeriodError(f"unknown event '{name}'")
+    return iri
+
+
+def format_duration_words(duration: str, t: Messages) -> str:
+    """"P1Y6M" → "1 year 6 months" in the catalogue's units."""
+    match = _ISO.match(duration)
+    if not match:
+        return duration
+    years, months, weeks, days = match.groups()
+    if days and not weeks and int(days) % 7 == 0 and int(days) >= 7:
+        match = _ISO.match(f"P{years + 'Y' if years else ''}{months + 'M' if months else ''}{int(days) // 7}W")
+    parts = []
+    for amount, unit in zip(match.groups(), ("year", "month", "week", "day")):
+        if amount is not None:
+            number = int(amount)
+            parts.append(f"{number} {t(f'unit.{unit}.' + ('one' if number == 1 else 'other'))}")
+    return " ".join(parts) or duration
+
+
+def format_period(period: Period, t: Messages, event_label: Callable[[str], str]) -> str:
+    """The Period in words; ``parse_period`` reads it back to the same Period."""
+    if period.kind == "fixed":
+        return format_duration_words(period.duration, t)
+    if period.kind == "range":
+        return t("period.range", low=format_duration_words(period.low, t), high=format_duration_words(period.high, t))
+    if period.kind == "event":
+        event = event_label(period.event)
+        if period.duration in ("", "P0D"):
+            return t("period.until", event=event)
+        return t("period.after", period=format_duration_words(period.duration, t), event=event)
+    return t(f"period.{period.kind}", text=period.text)

@@ -1,0 +1,1590 @@
+"""The record kept in a spreadsheet: one layout description drives the template, the export and the import.
+
+``reports/workbook/layouts.json`` describes each sheet and column once (its header in the catalogues, its type,
+the property it fills, its drop-down list). From it:
+
+- ``tables(graph, lang)`` reads a record into rows of cell values, ``write_workbook`` writes them (an empty record
+  is the template) with an instructions sheet, one sheet per vocabulary list and drop-downs of labels;
+- ``read_workbook(path)`` reads an .xlsx (openpyxl), .ods (python-calamine) or .csv file and ``import_workbook``
+  turns its cells into triples, each fact traced to its cell (``ropa:source`` → a ``ropa:Quote`` whose section is
+  ``Sheet!F12``), or raises ``WorkbookErrors`` with every problem of the file at once;
+- ``article30_facts(graph)`` keeps the facts the layout carries, for comparing two records.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import difflib
+import gc
+import hashlib
+import json
+import re
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from functools import cached_property, lru_cache
+from pathlib import Path
+
+import pyoxigraph as ox
+from openpyxl.utils import get_column_letter
+
+from ropa import resources
+from ropa.errors import RopaError
+from ropa.load import RecordGraph
+from ropa.namespaces import PREFIXES, shorten
+from ropa.periods import Period, PeriodError, format_period, parse_period
+from ropa.register import LANGUAGES, Messages, best_literals, slugify
+
+RDF, RDFS, XSD, DPV, ROPA = (PREFIXES[p] for p in ("rdf", "rdfs", "xsd", "dpv", "ropa"))
+TYPE = RDF + "type"
+LABEL = RDFS + "label"
+LAYOUTS = ("ropa", "ico", "gba")
+FORMULA_STARTS = ("=", "+", "-", "@")
+DEFAULT_NAMESPACE = "https://w3id.org/ropa/record/"
+SPLIT = re.compile(r"\s*(?:\r?\n|;)\s*")
+LINES = re.compile(r"\s*\r?\n\s*")
+
+
+def expand(name: str) -> str:
+    """A prefixed name or full IRI from the layout as a full IRI."""
+    prefix, _, local = name.partition(":")
+    return PREFIXES[prefix] + local if prefix in PREFIXES else name
+
+
+# --- The layout --------------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Column:
+    """One column: its catalogue header, its type, the property it fills and where its drop-down comes from."""
+
+    key: str
+    header: str
+    type: str
+    property: str = ""
+    kind: str | None = None
+    list: str | None = None
+    match: str | None = None
+    single: bool = False
+    required: bool = False
+    width: int = 20
+    target: str = ""
+    """For ico and gba columns: the ropa column carried (``organisation.<key>`` for the row's organisation)."""
+
+
+@dataclass(frozen=True)
+class SheetSpec:
+    key: str
+    title: str
+    columns: tuple[Column, ...]
+
+    def column(self, key: str) -> Column | None:
+        return next((c for c in self.columns if c.key == key), None)
+
+
+@dataclass(frozen=True)
+class Layout:
+    name: str
+    sheets: tuple[SheetSpec, ...]
+    lists: dict
+    roles: dict[str, str]
+    types: dict[str, str]
+
+    def sheet(self, key: str) -> SheetSpec | None:
+        return next((s for s in self.sheets if s.key == key), None)
+
+
+@lru_cache(maxsize=None)
+def _layouts() -> dict:
+    return json.loads((resources.reports_dir() / "workbook" / "layouts.json").read_text(encoding="utf-8"))
+
+
+def _column(spec: dict) -> Column:
+    return Column(key=spec["key"], header=spec["header"], type=spec["type"], property=expand(spec.get("property", "")),
+                  kind=spec.get("kind"), list=spec.get("list"), match=spec.get("match"), single=spec.get("single", False),
+                  required=spec.get("required", False), width=spec.get("width", 20))
+
+
+@lru_cache(maxsize=None)
+def layout(name: str = "ropa") -> Layout:
+    """The ropa layout (organisations, activities, parties), or the ICO or GBA one (an activities sheet whose
+    columns carry ropa columns; the organisations and parties sheets stay those of ropa)."""
+    if name not in LAYOUTS:
+        raise RopaError(f"unknown layout '{name}'; choose one of {', '.join(LAYOUTS)}")
+    data = _layouts()
+    base = data["ropa"]
+    sheets = [SheetSpec(s["key"], s["title"], tuple(_column(c) for c in s["columns"])) for s in base["sheets"]]
+    if name != "ropa":
+        ropa_activities = sheets[1]
+        organisations = sheets[0]
+        columns = []
+        for index, spec in enumerate(data[name]):
+            target = spec.get("column", "")
+            if target.startswith("organisation."):
+                carried = organisations.column(target.partition(".")[2])
+            else:
+                carried = ropa_activities.column(target) if target else None
+            key = f"{name}{index}"
+            if carried is None:
+                columns.append(Column(key=key, header=spec["header"], type="none", width=spec["width"]))
+            else:
+                columns.append(Column(key=key, header=spec["header"], type=carried.type, property=carried.property,
+                                      kind=carried.kind, list=carried.list, match=carried.match, single=carried.single,
+                                      required=carried.required, width=spec["width"], target=target))
+        sheets[1] = SheetSpec("activities", f"sheet.{name}", tuple(columns))
+    roles = {key: expand(iri) for key, iri in base["roles"].items()}
+    types = {key: expand(iri) for key, iri in base["types"].items()}
+    return Layout(name, tuple(sheets), base["lists"], roles, types)
+
+
+# --- Vocabulary lists and labels ---------------------------------------------------------------------------------
+
+class Choices:
+    """The terms a column accepts (its drop-down), their labels in a language, and text → term with suggestions.
+
+    Every lookup goes through ``ropa.terms``, the one vocabulary lookup of ropa."""
+
+    def __init__(self, spec: Layout, graph: RecordGraph | None = None):
+        from ropa.terms import vocabulary
+
+        self.layout = spec
+        self.vocabulary = vocabulary()  # the shipped vocabulary: the loader accepts no other terms
+        self._lists: dict[str, list] = {}
+        self._resolved: dict[tuple[str, str], str | None] = {}
+        self._allowed: dict[str, set[str]] = {}
+
+    def list_name(self, column: Column) -> str | None:
+        if column.list:
+            return column.list
+        if column.kind:
+            return column.kind + (f"~{column.match}" if column.match else "")
+        return None
+
+    def terms(self, column: Column) -> list:
+        """The terms of the column's list, sorted by English label."""
+        name = self.list_name(column)
+        if name is None:
+            return []
+        if name not in self._lists:
+            if column.list:
+                spec = self.layout.lists[column.list]
+                kind, match, under = spec.get("kind"), spec.get("match"), spec.get("under")
+            else:
+                kind, match, under = column.kind, column.match, None
+            terms = self.vocabulary.terms(kind)
+            if match:
+                terms = [t for t in terms if re.search(match, t.curie)]
+            if under:
+                top = expand(under)
+                terms = [t for t in terms if t.iri != top and top in self._ancestors(t.iri)]
+            self._lists[name] = sorted(terms, key=lambda t: t.label("en").casefold())
+        return self._lists[name]
+
+    @lru_cache(maxsize=None)
+    def _ancestors(self, iri: str) -> frozenset[str]:
+        seen: set[str] = set()
+        todo = [iri]
+        while todo:
+            term = self.vocabulary.get(todo.pop())
+            for parent in term.broader if term else ():
+                if parent not in seen:
+                    seen.add(parent)
+                    todo.append(parent)
+        return frozenset(seen)
+
+    def resolve(self, text: str, column: Column) -> str | None:
+        """The IRI of the term a cell names (label in en/nl/fr or prefixed name) if the column accepts it."""
+        key = (self.list_name(column) or "", text.casefold())
+        if key not in self._resolved:
+            term = self.vocabulary.resolve(text)
+            allowed = self.allowed(column)
+            if term is not None and allowed is not None and term.iri not in allowed:
+                term = next((t for t in self.terms(column) if text.casefold() in
+                             {label.casefold() for label in t.labels.values()}), None)
+            self._resolved[key] = term.iri if term is not None else None
+        return self._resolved[key]
+
+    def allowed(self, column: Column) -> set[str] | None:
+        """The IRIs a column accepts, or None when it takes any term."""
+        name = self.list_name(column)
+        if name is None:
+            return None
+        if name not in self._allowed:
+            self._allowed[name] = {t.iri for t in self.terms(column)}
+        return self._allowed[name]
+
+    def suggest(self, text: str, column: Column, lang: str) -> list[str]:
+        """Labels of the nearest terms of the column, for "did you mean"."""
+        choices = self.terms(column)
+        allowed = {t.iri for t in choices}
+        found = [t for t in self.vocabulary.suggest(text, column.kind if not column.list else None, n=8)
+                 if not allowed or t.iri in allowed]
+        labels = [t.label(lang) for t in found[:3]]
+        if not labels and choices:
+            names = {t.label(lang): t for t in choices}
+            labels = difflib.get_close_matches(text, list(names), n=3, cutoff=0.5)
+        return labels
+
+    def label(self, iri: str, column: Column | None, lang: str, *, in_list: bool = False) -> str:
+        """The term's label in ``lang`` when that label names it back; otherwise its prefixed name. ``in_list``: the
+        label stands in a comma-separated list before or after a colon, so it may hold neither."""
+        term = self.vocabulary.get(iri)
+        if term is None:
+            return shorten(iri)
+        text = term.label(lang)
+        probe = column or Column(key="", header="", type="terms")
+        unsafe = (";", "\n") + ((", ", ": ") if in_list else ())
+        if self.resolve(text, probe) == iri and not any(mark in text for mark in unsafe):
+            return text
+        return term.curie
+
+    def event(self, text: str) -> str | None:
+        """The retention event a phrase names: by label or prefixed name, else the one event whose names hold every
+        word of the phrase."""
+        key = ("~event", text.casefold())
+        if key not in self._resolved:
+            self._resolved[key] = self._event(text)
+        return self._resolved[key]
+
+    def _event(self, text: str) -> str | None:
+        term = self.vocabulary.resolve(text, "event")
+        if term is None:
+            found = self.vocabulary.search(text, "event")
+            term = found[0] if len(found) == 1 else None
+        return term.iri if term else None
+
+
+# --- Reading a record into rows -----------------------------------------------------------------------------------
+
+Row = dict[str, list[str]]
+"""A row: column key → the cell's values (several values are one per line in the cell)."""
+
+
+def namespace_of(iri: str) -> str:
+    return re.sub(r"[^/#]*$", "", iri)
+
+
+def local_key(iri: str, namespace: str) -> str:
+    """What a key cell shows: the local name in the record's namespace, else the prefixed name or IRI."""
+    if iri.startswith(namespace) and re.fullmatch(r"[A-Za-z0-9._-]+", iri[len(namespace):]):
+        return iri[len(namespace):]
+    short = shorten(iri)
+    return short if not short.startswith("<") else iri
+
+
+class _Facts:
+    """Property values of the nodes of a record, fetched in bulk."""
+
+    def __init__(self, graph: RecordGraph):
+        self.graph = graph
+        self.values: dict[str, dict[str, list]] = defaultdict(lambda: defaultdict(list))
+
+    def fetch(self, nodes: Iterable[str]) -> None:
+        pending = [n for n in dict.fromkeys(nodes) if n not in self.values]
+        for start in range(0, len(pending), 400):
+            block = " ".join(f"<{n}>" if not n.startswith("_:") else n for n in pending[start:start + 400]
+                             if not n.startswith("_:"))
+            if not block:
+                continue
+            for row in self.graph.query(f"SELECT ?s ?p ?o WHERE {{ VALUES ?s {{ {block} }} ?s ?p ?o }}"):
+                self.values[row["s"].value][row["p"].value].append(row["o"])
+        for node in pending:
+            self.values.setdefault(node, defaultdict(list))
+
+    def blank(self, node: ox.BlankNode) -> dict[str, list]:
+        key = "_:" + node.value
+        if key not in self.values:
+            found: dict[str, list] = defaultdict(list)
+            for triple in self.graph.store.quads_for_pattern(node, None, None):
+                found[triple.predicate.value].append(triple.object)
+            self.values[key] = found
+        return self.values[key]
+
+    def of(self, term) -> dict[str, list]:
+        if isinstance(term, ox.BlankNode):
+            return self.blank(term)
+        self.fetch([term.value])
+        return self.values[term.value]
+
+
+def _key(term) -> str:
+    return ("_:" + term.value) if isinstance(term, ox.BlankNode) else term.value
+
+
+class Exporter:
+    """Builds the rows of each sheet from a record graph."""
+
+    def __init__(self, graph: RecordGraph, spec: Layout, lang: str):
+        self.graph = graph
+        self.layout = spec
+        self.lang = lang
+        self.t = Messages(lang)
+        self.choices = Choices(spec, graph)
+        self.facts = _Facts(graph)
+        self.names: dict[str, str] = {}
+        self.left_out: Counter[str] = Counter()
+        """Property → how many of its values no column carries (they stay in the Turtle files)."""
+
+    def run(self) -> tuple[dict[str, list[Row]], str]:
+        activities = sorted({r["a"] for r in self.graph.select(
+            "SELECT ?a WHERE { ?a a dpv:Process ; ropa:recordedBy ?o }")})
+        self.facts.fetch(activities)
+        organisations = sorted({o.value for a in activities for o in self.facts.values[a][ROPA + "recordedBy"]})
+        self.facts.fetch(organisations)
+        counts: dict[str, int] = defaultdict(int)
+        for iri in activities or organisations:
+            counts[namespace_of(iri)] += 1
+        self.namespace = max(counts, key=lambda n: (counts[n], n)) if counts else DEFAULT_NAMESPACE
+        parties = self._parties(organisations, activities)
+        for iri in organisations + parties:
+            self.names[iri] = self._name(iri)
+        taken: dict[str, int] = defaultdict(int)
+        for name in self.names.values():
+            taken[name.casefold()] += 1
+        self.unique = {iri for iri, name in self.names.items() if taken[name.casefold()] == 1 and name}
+        self.organisations = set(organisations)
+        rows = {"organisations": [self._row("organisations", iri) for iri in organisations],
+                "parties": [self._row("parties", iri) for iri in parties]}
+        rows["activities"] = [self._row("activities", iri) for iri in activities]
+        rows["activities"].sort(key=lambda r: (r.get("__org", ""), r["name"][0].casefold() if r.get("name") else ""))
+        for row in rows["activities"]:
+            row.pop("__org", None)
+        for sheet, nodes in (("organisations", organisations), ("parties", parties), ("activities", activities)):
+            carried = {c.property for c in self.layout.sheet(sheet).columns} | {TYPE, LABEL, ROPA + "source"}
+            for iri in nodes:
+                for prop, objects in self.facts.values[iri].items():
+                    if prop not in carried:
+                        self.left_out[prop] += len(objects)
+        return rows, self.namespace
+
+    # -- which nodes are parties
+
+    def _party_columns(self) -> list[tuple[str, Column]]:
+        return [(s.key, c) for s in self.layout.sheets for c in s.columns if c.type in ("party", "joint")]
+
+    def _is_term(self, iri: str) -> bool:
+        return iri in self.choices.vocabulary
+
+    def _parties(self, organisations: list[str], activities: list[str]) -> list[str]:
+        found: list[str] = []
+        seen = set(organisations)
+        todo = organisations + activities
+        columns = self._party_columns()
+        while todo:
+            self.facts.fetch(todo)
+            next_round = []
+            for node in todo:
+                values = self.facts.values[node]
+                for _, column in columns:
+                    for term in values.get(column.property, ()):
+                        targets = [term]
+                        if column.type == "joint":
+                            targets = self.facts.of(term).get(DPV + "hasDataController", [])
+                        for target in targets:
+                            if isinstance(target, ox.NamedNode) and not self._is_term(target.value) and target.value not in seen:
+                                seen.add(target.value)
+                                found.append(target.value)
+                                next_round.append(target.value)
+            todo = next_round
+        self.facts.fetch(found)
+        return sorted(found, key=lambda iri: (self._name(iri).casefold(), iri))
+
+    def _name(self, iri: str) -> str:
+        values = self.facts.values[iri]
+        labels = best_literals(values.get(LABEL, []), self.lang) or best_literals(values.get(DPV + "hasName", []), self.lang)
+        return labels[0] if labels else local_key(iri, getattr(self, "namespace", ""))
+
+    def reference(self, iri: str) -> str:
+        return self.names[iri] if iri in self.unique else local_key(iri, self.namespace)
+
+    # -- rows
+
+    def _row(self, sheet: str, iri: str) -> Row:
+        spec = self.layout.sheet(sheet)
+        values = self.facts.values[iri]
+        row: Row = {}
+        for column in spec.columns:
+            cells = self.cell(column, iri, values)
+            if cells:
+                row[column.key] = cells
+        if sheet == "activities":
+            organisation = values.get(ROPA + "recordedBy", [])
+            row["__org"] = self.names.get(organisation[0].value, "").casefold() if organisation else ""
+        return row
+
+    def cell(self, column: Column, iri: str, values: dict[str, list]) -> list[str]:
+        kind = column.type
+        if kind == "key":
+            return [local_key(iri, self.namespace)]
+        if kind == "none":
+            return []
+        objects = values.get(column.property, [])
+        if kind == "label":
+            return best_literals(objects, self.lang)[:1]
+        if kind == "text":
+            return sorted(best_literals(objects, self.lang))
+        if kind == "terms":
+            allowed = self.choices.allowed(column)
+            texts = [self.choices.label(o.value, column, self.lang) for o in objects if isinstance(o, ox.NamedNode)
+                     and (allowed is None or column.list is None or o.value in allowed)]
+            return sorted(texts, key=str.casefold)
+        if kind == "party" and column.key == "controllers" and self._own(values, objects):
+            return []  # the organisation's own activity: import reads it back from the role
+        if kind == "party":
+            texts = [self.reference(o.value) if o.value in self.names else self.choices.label(o.value, column, self.lang)
+                     for o in objects if isinstance(o, ox.NamedNode)]
+            return sorted(texts, key=str.casefold)
+        if kind == "joint":
+            members = [m for o in objects for m in self.facts.of(o).get(DPV + "hasDataController", [])]
+            return sorted({self.reference(m.value) for m in members if m.value in self.names}, key=str.casefold)
+        if kind == "role":
+            by_iri = {v: k for k, v in self.layout.roles.items()}
+            return [self.t(f"role.{by_iri[o.value]}") for o in objects if o.value in by_iri]
+        if kind == "types":
+            by_iri = {v: k for k, v in self.layout.types.items()}
+            return sorted((self.t(f"type.{by_iri[o.value]}") for o in objects if o.value in by_iri), key=str.casefold)
+        if kind == "bool":
+            return [self.t("value.yes" if o.value == "true" else "value.no") for o in objects]
+        if kind == "date":
+            return [o.value for o in objects]
+        if kind == "joint_agreement":
+            objects = [a for group in values.get(DPV + "hasJointDataControllers", []) for a in self.facts.of(group).get(column.property, [])]
+            kind = "agreement"
+        if kind == "agreement":
+            texts = []
+            for node in objects:
+                labels = best_literals(self.facts.of(node).get(LABEL, []), self.lang)
+                texts.append(labels[0] if labels else self.t("value.agreement"))
+            return sorted(texts)
+        if kind == "retention":
+            return sorted(line for node in objects for line in self._retention(node))
+        if kind == "transfers":
+            return sorted(self._transfer(node) for node in objects)
+        raise RopaError(f"unknown column type '{kind}' in reports/workbook/layouts.json")
+
+    def _own(self, values: dict[str, list], controllers: list) -> bool:
+        """A controller activity whose one controller is the organisation keeping the record."""
+        organisation = values.get(ROPA + "recordedBy", [])
+        role = values.get(ROPA + "role", [])
+        return (len(controllers) == 1 and len(organisation) == 1 and controllers[0] == organisation[0]
+                and len(role) == 1 and role[0].value == self.layout.roles["controller"])
+
+    def _retention(self, node) -> list[str]:
+        values = self.facts.of(node)
+        data = [self.choices.label(o.value, Column("", "", "terms", kind="data"), self.lang, in_list=True)
+                for o in values.get(ROPA + "appliesToData", [])]
+        data += [self.choices.label(o.value, Column("", "", "terms", kind="purpose"), self.lang, in_list=True)
+                 for o in values.get(ROPA + "appliesToPurpose", [])]
+        lines = []
+        for duration in values.get(DPV + "hasDuration", []):
+            period = period_of(self.facts.of(duration))
+            if period is None:
+                continue
+            text = format_period(period, self.t, lambda e: self.choices.label(e, Column("", "", "terms", kind="event"), self.lang))
+            if data:
+                text = self.t("period.for", data=", ".join(sorted(data, key=str.casefold)), period=text)
+            lines.append(text)
+        return lines
+
+    def _transfer(self, node) -> str:
+        values = self.facts.of(node)
+        country = Column("", "", "terms", kind="country")
+        places = [self.choices.label(o.value, country, self.lang, in_list=True) for o in values.get(DPV + "hasThirdCountry", [])]
+        places += [self.t("transfer.outside", region=self.choices.label(o.value, None, self.lang, in_list=True))
+                   for o in values.get(ROPA + "outsideRegion", [])]
+        bases = sorted((self.choices.label(o.value, Column("", "", "terms", kind="transfer-basis"), self.lang, in_list=True)
+                        for o in values.get(DPV + "hasLegalBasis", [])), key=str.casefold)
+        return self.t("transfer.line", destination=", ".join(sorted(places, key=str.casefold)), bases=", ".join(bases))
+
+
+def period_of(values: dict[str, list]) -> Period | None:
+    """The Period a dpv:hasDuration node states, or None for a kind ropa does not know."""
+    types = {t.value for t in values.get(TYPE, [])}
+    first = {p: v[0].value for p, v in values.items() if v}
+    if DPV + "UntilEventDuration" in types and ROPA + "untilEvent" in first:
+        after = first.get(ROPA + "afterEvent", "")
+        zero = not re.search(r"[1-9]", after)  # P0D, PT0S: deleted at the event
+        return Period("event", duration="" if zero else after, event=first[ROPA + "untilEvent"])
+    if ROPA + "minimumDuration" in first and ROPA + "maximumDuration" in first:
+        return Period("range", low=first[ROPA + "minimumDuration"], high=first[ROPA + "maximumDuration"])
+    if RDF + "value" in first:
+        return Period("fixed", duration=first[RDF + "value"])
+    if ROPA + "StatutoryDuration" in types:
+        return Period("statutory", text=first.get(ROPA + "statedAs", ""))
+    if DPV + "IndeterminateDuration" in types:
+        return Period("indeterminate", text=first.get(ROPA + "statedAs", ""))
+    return None
+
+
+def tables(graph: RecordGraph, lang: str = "en", layout_name: str = "ropa",
+           left_out: Counter | None = None) -> tuple[dict[str, list[Row]], str]:
+    """The rows of each sheet for a record, and the record's namespace (where its own IRIs live); ``left_out``
+    counts the values of properties no column carries."""
+    spec = layout(layout_name)
+    exporter = Exporter(graph, layout("ropa"), lang)
+    rows, namespace = exporter.run()
+    if left_out is not None:
+        left_out.update(exporter.left_out)
+    if layout_name != "ropa":
+        rows["activities"] = _to_layout(rows, spec)
+    return rows, namespace
+
+
+def _to_layout(rows: dict[str, list[Row]], spec: Layout) -> list[Row]:
+    """Activities rows in an ICO or GBA layout: each column takes the ropa column it carries."""
+    organisations = {}
+    for row in rows["organisations"]:
+        for name in row.get("name", []):
+            organisations[name] = row
+    result = []
+    for row in rows["activities"]:
+        out: Row = {}
+        organisation = organisations.get((row.get("organisation") or [""])[0], {})
+        for column in spec.sheet("activities").columns:
+            if column.target.startswith("organisation."):
+                value = organisation.get(column.target.partition(".")[2])
+            else:
+                value = row.get(column.target) if column.target else None
+            if value:
+                out[column.key] = value
+        result.append(out)
+    return result
+
+
+# --- Writing a workbook ----------------------------------------------------------------------------------------------
+
+def sheet_title(text: str) -> str:
+    """A worksheet name Excel accepts: at most 31 characters, none of []:*?/\\."""
+    return re.sub(r"[\[\]:*?/\\]", " ", text)[:31].strip()
+
+
+def write_workbook(path: Path, rows: dict[str, list[Row]] | None, *, lang: str = "en", layout_name: str = "ropa",
+                   namespace: str = DEFAULT_NAMESPACE, graph: RecordGraph | None = None) -> Path:
+    """Write the workbook (the template when ``rows`` is None) atomically."""
+    import io
+
+    import openpyxl
+    from openpyxl.styles import Alignment, Font, PatternFill
+    from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet.datavalidation import DataValidation
+
+    from ropa.export import write_atomically
+
+    spec = layout(layout_name)
+    t = Messages(lang)
+    choices = Choices(layout("ropa"), graph)
+    rows = rows or {}
+    book = openpyxl.Workbook()
+    book.remove(book.active)
+    titles = {s.key: sheet_title(t(s.title)) for s in spec.sheets}
+
+    info = book.create_sheet(sheet_title(t("sheet.instructions")))
+    info.column_dimensions["A"].width = 40
+    info.column_dimensions["B"].width = 110
+    info.cell(row=1, column=1, value=t("template.title")).font = Font(bold=True, size=14)
+    lines = [t(f"template.step{n}", **titles) for n in range(1, 8)]
+    for offset, line in enumerate(lines, start=3):
+        cell = info.cell(row=offset, column=1, value=line)
+        cell.alignment = Alignment(wrap_text=False)
+    end = 3 + len(lines) + 1
+    info.cell(row=end, column=1, value=t("template.language")).font = Font(bold=True)
+    info.cell(row=end, column=2, value=lang)
+    info.cell(row=end + 1, column=1, value=t("template.namespace")).font = Font(bold=True)
+    info.cell(row=end + 1, column=2, value=namespace)
+
+    list_sheets: dict[str, str] = {}
+    list_values: dict[str, list[str]] = {}
+
+    def list_ref(column: Column) -> str | None:
+        values: list[str] | None = None
+        name = choices.list_name(column)
+        if column.type == "role":
+            name, values = "role", [t(f"role.{k}") for k in spec.roles]
+        elif column.type == "types":
+            name, values = "types", [t(f"type.{k}") for k in spec.types]
+        elif column.type == "bool":
+            name, values = "yesno", [t("value.yes"), t("value.no")]
+        elif name is not None:
+            # a term whose label names another term too (eu-gdpr:Profiling and dpv:Profiling) is left out of the
+            # drop-down; it can still be typed by its prefixed name
+            labels = [choices.label(term.iri, column, lang) for term in choices.terms(column)]
+            values = [label for label, term in zip(labels, choices.terms(column)) if label != term.curie]
+        if not values:
+            return None
+        if name not in list_sheets:
+            base = column.list or column.kind or name
+            title = sheet_title(t(f"list.{base}") if t.has(f"list.{base}") else base)
+            while title in book.sheetnames or title in list_sheets.values():
+                title = sheet_title(title[:28] + " " + str(len(list_sheets)))
+            list_sheets[name] = title
+            list_values[name] = values
+        title = list_sheets[name]
+        return f"'{title}'!$A$2:$A${len(list_values[name]) + 1}"
+
+    def names_ref(column: Column) -> str | None:
+        """A column naming organisations or parties drops down the names of the sheet that lists them."""
+        if column.type not in ("party", "joint"):
+            return None
+        listed = "organisations" if column.key == "organisation" or column.target == "organisation" else "parties"
+        names = spec.sheet(listed)
+        index = next(i for i, c in enumerate(names.columns, start=1) if c.key == "name")
+        letter = get_column_letter(index)
+        end = max(len(rows.get(listed, [])) + 1, 200)
+        return f"'{titles[listed]}'!${letter}$2:${letter}${end}"
+
+    header_fill = PatternFill("solid", fgColor="E4E9F0")
+    for sheet_spec in spec.sheets:
+        sheet = book.create_sheet(titles[sheet_spec.key])
+        sheet_rows = rows.get(sheet_spec.key, [])
+        last = max(len(sheet_rows) + 1, 200)
+        for index, column in enumerate(sheet_spec.columns, start=1):
+            letter = get_column_letter(index)
+            cell = sheet.cell(row=1, column=index, value=t(column.header))
+            cell.font = Font(bold=True)
+            cell.fill = header_fill
+            cell.alignment = Alignment(wrap_text=True, vertical="top")
+            sheet.column_dimensions[letter].width = column.width
+            reference = list_ref(column) or names_ref(column)
+            if reference:
+                validation = DataValidation(type="list", formula1=reference, allow_blank=True)
+                validation.showErrorMessage = column.single
+                sheet.add_data_validation(validation)
+                validation.add(f"{letter}2:{letter}{last}")
+            elif column.type == "date":
+                sheet.column_dimensions[letter].number_format = "yyyy-mm-dd"
+        for row_index, row in enumerate(sheet_rows, start=2):
+            for index, column in enumerate(sheet_spec.columns, start=1):
+                values = row.get(column.key)
+                if not values:
+                    continue
+                if column.type == "date" and len(values) == 1 and re.fullmatch(r"\d{4}-\d{2}-\d{2}", values[0]):
+                    cell = sheet.cell(row=row_index, column=index, value=dt.date.fromisoformat(values[0]))
+                    cell.number_format = "yyyy-mm-dd"
+                    continue
+                put_text(sheet.cell(row=row_index, column=index), "\n".join(values))
+        sheet.freeze_panes = "C2" if sheet_spec.key == "activities" else "B2"
+        sheet.auto_filter.ref = f"A1:{get_column_letter(len(sheet_spec.columns))}{max(len(sheet_rows) + 1, 2)}"
+
+    for name, title in list_sheets.items():
+        sheet = book.create_sheet(title)
+        sheet.cell(row=1, column=1, value=t(f"list.{name}") if t.has(f"list.{name}") else title).font = Font(bold=True)
+        sheet.column_dimensions["A"].width = 60
+        for row_index, value in enumerate(list_values[name], start=2):
+            put_text(sheet.cell(row=row_index, column=1), value)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    write_atomically(path, buffer.getvalue())
+    return path
+
+
+def put_text(cell, text: str) -> None:
+    """A text cell that never becomes a formula: a value starting with = + - @ is stored and shown as text."""
+    from openpyxl.styles import Alignment
+
+    cell.value = text
+    cell.data_type = "s"
+    if text.startswith(FORMULA_STARTS):
+        cell.quotePrefix = True
+    if "\n" in text:
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+
+
+# --- Reading a workbook file -------------------------------------------------------------------------------------
+
+@dataclass
+class RawCell:
+    value: object
+    formula: bool = False
+
+
+@dataclass
+class RawSheet:
+    """A sheet as read: its name, its cells by (row, column) from 1, and the merged ranges (A1 notation)."""
+
+    name: str
+    cells: dict[tuple[int, int], RawCell] = field(default_factory=dict)
+    merged: list[tuple[int, int, int, int]] = field(default_factory=list)
+    max_row: int = 0
+    max_column: int = 0
+
+
+def read_workbook(path: Path, wanted: set[str] | None = None) -> list[RawSheet]:
+    """The sheets of an .xlsx (openpyxl), .ods (python-calamine) or .csv file (one sheet named after the file).
+
+    ``wanted``: sheet titles (compared without case) to read, when the workbook has any of them; the drop-down list
+    sheets of a large workbook are then not read at all."""
+    suffix = path.suffix.lower()
+    if not path.is_file():
+        raise RopaError("no such file", path=str(path))
+    try:
+        if suffix in (".xlsx", ".xlsm"):
+            return _read_xlsx(path, wanted)
+        if suffix == ".ods":
+            return _read_calamine(path, wanted)
+        if suffix == ".csv":
+            return _read_csv(path)
+    except RopaError:
+        raise
+    except Exception as error:  # a damaged or foreign file: the libraries raise many kinds
+        raise RopaError(f"cannot read the workbook: {error}", path=str(path)) from None
+    raise RopaError(f"unknown workbook format '{suffix}'; use .xlsx, .ods or .csv", path=str(path))
+
+
+def _chosen(names: list[str], wanted: set[str] | None) -> list[str]:
+    if wanted and any(_normal(name) in wanted for name in names):
+        return [name for name in names if _normal(name) in wanted]
+    return names
+
+
+def _read_xlsx(path: Path, wanted: set[str] | None) -> list[RawSheet]:
+    """Values and formulas with openpyxl (read-only, so only the sheets read are parsed); merged ranges with
+    python-calamine, which openpyxl's read-only mode does not give."""
+    import openpyxl
+    from python_calamine import CalamineWorkbook
+
+    book = openpyxl.load_workbook(path, read_only=True, data_only=False)
+    merges = CalamineWorkbook.from_path(str(path))
+    sheets = []
+    try:
+        for name in _chosen(book.sheetnames, wanted):
+            ws = book[name]
+            sheet = RawSheet(name)
+            for row in ws.iter_rows():
+                for cell in row:
+                    if cell.value is None:
+                        continue
+                    sheet.cells[(cell.row, cell.column)] = RawCell(cell.value, cell.data_type == "f")
+                    sheet.max_row, sheet.max_column = max(sheet.max_row, cell.row), max(sheet.max_column, cell.column)
+            for (r1, c1), (r2, c2) in merges.get_sheet_by_name(name).merged_cell_ranges or []:
+                sheet.merged.append((r1 + 1, c1 + 1, r2 + 1, c2 + 1))
+            sheets.append(sheet)
+    finally:
+        book.close()
+    return sheets
+
+
+def _read_calamine(path: Path, wanted: set[str] | None) -> list[RawSheet]:
+    from python_calamine import CalamineWorkbook
+
+    book = CalamineWorkbook.from_path(str(path))
+    sheets = []
+    for name in _chosen(book.sheet_names, wanted):
+        ws = book.get_sheet_by_name(name)
+        sheet = RawSheet(name)
+        for r, values in enumerate(ws.to_python(skip_empty_area=False), start=1):
+            for c, value in enumerate(values, start=1):
+                if value not in (None, ""):
+                    sheet.cells[(r, c)] = RawCell(value)
+                    sheet.max_row, sheet.max_column = max(sheet.max_row, r), max(sheet.max_column, c)
+        for merged in ws.merged_cell_ranges or []:
+            (r1, c1), (r2, c2) = merged
+            sheet.merged.append((r1 + 1, c1 + 1, r2 + 1, c2 + 1))
+        sheets.append(sheet)
+    return sheets
+
+
+def _read_csv(path: Path) -> list[RawSheet]:
+    text = path.read_text(encoding="utf-8-sig")
+    try:
+        dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
+    except csv.Error:
+        dialect = csv.excel
+    sheet = RawSheet(path.stem)
+    for r, values in enumerate(csv.reader(text.splitlines(keepends=True) and _csv_lines(text), dialect), start=1):
+        for c, value in enumerate(values, start=1):
+            if value.strip():
+                sheet.cells[(r, c)] = RawCell(value)
+                sheet.max_row, sheet.max_column = max(sheet.max_row, r), max(sheet.max_column, c)
+    return [sheet]
+
+
+def _csv_lines(text: str):
+    import io
+
+    return io.StringIO(text, newline="")
+
+
+# --- Importing -----------------------------------------------------------------------------------------------------
+
+_TYPE, _STATEMENT, _SUBJECT, _PREDICATE, _OBJECT, _SOURCE = (
+    ox.NamedNode(iri) for iri in (TYPE, RDF + "Statement", RDF + "subject", RDF + "predicate", RDF + "object", ROPA + "source"))
+
+
+def coordinate(row: int, column: int) -> str:
+    """"F12" for row 12, column 6."""
+    return f"{get_column_letter(column)}{row}"
+
+
+@dataclass
+class Problem:
+    sheet: str
+    cell: str
+    message: str
+
+    def line(self, file: str) -> str:
+        where = f"{self.sheet}!{self.cell}" if self.cell else self.sheet
+        return f"{file}: {where}: {self.message}"
+
+
+class WorkbookErrors(RopaError):
+    """Every problem of a workbook, one line each (file: Sheet!F12: what was found; did you mean ...), and a count."""
+
+    def __init__(self, file: str, problems: list[Problem]):
+        self.problems = problems
+        self._lines = [p.line(file) for p in problems]
+        self._lines.append(f"{len(problems)} problem{'s' if len(problems) != 1 else ''} in {file}; nothing was written")
+        super().__init__("\n".join(self._lines))
+
+    def lines(self) -> list[str]:
+        return list(self._lines)
+
+
+def _normal(text: str) -> str:
+    return re.sub(r"\s+", " ", str(text)).strip().casefold()
+
+
+@lru_cache(maxsize=None)
+def _catalogues() -> dict[str, Messages]:
+    return {lang: Messages(lang) for lang in LANGUAGES}
+
+
+def _all_phrases(key: str) -> dict[str, str]:
+    """The phrase of a key in each language."""
+    return {lang: t(key) for lang, t in _catalogues().items()}
+
+
+@dataclass
+class _Entity:
+    iri: str
+    sheet: str
+    row: int
+    name: str
+
+
+class Importer:
+    """Turns the cells of a workbook into triples of a record, or collects every problem of the file."""
+
+    def __init__(self, sheets: list[RawSheet], file_name: str, *, layout_name: str = "ropa",
+                 namespace: str | None = None, graph: RecordGraph | None = None):
+        self.sheets = sheets
+        self.file = file_name
+        self.layout = layout(layout_name)
+        self.choices = Choices(layout("ropa"), graph)
+        self.problems: list[Problem] = []
+        self.triples: list[ox.Triple] = []
+        self.predicates: dict[str, ox.NamedNode] = {}
+        self.not_documented = {_normal(p) for p in _all_phrases("gap.not_documented").values()}
+        self.period_prefixes = {_normal(t(f"period.{k}", text="")).rstrip(":").strip() for t in _catalogues().values()
+                                for k in ("indeterminate", "statutory")}
+        self.sheet_slugs: dict[str, str] = {}
+        self.roles = {_normal(p): iri for key, iri in self.layout.roles.items() for p in _all_phrases(f"role.{key}").values()}
+        self.types = {_normal(p): iri for key, iri in self.layout.types.items() for p in _all_phrases(f"type.{key}").values()}
+        self.truth = {_normal(p): True for p in _all_phrases("value.yes").values()}
+        self.truth |= {_normal(p): False for p in _all_phrases("value.no").values()}
+        self.truth |= {"true": True, "false": False, "1": True, "0": False, "x": True}
+        self.lang = self._language()
+        self.namespace = namespace or self._namespace() or DEFAULT_NAMESPACE + slugify(Path(file_name).stem) + "/"
+        self.document = ox.NamedNode(self.namespace + "workbook")
+        self.quotes: dict[str, ox.NamedNode] = {}
+        self.keys: set[str] = set()
+        self.by_name: dict[str, _Entity] = {}
+        self.by_key: dict[str, _Entity] = {}
+        self.storage: dict[str, ox.NamedNode] = {}
+        self.transfers: set[str] = set()
+        self.periods: dict[str, Period] = {}
+        self.groups: set[str] = set()
+        self.organisation_roles: dict[str, set[str]] = defaultdict(set)
+        self.t = _catalogues()[self.lang]
+
+    # -- workbook-level settings
+
+    def _instructions(self) -> RawSheet | None:
+        titles = {_normal(sheet_title(p)) for p in _all_phrases("sheet.instructions").values()}
+        return next((s for s in self.sheets if _normal(s.name) in titles), None)
+
+    def _setting(self, key: str) -> str | None:
+        sheet = self._instructions()
+        if sheet is None:
+            return None
+        labels = {_normal(p) for p in _all_phrases(key).values()}
+        for (r, c), cell in sheet.cells.items():
+            if c == 1 and _normal(cell.value) in labels:
+                value = sheet.cells.get((r, 2))
+                return str(value.value).strip() if value and value.value is not None else None
+        return None
+
+    def _language(self) -> str:
+        lang = self._setting("template.language")
+        if lang in LANGUAGES:
+            return lang
+        scores = {lang: 0 for lang in LANGUAGES}
+        for lang, t in _catalogues().items():
+            headers = {_normal(t(c.header)) for s in self.layout.sheets for c in s.columns}
+            for sheet in self.sheets:
+                scores[lang] += sum(1 for (r, _), cell in sheet.cells.items() if r == 1 and _normal(cell.value) in headers)
+        return max(LANGUAGES, key=lambda lang: (scores[lang], lang == "en"))
+
+    def _namespace(self) -> str | None:
+        value = self._setting("template.namespace")
+        if value and re.match(r"^https?://\S+[/#]$", value):
+            return value
+        if value:
+            self.problems.append(Problem(self._instructions().name, "B", f"the identifier base '{value}' is not a web address ending in / or #"))
+        return None
+
+    # -- sheets and headers
+
+    def _find(self, spec: SheetSpec) -> RawSheet | None:
+        titles = {_normal(sheet_title(p)) for p in _all_phrases(spec.title).values()} | {spec.key}
+        found = next((s for s in self.sheets if _normal(s.name) in titles), None)
+        if found is None and spec.key == "activities":
+            others = [s for s in self.sheets if s is not self._instructions()]
+            if len(others) == 1:
+                return others[0]
+        return found
+
+    def _columns(self, spec: SheetSpec, sheet: RawSheet) -> dict[int, Column]:
+        names: dict[str, Column] = {}
+        for column in spec.columns:
+            for phrase in _all_phrases(column.header).values():
+                names[_normal(phrase)] = column
+            names[column.key] = column
+        found: dict[int, Column] = {}
+        for (r, c), cell in sorted(sheet.cells.items()):
+            if r != 1:
+                continue
+            where = coordinate(1, c)
+            if cell.formula:
+                self.problems.append(Problem(sheet.name, where, f"a formula ({cell.value}) where a column header is expected"))
+                continue
+            column = names.get(_normal(cell.value))
+            if column is None:
+                if any(cell_r > 1 and cell_c == c for (cell_r, cell_c) in sheet.cells):
+                    near = difflib.get_close_matches(_normal(cell.value), [_normal(self.t(col.header)) for col in spec.columns], n=1)
+                    hint = f"; did you mean '{self._header(near[0], spec)}'?" if near else ""
+                    self.problems.append(Problem(sheet.name, where, f"unknown column '{cell.value}'{hint}"))
+                continue
+            if column in found.values():
+                self.problems.append(Problem(sheet.name, where, f"the column '{cell.value}' appears twice"))
+                continue
+            found[c] = column
+        headed = {c for (r, c) in sheet.cells if r == 1}
+        for (r, c), cell in sorted(sheet.cells.items(), key=lambda item: (item[0][1], item[0][0])):
+            if r > 1 and c not in headed and str(cell.value).strip():
+                self.problems.append(Problem(sheet.name, coordinate(r, c), f"'{cell.value}' stands in a column without a header; give the column its header or move the value"))
+                headed.add(c)
+        for column in spec.columns:
+            if column.required and column not in found.values():
+                self.problems.append(Problem(sheet.name, "1:1", f"missing required column '{self.t(column.header)}'"))
+        return found
+
+    def _header(self, normal: str, spec: SheetSpec) -> str:
+        return next((self.t(c.header) for c in spec.columns if _normal(self.t(c.header)) == normal), normal)
+
+    # -- provenance
+
+    def quote(self, sheet: RawSheet, row: int, column: int, text: str) -> ox.NamedNode:
+        where = f"{sheet.name}!{coordinate(row, column)}"
+        node = self.quotes.get(where)
+        if node is None:
+            if sheet.name not in self.sheet_slugs:
+                self.sheet_slugs[sheet.name] = slugify(sheet.name)
+            node = ox.NamedNode(f"{self.namespace}cell-{self.sheet_slugs[sheet.name]}-{coordinate(row, column)}")
+            self.quotes[where] = node
+            self.add(node, TYPE, ox.NamedNode(ROPA + "Quote"))
+            self.add(node, ROPA + "inDocument", self.document)
+            self.add(node, ROPA + "section", ox.Literal(where))
+            self.add(node, ROPA + "quote", ox.Literal(text))
+        return node
+
+    def add(self, subject, predicate: str, obj) -> None:
+        node = self.predicates.get(predicate)
+        if node is None:
+            node = self.predicates[predicate] = ox.NamedNode(predicate)
+        self.triples.append(ox.Triple(subject, node, obj))
+
+    def fact(self, subject, predicate: str, obj, source: ox.NamedNode) -> None:
+        """A fact and the rdf:Statement that traces it to its cell."""
+        node = self.predicates.get(predicate)
+        if node is None:
+            node = self.predicates[predicate] = ox.NamedNode(predicate)
+        statement = ox.BlankNode()
+        self.triples += (ox.Triple(subject, node, obj), ox.Triple(statement, _TYPE, _STATEMENT),
+                         ox.Triple(statement, _SUBJECT, subject), ox.Triple(statement, _PREDICATE, node),
+                         ox.Triple(statement, _OBJECT, obj), ox.Triple(statement, _SOURCE, source))
+
+    # -- the run
+
+    def run(self) -> list[ox.Triple]:
+        found = {spec.key: self._find(spec) for spec in self.layout.sheets}
+        if found["activities"] is None:
+            titles = " / ".join(dict.fromkeys(sheet_title(p) for p in _all_phrases(self.layout.sheet("activities").title).values()))
+            raise WorkbookErrors(self.file, [Problem(titles, "", "no activities sheet in the workbook")])
+        columns = {key: self._columns(self.layout.sheet(key), sheet) for key, sheet in found.items() if sheet is not None}
+        for sheet in found.values():
+            if sheet is not None:
+                self._merged(sheet)
+        rows = {key: self._rows(sheet) for key, sheet in found.items() if sheet is not None}
+        for key in ("organisations", "parties"):
+            if key in rows:
+                for row in rows[key]:
+                    self._entity(found[key], columns[key], row, key)
+        self._implicit_organisations(found["activities"], columns["activities"], rows["activities"])
+        activities = []
+        for row in rows["activities"]:
+            iri = self._mint(self._key(found["activities"], columns["activities"], row, "activities"))
+            activities.append((iri, row))
+        for key in ("organisations", "parties"):
+            if key in rows:
+                for row in rows[key]:
+                    entity = self._entity_of_row(found[key], row)
+                    if entity is not None:
+                        self._fill(found[key], columns[key], row, ox.NamedNode(entity.iri), key)
+        for iri, row in activities:
+            self._fill(found["activities"], columns["activities"], row, ox.NamedNode(iri), "activities")
+        self._type_organisations()
+        if self.problems:
+            raise WorkbookErrors(self.file, self.problems)
+        self.add(self.document, TYPE, ox.NamedNode(ROPA + "SourceDocument"))
+        self.add(self.document, ROPA + "fileName", ox.Literal(Path(self.file).name))
+        self.add(self.document, LABEL, ox.Literal(self.t("import.workbook", name=Path(self.file).name), language=self.lang))
+        return self.triples
+
+    def _merged(self, sheet: RawSheet) -> None:
+        for r1, c1, r2, c2 in sheet.merged:
+            if r2 >= 2 and (r1 != r2 or c1 != c2):
+                span = f"{coordinate(r1, c1)}:{coordinate(r2, c2)}"
+                self.problems.append(Problem(sheet.name, span, "merged cells where one value per cell is expected; unmerge them and write the value in each cell"))
+
+    def _rows(self, sheet: RawSheet) -> list[int]:
+        return sorted({r for (r, _), cell in sheet.cells.items() if r > 1 and str(cell.value).strip()})
+
+    def _text(self, sheet: RawSheet, row: int, column: int) -> str:
+        cell = sheet.cells.get((row, column))
+        if cell is None or cell.value is None:
+            return ""
+        value = cell.value
+        if isinstance(value, dt.datetime):
+            return value.date().isoformat() if value.time() == dt.time() else value.isoformat()
+        if isinstance(value, dt.date):
+            return value.isoformat()
+        if isinstance(value, float) and value.is_integer():
+            return str(int(value))
+        return str(value).strip()
+
+    def _cell_of(self, columns: dict[int, Column], key: str) -> int | None:
+        return next((c for c, column in columns.items() if column.key == key or column.target == key), None)
+
+    def _key(self, sheet: RawSheet, columns: dict[int, Column], row: int, kind: str) -> str:
+        key_column = self._cell_of(columns, "id")
+        name_column = self._cell_of(columns, "name")
+        key = self._text(sheet, row, key_column) if key_column else ""
+        if key:
+            if not re.fullmatch(r"[A-Za-z0-9._:/#-]+", key):
+                self.problems.append(Problem(sheet.name, coordinate(row, key_column), f"the key '{key}' may hold only letters, digits, '-', '_' and '.'"))
+            elif key in self.keys:
+                self.problems.append(Problem(sheet.name, coordinate(row, key_column), f"the key '{key}' is used twice"))
+            self.keys.add(key)
+            return key
+        name = self._text(sheet, row, name_column) if name_column else ""
+        base = slugify(name) if name else f"{kind}-{row}"
+        key, n = base, 1
+        while key in self.keys:
+            n += 1
+            key = f"{base}-{n}"
+        self.keys.add(key)
+        return key
+
+    def _mint(self, key: str) -> str:
+        if key.startswith(("http://", "https://")):
+            return key
+        prefix, colon, local = key.partition(":")
+        if colon and prefix in PREFIXES:
+            return PREFIXES[prefix] + local
+        return self.namespace + key
+
+    def _entity(self, sheet: RawSheet, columns: dict[int, Column], row: int, kind: str) -> None:
+        iri = self._mint(self._key(sheet, columns, row, kind))
+        name_column = self._cell_of(columns, "name")
+        name = self._text(sheet, row, name_column) if name_column else ""
+        entity = _Entity(iri, sheet.name, row, name)
+        if kind == "organisations":
+            self._organisation_iris.add(iri)
+        self.by_key[iri] = entity
+        self.by_key[local_key(iri, self.namespace).casefold()] = entity
+        if name:
+            if name.casefold() in self.by_name:
+                first = self.by_name[name.casefold()]
+                self.problems.append(Problem(sheet.name, coordinate(row, name_column),
+                                             f"the name '{name}' is already used on {first.sheet} row {first.row}; give each a different name"))
+            else:
+                self.by_name[name.casefold()] = entity
+        self._row_entity[(sheet.name, row)] = entity
+
+    @cached_property
+    def _organisation_iris(self) -> set[str]:
+        return set()
+
+    @cached_property
+    def _row_entity(self) -> dict[tuple[str, int], _Entity]:
+        return {}
+
+    def _entity_of_row(self, sheet: RawSheet, row: int) -> _Entity | None:
+        return self._row_entity.get((sheet.name, row))
+
+    def _implicit_organisations(self, sheet: RawSheet, columns: dict[int, Column], rows: list[int]) -> None:
+        """Without an organisations sheet (a CSV file, an ICO sheet), the organisation column names them."""
+        if any(e.sheet != sheet.name for e in self.by_name.values() if e.iri in self._organisation_iris):
+            return
+        column = self._cell_of(columns, "organisation")
+        for row in rows:
+            name = self._text(sheet, row, column) if column else ""
+            if name and name.casefold() not in self.by_name:
+                key = slugify(name)
+                self.keys.add(key)
+                entity = _Entity(self._mint(key), sheet.name, row, name)
+                self.by_name[name.casefold()] = entity
+                self._organisation_iris.add(entity.iri)
+                node = ox.NamedNode(entity.iri)
+                source = self.quote(sheet, row, column, name)
+                self.add(node, TYPE, ox.NamedNode(DPV + "LegalEntity"))
+                self.fact(node, LABEL, ox.Literal(name, language=self.lang), source)
+                self.add(node, ROPA + "source", source)
+
+    # -- cells into facts
+
+    def _fill(self, sheet: RawSheet, columns: dict[int, Column], row: int, node: ox.NamedNode, kind: str) -> None:
+        if kind == "activities":
+            self.add(node, TYPE, ox.NamedNode(DPV + "Process"))
+        organisation_cell = role_source = None
+        for c, column in sorted(columns.items()):
+            cell = sheet.cells.get((row, c))
+            if cell is None or column.type in ("key", "none"):
+                continue
+            where = coordinate(row, c)
+            if cell.formula:
+                self.problems.append(Problem(sheet.name, where, f"a formula ({cell.value}) where a value is expected; write the value itself"))
+                continue
+            text = self._text(sheet, row, c)
+            if not text or (len(text) < 40 and _normal(text) in self.not_documented):
+                continue
+            source = self.quote(sheet, row, c, text)
+            subject = node
+            if column.target.startswith("organisation."):
+                if organisation_cell is None:
+                    continue
+                subject = organisation_cell
+            if column.type == "label":
+                self.add(node, ROPA + "source", source)
+            self._cell(sheet, where, column, subject, text, source, cell.value)
+            if column.key == "organisation" or column.target == "organisation":
+                organisation_cell = self._party(text, column, sheet, where, quiet=True)
+            if column.type == "role":
+                role_source = source
+        self._own_controller(sheet, columns, row, node, organisation_cell, role_source)
+        if kind == "organisations":
+            self.add(node, TYPE, ox.NamedNode(DPV + "LegalEntity"))
+        role = self._cell_of(columns, "role")
+        if kind == "activities" and organisation_cell is not None and role is not None:
+            iri = self.roles.get(_normal(self._text(sheet, row, role)))
+            if iri is not None:
+                self.organisation_roles[organisation_cell.value].add(iri)
+
+    def _type_organisations(self) -> None:
+        """An organisation is a controller or a processor by the roles of the activities it records."""
+        kinds = {self.layout.roles["controller"]: DPV + "DataController", self.layout.roles["processor"]: DPV + "DataProcessor"}
+        for organisation, roles in self.organisation_roles.items():
+            for role in sorted(roles):
+                self.add(ox.NamedNode(organisation), TYPE, ox.NamedNode(kinds[role]))
+
+    def _own_controller(self, sheet: RawSheet, columns: dict[int, Column], row: int, node, organisation, source) -> None:
+        """A controller activity with no controller named is the recording organisation's own (Art. 30(1): each
+        controller keeps the record of the processing under its responsibility); the role cell is its source."""
+        controllers = self._cell_of(columns, "controllers")
+        role = self._cell_of(columns, "role")
+        if organisation is None or source is None or role is None:
+            return
+        if controllers is not None and self._text(sheet, row, controllers):
+            return
+        if _normal(self._text(sheet, row, role)) in {k for k, v in self.roles.items() if v == self.layout.roles["controller"]}:
+            self.fact(node, DPV + "hasDataController", organisation, source)
+
+    def _values(self, text: str, column: Column) -> list[str]:
+        pattern = LINES if column.type in ("text", "retention", "transfers", "agreement") else SPLIT
+        values = [v for v in (part.strip() for part in pattern.split(text)) if v]
+        return values
+
+    def _cell(self, sheet: RawSheet, where: str, column: Column, node, text: str, source, raw) -> None:
+        problem = lambda message: self.problems.append(Problem(sheet.name, where, message))  # noqa: E731
+        values = self._values(text, column)
+        if column.single and len(values) > 1 and column.type not in ("label", "text"):
+            problem(f"one value expected, found {len(values)}: '{text}'")
+            return
+        kind = column.type
+        if kind == "label":
+            self.fact(node, column.property, ox.Literal(text, language=self.lang), source)
+        elif kind == "text":
+            for value in values:
+                self.fact(node, column.property, ox.Literal(value), source)
+        elif kind == "terms":
+            for value in values:
+                iri = self.choices.resolve(value, column)
+                if iri is None:
+                    problem(self._unknown(value, column))
+                else:
+                    self.fact(node, column.property, ox.NamedNode(iri), source)
+        elif kind == "party":
+            for value in values:
+                target = self._party(value, column, sheet, where)
+                if target is not None:
+                    self.fact(node, column.property, target, source)
+        elif kind == "joint":
+            members = [m for m in (self._party(v, column, sheet, where) for v in values) if m is not None]
+            if members:
+                group = self._joint_group(node, source)
+                for member in members:
+                    self.fact(group, DPV + "hasDataController", member, source)
+        elif kind == "role":
+            roles = self.roles
+            iri = roles.get(_normal(text)) or (expand(text) if expand(text) in roles.values() else None)
+            if iri is None:
+                choices = " or ".join(f"'{self.t(f'role.{k}')}'" for k in self.layout.roles)
+                problem(f"unknown role '{text}'; write {choices}")
+            else:
+                self.fact(node, column.property, ox.NamedNode(iri), source)
+        elif kind == "types":
+            types = self.types
+            for value in values:
+                iri = types.get(_normal(value))
+                if iri is None:
+                    near = difflib.get_close_matches(value, [self.t(f"type.{k}") for k in self.layout.types], n=3, cutoff=0.5)
+                    problem(f"unknown type '{value}'" + (f"; did you mean {', '.join(near)}?" if near else ""))
+                else:
+                    self.fact(node, TYPE, ox.NamedNode(iri), source)
+        elif kind == "bool":
+            truth = self.truth
+            if isinstance(raw, bool):
+                value = raw
+            elif _normal(text) in truth:
+                value = truth[_normal(text)]
+            else:
+                problem(f"'{text}' is not yes or no")
+                return
+            self.fact(node, column.property, ox.Literal("true" if value else "false", datatype=ox.NamedNode(XSD + "boolean")), source)
+        elif kind == "date":
+            if isinstance(raw, (dt.date, dt.datetime)):
+                day = raw.date() if isinstance(raw, dt.datetime) else raw
+            else:
+                try:
+                    day = dt.date.fromisoformat(text)
+                except ValueError:
+                    problem(f"cannot read the date '{text}'; write it as YYYY-MM-DD or use a date cell")
+                    return
+            self.fact(node, column.property, ox.Literal(day.isoformat(), datatype=ox.NamedNode(XSD + "date")), source)
+        elif kind in ("agreement", "joint_agreement"):
+            holder, agreement_type = node, DPV + "ControllerProcessorAgreement"
+            if kind == "joint_agreement":
+                holder, agreement_type = self._joint_group(node, source), DPV + "JointDataControllersAgreement"
+            for value in values:
+                agreement = ox.NamedNode(f"{holder.value}-agreement-{slugify(value)}")
+                self.add(agreement, TYPE, ox.NamedNode(agreement_type))
+                self.add(agreement, LABEL, ox.Literal(value, language=self.lang))
+                self.add(agreement, ROPA + "source", source)
+                self.fact(holder, column.property, agreement, source)
+        elif kind == "retention":
+            for value in values:
+                self._retention(node, column, value, source, problem)
+        elif kind == "transfers":
+            for value in values:
+                self._transfer(node, column, value, source, problem)
+        else:
+            raise RopaError(f"unknown column type '{kind}' in reports/workbook/layouts.json")
+
+    def _joint_group(self, node: ox.NamedNode, source) -> ox.NamedNode:
+        """The activity's dpv:JointDataControllers node (Art. 26): its members and arrangement come from two cells."""
+        group = ox.NamedNode(f"{node.value}-joint-controllers")
+        if group.value not in self.groups:
+            self.groups.add(group.value)
+            self.add(group, TYPE, ox.NamedNode(DPV + "JointDataControllers"))
+            self.add(group, ROPA + "source", source)
+            self.fact(node, DPV + "hasJointDataControllers", group, source)
+        return group
+
+    def _unknown(self, value: str, column: Column) -> str:
+        near = self.choices.suggest(value, column, self.lang)
+        what = self.t(column.header) if not column.target else column.key
+        hint = f"; did you mean {', '.join(repr(n) for n in near)}?" if near else ""
+        return f"unknown term '{value}' for '{what}'{hint}"
+
+    def _party(self, value: str, column: Column, sheet: RawSheet, where: str, quiet: bool = False):
+        entity = self.by_name.get(value.casefold()) or self.by_key.get(value.casefold()) or self.by_key.get(self._mint(value))
+        if entity is not None:
+            return ox.NamedNode(entity.iri)
+        if column.kind or column.list:
+            iri = self.choices.resolve(value, column)
+            if iri is not None:
+                return ox.NamedNode(iri)
+        if quiet:
+            return None
+        names = [e.name for e in self.by_name.values()]
+        near = difflib.get_close_matches(value, names, n=3, cutoff=0.6)
+        if column.kind or column.list:
+            near += self.choices.suggest(value, column, self.lang)
+        hint = f"; did you mean {', '.join(repr(n) for n in near[:3])}?" if near else ""
+        parties = sheet_title(self.t("sheet.parties"))
+        self.problems.append(Problem(sheet.name, where, f"unknown party '{value}': not on the sheets '{sheet_title(self.t('sheet.organisations'))}' or '{parties}'{hint}"))
+        return None
+
+    def _retention(self, node, column: Column, text: str, source, problem) -> None:
+        data: list[str] = []
+        period_text = text
+        head, separator, tail = _colon(text)
+        if separator and _normal(head) not in self.period_prefixes and tail.strip():
+            period_text = tail.strip()
+            for item in (part.strip() for part in head.split(",")):
+                iri = self.choices.resolve(item, Column("", "", "terms", kind="data")) or \
+                    self.choices.resolve(item, Column("", "", "terms", kind="purpose"))
+                if iri is None:
+                    problem(self._unknown(item, Column("data", "col.personal_data", "terms", kind="data")))
+                    return
+                data.append(iri)
+        try:
+            if period_text not in self.periods:
+                self.periods[period_text] = parse_period(period_text, self.choices.event, list(_catalogues().values()))
+            period = self.periods[period_text]
+        except PeriodError as error:
+            problem(f"{error}; write for example '10 years', '6 months', '2 years after end of contract' or 'Not fixed: as long as needed'")
+            return
+        key = _normal(text)
+        storage = ox.NamedNode(f"{self.namespace}retention-{hashlib.sha1(repr(key).encode()).hexdigest()[:12]}")
+        if key not in self.storage:
+            self.storage[key] = storage
+            self.add(storage, TYPE, ox.NamedNode(DPV + "StorageDuration"))
+            self.add(storage, ROPA + "source", source)
+            duration = ox.BlankNode()
+            self.add(storage, DPV + "hasDuration", duration)
+            for iri in data:
+                vocabulary_term = self.choices.vocabulary.get(iri)
+                prop = ROPA + ("appliesToPurpose" if vocabulary_term and "purpose" in self.choices.vocabulary._kinds.get(iri, ()) and
+                               self.choices.resolve(iri, Column("", "", "terms", kind="data")) is None else "appliesToData")
+                self.add(storage, prop, ox.NamedNode(iri))
+            self._duration(duration, period)
+        self.fact(node, column.property, storage, source)
+
+    def _duration(self, node, period: Period) -> None:
+        duration = lambda text: ox.Literal(text, datatype=ox.NamedNode(XSD + "duration"))  # noqa: E731
+        if period.kind == "fixed":
+            self.add(node, TYPE, ox.NamedNode(DPV + "TemporalDuration"))
+            self.add(node, RDF + "value", duration(period.duration))
+        elif period.kind == "range":
+            self.add(node, TYPE, ox.NamedNode(DPV + "TemporalDuration"))
+            self.add(node, ROPA + "minimumDuration", duration(period.low))
+            self.add(node, ROPA + "maximumDuration", duration(period.high))
+        elif period.kind == "event":
+            self.add(node, TYPE, ox.NamedNode(DPV + "UntilEventDuration"))
+            self.add(node, ROPA + "untilEvent", ox.NamedNode(period.event))
+            if period.duration:
+                self.add(node, ROPA + "afterEvent", duration(period.duration))
+        else:
+            self.add(node, TYPE, ox.NamedNode(DPV + "IndeterminateDuration" if period.kind == "indeterminate" else ROPA + "StatutoryDuration"))
+            self.add(node, ROPA + "statedAs", ox.Literal(period.text))
+
+    def _transfer(self, node, column: Column, text: str, source, problem) -> None:
+        place_text, separator, bases_text = _colon(text)
+        if not separator:
+            place_text, bases_text = text, ""
+        countries, regions, bases = [], [], []
+        outside = {lang: t("transfer.outside", region="\x00").split("\x00") for lang, t in _catalogues().items()}
+        country_column = Column("country", "col.country", "terms", kind="country")
+        for place in (p.strip() for p in place_text.split(",") if p.strip()):
+            region = None
+            for before, after in outside.values():
+                if place.casefold().startswith(before.strip().casefold()) and place.casefold().endswith(after.strip().casefold()):
+                    region = place[len(before.strip()):len(place) - len(after.strip()) if after.strip() else None].strip()
+            if region is not None:
+                term = self.choices.vocabulary.resolve(region)
+                if term is None:
+                    problem(f"unknown region '{region}'")
+                else:
+                    regions.append(term.iri)
+                continue
+            iri = self.choices.resolve(place, country_column)
+            if iri is None:
+                near = self.choices.suggest(place, country_column, self.lang)
+                problem(f"unknown country '{place}'" + (f"; did you mean {', '.join(repr(n) for n in near)}?" if near else ""))
+            else:
+                countries.append(iri)
+        basis_column = Column("basis", "list.transfer-basis", "terms", kind="transfer-basis")
+        for basis in (b.strip() for b in re.split(r"\s*,\s*(?![^()]*\))", bases_text) if b.strip()):
+            iri = self.choices.resolve(basis, basis_column)
+            if iri is None:
+                near = self.choices.suggest(basis, basis_column, self.lang)
+                problem(f"unknown transfer basis '{basis}'" + (f"; did you mean {', '.join(repr(n) for n in near)}?" if near else ""))
+            else:
+                bases.append(iri)
+        transfer = ox.NamedNode(f"{self.namespace}transfer-{hashlib.sha1(_normal(text).encode()).hexdigest()[:12]}")
+        self.fact(node, column.property, transfer, source)
+        if transfer.value in self.transfers:
+            return
+        self.transfers.add(transfer.value)
+        self.add(transfer, TYPE, ox.NamedNode(DPV + "CrossBorderTransfer"))
+        self.add(transfer, ROPA + "source", source)
+        for iri in countries:
+            self.add(transfer, DPV + "hasThirdCountry", ox.NamedNode(iri))
+        for iri in regions:
+            self.add(transfer, ROPA + "outsideRegion", ox.NamedNode(iri))
+        for iri in bases:
+            self.add(transfer, DPV + "hasLegalBasis", ox.NamedNode(iri))
+
+
+def _colon(text: str) -> tuple[str, str, str]:
+    """Split "before: after" at the first colon followed by a space (a prefixed name's colon has none)."""
+    parts = re.split(r"\s*:\s+", text, maxsplit=1)
+    return (parts[0], ":", parts[1]) if len(parts) == 2 else (text, "", "")
+
+
+def import_workbook(path: Path, *, layout_name: str = "ropa", namespace: str | None = None,
+                    graph: RecordGraph | None = None) -> tuple[list[ox.Triple], str]:
+    """The triples of a workbook's record (with the cell of every fact) and its namespace; WorkbookErrors lists every
+    problem of the file.
+
+    The cyclic garbage collector is paused while the triples are made: they are many small objects without cycles,
+    and the collector's repeated passes over them cost a third of the import of a large workbook."""
+    spec = layout(layout_name)
+    titles = [s.title for s in spec.sheets] + ["sheet.instructions"]
+    wanted = {_normal(sheet_title(p)) for key in titles for p in _all_phrases(key).values()}
+    sheets = read_workbook(Path(path), wanted | {s.key for s in spec.sheets})
+    importer = Importer(sheets, Path(path).name, layout_name=layout_name, namespace=namespace, graph=graph)
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return importer.run(), importer.namespace
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def turtle(triples: Sequence[ox.Triple], namespace: str) -> bytes:
+    """The triples as Turtle with ropa's prefixes and ``rec:`` for the record's own namespace."""
+    prefixes = dict(PREFIXES)
+    if namespace not in prefixes.values():
+        prefixes["rec"] = namespace
+    return ox.serialize(triples, format=ox.RdfFormat.TURTLE, prefixes=prefixes)
+
+
+def write_import(path: Path, output: Path, *, layout_name: str = "ropa", namespace: str | None = None) -> Path:
+    """Import a workbook into ``output/<workbook name>.ttl``; nothing is written when the file has a problem."""
+    from ropa.export import write_atomically
+
+    triples, ns = import_workbook(path, layout_name=layout_name, namespace=namespace)
+    content = turtle(triples, ns)
+    output.mkdir(parents=True, exist_ok=True)
+    target = output / (slugify(Path(path).stem) + ".ttl")
+    write_atomically(target, content)
+    return target
+
+
+def export_workbook(graph: RecordGraph, path: Path, *, lang: str = "en", layout_name: str = "ropa",
+                    left_out: Counter | None = None) -> Path:
+    """Write a record as a workbook that ``import_workbook`` reads back to the same Art. 30 facts; ``left_out``
+    (if given) counts per property the values the workbook's columns do not carry."""
+    rows, namespace = tables(graph, lang, layout_name, left_out)
+    return write_workbook(path, rows, lang=lang, layout_name=layout_name, namespace=namespace, graph=graph)
+
+
+def write_template(path: Path, *, lang: str = "en", layout_name: str = "ropa", namespace: str = DEFAULT_NAMESPACE) -> Path:
+    """An empty workbook to fill in."""
+    return write_workbook(path, None, lang=lang, layout_name=layout_name, namespace=namespace)
+
+
+# --- Comparing records -------------------------------------------------------------------------------------------
+
+def article30_facts(graph: RecordGraph, lang: str = "en"):
+    """The facts the ropa layout carries, as an rdflib Graph: activities, their organisations and the parties they
+    name, with every property of a layout column; retention, transfer, agreement and joint-controller nodes become
+    blank nodes described by their content. A name is its label in ``lang`` (else English), without language tag, as
+    a workbook in that language holds it. Provenance is left out."""
+    import rdflib
+
+    from ropa.load import _to_rdflib
+
+    spec = layout("ropa")
+    exporter = Exporter(graph, spec, lang)
+    exporter.run()
+    result = rdflib.Graph()
+    facts = exporter.facts
+    nested_ids: dict[str, rdflib.URIRef] = {}
+
+    def nested(term) -> rdflib.URIRef:
+        """A nested node named by a hash of its content, so that equal content gives equal names in both records."""
+        key = _key(term)
+        if key not in nested_ids:
+            pairs = _content(facts, term)
+            name = rdflib.URIRef("urn:ropa:content:" + hashlib.sha1(repr(sorted(pairs)).encode()).hexdigest())
+            for prop, value in pairs:
+                result.add((name, rdflib.URIRef(prop), value))
+            nested_ids[key] = name
+        return nested_ids[key]
+
+    sheets = {"organisations": sorted(exporter.organisations),
+              "parties": sorted(set(exporter.names) - exporter.organisations)}
+    sheets["activities"] = sorted(r["a"] for r in graph.select("SELECT ?a WHERE { ?a a dpv:Process ; ropa:recordedBy ?o }"))
+    keep_types = set(spec.types.values()) | {DPV + "Process"}
+    for sheet_key, nodes in sheets.items():
+        for iri in nodes:
+            values = facts.values[iri]
+            subject = rdflib.URIRef(iri)
+            for column in spec.sheet(sheet_key).columns:
+                if column.type in ("key", "none", "joint_agreement"):
+                    continue
+                objects = values.get(column.property, [])
+                if column.type == "label":
+                    objects = [ox.Literal(text) for text in best_literals(objects, lang)[:1]]
+                if column.type == "types":
+                    objects = [o for o in objects if o.value in keep_types]
+                if column.type == "text":
+                    objects = [ox.Literal(o.value) for o in objects if isinstance(o, ox.Literal)]
+                for obj in objects:
+                    if column.type in ("retention", "transfers", "agreement", "joint"):
+                        result.add((subject, rdflib.URIRef(column.property), nested(obj)))
+                    else:
+                        result.add((subject, rdflib.URIRef(column.property), _to_rdflib(obj)))
+            if sheet_key == "activities":
+                result.add((subject, rdflib.RDF.type, rdflib.URIRef(DPV + "Process")))
+    return result
+
+
+_NESTED_PROPERTIES = {
+    DPV + "StorageDuration": (ROPA + "appliesToData", ROPA + "appliesToPurpose", DPV + "hasDuration"),
+    DPV + "CrossBorderTransfer": (DPV + "hasThirdCountry", ROPA + "outsideRegion", DPV + "hasLegalBasis"),
+    DPV + "JointDataControllers": (DPV + "hasDataController", ROPA + "hasAgreement"),
+    DPV + "ControllerProcessorAgreement": (),
+    DPV + "JointDataControllersAgreement": (),
+}
+
+
+def _content(facts: _Facts, node) -> list[tuple]:
+    """The (property, value) pairs that describe a retention, transfer, agreement or joint-controller node."""
+    import rdflib
+
+    from ropa.load import _to_rdflib
+
+    values = facts.of(node)
+    types = {t.value for t in values.get(TYPE, [])}
+    pairs: list[tuple] = []
+    for type_iri, properties in _NESTED_PROPERTIES.items():
+        if type_iri not in types:
+            continue
+        pairs.append((TYPE, rdflib.URIRef(type_iri)))
+        for prop in properties:
+            for obj in values.get(prop, []):
+                if prop == ROPA + "hasAgreement":
+                    kinds = sorted(t.value for t in facts.of(obj).get(TYPE, []))
+                    pairs.append((prop, rdflib.Literal(" ".join(kinds))))
+                elif prop == DPV + "hasDuration":
+                    period = period_of(facts.of(obj))
+                    if period is not None:
+                        pairs.append((prop, rdflib.Literal(repr(period))))
+                else:
+                    pairs.append((prop, _to_rdflib(obj)))
+    return pairs

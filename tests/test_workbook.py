@@ -1,0 +1,447 @@
+"""The record kept in a spreadsheet: template, import with the cell of every fact, export, and both round trips."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import re
+from pathlib import Path
+
+import openpyxl
+import pytest
+from rdflib.compare import isomorphic
+from typer.testing import CliRunner
+
+import ropa
+from ropa.cli import app
+from ropa.periods import Period, duration_of, parse_period
+from ropa.register import LANGUAGES, Messages
+from ropa.workbook import (WorkbookErrors, article30_facts, export_workbook, import_workbook, read_workbook,
+                           write_import, write_template)
+
+runner = CliRunner()
+
+SMALL_RECORD = """
+@prefix ex: <https://example.org/library/> .
+@prefix ropa: <https://w3id.org/ropa/vocab#> .
+@prefix dpv: <https://w3id.org/dpv#> .
+@prefix pd: <https://w3id.org/dpv/pd#> .
+@prefix loc: <https://w3id.org/dpv/loc#> .
+@prefix eu-gdpr: <https://w3id.org/dpv/legal/eu/gdpr#> .
+@prefix legal-nl: <https://w3id.org/dpv/legal/nl#> .
+@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
+@prefix rdf: <http://www.w3.org/1999/02/22-rdf-syntax-ns#> .
+@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
+
+ex:library a dpv:LegalEntity , dpv:DataController ; rdfs:label "Stadsbibliotheek Zwolle"@en ;
+    dpv:hasAddress "Diezerstraat 80, Zwolle" ; ropa:email "privacy@example.org" ; dpv:hasCountry loc:NL ;
+    dpv:hasAuthority legal-nl:DPA-NL ; dpv:hasDataProtectionOfficer ex:dpo ;
+    ropa:hasSubProcessor ex:mailer .
+ex:dpo a dpv:DataProtectionOfficer ; rdfs:label "=HYPERLINK(\\"http://evil.example\\")"@en ; ropa:email "fg@example.org" .
+ex:mailer a dpv:DataProcessor , ropa:ServiceProvider ; rdfs:label "Mailhuis BV"@en ; ropa:headquarteredIn loc:US ;
+    dpv:hasLocation loc:IE ; ropa:agreementRequired true .
+ex:town a dpv:DataController , dpv:LegalEntity ; rdfs:label "Gemeente Zwolle"@en .
+ex:loans a dpv:Process ; rdfs:label "Loans and reminders"@en ; ropa:recordedBy ex:library ; ropa:role ropa:ControllerRole ;
+    dpv:hasDataController ex:library ;
+    dpv:hasJointDataControllers [ a dpv:JointDataControllers ; dpv:hasDataController ex:library , ex:town ;
+        ropa:hasAgreement [ a dpv:JointDataControllersAgreement ; rdfs:label "Convenant bibliotheek en gemeente"@en ] ] ;
+    dpv:hasPurpose dpv:ServiceProvision ; ropa:purposeDescription "lending books; sending reminders" ;
+    dpv:hasLegalBasis eu-gdpr:A6-1-b ; dpv:hasDataSubject dpv:Customer ; dpv:hasPersonalData pd:Name , pd:EmailAddress ;
+    dpv:hasDataProcessor ex:mailer ; dpv:hasRecipient ex:mailer ;
+    ropa:hasTransfer [ a dpv:CrossBorderTransfer ; dpv:hasThirdCountry loc:US ; dpv:hasLegalBasis eu-gdpr:A46-2-c ] ;
+    dpv:hasStorageCondition [ a dpv:StorageDuration ; ropa:appliesToData pd:Name ;
+        dpv:hasDuration [ a dpv:UntilEventDuration ; ropa:untilEvent ropa:AgreementEnd ; ropa:afterEvent "P2Y"^^xsd:duration ] ] ,
+      [ a dpv:StorageDuration ; dpv:hasDuration [ a dpv:TemporalDuration ; rdf:value "P6M"^^xsd:duration ] ] ;
+    ropa:validFrom "2024-01-01"^^xsd:date .
+"""
+
+
+@pytest.fixture(scope="module")
+def small_record(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("small")
+    (folder / "record.ttl").write_text(SMALL_RECORD, encoding="utf-8")
+    return folder
+
+
+def cells(path: Path) -> dict[str, set[tuple]]:
+    """Per sheet, the rows as sets of (header, values) — order-free, so two writes of one record compare equal."""
+    result = {}
+    for sheet in read_workbook(path):
+        headers = {c: str(v.value) for (r, c), v in sheet.cells.items() if r == 1}
+        rows = {}
+        for (r, c), v in sheet.cells.items():
+            if r > 1 and c in headers:
+                text = v.value.date().isoformat() if isinstance(v.value, dt.datetime) else str(v.value)
+                values = frozenset(re.split(r"\s*(?:\n|;)\s*", text))
+                rows.setdefault(r, set()).add((headers[c], values))
+        result[sheet.name] = {frozenset(row) for row in rows.values()}
+    return result
+
+
+def load_folder(folder: Path):
+    return ropa.load([folder])
+
+
+# --- periods -------------------------------------------------------------------------------------------------------
+
+def events(text: str) -> str | None:
+    return {"einde contract": "urn:end", "end of contract": "urn:end", "fin du contrat": "urn:end"}.get(text.casefold())
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("10 years", Period("fixed", duration="P10Y")),
+    ("6 mois", Period("fixed", duration="P6M")),
+    ("1 jaar en 6 maanden", Period("fixed", duration="P1Y6M")),
+    ("P2Y", Period("fixed", duration="P2Y")),
+    ("2 jaar na einde contract", Period("event", duration="P2Y", event="urn:end")),
+    ("3 ans après la fin du contrat", Period("event", duration="P3Y", event="urn:end")),
+    ("until end of contract", Period("event", event="urn:end")),
+    ("30 days to 12 months", Period("range", low="P30D", high="P12M")),
+    ("Niet vast: zolang nodig", Period("indeterminate", text="zolang nodig")),
+    ("Fixée par la loi : délai légal", Period("statutory", text="délai légal")),
+])
+def test_periods_in_three_languages(text, expected):
+    catalogues = [Messages(lang) for lang in LANGUAGES]
+    assert parse_period(text, events, catalogues) == expected
+
+
+def test_unreadable_period_is_refused():
+    assert duration_of("a while") is None
+    with pytest.raises(ValueError, match="cannot read"):
+        parse_period("as long as needed", events, [Messages("en")])
+
+
+# --- round trips -----------------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("lang", ["en", "nl"])
+def test_bundled_record_round_trip_keeps_the_article30_facts(bundled, tmp_path, lang):
+    book = export_workbook(bundled, tmp_path / "destiny.xlsx", lang=lang)
+    target = write_import(book, tmp_path / "imported")
+    imported = load_folder(target.parent)
+    original = article30_facts(bundled, lang)
+    assert len(original) > 1000
+    assert isomorphic(original, article30_facts(imported, lang))
+
+
+def test_bundled_record_round_trip_keeps_the_cell_values(bundled, tmp_path):
+    first = export_workbook(bundled, tmp_path / "first.xlsx")
+    write_import(first, tmp_path / "imported")
+    second = export_workbook(load_folder(tmp_path / "imported"), tmp_path / "second.xlsx")
+    before, after = cells(first), cells(second)
+    assert before["Activities"] and before == after
+
+
+def test_small_record_round_trips_both_ways(small_record, tmp_path):
+    graph = ropa.load([small_record])
+    book = export_workbook(graph, tmp_path / "library.xlsx", lang="nl")
+    imported_folder = write_import(book, tmp_path / "imported").parent
+    imported = load_folder(imported_folder)
+    assert isomorphic(article30_facts(graph, "nl"), article30_facts(imported, "nl"))
+    again = export_workbook(imported, tmp_path / "again.xlsx", lang="nl")
+    assert cells(book) == cells(again)
+    sheet = openpyxl.load_workbook(book)["Verwerkingen"]
+    headers = [c.value for c in sheet[1]]
+    row = {h: c.value for h, c in zip(headers, sheet[2])}
+    assert row["Bewaartermijn"].splitlines() == ["6 maanden", "Naam: 2 jaar na einde van de overeenkomst"]
+    assert row["Doorgiften buiten de EER (land: grondslag)"].startswith("Verenigde Staten: ")
+    assert set(row["Gezamenlijke verwerkingsverantwoordelijken (art. 26)"].splitlines()) == {"Gemeente Zwolle", "Stadsbibliotheek Zwolle"}
+    assert row["Regeling gezamenlijke verwerkingsverantwoordelijken (art. 26)"] == "Convenant bibliotheek en gemeente"
+
+
+def test_record_made_by_init_round_trips_both_ways(tmp_path):
+    result = runner.invoke(app, ["init", str(tmp_path / "record"), "--org", "Fietsenmakerij Jansen", "--country", "NL", "--lang", "nl"])
+    assert result.exit_code == 0, result.output
+    graph = ropa.load([tmp_path / "record"])
+    assert graph.select("SELECT ?o WHERE { ?o ropa:statesNoTransferOutside ?r }")
+    result = runner.invoke(app, ["export", str(tmp_path / "record"), "--format", "xlsx", "--lang", "nl", "-o", str(tmp_path / "r.xlsx")])
+    assert result.exit_code == 0, result.output
+    result = runner.invoke(app, ["import", str(tmp_path / "r.xlsx"), "-o", str(tmp_path / "imported")])
+    assert result.exit_code == 0, result.output
+    imported = load_folder(tmp_path / "imported")
+    assert isomorphic(article30_facts(graph, "nl"), article30_facts(imported, "nl"))
+    again = export_workbook(imported, tmp_path / "again.xlsx", lang="nl")
+    assert cells(tmp_path / "r.xlsx") == cells(again)
+
+
+def test_every_imported_fact_cites_its_cell(small_record, tmp_path):
+    book = export_workbook(ropa.load([small_record]), tmp_path / "library.xlsx")
+    imported = load_folder(write_import(book, tmp_path / "imported").parent)
+    rows = imported.select("""
+        SELECT ?p ?o ?cell ?quote WHERE {
+          ?a a dpv:Process ; ?p ?o . FILTER(?p != rdf:type)
+          OPTIONAL { ?s a rdf:Statement ; rdf:subject ?a ; rdf:predicate ?p ; rdf:object ?o ;
+                        ropa:source [ ropa:section ?cell ; ropa:quote ?quote ; ropa:inDocument/ropa:fileName ?file ] }
+        }""")
+    facts = [r for r in rows if r["p"] != "https://w3id.org/ropa/vocab#source"]
+    assert facts and all(r["cell"] for r in facts), [r for r in facts if not r["cell"]]
+    assert all(re.fullmatch(r"Activities![A-Z]+2", r["cell"]) for r in facts)
+    purpose = next(r for r in facts if r["p"].endswith("hasPurpose"))
+    assert purpose["quote"] == "Service Provision"
+
+
+def test_findings_point_to_the_cell(small_record, tmp_path):
+    book = export_workbook(ropa.load([small_record]), tmp_path / "library.xlsx")
+    folder = write_import(book, tmp_path / "imported").parent
+    result = runner.invoke(app, ["validate", str(folder), "--format", "json"])
+    assert result.exit_code == 1
+    assert re.search(r"Activities![A-Z]+2", result.stdout)
+
+
+# --- template and export ---------------------------------------------------------------------------------------------
+
+def test_template_has_instructions_sheets_lists_and_drop_downs(tmp_path):
+    path = write_template(tmp_path / "record.xlsx", lang="fr")
+    book = openpyxl.load_workbook(path)
+    assert book.sheetnames[:4] == ["Instructions", "Organisation", "Traitements", "Sous-traitants et destinataires"]
+    activities = book["Traitements"]
+    headers = [c.value for c in activities[1]]
+    for header in ("Finalités", "Base juridique (art. 6)", "Condition pour les catégories particulières (art. 9)",
+                   "Responsables conjoints (art. 26)", "Transferts hors EEE (pays : base)", "Durée de conservation",
+                   "Mesures de sécurité", "Analyse d'impact (AIPD)", "Source des données"):
+        assert header in headers
+    purposes = f"{chr(ord('A') + headers.index('Finalités'))}2"
+    validation = next(v for v in activities.data_validations.dataValidation if purposes in v.sqref)
+    sheet_name = validation.formula1.split("!")[0].strip("'")
+    values = [c.value for c in book[sheet_name]["A"][1:]]
+    assert "Marketing direct" in values or "Prospection" in values or len(values) > 50
+    assert "Fourniture de services" in values
+
+
+def test_empty_template_imports_to_no_activities_and_its_ico_form_has_ico_headers(tmp_path):
+    template = write_template(tmp_path / "ico.xlsx", layout_name="ico")
+    headers = [c.value for c in openpyxl.load_workbook(template)["ICO"][1]] if "ICO" in openpyxl.load_workbook(template).sheetnames else None
+    book = openpyxl.load_workbook(template)
+    sheet = book[book.sheetnames[2]]
+    headers = [c.value for c in sheet[1]]
+    t = Messages("en")
+    assert headers[:3] == [t("ico.organisation"), t("ico.role"), t("ico.business_function")]
+    triples, _ = import_workbook(template, layout_name="ico")
+    assert not any(str(t.object.value).endswith("#Process") for t in triples)
+
+
+def test_formulas_are_written_as_text(small_record, tmp_path):
+    book = export_workbook(ropa.load([small_record]), tmp_path / "library.xlsx")
+    sheet = openpyxl.load_workbook(book)["Processors and recipients"]
+    cell = next(c for row in sheet.iter_rows() for c in row if isinstance(c.value, str) and c.value.startswith("=HYPERLINK"))
+    assert cell.data_type == "s" and cell.quotePrefix
+    imported = load_folder(write_import(book, tmp_path / "imported").parent)
+    assert imported.select('SELECT ?d WHERE { ?d rdfs:label ?l FILTER(STRSTARTS(?l, "=HYPERLINK")) }')
+
+
+def test_export_command_writes_the_bundled_record_as_a_workbook(tmp_path):
+    result = runner.invoke(app, ["export", "--format", "xlsx", "--layout", "ropa", "-o", str(tmp_path / "d.xlsx")])
+    assert result.exit_code == 0, result.output
+    book = openpyxl.load_workbook(tmp_path / "d.xlsx")
+    assert book["Activities"].max_row > 40
+    note = next(line for line in result.output.splitlines() if line.startswith("ropa: note: no column"))
+    assert "rdfs:comment (" in note and "dpv:hasRight" not in note and "dpv:hasPurpose" not in note
+    result = runner.invoke(app, ["export", "--format", "xlsx"])
+    assert result.exit_code == 2 and "--output" in result.output
+
+
+# --- reading other files, errors -------------------------------------------------------------------------------------
+
+def test_csv_of_activities_imports(tmp_path):
+    path = tmp_path / "activities.csv"
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle, delimiter=";")
+        writer.writerow(["Organisatie die het register bijhoudt", "Rol", "Naam", "Doeleinden", "Persoonsgegevens", "Bewaartermijn", "Geldig vanaf"])
+        writer.writerow(["Vereniging De Hoek", "Verwerkingsverantwoordelijke", "Ledenadministratie", "Klantenbeheer\nCommunicatiebeheer",
+                         "Naam; E-mailadres", "2 jaar na einde contract", "2023-05-01"])
+    result = runner.invoke(app, ["import", str(path), "-o", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    graph = load_folder(tmp_path / "out")
+    rows = graph.select("SELECT ?p ?l WHERE { ?a a dpv:Process ; dpv:hasPurpose ?p ; rdfs:label ?l }")
+    assert {r["l"] for r in rows} == {"Ledenadministratie"} and len(rows) == 2
+    assert graph.select('SELECT ?d WHERE { ?a ropa:validFrom "2023-05-01"^^xsd:date ; dpv:hasStorageCondition/dpv:hasDuration [ ropa:untilEvent ropa:ContractualRelationshipEnd ; ropa:afterEvent "P2Y"^^xsd:duration ] }')
+
+
+def test_every_problem_of_a_file_is_reported_and_nothing_written(tmp_path):
+    path = write_template(tmp_path / "broken.xlsx")
+    book = openpyxl.load_workbook(path)
+    organisation = book["Organisation"]
+    country = next(c.column_letter for c in organisation[1] if c.value == "Country")
+    organisation["B2"] = "Acme"
+    organisation[f"{country}2"] = "Belgum"
+    sheet = book["Activities"]
+    headers = {c.value: c.column_letter for c in sheet[1]}
+    sheet[f"{headers['Organisation keeping the record']}3"] = "Acme"
+    sheet[f"{headers['Role']}3"] = "Controller"
+    sheet[f"{headers['Name']}3"] = "Newsletter"
+    sheet[f"{headers['Purposes']}3"] = "Marketting"
+    sheet[f"{headers['Valid from']}3"] = "next spring"
+    sheet[f"{headers['Personal data']}3"] = "=A1"
+    sheet[f"{headers['Transfers outside the EEA (country: basis)']}3"] = "Untied States: Standard Contractual Clauses (SCC)"
+    sheet[f"{headers['Organisation keeping the record']}4"] = "Acme"
+    sheet.merge_cells(f"{headers['Purpose in your words'] if 'Purpose in your words' in headers else headers['Purposes in your words']}4:"
+                      f"{headers['Purposes in your words']}5")
+    sheet[f"{headers['Purposes in your words']}4"] = "both rows"
+    sheet[f"{headers['Role']}1"] = None
+    book.save(path)
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["import", str(path), "-o", str(out)])
+    assert result.exit_code == 2
+    text = result.output
+    assert "broken.xlsx: Activities!1:1: missing required column 'Role'" in text
+    assert f"broken.xlsx: Organisation!{country}2: unknown term 'Belgum'" in text and "Belgium" in text
+    purposes, data = headers["Purposes"], headers["Personal data"]
+    assert re.search(rf"Activities!{purposes}3: unknown term 'Marketting' for 'Purposes'; did you mean .*'Marketing'", text)
+    assert re.search(r"Activities![A-Z]+3: cannot read the date 'next spring'", text)
+    assert re.search(rf"Activities!{data}3: a formula \(=A1\) where a value is expected", text)
+    assert re.search(r"Activities![A-Z]+3: unknown country 'Untied States'; did you mean 'United States'", text)
+    assert re.search(r"Activities![A-Z]+4:[A-Z]+5: merged cells", text)
+    assert f"Activities!{headers['Role']}3: 'Controller' stands in a column without a header" in text
+    assert "8 problems in broken.xlsx; nothing was written" in text
+    assert not out.exists()
+
+
+def test_unknown_party_and_column_are_named(tmp_path):
+    path = write_template(tmp_path / "parties.xlsx")
+    book = openpyxl.load_workbook(path)
+    book["Organisation"]["B2"] = "Acme"
+    sheet = book["Activities"]
+    headers = {c.value: c.column_letter for c in sheet[1]}
+    for header, value in (("Organisation keeping the record", "Acme"), ("Role", "Controller"), ("Name", "Payroll"),
+                          ("Processors", "Payrol Services")):
+        sheet[f"{headers[header]}2"] = value
+    sheet.cell(row=1, column=sheet.max_column + 1, value="Purpose (free)")
+    sheet.cell(row=2, column=sheet.max_column, value="x")
+    book["Processors and recipients"]["B2"] = "Payroll Services"
+    book.save(path)
+    with pytest.raises(WorkbookErrors) as raised:
+        import_workbook(path)
+    messages = [p.message for p in raised.value.problems]
+    assert any("unknown party 'Payrol Services'" in m and "'Payroll Services'" in m for m in messages)
+    assert any(m.startswith("unknown column 'Purpose (free)'") for m in messages)
+
+
+# --- the hand-filled example workbook ----------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def school(school_workbook, tmp_path_factory):
+    """The example workbook imported, loaded and validated once."""
+    from ropa.validate import validate
+
+    folder = tmp_path_factory.mktemp("school")
+    write_import(school_workbook, folder)
+    graph = ropa.load([folder])
+    return folder, graph, validate(graph, as_of=dt.date(2026, 11, 30))
+
+
+def test_school_workbook_imports_every_activity(school):
+    _, graph, _ = school
+    labels = {r["l"] for r in graph.select("SELECT ?l WHERE { ?a a dpv:Process ; rdfs:label ?l }")}
+    assert labels == {"Leerlingenadministratie", "Leerlingvolgsysteem en zorgdossier", "Schoolfoto's en foto's op de website",
+                      "Nieuwsbrief aan ouders", "Vrijwillige ouderbijdrage en schoolreis", "Personeelsadministratie en salaris",
+                      "Sollicitaties"}
+    assert graph.select("""SELECT ?a WHERE { ?a rdfs:label "Sollicitaties"@nl ; dpv:hasStorageCondition/dpv:hasDuration
+        [ ropa:untilEvent ropa:ApplicationRejected ; ropa:afterEvent "P28D"^^xsd:duration ] }""")
+
+
+def test_school_workbook_findings_are_its_real_gaps(school):
+    _, _, report = school
+    found = {(f.check.split(":")[-1], (f.activity_label or f.focus_label or "")) for f in report.findings}
+    for gap in [("SpecialCategoryCondition", "Leerlingvolgsysteem en zorgdossier"),      # health notes, no Art. 9 condition
+                ("ImpactAssessment", "Leerlingvolgsysteem en zorgdossier"),              # no DPIA recorded
+                ("LawfulBasis", "Vrijwillige ouderbijdrage en schoolreis"),              # legal basis left empty
+                ("ControllerActivity-retention", "Schoolfoto's en foto's op de website"),  # no retention
+                ("ConsentWithdrawal", "Schoolfoto's en foto's op de website"),
+                ("RetentionWithoutPeriod", "Nieuwsbrief aan ouders")]:                   # "until end of contract"
+        assert gap in found, (gap, sorted(found))
+    assert any(f.check.endswith("TransferBasis") for f in report.findings)  # DPF, importer not certified
+    violations = {f.activity_label for f in report.findings if f.severity == "violation"}
+    assert "Leerlingenadministratie" not in violations
+    cited = [f.source for f in report.findings]
+    assert all(s is not None and s.file == "kastanjelaar.xlsx" and re.fullmatch(r"(Verwerkingen|Organisatie|Verwerkers en ontvangers)![A-Z]+\d+", s.section)
+               for s in cited), cited
+
+
+def test_school_workbook_renders_in_dutch(school, tmp_path):
+    from ropa.render import render
+
+    folder, graph, report = school
+    render(graph, tmp_path / "docs", formats=["md", "xlsx"], lang="nl", findings=report.findings)
+    text = "\n".join(p.read_text(encoding="utf-8") for p in (tmp_path / "docs").rglob("*.md"))
+    assert "Leerlingvolgsysteem en zorgdossier" in text and "Autoriteit Persoonsgegevens" in text
+
+
+def test_school_workbook_exports_back_to_the_same_cells(school_workbook, school, tmp_path):
+    _, graph, _ = school
+    again = export_workbook(graph, tmp_path / "again.xlsx", lang="nl")
+    without_keys = lambda rows: {frozenset((h, v) for h, v in row if h != "Sleutel") for row in rows}  # noqa: E731
+    before, after = cells(school_workbook), cells(again)
+    for sheet in ("Organisatie", "Verwerkingen", "Verwerkers en ontvangers"):
+        assert without_keys(before[sheet]) == without_keys(after[sheet]), sheet
+
+
+def _ods(path: Path, name: str, rows: list[list[str]]) -> Path:
+    """A minimal OpenDocument spreadsheet (one sheet of text cells), as an office suite saves one."""
+    import zipfile
+    from xml.sax.saxutils import escape
+
+    cells = "".join("<table:table-row>" + "".join(
+        f'<table:table-cell office:value-type="string"><text:p>{escape(value)}</text:p></table:table-cell>' for value in row)
+        + "</table:table-row>" for row in rows)
+    content = ('<?xml version="1.0" encoding="UTF-8"?><office:document-content '
+               'xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
+               'xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" '
+               'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" office:version="1.2"><office:body>'
+               f'<office:spreadsheet><table:table table:name="{name}">{cells}</table:table></office:spreadsheet>'
+               '</office:body></office:document-content>')
+    manifest = ('<?xml version="1.0" encoding="UTF-8"?><manifest:manifest '
+                'xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0" manifest:version="1.2">'
+                '<manifest:file-entry manifest:full-path="/" manifest:media-type="application/vnd.oasis.opendocument.spreadsheet"/>'
+                '<manifest:file-entry manifest:full-path="content.xml" manifest:media-type="text/xml"/></manifest:manifest>')
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr(zipfile.ZipInfo("mimetype"), "application/vnd.oasis.opendocument.spreadsheet")
+        archive.writestr("content.xml", content, compress_type=zipfile.ZIP_DEFLATED)
+        archive.writestr("META-INF/manifest.xml", manifest, compress_type=zipfile.ZIP_DEFLATED)
+    return path
+
+
+def test_ods_workbook_imports_and_reports_unknown_terms(tmp_path):
+    header = ["Organisation keeping the record", "Role", "Name", "Purposes", "Retention"]
+    good = _ods(tmp_path / "club.ods", "Activities", [header, ["Roklubben Ørsted", "Controller", "Members", "Customer Management", "3 years"]])
+    triples, _ = import_workbook(good)
+    values = {(t.predicate.value.rsplit("#", 1)[-1], t.object.value) for t in triples}
+    assert ("hasPurpose", "https://w3id.org/dpv#CustomerManagement") in values
+    assert ("value", "P3Y") in values
+    bad = _ods(tmp_path / "bad.ods", "Activities", [header, ["Roklubben Ørsted", "Controller", "Members", "Membership", "3 yeers"]])
+    with pytest.raises(WorkbookErrors) as raised:
+        import_workbook(bad)
+    lines = str(raised.value).splitlines()
+    assert lines[0].startswith("bad.ods: Activities!D2: unknown term 'Membership'")
+    assert lines[1].startswith("bad.ods: Activities!E2: cannot read the retention period '3 yeers'")
+
+
+def test_ico_layout_round_trips_the_columns_it_has(small_record, tmp_path):
+    graph = ropa.load([small_record])
+    book = export_workbook(graph, tmp_path / "ico.xlsx", layout_name="ico")
+    sheet = openpyxl.load_workbook(book)["ICO"]
+    assert sheet["A1"].value == Messages("en")("ico.organisation") and sheet["C2"].value == "Loans and reminders"
+    triples, _ = import_workbook(book, layout_name="ico")
+    facts = {(t.predicate.value.rsplit("#", 1)[-1], t.object.value.rsplit("#", 1)[-1]) for t in triples}
+    for expected in [("hasPurpose", "ServiceProvision"), ("hasLegalBasis", "A6-1-b"), ("hasDataSubject", "Customer"),
+                     ("hasPersonalData", "EmailAddress"), ("hasThirdCountry", "US"), ("untilEvent", "AgreementEnd")]:
+        assert expected in facts
+
+
+def test_party_columns_drop_down_the_names_of_their_sheet(tmp_path):
+    book = openpyxl.load_workbook(write_template(tmp_path / "record.xlsx"))
+    activities = book["Activities"]
+    headers = {c.value: c.column_letter for c in activities[1]}
+    formulas = {v.formula1 for v in activities.data_validations.dataValidation
+                if f"{headers['Processors']}2" in v.sqref or f"{headers['Organisation keeping the record']}2" in v.sqref}
+    assert formulas == {"'Processors and recipients'!$B$2:$B$200", "'Organisation'!$B$2:$B$200"}
+
+
+def test_template_command_writes_the_gba_layout_in_dutch(tmp_path):
+    result = runner.invoke(app, ["template", "-o", str(tmp_path / "gba.xlsx"), "--lang", "nl", "--layout", "gba"])
+    assert result.exit_code == 0, result.output
+    book = openpyxl.load_workbook(tmp_path / "gba.xlsx")
+    t = Messages("nl")
+    sheet = book[book.sheetnames[2]]
+    assert sheet.title == t("sheet.gba")[:31].strip()
+    assert [c.value for c in sheet[1]][:2] == [t("gba.controller"), t("gba.contact")]
+    result = runner.invoke(app, ["template", "-o", str(tmp_path / "x.xlsx"), "--layout", "cnil"])
+    assert result.exit_code == 2
