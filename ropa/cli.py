@@ -22,6 +22,7 @@ from ropa.export import export as export_graph
 from ropa.export import serialise, write_atomically
 from ropa.inventory import inventory
 from ropa.load import load
+from ropa.progress import display
 from ropa.retention_policy import load_retention_policy
 from ropa.namespaces import shorten
 from ropa.validate import validate as run_validation
@@ -169,11 +170,14 @@ def validate(
         date = parse_date(as_of, "--as-of")
         accepted = load_waivers(waivers) if waivers else NO_WAIVERS
         policy = load_retention_policy(retention_policy) if retention_policy else None
-        graph = load(paths or None)
-        if policy is not None:
-            policy.check_terms(graph)
-        report = with_waivers(
-            run_validation(graph, as_of=date, shapes=shapes, engine=engine.value, retention_policy=policy), accepted)
+        with display(errors) as progress:
+            progress.stage("loading the record")
+            graph = load(paths or None)
+            if policy is not None:
+                policy.check_terms(graph)
+            progress.stage("validating")
+            report = with_waivers(
+                run_validation(graph, as_of=date, shapes=shapes, engine=engine.value, retention_policy=policy), accepted)
         expired = {f.id: w for f in report.findings if not f.waived and (w := accepted.expired_for(f, report.as_of))}
         if output_format is ValidationFormat.text:
             target = Console(width=160, file=io.StringIO(), force_terminal=False) if output else console

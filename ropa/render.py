@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import multiprocessing
 import os
 import re
 import shutil
+import signal
 import tempfile
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
@@ -25,15 +27,17 @@ from pathlib import Path
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup, escape
 
-from ropa import resources
+from ropa import chromium, resources
 from ropa.errors import RopaError
 from ropa.flows import build_flow_graph
 from ropa.load import RecordGraph
+from ropa.progress import QUIET, Progress
 from ropa.register import (CONTROLLER_FIELDS, LANGUAGES, OPTIONAL_FIELDS, PROCESSOR_FIELDS, DiagramImage, Field, Gap,
                            Messages, Record, Source, build_record, draw)
 from ropa.validate import SEVERITIES, Finding
 
 FORMATS = ("html", "md", "xlsx", "pdf")
+PDF_ENGINES = ("chromium", "weasyprint")
 MARKER = ".ropa-output"
 """A file in every output folder: only a folder carrying it (or an empty one) is ever replaced."""
 
@@ -164,7 +168,7 @@ def environment(markdown: bool = False) -> Environment:
     return env
 
 
-def _context(record: Record, document: Document, t: Messages, extension: str) -> dict:
+def _context(record: Record, document: Document, t: Messages, extension: str, paper: bool) -> dict:
     notes, gaps = Notes(), GapLinks()
     kinds = {}
     for register in record.controller_registers:
@@ -180,6 +184,7 @@ def _context(record: Record, document: Document, t: Messages, extension: str) ->
         "lang": record.lang,
         "as_of": record.as_of,
         "current": document.kind,
+        "paper": paper,
         "t": t,
         "href": href,
         "documents_of": lambda organisation: [*kinds.get(organisation.slug, []), "overview"],
@@ -199,15 +204,17 @@ def _context(record: Record, document: Document, t: Messages, extension: str) ->
     }
 
 
-def render_text(record: Record, document: Document, fmt: str, *, link_extension: str | None = None) -> str:
-    """One document as HTML or Markdown text; links to other documents end in ``link_extension``."""
+def render_text(record: Record, document: Document, fmt: str, *, link_extension: str | None = None,
+                paper: bool = False) -> str:
+    """One document as HTML or Markdown text; links to other documents end in ``link_extension``. ``paper`` leaves
+    out what a printed page cannot show (the per-activity diagrams that are collapsed on screen)."""
     suffix = {"html": "html", "md": "md"}[fmt]
     if fmt == "html":
         draw(record.diagrams)  # every diagram of the record in one dot run; a no-op once drawn
     env = environment(markdown=fmt == "md")
     template = env.get_template(f"{document.template}/document.{suffix}.j2")
     t = Messages(record.lang)
-    return template.render(_context(record, document, t, link_extension or f".{suffix}"))
+    return template.render(_context(record, document, t, link_extension or f".{suffix}", paper))
 
 
 # --- Formats --------------------------------------------------------------------------------------------------
@@ -235,22 +242,67 @@ def write_markdown(record: Record, folder: Path) -> list[Path]:
     return _write_texts(record, folder, "md")
 
 
-def write_pdf(record: Record, folder: Path, stems: Iterable[str] | None = None) -> list[Path]:
-    """One PDF per document (or per document named in ``stems``), printed by WeasyPrint from the same HTML with the
-    print stylesheet; links between documents point to the other PDFs."""
+def write_pdf(record: Record, folder: Path, stems: Iterable[str] | None = None,
+              engine: str | None = None) -> list[Path]:
+    """One PDF per document (or per document named in ``stems``), printed from the same HTML with the print stylesheet;
+    links between documents point to the other PDFs."""
+    wanted = set(stems) if stems is not None else None
+    chosen = [document for document in documents(record) if wanted is None or document.stem in wanted]
+    if choose_pdf_engine(engine) == "chromium":
+        return print_with_chromium([(record, document, folder) for document in chosen])
     weasyprint = _weasyprint()
     folder.mkdir(parents=True, exist_ok=True)
     stylesheet_folder = resources.reports_dir() / "common"
-    wanted = set(stems) if stems is not None else None
     written = []
-    for document in documents(record):
-        if wanted is not None and document.stem not in wanted:
-            continue
-        html = render_text(record, document, "html", link_extension=".pdf")
+    for document in chosen:
+        html = render_text(record, document, "html", link_extension=".pdf", paper=True)
         path = folder / f"{document.stem}.pdf"
         weasyprint.HTML(string=html, base_url=str(stylesheet_folder) + os.sep).write_pdf(str(path))
         written.append(path)
     return written
+
+
+def choose_pdf_engine(engine: str | None = None) -> str:
+    """The PDF engine to use: Chromium when it is installed (a record in seconds), WeasyPrint otherwise (pure Python,
+    several times slower); ``engine`` chooses one."""
+    if engine is None:
+        return "chromium" if chromium.find_binary() else "weasyprint"
+    if engine not in PDF_ENGINES:
+        raise RopaError(f"unknown PDF engine '{engine}'; choose from {','.join(PDF_ENGINES)}")
+    return engine
+
+
+def print_with_chromium(jobs: Sequence[tuple[Record, Document, Path]], progress: Progress = QUIET) -> list[Path]:
+    """Print each (record, document, folder) with one browser, two pages at a time. Each page is written beside its
+    PDF (with the stylesheet) just before the browser needs it and removed once printed, so links to the other PDFs
+    of the folder stay relative."""
+    folders = list(dict.fromkeys(folder for _, _, folder in jobs))
+    pages = [(folder / f"{document.stem}.html", folder / f"{document.stem}.pdf") for _, document, folder in jobs]
+
+    def written_pages():
+        for (record, document, _), (page, pdf) in zip(jobs, pages):
+            page.write_text(render_text(record, document, "html", link_extension=".pdf", paper=True), encoding="utf-8")
+            yield page, pdf
+
+    def printed(pdf: Path) -> None:
+        pdf.with_suffix(".html").unlink()
+        progress.advance()
+
+    try:
+        for folder in folders:
+            folder.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(resources.reports_dir() / "common" / "style.css", folder / "style.css")
+        try:
+            with chromium.Chromium() as browser:
+                browser.print_pdfs(written_pages(), tabs=2, done=printed)
+        except (RuntimeError, TimeoutError) as error:
+            raise RopaError(f"Chromium could not print the PDF documents: {error}") from None
+    finally:
+        for page, _ in pages:
+            page.unlink(missing_ok=True)
+        for folder in folders:
+            (folder / "style.css").unlink(missing_ok=True)
+    return [pdf for _, pdf in pages]
 
 
 def _weasyprint():
@@ -258,7 +310,7 @@ def _weasyprint():
         import weasyprint
     except (ImportError, OSError) as error:
         raise RopaError(
-            "PDF output needs WeasyPrint and the Pango library "
+            "PDF output needs Chromium (apt-get install chromium) or WeasyPrint and the Pango library "
             f"(pip install weasyprint; apt-get install libpango-1.0-0 libpangoft2-1.0-0): {error}"
         ) from None
     return weasyprint
@@ -277,7 +329,12 @@ class Workbook:
 
     def __init__(self, record: Record):
         import openpyxl
+        from openpyxl.styles import Alignment, Font
 
+        # One style object shared by every cell: openpyxl hashes each assigned style, and a fresh one per cell
+        # made styling most of the workbook's time.
+        self.wrap = Alignment(wrap_text=True, vertical="top")
+        self.link_font = Font(color="1F5F8B", underline="single", italic=True)
         self.record = record
         self.t = Messages(record.lang)
         self.layouts = json.loads((resources.reports_dir() / "workbook" / "layouts.json").read_text(encoding="utf-8"))
@@ -337,13 +394,12 @@ class Workbook:
 
     def _put(self, sheet, row: int, column: int, text: str, sources: Sequence[Source] = (), gap: Gap | None = None):
         from openpyxl.comments import Comment
-        from openpyxl.styles import Alignment, Font
         from openpyxl.worksheet.hyperlink import Hyperlink
 
         cell = sheet.cell(row=row, column=column, value=text)
         if cell.data_type == "f":
             cell.data_type = "s"  # data is text, never a formula
-        cell.alignment = Alignment(wrap_text=True, vertical="top")
+        cell.alignment = self.wrap
         if sources:
             comment = Comment(tooltip(sources)[:30000], "ropa")
             comment.width, comment.height = 420, min(60 + 40 * len(sources), 600)
@@ -351,7 +407,7 @@ class Workbook:
         if gap is not None and gap.anchor in self.finding_rows:
             cell.hyperlink = Hyperlink(ref=cell.coordinate,
                                        location=f"'{self.findings_title}'!A{self.finding_rows[gap.anchor]}")
-            cell.font = Font(color="1F5F8B", underline="single", italic=True)
+            cell.font = self.link_font
 
     def _sheet(self, title_key: str, headers: Sequence[str], widths: Sequence[int], frozen: str):
         from openpyxl.styles import Alignment, Font, PatternFill
@@ -430,12 +486,15 @@ def _sheet_title(text: str) -> str:
     return re.sub(r"[\[\]:*?/\\]", " ", text)[:31].strip()
 
 
-WRITERS: dict[str, Callable[[Record, Path], list[Path]]] = {
-    "html": lambda record, folder: write_html(record, folder / "html"),
-    "md": lambda record, folder: write_markdown(record, folder / "md"),
-    "xlsx": lambda record, folder: write_xlsx(record, folder / "xlsx" / WORKBOOK_NAME),
-    "pdf": lambda record, folder: write_pdf(record, folder / "pdf"),
-}
+def write_format(record: Record, folder: Path, fmt: str, pdf_engine: str | None = None) -> list[Path]:
+    """Every document of the record in one format, below ``folder`` (html/, md/, xlsx/ or pdf/)."""
+    if fmt == "html":
+        return write_html(record, folder / "html")
+    if fmt == "md":
+        return write_markdown(record, folder / "md")
+    if fmt == "xlsx":
+        return write_xlsx(record, folder / "xlsx" / WORKBOOK_NAME)
+    return write_pdf(record, folder / "pdf", engine=pdf_engine)
 
 
 def parse_formats(text: str | Iterable[str]) -> list[str]:
@@ -455,12 +514,72 @@ def parse_languages(text: str | Iterable[str]) -> list[str]:
     return [lang for lang in LANGUAGES if lang in items]
 
 
-def write_documents(record: Record, folder: Path, formats: Sequence[str]) -> list[Path]:
-    """Every document of the record in the given formats, below ``folder`` (html/, md/, xlsx/, pdf/)."""
-    written: list[Path] = []
-    for fmt in parse_formats(formats):
-        written += WRITERS[fmt](record, folder)
-    return written
+SLOWEST_FIRST = ("pdf", "xlsx", "html", "md")
+"""The order in which the parts of a build start, so that the long ones do not end up last on a core alone."""
+
+_PARTS: tuple | None = None
+"""What a forked worker renders from: the records and folders of the build in progress (set only while it runs)."""
+
+
+def write_documents(records: dict[str, Record], folders: dict[str, Path], formats: Sequence[str], *,
+                    pdf_engine: str | None = None, progress: Progress = QUIET) -> list[Path]:
+    """Every document of each language's record in the given formats, below that language's folder.
+
+    The diagrams are drawn once per language, before anything is written, for both the HTML and the PDF. Chromium
+    prints every PDF from this process (one browser, two pages at a time) while, on a machine with more than one
+    core, forked worker processes write the other formats, one (language, format) part each; the workers inherit
+    the records instead of rebuilding them.
+    """
+    global _PARTS
+    chosen = parse_formats(formats)
+    if {"html", "pdf"} & set(chosen):
+        for record in records.values():
+            draw(record.diagrams)
+    printed = "pdf" in chosen and choose_pdf_engine(pdf_engine) == "chromium"
+    parts = [(lang, fmt) for fmt in SLOWEST_FIRST if fmt in chosen and not (fmt == "pdf" and printed)
+             for lang in records]
+    pdf_jobs = [(record, document, folders[lang] / "pdf") for lang, record in records.items()
+                for document in documents(record)] if printed else []
+    progress.stage("rendering", total=len(parts) + len(pdf_jobs))
+    done: dict[tuple[str, str], list[Path]] = {}
+    workers = min(len(parts), os.cpu_count() or 1)
+    _PARTS = (records, folders, pdf_engine)
+    try:
+        # The pool forks before the browser starts, so no worker holds the browser's pipe open.
+        with _pool(workers) as run:
+            results = run(_write_part, parts)
+            if printed:
+                files = print_with_chromium(pdf_jobs, progress)
+                for lang in records:
+                    done[(lang, "pdf")] = [path for path in files if path.parent == folders[lang] / "pdf"]
+            for part, files in results:
+                done[part] = files
+                progress.advance()
+    finally:
+        _PARTS = None
+    return [path for lang in records for fmt in chosen for path in done[(lang, fmt)]]
+
+
+@contextmanager
+def _pool(workers: int):
+    """``run(function, items)``: an iterator of the results, in forked worker processes where there are cores to
+    spare (in the order they finish), in this process otherwise. Leaving stops the workers."""
+    if workers < 2 or "fork" not in multiprocessing.get_all_start_methods():
+        yield lambda function, items: map(function, items)
+        return
+    with multiprocessing.get_context("fork").Pool(workers, initializer=_worker_ignores_interrupts) as pool:
+        yield lambda function, items: pool.imap_unordered(function, items)
+
+
+def _write_part(part: tuple[str, str]) -> tuple[tuple[str, str], list[Path]]:
+    records, folders, pdf_engine = _PARTS
+    lang, fmt = part
+    return part, write_format(records[lang], folders[lang], fmt, pdf_engine)
+
+
+def _worker_ignores_interrupts() -> None:
+    """Ctrl-C reaches the whole process group; the parent alone handles it (and stops the workers)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 # --- Atomic output --------------------------------------------------------------------------------------------
@@ -512,28 +631,30 @@ class RenderResult:
 
 
 def render(graph: RecordGraph, out: Path, *, formats: Iterable[str] = FORMATS, lang: str = "en",
-           findings: Sequence[Finding] = (), as_of: dt.date | None = None) -> RenderResult:
+           findings: Sequence[Finding] = (), as_of: dt.date | None = None, pdf_engine: str | None = None,
+           progress: Progress = QUIET) -> RenderResult:
     """Render every document in one language into ``out`` (replaced whole, atomically)."""
     chosen = parse_formats(formats)
     record = build_record(graph, lang=lang, findings=findings, as_of=as_of)
     with staged_folder(out) as staging:
-        files = write_documents(record, staging, chosen)
+        files = write_documents({lang: record}, {lang: staging}, chosen, pdf_engine=pdf_engine, progress=progress)
     return RenderResult(folder=Path(out), files=[Path(out) / f.relative_to(staging) for f in files],
                         languages=[lang], formats=chosen)
 
 
 def build(graph: RecordGraph, out: Path, *, formats: Iterable[str] = FORMATS, languages: Iterable[str] = LANGUAGES,
-          findings: Sequence[Finding] = (), as_of: dt.date | None = None) -> RenderResult:
+          findings: Sequence[Finding] = (), as_of: dt.date | None = None, pdf_engine: str | None = None,
+          progress: Progress = QUIET) -> RenderResult:
     """Render everything: each language in its own folder (``out/en``, ``out/nl``, ...) and an index page."""
     chosen = parse_formats(formats)
     langs = parse_languages(languages)
     date = as_of or dt.date.today()
+    progress.stage("building the documents")
     flows = build_flow_graph(graph, date)  # the same in every language
-    files: list[Path] = []
+    records = {lang: build_record(graph, lang=lang, findings=findings, as_of=date, flows=flows) for lang in langs}
     with staged_folder(out) as staging:
-        for lang in langs:
-            record = build_record(graph, lang=lang, findings=findings, as_of=date, flows=flows)
-            files += write_documents(record, staging / lang, chosen)
+        files = write_documents(records, {lang: staging / lang for lang in langs}, chosen, pdf_engine=pdf_engine,
+                                progress=progress)
         index = staging / "index.html"
         index.write_text(build_index(langs, chosen), encoding="utf-8")
         files.append(index)

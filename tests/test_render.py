@@ -7,7 +7,9 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import html
+import io
 import json
+import os
 import re
 import shutil
 import xml.etree.ElementTree as ET
@@ -16,15 +18,18 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from rich.console import Console
 from typer.testing import CliRunner
 
 import ropa
 from ropa import diagrams, register
+from ropa import render as render_module
 from ropa.cli import app
 from ropa.diagrams import mermaid_string
 from ropa.errors import RopaError
+from ropa.progress import QUIET, display
 from ropa.register import CONTROLLER_FIELDS, OPTIONAL_FIELDS, PROCESSOR_FIELDS, slugify
-from ropa.render import render
+from ropa.render import build, render
 from ropa.validate import validate
 
 REPOSITORY = Path(__file__).resolve().parent.parent
@@ -631,6 +636,72 @@ def test_ropa_render_and_build_commands(tmp_path):
     assert broken_links(tmp_path / "b") == []
     result = runner.invoke(app, ["render", "--out", str(tmp_path / "x"), "--format", "docx"])
     assert result.exit_code == 2 and "unknown format" in result.output
+
+
+def test_worker_processes_write_the_documents_one_process_writes(tmp_path, monkeypatch):
+    """A record that is not Destiny, built in parallel and then in one process: the same files, byte for byte
+    (the workbook's zip holds a timestamp, so its sheets are compared cell by cell)."""
+    (tmp_path / "data").mkdir()
+    write_processor_with_customers(tmp_path / "data", customers=40, services=3)
+    graph = ropa.load([tmp_path / "data"])
+    report = validate(graph, as_of=AS_OF)
+    parallel = build(graph, tmp_path / "parallel", formats=["html", "md", "xlsx"], languages=["en", "nl"],
+                     findings=report.findings, as_of=AS_OF)
+    monkeypatch.setattr("os.cpu_count", lambda: 1)
+    single = build(graph, tmp_path / "single", formats=["html", "md", "xlsx"], languages=["en", "nl"],
+                   findings=report.findings, as_of=AS_OF)
+    names = [path.relative_to(tmp_path / "parallel") for path in parallel.files]
+    assert names == [path.relative_to(tmp_path / "single") for path in single.files]
+    assert len(names) > 10
+    for name in names:
+        one, other = tmp_path / "parallel" / name, tmp_path / "single" / name
+        if name.suffix == ".xlsx":
+            assert workbook_cells(one) == workbook_cells(other)
+        else:
+            assert one.read_bytes() == other.read_bytes(), name
+
+
+def workbook_cells(path: Path) -> dict[str, list[tuple]]:
+    book = openpyxl.load_workbook(path)
+    return {sheet.title: list(sheet.iter_rows(values_only=True)) for sheet in book.worksheets}
+
+
+def process_id(_item) -> int:
+    return os.getpid()
+
+
+def test_parts_run_in_worker_processes_and_a_failing_part_stops_the_build(bundled, findings, tmp_path, monkeypatch):
+    with render_module._pool(2) as run:
+        assert os.getpid() not in set(run(process_id, range(4)))
+
+    def fail(*args, **kwargs):
+        raise RuntimeError("disk full in a worker")
+
+    monkeypatch.setattr("ropa.render.write_xlsx", fail)
+    with pytest.raises(RuntimeError, match="disk full in a worker"):
+        build(bundled, tmp_path / "out", formats=["html", "xlsx"], languages=["en"], findings=findings, as_of=AS_OF)
+    assert list(tmp_path.iterdir()) == []
+
+
+class Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_progress_on_a_terminal_and_quiet_in_ci(bundled, findings, tmp_path, monkeypatch):
+    monkeypatch.delenv("CI", raising=False)
+    screen = Terminal()
+    with display(Console(file=screen, force_terminal=True, width=100)) as progress:
+        build(bundled, tmp_path / "out", formats=["html", "md"], languages=["en"], findings=findings, as_of=AS_OF,
+              progress=progress)
+    assert "building the documents" in screen.getvalue() and "rendering" in screen.getvalue()
+    assert "2/2" in screen.getvalue()
+    monkeypatch.setenv("CI", "true")
+    with display(Console(file=Terminal(), force_terminal=True)) as progress:
+        assert progress is QUIET
+    monkeypatch.delenv("CI")
+    with display(Console(file=io.StringIO())) as progress:
+        assert progress is QUIET
 
 
 # --- Scale ------------------------------------------------------------------------------------------------------

@@ -1,4 +1,5 @@
-"""The documents as a person sees them: PDF through WeasyPrint and poppler, pages in a real headless Chromium.
+"""The documents as a person sees them: PDF through Chromium (and WeasyPrint) and poppler, pages in a real headless
+Chromium.
 
 These tests need Debian's pango (for WeasyPrint), poppler-utils (pdfinfo, pdftoppm, pdftotext) and chromium. Where a
 tool is missing they are skipped on a developer's machine and fail in CI (CI=true), which installs them.
@@ -8,22 +9,21 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
-import fcntl
 import io
-import json
 import os
-import select
 import shutil
 import subprocess
-import tempfile
-import time
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
 import ropa
+from ropa import chromium
+from ropa.cli import app
+from ropa.errors import RopaError
 from ropa.register import build_record
-from ropa.render import render, write_pdf
+from ropa.render import choose_pdf_engine, render, write_pdf
 from ropa.validate import validate
 
 AS_OF = dt.date(2026, 11, 28)
@@ -71,9 +71,24 @@ def findings(bundled):
 
 # --- PDF ----------------------------------------------------------------------------------------------------------
 
+def require_engine(engine: str) -> None:
+    if engine == "weasyprint":
+        require_weasyprint()
+    else:
+        require("chromium")
+
+
+def pdf_text(path: Path, *pages: int) -> str:
+    """The text of a PDF (or of its pages ``first, last``) on one line."""
+    first_last = ["-f", str(pages[0]), "-l", str(pages[-1])] if pages else []
+    text = subprocess.run([require("pdftotext"), *first_last, str(path), "-"],
+                          capture_output=True, text=True, timeout=120, check=True).stdout
+    return " ".join(text.split())
+
+
 @pytest.fixture(scope="module")
 def pdf_output(bundled, findings, tmp_path_factory) -> Path:
-    require_weasyprint()
+    require("chromium")
     out = tmp_path_factory.mktemp("pdf") / "out"
     render(bundled, out, formats=["pdf"], lang="en", findings=findings, as_of=AS_OF)
     return out / "pdf"
@@ -119,14 +134,58 @@ def test_pdf_draws_the_register_diagram_and_leaves_out_the_collapsed_ones(pdf_ou
     text = subprocess.run([require("pdftotext"), str(pdf_output / "controller-destiny-nv.pdf"), "-"],
                           capture_output=True, text=True, timeout=120, check=True).stdout
     text = " ".join(text.split())
-    # The words of the SVG, drawn by WeasyPrint: the diagram's title, a cluster, a sub-processor.
+    # The words of the SVG, drawn as text: the diagram's title, a cluster, a sub-processor.
     for phrase in ("Data flows of Destiny NV (Dstny)", "Sub-processors of Destiny NV", "Wolters Kluwer"):
         assert phrase in text, phrase
     assert "Data flows of this activity" not in text
 
 
-def test_hostile_label_is_text_in_the_pdf(tmp_path):
-    require_weasyprint()
+def test_pdf_pages_are_numbered_n_of_total(pdf_output):
+    total = page_count(pdf_output / "controller-destiny-nv.pdf")
+    assert f"1 / {total}" in pdf_text(pdf_output / "controller-destiny-nv.pdf", 1)
+    assert f"{total} / {total}" in pdf_text(pdf_output / "controller-destiny-nv.pdf", total)
+
+
+def test_pdf_links_to_the_other_pdfs_stay_relative(pdf_output):
+    listed = subprocess.run([require("pdfinfo"), "-url", str(pdf_output / "index.pdf")],
+                            capture_output=True, text=True, timeout=60, check=True).stdout.splitlines()[1:]
+    targets = {line.split()[-1] for line in listed}
+    assert "controller-destiny-nv.pdf" in targets
+    assert not [target for target in targets if target.startswith("file:")]
+    for target in targets:
+        if not target.startswith(("http://", "https://")):
+            assert (pdf_output / target.partition("#")[0]).is_file(), target
+    assert sorted(p.suffix for p in pdf_output.iterdir()) == [".pdf"] * 15   # the printed pages are gone
+
+
+def test_without_chromium_the_pdf_engine_is_weasyprint_and_asking_for_chromium_is_one_line(monkeypatch, tmp_path):
+    monkeypatch.setenv("ROPA_CHROMIUM", str(tmp_path / "no-such-chromium"))
+    assert choose_pdf_engine() == "weasyprint"
+    with pytest.raises(RopaError, match="PDF output needs Chromium"):
+        chromium.Chromium()
+    result = CliRunner().invoke(app, ["render", "--out", str(tmp_path / "out"), "--format", "pdf",
+                                      "--pdf-engine", "chromium"])
+    assert result.exit_code == 2 and "needs Chromium" in result.output and "Traceback" not in result.output
+    assert not (tmp_path / "out").exists()
+    result = CliRunner().invoke(app, ["build", "--out", str(tmp_path / "out"), "--pdf-engine", "prince"])
+    assert result.exit_code == 2 and "unknown PDF engine 'prince'" in result.output
+
+
+def test_relative_links_keep_every_byte_offset():
+    folder = "file:///tmp/out/en/pdf/"
+    pdf = (b"1 0 obj << /A << /S /URI /URI (" + folder.encode() + b"index.pdf#a-x) >> >> endobj "
+           b"2 0 obj << /URI (https://example.org/a) >> endobj 3 0 obj << /URI (file:///elsewhere/x.pdf) >> endobj")
+    cut = chromium.relative_links(pdf, folder)
+    assert len(cut) == len(pdf)
+    assert b"/URI (index.pdf#a-x)" in cut and folder.encode() not in cut
+    assert b"(https://example.org/a)" in cut and b"(file:///elsewhere/x.pdf)" in cut
+    assert cut.index(b"2 0 obj") == pdf.index(b"2 0 obj")
+
+
+@pytest.mark.parametrize("engine, stem", [("chromium", "controller-destiny-nv"), ("weasyprint", "index")])
+def test_hostile_label_is_text_in_the_pdf(tmp_path, engine, stem):
+    """Both engines; WeasyPrint on a short document (it lays out the register several times slower)."""
+    require_engine(engine)
     repository = Path(__file__).resolve().parent.parent
     data = tmp_path / "data"
     shutil.copytree(repository / "data" / "destiny", data)
@@ -135,7 +194,7 @@ def test_hostile_label_is_text_in_the_pdf(tmp_path):
     source.write_text(source.read_text(encoding="utf-8").replace(
         'rdfs:label "Customer contact data"@en', f'rdfs:label "{escaped}"@en', 1), encoding="utf-8")
     record = build_record(ropa.load([data]), lang="en", as_of=AS_OF)
-    [pdf] = write_pdf(record, tmp_path / "pdf", stems=["controller-destiny-nv"])
+    [pdf] = write_pdf(record, tmp_path / "pdf", stems=[stem], engine=engine)
     text = subprocess.run([require("pdftotext"), str(pdf), "-"], capture_output=True, text=True, timeout=120, check=True).stdout
     assert "<script>alert(1)</script>" in text
     assert 'onerror=alert(1)>' in text
@@ -143,80 +202,8 @@ def test_hostile_label_is_text_in_the_pdf(tmp_path):
 
 # --- Chromium -----------------------------------------------------------------------------------------------------
 
-class Chromium:
-    """Headless Chromium driven over the DevTools protocol on a pipe: no port, no extra package, every wait bounded."""
-
-    FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-             "--disable-background-networking", "--disable-component-update", "--disable-sync",
-             "--remote-debugging-pipe", "--window-size=1280,900"]
-
-    def __init__(self, binary: str):
-        self.profile = tempfile.mkdtemp(prefix="ropa-chromium-")
-        command_read, self.commands = os.pipe()
-        self.replies, reply_write = os.pipe()
-
-        def wire():
-            # Chromium reads commands on fd 3 and writes replies on fd 4; go through high fds so neither clobbers the other.
-            high_read = fcntl.fcntl(command_read, fcntl.F_DUPFD, 10)
-            high_write = fcntl.fcntl(reply_write, fcntl.F_DUPFD, 10)
-            os.dup2(high_read, 3)
-            os.dup2(high_write, 4)
-            os.set_inheritable(3, True)
-            os.set_inheritable(4, True)
-
-        self.process = subprocess.Popen([binary, *self.FLAGS, f"--user-data-dir={self.profile}", "about:blank"],
-                                        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                                        preexec_fn=wire, close_fds=False)
-        os.close(command_read)
-        os.close(reply_write)
-        self.buffer = b""
-        self.last_id = 0
-        self.events: list[dict] = []
-
-    def send(self, method: str, params: dict | None = None, session: str | None = None, timeout: float = 30) -> dict:
-        self.last_id += 1
-        message = {"id": self.last_id, "method": method, "params": params or {}}
-        if session:
-            message["sessionId"] = session
-        os.write(self.commands, json.dumps(message).encode() + b"\0")
-        deadline = time.monotonic() + timeout
-        while True:
-            reply = self._read(deadline)
-            if reply.get("id") == self.last_id:
-                if "error" in reply:
-                    raise RuntimeError(f"{method}: {reply['error']}")
-                return reply.get("result", {})
-            self.events.append(reply)
-
-    def _read(self, deadline: float) -> dict:
-        while b"\0" not in self.buffer:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                raise TimeoutError("Chromium did not answer in time")
-            ready, _, _ = select.select([self.replies], [], [], left)
-            if ready:
-                chunk = os.read(self.replies, 1 << 20)
-                if not chunk:
-                    raise RuntimeError("Chromium closed the DevTools pipe")
-                self.buffer += chunk
-        message, self.buffer = self.buffer.split(b"\0", 1)
-        return json.loads(message)
-
-    def open(self, url: str, timeout: float = 60) -> tuple[str, str]:
-        """Load the page in a new tab, accepting any dialog it opens: the tab's target and session."""
-        self.events = []
-        target = self.send("Target.createTarget", {"url": "about:blank"})["targetId"]
-        session = self.send("Target.attachToTarget", {"targetId": target, "flatten": True})["sessionId"]
-        for domain in ("Page", "Runtime", "Log"):
-            self.send(f"{domain}.enable", session=session)
-        self.send("Page.navigate", {"url": url}, session=session)
-        deadline = time.monotonic() + timeout
-        while not any(e.get("method") == "Page.loadEventFired" for e in self.events):
-            event = self._read(deadline)
-            self.events.append(event)
-            if event.get("method") == "Page.javascriptDialogOpening":
-                self.send("Page.handleJavaScriptDialog", {"accept": True}, session=session)
-        return target, session
+class Browser(chromium.Chromium):
+    """The library's headless Chromium, with what the tests look at: console errors, dialogs, screenshots."""
 
     def evaluate(self, url: str, expression: str):
         """The value of a JavaScript expression on the loaded page."""
@@ -244,28 +231,14 @@ class Chromium:
         self.send("Target.closeTarget", {"targetId": target})
         return errors, dialogs, png
 
-    def close(self) -> None:
-        try:
-            self.send("Browser.close", timeout=10)
-        except (OSError, RuntimeError, TimeoutError):
-            pass
-        try:
-            self.process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(timeout=15)
-        os.close(self.commands)
-        os.close(self.replies)
-        shutil.rmtree(self.profile, ignore_errors=True)
-
 
 @pytest.fixture(scope="module")
 def browser():
-    chromium = Chromium(require("chromium"))
+    opened = Browser(require("chromium"))
     try:
-        yield chromium
+        yield opened
     finally:
-        chromium.close()
+        opened.close()
 
 
 @pytest.fixture(scope="module")

@@ -11,9 +11,10 @@ def register(app: typer.Typer) -> None:
     # Imported here, not at module level: ropa.cli imports this module while it is still being defined.
     from ropa.cli import PathsArgument, errors, parse_date, user_errors
     from ropa.load import load
+    from ropa.progress import display
     from ropa.register import LANGUAGES
     from ropa.timeline import as_of as record_as_of
-    from ropa.render import FORMATS, build, parse_formats, parse_languages, render
+    from ropa.render import FORMATS, PDF_ENGINES, build, choose_pdf_engine, parse_formats, parse_languages, render
     from ropa.validate import validate, with_waivers
     from ropa.validation_output import summary_line
     from ropa.waivers import NO_WAIVERS, load_waivers
@@ -21,13 +22,16 @@ def register(app: typer.Typer) -> None:
     formats_help = f"Comma-separated: {','.join(FORMATS)}."
     AsOf = Annotated[Optional[str], typer.Option("--as-of", help="Show the register as it stood on this date (YYYY-MM-DD): activities and links valid then, judged then; today by default.")]
     Waivers = Annotated[Optional[Path], typer.Option("--waivers", "-w", help="TOML file of accepted findings: shown as waived, not as open gaps.")]
+    PdfEngine = Annotated[Optional[str], typer.Option("--pdf-engine", help=f"{'|'.join(PDF_ENGINES)}: Chromium (fast) when it is installed, WeasyPrint otherwise.")]
 
-    def dated_record(paths, as_of, waivers):
+    def dated_record(paths, as_of, waivers, progress):
         """The record as it stood on the date (all of it without one), and its findings with the waivers applied."""
+        progress.stage("loading the record")
         graph = load(paths or None)
         if as_of is not None:
             graph = record_as_of(graph, as_of)
         accepted = load_waivers(waivers) if waivers else NO_WAIVERS
+        progress.stage("validating")
         return graph, with_waivers(validate(graph, as_of=as_of), accepted)
 
     @app.command("render")
@@ -38,16 +42,20 @@ def register(app: typer.Typer) -> None:
         lang: Annotated[str, typer.Option("--lang", "-l", help=f"Language of the documents: {'|'.join(LANGUAGES)}.")] = "en",
         as_of: AsOf = None,
         waivers: Waivers = None,
+        pdf_engine: PdfEngine = None,
     ) -> None:
         """Render the Art. 30(1) and 30(2) registers, processor overviews and group overview in one language."""
-        with user_errors():
+        with user_errors(), display(errors) as progress:
             date = parse_date(as_of, "--as-of")
             chosen = parse_formats(formats)
             language = parse_languages(lang)
             if len(language) != 1:
                 raise_one_language()
-            graph, report = dated_record(paths, date, waivers)
-            result = render(graph, out, formats=chosen, lang=language[0], findings=report.findings, as_of=report.as_of)
+            if pdf_engine is not None:
+                choose_pdf_engine(pdf_engine)
+            graph, report = dated_record(paths, date, waivers, progress)
+            result = render(graph, out, formats=chosen, lang=language[0], findings=report.findings, as_of=report.as_of,
+                            pdf_engine=pdf_engine, progress=progress)
         errors.print(f"wrote {len(result.files)} files ({','.join(result.formats)}, {language[0]}) to {out}", highlight=False)
 
     def raise_one_language():
@@ -63,14 +71,18 @@ def register(app: typer.Typer) -> None:
         langs: Annotated[str, typer.Option("--lang", "-l", help=f"Comma-separated languages: {','.join(LANGUAGES)}.")] = ",".join(LANGUAGES),
         as_of: AsOf = None,
         waivers: Waivers = None,
+        pdf_engine: PdfEngine = None,
     ) -> None:
         """Validate, then render every document in every format and language into one folder (build/ by default)."""
-        with user_errors():
+        with user_errors(), display(errors) as progress:
             date = parse_date(as_of, "--as-of")
             chosen = parse_formats(formats)
             languages = parse_languages(langs)
-            graph, report = dated_record(paths, date, waivers)
+            if pdf_engine is not None:
+                choose_pdf_engine(pdf_engine)
+            graph, report = dated_record(paths, date, waivers, progress)
             errors.print(f"validated: {summary_line(report)}", highlight=False)
-            result = build(graph, out, formats=chosen, languages=languages, findings=report.findings, as_of=report.as_of)
+            result = build(graph, out, formats=chosen, languages=languages, findings=report.findings, as_of=report.as_of,
+                           pdf_engine=pdf_engine, progress=progress)
         errors.print(f"wrote {len(result.files)} files ({','.join(result.formats)}; {','.join(result.languages)}) to {out}",
                      highlight=False)
