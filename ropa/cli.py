@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import json
+import logging
+import os
+import signal
 import sys
+import warnings
 from collections import Counter
 from contextlib import contextmanager
 from enum import Enum
@@ -13,11 +16,11 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
+from ropa import safe
 from ropa.commands import OutputFormat
-from ropa.errors import RopaError
+from ropa.errors import RopaError, RopaWarning
 from ropa.export import export as export_graph
 from ropa.export import serialise, write_atomically
 from ropa.inventory import inventory
@@ -37,8 +40,9 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-console = Console(width=None if sys.stdout.isatty() else 140)
-errors = Console(stderr=True, width=None if sys.stderr.isatty() else 200)
+console = safe.SafeConsole(width=None if sys.stdout.isatty() else 140)
+errors = safe.SafeConsole(stderr=True, width=None if sys.stderr.isatty() else 200)
+"""Both consoles read every plain string as text, never as rich markup, with its control characters visible."""
 
 PathsArgument = Annotated[
     Optional[list[Path]],
@@ -59,15 +63,48 @@ class WorkbookLayout(str, Enum):
     gba = "gba"
 
 
+def say(message: str, kind: str = "") -> None:
+    """One line on stderr (``ropa: error: ...`` with ``kind``), its invisible characters shown escaped."""
+    errors.print(safe.one_line(f"ropa: {kind}: {message}" if kind else message), markup=False, highlight=False,
+                 soft_wrap=True)
+
+
 @contextmanager
 def user_errors():
-    """Turn a RopaError into one line on stderr per problem and exit code 2."""
+    """Turn a RopaError into one line on stderr and exit code 2; warnings of the library, and messages the
+    libraries below it log (rdflib, pyshacl, WeasyPrint), become one line each, never a logged traceback."""
+    handler = _OneLineLog(logging.WARNING)
+    root = logging.getLogger()
+    root.addHandler(handler)
     try:
-        yield
+        with warnings.catch_warnings():
+            warnings.simplefilter("always", RopaWarning)
+            warnings.showwarning = _show_warning
+            yield
     except RopaError as error:
         for line in error.lines():
-            errors.print(f"ropa: error: {line}", markup=False, highlight=False, emoji=False, soft_wrap=True)
+            say(line, "error")
         raise typer.Exit(2) from None
+    finally:
+        root.removeHandler(handler)
+
+
+class _OneLineLog(logging.Handler):
+    """The first line of a logged message as a warning (a library may log a whole traceback with it)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            lines = record.getMessage().strip().splitlines()
+        except (TypeError, ValueError):
+            lines = [str(record.msg)]
+        say(f"{record.name}: {lines[0] if lines else record.levelname.lower()}", "warning")
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    if issubclass(category, RopaWarning):
+        say(str(message), "warning")
+    else:
+        say(f"{category.__name__}: {message}", "warning")
 
 
 @app.command()
@@ -79,7 +116,7 @@ def info(
     with user_errors():
         summary = inventory(load(paths or None))
     if output_format is OutputFormat.json:
-        typer.echo(json.dumps(summary.as_dict(), indent=2))
+        typer.echo(safe.dumps(summary.as_dict(), indent=2))
         return
     table = Table(title="Loaded", title_justify="left")
     table.add_column("file")
@@ -121,7 +158,7 @@ def export(
             sys.stdout.buffer.write(serialise(graph, export_format.value))
             return
         count = export_graph(graph, export_format.value, output)
-    errors.print(f"wrote {count} triples to {output}", highlight=False)
+    say(f"wrote {count} triples to {output}")
 
 
 class ValidationFormat(str, Enum):
@@ -163,6 +200,7 @@ def validate(
     shapes: Annotated[Optional[list[Path]], typer.Option("--shapes", help="Shapes files or folders instead of the bundled shapes.")] = None,
     engine: Annotated[Engine, typer.Option("--engine", help="fast (SPARQL per shape) or pyshacl (the reference).")] = Engine.fast,
     output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write the report to this file instead of standard output.")] = None,
+    allow_service: Annotated[bool, typer.Option("--allow-service", help="Let custom shapes call SERVICE (reach other servers or files).")] = False,
     retention_policy: Annotated[Optional[Path], typer.Option("--retention-policy", help="TOML file of the organisation's retention ceilings per category of data subjects or data (Art. 5(1)(e)).")] = None,
 ) -> None:
     """Check the record against the Art. 30 and GDPR consistency shapes. Exit 0 clean, 1 findings, 2 input error."""
@@ -176,11 +214,11 @@ def validate(
             if policy is not None:
                 policy.check_terms(graph)
             progress.stage("validating")
-            report = with_waivers(
-                run_validation(graph, as_of=date, shapes=shapes, engine=engine.value, retention_policy=policy), accepted)
+            report = with_waivers(run_validation(graph, as_of=date, shapes=shapes, engine=engine.value,
+                                                 retention_policy=policy, allow_service=allow_service), accepted)
         expired = {f.id: w for f in report.findings if not f.waived and (w := accepted.expired_for(f, report.as_of))}
         if output_format is ValidationFormat.text:
-            target = Console(width=160, file=io.StringIO(), force_terminal=False) if output else console
+            target = safe.SafeConsole(width=160, file=io.StringIO(), force_terminal=False) if output else console
             print_text(report, target, expired=expired)
             text = target.file.getvalue() if output else None
         elif output_format is ValidationFormat.json:
@@ -197,8 +235,7 @@ def validate(
             else:
                 sys.stdout.write(text if text.endswith("\n") else text + "\n")
         for waiver in accepted.unused(report.findings):
-            errors.print(f"ropa: note: {accepted.path}:{waiver.line}: waiver for {waiver.check} matches no finding; it can be removed",
-                         highlight=False, markup=False)
+            say(f"{accepted.path}:{waiver.line}: waiver for {waiver.check} matches no finding; it can be removed", "note")
     if report.fails(fail_on.value):
         raise typer.Exit(1)
 
@@ -217,8 +254,37 @@ def _register_command_modules() -> None:
 _register_command_modules()
 
 
+def _terminate(signum, frame) -> None:
+    """SIGTERM (and SIGHUP) unwind like Ctrl-C does, so that every ``finally`` cleans up (staging folders)."""
+    raise SystemExit(128 + signum)
+
+
 def main() -> None:
-    app()
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, _terminate)
+    code = 0
+    try:
+        app()
+    except SystemExit as stop:
+        code = stop.code if isinstance(stop.code, int) else (0 if stop.code is None else 2)
+        if code > 128:
+            say(f"stopped by {signal.Signals(code - 128).name}; nothing was written", "error")
+    except OSError as error:   # the environment failed us (a full disk, a closed pipe): one line, never a traceback
+        say(f"cannot write{' ' + str(error.filename) if error.filename else ''}: {error.strerror or error}", "error")
+        code = 2
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        code = code or 1
+    except OSError as error:
+        say(f"cannot write to standard output: {error.strerror or error}", "error")
+        code = 2
+    # Output that could not be flushed must not be retried (and reported as a traceback) at exit.
+    try:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+    sys.exit(code)
 
 
 if __name__ == "__main__":

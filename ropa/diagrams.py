@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+from ropa import safe
 from ropa.errors import RopaError
 from ropa.flows import ACTIVITY, ORGANISATION, PLACE, SUBJECT, FlowGraph, flow_graph, resolve_activity, resolve_party, \
     weakest
@@ -113,7 +114,7 @@ def diagram(graph: RecordGraph, controller: str | None = None, activity: str | N
             as_of: dt.date | None = None, flows: FlowGraph | None = None) -> Diagram:
     """The data-flow diagram of one party's activities (those it keeps, as controller or processor, and those it
     controls), or of one activity. Pass ``flows`` to draw many diagrams from one flow graph."""
-    if bool(controller) == bool(activity):
+    if (controller is None) == (activity is None):
         raise RopaError("name either a controller (--controller) or an activity (--activity)")
     fg = flows or flow_graph(graph, as_of)
     if activity:
@@ -269,7 +270,7 @@ _DOT_SHAPES = {
 def dot_string(text: str) -> str:
     """A DOT double-quoted string: backslashes and quotes escaped, line breaks as centred \\n, and & as &amp;
     (dot reads "&lt;" in a label as an entity, so a name that contains it would otherwise print as "<")."""
-    escaped = text.replace("&", "&amp;").replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+    escaped = safe.visible(text).replace("&", "&amp;").replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
     return f'"{escaped}"'
 
 
@@ -386,12 +387,9 @@ def inline_svg(document: str) -> str:
 _MERMAID_SHAPES = {SUBJECT: ('(["', '"])'), ACTIVITY: ('("', '")'), ORGANISATION: ('["', '"]'), PLACE: ('[["', '"]]')}
 
 
-def mermaid_string(text: str) -> str:
-    """Text for inside Mermaid's double quotes: entity codes for the characters Mermaid would read as syntax, and
-    for backticks; every kind of line break as <br/>. No label can then end a line, so none can close the fenced
-    block of a Markdown document."""
-    escaped = text.replace("#", "#35;").replace('"', "#quot;").replace("<", "#lt;").replace(">", "#gt;")
-    return "<br/>".join(escaped.replace("`", "#96;").splitlines())
+mermaid_string = safe.mermaid
+"""Text for inside Mermaid's double quotes (see ropa.safe.mermaid): no label can end a line, close the fenced
+block of a Markdown document or form a %%{init}%% directive."""
 
 
 def to_mermaid(d: Diagram) -> str:

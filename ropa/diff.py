@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import os
+import re
 import subprocess
 import tarfile
 import tempfile
@@ -103,15 +105,35 @@ def export_revision(revision: str, path: Path, into: Path) -> Path:
         inside = target.resolve().relative_to(top.resolve()).as_posix() or "."
     except ValueError:
         raise RopaError(f"{target} is not inside the git repository {top}") from None
-    archive = _git(top, "archive", "--format=tar", revision, "--", inside)
-    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
-        tar.extractall(into, filter="data")
+    commit = verify_revision(top, revision)
+    archive = _git(top, "archive", "--format=tar", commit, "--", inside)
+    try:
+        with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+            tar.extractall(into, filter="data")
+    except (tarfile.TarError, OSError) as error:
+        raise RopaError(f"cannot unpack {inside} at {revision}: {error}") from None
     return into / inside
+
+
+def verify_revision(repository: Path, revision: str) -> str:
+    """The commit a revision names, as a full hash, or a RopaError: a revision is checked by git as a revision
+    (never read as an option such as --output=FILE) before anything else is done with it."""
+    if not revision.strip():
+        raise RopaError("an empty git revision: give a commit, branch or tag, e.g. HEAD~1")
+    try:
+        found = _git(repository, "rev-parse", "--verify", "--quiet", "--end-of-options", f"{revision}^{{commit}}")
+    except RopaError:
+        found = b""
+    commit = found.decode("ascii", "replace").strip()
+    if not re.fullmatch(r"[0-9a-f]{40}|[0-9a-f]{64}", commit):
+        raise RopaError(f"'{revision}' is not a commit in the git repository {repository}")
+    return commit
 
 
 def _git(folder: Path, *args: str) -> bytes:
     try:
-        run = subprocess.run(["git", "-C", str(folder), *args], capture_output=True, timeout=120)
+        run = subprocess.run(["git", "-C", str(folder), *args], capture_output=True, timeout=120,
+                             env={**os.environ, "GIT_LITERAL_PATHSPECS": "1"})
     except FileNotFoundError:
         raise RopaError("git is not installed: give both sides as files or folders") from None
     except subprocess.TimeoutExpired:
@@ -345,6 +367,10 @@ def make_notice(old: RecordGraph, new: RecordGraph, processor: str, effective: d
                 issued: dt.date | None = None) -> Notice:
     issued = issued or dt.date.today()
     effective = effective or issued + dt.timedelta(days=30)
+    if effective < issued:
+        raise RopaError(f"the change takes effect on {effective.isoformat()}, before the notice is issued "
+                        f"({issued.isoformat()}): Art. 28(2) asks for the notice before the change, so that "
+                        f"controllers can object; give --effective a later date")
     try:
         party = resolve_party(new, processor, "processor")
     except RopaError:

@@ -43,3 +43,8 @@ class RopaErrors(RopaError):
 
     def lines(self) -> list[str]:
         return [str(p) for p in self.problems]
+
+
+class RopaWarning(UserWarning):
+    """Something in the input is probably a mistake but not an error (an empty file, a record with no activity):
+    the CLI shows it as one line on stderr and goes on."""

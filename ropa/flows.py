@@ -488,6 +488,8 @@ def resolve_country(graph: RecordGraph, text: str) -> str:
 
 def _resolve(text: str, names: dict[str, set[str]], what: str) -> str:
     wanted = text.strip()
+    if not wanted:
+        raise RopaError(f"an empty name: give the {what}'s name, prefixed name or IRI")
     iri = _expand(wanted)
     if iri in names:
         return iri
@@ -608,7 +610,7 @@ def flows(graph: RecordGraph, to_country: str | None = None, outside_eea: bool =
           as_of: dt.date | None = None) -> FlowReport:
     """Every path by which an activity's data can reach a country (one country, outside the EEA, or anywhere)."""
     fg = flow_graph(graph, as_of)
-    wanted = resolve_country(graph, to_country) if to_country else None
+    wanted = resolve_country(graph, to_country) if to_country is not None else None
     scope = (fg.label(wanted) if wanted in fg.graph else to_country) if wanted else \
         "places outside the EEA" if outside_eea else "every place"
     found = []
@@ -793,10 +795,18 @@ def _role(role: str | None) -> str:
     return {ROPA + "ControllerRole": "controller", ROPA + "ProcessorRole": "processor"}.get(role or "", NOT_DOCUMENTED)
 
 
+_IS_VENDOR = """ASK { VALUES ?link { dpv:hasDataProcessor ropa:usesServiceProvider ropa:engagesProcessor ropa:hasSubProcessor }
+                     ?user ?link ?vendor FILTER(?user != ?vendor) }"""
+
+
 def impact(graph: RecordGraph, vendor: str, as_of: dt.date | None = None) -> Impact:
     """If this vendor were breached or replaced: the activities, controllers, subjects and data it touches."""
     fg = flow_graph(graph, as_of)
     node = resolve_party(graph, vendor, "vendor")
+    if not graph.store.query(_IS_VENDOR, prefixes=PREFIXES, use_default_graph_as_union=True,
+                             substitutions={ox.Variable("vendor"): ox.NamedNode(node)}):
+        raise RopaError(f"{shorten(node)} is not a vendor: no activity or organisation in the record engages it as "
+                        f"processor, service provider or sub-processor")
     activities = [fg.activities[a] for a in sorted(fg.activities) if node in fg.vendors(a)]
     engaged_by = sorted({u for a in activities for u, v in fg.edges_of[a.iri]
                          if v == node and fg.graph.nodes[u]["kind"] == ORGANISATION})

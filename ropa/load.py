@@ -11,7 +11,9 @@ load with a RopaError naming the file, the line and the nearest known term (ever
 
 from __future__ import annotations
 
+import os
 import re
+import warnings
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,7 +21,7 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from ropa import resources
-from ropa.errors import RopaError, RopaErrors
+from ropa.errors import RopaError, RopaErrors, RopaWarning
 from ropa.namespaces import DPV_BASE, PREFIXES, ROPA, shorten
 
 FORMATS: dict[str, ox.RdfFormat] = {
@@ -133,6 +135,7 @@ def load(
         check_vocabulary_terms(graph)
     if reference:
         check_sources(graph)
+    warn_if_empty(graph)
     return graph
 
 
@@ -154,12 +157,16 @@ def check_sources(graph: RecordGraph) -> None:
 
 
 def expand_paths(paths: Iterable[str | Path]) -> list[Path]:
-    """Files named directly, plus every RDF file below each folder named, in a stable order."""
+    """Files named directly, plus every RDF file below each folder named, in a stable order.
+
+    Nothing below a folder is left out silently: a subfolder that cannot be read, or a symbolic link to a folder
+    (which ropa does not follow, so that a link cannot loop or reach outside), is a RopaError.
+    """
     files: list[Path] = []
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
-            found = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in FORMATS)
+            found = sorted(_walk(path))
             if not found:
                 raise RopaError(f"no RDF files ({', '.join(sorted(FORMATS))}) in this folder", path=str(path))
             files.extend(found)
@@ -172,6 +179,41 @@ def expand_paths(paths: Iterable[str | Path]) -> list[Path]:
         else:
             raise RopaError("no such file or folder", path=str(path))
     return files
+
+
+def _walk(folder: Path) -> Iterator[Path]:
+    """The RDF files below a folder (hidden files and folders included, as a record may keep them)."""
+    def refuse(error: OSError) -> None:
+        raise RopaError(f"cannot read this folder: {error.strerror}; nothing below it was loaded",
+                        path=str(error.filename or folder))
+
+    for top, folders, names in os.walk(folder, onerror=refuse):
+        for name in folders:
+            if os.path.islink(os.path.join(top, name)):
+                raise RopaError("a symbolic link to a folder: ropa does not follow links inside a folder; "
+                                "name the folder it points to as a PATH of its own", path=os.path.join(top, name))
+        for name in names:
+            candidate = Path(top) / name
+            if candidate.suffix.lower() in FORMATS and candidate.is_file():
+                yield candidate
+
+
+def warn_if_empty(graph: RecordGraph) -> None:
+    """Warn (a RopaWarning) about a data file without a triple, and a record without a processing activity:
+    checks on them find nothing, which must not read as a clean record."""
+    data = [f for f in graph.files if f.kind == "data"]
+    if not data:
+        return
+    values = " ".join(f"<{f.graph.value}>" for f in data)
+    empty = {solution["g"].value for solution in graph.store.query(
+        f"SELECT ?g WHERE {{ VALUES ?g {{ {values} }} FILTER NOT EXISTS {{ GRAPH ?g {{ ?s ?p ?o }} }} }}")}
+    for loaded in data:
+        if loaded.graph.value in empty:
+            warnings.warn(RopaWarning(f"{loaded.display_path}: the file holds no triples"), stacklevel=3)
+    activities = graph.store.query(f"ASK {{ VALUES ?g {{ {values} }} GRAPH ?g {{ ?a a <{PREFIXES['dpv']}Process> }} }}")
+    if not activities:
+        warnings.warn(RopaWarning("the record describes no processing activity (dpv:Process): "
+                                  "there is nothing to check or report"), stacklevel=3)
 
 
 def display_path(path: Path) -> str:
@@ -188,11 +230,19 @@ def display_path(path: Path) -> str:
 _PARSER_LOCATION = re.compile(r"^Parser error (?:at line \d+ between columns \d+ and \d+|between line .*? and line \d+ column \d+|at .*?): ")
 
 
+_BOM = b"\xef\xbb\xbf"
+
+
 def _load_file(store: ox.Store, path: Path, kind: str) -> LoadedFile:
     graph_name = ox.NamedNode(path.resolve().as_uri())
     shown = display_path(path)
+    rdf_format = FORMATS[path.suffix.lower()]
     try:
-        store.load(path=str(path), format=FORMATS[path.suffix.lower()], to_graph=graph_name)
+        content = _checked_content(path, rdf_format, shown)
+        if content is None:
+            store.load(path=str(path), format=rdf_format, to_graph=graph_name)
+        else:
+            store.load(content, format=rdf_format, to_graph=graph_name)
     except SyntaxError as error:
         message = _PARSER_LOCATION.sub("", error.msg or str(error))
         raise RopaError(message, path=shown, line=error.lineno, column=error.offset) from None
@@ -201,6 +251,27 @@ def _load_file(store: ox.Store, path: Path, kind: str) -> LoadedFile:
     except (OSError, ValueError) as error:
         raise RopaError(f"cannot read: {error}", path=shown) from None
     return LoadedFile(path=path, graph=graph_name, kind=kind)
+
+
+_ENTITY = re.compile(rb"<!ENTITY")
+
+
+def _checked_content(path: Path, rdf_format: ox.RdfFormat, shown: str) -> bytes | None:
+    """The file's bytes when they need a change before parsing (a UTF-8 byte order mark, which the parser would
+    refuse, is dropped), else None. RDF/XML that declares entities is refused: nested entities (billion laughs)
+    expand without bound, and RDF has no use for them."""
+    if rdf_format != ox.RdfFormat.RDF_XML:
+        with open(path, "rb") as handle:
+            if handle.read(3) != _BOM:
+                return None
+        return path.read_bytes()[3:]
+    content = path.read_bytes()
+    found = _ENTITY.search(content)
+    if found:
+        line = content.count(b"\n", 0, found.start()) + 1
+        raise RopaError("RDF/XML with a DOCTYPE that declares entities (<!ENTITY ...>): refused, as entities can expand "
+                        "without bound; write the values out", path=shown, line=line)
+    return content[3:] if content.startswith(_BOM) else content
 
 
 def check_vocabulary_terms(graph: RecordGraph) -> None:

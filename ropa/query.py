@@ -31,11 +31,8 @@ import csv
 import datetime as dt
 import difflib
 import io
-import json
 import re
-import urllib.error
 import urllib.parse
-import urllib.request
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
@@ -43,6 +40,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
+from ropa import remote, safe
 from ropa.errors import RopaError
 from ropa.load import RecordGraph
 from ropa.namespaces import PREFIXES, ROPA, shorten, sparql_prefixes
@@ -201,6 +199,8 @@ def _read(path: Path) -> Query:
 
 Term = ox.NamedNode | ox.Literal
 
+MAX_PARAM_LENGTH = 4096
+"""The longest parameter value accepted (an IRI, a name): anything longer is a mistake or an attack."""
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _INTEGER = re.compile(r"^[+-]?\d+$")
 _LANGUAGE = re.compile(r"^[A-Za-z]{1,8}(-[A-Za-z0-9]{1,8})*$")
@@ -243,7 +243,11 @@ def parse_value(param: Param, text: str, query_name: str = "query") -> Term | No
     text = str(text).strip()
 
     def wrong(expected: str) -> RopaError:
-        return RopaError(f"query {query_name}: parameter {param.name} must be {expected}, not '{text}'")
+        shown = text if len(text) <= 80 else text[:60] + f"... ({len(text)} characters)"
+        return RopaError(f"query {query_name}: parameter {param.name} must be {expected}, not '{shown}'")
+
+    if len(text) > MAX_PARAM_LENGTH:
+        raise wrong(f"at most {MAX_PARAM_LENGTH} characters long")
 
     if param.type == "IRI":
         if text == "any" and (param.default == "any" or param.required):
@@ -267,6 +271,8 @@ def parse_value(param: Param, text: str, query_name: str = "query") -> Term | No
     if param.type == "integer":
         if not _INTEGER.match(text):
             raise wrong("an integer")
+        if len(text.lstrip("+-")) > 18:
+            raise wrong("an integer of at most 18 digits")
         return ox.Literal(str(int(text)), datatype=ox.NamedNode(XSD + "integer"))
     if param.type == "language":
         if not _LANGUAGE.match(text):
@@ -314,6 +320,23 @@ def substitute(sparql: str, bindings: Mapping[str, Term | None]) -> str:
     return _TOKENS.sub(replace, sparql)
 
 
+_SERVICE = re.compile(r"(?<![\w:?$.-])SERVICE(?![\w:.-])", re.IGNORECASE)
+
+
+def local_only(sparql: str, where: str = "query", *, allow_service: bool = False) -> None:
+    """Refuse a query that would call another server or read a file (SERVICE), unless the user allowed it.
+
+    The keyword is looked for in the query's text outside comments, strings and IRIs, where a SERVICE clause
+    can stand (a prefixed name such as ex:Service or a ?service variable is not one).
+    """
+    if allow_service:
+        return
+    code = _TOKENS.sub(lambda match: " " if match.group("skip") else match.group(0), sparql)
+    if _SERVICE.search(code):
+        raise RopaError(f"{where}: the query calls SERVICE, which would reach another server or a file; ropa runs "
+                        f"queries on the record only (--allow-service permits it)")
+
+
 def prepare(query: Query, bindings: Mapping[str, Term | None]) -> str:
     """The text sent to a store: ropa's PREFIX lines, then the query with its parameters bound."""
     return sparql_prefixes() + substitute(query.sparql, bindings)
@@ -345,15 +368,16 @@ class Results:
         """The results as text: an aligned table, CSV, JSON or a Markdown table."""
         if fmt == "csv":
             out = io.StringIO()
-            writer = csv.DictWriter(out, fieldnames=self.shown(iris), lineterminator="\n")
-            writer.writeheader()
-            writer.writerows(self.records(iris))
+            columns = self.shown(iris)
+            writer = csv.writer(out, lineterminator="\n")
+            writer.writerow([safe.csv_cell(c) for c in columns])
+            writer.writerows([safe.csv_cell(r[c]) for c in columns] for r in self.records(iris))
             return out.getvalue()
         if fmt == "json":
             columns = self.shown(iris)
             index = [self.columns.index(c) for c in columns]
             rows = [{c: _json_value(row[i]) for c, i in zip(columns, index)} for row in self.rows]
-            return json.dumps({"columns": columns, "rows": rows}, indent=2, ensure_ascii=False) + "\n"
+            return safe.dumps({"columns": columns, "rows": rows}, indent=2) + "\n"
         if fmt == "md":
             return markdown_table(self.shown(iris), self.records(iris, short=True))
         if fmt == "table":
@@ -382,12 +406,8 @@ def _json_value(term):
     return _text(term, short=False) if term is not None else None
 
 
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>|~&])")
-
-
-def markdown_cell(text: str) -> str:
-    """A value safe in a Markdown table cell: punctuation that Markdown or HTML would read is backslash-escaped."""
-    return _MARKDOWN_SPECIAL.sub(r"\\\1", text).replace("\r", " ").replace("\n", " ")
+markdown_cell = safe.markdown
+"""A value safe in a Markdown table cell (see ropa.safe.markdown)."""
 
 
 def markdown_table(columns: Sequence[str], records: Sequence[Mapping[str, str]]) -> str:
@@ -400,6 +420,7 @@ def markdown_table(columns: Sequence[str], records: Sequence[Mapping[str, str]])
 
 def text_table(columns: Sequence[str], records: Sequence[Mapping[str, str]]) -> str:
     """A plain aligned table with a count line (the CLI prints a rich table instead)."""
+    records = [{c: safe.one_line(r[c]) for c in columns} for r in records]
     widths = {c: max([len(c)] + [len(r[c]) for r in records]) for c in columns}
     lines = ["  ".join(c.ljust(widths[c]) for c in columns).rstrip(), "  ".join("-" * widths[c] for c in columns)]
     lines += ["  ".join(r[c].replace("\n", " ").ljust(widths[c]) for c in columns).rstrip() for r in records]
@@ -419,18 +440,21 @@ def run(
     endpoint: str | None = None,
     graph_iri: str | None = None,
     waivers=None,
-    timeout: float = 60.0,
+    timeout: float = remote.DEFAULT_TIMEOUT,
+    allow_service: bool = False,
 ) -> Results:
     """Answer a query on a loaded record (embedded) or on a SPARQL 1.1 endpoint (``endpoint``, optionally limited
     to the named graph ``graph_iri`` that ``push`` wrote).
 
     A query that needs findings validates the record at its ``as_of`` date first (embedded); on an endpoint it
-    reads the findings that ``push`` sent.
+    reads the findings that ``push`` sent. On a loaded record a query may not call SERVICE unless
+    ``allow_service`` (a local question must not reach the network or the file system).
     """
     bindings = bind(query, params, as_of=as_of, lang=lang)
     sparql = prepare(query, bindings)
     if endpoint is not None:
         return select_remote(sparql, endpoint, graph_iri=graph_iri, timeout=timeout, name=query.name)
+    local_only(query.sparql, str(query.path) if query.path else query.name, allow_service=allow_service)
     if graph is None:
         raise RopaError("no graph to query: load a record or give an endpoint")
     judged = dt.date.fromisoformat(bindings["as_of"].value) if bindings.get("as_of") is not None else None
@@ -445,12 +469,11 @@ def run(
 def select_embedded(graph: RecordGraph, sparql: str, *, name: str = "query") -> Results:
     """Run a SELECT on the union of the loaded files; a query that does not parse is a RopaError."""
     try:
-        solutions = graph.query(sparql)
+        return _results(graph.query(sparql), name)   # solutions are computed while they are read
     except SyntaxError as error:
-        raise RopaError(f"{name}: the SPARQL does not parse: {error}") from None
-    except (OSError, RuntimeError) as error:
-        raise RopaError(f"{name}: the query failed: {error}") from None
-    return _results(solutions, name)
+        raise RopaError(f"{name}: the SPARQL does not parse: {safe.one_line(str(error))}") from None
+    except (OSError, RuntimeError, ValueError) as error:
+        raise RopaError(f"{name}: the query failed: {safe.one_line(str(error))[:500]}") from None
 
 
 def _results(solutions, name: str) -> Results:
@@ -460,23 +483,22 @@ def _results(solutions, name: str) -> Results:
     return Results(columns, [tuple(s) for s in solutions])
 
 
-def select_remote(sparql: str, endpoint: str, *, graph_iri: str | None = None, timeout: float = 60.0,
+def select_remote(sparql: str, endpoint: str, *, graph_iri: str | None = None, timeout: float = remote.DEFAULT_TIMEOUT,
                   name: str = "query") -> Results:
     """Run a SELECT on a SPARQL 1.1 endpoint (protocol: POST form, JSON results); ``graph_iri`` becomes the
     default graph (``default-graph-uri``), so the query sees exactly the graph that was pushed."""
     form = [("query", sparql)] + ([("default-graph-uri", graph_iri)] if graph_iri else [])
-    request = urllib.request.Request(
-        _http_url(endpoint),
+    body = remote.request(
+        endpoint,
         data=urllib.parse.urlencode(form).encode("utf-8"),
         headers={"Content-Type": "application/x-www-form-urlencoded", "Accept": "application/sparql-results+json"},
-        method="POST",
+        method="POST", timeout=timeout,
     )
-    body = _send(request, endpoint, timeout)
-    try:
-        solutions = ox.parse_query_results(body, format=ox.QueryResultsFormat.JSON)
-    except (SyntaxError, ValueError) as error:
-        raise RopaError(f"{name}: the endpoint {endpoint} did not answer with SPARQL JSON results: {error}") from None
-    return _results(solutions, name)
+    try:   # the results are parsed lazily: a broken answer shows while reading the rows
+        return _results(ox.parse_query_results(body, format=ox.QueryResultsFormat.JSON), name)
+    except (SyntaxError, ValueError, UnicodeDecodeError) as error:
+        raise RopaError(f"{name}: the endpoint {endpoint} did not answer with SPARQL JSON results: "
+                        f"{safe.one_line(str(error))[:300]}") from None
 
 
 def push(graph: RecordGraph, endpoint: str, graph_iri: str, *, findings: bool = True, as_of: dt.date | None = None,
@@ -488,27 +510,16 @@ def push(graph: RecordGraph, endpoint: str, graph_iri: str, *, findings: bool = 
     ``as_of`` unless ``findings`` is False. Returns the number of triples sent.
     """
     target = _graph_iri(graph_iri)
+    remote.check_url(endpoint)
     triples = list(graph.triples())
     if findings:
         triples += findings_triples(graph, as_of=as_of, waivers=waivers)
     triples += verdict_triples(graph, as_of or dt.date.today())
     body = ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES)
     separator = "&" if "?" in endpoint else "?"
-    request = urllib.request.Request(
-        _http_url(endpoint) + separator + urllib.parse.urlencode({"graph": target.value}),
-        data=body,
-        headers={"Content-Type": "application/n-triples"},
-        method="PUT",
-    )
-    _send(request, endpoint, timeout)
+    remote.request(endpoint + separator + urllib.parse.urlencode({"graph": target.value}), data=body,
+                   headers={"Content-Type": "application/n-triples"}, method="PUT", timeout=timeout)
     return len(triples)
-
-
-def _http_url(endpoint: str) -> str:
-    parsed = urllib.parse.urlparse(endpoint)
-    if parsed.scheme not in ("http", "https") or not parsed.netloc:
-        raise RopaError(f"endpoint '{endpoint}' is not an http(s) URL")
-    return endpoint
 
 
 def _graph_iri(text: str) -> ox.NamedNode:
@@ -518,21 +529,6 @@ def _graph_iri(text: str) -> ox.NamedNode:
     except ValueError:
         pass
     raise RopaError(f"graph '{text}' is not an absolute IRI (e.g. urn:ropa:record or https://example.org/ropa)")
-
-
-def _send(request: urllib.request.Request, endpoint: str, timeout: float) -> bytes:
-    """Send an HTTP request; an unreachable or failing endpoint is a RopaError (exit 2), never a traceback."""
-    try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
-            return response.read()
-    except urllib.error.HTTPError as error:
-        detail = error.read(2000).decode("utf-8", "replace").strip().splitlines()
-        reason = f": {detail[0]}" if detail else ""
-        raise RopaError(f"the endpoint {endpoint} answered HTTP {error.code} {error.reason}{reason}") from None
-    except urllib.error.URLError as error:
-        raise RopaError(f"cannot reach the endpoint {endpoint}: {error.reason}") from None
-    except (TimeoutError, OSError) as error:
-        raise RopaError(f"cannot reach the endpoint {endpoint}: {error}") from None
 
 
 # --- Findings as a named graph --------------------------------------------------------------------------------

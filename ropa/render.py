@@ -17,7 +17,6 @@ import os
 import re
 import shutil
 import signal
-import tempfile
 from collections.abc import Iterable, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -25,10 +24,11 @@ from functools import lru_cache
 from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
-from ropa import chromium, resources
+from ropa import chromium, resources, safe
 from ropa.errors import RopaError
+from ropa.export import staged_folder
 from ropa.flows import build_flow_graph
 from ropa.load import RecordGraph
 from ropa.progress import QUIET, Progress
@@ -38,8 +38,6 @@ from ropa.validate import SEVERITIES, Finding
 
 FORMATS = ("html", "md", "xlsx", "pdf")
 PDF_ENGINES = ("chromium", "weasyprint")
-MARKER = ".ropa-output"
-"""A file in every output folder: only a folder carrying it (or an empty one) is ever replaced."""
 
 HEADER_KEYS = ("name", "address", "contact", "dpo", "representative", "authority", "company_number", "country", "group",
                "security", "rights", "transfers")
@@ -124,17 +122,18 @@ def tooltip(sources: Sequence[Source]) -> str:
     return "\n".join(source.text for source in sources)
 
 
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]{}|#~!])")
-
-
 def markdown_text(value):
     """Finalize for Markdown: plain strings are escaped for Markdown and HTML and kept on one line."""
     if isinstance(value, Markup) or not isinstance(value, str):
         return value
-    one_line = " ".join(value.split())
-    escaped = str(escape(_MARKDOWN_SPECIAL.sub(r"\\\1", one_line)))
-    # Quotes need no escaping in Markdown text, and data never lands in an HTML attribute of a Markdown document.
-    return Markup(escaped.replace("&#39;", "'").replace("&#34;", '"'))
+    return Markup(safe.markdown(value))
+
+
+def html_text(value):
+    """Finalize for HTML: control characters in plain strings made visible (autoescape does the rest)."""
+    if isinstance(value, Markup) or not isinstance(value, str):
+        return value
+    return safe.visible(value)
 
 
 def _is_safe_url(value: str) -> bool:
@@ -161,7 +160,7 @@ def environment(markdown: bool = False) -> Environment:
         autoescape=True,
         undefined=StrictUndefined,
         keep_trailing_newline=True,
-        finalize=markdown_text if markdown else None,
+        finalize=markdown_text if markdown else html_text,
     )
     env.filters["letter_id"] = lambda letter: "other" if letter == "#" else letter
     env.tests["safe_url"] = _is_safe_url
@@ -205,16 +204,18 @@ def _context(record: Record, document: Document, t: Messages, extension: str, pa
 
 
 def render_text(record: Record, document: Document, fmt: str, *, link_extension: str | None = None,
-                paper: bool = False) -> str:
+                paper: bool = False, stylesheet: bool = True) -> str:
     """One document as HTML or Markdown text; links to other documents end in ``link_extension``. ``paper`` leaves
-    out what a printed page cannot show (the per-activity diagrams that are collapsed on screen)."""
+    out what a printed page cannot show (the per-activity diagrams that are collapsed on screen); without
+    ``stylesheet`` the HTML has no link to style.css (the PDF printer is given it directly)."""
     suffix = {"html": "html", "md": "md"}[fmt]
     if fmt == "html":
         draw(record.diagrams)  # every diagram of the record in one dot run; a no-op once drawn
     env = environment(markdown=fmt == "md")
     template = env.get_template(f"{document.template}/document.{suffix}.j2")
     t = Messages(record.lang)
-    return template.render(_context(record, document, t, link_extension or f".{suffix}", paper))
+    return template.render({**_context(record, document, t, link_extension or f".{suffix}", paper),
+                            "stylesheet": "style.css" if stylesheet else None})
 
 
 # --- Formats --------------------------------------------------------------------------------------------------
@@ -252,12 +253,14 @@ def write_pdf(record: Record, folder: Path, stems: Iterable[str] | None = None,
         return print_with_chromium([(record, document, folder) for document in chosen])
     weasyprint = _weasyprint()
     folder.mkdir(parents=True, exist_ok=True)
-    stylesheet_folder = resources.reports_dir() / "common"
+    stylesheet = weasyprint.CSS(filename=str(resources.reports_dir() / "common" / "style.css"))
     written = []
     for document in chosen:
-        html = render_text(record, document, "html", link_extension=".pdf", paper=True)
+        html = render_text(record, document, "html", link_extension=".pdf", paper=True, stylesheet=False)
         path = folder / f"{document.stem}.pdf"
-        weasyprint.HTML(string=html, base_url=str(stylesheet_folder) + os.sep).write_pdf(str(path))
+        # No base URL: links between the documents stay relative (controller-x.pdf#entry), so they work wherever
+        # the PDFs are copied and do not reveal where ropa is installed.
+        weasyprint.HTML(string=html, base_url=None).write_pdf(str(path), stylesheets=[stylesheet])
         written.append(path)
     return written
 
@@ -396,12 +399,12 @@ class Workbook:
         from openpyxl.comments import Comment
         from openpyxl.worksheet.hyperlink import Hyperlink
 
-        cell = sheet.cell(row=row, column=column, value=text)
+        cell = sheet.cell(row=row, column=column, value=safe.visible(text) if isinstance(text, str) else text)
         if cell.data_type == "f":
             cell.data_type = "s"  # data is text, never a formula
         cell.alignment = self.wrap
         if sources:
-            comment = Comment(tooltip(sources)[:30000], "ropa")
+            comment = Comment(safe.visible(tooltip(sources))[:30000], "ropa")
             comment.width, comment.height = 420, min(60 + 40 * len(sources), 600)
             cell.comment = comment
         if gap is not None and gap.anchor in self.finding_rows:
@@ -415,7 +418,7 @@ class Workbook:
 
         sheet = self.book.create_sheet(_sheet_title(self.t(title_key)))
         for column, (header, width) in enumerate(zip(headers, widths), start=1):
-            cell = sheet.cell(row=1, column=column, value=header)
+            cell = sheet.cell(row=1, column=column, value=safe.visible(header))
             cell.font = Font(bold=True)
             cell.fill = PatternFill("solid", fgColor="E4E9F0")
             cell.alignment = Alignment(wrap_text=True, vertical="top")
@@ -483,7 +486,7 @@ class Workbook:
 
 def _sheet_title(text: str) -> str:
     """A worksheet name Excel accepts: at most 31 characters, none of []:*?/\\."""
-    return re.sub(r"[\[\]:*?/\\]", " ", text)[:31].strip()
+    return re.sub(r"[\[\]:*?/\\]", " ", safe.visible(text))[:31].strip()
 
 
 def write_format(record: Record, folder: Path, fmt: str, pdf_engine: str | None = None) -> list[Path]:
@@ -583,42 +586,6 @@ def _worker_ignores_interrupts() -> None:
 
 
 # --- Atomic output --------------------------------------------------------------------------------------------
-
-@contextmanager
-def staged_folder(target: Path):
-    """A fresh folder beside ``target`` to write into; on success it replaces ``target`` whole, on error it goes.
-
-    Only an empty folder or one that ropa wrote before (it holds the MARKER file) is ever replaced, so a mistyped
-    ``--out .`` cannot wipe a working tree.
-    """
-    target = Path(target)
-    parent = target.parent
-    if target.exists():
-        if not target.is_dir():
-            raise RopaError("the output path exists and is not a folder", path=str(target))
-        if any(target.iterdir()) and not (target / MARKER).exists():
-            raise RopaError("the output folder is not empty and was not written by ropa; choose a new or empty folder",
-                            path=str(target))
-    parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.rendering-", dir=parent))
-    try:
-        yield staging
-        (staging / MARKER).write_text("Written by ropa render; replaced whole on the next run.\n", encoding="utf-8")
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(staging, 0o777 & ~umask)
-        if target.exists():
-            retired = Path(tempfile.mkdtemp(prefix=f".{target.name}.previous-", dir=parent))
-            retired.rmdir()
-            os.replace(target, retired)
-            os.replace(staging, target)
-            shutil.rmtree(retired, ignore_errors=True)
-        else:
-            os.replace(staging, target)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-
 
 # --- Entry points ---------------------------------------------------------------------------------------------
 

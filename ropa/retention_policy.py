@@ -20,11 +20,11 @@ evaluation graph (see ropa.validate.evaluation_context), so both engines check t
 from __future__ import annotations
 
 import re
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
 from ropa.errors import RopaError
+from ropa.tomlfile import read_tables
 from ropa.load import RecordGraph
 from ropa.namespaces import PREFIXES, shorten
 from ropa.terms import vocabulary
@@ -75,34 +75,8 @@ NO_POLICY = RetentionPolicy(ceilings=())
 
 def load_retention_policy(path: str | Path) -> RetentionPolicy:
     """Read a retention policy file; any mistake is a RopaError naming the file, the line and what is wrong."""
-    path = Path(path)
     shown = str(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise RopaError("no such retention policy file", path=shown) from None
-    except (OSError, UnicodeDecodeError) as error:
-        raise RopaError(f"cannot read retention policy file: {error}", path=shown) from None
-    try:
-        document = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as error:
-        message = str(error)
-        found = re.search(r"\(at line (\d+), column (\d+)\)", message)
-        line = int(found.group(1)) if found else None
-        message = re.sub(r"\s*\(at line \d+, column \d+\)", "", message)
-        raise RopaError(f"malformed retention policy file: {message}", path=shown, line=line) from None
-    unknown_tables = set(document) - {"ceiling"}
-    if unknown_tables:
-        raise RopaError(f"unknown section '{sorted(unknown_tables)[0]}'; a retention policy holds [[ceiling]] tables",
-                        path=shown, line=_line_of(text, sorted(unknown_tables)[0]))
-    entries = document.get("ceiling", [])
-    if not isinstance(entries, list):
-        raise RopaError("'ceiling' must be an array of tables: write [[ceiling]]", path=shown, line=_line_of(text, "ceiling"))
-    header_lines = [n for n, line in enumerate(text.splitlines(), start=1) if line.strip().startswith("[[ceiling]]")]
-    ceilings = []
-    for index, entry in enumerate(entries):
-        line = header_lines[index] if index < len(header_lines) else None
-        ceilings.append(_ceiling(entry, shown, line))
+    ceilings = [_ceiling(entry, shown, line) for entry, line in read_tables(path, "ceiling", "retention policy file")]
     return RetentionPolicy(ceilings=tuple(ceilings), path=shown)
 
 
@@ -138,10 +112,3 @@ def _expand(name: str, path: str, line: int | None) -> str:
     if prefix not in PREFIXES or not local:
         raise RopaError(f"unknown prefix in '{name}' (known: {', '.join(sorted(PREFIXES))})", path=path, line=line)
     return PREFIXES[prefix] + local
-
-
-def _line_of(text: str, word: str) -> int | None:
-    for number, line in enumerate(text.splitlines(), start=1):
-        if word in line:
-            return number
-    return None

@@ -8,13 +8,13 @@ Markdown pasted into a document never disagree.
 from __future__ import annotations
 
 import io
-import json
 from dataclasses import dataclass, field
 from typing import Protocol
 
 from rich.console import Console
 from rich.table import Table
-from rich.text import Text
+
+from ropa import safe
 
 NOT_DOCUMENTED = "Not documented"
 """What a document shows for a fact the record leaves out."""
@@ -38,50 +38,50 @@ class Result(Protocol):
 
 
 def to_json(result: Result) -> str:
-    return json.dumps(result.as_dict(), indent=2, ensure_ascii=False) + "\n"
+    return safe.dumps(result.as_dict(), indent=2) + "\n"
 
 
 def to_markdown(result: Result, title: str | None = None) -> str:
     """GitHub-flavoured Markdown: a heading per section, a pipe table per set of rows."""
-    parts = [f"# {title}\n"] if title else []
+    parts = [f"# {safe.markdown(title)}\n"] if title else []
     for section in result.sections():
-        parts.append(f"## {section.title}\n")
+        parts.append(f"## {safe.markdown(section.title)}\n")
         if section.text:
-            parts.append(section.text.strip() + "\n")
+            parts.append(safe.markdown(section.text) + "\n")
         if section.columns:
             if section.rows:
                 parts.append(_markdown_table(section.columns, section.rows))
             else:
-                parts.append(section.empty + "\n")
+                parts.append(safe.markdown(section.empty) + "\n")
     return "\n".join(parts)
 
 
 def print_tables(result: Result, console: Console, title: str | None = None) -> None:
-    """Each section as a rich table (or a paragraph) on the console."""
+    """Each section as a rich table (or a paragraph) on the console; record text is never read as markup."""
     if title:
-        console.print(Text(title, style="bold"))
+        console.print(safe.terminal(title, style="bold"))
     for section in result.sections():
         if section.columns and section.rows:
-            table = Table(title=section.title, title_justify="left", show_lines=False)
+            table = Table(title=safe.terminal(section.title), title_justify="left", show_lines=False)
             for column in section.columns:
-                table.add_column(column, overflow="fold")
+                table.add_column(safe.terminal(column), overflow="fold")
             for row in section.rows:
-                table.add_row(*row)
+                table.add_row(*(safe.terminal(cell) for cell in row))
             if section.text:
-                console.print(Text(section.text))
+                console.print(safe.terminal(section.text))
             console.print(table)
         else:
-            console.print(Text(section.title, style="bold"))
+            console.print(safe.terminal(section.title, style="bold"))
             if section.text:
-                console.print(Text(section.text))
+                console.print(safe.terminal(section.text))
             if section.columns:
-                console.print(Text(section.empty))
+                console.print(safe.terminal(section.empty))
         console.print()
 
 
 def to_text(result: Result, title: str | None = None, width: int = 160) -> str:
     """The rich tables as plain text, for writing the table format to a file."""
-    console = Console(width=width, file=io.StringIO(), force_terminal=False, color_system=None)
+    console = safe.SafeConsole(width=width, file=io.StringIO(), force_terminal=False, color_system=None)
     print_tables(result, console, title)
     return console.file.getvalue()
 
@@ -93,4 +93,5 @@ def _markdown_table(columns: list[str], rows: list[list[str]]) -> str:
 
 
 def _cell(value: str) -> str:
-    return str(value).replace("\\", "\\\\").replace("|", "\\|").replace("\n", "<br>")
+    """A table cell: each line escaped, the lines joined by <br>."""
+    return "<br>".join(safe.markdown(line) for line in str(value).splitlines()) if value else ""

@@ -157,12 +157,15 @@ def validate(
     shapes: Iterable[str | Path] | None = None,
     engine: str = "fast",
     retention_policy: RetentionPolicy | None = None,
+    allow_service: bool = False,
 ) -> Report:
     """Validate the graph against the shapes at the evaluation date (today by default), and against the
-    organisation's retention policy when one is given."""
+    organisation's retention policy when one is given. A shape's SPARQL may not call SERVICE unless
+    ``allow_service``: validation reads the record, not the network or the file system."""
     as_of = as_of or dt.date.today()
     files = shape_files(shapes)
     shapes_graph = load_shapes(files)
+    check_local_sparql(shapes_graph, allow_service=allow_service)
     if engine not in ("fast", "pyshacl"):
         raise RopaError(f"unknown engine '{engine}'; choose fast or pyshacl")
     compiled = compile_shapes(shapes_graph) if engine == "fast" else None
@@ -171,6 +174,16 @@ def validate(
         raw = run_queries(graph, compiled) if compiled is not None else run_pyshacl(graph, shapes_graph)
     findings = describe(graph, shapes_graph, raw)
     return Report(findings=findings, as_of=as_of, engine=used, shapes=[display_path(p) for p in files])
+
+
+def check_local_sparql(shapes: rdflib.Graph, *, allow_service: bool = False) -> None:
+    """Every SPARQL text of the shapes (constraints, targets, functions) is refused if it calls SERVICE."""
+    from ropa.query import local_only
+
+    for predicate in (SH.select, SH.ask, SH.construct, SH.update):
+        for node, text in shapes.subject_objects(predicate):
+            owner = next((s for s in shapes.subjects(None, node) if isinstance(s, rdflib.URIRef)), node)
+            local_only(str(text), f"shape {shorten(_name(owner))} ({shorten(str(predicate))})", allow_service=allow_service)
 
 
 class evaluation_context:
@@ -466,11 +479,12 @@ def run_queries(graph: RecordGraph, checks: list[CompiledCheck]) -> list[RawResu
     results: list[RawResult] = []
     for check in checks:
         try:
-            solutions = graph.store.query(check.query, use_default_graph_as_union=True)
+            rows = _rows(graph.store.query(check.query, use_default_graph_as_union=True), check)
         except SyntaxError as error:
-            raise RopaError(f"shape {shorten(check.shape)}: its SPARQL does not parse: {error}") from None
-        names = [v.value for v in solutions.variables]
-        for row in solutions:
+            raise RopaError(f"shape {shorten(check.shape)}: its SPARQL does not parse: {_first_line(error)}") from None
+        except (OSError, RuntimeError, ValueError) as error:
+            raise RopaError(f"shape {shorten(check.shape)}: its SPARQL failed: {_first_line(error)}") from None
+        for row, names in rows:
             values = {name: row[name] for name in names if row[name] is not None}
             focus = values.get("this")
             if focus is None:
@@ -488,6 +502,19 @@ def run_queries(graph: RecordGraph, checks: list[CompiledCheck]) -> list[RawResu
                 message=_fill(check.message, values),
             ))
     return results
+
+
+def _rows(solutions, check: CompiledCheck) -> list:
+    """Every row of a check's answer with the variable names (read here, as solutions are computed lazily)."""
+    if not isinstance(solutions, ox.QuerySolutions):
+        raise RopaError(f"shape {shorten(check.shape)}: its sh:select must be a SELECT query")
+    names = [v.value for v in solutions.variables]
+    return [(row, names) for row in solutions]
+
+
+def _first_line(error: Exception) -> str:
+    lines = str(error).strip().splitlines()
+    return lines[0][:300] if lines else type(error).__name__
 
 
 def _fill(message: str, values: dict) -> str:
@@ -508,9 +535,12 @@ def run_pyshacl(graph: RecordGraph, shapes: rdflib.Graph) -> list[RawResult]:
     data = _oxigraph_data_graph(graph.store)
     # inplace: without it pyshacl copies the data graph into a plain wrapper (dropping the truth-test fix); with
     # inference "none" and the shapes run here (no sh:rule) nothing is written to the store.
-    conforms, results_graph, text = pyshacl.validate(
-        data, shacl_graph=shapes, inference="none", advanced=True, inplace=True, allow_warnings=True, allow_infos=True
-    )
+    try:
+        conforms, results_graph, text = pyshacl.validate(
+            data, shacl_graph=shapes, inference="none", advanced=True, inplace=True, allow_warnings=True,
+            allow_infos=True)
+    except Exception as error:   # pyshacl running shapes it cannot use (a broken or odd sh:select, ...)
+        raise RopaError(f"pyshacl cannot use the shapes: {type(error).__name__}: {_first_line(error)}") from None
     if not isinstance(results_graph, rdflib.Graph):
         raise RopaError(f"the shapes cannot be used: {str(text).strip().splitlines()[0]}")
     return results_from_report(results_graph)

@@ -3,7 +3,6 @@ workflow annotations, all from the same Report."""
 
 from __future__ import annotations
 
-import json
 import xml.etree.ElementTree as ET
 from collections import defaultdict
 from dataclasses import asdict
@@ -13,7 +12,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from ropa import __version__
+from ropa import __version__, safe
 from ropa.load import RecordGraph, find_line
 from ropa.namespaces import shorten
 from ropa.validate import SEVERITIES, Finding, Report
@@ -56,7 +55,7 @@ def print_text(report: Report, console: Console, *, expired: dict[str, object] |
     for finding in report.findings:
         groups[finding.entity_label or "(no organisation)"].append(finding)
     for entity in sorted(groups):
-        table = Table(title=entity, title_justify="left", show_lines=True, expand=True)
+        table = Table(title=safe.terminal(entity), title_justify="left", show_lines=True, expand=True)
         table.add_column("severity", no_wrap=True)
         table.add_column("activity / item", ratio=2)
         table.add_column("field", ratio=1)
@@ -66,18 +65,20 @@ def print_text(report: Report, console: Console, *, expired: dict[str, object] |
             severity = Text(finding.severity, style=_STYLE[finding.severity])
             if finding.waived:
                 severity = Text(f"{finding.severity}\n(waived)", style="dim")
-            body = Text(finding.message)
+            body = safe.terminal(finding.message)
             if finding.fix:
-                body.append(f"\nFix: {finding.fix}", style="dim")
+                body.append_text(safe.terminal(f"\nFix: {finding.fix}", style="dim"))
             if finding.source is not None:
-                body.append(f"\nSource: {finding.source.file} § {finding.source.section}: “{finding.source.quote}”", style="italic")
+                body.append_text(safe.terminal(f"\nSource: {finding.source.file} § {finding.source.section}: “{finding.source.quote}”",
+                                               style="italic"))
             if finding.waived:
                 waiver = finding.waiver
-                body.append(f"\nWaived by {waiver.accepted_by} until {waiver.until}: {waiver.reason}", style="dim")
+                body.append_text(safe.terminal(f"\nWaived by {waiver.accepted_by} until {waiver.until}: {waiver.reason}", style="dim"))
             elif expired and finding.id in expired:
                 waiver = expired[finding.id]
-                body.append(f"\nWaiver by {waiver.accepted_by} expired on {waiver.until}", style="bold")
-            table.add_row(severity, finding.activity_label or finding.focus_label, finding.field, finding.article, body)
+                body.append_text(safe.terminal(f"\nWaiver by {waiver.accepted_by} expired on {waiver.until}", style="bold"))
+            table.add_row(severity, safe.terminal(finding.activity_label or finding.focus_label), safe.terminal(finding.field),
+                          safe.terminal(finding.article), body)
         console.print(table)
     if expired:
         dates = sorted({waiver.until for waiver in expired.values()})
@@ -104,24 +105,26 @@ def to_json(report: Report) -> str:
         "counts": report.counts(),
         "findings": findings,
     }
-    return json.dumps(document, indent=2, ensure_ascii=False)
+    return safe.dumps(document, indent=2)
 
 
 def to_junit(report: Report, threshold: str) -> str:
-    """JUnit XML: one test case per finding, failing when at or above the threshold, skipped when waived."""
+    """JUnit XML: one test case per finding, failing when at or above the threshold, skipped when waived. Every
+    text is made visible (ropa.safe), so that a control character in the record cannot make the XML invalid."""
     limit = SEVERITIES.index(threshold)
+    v = safe.visible
     suite = ET.Element("testsuite", name="ropa validate", timestamp=report.as_of.isoformat())
     failures = skipped = 0
     for finding in report.findings:
-        case = ET.SubElement(suite, "testcase", classname=finding.entity_label or "ropa",
-                             name=f"{finding.check} {finding.activity_label or finding.focus_label}")
-        detail = f"{finding.message}\nArticle: {finding.article}\nFix: {finding.fix}\nFocus: {finding.focus}"
+        case = ET.SubElement(suite, "testcase", classname=v(finding.entity_label or "ropa"),
+                             name=v(f"{finding.check} {finding.activity_label or finding.focus_label}"))
+        detail = v(f"{finding.message}\nArticle: {finding.article}\nFix: {finding.fix}\nFocus: {finding.focus}")
         if finding.waived:
             skipped += 1
-            ET.SubElement(case, "skipped", message=f"waived by {finding.waiver.accepted_by} until {finding.waiver.until}")
+            ET.SubElement(case, "skipped", message=v(f"waived by {finding.waiver.accepted_by} until {finding.waiver.until}"))
         elif SEVERITIES.index(finding.severity) <= limit:
             failures += 1
-            element = ET.SubElement(case, "failure", message=finding.message, type=finding.severity)
+            element = ET.SubElement(case, "failure", message=v(finding.message), type=finding.severity)
             element.text = detail
         else:
             ET.SubElement(case, "system-out").text = f"{finding.severity}: {detail}"
@@ -180,7 +183,7 @@ def to_sarif(report: Report, where: dict[str, tuple[str, int]]) -> str:
             "results": results,
         }],
     }
-    return json.dumps(document, indent=2, ensure_ascii=False)
+    return safe.dumps(document, indent=2)
 
 
 def to_github(report: Report, where: dict[str, tuple[str, int]]) -> str:
@@ -202,6 +205,7 @@ def to_github(report: Report, where: dict[str, tuple[str, int]]) -> str:
 
 
 def _escape_data(text: str) -> str:
+    text = safe.visible(text)
     return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
 
 

@@ -17,12 +17,11 @@ A waived finding is still reported, marked as waived; once ``until`` has passed 
 from __future__ import annotations
 
 import datetime as dt
-import re
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
 from ropa.errors import RopaError
+from ropa.tomlfile import read_tables
 from ropa.namespaces import PREFIXES, shorten
 
 REQUIRED = ("check", "accepted_by", "reason", "until")
@@ -88,33 +87,8 @@ NO_WAIVERS = Waivers(items=[])
 
 def load_waivers(path: str | Path) -> Waivers:
     """Read a waiver file; any mistake is a RopaError naming the file, the line and what is wrong."""
-    path = Path(path)
     shown = str(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise RopaError("no such waiver file", path=shown) from None
-    except (OSError, UnicodeDecodeError) as error:
-        raise RopaError(f"cannot read waiver file: {error}", path=shown) from None
-    try:
-        document = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as error:
-        message = str(error)
-        found = re.search(r"\(at line (\d+), column (\d+)\)", message)
-        line = int(found.group(1)) if found else None
-        message = re.sub(r"\s*\(at line \d+, column \d+\)", "", message)
-        raise RopaError(f"malformed waiver file: {message}", path=shown, line=line) from None
-    unknown_tables = set(document) - {"waiver"}
-    if unknown_tables:
-        raise RopaError(f"unknown section '{sorted(unknown_tables)[0]}'; a waiver file holds [[waiver]] tables", path=shown)
-    entries = document.get("waiver", [])
-    if not isinstance(entries, list):
-        raise RopaError("'waiver' must be an array of tables: write [[waiver]]", path=shown)
-    header_lines = [n for n, line in enumerate(text.splitlines(), start=1) if line.strip().startswith("[[waiver]]")]
-    items = []
-    for index, entry in enumerate(entries):
-        line = header_lines[index] if index < len(header_lines) else None
-        items.append(_waiver(entry, shown, line))
+    items = [_waiver(entry, shown, line) for entry, line in read_tables(path, "waiver", "waiver file")]
     return Waivers(items=items, path=shown)
 
 

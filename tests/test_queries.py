@@ -482,7 +482,7 @@ def test_formats_and_iris():
 def test_markdown_escapes_table_syntax():
     results = library.Results(["a", "b"], [(ox.Literal("x | y"), ox.Literal("<b>*z*</b>\nnext"))])
     line = results.render("md").splitlines()[2]
-    assert line == r"| x \| y | \<b\>\*z\*\</b\> next |"
+    assert line == r"| x \| y | &lt;b&gt;\*z\*&lt;/b&gt; next |"
 
 
 def test_adhoc_sparql_with_ropa_prefixes(bundled):

@@ -1,7 +1,6 @@
 """Query stage commands: ``ropa queries``, ``ropa query`` and ``ropa push``; the work is in ``ropa.query``."""
 
 
-import json
 import sys
 from enum import Enum
 from pathlib import Path
@@ -9,9 +8,9 @@ from typing import Annotated, Optional
 
 import typer
 from rich.table import Table
-from rich.text import Text
 
 from ropa import query as library
+from ropa import remote, safe
 from ropa.commands import OutputFormat
 from ropa.errors import RopaError
 
@@ -49,16 +48,16 @@ def register(app: typer.Typer) -> None:
         with user_errors():
             found = library.library()
         if output_format is OutputFormat.json:
-            typer.echo(json.dumps([q.as_dict() for q in found], indent=2, ensure_ascii=False))
+            typer.echo(safe.dumps([q.as_dict() for q in found], indent=2))
             return
         table = Table(title="Query library (ropa query NAME)", title_justify="left", show_lines=True)
         for column in ("name", "question", "article", "parameters"):
             table.add_column(column)
         for q in found:
             params = "\n".join(f"{p.name} ({p.type}, {'required' if p.required else f'default {p.default}'})" for p in q.params)
-            question = Text(q.title, style="bold")
-            question.append(f"\n{q.answers}", style="")
-            table.add_row(Text(q.name), question, Text(q.article), Text(params))
+            question = safe.terminal(q.title, style="bold")
+            question.append_text(safe.terminal(f"\n{q.answers}"))
+            table.add_row(safe.terminal(q.name), question, safe.terminal(q.article), safe.terminal(params))
         console.print(table)
 
     @app.command("query")
@@ -74,6 +73,8 @@ def register(app: typer.Typer) -> None:
         endpoint: Annotated[Optional[str], typer.Option("--endpoint", help="Run on this SPARQL 1.1 query endpoint instead of a loaded record.")] = None,
         graph: Annotated[Optional[str], typer.Option("--graph", help="With --endpoint: query this named graph (the one `ropa push` wrote).")] = None,
         waivers: Annotated[Optional[Path], typer.Option("--waivers", "-w", help="Waivers left out of the findings, for queries that need findings.")] = None,
+        timeout: Annotated[float, typer.Option("--timeout", help="With --endpoint: seconds the whole request may take.", min=0.001, max=86400)] = remote.DEFAULT_TIMEOUT,
+        allow_service: Annotated[bool, typer.Option("--allow-service", help="Let a query on the record call SERVICE (reach other servers or files).")] = False,
     ) -> None:
         """Answer a question of the library (or a .rq file, or --sparql) on the record or on a SPARQL endpoint."""
         with user_errors():
@@ -95,7 +96,8 @@ def register(app: typer.Typer) -> None:
             if record is not None and date is not None:
                 record = record_as_of(record, date)   # the record as it stood on that date
             results = library.run(chosen, record, params=parse_params(param), as_of=date, lang=lang,
-                                  endpoint=endpoint, graph_iri=graph, waivers=accepted)
+                                  endpoint=endpoint, graph_iri=graph, waivers=accepted, timeout=timeout,
+                                  allow_service=allow_service)
         if output_format is ResultFormat.table:
             console.print(rich_table(results, iris))
             errors.print(f"{len(results.rows)} row{'s' if len(results.rows) != 1 else ''}", highlight=False)
@@ -110,12 +112,14 @@ def register(app: typer.Typer) -> None:
         as_of: Annotated[Optional[str], typer.Option("--as-of", help="Date of the validation findings sent along (YYYY-MM-DD); today by default.")] = None,
         findings: Annotated[bool, typer.Option("--findings/--no-findings", help="Send the validation findings, for the open-gaps query.")] = True,
         waivers: Annotated[Optional[Path], typer.Option("--waivers", "-w", help="Waivers left out of the findings sent.")] = None,
+        timeout: Annotated[float, typer.Option("--timeout", help="Seconds the whole upload may take.", min=0.001, max=86400)] = 300.0,
     ) -> None:
         """Replace a named graph on a SPARQL server with the record, in one Graph Store Protocol request."""
         with user_errors():
             date = parse_date(as_of, "--as-of")
             accepted = load_waivers(waivers) if waivers else None
-            count = library.push(load(paths or None), endpoint, graph, findings=findings, as_of=date, waivers=accepted)
+            count = library.push(load(paths or None), endpoint, graph, findings=findings, as_of=date, waivers=accepted,
+                                 timeout=timeout)
         errors.print(f"pushed {count} triples to graph <{graph}> at {endpoint}", highlight=False, markup=False)
 
 
@@ -124,7 +128,7 @@ def rich_table(results: library.Results, iris: bool) -> Table:
     columns = results.shown(iris)
     table = Table(show_lines=False)
     for column in columns:
-        table.add_column(column, overflow="fold")
+        table.add_column(safe.terminal(column), overflow="fold")
     for record in results.records(iris, short=True):
-        table.add_row(*(Text(record[c]) for c in columns))
+        table.add_row(*(safe.terminal(record[c]) for c in columns))
     return table
