@@ -795,8 +795,9 @@ def _role(role: str | None) -> str:
     return {ROPA + "ControllerRole": "controller", ROPA + "ProcessorRole": "processor"}.get(role or "", NOT_DOCUMENTED)
 
 
-_IS_VENDOR = """ASK { VALUES ?link { dpv:hasDataProcessor ropa:usesServiceProvider ropa:engagesProcessor ropa:hasSubProcessor }
-                     ?user ?link ?vendor FILTER(?user != ?vendor) }"""
+_IS_VENDOR = """ASK { { VALUES ?link { dpv:hasDataProcessor ropa:usesServiceProvider ropa:engagesProcessor ropa:hasSubProcessor }
+                       ?user ?link ?vendor FILTER(?user != ?vendor) }
+                     UNION { ?engagement ropa:provider ?vendor ; ropa:engagedBy ?user FILTER(?user != ?vendor) } }"""
 
 
 def impact(graph: RecordGraph, vendor: str, as_of: dt.date | None = None) -> Impact:
