@@ -310,6 +310,16 @@ _CONTROLLERS_SERVED = """
       }
     }"""
 
+_ENGAGED = """
+    SELECT DISTINCT ?processor ?provider WHERE {
+      { ?processor ropa:hasSubProcessor|ropa:engagesProcessor|ropa:usesServiceProvider ?provider }
+      UNION { ?activity ropa:recordedBy ?processor ;
+                        ropa:hasSubProcessor|ropa:engagesProcessor|ropa:usesServiceProvider|dpv:hasDataProcessor ?provider }
+      UNION { ?engagement ropa:engagedBy ?processor ; ropa:provider ?provider }
+      FILTER(?provider != ?processor)
+    }"""
+"""Every provider the processor engages, however the record links it (for itself, for one activity, by engagement)."""
+
 _PROVIDER_FACTS = """
     SELECT ?party ?kind ?place WHERE {
       { ?party ropa:headquarteredIn ?place BIND("headquarters" AS ?kind) }
@@ -385,8 +395,20 @@ def make_notice(old: RecordGraph, new: RecordGraph, processor: str, effective: d
     served = new.select(_CONTROLLERS_SERVED, {"processor": ox.NamedNode(party)})
     own_activities = {r["activity"] for r in served}
     found = compare(old, new)
+    engaged = {side: {r["provider"] for r in graph.select(_ENGAGED, {"processor": ox.NamedNode(party)})}
+               for side, graph in (("old", old), ("new", new))}
+    # A provider already engaged in the old version (for the organisation, another activity or by an engagement)
+    # is not added; one still engaged in the new version is not removed: only the provider set changes a notice.
     changes = [c for c in found.changes if c.aspect in ("sub-processor", "processor") and c.kind in ("added", "removed")
-               and (c.subject == party or c.subject in own_activities) and c.item != party]
+               and (c.subject == party or c.subject in own_activities) and c.item != party
+               and (c.item not in engaged["old"] if c.kind == "added" else c.item not in engaged["new"])]
+    listed = {(c.kind, c.item) for c in changes}
+    labels = {**label_map(old, engaged["old"] - engaged["new"]), **label_map(new, engaged["new"] - engaged["old"])}
+    for kind, items in (("added", engaged["new"] - engaged["old"]), ("removed", engaged["old"] - engaged["new"])):
+        for item in sorted(items):
+            if (kind, item) not in listed:  # engaged through a sub-processor list entry (ropa:Engagement)
+                changes.append(Change("sub-processor", kind, party, label_map(new, [party]).get(party, party),
+                                      item, labels.get(item, item)))
     name = label_map(new, [party]).get(party, party)
     if not changes:
         raise RopaError(f"no sub-processor of {name} was added or removed between the two versions: no notice is owed")

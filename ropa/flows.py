@@ -37,6 +37,7 @@ import networkx as nx
 import pyoxigraph as ox
 
 from ropa import timeline
+from ropa.transfers import ENGAGEMENT_SCOPE, STATUSES, Basis, Verdict, combine, facts, judge, verdicts
 from ropa.errors import RopaError
 from ropa.load import RecordGraph
 from ropa.namespaces import PREFIXES, ROPA, shorten
@@ -45,8 +46,6 @@ from ropa.tabular import NOT_DOCUMENTED, Section
 DPV = PREFIXES["dpv"]
 XSD_DATE = ox.NamedNode(PREFIXES["xsd"] + "date")
 
-STATUSES = ("invalid", "unknown", "valid", "not required")
-"""Transfer-basis verdicts, weakest first: a path is as strong as its weakest link."""
 
 PROVIDER_PROPERTIES = {
     ROPA + "usesServiceProvider": "service provider",
@@ -120,25 +119,15 @@ _TRANSFERS = """
       OPTIONAL { ?transfer dpv:hasDataImporter ?importer }
     }"""
 
-_DESTINATIONS = """
-    SELECT DISTINCT ?node ?place ?outside ?evidence ?conditional WHERE {
+_NODE_PLACES = """
+    SELECT DISTINCT ?node ?place ?evidence WHERE {
       {
-        ?transfer a dpv:CrossBorderTransfer .
-        OPTIONAL { ?transfer dpv:hasDataImporter ?importer }
-        BIND(COALESCE(?importer, ?transfer) AS ?node)
-        { ?transfer dpv:hasThirdCountry ?place . BIND(false AS ?outside) }
-        UNION {
-          ?transfer ropa:outsideRegion ?place . BIND(true AS ?outside)
-          FILTER NOT EXISTS { ?transfer dpv:hasThirdCountry ?named }
-        }
-        OPTIONAL { ?transfer ropa:conditional ?conditional }
-        BIND("transfer" AS ?evidence)
-      } UNION {
         ?node dpv:hasLocation|ropa:dataLocation ?place . FILTER(isIRI(?place))
-        BIND(false AS ?outside) BIND("data location" AS ?evidence)
+        FILTER NOT EXISTS { ?node a dpv:Process } FILTER NOT EXISTS { ?node a ropa:Engagement }
+        BIND("data location" AS ?evidence)
       } UNION {
         ?node dpv:hasCountry|ropa:hasEstablishment/dpv:hasCountry ?place .
-        BIND(false AS ?outside) BIND("establishment" AS ?evidence)
+        BIND("establishment" AS ?evidence)
       } UNION {
         # An establishment, or a body named controller of the organisation's own activities (a council, a board),
         # that states no place of its own is where the organisation is.
@@ -147,61 +136,31 @@ _DESTINATIONS = """
         FILTER(?node != ?organisation)
         FILTER NOT EXISTS { ?node dpv:hasCountry|dpv:hasLocation|ropa:dataLocation|ropa:headquarteredIn ?own }
         ?organisation dpv:hasCountry ?place .
-        BIND(false AS ?outside) BIND("establishment" AS ?evidence)
+        BIND("establishment" AS ?evidence)
       } UNION {
-        # rs:UndocumentedTransfer: the headquarters stand in for the location only when neither the location nor
-        # a transfer with a basis is documented.
-        ?node ropa:headquarteredIn ?place .
-        FILTER NOT EXISTS { ?node dpv:hasLocation|ropa:dataLocation ?location }
-        FILTER NOT EXISTS { ?documented dpv:hasDataImporter ?node ; dpv:hasLegalBasis ?anyBasis }
-        BIND(false AS ?outside) BIND("headquarters" AS ?evidence)
+        ?node ropa:headquarteredIn ?place . BIND("headquarters" AS ?evidence)
       }
     }"""
+"""Where a party is, whatever activity reaches it. The headquarters stand in for the data location only for an
+activity that has neither a location of the party nor a transfer or engagement to it (rs:UndocumentedTransfer)."""
 
-# The basis rule of rs:TransferBasis (shapes/transfers.ttl), asked per basis instead of per transfer.
-_VALID_BASIS = """
-      FILTER NOT EXISTS { ?basis ropa:validFrom ?startsOn FILTER(?asOf < ?startsOn) }
-      FILTER NOT EXISTS { ?basis ropa:validUntil ?endsOn FILTER(?asOf > ?endsOn) }
-      {
-        ?basis skos:broader* eu-gdpr:AdequacyDecision ; ropa:coversCountry ?place .
-        FILTER NOT EXISTS {
-          ?basis ropa:onlyForCertifiedOrganisations true .
-          FILTER NOT EXISTS { ?node ropa:certifiedUnder|dpv:hasDataImporter/ropa:certifiedUnder ?basis }
-        }
-      } UNION {
-        { ?basis skos:broader* eu-gdpr:A46-2-a } UNION { ?basis skos:broader* eu-gdpr:A46-2-b }
-        UNION { ?basis skos:broader* eu-gdpr:A46-2-c } UNION { ?basis skos:broader* eu-gdpr:A46-2-d }
-        UNION { ?basis skos:broader* eu-gdpr:A46-2-e } UNION { ?basis skos:broader* eu-gdpr:A46-2-f }
-        UNION { ?basis skos:broader* eu-gdpr:A46-3-a } UNION { ?basis skos:broader* eu-gdpr:A46-3-b }
-        UNION { ?basis skos:broader* eu-gdpr:SCCByCommission } UNION { ?basis skos:broader* eu-gdpr:BindingCorporateRules }
-      } UNION {
-        { ?basis skos:broader* eu-gdpr:A49-1-a } UNION { ?basis skos:broader* eu-gdpr:A49-1-b }
-        UNION { ?basis skos:broader* eu-gdpr:A49-1-c } UNION { ?basis skos:broader* eu-gdpr:A49-1-d }
-        UNION { ?basis skos:broader* eu-gdpr:A49-1-e } UNION { ?basis skos:broader* eu-gdpr:A49-1-f }
-        UNION { ?basis skos:broader* eu-gdpr:A49-1-g } UNION { ?basis skos:broader* eu-gdpr:A49-2 }
-      }"""
+_FLOATING_TRANSFERS = """
+    SELECT DISTINCT ?transfer ?importer WHERE {
+      ?transfer a dpv:CrossBorderTransfer .
+      OPTIONAL { ?transfer dpv:hasDataImporter ?importer }
+      FILTER NOT EXISTS { ?activity a dpv:Process ; ropa:hasTransfer ?transfer }
+      FILTER NOT EXISTS { ?entity ropa:hasTransfer ?transfer . ?any ropa:recordedBy ?entity }
+    }"""
+"""Transfers no activity or record keeper documents (a provider's own onward transfer): they count for every
+activity whose data reach their importer."""
 
-_BASES = f"""
-    SELECT DISTINCT ?node ?place ?outside ?basis ?documented ?valid ?from ?until ?asOf WHERE {{
-      {{ {_DESTINATIONS} }}
-      {{
-        {{ ?transfer dpv:hasDataImporter ?node }} UNION {{ ?node a dpv:CrossBorderTransfer . BIND(?node AS ?transfer) }}
-        ?transfer dpv:hasLegalBasis ?basis . BIND(true AS ?documented)
-      }} UNION {{
-        # Art. 45(1): a transfer to a country with an adequacy decision needs no further authorisation.
-        ?basis ropa:coversCountry ?place ; skos:broader* eu-gdpr:AdequacyDecision . BIND(false AS ?documented)
-      }}
-      OPTIONAL {{ ?basis ropa:validFrom ?from }}
-      OPTIONAL {{ ?basis ropa:validUntil ?until }}
-      BIND(EXISTS {{ {_VALID_BASIS} }} AS ?valid)
-    }}"""
+_TRANSFER_CONDITIONS = """
+    SELECT ?transfer WHERE { ?transfer a dpv:CrossBorderTransfer ; ropa:conditional true }"""
 
 _CONDITIONAL_LINKS = """
     SELECT DISTINCT ?s ?p ?o WHERE {
       ?statement rdf:subject ?s ; rdf:predicate ?p ; rdf:object ?o ; ropa:conditional true .
     }"""
-
-_EEA_MEMBERSHIP = "SELECT ?place ?eea WHERE { ?place ropa:eeaMember ?eea }"
 
 _LABELS = """
     SELECT ?x ?rank ?value WHERE {{
@@ -233,21 +192,6 @@ def _fallback_label(iri: str) -> str:
 
 
 # --- The flow graph -------------------------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class Basis:
-    """One legal basis of a link into a third country, judged at the date."""
-
-    instrument: str
-    label: str
-    valid: bool
-    documented: bool
-    reason: str
-
-    def as_dict(self) -> dict:
-        return {"instrument": shorten(self.instrument), "label": self.label, "valid": self.valid,
-                "documented": self.documented, "reason": self.reason}
-
 
 @dataclass
 class Activity:
@@ -290,18 +234,32 @@ class FlowGraph:
         return nx.descendants(chain, activity) if activity in chain else set()
 
     def vendors(self, activity: str) -> set[str]:
-        """The parties that process this activity's data for someone else: everyone reached but its controllers."""
-        controllers = set(self.activities[activity].controllers)
+        """The parties that process this activity's data for someone else: everyone reached but its controllers and
+        the organisation keeping the record (a processor is not its own vendor)."""
+        own = {*self.activities[activity].controllers, self.activities[activity].recorder}
         return {n for n in self.reached(activity)
-                if self.graph.nodes[n]["kind"] == ORGANISATION and n not in controllers}
+                if self.graph.nodes[n]["kind"] == ORGANISATION and n not in own}
+
+    def received(self, activity: str, node: str) -> set[str]:
+        """The data categories of this activity that reach this party."""
+        return set().union(*(self.graph.edges[u, v]["categories_of"].get(activity, set())
+                             for u, v in self.edges_of.get(activity, ()) if v == node))
 
     def destinations(self, node: str) -> list[str]:
         return [v for v in self.graph.successors(node) if self.graph.nodes[v]["kind"] == PLACE]
 
-    def node_status(self, node: str) -> str | None:
-        """The weakest basis of the party's own links to places outside the EEA (None when it has none)."""
-        statuses = [self.graph.edges[node, place]["status"] for place in self.destinations(node)
-                    if not self.graph.nodes[place]["eea"]]
+    def node_status(self, node: str, activity: str | None = None) -> str | None:
+        """The weakest basis of the party's links to places outside the EEA (None when it has none): for one
+        activity's data when ``activity`` is given, else for any activity's."""
+        statuses = []
+        for place in self.destinations(node):
+            edge = self.graph.edges[node, place]
+            if self.graph.nodes[place]["eea"]:
+                continue
+            if activity is None:
+                statuses.append(edge["status"])
+            elif activity in edge["status_of"]:
+                statuses.append(edge["status_of"][activity])
         return weakest(statuses) if statuses else None
 
 
@@ -328,19 +286,30 @@ def build_flow_graph(graph: RecordGraph, as_of: dt.date) -> FlowGraph:
     transfers = defaultdict(list)
     for row in graph.select(_TRANSFERS):
         transfers[row["activity"]].append(row)
+    engagements = defaultdict(list)
+    for row in graph.select(ENGAGEMENT_SCOPE):
+        engagements[row["activity"]].append(row)
+    received: dict[str, set[str]] = defaultdict(set)
+    for row in graph.select("SELECT ?e ?c WHERE { ?e a ropa:Engagement ; ropa:receivesData ?c }"):
+        received[row["e"]].add(row["c"])
 
     g = nx.DiGraph()
     edges_of: dict[str, set[tuple[str, str]]] = defaultdict(set)
+    scoped: dict[str, list[tuple[str, str]]] = defaultdict(list)  # activity -> (node, transfer or engagement)
 
-    def link(activity: Activity, u: str, v: str, relation: str, conditional: bool = False) -> None:
+    def link(activity: Activity, u: str, v: str, relation: str, conditional: bool = False,
+             categories: set[str] | None = None) -> None:
         if u == v:
             return
         if not g.has_edge(u, v):
-            g.add_edge(u, v, relation=relation, activities=set(), categories=set(), conditional=False)
+            g.add_edge(u, v, relation=relation, activities=set(), categories=set(), categories_of={},
+                       conditional=False)
         data = g.edges[u, v]
         data["conditional"] |= conditional
         data["activities"].add(activity.iri)
-        data["categories"].update(activity.categories)
+        carried = set(activity.categories) if categories is None else set(categories)
+        data["categories"].update(carried)
+        data["categories_of"].setdefault(activity.iri, set()).update(carried)
         edges_of[activity.iri].add((u, v))
 
     for activity in activities.values():
@@ -367,24 +336,36 @@ def build_flow_graph(graph: RecordGraph, as_of: dt.date) -> FlowGraph:
             link(activity, engager, provider, PROVIDER_PROPERTIES[row["property"]],
                  (row["holder"], row["property"], provider) in conditional_links)
             frontier.append(provider)
+        for row in engagements.get(activity.iri, []):
+            provider = row["provider"]
+            g.add_node(provider, kind=ORGANISATION)
+            by = row["engager"] if row["engager"] in in_chain else engager
+            link(activity, by, provider, "sub-processor" if activity.role == ROPA + "ProcessorRole" else "processor",
+                 categories=received.get(row["engagement"]) or None)
+            scoped[activity.iri].append((provider, row["engagement"]))
+            frontier.append(provider)
         for row in transfers.get(activity.iri, []):
             exporter = row["exporter"] if row["exporter"] in in_chain else engager
             target = row["importer"] or row["transfer"]
             g.add_node(target, kind=ORGANISATION)
             link(activity, exporter, target, "transfer")
+            scoped[activity.iri].append((target, row["transfer"]))
             frontier.append(target)
         seen = set(frontier)
-        while frontier:  # the providers' own providers, as far as the record goes
+        while frontier:  # the providers' own providers, as far as the record goes, with the data that reach them
             node = frontier.pop()
+            carried = set().union(*(g.edges[u, node]["categories_of"].get(activity.iri, set())
+                                    for u in g.predecessors(node) if (u, node) in edges_of[activity.iri]))
             for prop, provider in onward.get(node, []):
                 g.add_node(provider, kind=ORGANISATION)
-                link(activity, node, provider, PROVIDER_PROPERTIES[prop], (node, prop, provider) in conditional_links)
+                link(activity, node, provider, PROVIDER_PROPERTIES[prop], (node, prop, provider) in conditional_links,
+                     categories=carried)
                 if provider not in seen:
                     seen.add(provider)
                     frontier.append(provider)
 
-    _add_destinations(graph, g, activities, edges_of, as_of)
-    categories = {c for a in activities.values() for c in a.categories}
+    _add_destinations(graph, g, activities, edges_of, scoped, as_of)
+    categories = {c for a in activities.values() for c in a.categories} | {c for cs in received.values() for c in cs}
     regions = {d["region"] for _, d in g.nodes(data=True) if d.get("outside")}
     recorders = {a.recorder for a in activities.values() if a.recorder}   # not in the graph when bodies control
     labels = label_map(graph, [*(n for n in g.nodes if not n.startswith("outside:")), *categories, *regions, *recorders])
@@ -419,75 +400,71 @@ def _read_activities(graph: RecordGraph) -> dict[str, Activity]:
     return activities
 
 
-def _add_destinations(graph: RecordGraph, g: nx.DiGraph, activities, edges_of, as_of: dt.date) -> None:
-    """Link every party an activity reaches to the places its data may be, with the basis judged at ``as_of``."""
-    eea = {r["place"]: r["eea"] == "true" for r in graph.select(_EEA_MEMBERSHIP)}
-    destinations: dict[str, dict[str, dict]] = defaultdict(dict)
-    for row in graph.select(_DESTINATIONS):
-        outside = row["outside"] == "true"
-        place = f"outside:{row['place']}" if outside else row["place"]
-        entry = destinations[row["node"]].setdefault(place, {
-            "region": row["place"], "outside": outside, "evidence": set(), "conditional": True})
-        entry["evidence"].add(row["evidence"])
-        entry["conditional"] &= row["conditional"] == "true"  # only a conditional transfer makes the link so
-    bases: dict[tuple[str, str], dict[str, Basis]] = defaultdict(dict)
-    date = ox.Literal(as_of.isoformat(), datatype=XSD_DATE)
-    rows = graph.select(_BASES, {"asOf": date})
-    instrument_labels = label_map(graph, [r["basis"] for r in rows])
-    for row in rows:
-        place = f"outside:{row['place']}" if row["outside"] == "true" else row["place"]
-        basis = _judge_basis(row, instrument_labels.get(row["basis"], row["basis"]), as_of)
-        if basis is None:
-            continue
-        known = bases[row["node"], place].get(basis.instrument)
-        if known is None or (basis.documented and not known.documented):
-            bases[row["node"], place][basis.instrument] = basis
+def _add_destinations(graph: RecordGraph, g: nx.DiGraph, activities, edges_of, scoped, as_of: dt.date) -> None:
+    """Link every party an activity reaches to the places its data may be there, each link judged at ``as_of`` by
+    ropa.transfers. A transfer or engagement counts only for the activities it is documented for."""
+    known = facts(graph)
+    judged: dict[str, list[Verdict]] = defaultdict(list)
+    for verdict in verdicts(graph, as_of, known):
+        judged[verdict.subject].append(verdict)
+    conditional = {r["transfer"] for r in graph.select(_TRANSFER_CONDITIONS)}
+    transfer_nodes = {r["t"] for r in graph.select("SELECT ?t WHERE { ?t a dpv:CrossBorderTransfer }")}
+    floating = defaultdict(list)
+    for row in graph.select(_FLOATING_TRANSFERS):
+        if row["importer"]:
+            floating[row["importer"]].append(row["transfer"])
+    places: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
+    for row in graph.select(_NODE_PLACES):
+        places[row["node"]][row["place"]].add(row["evidence"])
 
-    reached = {}
-    for iri, edges in edges_of.items():
-        chain = g.edge_subgraph(edges)
-        reached[iri] = nx.descendants(chain, iri) if iri in chain else set()
-    for iri, nodes in reached.items():
+    for iri in edges_of:
         activity = activities[iri]
-        for node in sorted(nodes):
-            for place, info in destinations.get(node, {}).items():
-                in_eea = not info["outside"] and eea.get(info["region"], False)  # unknown places count as third
-                if not g.has_node(place):
-                    g.add_node(place, kind=PLACE, eea=in_eea, outside=info["outside"], region=info["region"])
-                if not g.has_edge(node, place):
-                    found = sorted(bases.get((node, place), {}).values(), key=lambda b: (not b.valid, b.label))
-                    status = "not required" if in_eea else (
-                        "valid" if any(b.valid for b in found) else
-                        "invalid" if any(b.documented for b in found) else "unknown")
-                    g.add_edge(node, place, relation="location", activities=set(), categories=set(),
-                               conditional=info["conditional"],
-                               evidence=sorted(info["evidence"]), status=status,
-                               bases=[] if in_eea else found)
-                g.edges[node, place]["activities"].add(iri)
-                g.edges[node, place]["categories"].update(activity.categories)
-                edges_of[iri].add((node, place))
-
-
-def _judge_basis(row: dict, label: str, as_of: dt.date) -> Basis | None:
-    """A basis with the reason for its verdict; an automatic adequacy decision is kept only while in force."""
-    valid = row["valid"] == "true"
-    documented = row["documented"] == "true"
-    starts = dt.date.fromisoformat(row["from"]) if row["from"] else None
-    ends = dt.date.fromisoformat(row["until"]) if row["until"] else None
-    in_force = not (starts and as_of < starts) and not (ends and as_of > ends)
-    if not documented and not in_force:
-        return None
-    if valid:
-        reason = "adequacy decision in force (Art. 45)" if not documented else "valid on " + as_of.isoformat()
-    elif ends and as_of > ends:
-        reason = f"no valid basis after {ends.isoformat()}"
-    elif starts and as_of < starts:
-        reason = f"not valid before {starts.isoformat()}"
-    elif in_force and not documented:
-        reason = "only for importers certified under it; none is recorded"
-    else:
-        reason = "not a transfer basis for this destination"
-    return Basis(instrument=row["basis"], label=label, valid=valid, documented=documented, reason=reason)
+        chain = g.edge_subgraph(edges_of[iri])
+        reached = nx.descendants(chain, iri) if iri in chain else set()
+        documented: dict[str, dict[str, list]] = defaultdict(lambda: defaultdict(list))  # node -> place -> items
+        items = list(scoped.get(iri, [])) + [(node, t) for node in reached for t in floating.get(node, [])]
+        for node, item in items:
+            for verdict in judged.get(item, []):
+                documented[node][verdict.place].append((item, verdict))
+        for node in sorted(reached):
+            found: dict[str, tuple[Verdict, set[str], bool]] = {}
+            for place, items in documented.get(node, {}).items():
+                evidence = {"transfer" if item in transfer_nodes else "engagement"
+                            for item, _ in items}
+                found[place] = (combine(node, place, [v for _, v in items]), evidence,
+                                all(item in conditional for item, _ in items))
+            own = places.get(node, {})
+            located = any(e != {"headquarters"} for e in own.values()) or bool(found)
+            for place, evidence in own.items():
+                evidence = evidence - {"headquarters"} if located else evidence
+                if not evidence or place in found:
+                    if place in found:
+                        found[place][1].update(evidence)
+                    continue
+                found[place] = (judge(node, place, False, node, set(), None, known, as_of), set(evidence), False)
+            for place, (verdict, evidence, is_conditional) in found.items():
+                key = f"outside:{place}" if verdict.outside else place
+                if not g.has_node(key):
+                    g.add_node(key, kind=PLACE, eea=verdict.status == "not required", outside=verdict.outside,
+                               region=place)
+                if not g.has_edge(node, key):
+                    g.add_edge(node, key, relation="location", activities=set(), categories=set(), categories_of={},
+                               conditional=True, evidence=[], status=None, bases=[], status_of={}, bases_of={},
+                               evidence_of={})
+                data = g.edges[node, key]
+                data["conditional"] &= is_conditional
+                data["status_of"][iri] = verdict.status
+                data["bases_of"][iri] = list(verdict.bases)
+                data["evidence_of"][iri] = sorted(evidence)
+                data["evidence"] = sorted(set(data["evidence"]) | evidence)
+                if data["status"] is None or STATUSES.index(verdict.status) < STATUSES.index(data["status"]):
+                    data["status"], data["bases"] = verdict.status, list(verdict.bases)
+                carried = set().union(*(g.edges[u, node]["categories_of"].get(iri, set())
+                                        for u in g.predecessors(node) if (u, node) in edges_of[iri]))
+                data["activities"].add(iri)
+                data["categories"].update(carried)
+                data["categories_of"][iri] = carried
+                edges_of[iri].add((node, key))
 
 
 # --- Resolving what a user names ------------------------------------------------------------------------------
@@ -570,6 +547,8 @@ class Flow:
     conditional: bool
     weakest_at: str | None
     last_status: str
+    categories: list[str] = field(default_factory=list)
+    """The data categories that reach the place along this path (what the engagements on the way receive)."""
 
 
 @dataclass
@@ -600,7 +579,7 @@ class FlowReport:
                 basis = f"{first.status} at {label(first.weakest_at)}; last link {basis}"
             key = (route[:-2], first.place, basis, "; ".join(notes),
                    tuple(sorted(label(f.activity.iri) for f in flows)),
-                   tuple(sorted({label(c) for f in flows for c in f.activity.categories})))
+                   tuple(sorted({label(c) for f in flows for c in f.categories})))
             grouped[key].append(label(route[-2]))
         rows = []
         for (via, place, basis, notes, activities, categories), last in sorted(
@@ -621,7 +600,7 @@ class FlowReport:
                 "activity": shorten(f.activity.iri), "activity_label": f.activity.label,
                 "controllers": [_party(self.graph, c) for c in f.activity.controllers],
                 "data_subjects": [label(s) for s in f.activity.subjects],
-                "data_categories": [label(c) for c in f.activity.categories],
+                "data_categories": [label(c) for c in f.categories],
                 "path": [_party(self.graph, n) for n in f.path],
                 "place": _party(self.graph, f.place),
                 "basis": f.status, "last_link_basis": f.last_status, "bases": [b.as_dict() for b in f.bases],
@@ -667,15 +646,17 @@ def _activity_flows(fg: FlowGraph, iri: str, wanted: str | None, outside_eea: bo
     for place in sorted(places):
         for path in sorted(nx.all_simple_paths(chain, iri, place)):
             last = fg.graph.edges[path[-2], path[-1]]
-            weakest_status, weakest_at = last["status"], None
+            last_status = last["status_of"][iri]
+            weakest_status, weakest_at = last_status, None
             for node in path[1:-2]:
-                status = fg.node_status(node)
+                status = fg.node_status(node, iri)
                 if status and STATUSES.index(status) < STATUSES.index(weakest_status):
                     weakest_status, weakest_at = status, node
             conditional = activity.conditional or any(fg.graph.edges[u, v]["conditional"] for u, v in zip(path, path[1:]))
-            result.append(Flow(activity=activity, path=path, place=place, status=weakest_status, bases=last["bases"],
-                               possible=last["evidence"] == ["headquarters"], conditional=conditional,
-                               weakest_at=weakest_at, last_status=last["status"]))
+            result.append(Flow(activity=activity, path=path, place=place, status=weakest_status,
+                               bases=last["bases_of"][iri], possible=last["evidence_of"][iri] == ["headquarters"],
+                               conditional=conditional, weakest_at=weakest_at, last_status=last_status,
+                               categories=sorted(last["categories_of"].get(iri, set()))))
     return result
 
 
@@ -718,11 +699,12 @@ def contact_text(details: dict[str, list[str]]) -> str:
 
 
 _RISK = """
-    SELECT DISTINCT ?activity ?why WHERE {{
+    SELECT DISTINCT ?activity ?why ?category WHERE {{
       VALUES ?activity {{ {values} }}
       {{
-        {{ ?activity dpv:hasPersonalData/skos:broader* pd:CurrentLocation }} UNION {{ ?activity dpv:hasPersonalData/skos:broader* pd:GPSCoordinate }}
-        UNION {{ ?activity dpv:hasPersonalData/skos:broader* pd:TravelHistory }} UNION {{ ?activity dpv:hasPersonalData/skos:broader* ropa:TelecomLocationData }}
+        ?activity dpv:hasPersonalData ?category .
+        {{ ?category skos:broader* pd:CurrentLocation }} UNION {{ ?category skos:broader* pd:GPSCoordinate }}
+        UNION {{ ?category skos:broader* pd:TravelHistory }} UNION {{ ?category skos:broader* ropa:TelecomLocationData }}
         BIND("location data" AS ?why)
       }} UNION {{
         ?activity dpv:hasPersonalData ?category . ?category skos:broader* ?special . ?special a dpv:SpecialCategoryPersonalData .
@@ -750,6 +732,8 @@ class Impact:
     notifications: list[list[str]]
     replacement_notice: dict[str, list[str]]
     """Each processor that engaged the vendor, with the controllers it must notify before replacing it."""
+    received: dict[str, list[str]] = field(default_factory=dict)
+    """Per activity, the data categories that reach the vendor (only what its engagements receive)."""
 
     def _labels(self, nodes) -> list[str]:
         return sorted(self.graph.label(n) for n in nodes)
@@ -758,7 +742,7 @@ class Impact:
         return sorted({s for a in self.activities for s in a.subjects})
 
     def categories(self) -> list[str]:
-        return sorted({c for a in self.activities for c in a.categories})
+        return sorted({c for a in self.activities for c in self.received.get(a.iri, a.categories)})
 
     def sections(self) -> list[Section]:
         label = self.graph.label
@@ -769,7 +753,7 @@ class Impact:
         activity_rows = [[a.label, label(a.recorder) if a.recorder else NOT_DOCUMENTED, _role(a.role),
                           ", ".join(self._labels(a.controllers)) or NOT_DOCUMENTED,
                           ", ".join(self._labels(a.subjects)) or NOT_DOCUMENTED,
-                          ", ".join(self._labels(a.categories)) or NOT_DOCUMENTED,
+                          ", ".join(self._labels(self.received.get(a.iri, a.categories))) or NOT_DOCUMENTED,
                           ", ".join(self.risks.get(a.iri, []))]
                          for a in sorted(self.activities, key=lambda a: a.label)]
         affected = [
@@ -810,7 +794,9 @@ class Impact:
             "engaged_by": parties(self.engaged_by),
             "activities": [{"activity": shorten(a.iri), "label": a.label,
                             "recorded_by": _party(self.graph, a.recorder) if a.recorder else None,
-                            "role": _role(a.role), "high_risk_signs": self.risks.get(a.iri, [])}
+                            "role": _role(a.role), "high_risk_signs": self.risks.get(a.iri, []),
+                            "data_categories": [{"id": shorten(c), "label": label(c)}
+                                                for c in self.received.get(a.iri, a.categories)]}
                            for a in sorted(self.activities, key=lambda a: a.iri)],
             "controllers": parties(self.controllers),
             "customer_controllers": parties(self.customer_controllers),
@@ -825,8 +811,9 @@ def _role(role: str | None) -> str:
     return {ROPA + "ControllerRole": "controller", ROPA + "ProcessorRole": "processor"}.get(role or "", NOT_DOCUMENTED)
 
 
-_IS_VENDOR = """ASK { VALUES ?link { dpv:hasDataProcessor ropa:usesServiceProvider ropa:engagesProcessor ropa:hasSubProcessor }
-                     ?user ?link ?vendor FILTER(?user != ?vendor) }"""
+_IS_VENDOR = """ASK { { VALUES ?link { dpv:hasDataProcessor ropa:usesServiceProvider ropa:engagesProcessor ropa:hasSubProcessor }
+                       ?user ?link ?vendor FILTER(?user != ?vendor) }
+                     UNION { ?engagement ropa:provider ?vendor ; ropa:engagedBy ?user FILTER(?user != ?vendor) } }"""
 
 
 def impact(graph: RecordGraph, vendor: str, as_of: dt.date | None = None) -> Impact:
@@ -847,14 +834,19 @@ def impact(graph: RecordGraph, vendor: str, as_of: dt.date | None = None) -> Imp
                 replacement_notice[engager].update(activity.controllers)
     controllers = sorted({c for a in activities for c in a.controllers})
     customers = {r["c"] for r in graph.select("SELECT ?c WHERE { ?c a ropa:CustomerControllers }")}
+    received = {a.iri: sorted(fg.received(a.iri, node)) for a in activities}
     risks: dict[str, list[str]] = defaultdict(list)
     if activities:
         for row in graph.select(_RISK.format(values=" ".join(f"<{a.iri}>" for a in activities))):
-            risks[row["activity"]].append(row["why"])
+            # a sign in the data counts only when those data reach the vendor
+            if row["category"] is not None and row["category"] not in received[row["activity"]]:
+                continue
+            if row["why"] not in risks[row["activity"]]:
+                risks[row["activity"]].append(row["why"])
     return Impact(vendor=node, graph=fg, activities=activities, engaged_by=engaged_by, controllers=controllers,
                   customer_controllers=[c for c in controllers if c in customers], risks=dict(risks),
                   notifications=_notifications(graph, fg, node, activities, controllers, customers, risks),
-                  replacement_notice={p: sorted(c) for p, c in replacement_notice.items()})
+                  replacement_notice={p: sorted(c) for p, c in replacement_notice.items()}, received=received)
 
 
 def _notifications(graph, fg: FlowGraph, vendor, activities, controllers, customers, risks) -> list[list[str]]:
@@ -974,7 +966,7 @@ def concentration(graph: RecordGraph, as_of: dt.date | None = None) -> Concentra
                 if entity not in row.entities and entity != vendor:
                     row.entities.append(entity)
             row.subjects.update(activity.subjects)
-            row.categories.update(activity.categories)
+            row.categories.update(fg.received(iri, vendor))
             if all(_dominates(dominators, vendor, other, iri) for other in vendors):
                 row.single_point_for.append(iri)
     ranked = sorted(rows.values(), key=lambda r: (-len(r.activities), -len(r.entities), fg.label(r.vendor)))

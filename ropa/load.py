@@ -148,8 +148,27 @@ def load(
     check_literals(graph)
     if check_terms and vocabulary:
         check_vocabulary_terms(graph)
+    if reference:
+        check_sources(graph)
     warn_if_empty(graph)
     return graph
+
+
+def check_sources(graph: RecordGraph) -> None:
+    """Fail on a ropa:source that points at nothing: no quote, public source or any node the record describes
+    (a mistyped quote name would otherwise leave the fact untraced, silently)."""
+    query = """
+        SELECT ?g ?target WHERE {
+          GRAPH ?g { ?s ropa:source ?target }
+          FILTER(isIRI(?target))
+          FILTER NOT EXISTS { GRAPH ?any { ?target ?p ?o } }
+        } LIMIT 1"""
+    for solution in graph.store.query(query, prefixes=PREFIXES):
+        loaded = next(f for f in graph.files if f.graph == solution["g"])
+        target = solution["target"].value
+        line = find_line(loaded.path, target)
+        raise RopaError(f"ropa:source points at {shorten(target)}, which the record does not define (no such quote "
+                        "or source)", path=loaded.display_path, line=line or None)
 
 
 def expand_paths(paths: Iterable[str | Path]) -> list[Path]:

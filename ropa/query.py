@@ -16,6 +16,8 @@ The same query runs embedded, on the Oxigraph store of a loaded record, or remot
 (``endpoint=``) after ``push`` has put the record into a named graph with one Graph Store Protocol request.
 Validation findings are not part of the record: a query whose header says ``# needs: findings`` gets them in a
 named graph (SHACL validation results) that ropa adds for the run, and ``push`` sends them along with the record.
+Likewise ``# needs: verdicts``: the verdict on each transfer at the query's as_of date (ropa.transfers, the one
+definition validate and flows use), as ropa:TransferVerdict nodes.
 
 Conventions of the library, which its tests rely on: a column ``?x`` that holds IRIs has a companion ``?xLabel``
 (in ``$lang``, else English, else the IRI); every query ends with an ORDER BY that fixes the order of all rows, so
@@ -32,7 +34,7 @@ import io
 import re
 import urllib.parse
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -42,6 +44,7 @@ from ropa import remote, safe
 from ropa.errors import RopaError
 from ropa.load import RecordGraph
 from ropa.namespaces import PREFIXES, ROPA, shorten, sparql_prefixes
+from ropa.transfers import verdict_triples, verdicts_graph
 
 QUERY_DIR = Path(__file__).resolve().parent / "queries"
 """The library: one .rq file per question, shipped inside the package."""
@@ -118,7 +121,7 @@ _PARAM = re.compile(r"^(\w+)\s*\(\s*(\w+)\s*,\s*(?:default:?\s*([^)]*?)|required
 def parse_query(text: str, name: str, path: Path | None = None) -> Query:
     """Read the header of a query file: ``# key: value`` lines, continued by lines indented two spaces.
 
-    Keys: title, answers, article, needs (comma-separated: ``findings``), example (``key=value ...``, the
+    Keys: title, answers, article, needs (comma-separated: ``findings``, ``verdicts``), example (``key=value ...``, the
     parameters the cookbook shows it with) and param, one per parameter: ``# param: name (type, default: value)
     description`` or ``# param: name (type, required) description``, type one of PARAM_TYPES. A file without a
     header is an ad-hoc query without parameters.
@@ -473,11 +476,13 @@ def run(
     local_only(query.sparql, str(query.path) if query.path else query.name, allow_service=allow_service)
     if graph is None:
         raise RopaError("no graph to query: load a record or give an endpoint")
-    if "findings" in query.needs:
-        judged = dt.date.fromisoformat(bindings["as_of"].value) if bindings.get("as_of") is not None else None
-        with findings_graph(graph, as_of=judged, waivers=waivers):
-            return select_embedded(graph, sparql, name=query.name)
-    return select_embedded(graph, sparql, name=query.name)
+    judged = dt.date.fromisoformat(bindings["as_of"].value) if bindings.get("as_of") is not None else None
+    with ExitStack() as stack:
+        if "findings" in query.needs:
+            stack.enter_context(findings_graph(graph, as_of=judged, waivers=waivers))
+        if "verdicts" in query.needs:
+            stack.enter_context(verdicts_graph(graph, judged or dt.date.today()))
+        return select_embedded(graph, sparql, name=query.name)
 
 
 def select_embedded(graph: RecordGraph, sparql: str, *, name: str = "query") -> Results:
@@ -520,14 +525,15 @@ def push(graph: RecordGraph, endpoint: str, graph_iri: str, *, findings: bool = 
     """Replace the named graph ``graph_iri`` at a Graph Store Protocol endpoint with the record, in one PUT.
 
     The whole merged graph is sent (data, reference data and vocabulary, which queries need for labels and the
-    DPV hierarchy), with the validation findings at ``as_of`` unless ``findings`` is False. Returns the number of
-    triples sent.
+    DPV hierarchy), with the verdict on each transfer at ``as_of`` (ropa.transfers) and the validation findings at
+    ``as_of`` unless ``findings`` is False. Returns the number of triples sent.
     """
     target = _graph_iri(graph_iri)
     remote.check_url(endpoint)
     triples = list(graph.triples())
     if findings:
         triples += findings_triples(graph, as_of=as_of, waivers=waivers)
+    triples += verdict_triples(graph, as_of or dt.date.today())
     body = ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES)
     separator = "&" if "?" in endpoint else "?"
     remote.request(endpoint + separator + urllib.parse.urlencode({"graph": target.value}), data=body,

@@ -30,6 +30,7 @@ from ropa.errors import RopaError
 from ropa.flows import FlowGraph, build_flow_graph
 from ropa.load import RecordGraph
 from ropa.namespaces import PREFIXES, shorten
+from ropa.transfers import ENGAGEMENT_SCOPE
 from ropa.validate import SEVERITIES, Finding
 
 LANGUAGES = ("en", "nl", "fr")
@@ -735,7 +736,7 @@ class _Builder:
         RDFS + "label", *(_expand(p) for p in (
             "dpv:hasName", "dpv:hasAddress", "ropa:email", "ropa:telephone", "ropa:fax", "ropa:website",
             "ropa:contactForm", "ropa:privacyContact", "dpv:hasDataProtectionOfficer", "dpv:hasRepresentative",
-            "dpv:hasAuthority", "dpv:hasCountry", "ropa:hasEstablishment", "ropa:isPartOfGroup", "dpv:hasRight",
+            "dpv:hasAuthority", "dpv:hasCountry", "ropa:hasEstablishment", "ropa:isPartOfGroup", "ropa:parentCompany", "dpv:hasRight",
             "ropa:responseTime", "ropa:extendedResponseTime", "ropa:responseTimeAsStated", "ropa:statesNoTransferOutside",
             "ropa:hasTransfer", "ropa:hasSubProcessor", "ropa:engagesProcessor", "ropa:usesServiceProvider",
             "ropa:companyNumber", "ropa:companyRegister", "dpv:hasContact")),
@@ -799,7 +800,15 @@ class _Builder:
         self.special = self._special_categories()
         self.kinds = self._kinds()
         self.transfers_by_importer = self._transfers_by_importer()
-        every_iri = set()
+        self.engagements = _rows(self.graph, """
+            SELECT ?engagement ?by ?provider ?place ?mechanism WHERE {
+              ?engagement a ropa:Engagement ; ropa:provider ?provider .
+              OPTIONAL { ?engagement ropa:engagedBy ?by }
+              OPTIONAL { ?engagement ropa:dataLocation ?place FILTER(isIRI(?place)) }
+              OPTIONAL { ?engagement ropa:transferMechanism ?mechanism }
+            } ORDER BY ?engagement""")
+        every_iri = {t.value for row in self.engagements for t in row.values() if isinstance(t, ox.NamedNode)}
+        every_iri.update(r["c"] for r in self.graph.select("SELECT DISTINCT ?c WHERE { ?e ropa:receivesData ?c }"))
         for node, props in self.facts.by_node.items():
             every_iri.add(node)
             for values in props.values():
@@ -822,6 +831,7 @@ class _Builder:
                   UNION {{ ?e ropa:usesServiceProvider ?x BIND("provider" AS ?how) }}
                   UNION {{ ?a ropa:recordedBy ?e ; ropa:hasSubProcessor ?x BIND("sub" AS ?how) }}
                   UNION {{ ?a ropa:recordedBy ?e ; dpv:hasDataProcessor ?x FILTER(?x != ?e) BIND("processor" AS ?how) }}
+                  UNION {{ ?a ropa:recordedBy ?e ; ropa:engagesProcessor ?x BIND("processor" AS ?how) }}
                   UNION {{ ?a ropa:recordedBy ?e ; ropa:usesServiceProvider ?x BIND("provider" AS ?how) }}
                   UNION {{   # a processor's own processors, at any depth (DPV: dpv:hasDataProcessor on the processor)
                     ?a ropa:recordedBy ?e ; dpv:hasDataProcessor|ropa:engagesProcessor ?p . FILTER(?p != ?e)
@@ -831,6 +841,11 @@ class _Builder:
                 }}"""):
                 found.append((row["x"].value, row["how"].value, row["a"].value if row["a"] is not None else None,
                               row["e"].value))
+        # Engagements (a sub-processor list's entries) reach the activities of their scope.
+        for row in self.graph.select(ENGAGEMENT_SCOPE):
+            owner, role = self.activities.get(row["activity"], (None, None))
+            if owner is not None and row["provider"] != owner:
+                found.append((row["provider"], "sub" if role == "processor" else "processor", row["activity"], owner))
         return found
 
     def _durations(self) -> dict[str, list[dict[str, list[str]]]]:
@@ -1180,7 +1195,10 @@ class _Builder:
         fields["company_number"] = Field(key="company_number", values=numbers)
         fields["country"] = Field(key="country", values=self.concepts(entity, DPV + "hasCountry")
                                   + [v for place in establishments for v in self.concepts(place, DPV + "hasCountry")])
-        fields["group"] = Field(key="group", values=self.concepts(entity, ROPA + "isPartOfGroup"))
+        parents = self.concepts(entity, ROPA + "parentCompany")
+        for parent in parents:
+            parent.detail = self.t("group.parent_company")
+        fields["group"] = Field(key="group", values=self.concepts(entity, ROPA + "isPartOfGroup") + parents)
         fields["security"] = self.field("security", self.measures(entity), entity, specs=spec)
         rights = self.concepts(entity, DPV + "hasRight")
         for prop, key in ((ROPA + "responseTime", "rights.response_time"), (ROPA + "extendedResponseTime", "rights.extended_response_time")):
@@ -1206,8 +1224,10 @@ class _Builder:
         value.sources = tuple(sorted(set(value.sources) | set(self.provenance.of_node(node)), key=lambda s: (s.file, s.key)))
         return value
 
-    def entity_gaps(self, entity: str) -> list[Gap]:
-        found = [self.gap(f) for f in self.all_findings if f.entity == entity]
+    def entity_gaps(self, entity: str, role: str | None = None) -> list[Gap]:
+        """The organisation's gaps; for one register (``role``), without those of its activities in the other role."""
+        found = [self.gap(f) for f in self.all_findings if f.entity == entity
+                 and (role is None or f.activity is None or self.activities.get(f.activity, (None, role))[1] == role)]
         return sorted(found, key=lambda g: (g.waived, SEVERITIES.index(g.severity), g.subject, g.check))
 
     # -- diagrams
@@ -1245,7 +1265,8 @@ class _Builder:
     # -- documents
 
     def controller_register(self, entity: str, entries: list[Entry]) -> ControllerRegister:
-        return ControllerRegister(organisation=self.organisation_of[entity], entries=entries, gaps=self.entity_gaps(entity))
+        return ControllerRegister(organisation=self.organisation_of[entity], entries=entries,
+                                  gaps=self.entity_gaps(entity, "controller"))
 
     def processor_register(self, entity: str, entries: list[Entry]) -> ProcessorRegister:
         served: dict[str, list[Entry]] = defaultdict(list)
@@ -1272,7 +1293,7 @@ class _Builder:
                                                   fields=fields, services=sorted(services, key=lambda e: natural_key(e.label.text))))
         controllers.sort(key=lambda c: (natural_key(c.name.text), c.iri))
         return ProcessorRegister(organisation=self.organisation_of[entity], entries=entries, controllers=controllers,
-                                 gaps=self.entity_gaps(entity))
+                                 gaps=self.entity_gaps(entity, "processor"))
 
     def overview(self, entity: str, entries_by_iri: dict[str, Entry]) -> ProcessorOverview:
         links: dict[str, dict[str, object]] = {}
@@ -1317,16 +1338,33 @@ class _Builder:
                 continue
             services.append(Value(text=entry.label.text, iri=activity, link=entry.anchor, document=entry.role,
                                   detail=self.t(f"role.{entry.role}_activity")))
+            # what reaches the provider for this activity: only what its engagements receive, where they say
+            received = self.flows.received(activity, iri) if activity in self.flows.activities else set()
             for value in entry.fields["personal_data"].values:
-                if value.iri and value.iri not in categories:
+                if value.iri and value.iri not in categories and (not received or value.iri in received):
                     categories[value.iri] = Value(text=value.text, iri=value.iri)
+            for category in received - set(categories):
+                categories[category] = Value(text=self.labels[category], iri=category)
         fields["services"] = Field("services", services)
         fields["data"] = Field("data", sorted(categories.values(), key=lambda v: v.text.casefold()))
         locations = self.concepts(iri, ROPA + "dataLocation", DPV + "hasLocation")
+        engaged = [row for row in self.engagements
+                   if row["provider"].value == iri and (row["by"] is None or row["by"].value == entity)]
+        for row in engaged:  # each entry of a sub-processor list: where, and on which transfer mechanism
+            place = row["place"].value if row["place"] is not None else None
+            if place and place not in {v.iri for v in locations}:
+                locations.append(Value(text=self.labels[place], iri=place,
+                                       sources=self.provenance.of_node(row["engagement"].value)))
         fields["location"] = Field("location", locations, gaps=self.gaps_for(PROVIDER_FIELDS["location"], iri))
         # The headquarters is not where the data are (ropa:headquarteredIn); it is shown beside, with its public source.
         fields["headquarters"] = Field("headquarters", self.concepts(iri, ROPA + "headquarteredIn"))
         transfers = [self.transfer(x) for x in self.transfers_by_importer.get(iri, ())]
+        for row in engaged:
+            if row["mechanism"] is not None and row["place"] is not None:
+                transfers.append(Value(text=self.labels[row["place"].value],
+                                       detail=self.t("transfer.basis", bases=self.labels[row["mechanism"].value]),
+                                       iri=row["engagement"].value,
+                                       sources=self.provenance.of_node(row["engagement"].value)))
         fields["transfer_basis"] = Field("transfer_basis", transfers, gaps=self.gaps_for(PROVIDER_FIELDS["transfer_basis"], iri))
         agreements = self.concepts(iri, ROPA + "hasAgreement")
         if not agreements and any(t.value == "true" for t in f.get(iri, ROPA + "agreementRequired")):

@@ -228,6 +228,7 @@ def _render_controller(a: _Activity) -> tuple[str, int]:
         ("dpv:hasDataProcessor", a.processors),
         ("dpv:hasStorageCondition", [retention]),
         ("ropa:hasTransfer", [f"syn:{a.name}-xfer"] if a.transfer else []),
+        ("ropa:statesNoTransferOutside", [] if a.transfer else ["loc:EEA"]),
     ]
     text, count = _subject(node, pairs)
     if a.indeterminate:
@@ -466,6 +467,13 @@ def _controller_activity(rng: random.Random, org: str, number: int) -> _Activity
     if rng.random() < 0.2:
         country, basis = _TRANSFERS[rng.randrange(len(_TRANSFERS))]
         activity.transfer = (country, basis, _IMPORTER[country])
+    elif activity.processors:
+        # A processor that keeps the data outside the EEA receives a transfer: the activity documents it
+        # (Art. 30(1)(e)); otherwise the activity states that its data stay in the EEA.
+        located = {f"syn:{name}": country for country, name in _IMPORTER.items()}
+        country = located.get(activity.processors[0])
+        if country:
+            activity.transfer = (country, dict(_TRANSFERS)[country], activity.processors[0].removeprefix("syn:"))
     return activity
 
 

@@ -3,7 +3,7 @@
 Validity dates use the same properties as transfer instruments, ``ropa:validFrom`` and ``ropa:validUntil``
 (xsd:date, both days included):
 
-* on an activity (``a dpv:Process``): the activity is left out, with every triple about it or pointing to it and
+* on an activity (``a dpv:Process``) or an engagement (``a ropa:Engagement``): it is left out, with every triple about it or pointing to it and
   the rdf:Statements that trace its facts;
 * on the rdf:Statement that traces a link (e.g. ``dst:destiny-nv ropa:hasSubProcessor dst:microsoft``): the
   linked triple is left out, unless another statement tracing the same triple has dates that include the day
@@ -28,7 +28,7 @@ _OUT_OF_DATE = """
 
 _STALE_ACTIVITY = """
     {{ SELECT DISTINCT ?activity WHERE {{
-        GRAPH ?gType {{ ?activity a dpv:Process }}
+        {{ GRAPH ?gType {{ ?activity a dpv:Process }} }} UNION {{ GRAPH ?gType {{ ?activity a ropa:Engagement }} }}
         {out_of_date}
     }} }}"""
 

@@ -10,7 +10,8 @@ Two engines give the same results:
   hands the whole run to it then) and is the reference the fast engine is tested against.
 
 The evaluation date (``as_of``) is added to the graph as a ``ropa:Evaluation`` node for the duration of the run, so
-that shapes about transfer instruments and waivers can compare dates in SPARQL.
+that shapes about transfer instruments and waivers can compare dates in SPARQL, together with the verdict on each
+transfer at that date (``ropa.transfers``, the one definition of a valid transfer basis) for the transfer shapes.
 """
 
 from __future__ import annotations
@@ -186,15 +187,20 @@ def check_local_sparql(shapes: rdflib.Graph, *, allow_service: bool = False) -> 
 
 
 class evaluation_context:
-    """Add the ropa:Evaluation node (the as-of date) and the retention policy's ceilings (ropa:RetentionCeiling) to
-    the store for one run, and take them out afterwards."""
+    """Add the ropa:Evaluation node (the as-of date), the transfer verdicts at that date and the retention policy's
+    ceilings (ropa:RetentionCeiling) to the store for one run, and take them out afterwards."""
 
     def __init__(self, graph: RecordGraph, as_of: dt.date, retention_policy: RetentionPolicy | None = None):
+        self.graph = graph
         self.store = graph.store
         self.as_of = as_of
         self.ceilings = retention_policy.ceilings if retention_policy is not None else ()
 
     def __enter__(self):
+        from ropa.transfers import load_verdicts
+
+        # One verdict per transfer (ropa.transfers), written before the run so that the shapes read it.
+        load_verdicts(self.graph, self.as_of, EVALUATION_GRAPH, bases=False)
         node = ox.NamedNode("urn:ropa:evaluation:run")
         self.store.add(ox.Quad(node, ox.NamedNode(str(RDF.type)), ox.NamedNode(ROPA + "Evaluation"), EVALUATION_GRAPH))
         self.store.add(
@@ -591,10 +597,13 @@ SELECT DISTINCT ?node ?entity ?activity WHERE {
     BIND(?node AS ?activity) }
   UNION { ?any ropa:recordedBy ?node BIND(?node AS ?entity) }
   UNION { ?entity dpv:hasDataProtectionOfficer|ropa:hasEstablishment ?node }
-  UNION { ?entity ropa:usesServiceProvider|ropa:engagesProcessor|ropa:hasSubProcessor ?node }
-  UNION { ?used ropa:recordedBy ?entity ;   # a processor of an activity, or a sub-processor down its chain
-                (dpv:hasDataProcessor|ropa:usesServiceProvider)/(dpv:hasDataProcessor|ropa:hasSubProcessor)* ?node
+  UNION { ?entity ropa:usesServiceProvider|ropa:engagesProcessor|ropa:hasSubProcessor ?node
+          FILTER NOT EXISTS { ?entity a dpv:Process } }
+  UNION { ?used ropa:recordedBy ?entity ;   # a provider an activity names, or a sub-processor down its chain
+                (dpv:hasDataProcessor|ropa:usesServiceProvider|ropa:engagesProcessor|ropa:hasSubProcessor)/(dpv:hasDataProcessor|ropa:hasSubProcessor)* ?node
           FILTER(?node != ?entity) }
+  UNION { ?engagement ropa:engagedBy ?entity ; ropa:provider ?node }
+  UNION { ?node ropa:engagedBy ?entity }
   UNION { ?entity ropa:hasTransfer ?node FILTER NOT EXISTS { ?entity a dpv:Process } }
   UNION { ?activity ropa:hasTransfer ?node . ?activity ropa:recordedBy ?entity }
   FILTER(isIRI(?entity))

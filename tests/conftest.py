@@ -27,6 +27,21 @@ def bundled():
     return ropa.load()
 
 
+EXAMPLES = REPOSITORY / "examples"
+
+
+def example_dir(name: str) -> Path:
+    """The folder of an example record in examples/."""
+    return EXAMPLES / name
+
+
+@pytest.fixture(scope="session")
+def wolkenwerk():
+    """Wolkenwerk GmbH (examples/wolkenwerk): a fictional German SaaS company with a US parent, controller
+    activities, processor services in EU, US and Japan data regions, and a per-region sub-processor list."""
+    return ropa.load([example_dir("wolkenwerk")])
+
+
 @pytest.fixture(scope="session")
 def seeds() -> dict[str, str]:
     folder = seeds_dir()

@@ -46,7 +46,8 @@ ex:shop a dpv:LegalEntity , dpv:DataController ;
     ropa:email "privacy@shop.be" ;
     dpv:hasAuthority legal-be:DPA-BE ;
     dpv:hasDataProtectionOfficer ex:shop-dpo ;
-    dpv:hasTechnicalOrganisationalMeasure dpv:AccessControlMethod .
+    dpv:hasTechnicalOrganisationalMeasure dpv:AccessControlMethod ;
+    ropa:statesNoTransferOutside loc:EEA .
 
 ex:shop-dpo a dpv:DataProtectionOfficer ; rdfs:label "DPO of Shop BV"@en ; ropa:email "dpo@shop.be" .
 

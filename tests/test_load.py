@@ -165,3 +165,20 @@ def test_export_failure_leaves_previous_file_untouched(tmp_path):
     assert result.exit_code == 2
     assert target.read_text(encoding="utf-8") == "previous content"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["broken.ttl", "merged.ttl"]
+
+
+def test_a_source_that_points_at_no_quote_is_an_error(tmp_path):
+    text = GOOD + """
+ex:q-payroll a ropa:Quote ; ropa:quote "We pay our staff." .
+ex:payroll ropa:source ex:q-payroll .
+ex:other a dpv:Process ;
+    ropa:source ex:q-missing .
+"""
+    bad = write(tmp_path, "dangling.ttl", text)
+    with pytest.raises(RopaError, match="ex:q-missing|q-missing") as caught:
+        ropa.load([bad])
+    assert caught.value.path.endswith("dangling.ttl")
+    assert caught.value.line == text.splitlines().index("    ropa:source ex:q-missing .") + 1
+    fixed = tmp_path / "fixed"
+    fixed.mkdir()
+    ropa.load([write(fixed, "fine.ttl", text.replace("ex:q-missing", "ex:q-payroll"))])

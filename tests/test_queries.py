@@ -207,21 +207,28 @@ def test_transfers_outside_the_eea_with_their_basis_judged_at_a_date(bundled, fi
     transfers = set(files.subjects(RDF.type, DPV.CrossBorderTransfer))
     expected = {(str(t), str(b)) for t in transfers for b in files.objects(t, DPV.hasLegalBasis)}
     assert set(zip(column(results, "transfer"), column(results, "basis"))) == expected
-    status = {row["basis"]: row["status"] for row in records(results)}
+    judged = {row["basis"]: row["basisStatus"] for row in records(results)}
     until = files.value(ROPA.PrivacyShield, ROPA.validUntil).toPython()
     assert until < AS_OF
-    assert status[str(ROPA.PrivacyShield)] == f"invalid: valid only until {until.isoformat()}"
-    assert status[str(GDPR["A46-2-c"])] == "valid"
+    assert judged[str(ROPA.PrivacyShield)] == f"invalid: no valid basis after {until.isoformat()}"
+    assert judged[str(GDPR["A46-2-c"])] == "valid"
+    # one verdict per transfer: the clauses carry it beside the invalidated Privacy Shield
+    assert {row["status"] for row in records(results)} == {"valid"}
     before = run("transfers-outside-eea", bundled, as_of=files.value(ROPA.PrivacyShield, ROPA.validFrom).toPython()
                  - dt.timedelta(days=1))
-    assert {r["basis"]: r["status"] for r in records(before)}[str(ROPA.PrivacyShield)].startswith("invalid: in force only")
+    assert {r["basis"]: r["basisStatus"] for r in records(before)}[str(ROPA.PrivacyShield)].startswith("invalid: not valid before")
 
 
-def test_transfers_without_a_valid_basis_are_the_invalid_and_unknown_rows(bundled):
+def test_transfers_without_a_valid_basis_are_the_rows_whose_verdict_is_not_valid(bundled, wolkenwerk):
     every = records(run("transfers-outside-eea", bundled, as_of=AS_OF))
     problems = records(run("transfers-without-valid-basis", bundled, as_of=AS_OF))
     assert problems == [r for r in every if r["status"] != "valid"]
-    assert [r["basis"] for r in problems] == [str(ROPA.PrivacyShield)]
+    assert problems == []  # Dstny DK's transfer rests on the standard contractual clauses, valid on that day
+    # Wolkenwerk's card payments rest on the Data Privacy Framework only: no basis before it took effect.
+    before_dpf = records(run("transfers-without-valid-basis", wolkenwerk, as_of=dt.date(2023, 7, 9)))
+    assert [(r["transferLabel"], r["status"]) for r in before_dpf] == [
+        ("Payment card details to Coinrail in the United States", "invalid")]
+    assert records(run("transfers-without-valid-basis", wolkenwerk, as_of=dt.date(2023, 7, 10))) == []
 
 
 def test_activities_relying_on_consent(bundled, files):
@@ -493,7 +500,7 @@ def test_queries_lists_the_library():
     assert [q["name"] for q in listed] == [q.name for q in library.library()]
     transfers = next(q for q in listed if q["name"] == "transfers-outside-eea")
     assert transfers["params"][0] == {"name": "as_of", "type": "date", "default": "today",
-                                      "description": "the date at which each basis is judged", "required": False}
+                                      "description": "the date at which each transfer is judged", "required": False}
     assert "transfers-outside-eea" in runner.invoke(app, ["queries"]).stdout
 
 
@@ -606,10 +613,12 @@ def test_push_and_query_commands(pushed, tmp_path):
                                  "--as-of", AS_OF.isoformat(), "--no-findings"])
     assert result.exit_code == 0, result.output
     assert "pushed" in result.stderr
-    result = runner.invoke(app, ["query", "transfers-without-valid-basis", "--as-of", AS_OF.isoformat(),
+    result = runner.invoke(app, ["query", "transfers-outside-eea", "--as-of", AS_OF.isoformat(),
                                  "--endpoint", f"{pushed}/query", "--graph", "urn:ropa:cli", "--format", "json"])
     assert result.exit_code == 0, result.output
-    assert [r["basisLabel"] for r in json.loads(result.stdout)["rows"]] == ["EU-U.S. Privacy Shield (invalidated)"]
+    rows = json.loads(result.stdout)["rows"]
+    assert {r["status"] for r in rows} == {"valid"}  # the verdicts pushed with the record
+    assert [r["basisLabel"] for r in rows if r["basisStatus"] != "valid"] == ["EU-U.S. Privacy Shield (invalidated)"]
 
 
 def test_a_failing_endpoint_is_exit_2(pushed):

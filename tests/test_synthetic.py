@@ -58,11 +58,13 @@ def focus_node_counts(graph) -> dict[str, int]:
 
     shapes = engine.load_shapes(engine.shape_files())
     counts = {}
-    for shape in set(shapes.subjects(RDF.type, SH.NodeShape)):
-        pattern = engine._target_pattern(shapes, shape)
-        if pattern is not None:
-            rows = graph.select(engine._prologue(shapes, shape) + f"SELECT (COUNT(*) AS ?n) WHERE {{ {pattern} }}")
-            counts[shorten(str(shape))] = int(rows[0]["n"])
+    # as during a run: the transfer verdicts a validation adds are the focus nodes of rs:TransferBasis
+    with engine.evaluation_context(graph, AS_OF):
+        for shape in set(shapes.subjects(RDF.type, SH.NodeShape)):
+            pattern = engine._target_pattern(shapes, shape)
+            if pattern is not None:
+                rows = graph.select(engine._prologue(shapes, shape) + f"SELECT (COUNT(*) AS ?n) WHERE {{ {pattern} }}")
+                counts[shorten(str(shape))] = int(rows[0]["n"])
     return counts
 
 
