@@ -42,6 +42,7 @@ TEMPLATES: tuple[tuple[str, str, str], ...] = (
 _COUNTRIES = """
 SELECT ?country ?label ?authority WHERE {
   ?country ropa:eeaMember ?eea .
+  FILTER NOT EXISTS { ?country a dpv:SupraNationalUnion }   # a region (the EU, the EEA) is no country
   OPTIONAL { ?country rdfs:label ?label FILTER(LANG(?label) = "en") }
   OPTIONAL {
     ?authority a eu-gdpr:DataProtectionAuthority ; dpv:hasJurisdiction ?country .
