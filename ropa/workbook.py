@@ -1313,8 +1313,14 @@ class Importer:
     def _unknown(self, value: str, column: Column) -> str:
         near = self.choices.suggest(value, column, self.lang)
         what = self.t(column.header) if not column.target else column.key
-        hint = f"; did you mean {', '.join(repr(n) for n in near)}?" if near else ""
-        return f"unknown term '{value}' for '{what}'{hint}"
+        return f"unknown term '{value}' for '{what}'{_did_you_mean(near)}"
+
+    def _resolved(self, value: str, column: Column, what: str, problem) -> str | None:
+        """The IRI of the term the value names in the column, or None after reporting the value as unknown."""
+        iri = self.choices.resolve(value, column)
+        if iri is None:
+            problem(f"unknown {what} '{value}'{_did_you_mean(self.choices.suggest(value, column, self.lang))}")
+        return iri
 
     def _party(self, value: str, column: Column, sheet: RawSheet, where: str, quiet: bool = False):
         entity = self.by_name.get(value.casefold()) or self.by_key.get(value.casefold()) or self.by_key.get(self._mint(value))
@@ -1330,9 +1336,8 @@ class Importer:
         near = difflib.get_close_matches(value, names, n=3, cutoff=0.6)
         if column.kind or column.list:
             near += self.choices.suggest(value, column, self.lang)
-        hint = f"; did you mean {', '.join(repr(n) for n in near[:3])}?" if near else ""
         parties = sheet_title(self.t("sheet.parties"))
-        self.problems.append(Problem(sheet.name, where, f"unknown party '{value}': not on the sheets '{sheet_title(self.t('sheet.organisations'))}' or '{parties}'{hint}"))
+        self.problems.append(Problem(sheet.name, where, f"unknown party '{value}': not on the sheets '{sheet_title(self.t('sheet.organisations'))}' or '{parties}'{_did_you_mean(near[:3])}"))
         return None
 
     def _retention(self, node, column: Column, text: str, source, problem) -> None:
@@ -1408,19 +1413,13 @@ class Importer:
                 else:
                     regions.append(term.iri)
                 continue
-            iri = self.choices.resolve(place, country_column)
-            if iri is None:
-                near = self.choices.suggest(place, country_column, self.lang)
-                problem(f"unknown country '{place}'" + (f"; did you mean {', '.join(repr(n) for n in near)}?" if near else ""))
-            else:
+            iri = self._resolved(place, country_column, "country", problem)
+            if iri is not None:
                 countries.append(iri)
         basis_column = Column("basis", "list.transfer-basis", "terms", kind="transfer-basis")
         for basis in (b.strip() for b in re.split(r"\s*,\s*(?![^()]*\))", bases_text) if b.strip()):
-            iri = self.choices.resolve(basis, basis_column)
-            if iri is None:
-                near = self.choices.suggest(basis, basis_column, self.lang)
-                problem(f"unknown transfer basis '{basis}'" + (f"; did you mean {', '.join(repr(n) for n in near)}?" if near else ""))
-            else:
+            iri = self._resolved(basis, basis_column, "transfer basis", problem)
+            if iri is not None:
                 bases.append(iri)
         transfer = ox.NamedNode(f"{self.namespace}transfer-{hashlib.sha1(_normal(text).encode()).hexdigest()[:12]}")
         self.fact(node, column.property, transfer, source)
@@ -1588,3 +1587,8 @@ def _content(facts: _Facts, node) -> list[tuple]:
                 else:
                     pairs.append((prop, _to_rdflib(obj)))
     return pairs
+
+
+def _did_you_mean(near) -> str:
+    """The "did you mean" tail of a problem line, empty when nothing is near."""
+    return f"; did you mean {', '.join(repr(n) for n in near)}?" if near else ""
