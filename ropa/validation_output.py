@@ -46,8 +46,15 @@ def locate(graph: RecordGraph, findings: list[Finding]) -> dict[str, tuple[str, 
     return where
 
 
-def summary_line(report: Report) -> str:
+def summary_line(report: Report, messages=None) -> str:
+    """The counts per severity and the evaluation date; in the catalogue's language when ``messages`` is given."""
     counts = report.counts()
+    if messages is not None:
+        waived = messages("validate.summary_waived", count=counts["waived"]) if counts["waived"] else ""
+        return messages("validate.summary", violations=messages("severity.violation.plural"), v=counts["violation"],
+                        warnings=messages("severity.warning.plural"), w=counts["warning"],
+                        infos=messages("severity.info.plural"), i=counts["info"], waived=waived,
+                        date=report.as_of.isoformat())
     parts = [f"{counts[s]} {s}{'s' if counts[s] != 1 else ''}" for s in SEVERITIES]
     line = ", ".join(parts)
     if counts["waived"]:
@@ -98,7 +105,7 @@ def print_text(report: Report, console: Console, *, expired: dict[str, object] |
         dates = sorted({waiver.until for waiver in expired.values()})
         console.print(f"{len(expired)} finding{'s' if len(expired) != 1 else ''} counted again: waiver expired on "
                       f"{', '.join(d.isoformat() for d in dates)}", highlight=False)
-    console.print(summary_line(report), highlight=False)
+    console.print(summary_line(report, messages), highlight=False)
 
 
 def to_json(report: Report) -> str:

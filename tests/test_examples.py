@@ -186,6 +186,8 @@ def test_validate_speaks_the_language_asked_for(hospital_path):
     assert result.exit_code in (0, 1), result.output   # 1: the example's addresses use the reserved .example domain
     assert "Gravité" in result.output and "Avertissement" in result.output and "CNIL" in result.output
     assert not CURIE.search(result.output) and "Fix:" not in result.output
+    summary = result.output.strip().splitlines()[-1]
+    assert summary.startswith("Infractions : ") and "violation" not in summary and "as of" not in summary
     engineers = runner.invoke(app, ["validate", str(hospital_path), "--as-of", AS_OF.isoformat(), "--format", "json"])
     assert "dpv:hasAuthority" in engineers.output   # JSON keeps the engineering words
 
