@@ -25,6 +25,7 @@ from functools import cached_property
 import pyoxigraph as ox
 
 from ropa import resources
+from ropa.resources import LANGUAGES
 from ropa.diagrams import build_diagram, draw_svg, inline_svg, to_dot, to_mermaid
 from ropa.errors import RopaError
 from ropa.flows import FlowGraph, build_flow_graph
@@ -33,7 +34,6 @@ from ropa.namespaces import PREFIXES, shorten
 from ropa.transfers import ENGAGEMENT_SCOPE
 from ropa.validate import SEVERITIES, Finding
 
-LANGUAGES = ("en", "nl", "fr")
 
 DPV = PREFIXES["dpv"]
 ROPA = PREFIXES["ropa"]

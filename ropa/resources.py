@@ -10,6 +10,9 @@ from pathlib import Path
 
 _PACKAGE = Path(__file__).resolve().parent
 
+LANGUAGES = ("en", "nl", "fr")
+"""The languages ropa ships a message catalogue (reports/messages/) and concept labels for."""
+
 
 def root() -> Path:
     """The folder holding ``ontology/``, ``data/``, ``shapes/`` and ``reports/``."""

@@ -23,10 +23,10 @@ from pathlib import Path
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from ropa import resources
+from ropa.resources import LANGUAGES
 from ropa.errors import RopaError
 
 ROLES = ("controller", "processor", "both")
-LANGUAGES = ("en", "nl", "fr")
 
 TEMPLATES: tuple[tuple[str, str, str], ...] = (
     # template in reports/init/, file written, roles that get it

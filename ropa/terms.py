@@ -15,6 +15,7 @@ import functools
 from dataclasses import dataclass
 
 from ropa.namespaces import PREFIXES, shorten
+from ropa.resources import LANGUAGES
 
 KIND_PATTERNS: dict[str, str] = {
     "legal-basis": '?t a dpv:LegalBasis . FILTER(REGEX(STR(?t), "^https://w3id.org/dpv/legal/eu/gdpr#A(6-1|9-2)"))',
@@ -62,7 +63,6 @@ _BROADER = PREFIXES["skos"] + "broader"
 _ARTICLE = PREFIXES["ropa"] + "usesGdprArticle"
 _VALID_FROM = PREFIXES["ropa"] + "validFrom"
 _VALID_UNTIL = PREFIXES["ropa"] + "validUntil"
-LANGUAGES = ("en", "nl", "fr")
 
 
 @dataclass(frozen=True)

@@ -6,10 +6,10 @@ from typing import Annotated
 
 import typer
 
-from ropa.scaffold import LANGUAGES, ROLES
+from ropa.commands import Language
+from ropa.scaffold import ROLES
 
 Role = Enum("Role", {role: role for role in ROLES}, type=str)
-Language = Enum("Language", {lang: lang for lang in LANGUAGES}, type=str)
 
 
 def register(app: typer.Typer) -> None:

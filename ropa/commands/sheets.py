@@ -6,17 +6,13 @@ from typing import Annotated, Optional
 
 import typer
 
+from ropa.commands import Language
+
 
 class Layout(str, Enum):
     ropa = "ropa"
     ico = "ico"
     gba = "gba"
-
-
-class Language(str, Enum):
-    en = "en"
-    nl = "nl"
-    fr = "fr"
 
 
 LayoutOption = Annotated[Layout, typer.Option("--layout", help="Columns: ropa (every Art. 30 field), ico (UK ICO template) or gba (Belgian GBA/APD model).")]

@@ -8,12 +8,11 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from ropa.commands import OutputFormat
+from ropa.commands import Language, OutputFormat
 from ropa.namespaces import shorten
-from ropa.terms import KINDS, LANGUAGES, vocabulary
+from ropa.terms import KINDS, vocabulary
 
 Kind = Enum("Kind", {kind: kind for kind in KINDS}, type=str)
-Language = Enum("Language", {lang: lang for lang in LANGUAGES}, type=str)
 
 
 def register(app: typer.Typer) -> None:
