@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ropa.errors import RopaError
-from ropa.tomlfile import read_tables
+from ropa.tomlfile import expand_name, read_tables
 from ropa.load import RecordGraph
 from ropa.namespaces import PREFIXES, shorten
 from ropa.terms import vocabulary
@@ -97,18 +97,5 @@ def _ceiling(entry: dict, path: str, line: int | None) -> Ceiling:
     if not _DURATION.match(maximum) or not re.search(r"[1-9]", maximum):
         raise RopaError(f"'maximum' must be a period longer than zero written as an ISO 8601 duration "
                         f"(P2Y, P6M, P30D), not {maximum!r}", path=path, line=line)
-    return Ceiling(kind=kind, concept=_expand(entry[kind], path, line), maximum=maximum,
+    return Ceiling(kind=kind, concept=expand_name(entry[kind], path, line), maximum=maximum,
                    reason=entry.get("reason", "").strip(), line=line or 0)
-
-
-def _expand(name: str, path: str, line: int | None) -> str:
-    """A prefixed name (dpv:JobApplicant) or a full IRI (<https://...> or https://...) as a full IRI."""
-    name = name.strip()
-    if name.startswith("<") and name.endswith(">"):
-        name = name[1:-1]
-    if "://" in name:
-        return name
-    prefix, _, local = name.partition(":")
-    if prefix not in PREFIXES or not local:
-        raise RopaError(f"unknown prefix in '{name}' (known: {', '.join(sorted(PREFIXES))})", path=path, line=line)
-    return PREFIXES[prefix] + local

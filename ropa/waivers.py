@@ -21,8 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ropa.errors import RopaError
-from ropa.tomlfile import read_tables
-from ropa.namespaces import PREFIXES, shorten
+from ropa.tomlfile import expand_name, read_tables
+from ropa.namespaces import shorten
 
 REQUIRED = ("check", "accepted_by", "reason", "until")
 KNOWN = set(REQUIRED) | {"focus", "entity", "path"}
@@ -108,25 +108,12 @@ def _waiver(entry: dict, path: str, line: int | None) -> Waiver:
     if "focus" not in entry and "entity" not in entry:
         raise RopaError("a waiver names the finding's 'focus' or its 'entity' (or both)", path=path, line=line)
     return Waiver(
-        check=shorten(_expand(entry["check"], path, line)),
+        check=shorten(expand_name(entry["check"], path, line)),
         accepted_by=entry["accepted_by"].strip(),
         reason=entry["reason"].strip(),
         until=until,
-        focus=_expand(entry["focus"], path, line) if "focus" in entry else None,
-        entity=_expand(entry["entity"], path, line) if "entity" in entry else None,
-        path=_expand(entry["path"], path, line) if "path" in entry else None,
+        focus=expand_name(entry["focus"], path, line) if "focus" in entry else None,
+        entity=expand_name(entry["entity"], path, line) if "entity" in entry else None,
+        path=expand_name(entry["path"], path, line) if "path" in entry else None,
         line=line or 0,
     )
-
-
-def _expand(name: str, path: str, line: int | None) -> str:
-    """A prefixed name (rs:LawfulBasis, dst:ozmo) as a full IRI; a full IRI as it is."""
-    name = name.strip()
-    if name.startswith("<") and name.endswith(">"):
-        return name[1:-1]
-    if "://" in name or name.startswith("urn:"):
-        return name
-    prefix, _, local = name.partition(":")
-    if prefix not in PREFIXES or not local:
-        raise RopaError(f"unknown prefix in '{name}' (known: {', '.join(sorted(PREFIXES))})", path=path, line=line)
-    return PREFIXES[prefix] + local
