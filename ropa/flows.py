@@ -418,7 +418,6 @@ def _add_destinations(graph: RecordGraph, g: nx.DiGraph, activities, edges_of, s
         places[row["node"]][row["place"]].add(row["evidence"])
 
     for iri in edges_of:
-        activity = activities[iri]
         chain = g.edge_subgraph(edges_of[iri])
         reached = nx.descendants(chain, iri) if iri in chain else set()
         documented: dict[str, dict[str, list]] = defaultdict(lambda: defaultdict(list))  # node -> place -> items
