@@ -12,6 +12,7 @@ import fcntl
 import json
 import os
 import shutil
+import signal
 import stat
 import tempfile
 from contextlib import contextmanager
@@ -153,11 +154,17 @@ def staged_folder(target: Path):
     except OSError as error:
         raise RopaError(f"cannot create the folder: {error.strerror}", path=str(parent)) from None
     check_folder(parent)
+    # A signal between creating the folder and entering the cleanup below would leave it behind: signals wait
+    # (blocked) until the cleanup is in place.
+    interrupting = {signal.SIGINT, signal.SIGTERM, signal.SIGHUP}
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, interrupting)
     try:
         staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.rendering-", dir=parent))
     except OSError as error:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
         raise RopaError(f"cannot write into this folder: {error.strerror}", path=str(parent)) from None
     try:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
         yield staging
         (staging / MARKER).write_text("Written by ropa render; replaced whole on the next run.\n", encoding="utf-8")
         os.chmod(staging, 0o777 & ~current_umask())
