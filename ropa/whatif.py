@@ -23,7 +23,6 @@ from dataclasses import dataclass, field
 from ropa.flows import ORGANISATION, PLACE, Activity, FlowGraph, _party, _resolve, flow_graph, label_map
 from ropa.load import RecordGraph
 from ropa.namespaces import ROPA, shorten
-from ropa.register import Messages
 from ropa.transfers import Basis, assume_ended, facts, status_of
 from ropa.tabular import NOT_DOCUMENTED, Section
 
@@ -104,6 +103,8 @@ class WhatIf:
         return found
 
     def sections(self) -> list[Section]:
+        from ropa.register import Messages   # the documents' module reads exposure() from this one
+
         say = Messages(self.lang)
         label = self.graph.label
         losing, kept = self.losing(), self.kept()
@@ -139,6 +140,8 @@ class WhatIf:
         ]
 
     def as_dict(self) -> dict:
+        from ropa.register import Messages
+
         label = self.graph.label
         say = Messages(self.lang)
 
