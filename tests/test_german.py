@@ -21,7 +21,7 @@ from ropa.render import render
 from ropa.resources import LANGUAGES, reports_dir
 from ropa.validate import validate
 from ropa.workbook import article30_facts, export_workbook, write_import, write_template
-from test_examples import CURIE, IRI, ISO_DURATION, document_texts, used_concepts
+from test_examples import CURIE, IRI, ISO_DURATION, document_texts, english_patterns, used_concepts
 
 AS_OF = dt.date(2026, 11, 30)
 runner = CliRunner()
@@ -35,21 +35,9 @@ def german_documents(wolkenwerk, tmp_path_factory) -> Path:
     return folder
 
 
-def english_patterns() -> list[re.Pattern]:
-    """The English fixed phrases of the catalogue that German says otherwise ({x} matches anything)."""
-    english, german = Messages.catalogue("en"), Messages.catalogue("de")
-    patterns = []
-    for key, phrase in english.items():
-        parts = re.split(r"\{\w+\}", phrase)
-        if key.startswith("grammar.") or phrase == german[key] or len(re.findall(r"[A-Za-z]", "".join(parts))) < 6:
-            continue
-        patterns.append(re.compile("^" + ".+".join(re.escape(p) for p in parts) + "$"))
-    return patterns
-
-
 def test_german_documents_have_no_english_fixed_phrase_or_label(wolkenwerk, german_documents, tmp_path):
     texts = document_texts(german_documents)
-    patterns = english_patterns()
+    patterns = english_patterns("de")
     assert len(patterns) > 300
     assert [t for t in texts if any(p.match(t) for p in patterns)] == []
     concepts = used_concepts(wolkenwerk)

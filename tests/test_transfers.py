@@ -59,6 +59,11 @@ def _agreement(graph, day: dt.date) -> list:
                 assert fg.graph.edges[node, place]["status_of"][activity] == verdict.status, (verdict, activity, day)
                 compared += 1
     assert queried == {}  # the query lists no transfer the verdicts do not
+    missing = library.run(library.get("transfers-without-valid-basis"), graph, as_of=day)
+    listed = {(row[missing.columns.index("transfer")].value, row[missing.columns.index("destination")].value)
+              for row in missing.rows}
+    assert listed == {(v.subject, v.place) for v in judged
+                      if v.subject in transfers and v.status in ("invalid", "unknown")}, day
     assert compared or not judged
     return judged
 
