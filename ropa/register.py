@@ -771,6 +771,7 @@ class _Builder:
         for finding in findings:
             self.findings_by_focus[finding.focus].append(finding)
         self.all_findings = list(findings)
+        self._reaching: dict[str, set[str]] | None = None
 
     # -- the queries
 
@@ -1341,8 +1342,12 @@ class _Builder:
 
     def reaching(self, entity: str, provider: str) -> list[str]:
         """The organisation's activities whose data reach the provider, in the flows of the record."""
-        return sorted(a for a, (owner, _) in self.activities.items()
-                      if owner == entity and a in self.flows.activities and provider in self.flows.reached(a))
+        if self._reaching is None:   # party -> the activities with an edge into it, built once
+            self._reaching = defaultdict(set)
+            for activity, edges in self.flows.edges_of.items():
+                for _, party in edges:
+                    self._reaching[party].add(activity)
+        return sorted(a for a in self._reaching.get(provider, ()) if self.activities.get(a, ("",))[0] == entity)
 
     def provider(self, entity: str, iri: str, how: set[str], activities: list[str], entries: dict[str, Entry]) -> Provider:
         f = self.facts
