@@ -66,7 +66,9 @@ def test_german_phrases_take_the_dative_and_its_contractions(bundled):
     until = t("retention.until_event", event=labels.definite("https://w3id.org/ropa/vocab#DisputeSettled"))
     assert until == "Bis zur endgültigen Beilegung des Rechtsstreits"
     eea = t("transfer.outside_region", region=labels.definite("https://w3id.org/dpv/loc#EEA", t("grammar.article")))
-    assert eea == "Ein Land außerhalb vom Europäischen Wirtschaftsraum (EWR) (nicht genannt)"
+    assert eea == "Ein Land, das nicht zum Europäischen Wirtschaftsraum (EWR) gehört (nicht genannt)"
+    stated = t("value.no_transfer_outside", region=labels.definite("https://w3id.org/dpv/loc#EEA", t("grammar.article")))
+    assert stated == "Keine Übermittlung aus dem Europäischen Wirtschaftsraum (EWR) hinaus (angegeben)"
 
 
 def test_every_catalogue_has_the_same_keys_and_placeholders():
