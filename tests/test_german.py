@@ -18,7 +18,7 @@ from ropa.cli import app
 from ropa.periods import Period, parse_period
 from ropa.register import Labels, Messages
 from ropa.render import render
-from ropa.resources import LANGUAGES, reports_dir
+from ropa.resources import LANGUAGES
 from ropa.validate import validate
 from ropa.workbook import article30_facts, export_workbook, write_import, write_template
 from test_examples import CURIE, IRI, ISO_DURATION, document_texts, english_patterns, used_concepts
@@ -69,20 +69,6 @@ def test_german_phrases_take_the_dative_and_its_contractions(bundled):
     assert eea == "Ein Land, das nicht zum Europäischen Wirtschaftsraum (EWR) gehört (nicht genannt)"
     stated = t("value.no_transfer_outside", region=labels.definite("https://w3id.org/dpv/loc#EEA", t("grammar.article")))
     assert stated == "Keine Übermittlung aus dem Europäischen Wirtschaftsraum (EWR) hinaus (angegeben)"
-
-
-def test_every_catalogue_has_the_same_keys_and_placeholders():
-    catalogues = {lang: json.loads((reports_dir() / "messages" / f"{lang}.json").read_text(encoding="utf-8"))
-                  for lang in LANGUAGES}
-    assert set(catalogues) == {"en", "nl", "fr", "de"}
-    english = catalogues["en"]
-    for lang, catalogue in catalogues.items():
-        assert set(catalogue) == set(english), (lang, set(catalogue) ^ set(english))
-        for key, phrase in english.items():
-            assert sorted(re.findall(r"\{\w+\}", catalogue[key])) == sorted(re.findall(r"\{\w+\}", phrase)), (lang, key)
-            if not key.startswith(("grammar.", "article.")):
-                text = catalogue[key]
-                assert not CURIE.search(text) and not ISO_DURATION.search(text), (lang, key)
 
 
 def test_a_language_is_its_data_files_and_the_one_list():
