@@ -332,19 +332,24 @@ def build_flow_graph(graph: RecordGraph, as_of: dt.date) -> FlowGraph:
             link(activity, engager, provider, PROVIDER_PROPERTIES[row["property"]],
                  (row["holder"], row["property"], provider) in conditional_links)
             frontier.append(provider)
+        engaged_data: dict[str, set[str] | None] = {}   # provider -> what its engagements for this activity receive
         for row in engagements.get(activity.iri, []):
             provider = row["provider"]
             g.add_node(provider, kind=ORGANISATION)
             by = row["engager"] if row["engager"] in in_chain else engager
+            categories = received.get(row["engagement"]) or None
             link(activity, by, provider, "sub-processor" if activity.role == ROPA + "ProcessorRole" else "processor",
-                 categories=received.get(row["engagement"]) or None)
+                 categories=categories)
+            known = engaged_data.get(provider, set())
+            engaged_data[provider] = None if categories is None or known is None else known | categories
             scoped[activity.iri].append((provider, row["engagement"]))
             frontier.append(provider)
         for row in transfers.get(activity.iri, []):
             exporter = row["exporter"] if row["exporter"] in in_chain else engager
             target = row["importer"] or row["transfer"]
             g.add_node(target, kind=ORGANISATION)
-            link(activity, exporter, target, "transfer")
+            # a transfer to a provider engaged for this activity carries what the engagements say it receives
+            link(activity, exporter, target, "transfer", categories=engaged_data.get(target))
             scoped[activity.iri].append((target, row["transfer"]))
             frontier.append(target)
         seen = set(frontier)

@@ -111,6 +111,9 @@ def test_impact_lists_only_the_data_the_engagements_receive(wolkenwerk):
     assert not any(logs.risks.values())  # the forms hold health data, but the log service never sees them
     hosting = impact(wolkenwerk, "Nimbus Cloud Inc.")
     assert PD + "HealthRecord" in hosting.categories()
+    # the payments transfer goes to the provider the engagement names: it carries only what the engagement receives
+    payments = impact(wolkenwerk, "Coinrail Inc.")
+    assert set(payments.categories()) == {PD + "Name", PD + "PaymentCardNumber"}
     assert any("special-category data" in signs for signs in hosting.risks.values())
 
 
@@ -207,6 +210,7 @@ def test_documents_show_engagements_and_keep_each_register_to_its_role(wolkenwer
     assert WW + "wolkenwerk" not in providers
     logs = providers[WW + "logquell"]
     assert {v.iri for v in logs.fields["data"].values} == {PD + "IPAddress", PD + "UserAgent"}
+    assert {v.iri for v in providers[WW + "coinrail"].fields["data"].values} == {PD + "Name", PD + "PaymentCardNumber"}
     hosting = providers[WW + "nimbus"]
     assert {v.iri for v in hosting.fields["location"].values} == {LOC + "DE", LOC + "US", LOC + "JP"}
     assert {v.text for v in hosting.fields["services"].values} == {
