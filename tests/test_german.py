@@ -138,3 +138,20 @@ def test_every_command_takes_german(wolkenwerk, tmp_path):
     authority = ropa.load([tmp_path / "neu"]).select(
         "SELECT ?l WHERE { ?o dpv:hasAuthority ?a . ?a skos:prefLabel|rdfs:label ?l FILTER(LANG(?l) = 'de') }")
     assert any("Bundesbeauftragte" in row["l"] for row in authority)
+
+
+def test_no_two_concepts_of_a_kind_share_a_german_label_unless_english_does():
+    """A German label names one concept, so a workbook cell or `ropa terms` in German finds the one meant."""
+    from collections import defaultdict
+
+    from ropa.terms import vocabulary
+
+    english, german = defaultdict(set), defaultdict(set)
+    for term in vocabulary().terms():
+        english[term.kind, term.label("en").casefold()].add(term.curie)
+        if "de" in term.labels:
+            german[term.kind, term.labels["de"].casefold()].add(term.curie)
+    assert len(german) > 900
+    shared = {key: terms for key, terms in german.items()
+              if len(terms) > 1 and not any(terms <= same for same in english.values())}
+    assert shared == {}
