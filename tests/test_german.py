@@ -155,3 +155,27 @@ def test_no_two_concepts_of_a_kind_share_a_german_label_unless_english_does():
     shared = {key: terms for key, terms in german.items()
               if len(terms) > 1 and not any(terms <= same for same in english.values())}
     assert shared == {}
+
+
+def test_a_german_organisation_reads_german_law_and_its_authority_in_german(tmp_path):
+    from ropa.plain import PlainWords
+
+    record = tmp_path / "record.ttl"
+    record.write_text("""
+        @prefix ex: <https://example.org/lohn/> . @prefix ropa: <https://w3id.org/ropa/vocab#> .
+        @prefix dpv: <https://w3id.org/dpv#> . @prefix loc: <https://w3id.org/dpv/loc#> .
+        @prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
+        ex:firma a dpv:LegalEntity ; rdfs:label "Lohnbüro Beispiel GmbH"@de ; dpv:hasName "Lohnbüro Beispiel GmbH" ;
+            dpv:hasCountry loc:DE .
+        ex:lohn a dpv:Process ; rdfs:label "Lohnabrechnung"@de ; ropa:recordedBy ex:firma ;
+            ropa:role ropa:ControllerRole ; dpv:hasDataController ex:firma ;
+            dpv:hasPersonalData ropa:GermanTaxIdentificationNumber .
+    """, encoding="utf-8")
+    graph = ropa.load([record])
+    findings = validate(graph, as_of=AS_OF).findings
+    words = PlainWords(graph, "de")
+    [number] = [f for f in findings if f.check == "rs:NationalIdentificationNumber"]
+    message = words(number).message
+    assert "Steuerliche Identifikationsnummer (Steuer-ID)" in message and "Abgabenordnung (AO), § 139b" in message
+    [authority] = [f for f in findings if f.check == "rs:RecordKeeper-authority"]
+    assert "Bundesbeauftragte für den Datenschutz und die Informationsfreiheit (BfDI)" in words(authority).fix
