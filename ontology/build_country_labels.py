@@ -1,4 +1,5 @@
-"""Build ontology/labels-countries.ttl: the names of the countries DPV lists (loc:XX) in every shipped language but English.
+"""Build ontology/labels-countries.ttl: the names of the countries DPV lists (loc:XX), in every shipped language but
+English.
 
 Usage: pip install pycountry && python ontology/build_country_labels.py
 

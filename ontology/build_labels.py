@@ -1,12 +1,14 @@
-"""Build ontology/labels-dpv.ttl: labels in every shipped language but English of the DPV concepts documents can show.
+"""Build ontology/labels-dpv.ttl: the labels, in every shipped language but English, of the DPV concepts documents
+can show.
 
 Usage: python ontology/build_labels.py
 
 The translations are ropa's own and live in ontology/translations/dpv-labels.tsv (term, DPV's English label, then
 one column per language of ropa.resources.LANGUAGES but English). The build checks every term against the shipped
 DPV subset (ontology/dpv-subset.ttl): a term DPV no longer has, or whose English label changed since it was
-translated, stops the build, so a translation never drifts from the concept it names. Terms that ontology/labels.ttl already translates are refused too (one place per label).
-The output is sorted so that rebuilding gives a byte-identical file.
+translated, stops the build, so a translation never drifts from the concept it names. Terms that ontology/labels.ttl
+already translates are refused too (one place per label). The output is sorted so that rebuilding gives a
+byte-identical file.
 """
 
 from __future__ import annotations
