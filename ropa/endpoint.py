@@ -151,16 +151,25 @@ def _take(results, limit: int) -> tuple[list, bool]:
     return taken, False
 
 
-def answer(graph: RecordGraph, sparql: str, *, timeout: float = DEFAULT_TIMEOUT, **options) -> Answer:
+def answer(graph: RecordGraph, sparql: str, *, timeout: float = DEFAULT_TIMEOUT, extra: Sequence[ox.Quad] = (),
+           **options) -> Answer:
     """``execute`` in a forked copy of this process, killed after ``timeout`` seconds (TimedOut).
 
-    Where the platform cannot fork, the query runs here, without a deadline.
+    ``extra``: quads the query sees besides the record (the findings and transfer verdicts, in the named graphs
+    ``ropa push`` sends them in); they are added to the copy's store only. Where the platform cannot fork, the
+    query runs here, without a deadline, and the extra quads are taken out again afterwards.
     """
     if "fork" not in multiprocessing.get_all_start_methods():
-        return execute(graph, sparql, **options)
+        graphs = {quad.graph_name for quad in extra}
+        graph.store.extend(extra)
+        try:
+            return execute(graph, sparql, **options)
+        finally:
+            for name in graphs:
+                graph.store.remove_graph(name)
     context = multiprocessing.get_context("fork")
     receiver, sender = context.Pipe(duplex=False)
-    worker = context.Process(target=_child, args=(sender, graph, sparql, options), daemon=True)
+    worker = context.Process(target=_child, args=(sender, graph, sparql, extra, options), daemon=True)
     worker.start()
     sender.close()
     try:
@@ -179,8 +188,9 @@ def answer(graph: RecordGraph, sparql: str, *, timeout: float = DEFAULT_TIMEOUT,
     raise (Refused if kind == "refused" else RopaError)(payload)
 
 
-def _child(sender, graph: RecordGraph, sparql: str, options: dict) -> None:
+def _child(sender, graph: RecordGraph, sparql: str, extra: Sequence[ox.Quad], options: dict) -> None:
     try:
+        graph.store.extend(extra)   # this copy's store only
         sender.send(("answer", execute(graph, sparql, **options)))
     except Refused as error:
         sender.send(("refused", str(error)))

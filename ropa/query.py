@@ -555,18 +555,20 @@ def _graph_iri(text: str) -> ox.NamedNode:
 _SEVERITY_TERMS = {"violation": "Violation", "warning": "Warning", "info": "Info"}
 
 
-def findings_triples(graph: RecordGraph, *, as_of: dt.date | None = None, waivers=None) -> list[ox.Triple]:
+def findings_triples(graph: RecordGraph, *, as_of: dt.date | None = None, waivers=None, report=None) -> list[ox.Triple]:
     """The open findings of validating the record at ``as_of``, as SHACL validation results.
 
     Each result has sh:focusNode, sh:resultSeverity, sh:sourceShape, sh:resultPath and sh:resultMessage as a SHACL
     report would, plus dpv:hasEntity: the organisation whose record it concerns (as ``ropa validate`` attributes
-    it). Waived findings are left out. A ropa:Evaluation node carries the date (ropa:asOfDate).
+    it). Waived findings are left out. A ropa:Evaluation node carries the date (ropa:asOfDate). ``report``: the
+    findings of a validation already run (with its waivers), instead of validating again.
     """
     from ropa.validate import validate, with_waivers
 
-    report = validate(graph, as_of=as_of)
-    if waivers is not None:
-        report = with_waivers(report, waivers)
+    if report is None:
+        report = validate(graph, as_of=as_of)
+        if waivers is not None:
+            report = with_waivers(report, waivers)
     run_node = ox.NamedNode("urn:ropa:findings:evaluation")
     triples = [
         ox.Triple(run_node, _RDF_TYPE, ox.NamedNode(ROPA + "Evaluation")),

@@ -50,6 +50,7 @@ from ropa.render import diagram_svg, documents, environment, file_stem, render_t
 from ropa.tabular import to_xlsx
 from ropa.terms import vocabulary
 from ropa.timeline import as_of as record_as_of
+from ropa.transfers import VERDICTS_GRAPH, verdict_triples
 from ropa.validate import SEVERITIES, Finding, Report, validate, with_waivers
 from ropa.waivers import NO_WAIVERS, load_waivers
 
@@ -123,6 +124,16 @@ class Snapshot:
         if lang not in self.plain:
             self.plain[lang] = PlainWords(self.graph, lang).all(self.report.findings)
         return self.plain[lang]
+
+    @cached_property
+    def judgements(self) -> list[ox.Quad]:
+        """The open findings and the transfer verdicts at the record's date, in the named graphs ``ropa push``
+        sends them in: the endpoint's queries see them as a pushed record's do, so every library question
+        asked through ``ropa query --endpoint`` gets the answer it gets on the files."""
+        findings = library.findings_triples(self.graph, report=self.report)
+        verdicts = verdict_triples(self.graph, self.as_of)
+        return [*(ox.Quad(t.subject, t.predicate, t.object, library.FINDINGS_GRAPH) for t in findings),
+                *(ox.Quad(t.subject, t.predicate, t.object, VERDICTS_GRAPH) for t in verdicts)]
 
     @cached_property
     def data_graphs(self) -> str:
@@ -372,7 +383,8 @@ class Application:
             results, error = None, None
             if text.strip():
                 try:
-                    answer = endpoint.answer(snapshot.graph, text, fmt="json", timeout=self.timeout, max_rows=self.max_rows)
+                    answer = endpoint.answer(snapshot.graph, text, fmt="json", timeout=self.timeout,
+                                             max_rows=self.max_rows, extra=snapshot.judgements)
                     if answer.media_type != endpoint.SOLUTION_FORMATS["json"] or b'"boolean"' in answer.body[:40]:
                         raise RopaError(t("web.editor.select_only"))
                     parsed = ox.parse_query_results(answer.body, format=ox.QueryResultsFormat.JSON)
@@ -493,7 +505,8 @@ class Application:
             with self.served.lock:
                 snapshot = self.served.current()
                 result = endpoint.answer(snapshot.graph, text, fmt=fmt, accept=accept, timeout=self.timeout,
-                                         max_rows=self.max_rows, default_graphs=defaults, named_graphs=named)
+                                         max_rows=self.max_rows, default_graphs=defaults, named_graphs=named,
+                                         extra=snapshot.judgements)
         except endpoint.Refused as error:
             return _refuse(403 if "read-only" in str(error) or "SERVICE" in str(error) else 400, str(error))
         except endpoint.TimedOut as error:
