@@ -206,6 +206,14 @@ def _context(record: Record, document: Document, t: Messages, extension: str, pa
     }
 
 
+def document_diagrams(document: Document) -> list[DiagramImage]:
+    """The diagrams a register document shows: of the whole register, and of each activity."""
+    register = document.data.get("register")
+    if register is None:
+        return []
+    return [image for image in [register.diagram, *(entry.diagram for entry in register.entries)] if image]
+
+
 def render_text(record: Record, document: Document, fmt: str, *, link_extension: str | None = None,
                 paper: bool = False, stylesheet: bool = True, extra: dict | None = None) -> str:
     """One document as HTML or Markdown text; links to other documents end in ``link_extension``. ``paper`` leaves
@@ -214,7 +222,7 @@ def render_text(record: Record, document: Document, fmt: str, *, link_extension:
     the templates' context (``web``: the bar of ``ropa serve`` around the document)."""
     suffix = {"html": "html", "md": "md"}[fmt]
     if fmt == "html":
-        draw(record.diagrams)  # every diagram of the record in one dot run; a no-op once drawn
+        draw(document_diagrams(document))  # the document's diagrams in one dot run; a no-op once drawn
     env = environment(markdown=fmt == "md")
     template = env.get_template(f"{document.template}/document.{suffix}.j2")
     t = Messages(record.lang)

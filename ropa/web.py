@@ -464,7 +464,8 @@ class Application:
                 except RopaError as problem:
                     error = str(problem)
             places = _activity_places(snapshot.record(page.lang))
-            return _html("impact", {**_page_context(snapshot, page, t("web.impact.title")), "vendor": vendor,
+            chosen = f"<{result.vendor}>" if result else vendor   # the picker shows the vendor however it was named
+            return _html("impact", {**_page_context(snapshot, page, t("web.impact.title")), "vendor": chosen,
                                     "vendors": _choices(snapshot, "vendor", labels), "impact": result,
                                     "error": error, "label": labels.__getitem__, "places": places})
 

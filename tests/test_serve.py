@@ -483,3 +483,42 @@ def test_every_phrase_of_the_pages_is_in_the_three_catalogues():
                 assert key in catalogue, (lang, key)
         web_keys = {k for k in catalogues["en"] if k.startswith("web.")}
         assert web_keys <= set(catalogue), (lang, sorted(web_keys - set(catalogue))[:5])
+
+
+# --- A large record ---------------------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def synthetic(tmp_path_factory):
+    from ropa.synthetic import generate
+
+    folder = tmp_path_factory.mktemp("synthetic-serve")
+    generate(20_000, folder)
+    return folder, TestClient(web.create_app([folder], as_of=AS_OF))
+
+
+def test_a_long_answer_comes_in_pages_that_together_hold_every_row(synthetic):
+    folder, client = synthetic
+    expected = library.run(library.get("activities-of-controller"), load([folder]), params={"controller": "any"})
+    assert len(expected.rows) > 3 * web.PAGE_SIZE
+    url = "/en/question/activities-of-controller?_run=1&controller=any&lang=en"
+    first = client.get(url).text
+    assert len(table_rows(first)) == web.PAGE_SIZE and 'rel="next"' in first and 'rel="prev"' not in first
+    pages = -(-len(expected.rows) // web.PAGE_SIZE)
+    seen = []
+    for number in range(1, pages + 1):
+        seen += [row[1] for row in table_rows(client.get(f"{url}&_page={number}").text)]
+    last = client.get(f"{url}&_page={pages}").text
+    assert 'rel="next"' not in last and 'rel="prev"' in last
+    assert sorted(cell.replace("&#39;", "'").replace("&amp;", "&") for cell in seen) == \
+        sorted(r["activityLabel"] for r in expected.records())
+    assert table_rows(client.get(f"{url}&_page=9999").text) == table_rows(last)   # past the end: the last page
+    assert len(client.get(url + "&_download=csv").text.splitlines()) == len(expected.rows) + 1   # downloads hold all
+
+
+def test_findings_come_in_pages(destiny):
+    html = destiny.get("/en/findings").text
+    total = int(re.search(r"–\d+ of (\d+)", html).group(1))
+    assert total > web.PAGE_SIZE
+    first, second = finding_rows(html), finding_rows(destiny.get("/en/findings?_page=2").text)
+    assert len(first) == web.PAGE_SIZE and len(second) == total - web.PAGE_SIZE
+    assert not set(first) & set(second)
