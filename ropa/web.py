@@ -106,6 +106,7 @@ class Snapshot:
     flows: FlowGraph
     signature: tuple
     loaded: float
+    waivers: object = field(default_factory=lambda: NO_WAIVERS)
     records: dict[str, Record] = field(default_factory=dict)
     plain: dict[str, list[Finding]] = field(default_factory=dict)
 
@@ -122,8 +123,18 @@ class Snapshot:
     def findings(self, lang: str) -> list[Finding]:
         """Every finding (waived ones marked) in the language's plain words."""
         if lang not in self.plain:
-            self.plain[lang] = PlainWords(self.graph, lang).all(self.report.findings)
+            labels = Labels(self.graph, lang)
+            labels.fetch({iri for f in self.report.findings for iri in (f.focus, f.entity, f.activity)
+                          if iri and not iri.startswith("_:")})   # in bulk, not one query per finding
+            self.plain[lang] = PlainWords(self.graph, lang, labels=labels).all(self.report.findings)
         return self.plain[lang]
+
+    @cached_property
+    def keepers(self) -> int:
+        """How many organisations keep a record here (the overview is a group's when more than one)."""
+        rows = self.graph.select(f"SELECT (COUNT(DISTINCT ?o) AS ?n) WHERE {{ {_DATA.format(graphs=self.data_graphs)} "
+                                 "{ ?a ropa:recordedBy ?o } }")
+        return int(rows[0]["n"])
 
     @cached_property
     def judgements(self) -> list[ox.Quad]:
@@ -197,7 +208,7 @@ class Served:
         accepted = load_waivers(self.waivers) if self.waivers else NO_WAIVERS
         report = with_waivers(validate(graph, as_of=self.as_of), accepted)
         return Snapshot(graph=graph, report=report, flows=build_flow_graph(graph, report.as_of), signature=signature,
-                        loaded=time.time())
+                        loaded=time.time(), waivers=accepted)
 
 
 # --- Pages -----------------------------------------------------------------------------------------------------
@@ -232,12 +243,11 @@ class Page:
 
 def _page_context(snapshot: Snapshot, page: Page, title: str) -> dict:
     """What common/layout.html.j2 reads, for a page of the application (links are absolute)."""
-    record = snapshot.record(page.lang)
     t = Messages(page.lang)
     return {
         "lang": page.lang, "t": t, "as_of": snapshot.as_of, "version": __version__, "current": page.section,
         "organisation": None, "documents_of": lambda organisation: [],
-        "index_title": t("doc.group_overview" if len(record.organisations) > 1 else "doc.record_overview"),
+        "index_title": t("doc.group_overview" if snapshot.keepers > 1 else "doc.record_overview"),
         "href": lambda kind, slug="": page.link(_stem(kind, slug) + ".html"),
         "stylesheet": "/static/style.css", "web": page, "title": title, "severities": SEVERITIES,
         "diagram_svg": diagram_svg,
@@ -309,6 +319,21 @@ class Application:
             page = _page(request, "register")
             return HTMLResponse(render_text(record, chosen, "html", extra={"web": page}))
 
+    def go(self, request: Request) -> Response:
+        """The register page of an activity or an organisation: links that need no register built until followed."""
+        lang = _lang(request)
+        with self.served.lock:
+            record = self.served.current().record(lang)
+            if "activity" in request.query_params:
+                place = _activity_places(record).get(request.query_params["activity"])
+            else:
+                slugs = {o.iri: o.slug for o in record.organisations}
+                slug = slugs.get(request.query_params.get("organisation", ""))
+                place = f"{_stem('overview', slug)}.html" if slug else None
+        if place is None:
+            raise _NotFound()
+        return RedirectResponse(f"/{lang}/{place}", status_code=303)
+
     # -- findings
 
     def findings(self, request: Request) -> Response:
@@ -316,9 +341,7 @@ class Application:
         params = request.query_params
         with self.served.lock:
             snapshot = self.served.current()
-            record = snapshot.record(page.lang)
             everything = snapshot.findings(page.lang)
-            places = _activity_places(record)
             wanted = {key: params.get(key, "") for key in ("organisation", "severity", "article", "check", "status")}
             shown = [f for f in everything if _matches(f, wanted)]
             rows, pager = _paginate(shown, request)
@@ -328,7 +351,7 @@ class Application:
                 "check": sorted({(f.check, f.field or f.check) for f in everything}, key=lambda o: o[1].lower()),
             }
             context = _page_context(snapshot, page, Messages(page.lang)("web.findings.title"))
-            return _html("findings", {**context, "rows": [(f, finding_anchor(f), places.get(f.activity or "")) for f in rows],
+            return _html("findings", {**context, "rows": [(f, finding_anchor(f), _go("activity", f.activity)) for f in rows],
                                       "pager": pager, "wanted": wanted, "options": options,
                                       "counts": {s: sum(1 for f in shown if f.severity == s and not f.waived) for s in SEVERITIES},
                                       "waived": sum(1 for f in shown if f.waived)})
@@ -358,13 +381,13 @@ class Application:
             snapshot = self.served.current()
             question = _Question(chosen, t)
             inputs = [_Input.of(p, snapshot, page.lang, params, t) for p in chosen.params]
+            given = {p.name: params[p.name] for p in chosen.params if params.get(p.name, "").strip()}
             results, error, sparql = None, None, chosen.body
             if "_run" in params or "_download" in params:
-                given = {p.name: params[p.name] for p in chosen.params if params.get(p.name, "").strip()}
                 try:
                     bindings = library.bind(chosen, given, prefixes=snapshot.graph.prefixes, graph=snapshot.graph)
                     sparql = library.substitute(chosen.body, bindings)
-                    results = library.run(chosen, snapshot.graph, params=given)
+                    results = library.run(chosen, snapshot.graph, params=given, waivers=snapshot.waivers)
                 except RopaError as problem:
                     error = str(problem)
             download = params.get("_download")
@@ -463,11 +486,10 @@ class Application:
                     result = impact(snapshot.graph, vendor, snapshot.as_of)
                 except RopaError as problem:
                     error = str(problem)
-            places = _activity_places(snapshot.record(page.lang))
             chosen = f"<{result.vendor}>" if result else vendor   # the picker shows the vendor however it was named
             return _html("impact", {**_page_context(snapshot, page, t("web.impact.title")), "vendor": chosen,
                                     "vendors": _choices(snapshot, "vendor", labels), "impact": result,
-                                    "error": error, "label": labels.__getitem__, "places": places})
+                                    "error": error, "label": labels.__getitem__, "go": _go})
 
     # -- the SPARQL endpoint
 
@@ -532,6 +554,11 @@ class Application:
 
 def _refuse(status: int, message: str) -> Response:
     return PlainTextResponse(safe.one_line(message) + "\n", status_code=status)
+
+
+def _go(kind: str, iri: str | None) -> str:
+    """A link (relative to /<lang>/) to the register page of an activity or organisation, or "" without one."""
+    return f"go?{urllib.parse.urlencode({kind: iri})}" if iri and not iri.startswith("_:") else ""
 
 
 def _matches(finding: Finding, wanted: dict[str, str]) -> bool:
@@ -633,7 +660,7 @@ class _Input:
                        [(code, t(f"web.language.{code}")) for code in LANGUAGES], description=param.description)
         if param.type == "date":
             if value == "today":
-                value = dt.date.today().isoformat()
+                value = snapshot.as_of.isoformat()   # the date the record is shown at
             return cls(param.name, label, "date", value, param.required, description=param.description)
         if param.type == "integer":
             return cls(param.name, label, "number", value, param.required, description=param.description)
@@ -693,15 +720,14 @@ def _search(snapshot: Snapshot, lang: str, text: str) -> list[_Hit]:
         found.setdefault((term.iri, "category"), None)
     labels = Labels(snapshot.graph, lang)
     labels.fetch(iri for iri, _ in found)
-    record = snapshot.record(lang)
-    places = _activity_places(record)
-    organisations = {o.iri: o.slug for o in record.organisations}
+    keepers = {row["o"] for row in snapshot.graph.select(
+        f"SELECT DISTINCT ?o WHERE {{ {_DATA.format(graphs=snapshot.data_graphs)} {{ ?a ropa:recordedBy ?o }} }}")}
     hits = []
     for iri, kind in found:
         if kind == "activity":
-            link = places.get(iri, "")
-        elif kind == "organisation" and iri in organisations:
-            link = _stem("overview", organisations[iri]) + ".html"
+            link = _go("activity", iri)
+        elif kind == "organisation" and iri in keepers:
+            link = _go("organisation", iri)
         elif kind in ("vendor",):
             link = "impact?" + urllib.parse.urlencode({"vendor": f"<{iri}>"})
         elif kind == "category":
@@ -827,6 +853,7 @@ def create_app(paths: Sequence[str | Path] | None = None, *, as_of: dt.date | No
         Route("/{lang}/diagrams", handled(app.diagrams)),
         Route("/{lang}/diagram/{kind}/{slug}", handled(app.diagram)),
         Route("/{lang}/impact", handled(app.impact)),
+        Route("/{lang}/go", handled(app.go)),
         Route("/{lang}/{stem}.html", handled(app.document)),
     ]
     middleware = [Middleware(Guard, token=token)]

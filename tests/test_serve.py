@@ -181,9 +181,11 @@ def test_waived_findings_are_shown_as_waived(destiny):
 
 def test_a_finding_links_to_its_activity_and_shows_its_source_and_fix(destiny):
     html = destiny.get("/en/findings?status=open").text
-    linked = re.findall(r'<a href="/en/((?:controller|processor)-[\w-]+\.html)#([\w-]+)">', html)
+    linked = re.findall(r'<a href="(/en/go\?activity=[^"]+)">', html)
     assert linked
-    for document, anchor in linked[:5]:
+    for link in linked[:5]:
+        place = destiny.get(link.replace("&amp;", "&"), follow_redirects=False).headers["location"]
+        document, anchor = re.fullmatch(r"/en/((?:controller|processor)-[\w-]+\.html)#([\w-]+)", place).groups()
         assert f'id="{anchor}"' in destiny.get(f"/en/{document}").text
     assert "<q>" in html and "<cite>" in html          # the quote of the statement the finding is about
     assert f'<span>{Messages("en")("gap.fix")}</span>:' in html
@@ -285,12 +287,17 @@ def test_the_editor_answers_a_select_and_refuses_an_update(destiny):
 
 
 def test_search_finds_labels_in_three_languages(destiny, hospital_client, saas_client):
-    activity = r'<a href="/en/(controller|processor)-[\w-]+\.html#[\w-]+">'
+    activity = r'<a href="(/en/go\?activity=[^"]+)">'
     for text in ("klant", "customer"):   # Dutch and English labels of the bundled record
-        assert re.search(activity, destiny.get(f"/en/search?q={text}").text), text
+        link = re.search(activity, destiny.get(f"/en/search?q={text}").text).group(1)
+        place = destiny.get(link, follow_redirects=False).headers["location"]
+        assert re.fullmatch(r"/en/(controller|processor)-[\w-]+\.html#a-[\w-]+", place), text
     # French only: shown under its English label on the English page
     found = hospital_client.get("/en/search?q=" + quote("informatisé")).text
     assert re.search(activity.replace(">", r">Electronic patient record<"), found)
+    organisation = re.search(r'<a href="(/en/go\?organisation=[^"]+)">', hospital_client.get("/en/search?q=belleval").text)
+    assert hospital_client.get(organisation.group(1), follow_redirects=False).headers["location"].startswith("/en/processors-")
+    assert hospital_client.get("/en/go?activity=" + quote("https://example.org/nothing")).status_code == 404
     categories = destiny.get("/fr/search?q=adresse").text
     assert Messages("fr")("web.search.kind_category") in categories
     assert "question/recipients-of-data-category?" in categories
