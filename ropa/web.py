@@ -21,6 +21,7 @@ from __future__ import annotations
 import datetime as dt
 import hmac
 import os
+import re
 import threading
 import time
 import urllib.parse
@@ -685,8 +686,6 @@ def _column(name: str, t: Messages) -> str:
     key = f"web.column.{name}"
     if t.has(key):
         return t(key)
-    import re
-
     return re.sub(r"(?<=[a-z])(?=[A-Z])", " ", name.removesuffix("Label")).lower()
 
 
@@ -759,7 +758,7 @@ class Guard:
     """ASGI middleware: the token on every request (when one is set), the security headers on every response,
     and a page for a record that no longer loads or a page that does not exist."""
 
-    def __init__(self, app, token: str | None, messages_lang: str = "en"):
+    def __init__(self, app, token: str | None):
         self.app = app
         self.token = token
 
@@ -882,7 +881,7 @@ def check_bind(host: str, token: str | None) -> None:
                         "print(secrets.token_urlsafe())'`)")
 
 
-def allowed_hosts(host: str, port: int, token: str | None) -> list[str] | None:
+def allowed_hosts(token: str | None) -> list[str] | None:
     """The Host names a local server answers (any, with a token)."""
     if token:
         return None

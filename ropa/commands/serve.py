@@ -30,7 +30,7 @@ def register(app: typer.Typer) -> None:
             date = parse_date(as_of, "--as-of")
             web.check_bind(host, token)
             application = web.create_app(paths or None, as_of=date, waivers=waivers, token=token,
-                                         hosts=web.allowed_hosts(host, port, token), timeout=timeout, max_rows=max_rows)
+                                         hosts=web.allowed_hosts(token), timeout=timeout, max_rows=max_rows)
         shown = f"[{host}]" if ":" in host else host
         errors.print(f"serving the record at http://{shown}:{port}/ (Ctrl-C stops)", highlight=False, markup=False)
         web.run(application, host, port)
