@@ -104,7 +104,6 @@ class Snapshot:
 
     graph: RecordGraph
     report: Report
-    flows: FlowGraph
     signature: tuple
     loaded: float
     waivers: object = field(default_factory=lambda: NO_WAIVERS)
@@ -114,6 +113,11 @@ class Snapshot:
     @property
     def as_of(self) -> dt.date:
         return self.report.as_of
+
+    @cached_property
+    def flows(self) -> FlowGraph:
+        """The flow graph of the diagrams, built once for every language, when a register is first shown."""
+        return build_flow_graph(self.graph, self.as_of)
 
     def record(self, lang: str) -> Record:
         if lang not in self.records:
@@ -208,8 +212,7 @@ class Served:
             graph = record_as_of(graph, self.as_of)
         accepted = load_waivers(self.waivers) if self.waivers else NO_WAIVERS
         report = with_waivers(validate(graph, as_of=self.as_of), accepted)
-        return Snapshot(graph=graph, report=report, flows=build_flow_graph(graph, report.as_of), signature=signature,
-                        loaded=time.time(), waivers=accepted)
+        return Snapshot(graph=graph, report=report, signature=signature, loaded=time.time(), waivers=accepted)
 
 
 # --- Pages -----------------------------------------------------------------------------------------------------
@@ -388,7 +391,8 @@ class Application:
                 try:
                     bindings = library.bind(chosen, given, prefixes=snapshot.graph.prefixes, graph=snapshot.graph)
                     sparql = library.substitute(chosen.body, bindings)
-                    results = library.run(chosen, snapshot.graph, params=given, waivers=snapshot.waivers)
+                    results = library.run(chosen, snapshot.graph, params=given, waivers=snapshot.waivers,
+                                          report=snapshot.report)
                 except RopaError as problem:
                     error = str(problem)
             download = params.get("_download")

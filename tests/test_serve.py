@@ -529,3 +529,25 @@ def test_findings_come_in_pages(destiny):
     first, second = finding_rows(html), finding_rows(destiny.get("/en/findings?_page=2").text)
     assert len(first) == web.PAGE_SIZE and len(second) == total - web.PAGE_SIZE
     assert not set(first) & set(second)
+
+
+def test_a_changed_waiver_file_shows_on_the_next_page_load(tmp_path):
+    waivers = tmp_path / "waivers.toml"
+    shutil.copyfile(WAIVERS, waivers)
+    client = TestClient(web.create_app(as_of=AS_OF, waivers=waivers))
+    assert finding_rows(client.get("/en/findings?status=waived").text)
+    waivers.write_text("# every waiver withdrawn\n", encoding="utf-8")
+    assert not finding_rows(client.get("/en/findings?status=waived").text)
+
+
+def test_a_question_on_the_findings_counts_them_as_the_command_line_does(destiny):
+    """open-gaps-per-entity reuses the served validation (waivers applied) instead of validating again."""
+    from ropa.timeline import as_of
+    from ropa.waivers import load_waivers
+
+    html = destiny.get(f"/en/question/open-gaps-per-entity?_run=1&as_of={AS_OF.isoformat()}&lang=en").text
+    expected = library.run(library.get("open-gaps-per-entity"), as_of(load(), AS_OF), as_of=AS_OF, lang="en",
+                           waivers=load_waivers(WAIVERS))
+    assert [[cell.replace("&#39;", "'") for cell in row] for row in table_rows(html)] == \
+        [[r[c] for c in expected.shown()] for r in expected.records()]
+    assert any(cell != "0" for row in table_rows(html) for cell in row[1:4])   # violations, warnings, infos
