@@ -885,6 +885,19 @@ def check_bind(host: str, token: str | None) -> None:
                         "print(secrets.token_urlsafe())'`)")
 
 
+def check_port(host: str, port: int) -> None:
+    """A port another program already listens on is a one-line error before anything is printed."""
+    import socket
+
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as error:
+            raise RopaError(f"cannot listen on {host} port {port}: {error.strerror}; choose another with --port") from None
+
+
 def allowed_hosts(token: str | None) -> list[str] | None:
     """The Host names a local server answers (any, with a token)."""
     if token:

@@ -431,6 +431,18 @@ def test_binding_another_address_needs_a_token():
     assert result.exit_code == 2 and "--token" in result.output and "Traceback" not in result.output
 
 
+def test_a_port_in_use_is_a_one_line_error():
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = CliRunner().invoke(cli_app, ["serve", str(EXAMPLES / "chi-belleval"), "--port", str(port)])
+    assert result.exit_code == 2 and f"port {port}" in result.output and "--port" in result.output
+    assert "serving" not in result.output and "Traceback" not in result.output
+
+
 def test_a_page_from_another_host_name_is_refused():
     client = TestClient(web.create_app([EXAMPLES / "chi-belleval"], hosts=web.allowed_hosts(None)),
                         base_url="http://127.0.0.1:8000")

@@ -29,6 +29,7 @@ def register(app: typer.Typer) -> None:
         with user_errors():
             date = parse_date(as_of, "--as-of")
             web.check_bind(host, token)
+            web.check_port(host, port)
             application = web.create_app(paths or None, as_of=date, waivers=waivers, token=token,
                                          hosts=web.allowed_hosts(token), timeout=timeout, max_rows=max_rows)
         shown = f"[{host}]" if ":" in host else host
