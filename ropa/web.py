@@ -49,7 +49,6 @@ from ropa.plain import PlainWords
 from ropa.register import LANGUAGES, Labels, Messages, Record, build_record, finding_anchor
 from ropa.render import diagram_svg, documents, environment, file_stem, render_text
 from ropa.tabular import to_xlsx
-from ropa.terms import vocabulary
 from ropa.timeline import as_of as record_as_of
 from ropa.transfers import VERDICTS_GRAPH, verdict_triples
 from ropa.validate import SEVERITIES, Finding, Report, validate, with_waivers
@@ -718,9 +717,6 @@ def _search(snapshot: Snapshot, lang: str, text: str) -> list[_Hit]:
     found: OrderedDict[tuple[str, str], None] = OrderedDict()
     for row in rows:
         found.setdefault((row["x"].value, row["kind"].value), None)
-    vocab = vocabulary(snapshot.graph)
-    for term in vocab.search(text, kind="data", lang=None)[:MAX_OPTIONS]:
-        found.setdefault((term.iri, "category"), None)
     labels = Labels(snapshot.graph, lang)
     labels.fetch(iri for iri, _ in found)
     keepers = {row["o"] for row in snapshot.graph.select(
