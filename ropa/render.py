@@ -206,12 +206,13 @@ def _context(record: Record, document: Document, t: Messages, extension: str, pa
     }
 
 
-def document_diagrams(document: Document) -> list[DiagramImage]:
-    """The diagrams a register document shows: of the whole register, and of each activity."""
+def document_diagrams(document: Document, paper: bool = False) -> list[DiagramImage]:
+    """The diagrams a register document shows: of the whole register, and of each activity (not on paper)."""
     register = document.data.get("register")
     if register is None:
         return []
-    return [image for image in [register.diagram, *(entry.diagram for entry in register.entries)] if image]
+    entries = [] if paper else register.entries
+    return [image for image in [register.diagram, *(entry.diagram for entry in entries)] if image]
 
 
 def render_text(record: Record, document: Document, fmt: str, *, link_extension: str | None = None,
@@ -222,7 +223,7 @@ def render_text(record: Record, document: Document, fmt: str, *, link_extension:
     the templates' context (``web``: the bar of ``ropa serve`` around the document)."""
     suffix = {"html": "html", "md": "md"}[fmt]
     if fmt == "html":
-        draw(document_diagrams(document))  # the document's diagrams in one dot run; a no-op once drawn
+        draw(document_diagrams(document, paper))  # the document's diagrams in one dot run; a no-op once drawn
     env = environment(markdown=fmt == "md")
     template = env.get_template(f"{document.template}/document.{suffix}.j2")
     t = Messages(record.lang)

@@ -59,6 +59,8 @@ PAGE_SIZE = 100
 MAX_OPTIONS = 400
 """A picker lists at most this many choices; a larger record gets a text field with suggestions instead."""
 TOKEN_COOKIE = "ropa_token"
+ACTIVITY_DIAGRAMS_UP_TO = 60
+"""A register page with more activities than this shows no per-activity diagram (the diagrams page has each)."""
 
 PICKERS = {
     "controller": "organisation", "entity": "organisation", "organisation": "organisation", "exporter": "organisation",
@@ -320,7 +322,11 @@ class Application:
             if chosen is None:
                 raise _NotFound()
             page = _page(request, "register")
-            return HTMLResponse(render_text(record, chosen, "html", extra={"web": page}))
+            # a long register leaves each activity's diagram to the diagrams page, as paper does: drawing a
+            # thousand of them would keep the reader waiting for minutes
+            register = chosen.data.get("register")
+            paper = register is not None and len(register.entries) > ACTIVITY_DIAGRAMS_UP_TO
+            return HTMLResponse(render_text(record, chosen, "html", paper=paper, extra={"web": page}))
 
     def go(self, request: Request) -> Response:
         """The register page of an activity or an organisation: links that need no register built until followed."""

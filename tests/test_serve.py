@@ -563,3 +563,11 @@ def test_a_question_on_the_findings_counts_them_as_the_command_line_does(destiny
     assert [[cell.replace("&#39;", "'") for cell in row] for row in table_rows(html)] == \
         [[r[c] for c in expected.shown()] for r in expected.records()]
     assert any(cell != "0" for row in table_rows(html) for cell in row[1:4])   # violations, warnings, infos
+
+
+def test_a_long_register_leaves_the_activity_diagrams_to_the_diagrams_page(destiny, monkeypatch):
+    full = destiny.get("/en/controller-destiny-nv.html").text
+    monkeypatch.setattr(web, "ACTIVITY_DIAGRAMS_UP_TO", 3)
+    short = destiny.get("/en/controller-destiny-nv.html").text
+    assert full.count("<svg") > short.count("<svg") and short.count("<svg") <= 1
+    assert len(re.findall(r'<section class="entry', full)) == len(re.findall(r'<section class="entry', short)) > 3
