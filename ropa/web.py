@@ -28,7 +28,7 @@ import urllib.parse
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -243,12 +243,12 @@ class Page:
     @staticmethod
     def native(lang: str) -> str:
         """A language's name in that language, for the switch."""
-        return Messages(lang)(f"web.language.{lang}")
+        return _t(lang)(f"web.language.{lang}")
 
 
 def _page_context(snapshot: Snapshot, page: Page, title: str) -> dict:
     """What common/layout.html.j2 reads, for a page of the application (links are absolute)."""
-    t = Messages(page.lang)
+    t = _t(page.lang)
     return {
         "lang": page.lang, "t": t, "as_of": snapshot.as_of, "version": __version__, "current": page.section,
         "organisation": None, "documents_of": lambda organisation: [],
@@ -260,6 +260,12 @@ def _page_context(snapshot: Snapshot, page: Page, title: str) -> dict:
 
 
 _stem = file_stem
+
+
+@lru_cache(maxsize=None)
+def _t(lang: str) -> Messages:
+    """The catalogue of a language, read once (each page uses several)."""
+    return Messages(lang)
 
 
 def _html(name: str, context: dict, status: int = 200) -> HTMLResponse:
@@ -359,7 +365,7 @@ class Application:
                 "article": sorted({f.article for f in everything if f.article}),
                 "check": sorted({(f.check, f.field or f.check) for f in everything}, key=lambda o: o[1].lower()),
             }
-            context = _page_context(snapshot, page, Messages(page.lang)("web.findings.title"))
+            context = _page_context(snapshot, page, _t(page.lang)("web.findings.title"))
             return _html("findings", {**context, "rows": [(f, finding_anchor(f), _go("activity", f.activity)) for f in rows],
                                       "pager": pager, "wanted": wanted, "options": options,
                                       "counts": {s: sum(1 for f in shown if f.severity == s and not f.waived) for s in SEVERITIES},
@@ -371,7 +377,7 @@ class Application:
         page = _page(request, "questions")
         with self.served.lock:
             snapshot = self.served.current()
-            t = Messages(page.lang)
+            t = _t(page.lang)
             return _html("questions", {**_page_context(snapshot, page, t("web.questions.title")),
                                        "questions": [_Question(q, t) for q in library.library()]})
 
@@ -385,7 +391,7 @@ class Application:
         if chosen is None:
             raise _NotFound()
         params = request.query_params
-        t = Messages(page.lang)
+        t = _t(page.lang)
         with self.served.lock:
             snapshot = self.served.current()
             question = _Question(chosen, t)
@@ -409,7 +415,7 @@ class Application:
 
     def editor(self, request: Request) -> Response:
         page = _page(request, "sparql", script=True)
-        t = Messages(page.lang)
+        t = _t(page.lang)
         text = request.query_params.get("query", "")
         with self.served.lock:
             snapshot = self.served.current()
@@ -437,7 +443,7 @@ class Application:
 
     def search(self, request: Request) -> Response:
         page = _page(request, "search")
-        t = Messages(page.lang)
+        t = _t(page.lang)
         text = request.query_params.get("q", "").strip()[:200]
         with self.served.lock:
             snapshot = self.served.current()
@@ -450,7 +456,7 @@ class Application:
 
     def diagrams(self, request: Request) -> Response:
         page = _page(request, "diagrams")
-        t = Messages(page.lang)
+        t = _t(page.lang)
         with self.served.lock:
             snapshot = self.served.current()
             record = snapshot.record(page.lang)
@@ -485,7 +491,7 @@ class Application:
 
     def impact(self, request: Request) -> Response:
         page = _page(request, "diagrams")
-        t = Messages(page.lang)
+        t = _t(page.lang)
         vendor = request.query_params.get("vendor", "").strip()
         with self.served.lock:
             snapshot = self.served.current()
@@ -812,7 +818,7 @@ class Guard:
 
 def _problem_page(request: Request, status: int, lines: list[str]) -> HTMLResponse:
     lang = request.path_params.get("lang") if request.path_params.get("lang") in LANGUAGES else "en"
-    t = Messages(lang)
+    t = _t(lang)
     return _html("problem", {"lang": lang, "t": t, "title": t(f"web.problem.{status}"), "lines": lines,
                              "status": status}, status=status)
 
