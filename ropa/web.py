@@ -59,6 +59,8 @@ PAGE_SIZE = 100
 MAX_OPTIONS = 400
 """A picker lists at most this many choices; a larger record gets a text field with suggestions instead."""
 TOKEN_COOKIE = "ropa_token"
+MAX_QUERY_BYTES = 1_000_000
+"""The longest query the endpoint reads."""
 ACTIVITY_DIAGRAMS_UP_TO = 60
 """A register page with more activities than this shows no per-activity diagram (the diagrams page has each)."""
 
@@ -516,11 +518,22 @@ class Application:
         named = request.query_params.getlist("named-graph-uri")
         text = params.get("query")
         if request.method == "POST":
+            try:
+                length = int(request.headers.get("content-length", "0"))
+            except ValueError:
+                length = MAX_QUERY_BYTES + 1
+            if length > MAX_QUERY_BYTES:
+                return _refuse(413, f"a query of more than {MAX_QUERY_BYTES} bytes is refused")
             kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
             if kind == "application/sparql-update":
                 return _refuse(403, "the endpoint is read-only: updates are refused")
             if kind == "application/sparql-query":
-                text = (await request.body()).decode("utf-8", errors="replace")
+                body = b""
+                async for chunk in request.stream():
+                    body += chunk
+                    if len(body) > MAX_QUERY_BYTES:
+                        return _refuse(413, f"a query of more than {MAX_QUERY_BYTES} bytes is refused")
+                text = body.decode("utf-8", errors="replace")
             elif kind in ("application/x-www-form-urlencoded", "multipart/form-data"):
                 form = await request.form()
                 if "update" in form:
