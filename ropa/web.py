@@ -783,14 +783,24 @@ class Guard:
     """ASGI middleware: the token on every request (when one is set), the security headers on every response,
     and a page for a record that no longer loads or a page that does not exist."""
 
-    def __init__(self, app, token: str | None):
+    def __init__(self, app, token: str | None, origins: Sequence[str] = ()):
         self.app = app
         self.token = token
+        self.origins = frozenset(origins)
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
         request = Request(scope)
+        # another site's page may read the endpoint only when the origin was named (--allow-origin)
+        origin = request.headers.get("origin", "")
+        cors = {"Access-Control-Allow-Origin": origin, "Vary": "Origin"} \
+            if origin in self.origins and request.url.path == "/sparql" else {}
+        if cors and request.method == "OPTIONS":   # the preflight carries no data and no token
+            response = Response(status_code=204, headers={**cors, "Access-Control-Allow-Methods": "GET, POST",
+                                                          "Access-Control-Allow-Headers": "Authorization, Content-Type, Accept",
+                                                          "Access-Control-Max-Age": "600"})
+            return await self._send(response, scope, receive, send)
         if self.token is not None:
             given = request.query_params.get("token")
             if given is not None and hmac.compare_digest(given.encode(), self.token.encode()):
@@ -809,7 +819,8 @@ class Guard:
             if message["type"] == "http.response.start":
                 headers = [(k, v) for k, v in message.get("headers", [])
                            if k.decode("latin-1").lower() not in {h.lower() for h in SECURITY_HEADERS}]
-                headers += [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in SECURITY_HEADERS.items()]
+                headers += [(k.lower().encode("latin-1"), v.encode("latin-1"))
+                            for k, v in {**SECURITY_HEADERS, **cors}.items()]
                 message = {**message, "headers": headers}
             await send(message)
 
@@ -839,12 +850,13 @@ def _problem_page(request: Request, status: int, lines: list[str]) -> HTMLRespon
 def create_app(paths: Sequence[str | Path] | None = None, *, as_of: dt.date | None = None,
                waivers: str | Path | None = None, token: str | None = None, hosts: Sequence[str] | None = None,
                timeout: float = endpoint.DEFAULT_TIMEOUT, max_rows: int = endpoint.DEFAULT_MAX_ROWS,
-               preload: bool = True) -> Starlette:
+               origins: Sequence[str] = (), preload: bool = True) -> Starlette:
     """The application over the record in ``paths`` (the bundled data when None).
 
     ``token``: every request must carry it. ``hosts``: the Host names requests may use (a page on another site
     that resolves its own name to 127.0.0.1 must not read the record); None accepts any. ``timeout`` and
-    ``max_rows`` bound a query of the endpoint and the SPARQL editor. ``preload`` loads the record now, so that a
+    ``max_rows`` bound a query of the endpoint and the SPARQL editor. ``origins``: other sites whose pages may
+    read the endpoint (a YASGUI page, say); no other page ever can. ``preload`` loads the record now, so that a
     record that does not load is a RopaError before the server starts.
     """
     served = Served(paths, as_of=as_of, waivers=waivers)
@@ -880,7 +892,7 @@ def create_app(paths: Sequence[str | Path] | None = None, *, as_of: dt.date | No
         Route("/{lang}/go", handled(app.go)),
         Route("/{lang}/{stem}.html", handled(app.document)),
     ]
-    middleware = [Middleware(Guard, token=token)]
+    middleware = [Middleware(Guard, token=token, origins=origins)]
     if hosts:
         middleware.append(Middleware(TrustedHostMiddleware, allowed_hosts=list(hosts)))
     application = Starlette(routes=routes, middleware=middleware)
@@ -904,6 +916,16 @@ def check_bind(host: str, token: str | None) -> None:
     if token is not None and len(token) < 16:
         raise RopaError("--token must be at least 16 characters long (e.g. from `python -c 'import secrets; "
                         "print(secrets.token_urlsafe())'`)")
+
+
+def check_origins(origins: Sequence[str]) -> list[str]:
+    """Origins as browsers send them: scheme, host and port, nothing more."""
+    for origin in origins:
+        parsed = urllib.parse.urlsplit(origin)
+        if parsed.scheme not in ("http", "https") or not parsed.netloc or parsed.path or parsed.query or origin == "*":
+            raise RopaError(f"--allow-origin '{origin}' is not an origin such as https://yasgui.example.org "
+                            "(a scheme and a host, no path)")
+    return list(origins)
 
 
 def check_port(host: str, port: int) -> None:

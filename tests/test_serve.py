@@ -422,6 +422,26 @@ def test_a_token_is_needed_for_every_request_when_set():
     assert client.get("/en/").status_code == 200   # the cookie now carries the token
 
 
+def test_only_a_named_origin_may_read_the_endpoint_from_its_pages():
+    allowed, other = "https://yasgui.example.org", "https://attacker.example"
+    client = TestClient(web.create_app([EXAMPLES / "chi-belleval"], origins=[allowed], token=SECRET))
+    preflight = client.options("/sparql", headers={"Origin": allowed, "Access-Control-Request-Method": "POST",
+                                                   "Access-Control-Request-Headers": "authorization"})
+    assert preflight.status_code == 204 and preflight.headers["access-control-allow-origin"] == allowed
+    assert "authorization" in preflight.headers["access-control-allow-headers"].lower()
+    asked = client.get("/sparql", params={"query": "ASK {}"}, headers={"Origin": allowed, "Authorization": f"Bearer {SECRET}"})
+    assert asked.status_code == 200 and asked.headers["access-control-allow-origin"] == allowed
+    assert client.get("/sparql", params={"query": "ASK {}"}, headers={"Origin": allowed}).status_code == 401
+    elsewhere = client.get("/sparql", params={"query": "ASK {}"}, headers={"Origin": other, "Authorization": f"Bearer {SECRET}"})
+    assert "access-control-allow-origin" not in elsewhere.headers
+    assert client.options("/sparql", headers={"Origin": other}).status_code in (401, 405)
+    page = client.get("/en/", headers={"Origin": allowed, "Authorization": f"Bearer {SECRET}"})
+    assert "access-control-allow-origin" not in page.headers
+    with pytest.raises(Exception, match="not an origin"):
+        web.check_origins(["*"])
+    assert web.check_origins([allowed]) == [allowed]
+
+
 def test_binding_another_address_needs_a_token():
     with pytest.raises(Exception, match="--token"):
         web.check_bind("0.0.0.0", None)

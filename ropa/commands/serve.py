@@ -21,6 +21,7 @@ def register(app: typer.Typer) -> None:
         token: Annotated[Optional[str], typer.Option("--token", envvar="ROPA_TOKEN", help="A secret every request must carry (Authorization: Bearer, or ?token= once); required with another --host.")] = None,
         timeout: Annotated[float, typer.Option("--timeout", help="Seconds a SPARQL query may run.", min=0.1, max=3600)] = 10.0,
         max_rows: Annotated[int, typer.Option("--max-rows", help="Rows a SPARQL answer holds at most.", min=1)] = 10_000,
+        allow_origin: Annotated[Optional[list[str]], typer.Option("--allow-origin", help="A site whose pages may query /sparql from the browser (e.g. https://yasgui.example.org); repeat for several.")] = None,
     ) -> None:
         """Serve the record in a browser: registers, findings, questions as forms, search, diagrams, and a
         read-only SPARQL endpoint at /sparql. Reloads when a data file changes."""
@@ -31,7 +32,8 @@ def register(app: typer.Typer) -> None:
             web.check_bind(host, token)
             web.check_port(host, port)
             application = web.create_app(paths or None, as_of=date, waivers=waivers, token=token,
-                                         hosts=web.allowed_hosts(token), timeout=timeout, max_rows=max_rows)
+                                         hosts=web.allowed_hosts(token), timeout=timeout, max_rows=max_rows,
+                                         origins=web.check_origins(allow_origin or []))
         shown = f"[{host}]" if ":" in host else host
         errors.print(f"serving the record at http://{shown}:{port}/ (Ctrl-C stops)", highlight=False, markup=False)
         web.run(application, host, port)
