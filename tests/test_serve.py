@@ -5,6 +5,7 @@ the security headers and escaping. On the bundled record and on the hospital and
 from __future__ import annotations
 
 import csv
+from html.parser import HTMLParser
 import datetime as dt
 import io
 import json
@@ -593,3 +594,70 @@ def test_a_long_register_leaves_the_activity_diagrams_to_the_diagrams_page(desti
     short = destiny.get("/en/controller-destiny-nv.html").text
     assert full.count("<svg") > short.count("<svg") and short.count("<svg") <= 1
     assert len(re.findall(r'<section class="entry', full)) == len(re.findall(r'<section class="entry', short)) > 3
+
+
+# --- Plain words for people ----------------------------------------------------------------------------------------
+
+class _TextNodes(HTMLParser):
+    """The text a person reads on a page, without the SPARQL shown to engineers (pre, code, textarea)."""
+
+    SKIPPED = {"pre", "code", "textarea", "script", "style"}
+
+    def __init__(self, lang: str):
+        super().__init__()
+        self.lang = lang
+        self.texts: list[str] = []
+        self.skipping = 0
+        self.open: list[bool] = []
+
+    def handle_starttag(self, tag, attrs):
+        # text marked as another language (the names of the languages in the switch) is not the page's words
+        other = tag in self.SKIPPED or dict(attrs).get("lang", self.lang) != self.lang
+        if tag not in ("meta", "link", "input", "br", "img"):
+            self.open.append(other)
+        self.skipping += other
+
+    def handle_endtag(self, tag):
+        if tag not in ("meta", "link", "input", "br", "img") and self.open:
+            self.skipping -= self.open.pop()
+
+    def handle_data(self, data):
+        if not self.skipping and data.strip():
+            self.texts.append(" ".join(data.split()))
+
+
+def page_texts(html: str, lang: str) -> list[str]:
+    parser = _TextNodes(lang)
+    parser.feed(html)
+    return parser.texts
+
+
+def english_only_phrases(lang: str) -> list[re.Pattern]:
+    """The English phrases of the catalogue that are no phrase of the language ({x} matches anything)."""
+    english, other = Messages.catalogue("en"), Messages.catalogue(lang)
+    words = set(other.values())
+    patterns = []
+    for key, phrase in english.items():
+        parts = re.split(r"\{\w+\}", phrase)
+        if phrase in words or len(re.findall(r"[A-Za-z]", "".join(parts))) < 6:
+            continue
+        patterns.append(re.compile("^" + ".+".join(re.escape(p) for p in parts) + "$"))
+    return patterns
+
+
+@pytest.mark.parametrize("lang", ["nl", "fr"])
+def test_the_pages_speak_the_language_without_iris_or_prefixed_names(hospital_client, lang):
+    curie = re.compile(r"\b(?:dpv|pd|loc|eu-gdpr|legal-[a-z]{2}|ropa|rs|chb|xsd|rdfs|skos):[A-Za-z]")
+    patterns = english_only_phrases(lang)
+    vendor = re.search(r'<option value="(&lt;[^"]+&gt;)"', hospital_client.get(f"/{lang}/diagrams").text).group(1)
+    pages = [f"/{lang}/findings", f"/{lang}/questions", f"/{lang}/question/activities-of-controller",
+             f"/{lang}/question/transfers-without-valid-basis", f"/{lang}/search?q=patient", f"/{lang}/diagrams",
+             f"/{lang}/impact?vendor=" + quote(vendor.replace("&lt;", "<").replace("&gt;", ">")),
+             f"/{lang}/sparql"]
+    for path in pages:
+        texts = page_texts(hospital_client.get(path).text, lang)
+        assert texts, path
+        assert not [t for t in texts if re.search(r"https?://|urn:", t) or curie.search(t)], path
+        assert not [t for t in texts if any(p.match(t) for p in patterns)], path
+    english = page_texts(hospital_client.get("/en/findings").text, "en")
+    assert [t for t in english if any(p.match(t) for p in patterns)], "the check must see English"
