@@ -85,6 +85,9 @@ _CHOICES = {
     "subject": """SELECT DISTINCT ?x WHERE {{ {data} {{ ?a dpv:hasDataSubject ?x }} FILTER(isIRI(?x)) }}""",
 }
 _SEARCH = """SELECT DISTINCT ?x ?kind WHERE {{
+    {{ SELECT DISTINCT ?x WHERE {{   # the labels first: the text narrows the record most
+        ?x ?p ?label FILTER(?p IN (rdfs:label, skos:prefLabel, dpv:hasName))
+        FILTER(isIRI(?x) && (LANG(?label) IN ("", "en", "nl", "fr")) && CONTAINS(LCASE(STR(?label)), LCASE({text}))) }} }}
     {{ {data} {{ ?x a dpv:Process }} BIND("activity" AS ?kind) }}
     UNION {{ {data} {{ {{ ?x a dpv:LegalEntity }} UNION {{ ?x a dpv:Organisation }} UNION {{ ?a dpv:hasDataController ?x }} }}
             BIND("organisation" AS ?kind) }}
@@ -92,9 +95,6 @@ _SEARCH = """SELECT DISTINCT ?x ?kind WHERE {{
                         ?user ?link ?x FILTER(?user != ?x) }} UNION {{ ?engagement ropa:provider ?x }} }}
             BIND("vendor" AS ?kind) }}
     UNION {{ {data} {{ ?a dpv:hasPersonalData ?x }} BIND("category" AS ?kind) }}
-    ?x ?p ?label
-    FILTER(?p IN (rdfs:label, skos:prefLabel, dpv:hasName))
-    FILTER(isIRI(?x) && (LANG(?label) IN ("", "en", "nl", "fr")) && CONTAINS(LCASE(STR(?label)), LCASE({text})))
 }}"""
 
 
