@@ -33,8 +33,8 @@ PAGES = [
     ("question form", "/en/question/activities-of-controller"),
     ("question answer (any controller)", "/en/question/activities-of-controller?_run=1&controller=any"),
     ("search", "/en/search?q=payroll"),
-    ("diagrams list", "/en/diagrams"),
     ("endpoint: 10,000 rows as JSON", "/sparql?query=" + quote("SELECT * WHERE { ?s ?p ?o } LIMIT 10000")),
+    ("diagrams list", "/en/diagrams"),
     ("group overview", "/en/"),
 ]
 

@@ -385,11 +385,8 @@ class Application:
 
     def question(self, request: Request) -> Response:
         page = _page(request, "questions", script=True)
-        name = request.path_params["name"]
-        try:
-            chosen = library.get(name) if "/" not in name and not name.endswith(".rq") else None
-        except RopaError:
-            chosen = None
+        # only a question of the library: a name is never read as a file (library.get would)
+        chosen = next((q for q in library.library() if q.name == request.path_params["name"]), None)
         if chosen is None:
             raise _NotFound()
         params = request.query_params

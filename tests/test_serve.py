@@ -262,6 +262,12 @@ def test_an_answer_is_the_library_answer_with_its_downloads(destiny):
     assert values[0][0] == Messages("nl")("web.column.controllerLabel") and len(values) == len(expected.rows) + 1
 
 
+@pytest.mark.parametrize("name", ["pyproject.toml", "README.md", "consent-activities.rq", "%2e%2e%2fpyproject.toml"])
+def test_a_question_name_is_never_read_as_a_file(destiny, name):
+    page = destiny.get(f"/en/question/{name}")
+    assert page.status_code == 404 and "ropa-kg" not in page.text and "hatchling" not in page.text
+
+
 def test_a_wrong_parameter_is_a_message_on_the_form(destiny):
     html = destiny.get("/en/question/shared-processors?_run=1&min_entities=many").text
     assert 'role="alert"' in html and "must be an integer" in html and "answer-table" not in html
