@@ -58,6 +58,9 @@ _CODE = re.compile(r'\#[^\n]*|"""(?:[^"\\]|\\.|"(?!""))*"""|\'\'\'(?:[^\'\\]|\\.
                    r'|"(?:[^"\\\n]|\\.)*"|\'(?:[^\'\\\n]|\\.)*\'|<[^<>"{}|^`\\\x00-\x20]*>')
 
 
+_FROM = re.compile(r"(?<![\w:?$.-])FROM(?![\w:.-])", re.IGNORECASE)
+
+
 class Refused(RopaError):
     """A request the endpoint does not serve (an update, SERVICE): HTTP 403 or 400."""
 
@@ -110,14 +113,14 @@ def execute(graph: RecordGraph, sparql: str, *, fmt: str | None = None, accept: 
             named_graphs: Sequence[str] = ()) -> Answer:
     """Run one query on the record, in this process, and serialise its answer (see ``answer`` for the deadline).
 
-    Without ``default_graphs`` the default graph is the union of the record's files (as ``ropa query`` sees it);
-    ropa's prefixes are declared. A query that does not parse is a RopaError.
+    Without ``default_graphs`` (or a FROM in the query) the default graph is the union of the record's files (as
+    ``ropa query`` sees it); ropa's prefixes are declared. A query that does not parse is a RopaError.
     """
     refuse_updates(sparql)
     options = {"prefixes": PREFIXES}
     if default_graphs:
         options["default_graph"] = [ox.NamedNode(iri) for iri in default_graphs]
-    else:
+    elif not _FROM.search(_CODE.sub(" ", sparql)):   # a query's own FROM names its dataset (graphs, never files)
         options["use_default_graph_as_union"] = True
     if named_graphs:
         options["named_graphs"] = [ox.NamedNode(iri) for iri in named_graphs]
