@@ -802,7 +802,8 @@ class Guard:
             given = request.query_params.get("token")
             if given is not None and hmac.compare_digest(given.encode(), self.token.encode()):
                 rest = [(k, v) for k, v in request.query_params.multi_items() if k != "token"]
-                target = request.url.path + ("?" + urllib.parse.urlencode(rest) if rest else "")
+                # one leading slash: "//host/..." would send the browser to another site
+                target = "/" + request.url.path.lstrip("/\\") + ("?" + urllib.parse.urlencode(rest) if rest else "")
                 response = RedirectResponse(target, status_code=303)
                 response.set_cookie(TOKEN_COOKIE, self.token, httponly=True, samesite="strict", path="/")
                 return await self._send(response, scope, receive, send)

@@ -429,6 +429,8 @@ def test_a_token_is_needed_for_every_request_when_set():
     assert opened.status_code == 303 and opened.headers["location"] == "/en/findings?severity=warning"
     assert "httponly" in opened.headers["set-cookie"].lower() and "samesite=strict" in opened.headers["set-cookie"].lower()
     assert client.get("/en/").status_code == 200   # the cookie now carries the token
+    elsewhere = client.get(f"http://testserver//attacker.example/x?token={SECRET}", follow_redirects=False)
+    assert elsewhere.headers["location"] == "/attacker.example/x"
 
 
 def test_only_a_named_origin_may_read_the_endpoint_from_its_pages():
