@@ -77,6 +77,8 @@ class Answer:
     media_type: str
     truncated: bool = False
     count: int = 0
+    form: str = "solutions"
+    """solutions (SELECT), boolean (ASK) or graph (CONSTRUCT, DESCRIBE)."""
 
 
 def refuse_updates(sparql: str) -> None:
@@ -133,12 +135,12 @@ def execute(graph: RecordGraph, sparql: str, *, fmt: str | None = None, accept: 
             return Answer(solutions(variables, rows, name), SOLUTION_FORMATS[name], truncated, len(rows))
         if isinstance(result, ox.QueryBoolean):
             name = choose(fmt, accept, "solutions")
-            return Answer(boolean(bool(result), name), SOLUTION_FORMATS[name], False, 1)
+            return Answer(boolean(bool(result), name), SOLUTION_FORMATS[name], False, 1, form="boolean")
         name = choose(fmt, accept, "graph")
         triples, truncated = _take(result, max_rows)
         rdf_format = ox.RdfFormat.TURTLE if name == "turtle" else ox.RdfFormat.N_TRIPLES
         body = ox.serialize(triples, format=rdf_format, prefixes=PREFIXES if name == "turtle" else None) or b""
-        return Answer(body, GRAPH_FORMATS[name], truncated, len(triples))
+        return Answer(body, GRAPH_FORMATS[name], truncated, len(triples), form="graph")
     except SyntaxError as error:
         raise RopaError(f"the SPARQL does not parse: {safe.one_line(str(error))}") from None
     except (OSError, RuntimeError, ValueError) as error:

@@ -421,9 +421,10 @@ class Application:
             results, error = None, None
             if text.strip():
                 try:
-                    answer = endpoint.answer(snapshot.graph, text, fmt="json", timeout=self.timeout,
+                    answer = endpoint.answer(snapshot.graph, text, accept=endpoint.SOLUTION_FORMATS["json"],
+                                             timeout=self.timeout,
                                              max_rows=self.max_rows, extra=snapshot.judgements)
-                    if answer.media_type != endpoint.SOLUTION_FORMATS["json"] or b'"boolean"' in answer.body[:40]:
+                    if answer.form != "solutions":
                         raise RopaError(t("web.editor.select_only"))
                     parsed = ox.parse_query_results(answer.body, format=ox.QueryResultsFormat.JSON)
                     results = library.Results([v.value for v in parsed.variables], [tuple(s) for s in parsed])

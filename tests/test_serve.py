@@ -288,6 +288,10 @@ def test_the_editor_answers_a_select_and_refuses_an_update(destiny):
     assert len(table_rows(html)) > 10
     csv_text = destiny.get("/en/sparql?_download=csv&query=" + quote(text)).text
     assert csv_text.splitlines()[0] == "a,label"
+    named = destiny.get("/en/sparql?query=" + quote('SELECT ?boolean WHERE { BIND("yes" AS ?boolean) }')).text
+    assert table_rows(named) == [["yes"]]
+    for other in ("ASK { ?s ?p ?o }", "CONSTRUCT WHERE { ?s a dpv:Process }"):
+        assert Messages("en")("web.editor.select_only") in destiny.get("/en/sparql?query=" + quote(other)).text
     refused = destiny.get("/en/sparql?query=" + quote("DELETE WHERE { ?s ?p ?o }")).text
     assert "read-only" in refused and 'role="alert"' in refused
     assert "SERVICE" in destiny.get("/en/sparql?query=" + quote("SELECT * { SERVICE <http://example.org/> { ?s ?p ?o } }")).text
