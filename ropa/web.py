@@ -69,6 +69,9 @@ PICKERS = {
     "processor": "vendor", "vendor": "vendor", "provider": "vendor", "importer": "vendor",
     "category": "category", "data": "category",
     "subject": "subject",
+    "country": "country", "destination": "country",
+    "purpose": "purpose",
+    "basis": "basis", "legal_basis": "basis",
 }
 """Which of the record's things an IRI parameter of a library question picks from, by the parameter's name."""
 
@@ -83,6 +86,11 @@ _CHOICES = {
         UNION {{ ?engagement ropa:provider ?x }} }} FILTER(isIRI(?x)) }}""",
     "category": """SELECT DISTINCT ?x WHERE {{ {data} {{ ?a dpv:hasPersonalData ?x }} FILTER(isIRI(?x)) }}""",
     "subject": """SELECT DISTINCT ?x WHERE {{ {data} {{ ?a dpv:hasDataSubject ?x }} FILTER(isIRI(?x)) }}""",
+    "country": """SELECT DISTINCT ?x WHERE {{ {data} {{
+        VALUES ?link {{ dpv:hasCountry dpv:hasThirdCountry ropa:dataLocation ropa:headquarteredIn dpv:hasLocation }}
+        ?s ?link ?x }} FILTER(isIRI(?x)) }}""",
+    "purpose": """SELECT DISTINCT ?x WHERE {{ {data} {{ ?a dpv:hasPurpose ?x }} FILTER(isIRI(?x)) }}""",
+    "basis": """SELECT DISTINCT ?x WHERE {{ {data} {{ ?a dpv:hasLegalBasis ?x }} FILTER(isIRI(?x)) }}""",
 }
 _SEARCH = """SELECT DISTINCT ?x ?kind WHERE {{
     {{ SELECT DISTINCT ?x WHERE {{   # the labels first: the text narrows the record most

@@ -675,3 +675,26 @@ def test_the_pages_speak_the_language_without_iris_or_prefixed_names(hospital_cl
         assert not [t for t in texts if any(p.match(t) for p in patterns)], path
     english = page_texts(hospital_client.get("/en/findings").text, "en")
     assert [t for t in english if any(p.match(t) for p in patterns)], "the check must see English"
+
+
+def test_a_question_added_to_the_library_gets_its_form(destiny, tmp_path, monkeypatch):
+    folder = tmp_path / "queries"
+    shutil.copytree(library.QUERY_DIR, folder)
+    (folder / "activities-in-a-country.rq").write_text(
+        "# title: Activities whose data are kept in a country\n"
+        "# answers: Which activities keep data in a given country?\n"
+        "# article: GDPR Art. 30(1)(e)\n"
+        "# param: country (IRI, default: any) the country, e.g. loc:BE\n"
+        "# param: lang (language, default: en) language of the labels\n"
+        "SELECT DISTINCT ?activity ?activityLabel WHERE {\n"
+        "  ?activity a dpv:Process ; ropa:recordedBy ?org . ?org dpv:hasCountry $country .\n"
+        "  ?activity rdfs:label ?activityLabel FILTER(LANG(?activityLabel) = $lang)\n"
+        "} ORDER BY ?activityLabel ?activity\n", encoding="utf-8")
+    monkeypatch.setattr(library, "QUERY_DIR", folder)
+    assert 'href="/nl/question/activities-in-a-country"' in destiny.get("/nl/questions").text
+    form = destiny.get("/nl/question/activities-in-a-country").text
+    picker = re.search(r'<select id="param-country".*?</select>', form, re.S).group(0)
+    assert ">België</option>" in picker and Messages("nl")("web.param.country") in form
+    belgium = re.search(r'<option value="([^"]+)">België</option>', picker).group(1).replace("&lt;", "<").replace("&gt;", ">")
+    answer = destiny.get(f"/nl/question/activities-in-a-country?_run=1&country={quote(belgium)}&lang=nl").text
+    assert len(table_rows(answer)) > 5
