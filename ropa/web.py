@@ -95,7 +95,7 @@ _CHOICES = {
 _SEARCH = """SELECT DISTINCT ?x ?kind WHERE {{
     {{ SELECT DISTINCT ?x WHERE {{   # the labels first: the text narrows the record most
         ?x ?p ?label FILTER(?p IN (rdfs:label, skos:prefLabel, dpv:hasName))
-        FILTER(isIRI(?x) && (LANG(?label) IN ("", "en", "nl", "fr")) && CONTAINS(LCASE(STR(?label)), LCASE({text}))) }} }}
+        FILTER(isIRI(?x) && (LANG(?label) IN ("", {languages})) && CONTAINS(LCASE(STR(?label)), LCASE({text}))) }} }}
     {{ {data} {{ ?x a dpv:Process }} BIND("activity" AS ?kind) }}
     UNION {{ {data} {{ {{ ?x a dpv:LegalEntity }} UNION {{ ?x a dpv:Organisation }} UNION {{ ?a dpv:hasDataController ?x }} }}
             BIND("organisation" AS ?kind) }}
@@ -742,9 +742,10 @@ class _Hit:
 
 
 def _search(snapshot: Snapshot, lang: str, text: str) -> list[_Hit]:
-    """Activities, organisations, vendors and data categories whose label (English, Dutch or French) holds the text."""
+    """Activities, organisations, vendors and data categories whose label (in a language ropa ships) holds the text."""
     # the text is bound as an RDF literal that pyoxigraph writes (quotes escaped), never pasted as it came
-    rows = snapshot.graph.query(_SEARCH.format(data=_DATA.format(graphs=snapshot.data_graphs), text=ox.Literal(text)))
+    rows = snapshot.graph.query(_SEARCH.format(data=_DATA.format(graphs=snapshot.data_graphs), text=ox.Literal(text),
+                                               languages=", ".join(f'"{lang}"' for lang in LANGUAGES)))
     found: OrderedDict[tuple[str, str], None] = OrderedDict()
     for row in rows:
         found.setdefault((row["x"].value, row["kind"].value), None)
