@@ -209,6 +209,7 @@ def validate(
     endpoint: Annotated[Optional[str], typer.Option("--endpoint", help="Run the checks on this SPARQL 1.1 query endpoint, on the graph `ropa push` wrote, instead of loading PATHS.")] = None,
     graph_iri: Annotated[Optional[str], typer.Option("--graph", help="With --endpoint: the named graph to validate (the one `ropa push` wrote).")] = None,
     timeout: Annotated[float, typer.Option("--timeout", help="With --endpoint: seconds each check may take on the server.", min=0.001, max=86400)] = 300.0,
+    store: Annotated[Optional[Path], typer.Option("--store", help="Keep the loaded record in this folder between runs: reload only the files that changed and re-run the checks only where the change can alter them.")] = None,
 ) -> None:
     """Check the record against the Art. 30 and GDPR consistency shapes. Exit 0 clean, 1 findings, 2 input error."""
     with user_errors():
@@ -219,6 +220,10 @@ def validate(
         graph = None
         if endpoint is not None:
             _endpoint_options(paths, engine, policy, lang, output_format)
+            if store is not None:
+                raise RopaError("--store keeps a loaded record; with --endpoint the server holds it: use one of them")
+        if store is not None and engine is not Engine.fast:
+            raise RopaError("--store runs the compiled checks (--engine fast)")
         elif graph_iri is not None:
             raise RopaError("--graph names a graph on a server: use it with --endpoint")
         with display(errors) as progress:
@@ -226,6 +231,15 @@ def validate(
                 progress.stage("validating on the server")
                 report = with_waivers(validate_endpoint(endpoint, graph_iri, as_of=date, shapes=shapes, timeout=timeout,
                                                         allow_service=allow_service), accepted)
+            elif store is not None:
+                from ropa.store import validate_with_store
+
+                progress.stage("updating the stored record")
+                graph, checked, _ = validate_with_store(paths or None, store, as_of=date, shapes=shapes,
+                                                        retention_policy=policy, allow_service=allow_service)
+                if policy is not None:
+                    policy.check_terms(graph)
+                report = with_waivers(checked, accepted)
             else:
                 progress.stage("loading the record")
                 graph = load(paths or None)

@@ -282,6 +282,8 @@ class CompiledCheck:
     query: str
     path: str | None
     message: str
+    target: str = ""
+    """The focus-node pattern inside ``query`` (binding ?this), where a run on some focus nodes only restricts it."""
 
 
 _ANNOTATIONS = {
@@ -334,14 +336,14 @@ def _compile_node_shape(g: rdflib.Graph, shape) -> list[CompiledCheck]:
             _require_keys(g, member, _PROPERTY_KEYS)
             conditions.append(_property_holds(g, member))
         query = f"{prologue}SELECT DISTINCT ?this WHERE {{ {target} FILTER(!({' || '.join(conditions)})) }}"
-        checks.append(CompiledCheck(_name(shape), _name(alternative), severity, query, None, _message(g, shape)))
+        checks.append(CompiledCheck(_name(shape), _name(alternative), severity, query, None, _message(g, shape), target))
     for constraint in g.objects(shape, SH.sparql):
         select = g.value(constraint, SH.select)
         if select is None:
             raise _Unsupported()
         query = _join_target(str(select), target, _prologue(g, constraint) or prologue)
         message = _message(g, constraint) or _message(g, shape)
-        checks.append(CompiledCheck(_name(shape), _name(constraint), severity, query, None, message))
+        checks.append(CompiledCheck(_name(shape), _name(constraint), severity, query, None, message, target))
     return checks
 
 
@@ -357,7 +359,7 @@ def _compile_property_shape(g, shape, prop, target: str, prologue: str) -> list[
 
     def add(body: str, projection: str = "?this") -> None:
         query = f"{prologue}SELECT DISTINCT {projection} WHERE {{ {target} {body} }}"
-        checks.append(CompiledCheck(name, name, severity, query, path_name, message))
+        checks.append(CompiledCheck(name, name, severity, query, path_name, message, target))
 
     minimum = g.value(prop, SH.minCount)
     if minimum is not None:
@@ -538,11 +540,13 @@ def _literal(text: str) -> str:
     return rdflib.Literal(text).n3()
 
 
-def run_queries(graph: RecordGraph | EndpointGraph, checks: list[CompiledCheck]) -> list[RawResult]:
-    """Run each compiled check over the union of all graphs (or on a server's graph); each row is one result."""
+def run_queries(graph: RecordGraph | EndpointGraph, checks: list[CompiledCheck], *,
+                this: ox.BlankNode | None = None) -> list[RawResult]:
+    """Run each compiled check over the union of all graphs (or on a server's graph); each row is one result.
+    With ``this``, only for that focus node (a blank node, which query text cannot name)."""
     results: list[RawResult] = []
     for check in checks:
-        for values in _check_rows(graph, check):
+        for values in _check_rows(graph, check, this):
             focus = values.get("this")
             if focus is None:
                 continue
@@ -561,7 +565,7 @@ def run_queries(graph: RecordGraph | EndpointGraph, checks: list[CompiledCheck])
     return results
 
 
-def _check_rows(graph: RecordGraph | EndpointGraph, check: CompiledCheck) -> list[dict]:
+def _check_rows(graph: RecordGraph | EndpointGraph, check: CompiledCheck, this: ox.BlankNode | None = None) -> list[dict]:
     """Every row of a check's answer as a dict of its bound variables (read here: solutions are computed lazily)."""
     if isinstance(graph, EndpointGraph):
         try:
@@ -569,7 +573,8 @@ def _check_rows(graph: RecordGraph | EndpointGraph, check: CompiledCheck) -> lis
         except RopaError as error:
             raise RopaError(f"{error.message}{_SERVER_HINT}") from None
     try:
-        solutions = graph.store.query(check.query, use_default_graph_as_union=True)
+        solutions = graph.store.query(check.query, use_default_graph_as_union=True,
+                                      substitutions={ox.Variable("this"): this} if this is not None else None)
         if not isinstance(solutions, ox.QuerySolutions):
             raise RopaError(f"shape {shorten(check.shape)}: its sh:select must be a SELECT query")
         names = [v.value for v in solutions.variables]
