@@ -96,6 +96,17 @@ def validate_with_store(
             raise RopaError(f"unsupported file type '{path.suffix}'", path=str(path))
     manifest, cached = _read(folder)
     store = _open(folder)
+    try:
+        return _run(store, folder, planned, checks, shapes_graph, shape_paths, manifest, cached, as_of,
+                    retention_policy)
+    except RopaError as error:
+        # The store is closed when the last reference to it goes: not through the traceback of a user's error
+        # (a library caller may open the store again at once).
+        store = None   # noqa: F841
+        raise error.with_traceback(None) from None
+
+
+def _run(store, folder, planned, checks, shapes_graph, shape_paths, manifest, cached, as_of, retention_policy):
     settings = {
         "format": FORMAT,
         "as_of": as_of.isoformat(),
@@ -123,6 +134,7 @@ def validate_with_store(
     check_sources(graph)
     warn_if_empty(graph)
     results: dict[str, list[dict]] = {}
+    locality: dict[str, bool] = dict(manifest.get("local", {}))
     with evaluation_context(graph, as_of, retention_policy):
         # What the run adds (the evaluation date, the transfer verdicts, the policy's ceilings) is compared with
         # what the last run added, like a file: its changed nodes are changed nodes too.
@@ -131,14 +143,16 @@ def validate_with_store(
         for check in checks:
             key = _check_key(check)
             previous = cached.get(key) if not run.full else None
-            local = previous is not None and _local(check)
+            local = previous is not None and _local(check, locality)
             if local and not changed_nodes:
                 run.reused_checks += 1
                 results[key] = previous
                 continue
             if local:
                 run.partial_checks += 1
-                kept = [r for r in previous if r["focus"] not in changed_nodes]
+                blanks = any(n.startswith("_:") for n in changed_nodes)   # then every blank focus is run again
+                kept = [r for r in previous if r["focus"] not in changed_nodes
+                        and not (blanks and r["focus"].startswith("_:"))]
                 fresh = _run_for(graph, check, changed_nodes)
                 results[key] = kept + [asdict(r) for r in fresh]
             else:
@@ -151,7 +165,7 @@ def validate_with_store(
                              "prefixes": _prefixes(f)} for f in graph.files}
     write_atomically(folder / EVALUATION, ox.serialize([ox.Triple(*t) for t in added], format=ox.RdfFormat.N_TRIPLES))
     write_atomically(folder / RESULTS, json.dumps(results).encode("utf-8"))
-    write_atomically(folder / MANIFEST, json.dumps({**settings, "files": files}, indent=1).encode("utf-8"))
+    write_atomically(folder / MANIFEST, json.dumps({**settings, "files": files, "local": locality}, indent=1).encode("utf-8"))
     return graph, report, run
 
 
@@ -307,14 +321,14 @@ def _check_key(check: CompiledCheck) -> str:
 
 # --- Which focus nodes a change can affect ----------------------------------------------------------------------
 
-_LOCAL: dict[str, bool] = {}
-
-
-def _local(check: CompiledCheck) -> bool:
-    """True when every triple the check's query reads is one step from ?this (see the module's docstring)."""
-    if check.query not in _LOCAL:
-        _LOCAL[check.query] = _reach(check.query) is not None and _reach(check.query) <= 1 and bool(check.target)
-    return _LOCAL[check.query]
+def _local(check: CompiledCheck, known: dict[str, bool]) -> bool:
+    """True when every triple the check's query reads is one step from ?this (see the module's docstring); the
+    answer is kept in the manifest, as reading a query with rdflib's parser takes a while."""
+    key = _check_key(check)
+    if key not in known:
+        reach = _reach(check.query)
+        known[key] = reach is not None and reach <= 1 and bool(check.target)
+    return known[key]
 
 
 def _reach(query: str) -> int | None:
@@ -392,15 +406,19 @@ def _steps(path) -> int | None:
 
 
 def _run_for(graph: RecordGraph, check: CompiledCheck, nodes: set[str]) -> list[RawResult]:
-    """The check's results for the given focus nodes only: IRIs in one VALUES block, blank nodes bound one by one."""
+    """The check's results for the given focus nodes (IRIs in VALUES blocks) and, when some of them are blank
+    nodes (which query text cannot name, and which get new names when their file is reloaded), for every blank
+    focus node."""
     iris = sorted(n for n in nodes if not n.startswith("_:"))
+    blanks = len(iris) < len(nodes)
     results: list[RawResult] = []
-    for start in range(0, len(iris), 2000):
+    for start in range(0, max(len(iris), 1), 2000):
         values = " ".join(f"<{iri}>" for iri in iris[start:start + 2000])
-        restricted = check.query.replace(check.target, f"{{ VALUES ?this {{ {values} }} }} {check.target}", 1)
+        focus = f"{{ VALUES ?this {{ {values} }} }}"
+        if blanks and start == 0:
+            focus = f"{{ {focus} UNION {{ {check.target} FILTER(isBlank(?this)) }} }}"
+        restricted = check.query.replace(check.target, f"{focus} {check.target}", 1)
         results += run_queries(graph, [_with_query(check, restricted)])
-    for blank in sorted(n for n in nodes if n.startswith("_:")):
-        results += run_queries(graph, [check], this=ox.BlankNode(blank[2:]))
     return results
 
 

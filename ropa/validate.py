@@ -540,13 +540,11 @@ def _literal(text: str) -> str:
     return rdflib.Literal(text).n3()
 
 
-def run_queries(graph: RecordGraph | EndpointGraph, checks: list[CompiledCheck], *,
-                this: ox.BlankNode | None = None) -> list[RawResult]:
-    """Run each compiled check over the union of all graphs (or on a server's graph); each row is one result.
-    With ``this``, only for that focus node (a blank node, which query text cannot name)."""
+def run_queries(graph: RecordGraph | EndpointGraph, checks: list[CompiledCheck]) -> list[RawResult]:
+    """Run each compiled check over the union of all graphs (or on a server's graph); each row is one result."""
     results: list[RawResult] = []
     for check in checks:
-        for values in _check_rows(graph, check, this):
+        for values in _check_rows(graph, check):
             focus = values.get("this")
             if focus is None:
                 continue
@@ -565,7 +563,7 @@ def run_queries(graph: RecordGraph | EndpointGraph, checks: list[CompiledCheck],
     return results
 
 
-def _check_rows(graph: RecordGraph | EndpointGraph, check: CompiledCheck, this: ox.BlankNode | None = None) -> list[dict]:
+def _check_rows(graph: RecordGraph | EndpointGraph, check: CompiledCheck) -> list[dict]:
     """Every row of a check's answer as a dict of its bound variables (read here: solutions are computed lazily)."""
     if isinstance(graph, EndpointGraph):
         try:
@@ -573,8 +571,7 @@ def _check_rows(graph: RecordGraph | EndpointGraph, check: CompiledCheck, this: 
         except RopaError as error:
             raise RopaError(f"{error.message}{_SERVER_HINT}") from None
     try:
-        solutions = graph.store.query(check.query, use_default_graph_as_union=True,
-                                      substitutions={ox.Variable("this"): this} if this is not None else None)
+        solutions = graph.store.query(check.query, use_default_graph_as_union=True)
         if not isinstance(solutions, ox.QuerySolutions):
             raise RopaError(f"shape {shorten(check.shape)}: its sh:select must be a SELECT query")
         names = [v.value for v in solutions.variables]

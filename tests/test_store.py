@@ -49,6 +49,7 @@ def full_run(folder: Path):
 
 
 def stored_run(folder: Path, store: Path):
+    gc.collect()   # a store is closed once unreferenced: also when a failed example's traceback referenced it
     try:
         _, report, run = validate_with_store([folder], store, as_of=AS_OF)
         return comparable(report), run
