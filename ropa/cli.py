@@ -222,10 +222,10 @@ def validate(
             _endpoint_options(paths, engine, policy, lang, output_format)
             if store is not None:
                 raise RopaError("--store keeps a loaded record; with --endpoint the server holds it: use one of them")
-        if store is not None and engine is not Engine.fast:
-            raise RopaError("--store runs the compiled checks (--engine fast)")
         elif graph_iri is not None:
             raise RopaError("--graph names a graph on a server: use it with --endpoint")
+        if store is not None and engine is not Engine.fast:
+            raise RopaError("--store runs the compiled checks (--engine fast)")
         with display(errors) as progress:
             if endpoint is not None:
                 progress.stage("validating on the server")

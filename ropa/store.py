@@ -326,7 +326,7 @@ def _local(check: CompiledCheck, known: dict[str, bool]) -> bool:
     answer is kept in the manifest, as reading a query with rdflib's parser takes a while."""
     key = _check_key(check)
     if key not in known:
-        reach = _reach(check.query)
+        reach = _reach(check.flat_query)
         known[key] = reach is not None and reach <= 1 and bool(check.target)
     return known[key]
 
@@ -416,8 +416,8 @@ def _run_for(graph: RecordGraph, check: CompiledCheck, nodes: set[str]) -> list[
         values = " ".join(f"<{iri}>" for iri in iris[start:start + 2000])
         focus = f"{{ VALUES ?this {{ {values} }} }}"
         if blanks and start == 0:
-            focus = f"{{ {focus} UNION {{ {check.target} FILTER(isBlank(?this)) }} }}"
-        restricted = check.query.replace(check.target, f"{focus} {check.target}", 1)
+            focus = f"{{ {focus} UNION {{ {check.target} FILTER(isBlank(?this)) }} }}"   # distinct ones
+        restricted = check.flat_query.replace(check.flat_target, f"{focus} {check.flat_target}", 1)
         results += run_queries(graph, [_with_query(check, restricted)])
     return results
 

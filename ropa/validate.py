@@ -283,7 +283,16 @@ class CompiledCheck:
     path: str | None
     message: str
     target: str = ""
-    """The focus-node pattern inside ``query`` (binding ?this), where a run on some focus nodes only restricts it."""
+    """The focus-node pattern inside ``query``: a DISTINCT sub-select (binding ?this once per focus node)."""
+    flat_target: str = ""
+    """The same focus nodes as one flat group pattern (a UNION of the targets), possibly repeated."""
+
+    @property
+    def flat_query(self) -> str:
+        """The query with the flat focus-node pattern: what servers get (some evaluate FILTER NOT EXISTS after a
+        nested sub-select wrongly) and what the incremental run reads and restricts. Its rows are the same, possibly
+        repeated (the projections are DISTINCT where it matters: findings are kept once)."""
+        return self.query.replace(self.target, self.flat_target) if self.target else self.query
 
 
 _ANNOTATIONS = {
@@ -319,16 +328,17 @@ def compile_shapes(shapes: rdflib.Graph) -> list[CompiledCheck] | None:
 
 def _compile_node_shape(g: rdflib.Graph, shape) -> list[CompiledCheck]:
     _require_keys(g, shape, _NODE_KEYS)
-    target = _target_pattern(g, shape)
-    if target is None:
+    flat = _target_pattern(g, shape)
+    if flat is None:
         return []
+    target = f"{{ SELECT DISTINCT ?this WHERE {flat} }}"
     severity = _severity(g, shape)
     prologue = _prologue(g, shape)
     checks: list[CompiledCheck] = []
     for prop in g.objects(shape, SH.property):
         if (prop, SH.deactivated, rdflib.Literal(True)) in g:
             continue
-        checks.extend(_compile_property_shape(g, shape, prop, target, prologue))
+        checks.extend(_compile_property_shape(g, shape, prop, target, flat, prologue))
     alternatives = list(g.objects(shape, SH["or"]))
     for alternative in alternatives:
         conditions = []
@@ -336,18 +346,19 @@ def _compile_node_shape(g: rdflib.Graph, shape) -> list[CompiledCheck]:
             _require_keys(g, member, _PROPERTY_KEYS)
             conditions.append(_property_holds(g, member))
         query = f"{prologue}SELECT DISTINCT ?this WHERE {{ {target} FILTER(!({' || '.join(conditions)})) }}"
-        checks.append(CompiledCheck(_name(shape), _name(alternative), severity, query, None, _message(g, shape), target))
+        checks.append(CompiledCheck(_name(shape), _name(alternative), severity, query, None, _message(g, shape), target,
+                                    flat))
     for constraint in g.objects(shape, SH.sparql):
         select = g.value(constraint, SH.select)
         if select is None:
             raise _Unsupported()
         query = _join_target(str(select), target, _prologue(g, constraint) or prologue)
         message = _message(g, constraint) or _message(g, shape)
-        checks.append(CompiledCheck(_name(shape), _name(constraint), severity, query, None, message, target))
+        checks.append(CompiledCheck(_name(shape), _name(constraint), severity, query, None, message, target, flat))
     return checks
 
 
-def _compile_property_shape(g, shape, prop, target: str, prologue: str) -> list[CompiledCheck]:
+def _compile_property_shape(g, shape, prop, target: str, flat: str, prologue: str) -> list[CompiledCheck]:
     _require_keys(g, prop, _PROPERTY_KEYS)
     path_iri = g.value(prop, SH.path)
     path = _path(g, path_iri)
@@ -359,7 +370,7 @@ def _compile_property_shape(g, shape, prop, target: str, prologue: str) -> list[
 
     def add(body: str, projection: str = "?this") -> None:
         query = f"{prologue}SELECT DISTINCT {projection} WHERE {{ {target} {body} }}"
-        checks.append(CompiledCheck(name, name, severity, query, path_name, message, target))
+        checks.append(CompiledCheck(name, name, severity, query, path_name, message, target, flat))
 
     minimum = g.value(prop, SH.minCount)
     if minimum is not None:
@@ -567,7 +578,7 @@ def _check_rows(graph: RecordGraph | EndpointGraph, check: CompiledCheck) -> lis
     """Every row of a check's answer as a dict of its bound variables (read here: solutions are computed lazily)."""
     if isinstance(graph, EndpointGraph):
         try:
-            return graph.solutions(check.query, name=f"shape {shorten(check.shape)}")[1]
+            return graph.solutions(check.flat_query, name=f"shape {shorten(check.shape)}")[1]
         except RopaError as error:
             raise RopaError(f"{error.message}{_SERVER_HINT}") from None
     try:
