@@ -672,24 +672,27 @@ def results_from_report(results_graph: rdflib.Graph) -> list[RawResult]:
 _LABELS = """SELECT ?node ?label WHERE { VALUES ?node { %s } ?node rdfs:label|dpv:hasName|skos:prefLabel ?label }"""
 _ENTITIES = """
 SELECT DISTINCT ?node ?entity ?activity WHERE {
-  VALUES ?node { %s }
-  { ?node ropa:recordedBy ?entity BIND(?node AS ?activity) }
+  # The nodes are bound inside every branch: a branch is evaluated on its own, and a path with both ends open
+  # (the sub-processor chain) would walk from every activity of the record.
+  { VALUES ?node { NODES } ?node ropa:recordedBy ?entity BIND(?node AS ?activity) }
   UNION {  # an activity that does not say whose record it is: the organisation it names in its role
+    VALUES ?node { NODES }
     ?node a dpv:Process FILTER NOT EXISTS { ?node ropa:recordedBy ?keeper FILTER(isIRI(?keeper)) }
     { ?node ropa:role ropa:ProcessorRole ; dpv:hasDataProcessor ?entity }
     UNION { ?node dpv:hasDataController ?entity FILTER NOT EXISTS { ?node ropa:role ropa:ProcessorRole } }
     BIND(?node AS ?activity) }
-  UNION { ?any ropa:recordedBy ?node BIND(?node AS ?entity) }
-  UNION { ?entity dpv:hasDataProtectionOfficer|ropa:hasEstablishment ?node }
-  UNION { ?entity ropa:usesServiceProvider|ropa:engagesProcessor|ropa:hasSubProcessor ?node
+  UNION { VALUES ?node { NODES } ?any ropa:recordedBy ?node BIND(?node AS ?entity) }
+  UNION { VALUES ?node { NODES } ?entity dpv:hasDataProtectionOfficer|ropa:hasEstablishment ?node }
+  UNION { VALUES ?node { NODES } ?entity ropa:usesServiceProvider|ropa:engagesProcessor|ropa:hasSubProcessor ?node
           FILTER NOT EXISTS { ?entity a dpv:Process } }
-  UNION { ?used ropa:recordedBy ?entity ;   # a provider an activity names, or a sub-processor down its chain
-                (dpv:hasDataProcessor|ropa:usesServiceProvider|ropa:engagesProcessor|ropa:hasSubProcessor)/(dpv:hasDataProcessor|ropa:hasSubProcessor)* ?node
+  UNION { VALUES ?node { NODES }   # a provider an activity names, or a sub-processor down its chain
+          ?node ^(dpv:hasDataProcessor|ropa:hasSubProcessor)*/^(dpv:hasDataProcessor|ropa:usesServiceProvider|ropa:engagesProcessor|ropa:hasSubProcessor) ?used .
+          ?used ropa:recordedBy ?entity
           FILTER(?node != ?entity) }
-  UNION { ?engagement ropa:engagedBy ?entity ; ropa:provider ?node }
-  UNION { ?node ropa:engagedBy ?entity }
-  UNION { ?entity ropa:hasTransfer ?node FILTER NOT EXISTS { ?entity a dpv:Process } }
-  UNION { ?activity ropa:hasTransfer ?node . ?activity ropa:recordedBy ?entity }
+  UNION { VALUES ?node { NODES } ?engagement ropa:provider ?node ; ropa:engagedBy ?entity }
+  UNION { VALUES ?node { NODES } ?node ropa:engagedBy ?entity }
+  UNION { VALUES ?node { NODES } ?entity ropa:hasTransfer ?node FILTER NOT EXISTS { ?entity a dpv:Process } }
+  UNION { VALUES ?node { NODES } ?activity ropa:hasTransfer ?node . ?activity ropa:recordedBy ?entity }
   FILTER(isIRI(?entity))
 }"""
 _SOURCES = """
@@ -706,7 +709,7 @@ def describe(graph: RecordGraph, shapes: rdflib.Graph, raw: list[RawResult]) -> 
     sources: dict[str, Source] = {}
     for chunk in _chunks(focuses):
         # Sorted on every column, so that a node of several activities is attributed alike on every engine.
-        for row in sorted(graph.select(_ENTITIES % chunk),
+        for row in sorted(graph.select(_ENTITIES.replace("NODES", chunk)),
                           key=lambda r: (r["activity"] is None, r["entity"] or "", r["activity"] or "")):
             if row["entity"] is not None:
                 entity_of.setdefault(row["node"], (row["entity"], row["activity"]))
