@@ -240,10 +240,11 @@ def _update(store: ox.Store, planned: list[tuple[Path, str]], known: dict[str, d
             for prefix, iri in entry.get("prefixes", {}).items():
                 graph.prefixes.setdefault(prefix, iri)
             continue
-        before = _triples(store, name)
+        diff = not run.full   # a full run needs no changed nodes: every check runs
+        before = _triples(store, name) if diff and entry is not None else set()
         store.remove_graph(name) if entry is not None else None
         loaded = _load_file(store, path, kind)
-        after = _triples(store, name)
+        after = _triples(store, name) if diff else set()
         graph.files.append(loaded)
         changed_files.append(loaded)
         run.reloaded.append(display_path(path))
