@@ -25,7 +25,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import shutil
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -425,8 +424,3 @@ def _run_for(graph: RecordGraph, check: CompiledCheck, nodes: set[str]) -> list[
 
 def _with_query(check: CompiledCheck, query: str) -> CompiledCheck:
     return replace(check, query=query)
-
-
-def remove_store(folder: str | Path) -> None:
-    """Delete a store folder (for tests and for a user who wants a clean start)."""
-    shutil.rmtree(folder, ignore_errors=True)
