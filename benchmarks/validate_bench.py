@@ -141,6 +141,31 @@ with evaluation_context(graph, datetime.date.fromisoformat(sys.argv[2])):
 """
 
 
+FLOOR_RUN = r"""
+import json, sys, time
+start = time.perf_counter()
+import pyoxigraph as ox
+from ropa.load import planned_files
+files = planned_files([sys.argv[1]])
+ready = time.perf_counter()
+store = ox.Store()
+for path, kind in files:
+    store.bulk_load(path=str(path), format=ox.RdfFormat.TURTLE, to_graph=ox.NamedNode(path.resolve().as_uri()))
+print(json.dumps({"floor_s": time.perf_counter() - ready, "quads": len(store)}), flush=True)
+"""
+"""The parsing floor: pyoxigraph bulk-loading the files ropa validate reads (data, vocabulary, reference data) into
+one store, a named graph per file, timed from the first file to the last (imports apart)."""
+
+EDIT_RUN = r"""
+import sys
+from pathlib import Path
+folder, number = Path(sys.argv[1]), int(sys.argv[2])
+path = sorted(folder.glob("*.ttl"))[3]
+with open(path, "a", encoding="utf-8") as handle:   # a one-file change: one more triple
+    handle.write(f'\n<https://w3id.org/ropa/synthetic/edited-{number}> <http://www.w3.org/2000/01/rdf-schema#comment> "edit {number}" .\n')
+"""
+
+
 # --- Measuring -----------------------------------------------------------------------------------------------------
 
 def _environment() -> dict[str, str]:
@@ -338,6 +363,37 @@ def bench_size(size: int, args, use_cli: bool, work_root: Path) -> dict:
     print(f"   stages: load {stages.get('load_s', '-')} s, validate {stages.get('validate_s', '-')} s"
           + (f" (timed out after {args.timeout:.0f} s)" if "timed_out_after_s" in stages else ""), flush=True)
 
+    # (e) the parsing floor, in the same run, and ropa's ratio to it
+    floor = repeated([sys.executable, "-c", FLOOR_RUN, str(folder)], work, "floor", args.repeat, args.timeout)
+    per_run = [_read_json_lines(Path(r["stdout"])) for r in floor["runs"]]
+    values = [r["floor_s"] for r in per_run if "floor_s" in r]
+    if values:
+        floor["floor_s"] = round(statistics.median(values), 3)
+        if ropa.get("wall_s"):
+            entry["floor_ratio"] = round(ropa["wall_s"] / floor["floor_s"], 2)
+    entry["floor"] = floor
+    print(f"   parse floor: {floor.get('floor_s', '-')} s (bulk load), wall {_show(floor)}; "
+          f"ropa / floor = {entry.get('floor_ratio', '-')}", flush=True)
+
+    # (f) incremental: `ropa validate --store`, first run, then a one-file change per run
+    if args.store and use_cli:
+        store = work / "store"
+        shutil.rmtree(store, ignore_errors=True)
+        base = [sys.executable, "-m", "ropa", "validate", str(folder), "--format", "json", "--as-of", AS_OF,
+                "--fail-on", "info", "--store", str(store)]
+        first = repeated(base, work, "store-first", 1, args.timeout, ok_codes=(0, 1))
+        changes = []
+        for number in range(args.repeat):
+            subprocess.run([sys.executable, "-c", EDIT_RUN, str(folder), str(number)], check=True)
+            changes.append(measure(base, work / f"store-change-{number}.out", args.timeout))
+        good = [c for c in changes if not c["timed_out"] and c["returncode"] in (0, 1)]
+        entry["store"] = {"first_wall_s": first.get("wall_s"), "first_peak_mb": first.get("peak_mb"),
+                          "change_runs": [round(c["wall_s"], 3) for c in good],
+                          "change_wall_s": round(statistics.median(c["wall_s"] for c in good), 3) if good else None,
+                          "change_peak_mb": round(statistics.median(c["peak_mb"] for c in good), 1) if good else None}
+        print(f"   --store: first run {entry['store']['first_wall_s']} s; one-file change "
+              f"{entry['store']['change_wall_s']} s (runs {entry['store']['change_runs']})", flush=True)
+
     # (d) the query library
     if args.queries:
         entry["queries"] = bench_queries(folder, work, args)
@@ -492,6 +548,8 @@ def main() -> None:
     parser.add_argument("--min-ratio", type=float, default=10)
     parser.add_argument("--no-queries", dest="queries", action="store_false",
                         help="leave out the timing of the query library")
+    parser.add_argument("--no-store", dest="store", action="store_false",
+                        help="leave out the timing of `ropa validate --store` (first run and a one-file change)")
     parser.add_argument("--keep", action="store_true", help="keep the generated data and raw outputs")
     parser.add_argument("--work", type=Path, help="folder for generated data and raw outputs (a temp folder by default)")
     args = parser.parse_args()

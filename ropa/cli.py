@@ -33,7 +33,7 @@ from ropa.resources import LANGUAGES
 from ropa.retention_policy import load_retention_policy
 from ropa.namespaces import shorten
 from ropa.validate import validate as run_validation
-from ropa.validate import with_waivers
+from ropa.validate import validate_endpoint, with_waivers
 from ropa.validation_output import locate, print_text, to_github, to_json, to_junit, to_sarif
 from ropa.waivers import NO_WAIVERS, load_waivers
 
@@ -207,6 +207,10 @@ def validate(
     allow_service: Annotated[bool, typer.Option("--allow-service", help="Let custom shapes call SERVICE (reach other servers or files).")] = False,
     lang: Annotated[Optional[str], typer.Option("--lang", help=f"Plain words in this language ({', '.join(LANGUAGES)}) for text, JUnit and GitHub output; JSON and SARIF keep the shapes' engineering English.")] = None,
     retention_policy: Annotated[Optional[Path], typer.Option("--retention-policy", help="TOML file of the organisation's retention ceilings per category of data subjects or data (Art. 5(1)(e)).")] = None,
+    endpoint: Annotated[Optional[str], typer.Option("--endpoint", help="Run the checks on this SPARQL 1.1 query endpoint, on the graph `ropa push` wrote, instead of loading PATHS.")] = None,
+    graph_iri: Annotated[Optional[str], typer.Option("--graph", help="With --endpoint: the named graph to validate (the one `ropa push` wrote).")] = None,
+    timeout: Annotated[float, typer.Option("--timeout", help="With --endpoint: seconds each check may take on the server.", min=0.001, max=86400)] = 300.0,
+    store: Annotated[Optional[Path], typer.Option("--store", help="Keep the loaded record in this folder between runs: reload only the files that changed and re-run the checks only where the change can alter them.")] = None,
 ) -> None:
     """Check the record against the Art. 30 and GDPR consistency shapes. Exit 0 clean, 1 findings, 2 input error."""
     with user_errors():
@@ -214,14 +218,37 @@ def validate(
         accepted = load_waivers(waivers) if waivers else NO_WAIVERS
         messages = Messages(lang) if lang else None
         policy = load_retention_policy(retention_policy) if retention_policy else None
+        graph = None
+        if endpoint is not None:
+            _endpoint_options(paths, engine, policy, lang, output_format)
+            if store is not None:
+                raise RopaError("--store keeps a loaded record; with --endpoint the server holds it: use one of them")
+        elif graph_iri is not None:
+            raise RopaError("--graph names a graph on a server: use it with --endpoint")
+        if store is not None and engine is not Engine.fast:
+            raise RopaError("--store runs the compiled checks (--engine fast)")
         with display(errors) as progress:
-            progress.stage("loading the record")
-            graph = load(paths or None)
-            if policy is not None:
-                policy.check_terms(graph)
-            progress.stage("validating")
-            report = with_waivers(run_validation(graph, as_of=date, shapes=shapes, engine=engine.value,
-                                                 retention_policy=policy, allow_service=allow_service), accepted)
+            if endpoint is not None:
+                progress.stage("validating on the server")
+                report = with_waivers(validate_endpoint(endpoint, graph_iri, as_of=date, shapes=shapes, timeout=timeout,
+                                                        allow_service=allow_service), accepted)
+            elif store is not None:
+                from ropa.store import validate_with_store
+
+                progress.stage("updating the stored record")
+                graph, checked, _ = validate_with_store(paths or None, store, as_of=date, shapes=shapes,
+                                                        retention_policy=policy, allow_service=allow_service)
+                if policy is not None:
+                    policy.check_terms(graph)
+                report = with_waivers(checked, accepted)
+            else:
+                progress.stage("loading the record")
+                graph = load(paths or None)
+                if policy is not None:
+                    policy.check_terms(graph)
+                progress.stage("validating")
+                report = with_waivers(run_validation(graph, as_of=date, shapes=shapes, engine=engine.value,
+                                                     retention_policy=policy, allow_service=allow_service), accepted)
         expired = {f.id: w for f in report.findings if not f.waived and (w := accepted.expired_for(f, report.as_of))}
         if messages is not None and output_format in (ValidationFormat.text, ValidationFormat.junit, ValidationFormat.github):
             report = replace(report, findings=PlainWords(graph, lang, messages=messages).all(report.findings))
@@ -234,9 +261,9 @@ def validate(
         elif output_format is ValidationFormat.junit:
             text = to_junit(report, fail_on.value)
         elif output_format is ValidationFormat.sarif:
-            text = to_sarif(report, locate(graph, report.findings))
+            text = to_sarif(report, locate(graph, report.findings) if graph is not None else {})
         else:
-            text = to_github(report, locate(graph, report.findings))
+            text = to_github(report, locate(graph, report.findings) if graph is not None else {})
         if text is not None:
             if output:
                 write_atomically(output, text.encode("utf-8"))
@@ -246,6 +273,19 @@ def validate(
             say(f"{accepted.path}:{waiver.line}: waiver for {waiver.check} matches no finding; it can be removed", "note")
     if report.fails(fail_on.value):
         raise typer.Exit(1)
+
+
+def _endpoint_options(paths, engine: Engine, policy, lang: str | None, output_format: ValidationFormat) -> None:
+    """Refuse what a validation on a server cannot do, each in one line."""
+    if paths:
+        raise RopaError("with --endpoint the server's graph is validated: give no data PATHS")
+    if engine is not Engine.fast:
+        raise RopaError("--endpoint runs the compiled checks (--engine fast); pyshacl needs the record loaded")
+    if policy is not None:
+        raise RopaError("--retention-policy needs the record loaded: its ceilings are not in the server's graph")
+    if lang and output_format in (ValidationFormat.text, ValidationFormat.junit, ValidationFormat.github):
+        raise RopaError("--lang needs the record loaded (its labels in that language); with --endpoint the "
+                        "findings keep the shapes' English")
 
 
 def _register_command_modules() -> None:

@@ -131,16 +131,8 @@ def load(
 
     Folders are read recursively for the file endings in FORMATS. Raises RopaError on any problem with the input.
     """
-    data_files = resources.bundled_data_files() if paths is None else expand_paths(paths)
     graph = RecordGraph(store=ox.Store())
-    planned: list[tuple[Path, str]] = []
-    if vocabulary:
-        planned += [(p, "vocabulary") for p in resources.vocabulary_files()]
-    if reference:
-        planned += [(p, "reference") for p in resources.reference_files()]
-    seen = {p.resolve() for p, _ in planned}
-    planned += [(p, "data") for p in data_files if p.resolve() not in seen]
-    for path, kind in planned:
+    for path, kind in planned_files(paths, vocabulary=vocabulary, reference=reference):
         graph.files.append(_load_file(graph.store, path, kind))
         if kind == "data" and FORMATS[path.suffix.lower()] == ox.RdfFormat.TURTLE:
             for name, iri in declared_prefixes(path.read_text(encoding="utf-8", errors="replace")).items():
@@ -152,6 +144,21 @@ def load(
         check_sources(graph)
     warn_if_empty(graph)
     return graph
+
+
+def planned_files(paths: Iterable[str | Path] | None = None, *, vocabulary: bool = True,
+                  reference: bool = True) -> list[tuple[Path, str]]:
+    """The files a load reads, each with its kind: the vocabulary, the reference data, then the data files (the
+    bundled Destiny data when ``paths`` is None)."""
+    data_files = resources.bundled_data_files() if paths is None else expand_paths(paths)
+    planned: list[tuple[Path, str]] = []
+    if vocabulary:
+        planned += [(p, "vocabulary") for p in resources.vocabulary_files()]
+    if reference:
+        planned += [(p, "reference") for p in resources.reference_files()]
+    seen = {p.resolve() for p, _ in planned}
+    planned += [(p, "data") for p in data_files if p.resolve() not in seen]
+    return planned
 
 
 def check_sources(graph: RecordGraph) -> None:
@@ -329,13 +336,17 @@ def check_vocabulary_terms(graph: RecordGraph) -> None:
 _CHECKED_DATATYPES = ("duration", "date", "dateTime", "boolean", "integer", "decimal")
 
 
-def check_literals(graph: RecordGraph) -> None:
-    """Fail on the first ill-typed literal (e.g. "P4W"^^xsd:duration), which every later check would misread."""
+def check_literals(graph: RecordGraph, files: list[LoadedFile] | None = None) -> None:
+    """Fail on the first ill-typed literal (e.g. "P4W"^^xsd:duration), which every later check would misread
+    (in the given files only, when ``files`` is given)."""
+    within = f"VALUES ?g {{ {' '.join(f'<{f.graph.value}>' for f in files)} }}" if files is not None else ""
+    if files is not None and not files:
+        return
     casts = "?o"
     for datatype in reversed(_CHECKED_DATATYPES):
         casts = f"IF(?dt = xsd:{datatype}, xsd:{datatype}(STR(?o)), {casts})"
     query = f"""
-        SELECT ?g ?o ?dt WHERE {{
+        SELECT ?g ?o ?dt WHERE {{ {within}
           GRAPH ?g {{ ?s ?p ?o }} FILTER(isLiteral(?o))
           BIND(DATATYPE(?o) AS ?dt)
           FILTER(?dt IN ({", ".join(f"xsd:{d}" for d in _CHECKED_DATATYPES)}))

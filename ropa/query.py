@@ -575,15 +575,33 @@ def push(graph: RecordGraph, endpoint: str, graph_iri: str, *, findings: bool = 
     """
     target = _graph_iri(graph_iri)
     remote.check_url(endpoint)
-    triples = list(graph.triples())
-    if findings:
-        triples += findings_triples(graph, as_of=as_of, waivers=waivers)
-    triples += verdict_triples(graph, as_of or dt.date.today())
+    triples = pushed_triples(graph, findings=findings, as_of=as_of, waivers=waivers)
     body = ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES)
     separator = "&" if "?" in endpoint else "?"
     remote.request(endpoint + separator + urllib.parse.urlencode({"graph": target.value}), data=body,
                    headers={"Content-Type": "application/n-triples"}, method="PUT", timeout=timeout)
     return len(triples)
+
+
+def pushed_triples(graph: RecordGraph, *, findings: bool = True, as_of: dt.date | None = None,
+                   waivers=None) -> list[ox.Triple]:
+    """What ``push`` sends: the merged graph, the findings at ``as_of`` (unless ``findings`` is False), the verdict
+    on each transfer at ``as_of`` and the ropa:Evaluation node with that date, which ``ropa validate --endpoint``
+    reads as the evaluation date of the graph."""
+    as_of = as_of or dt.date.today()
+    triples = list(graph.triples())
+    if findings:
+        triples += findings_triples(graph, as_of=as_of, waivers=waivers)   # with the ropa:Evaluation node
+    else:
+        triples += _evaluation_triples(as_of)
+    triples += verdict_triples(graph, as_of)
+    return triples
+
+
+def _evaluation_triples(as_of: dt.date) -> list[ox.Triple]:
+    run_node = ox.NamedNode("urn:ropa:findings:evaluation")
+    return [ox.Triple(run_node, _RDF_TYPE, ox.NamedNode(ROPA + "Evaluation")),
+            ox.Triple(run_node, ox.NamedNode(ROPA + "asOfDate"), _date(as_of))]
 
 
 def _graph_iri(text: str) -> ox.NamedNode:
@@ -614,11 +632,7 @@ def findings_triples(graph: RecordGraph, *, as_of: dt.date | None = None, waiver
         report = validate(graph, as_of=as_of)
         if waivers is not None:
             report = with_waivers(report, waivers)
-    run_node = ox.NamedNode("urn:ropa:findings:evaluation")
-    triples = [
-        ox.Triple(run_node, _RDF_TYPE, ox.NamedNode(ROPA + "Evaluation")),
-        ox.Triple(run_node, ox.NamedNode(ROPA + "asOfDate"), _date(report.as_of)),
-    ]
+    triples = _evaluation_triples(report.as_of)
     for finding in report.findings:
         if finding.waived:
             continue
