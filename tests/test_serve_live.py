@@ -264,3 +264,21 @@ def test_ropa_serve_starts_on_the_command_line_and_refuses_a_request_without_its
     finally:
         process.terminate()
         process.wait(timeout=30)
+
+
+def test_ropa_validate_endpoint_on_ropa_serve_reports_the_findings_of_the_files():
+    """The findings `ropa serve` publishes at /sparql are the ones `ropa validate --endpoint` reads back (Art. 30(4):
+    the record made available, with the same gaps, to whoever asks it through the endpoint)."""
+    from ropa.validate import validate, validate_endpoint
+
+    record = [EXAMPLES / "wolkenwerk"]
+    with running(web.create_app(record, as_of=AS_OF)) as base:
+        remote = validate_endpoint(base + "/sparql", None, as_of=AS_OF)
+    local = validate(load(record), as_of=AS_OF)
+    assert local.findings, "the record has findings to compare"
+
+    def key(report):
+        return sorted((f.check, f.focus if not f.focus.startswith("_:") else "_:", f.severity, f.message,
+                       f.entity_label) for f in report.findings)
+
+    assert key(remote) == key(local)
