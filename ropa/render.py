@@ -32,8 +32,8 @@ from ropa.export import staged_folder
 from ropa.flows import build_flow_graph
 from ropa.load import RecordGraph
 from ropa.progress import QUIET, Progress
-from ropa.register import (CONTROLLER_FIELDS, LANGUAGES, OPTIONAL_FIELDS, PROCESSOR_FIELDS, DiagramImage, Field, Gap,
-                           Messages, Record, Source, build_record, draw)
+from ropa.register import (CONTROLLER_FIELDS, LANGUAGES, OPTIONAL_FIELDS, PROCESSOR_FIELDS, Answers, DiagramImage, Field,
+                           Gap, Messages, Record, Source, build_record, draw)
 from ropa.validate import SEVERITIES, Finding
 
 FORMATS = ("html", "md", "xlsx", "pdf")
@@ -620,8 +620,9 @@ def build(graph: RecordGraph, out: Path, *, formats: Iterable[str] = FORMATS, la
     langs = parse_languages(languages)
     date = as_of or dt.date.today()
     progress.stage("building the documents")
-    flows = build_flow_graph(graph, date)  # the same in every language
-    records = {lang: build_record(graph, lang=lang, findings=findings, as_of=date, flows=flows) for lang in langs}
+    flows, answers = build_flow_graph(graph, date), Answers(graph)  # the same in every language
+    records = {lang: build_record(graph, lang=lang, findings=findings, as_of=date, flows=flows, answers=answers)
+               for lang in langs}
     with staged_folder(out) as staging:
         files = write_documents(records, {lang: staging / lang for lang in langs}, chosen, pdf_engine=pdf_engine,
                                 progress=progress)
