@@ -201,6 +201,15 @@ class Chromium:
             raise RuntimeError("Chromium closed the DevTools pipe") from None
         return self.last_id
 
+    def close_pipe_copy(self) -> None:
+        """In a forked process: close this copy of the pipe to the browser, which only the process that started it
+        talks over (and which the browser must see closed once that process is gone)."""
+        for descriptor in (self.commands, self.replies):
+            try:
+                os.close(descriptor)
+            except OSError:
+                pass
+
     def close(self) -> None:
         try:
             self.send("Browser.close", timeout=10)

@@ -19,6 +19,7 @@ import re
 import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -199,11 +200,18 @@ class DiagramImage:
         return self.drawn
 
 
-def draw(images: Iterable[DiagramImage]) -> None:
-    """Draw the SVG of every image not drawn yet, in one Graphviz run."""
-    waiting = [image for image in images if image.drawn is None and not image.too_large]
-    for image, document in zip(waiting, draw_svg([image.dot for image in waiting])):
-        image.drawn = inline_svg(document)
+def draw(*groups: Iterable[DiagramImage]) -> None:
+    """Draw the SVG of every image not drawn yet: one Graphviz run per group (a record's diagrams, in one language),
+    the runs side by side."""
+    waiting = [[image for image in images if image.drawn is None and not image.too_large] for images in groups]
+    waiting = [images for images in waiting if images]
+    if not waiting:
+        return
+    with ThreadPoolExecutor(len(waiting)) as runs:  # each thread only waits for its dot process
+        drawn = list(runs.map(draw_svg, [[image.dot for image in images] for images in waiting]))
+    for images, documents in zip(waiting, drawn):
+        for image, document in zip(images, documents):
+            image.drawn = inline_svg(document)
 
 
 @dataclass

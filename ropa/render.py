@@ -17,8 +17,8 @@ import os
 import re
 import shutil
 import signal
-from collections.abc import Iterable, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -278,10 +278,27 @@ def choose_pdf_engine(engine: str | None = None) -> str:
     return engine
 
 
-def print_with_chromium(jobs: Sequence[tuple[Record, Document, Path]], progress: Progress = QUIET) -> list[Path]:
-    """Print each (record, document, folder) with one browser, two pages at a time. Each page is written beside its
-    PDF (with the stylesheet) just before the browser needs it and removed once printed, so links to the other PDFs
-    of the folder stay relative."""
+@contextmanager
+def pdf_printer(formats: Sequence[str], engine: str | None = None) -> Iterator[chromium.Chromium | None]:
+    """The browser that prints the PDFs, started at once: it starts in its own processes while this one builds the
+    documents. None when no PDF is to be printed with Chromium."""
+    if "pdf" not in formats or choose_pdf_engine(engine) != "chromium":
+        yield None
+        return
+    with chromium.Chromium() as browser:
+        yield browser
+
+
+PRINT_ORDER = ("controller", "group", "processor", "overview")
+"""The order in which the PDFs are printed: the long registers first, the short overviews last, so that the build
+does not end with one tab printing a long register while the other has nothing left to print."""
+
+
+def print_with_chromium(jobs: Sequence[tuple[Record, Document, Path]], progress: Progress = QUIET,
+                        browser: chromium.Chromium | None = None) -> list[Path]:
+    """Print each (record, document, folder) with one browser (``browser``, else one started here), two pages at a
+    time. Each page is written beside its PDF (with the stylesheet) just before the browser needs it and removed once
+    printed, so links to the other PDFs of the folder stay relative."""
     folders = list(dict.fromkeys(folder for _, _, folder in jobs))
     pages = [(folder / f"{document.stem}.html", folder / f"{document.stem}.pdf") for _, document, folder in jobs]
 
@@ -299,8 +316,8 @@ def print_with_chromium(jobs: Sequence[tuple[Record, Document, Path]], progress:
             folder.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(resources.reports_dir() / "common" / "style.css", folder / "style.css")
         try:
-            with chromium.Chromium() as browser:
-                browser.print_pdfs(written_pages(), tabs=2, done=printed)
+            with nullcontext(browser) if browser is not None else chromium.Chromium() as printer:
+                printer.print_pdfs(written_pages(), tabs=2, done=printed)
         except (RuntimeError, TimeoutError) as error:
             raise RopaError(f"Chromium could not print the PDF documents: {error}") from None
     finally:
@@ -528,36 +545,36 @@ _PARTS: tuple | None = None
 
 
 def write_documents(records: dict[str, Record], folders: dict[str, Path], formats: Sequence[str], *,
-                    pdf_engine: str | None = None, progress: Progress = QUIET) -> list[Path]:
+                    pdf_engine: str | None = None, progress: Progress = QUIET,
+                    browser: chromium.Chromium | None = None) -> list[Path]:
     """Every document of each language's record in the given formats, below that language's folder.
 
-    The diagrams are drawn once per language, before anything is written, for both the HTML and the PDF. Chromium
-    prints every PDF from this process (one browser, two pages at a time) while, on a machine with more than one
-    core, forked worker processes write the other formats, one (language, format) part each; the workers inherit
-    the records instead of rebuilding them.
+    The diagrams are drawn once per language (the languages' dot runs side by side), before anything is written,
+    for both the HTML and the PDF. Chromium (``browser``, else one started here) prints every PDF from this process,
+    two pages at a time, while, on a machine with more than one core, forked worker processes write the other
+    formats, one (language, format) part each; the workers inherit the records instead of rebuilding them.
     """
     global _PARTS
     chosen = parse_formats(formats)
     if {"html", "pdf"} & set(chosen):
-        for record in records.values():
-            draw(record.diagrams)
+        draw(*(record.diagrams for record in records.values()))
     printed = "pdf" in chosen and choose_pdf_engine(pdf_engine) == "chromium"
     parts = [(lang, fmt) for fmt in SLOWEST_FIRST if fmt in chosen and not (fmt == "pdf" and printed)
              for lang in records]
-    pdf_jobs = [(record, document, folders[lang] / "pdf") for lang, record in records.items()
-                for document in documents(record)] if printed else []
+    pdf_jobs = [(record, document, folders[lang] / "pdf") for kind in PRINT_ORDER for lang, record in records.items()
+                for document in documents(record) if document.kind == kind] if printed else []
     progress.stage("rendering", total=len(parts) + len(pdf_jobs))
     done: dict[tuple[str, str], list[Path]] = {}
     workers = min(len(parts), os.cpu_count() or 1)
-    _PARTS = (records, folders, pdf_engine)
+    _PARTS = (records, folders, pdf_engine, browser)
     try:
-        # The pool forks before the browser starts, so no worker holds the browser's pipe open.
         with _pool(workers) as run:
             results = run(_write_part, parts)
             if printed:
-                files = print_with_chromium(pdf_jobs, progress)
-                for lang in records:
-                    done[(lang, "pdf")] = [path for path in files if path.parent == folders[lang] / "pdf"]
+                files = print_with_chromium(pdf_jobs, progress, browser)
+                for lang, record in records.items():  # each language's PDFs in the order of its documents
+                    printed_here = {path.stem: path for path in files if path.parent == folders[lang] / "pdf"}
+                    done[(lang, "pdf")] = [printed_here[document.stem] for document in documents(record)]
             for part, files in results:
                 done[part] = files
                 progress.advance()
@@ -573,19 +590,23 @@ def _pool(workers: int):
     if workers < 2 or "fork" not in multiprocessing.get_all_start_methods():
         yield lambda function, items: map(function, items)
         return
-    with multiprocessing.get_context("fork").Pool(workers, initializer=_worker_ignores_interrupts) as pool:
+    with multiprocessing.get_context("fork").Pool(workers, initializer=_worker_start) as pool:
         yield lambda function, items: pool.imap_unordered(function, items)
 
 
 def _write_part(part: tuple[str, str]) -> tuple[tuple[str, str], list[Path]]:
-    records, folders, pdf_engine = _PARTS
+    records, folders, pdf_engine, _ = _PARTS
     lang, fmt = part
     return part, write_format(records[lang], folders[lang], fmt, pdf_engine)
 
 
-def _worker_ignores_interrupts() -> None:
-    """Ctrl-C reaches the whole process group; the parent alone handles it (and stops the workers)."""
+def _worker_start() -> None:
+    """Ctrl-C reaches the whole process group; the parent alone handles it (and stops the workers). Only the parent
+    talks to the browser, so a worker closes its copy of the browser's pipe."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    browser = _PARTS[3] if _PARTS is not None else None
+    if browser is not None:
+        browser.close_pipe_copy()
 
 
 # --- Atomic output --------------------------------------------------------------------------------------------
@@ -605,9 +626,11 @@ def render(graph: RecordGraph, out: Path, *, formats: Iterable[str] = FORMATS, l
            progress: Progress = QUIET) -> RenderResult:
     """Render every document in one language into ``out`` (replaced whole, atomically)."""
     chosen = parse_formats(formats)
-    record = build_record(graph, lang=lang, findings=findings, as_of=as_of)
-    with staged_folder(out) as staging:
-        files = write_documents({lang: record}, {lang: staging}, chosen, pdf_engine=pdf_engine, progress=progress)
+    with pdf_printer(chosen, pdf_engine) as browser:
+        record = build_record(graph, lang=lang, findings=findings, as_of=as_of)
+        with staged_folder(out) as staging:
+            files = write_documents({lang: record}, {lang: staging}, chosen, pdf_engine=pdf_engine, progress=progress,
+                                    browser=browser)
     return RenderResult(folder=Path(out), files=[Path(out) / f.relative_to(staging) for f in files],
                         languages=[lang], formats=chosen)
 
@@ -620,15 +643,16 @@ def build(graph: RecordGraph, out: Path, *, formats: Iterable[str] = FORMATS, la
     langs = parse_languages(languages)
     date = as_of or dt.date.today()
     progress.stage("building the documents")
-    flows, answers = build_flow_graph(graph, date), Answers(graph)  # the same in every language
-    records = {lang: build_record(graph, lang=lang, findings=findings, as_of=date, flows=flows, answers=answers)
-               for lang in langs}
-    with staged_folder(out) as staging:
-        files = write_documents(records, {lang: staging / lang for lang in langs}, chosen, pdf_engine=pdf_engine,
-                                progress=progress)
-        index = staging / "index.html"
-        index.write_text(build_index(langs, chosen), encoding="utf-8")
-        files.append(index)
+    with pdf_printer(chosen, pdf_engine) as browser:
+        flows, answers = build_flow_graph(graph, date), Answers(graph)  # the same in every language
+        records = {lang: build_record(graph, lang=lang, findings=findings, as_of=date, flows=flows, answers=answers)
+                   for lang in langs}
+        with staged_folder(out) as staging:
+            files = write_documents(records, {lang: staging / lang for lang in langs}, chosen, pdf_engine=pdf_engine,
+                                    progress=progress, browser=browser)
+            index = staging / "index.html"
+            index.write_text(build_index(langs, chosen), encoding="utf-8")
+            files.append(index)
     return RenderResult(folder=Path(out), files=[Path(out) / f.relative_to(staging) for f in files],
                         languages=langs, formats=chosen)
 

@@ -12,6 +12,7 @@ import json
 import os
 import re
 import shutil
+import threading
 import xml.etree.ElementTree as ET
 from html.parser import HTMLParser
 from pathlib import Path
@@ -662,6 +663,42 @@ def test_worker_processes_write_the_documents_one_process_writes(tmp_path, monke
             assert workbook_cells(one) == workbook_cells(other)
         else:
             assert one.read_bytes() == other.read_bytes(), name
+
+
+def test_a_build_draws_each_language_in_its_own_dot_run_side_by_side(wolkenwerk, tmp_path, monkeypatch):
+    """Not Destiny: the German SaaS example. Each language's diagrams are drawn in one dot run, the runs side by side
+    (in threads of their own), and every diagram of every page is drawn."""
+    runs = []
+    draw_svg = register.draw_svg
+
+    def counted(sources):
+        runs.append((threading.get_ident(), len(sources)))
+        return draw_svg(sources)
+
+    monkeypatch.setattr(register, "draw_svg", counted)
+    report = validate(wolkenwerk, as_of=AS_OF)
+    result = build(wolkenwerk, tmp_path / "out", formats=["html"], languages=["en", "nl", "fr"],
+                   findings=report.findings, as_of=AS_OF)
+    assert len(runs) == 3 and len({thread for thread, _ in runs}) == 3
+    assert len({count for _, count in runs}) == 1 and runs[0][1] > 1  # the same diagrams in every language
+    pages = [path.read_text(encoding="utf-8") for path in result.files if path.suffix == ".html"]
+    assert sum(page.count("<svg") for page in pages) == sum(count for _, count in runs)
+
+
+def test_the_languages_of_a_build_share_one_graph_s_answers(wolkenwerk, monkeypatch):
+    """A second language asks the graph (almost) nothing the first did not, and its record is the one it would
+    have built alone."""
+    report = validate(wolkenwerk, as_of=AS_OF)
+    alone = register.build_record(wolkenwerk, lang="nl", findings=report.findings, as_of=AS_OF)
+    asked = []
+    rows = register._rows
+    monkeypatch.setattr(register, "_rows", lambda graph, sparql: asked.append(sparql) or rows(graph, sparql))
+    answers = register.Answers(wolkenwerk)
+    register.build_record(wolkenwerk, lang="en", findings=report.findings, as_of=AS_OF, answers=answers)
+    first = len(asked)
+    shared = register.build_record(wolkenwerk, lang="nl", findings=report.findings, as_of=AS_OF, answers=answers)
+    assert first > 20 and len(asked) - first <= first // 4
+    assert shared == alone
 
 
 def workbook_cells(path: Path) -> dict[str, list[tuple]]:
