@@ -296,20 +296,15 @@ does not end with one tab printing a long register while the other has nothing l
 
 def print_with_chromium(jobs: Sequence[tuple[Record, Document, Path]], progress: Progress = QUIET,
                         browser: chromium.Chromium | None = None) -> list[Path]:
-    """Print each (record, document, folder) with one browser (``browser``, else one started here), two pages at a
-    time. Each page is written beside its PDF (with the stylesheet) just before the browser needs it and removed once
-    printed, so links to the other PDFs of the folder stay relative."""
+    """Print each (record, document, folder) with one browser (``browser``, else one started here), two documents at
+    a time, each rendered just before the browser needs it. The stylesheet is put beside the PDFs while they are
+    printed, so that the documents' links to each other stay relative."""
     folders = list(dict.fromkeys(folder for _, _, folder in jobs))
-    pages = [(folder / f"{document.stem}.html", folder / f"{document.stem}.pdf") for _, document, folder in jobs]
+    pdfs = [folder / f"{document.stem}.pdf" for _, document, folder in jobs]
 
-    def written_pages():
-        for (record, document, _), (page, pdf) in zip(jobs, pages):
-            page.write_text(render_text(record, document, "html", link_extension=".pdf", paper=True), encoding="utf-8")
-            yield page, pdf
-
-    def printed(pdf: Path) -> None:
-        pdf.with_suffix(".html").unlink()
-        progress.advance()
+    def rendered():
+        for (record, document, _), pdf in zip(jobs, pdfs):
+            yield render_text(record, document, "html", link_extension=".pdf", paper=True), pdf
 
     try:
         for folder in folders:
@@ -317,15 +312,13 @@ def print_with_chromium(jobs: Sequence[tuple[Record, Document, Path]], progress:
             shutil.copyfile(resources.reports_dir() / "common" / "style.css", folder / "style.css")
         try:
             with nullcontext(browser) if browser is not None else chromium.Chromium() as printer:
-                printer.print_pdfs(written_pages(), tabs=2, done=printed)
+                printer.print_pdfs(rendered(), tabs=2, done=lambda pdf: progress.advance())
         except (RuntimeError, TimeoutError) as error:
             raise RopaError(f"Chromium could not print the PDF documents: {error}") from None
     finally:
-        for page, _ in pages:
-            page.unlink(missing_ok=True)
         for folder in folders:
             (folder / "style.css").unlink(missing_ok=True)
-    return [pdf for _, pdf in pages]
+    return pdfs
 
 
 def _weasyprint():
