@@ -559,6 +559,8 @@ def write_documents(records: dict[str, Record], folders: dict[str, Path], format
     progress.stage("rendering", total=len(parts) + len(pdf_jobs))
     done: dict[tuple[str, str], list[Path]] = {}
     workers = min(len(parts), os.cpu_count() or 1)
+    if workers > 1:
+        _prepare(chosen)
     _PARTS = (records, folders, pdf_engine, browser)
     try:
         with _pool(workers) as run:
@@ -574,6 +576,18 @@ def write_documents(records: dict[str, Record], folders: dict[str, Path], format
     finally:
         _PARTS = None
     return [path for lang in records for fmt in chosen for path in done[(lang, fmt)]]
+
+
+def _prepare(formats: Sequence[str]) -> None:
+    """Compile the formats' templates and import the workbook writer once, before the workers fork: each worker
+    would otherwise do it again for itself."""
+    for fmt in {"html", "md"} & set(formats) | ({"html"} if "pdf" in formats else set()):
+        env = environment(markdown=fmt == "md")
+        for name in env.list_templates(filter_func=lambda name: name.endswith(f".{fmt}.j2")):
+            if not name.startswith("init/"):  # the templates of `ropa init`, which are not documents
+                env.get_template(name)
+    if "xlsx" in formats:
+        import openpyxl  # noqa: F401
 
 
 @contextmanager

@@ -685,6 +685,31 @@ def test_a_build_draws_each_language_in_its_own_dot_run_side_by_side(wolkenwerk,
     assert sum(page.count("<svg") for page in pages) == sum(count for _, count in runs)
 
 
+def test_templates_are_compiled_once_before_the_workers_fork(wolkenwerk, tmp_path, monkeypatch):
+    """Every template is compiled in the process that starts the workers (which inherit them), none in a worker."""
+    import jinja2
+
+    compiled = tmp_path / "compiled"
+    compile_ = jinja2.Environment.compile
+
+    def noted(self, source, name=None, filename=None, *args, **kwargs):
+        with compiled.open("a", encoding="utf-8") as note:
+            note.write(f"{os.getpid()} {name}\n")
+        return compile_(self, source, name, filename, *args, **kwargs)
+
+    monkeypatch.setattr(jinja2.Environment, "compile", noted)
+    monkeypatch.setattr("os.cpu_count", lambda: 2)
+    render_module.environment.cache_clear()
+    try:
+        build(wolkenwerk, tmp_path / "out", formats=["html", "md"], languages=["en", "nl"], as_of=AS_OF)
+    finally:
+        render_module.environment.cache_clear()
+    lines = compiled.read_text(encoding="utf-8").splitlines()
+    assert {line.split()[0] for line in lines} == {str(os.getpid())}
+    assert {"controller-register/document.html.j2", "controller-register/document.md.j2"} <= \
+        {line.split()[1] for line in lines}
+
+
 def test_the_languages_of_a_build_share_one_graph_s_answers(wolkenwerk, monkeypatch):
     """A second language asks the graph (almost) nothing the first did not, and its record is the one it would
     have built alone."""
