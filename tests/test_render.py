@@ -282,6 +282,8 @@ def phrase_patterns(english: dict, other: dict) -> list[re.Pattern]:
 def test_dutch_output_contains_no_english_fixed_phrase(english, dutch):
     patterns = phrase_patterns(CATALOGUES["en"], CATALOGUES["nl"])
     assert len(patterns) > 150
+    # One pattern of them all: a text is matched once, not once per phrase (the same answer, many times faster).
+    english_phrase = re.compile("|".join(f"(?:{p.pattern})" for p in patterns))
 
     def leaks(folder: Path) -> list[str]:
         found = []
@@ -289,17 +291,18 @@ def test_dutch_output_contains_no_english_fixed_phrase(english, dutch):
             parser = TextNodes()
             parser.feed(path.read_text(encoding="utf-8"))
             for text in parser.texts:
-                stripped = text.strip(" :·—()")
-                found += [f"{path.name}: {text}" for p in patterns if p.match(stripped)]
+                if english_phrase.match(text.strip(" :·—()")):
+                    found.append(f"{path.name}: {text}")
         for path in sorted((folder / "md").glob("*.md")):
             for line in path.read_text(encoding="utf-8").splitlines():
                 for cell in re.split(r"\s*\|\s*|^#+\s*|\*", line):
                     stripped = html.unescape(re.sub(r"\\(.)", r"\1", cell)).strip(" :·—")
-                    found += [f"{path.name}: {stripped}" for p in patterns if p.match(stripped)]
+                    if english_phrase.match(stripped):
+                        found.append(f"{path.name}: {stripped}")
         workbook = openpyxl.load_workbook(folder / "xlsx" / "register.xlsx")
         for sheet in workbook.worksheets:
-            found += [f"{sheet.title}: {c.value}" for c in sheet[1] if any(p.match(str(c.value)) for p in patterns)]
-            found += [sheet.title for p in patterns if p.match(sheet.title)]
+            found += [f"{sheet.title}: {c.value}" for c in sheet[1] if english_phrase.match(str(c.value))]
+            found += [sheet.title] if english_phrase.match(sheet.title) else []
         return found
 
     assert leaks(english), "the check must see the English phrases in the English output"
