@@ -1,9 +1,11 @@
-"""Build ontology/labels-countries.ttl: Dutch and French names of the countries DPV lists (loc:XX).
+"""Build ontology/labels-countries.ttl: the names of the countries DPV lists (loc:XX), in every shipped language but
+English.
 
 Usage: pip install pycountry && python ontology/build_country_labels.py
 
-The names are the ISO 3166-1 short names in Dutch and French as the iso-codes project translates them (shipped by
-the pycountry package); a country that already has a Dutch or French label in ropa's files keeps it. The output is
+The names are the ISO 3166-1 short names as the iso-codes project translates them (shipped by the pycountry
+package), for each language of ropa.resources.LANGUAGES but English; a country that already has a label in a language
+in ropa's files keeps it. The output is
 sorted so that rebuilding gives a byte-identical file.
 """
 
@@ -11,6 +13,7 @@ from __future__ import annotations
 
 import gettext
 import re
+import sys
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -18,10 +21,13 @@ import pyoxigraph as ox
 REPO = Path(__file__).resolve().parent.parent
 OUTPUT = REPO / "ontology" / "labels-countries.ttl"
 LOC = "https://w3id.org/dpv/loc#"
-LANGUAGES = ("nl", "fr")
+sys.path.insert(0, str(REPO))
+from ropa.resources import LANGUAGES as SHIPPED  # noqa: E402  (the one list of shipped languages)
+
+LANGUAGES = tuple(lang for lang in SHIPPED if lang != "en")
 
 HEADER = """\
-# Dutch and French names of the countries in DPV's location concepts (loc:XX), built by
+# Dutch, French and German names of the countries in DPV's location concepts (loc:XX), built by
 # ontology/build_country_labels.py from the ISO 3166-1 names as translated by the iso-codes project (via pycountry).
 # Countries that ropa's other files already name in a language are left out here.
 

@@ -1,12 +1,14 @@
-"""Build ontology/labels-dpv.ttl: Dutch and French labels of the DPV concepts documents can show.
+"""Build ontology/labels-dpv.ttl: the labels, in every shipped language but English, of the DPV concepts documents
+can show.
 
 Usage: python ontology/build_labels.py
 
-The translations are ropa's own and live in ontology/translations/dpv-labels.tsv (term, DPV's English label, Dutch,
-French). The build checks every term against the shipped DPV subset (ontology/dpv-subset.ttl): a term DPV no longer
-has, or whose English label changed since it was translated, stops the build, so a translation never drifts from
-the concept it names. Terms that ontology/labels.ttl already translates are refused too (one place per label).
-The output is sorted so that rebuilding gives a byte-identical file.
+The translations are ropa's own and live in ontology/translations/dpv-labels.tsv (term, DPV's English label, then
+one column per language of ropa.resources.LANGUAGES but English). The build checks every term against the shipped
+DPV subset (ontology/dpv-subset.ttl): a term DPV no longer has, or whose English label changed since it was
+translated, stops the build, so a translation never drifts from the concept it names. Terms that ontology/labels.ttl
+already translates are refused too (one place per label). The output is sorted so that rebuilding gives a
+byte-identical file.
 """
 
 from __future__ import annotations
@@ -21,9 +23,13 @@ SOURCE = REPO / "ontology" / "translations" / "dpv-labels.tsv"
 OUTPUT = REPO / "ontology" / "labels-dpv.ttl"
 SUBSET = REPO / "ontology" / "dpv-subset.ttl"
 HAND_WRITTEN = REPO / "ontology" / "labels.ttl"
+sys.path.insert(0, str(REPO))
+from ropa.resources import LANGUAGES  # noqa: E402  (the one list of shipped languages)
+
+TRANSLATED = [lang for lang in LANGUAGES if lang != "en"]
 
 HEADER = """\
-# Dutch and French labels of DPV 2.3 concepts (purposes, personal data, data subjects, recipients, measures, legal
+# Dutch, French and German labels of DPV 2.3 concepts (purposes, personal data, data subjects, recipients, measures, legal
 # bases, durations, data sources), built by ontology/build_labels.py from ontology/translations/dpv-labels.tsv.
 # The English labels come from DPV itself (ontology/dpv-subset.ttl); these translations are ropa's own.
 
@@ -60,10 +66,11 @@ def build() -> str:
                 problems.append(f"{term}: DPV's English label is now {english[term]!r}, translated from {row['en']!r}")
             elif term in hand:
                 problems.append(f"{term}: already translated in ontology/labels.ttl")
-            elif not row["nl"].strip() or not row["fr"].strip():
+            elif not all((row.get(lang) or "").strip() for lang in TRANSLATED):
                 problems.append(f"{term}: a translation is empty")
             else:
-                lines.append(f"{term} skos:prefLabel {turtle_string(row['nl'])}@nl , {turtle_string(row['fr'])}@fr .")
+                labels = " , ".join(f"{turtle_string(row[lang])}@{lang}" for lang in TRANSLATED)
+                lines.append(f"{term} skos:prefLabel {labels} .")
     if problems:
         sys.exit("error: " + SOURCE.name + ": " + "; ".join(problems))
     return HEADER + prefixes + "\n" + "\n".join(sorted(lines)) + "\n"

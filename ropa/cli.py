@@ -29,6 +29,7 @@ from ropa.load import load
 from ropa.progress import display
 from ropa.plain import PlainWords
 from ropa.register import Messages
+from ropa.resources import LANGUAGES
 from ropa.retention_policy import load_retention_policy
 from ropa.namespaces import shorten
 from ropa.validate import validate as run_validation
@@ -138,7 +139,7 @@ def export(
     export_format: Annotated[ExportFormat, typer.Option("--format", "-f", help="Serialisation of the merged graph.")] = ExportFormat.ttl,
     output: Annotated[Optional[Path], typer.Option("--output", "-o", help="File to write; standard output when omitted.")] = None,
     layout: Annotated[WorkbookLayout, typer.Option("--layout", help="With --format xlsx: the workbook's columns (ropa, ico or gba).")] = WorkbookLayout.ropa,
-    lang: Annotated[str, typer.Option("--lang", "-l", help="With --format xlsx: language of the workbook (en, nl, fr).")] = "en",
+    lang: Annotated[str, typer.Option("--lang", "-l", help=f"With --format xlsx: language of the workbook ({', '.join(LANGUAGES)}).")] = "en",
 ) -> None:
     """Write the merged graph (data + vocabulary + reference data) as one file, or the record as a workbook
     (--format xlsx) that `ropa import` reads back."""
@@ -204,7 +205,7 @@ def validate(
     engine: Annotated[Engine, typer.Option("--engine", help="fast (SPARQL per shape) or pyshacl (the reference).")] = Engine.fast,
     output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write the report to this file instead of standard output.")] = None,
     allow_service: Annotated[bool, typer.Option("--allow-service", help="Let custom shapes call SERVICE (reach other servers or files).")] = False,
-    lang: Annotated[Optional[str], typer.Option("--lang", help="Plain words in this language (en, nl, fr) for text, JUnit and GitHub output; JSON and SARIF keep the shapes' engineering English.")] = None,
+    lang: Annotated[Optional[str], typer.Option("--lang", help=f"Plain words in this language ({', '.join(LANGUAGES)}) for text, JUnit and GitHub output; JSON and SARIF keep the shapes' engineering English.")] = None,
     retention_policy: Annotated[Optional[Path], typer.Option("--retention-policy", help="TOML file of the organisation's retention ceilings per category of data subjects or data (Art. 5(1)(e)).")] = None,
 ) -> None:
     """Check the record against the Art. 30 and GDPR consistency shapes. Exit 0 clean, 1 findings, 2 input error."""

@@ -13,8 +13,9 @@ How the record's links become edges:
 * an activity's controllers (``dpv:hasDataController``) and processors (``dpv:hasDataProcessor``);
 * the providers the organisation keeping the record uses (``ropa:usesServiceProvider`` and its sub-properties
   ``ropa:engagesProcessor`` and ``ropa:hasSubProcessor``): named on the activity, or on the organisation. What an
-  organisation states for all its processing applies to each of its activities, unless the record ties that
-  provider to particular activities; the providers' own providers follow, as far as the record goes;
+  organisation states for all its processing applies to each of its activities, whatever an activity names besides;
+  an engagement (``ropa:Engagement``) reaches the activities of its scope; the providers' own providers follow, as
+  far as the record goes;
 * transfers (``ropa:hasTransfer``): exporter → importer → destination;
 * where a party is: a documented transfer, data location or establishment country, else its headquarters. A
   provider headquartered outside the EEA with no documented location is a *possible* flow, as the
@@ -82,15 +83,10 @@ _FIRST_PROVIDERS = f"""
       {{
         ?activity a dpv:Process ; ?property ?provider . BIND(?activity AS ?holder)
       }} UNION {{
-        # Stated for the organisation: it applies to each of its activities, unless the record ties the provider
-        # to particular ones.
+        # Stated for the organisation: it applies to each of its activities, also when an activity names the
+        # provider too (naming it there adds nothing and takes nothing away). A provider for some activities only
+        # is named on those, or engaged with a scope (ropa:Engagement).
         ?holder ?property ?provider . FILTER NOT EXISTS {{ ?holder a dpv:Process }}
-        MINUS {{
-          SELECT DISTINCT ?holder ?provider WHERE {{
-            VALUES ?specific {{ {_PROVIDER_VALUES} dpv:hasDataProcessor }}
-            ?named ropa:recordedBy ?holder ; ?specific ?provider .
-          }}
-        }}
         ?activity ropa:recordedBy ?holder ; a dpv:Process .
       }}
     }}"""
@@ -336,19 +332,24 @@ def build_flow_graph(graph: RecordGraph, as_of: dt.date) -> FlowGraph:
             link(activity, engager, provider, PROVIDER_PROPERTIES[row["property"]],
                  (row["holder"], row["property"], provider) in conditional_links)
             frontier.append(provider)
+        engaged_data: dict[str, set[str] | None] = {}   # provider -> what its engagements for this activity receive
         for row in engagements.get(activity.iri, []):
             provider = row["provider"]
             g.add_node(provider, kind=ORGANISATION)
             by = row["engager"] if row["engager"] in in_chain else engager
+            categories = received.get(row["engagement"]) or None
             link(activity, by, provider, "sub-processor" if activity.role == ROPA + "ProcessorRole" else "processor",
-                 categories=received.get(row["engagement"]) or None)
+                 categories=categories)
+            known = engaged_data.get(provider, set())
+            engaged_data[provider] = None if categories is None or known is None else known | categories
             scoped[activity.iri].append((provider, row["engagement"]))
             frontier.append(provider)
         for row in transfers.get(activity.iri, []):
             exporter = row["exporter"] if row["exporter"] in in_chain else engager
             target = row["importer"] or row["transfer"]
             g.add_node(target, kind=ORGANISATION)
-            link(activity, exporter, target, "transfer")
+            # a transfer to a provider engaged for this activity carries what the engagements say it receives
+            link(activity, exporter, target, "transfer", categories=engaged_data.get(target))
             scoped[activity.iri].append((target, row["transfer"]))
             frontier.append(target)
         seen = set(frontier)

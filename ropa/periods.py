@@ -1,10 +1,10 @@
-"""Retention periods as people write them, in English, Dutch and French, and back.
+"""Retention periods as people write them, in any shipped language, and back.
 
 ``parse_period("2 jaar na einde contract", events)`` gives a :class:`Period` (an ISO 8601 duration, a range, an
 event and the period after it, or a period that is not fixed or set by law); ``format_period`` writes a Period in
-the words of a document's language, so that parsing what it wrote gives the same Period. The unit words and the
-linking words ("after", "na", "après") are grammar, kept here; every phrase a person reads comes from the message
-catalogue.
+the words of a document's language, so that parsing what it wrote gives the same Period. The unit words, number
+words and linking words ("after", "na", "après") are read from each catalogue's ``grammar.*`` keys, so a language
+is added with its catalogue; every phrase a person reads comes from the message catalogue.
 """
 
 from __future__ import annotations
@@ -15,27 +15,38 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from ropa.register import Messages
+from ropa.resources import LANGUAGES
 
-UNITS: dict[str, str] = {}
-"""Unit word (any of en, nl, fr, singular or plural) -> ISO 8601 designator."""
-for _designator, _words in {
-    "Y": "y yr yrs year years jaar jaren j an ans année années annee annees",
-    "M": "month months maand maanden mnd mois",
-    "W": "w wk week weeks weken semaine semaines",
-    "D": "d day days dag dagen jour jours",
-}.items():
-    for _word in _words.split():
-        UNITS[_word] = _designator
+_DESIGNATORS = {"year": "Y", "month": "M", "week": "W", "day": "D"}
 
+
+def _words(key: str) -> list[str]:
+    """The words a catalogue key lists (space-separated), from every shipped language, casefolded."""
+    return [word.casefold() for lang in LANGUAGES for word in Messages(lang)(key).split()]
+
+
+def _either(words) -> str:
+    """A regular expression for any of the words, longest first; an elided article ("l'") needs no space after."""
+    ordered = sorted(set(words), key=len, reverse=True)
+    return "(?:" + "|".join(re.escape(w) + (r"\s*" if w[-1] in "'’" else r"\s+") for w in ordered) + ")"
+
+
+UNITS: dict[str, str] = {word: designator for unit, designator in _DESIGNATORS.items()
+                         for word in _words(f"grammar.unit_words.{unit}")}
+"""Unit word (of any shipped language, singular or plural) -> ISO 8601 designator."""
+
+_WORD_NUMBERS = {word: int(number) for pair in _words("grammar.number_words")
+                 for word, _, number in [pair.partition("=")]}
+_AND = "|".join(re.escape(w) for w in sorted(set(_words("grammar.and"))))
+_ARTICLES = _either(_words("grammar.articles"))
 _ISO = re.compile(r"^P(?=\d)(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?$", re.IGNORECASE)
 _AMOUNT = re.compile(r"(\d+)\s*([^\W\d_]+)", re.UNICODE)
-_WORD_NUMBERS = {"one": 1, "een": 1, "één": 1, "un": 1, "une": 1, "two": 2, "twee": 2, "deux": 2, "three": 3,
-                 "drie": 3, "trois": 3, "six": 6, "zes": 6, "ten": 10, "tien": 10, "dix": 10}
-_NUMBER_WORDS = re.compile(r"(?<!\w)(?:" + "|".join(_WORD_NUMBERS) + r")(?!\w)")
-_AFTER = re.compile(r"\s+(?:after|na|après|apres)\s+(?:the\s+|de\s+|het\s+|la\s+|le\s+|l['’]\s*)?", re.IGNORECASE)
-_UNTIL = re.compile(r"^(?:until|till|tot|jusqu['’]à|jusqu['’]a|jusqu['’]au)\s+(?:the\s+|de\s+|het\s+|la\s+|le\s+|l['’]\s*)?",
+_NUMBER_WORDS = re.compile(r"(?<!\w)(?:" + "|".join(map(re.escape, _WORD_NUMBERS)) + r")(?!\w)")
+_AFTER = re.compile(r"\s+(?:" + "|".join(map(re.escape, set(_words("grammar.after")))) + r")\s+" + _ARTICLES + "?",
                     re.IGNORECASE)
-_RANGE = re.compile(r"^(?:between\s+|tussen\s+|entre\s+)?(.+?)\s+(?:to|and|tot|en|à|a|et|-|–)\s+(.+)$", re.IGNORECASE)
+_UNTIL = re.compile(r"^" + _either(_words("grammar.until")) + _ARTICLES + "?", re.IGNORECASE)
+_RANGE = re.compile(r"^(?:" + _either(_words("grammar.between")) + r")?(.+?)\s+(?:"
+                    + "|".join(map(re.escape, set(_words("grammar.range_to")))) + r"|-|–)\s+(.+)$", re.IGNORECASE)
 _ORDER = "YMWD"
 
 
@@ -74,7 +85,7 @@ def duration_of(text: str) -> str | None:
             return None
         amounts[unit] = int(match.group(1))
         rest = rest.replace(match.group(0), " ", 1)
-    if not amounts or re.sub(r"\b(?:and|en|et)\b|[,+&]", " ", rest).strip():
+    if not amounts or re.sub(rf"\b(?:{_AND})\b|[,+&]", " ", rest).strip():
         return None
     return _duration(amounts)
 

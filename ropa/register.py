@@ -757,8 +757,8 @@ class _Builder:
             "dpv:hasDataController", "dpv:hasDataProcessor", "ropa:actsOnBehalfOf", "dpv:hasPurpose",
             "ropa:purposeDescription", "dpv:hasDataSubject", "dpv:hasPersonalData", "ropa:dataDescription",
             "dpv:hasRecipient", "ropa:noRecipients", "ropa:hasTransfer", "dpv:hasStorageCondition", "dpv:hasLegalBasis",
-            "ropa:withdrawalMeans", "dpv:hasDataSource", "ropa:usesServiceProvider", "ropa:hasSubProcessor",
-            "ropa:dataLocation", "dpv:hasLocation", "dpv:hasImpactAssessment", "dpv:hasActivityStatus",
+            "ropa:withdrawalMeans", "dpv:hasDataSource", "ropa:usesServiceProvider", "ropa:engagesProcessor",
+            "ropa:hasSubProcessor", "ropa:dataLocation", "dpv:hasLocation", "dpv:hasImpactAssessment", "dpv:hasActivityStatus",
             "dpv:hasProcessing", "dpv:hasContext", "ropa:hasAgreement", "dpv:hasJointDataControllers")),
         *MEASURE_PROPERTIES,
     ]
@@ -803,6 +803,7 @@ class _Builder:
         for finding in findings:
             self.findings_by_focus[finding.focus].append(finding)
         self.all_findings = list(findings)
+        self._reaching: dict[str, set[str]] | None = None
 
     # -- the queries
 
@@ -874,10 +875,12 @@ class _Builder:
                 found.append((row["x"].value, row["how"].value, row["a"].value if row["a"] is not None else None,
                               row["e"].value))
         # Engagements (a sub-processor list's entries) reach the activities of their scope.
+        self.engaged_for: dict[str, list[tuple[str, str]]] = defaultdict(list)  # activity -> (provider, engagement)
         for row in self.answers.select(ENGAGEMENT_SCOPE):
             owner, role = self.activities.get(row["activity"], (None, None))
             if owner is not None and row["provider"] != owner:
                 found.append((row["provider"], "sub" if role == "processor" else "processor", row["activity"], owner))
+                self.engaged_for[row["activity"]].append((row["provider"], row["engagement"]))
         return found
 
     def _durations(self) -> dict[str, list[dict[str, list[str]]]]:
@@ -1082,6 +1085,30 @@ class _Builder:
 
     # -- fields
 
+    def providers(self, activity: str, entity: str, role: str, kind: str) -> tuple[list[Value], str]:
+        """The processors (``kind`` "processor") or sub-processors ("sub") that serve an activity, and a note when
+        some are stated for all the organisation's processing. The scope is the one flows read: named on the
+        activity, engaged for it (a sub-processor list's entry, by name or scope), or named on the organisation,
+        which an activity naming the same provider does not narrow. An activity as processor engages
+        sub-processors; one as controller, processors."""
+        if kind == "processor":
+            own = self.concepts(activity, DPV + "hasDataProcessor", ROPA + "engagesProcessor", ROPA + "usesServiceProvider")
+            stated = self.concepts(entity, ROPA + "engagesProcessor", ROPA + "usesServiceProvider")
+        else:
+            own = self.concepts(activity, ROPA + "hasSubProcessor")
+            stated = self.concepts(entity, ROPA + "hasSubProcessor") if role == "processor" else []
+        if (kind == "sub") == (role == "processor"):
+            own += [Value(text=self.labels[provider], iri=provider, sources=self.provenance.of_node(engagement))
+                    for provider, engagement in self.engaged_for.get(activity, ())]
+        values: dict[str, Value] = {}
+        for value in own:
+            if value.iri != entity:
+                values.setdefault(value.iri or value.text, value)
+        inherited = [v for v in stated if v.iri != entity and (v.iri or v.text) not in values]
+        for value in inherited:
+            values[value.iri or value.text] = value
+        return list(values.values()), self.t("note.for_all_processing") if inherited else ""
+
     def field(self, key: str, values: list[Value], *focuses: str, specs: dict[str, FieldSpec] = ENTRY_FIELDS, note: str = "") -> Field:
         return Field(key=key, values=values, gaps=self.gaps_for(specs[key], *focuses), note=note)
 
@@ -1133,14 +1160,9 @@ class _Builder:
             art9 = [Value(text=self.t("value.no_special_categories"))]
         fields["special_condition"] = self.field("special_condition", art9, activity)
         fields["data_source"] = self.field("data_source", self.concepts(activity, DPV + "hasDataSource"), activity)
-        processors = [v for v in self.concepts(activity, DPV + "hasDataProcessor", ROPA + "usesServiceProvider")
-                      if v.iri != entity]
-        fields["processors"] = self.field("processors", processors, activity)
-        subprocessors = self.concepts(activity, ROPA + "hasSubProcessor")
-        subprocessors_note = ""
-        if not subprocessors and role == "processor":
-            subprocessors = self.concepts(entity, ROPA + "hasSubProcessor")
-            subprocessors_note = self.t("note.for_all_processing") if subprocessors else ""
+        processors, processors_note = self.providers(activity, entity, role, "processor")
+        fields["processors"] = self.field("processors", processors, activity, note=processors_note)
+        subprocessors, subprocessors_note = self.providers(activity, entity, role, "sub")
         fields["subprocessors"] = self.field("subprocessors", subprocessors, activity, note=subprocessors_note)
         fields["agreement"] = self.field("agreement", self.concepts(activity, ROPA + "hasAgreement"), activity)
         for value in fields["agreement"].values:
@@ -1334,8 +1356,10 @@ class _Builder:
                 continue
             link = links.setdefault(provider, {"how": set(), "activities": []})
             link["how"].add(how)
-            if activity is not None and activity not in link["activities"]:
-                link["activities"].append(activity)
+            # a provider stated for all processing serves every activity whose data reach it
+            for served in [activity] if activity is not None else self.reaching(entity, provider):
+                if served not in link["activities"]:
+                    link["activities"].append(served)
         providers = []
         for iri, link in links.items():
             providers.append(self.provider(entity, iri, link["how"], link["activities"], entries_by_iri))
@@ -1347,6 +1371,15 @@ class _Builder:
         return ProcessorOverview(organisation=self.organisation_of[entity], as_of=self.as_of,
                                  statement_dates=Field("statement_dates", dates), providers=providers,
                                  gaps=self.entity_gaps(entity))
+
+    def reaching(self, entity: str, provider: str) -> list[str]:
+        """The organisation's activities whose data reach the provider, in the flows of the record."""
+        if self._reaching is None:   # party -> the activities with an edge into it, built once
+            self._reaching = defaultdict(set)
+            for activity, edges in self.flows.edges_of.items():
+                for _, party in edges:
+                    self._reaching[party].add(activity)
+        return sorted(a for a in self._reaching.get(provider, ()) if self.activities.get(a, ("",))[0] == entity)
 
     def provider(self, entity: str, iri: str, how: set[str], activities: list[str], entries: dict[str, Entry]) -> Provider:
         f = self.facts

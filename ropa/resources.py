@@ -10,7 +10,7 @@ from pathlib import Path
 
 _PACKAGE = Path(__file__).resolve().parent
 
-LANGUAGES = ("en", "nl", "fr")
+LANGUAGES = ("en", "nl", "fr", "de")
 """The languages ropa ships a message catalogue (reports/messages/) and concept labels for."""
 
 

@@ -25,6 +25,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from ropa import resources
 from ropa.resources import LANGUAGES
 from ropa.errors import RopaError
+from ropa.namespaces import PREFIXES
 
 ROLES = ("controller", "processor", "both")
 
@@ -120,6 +121,9 @@ def plan(org: str, country: str, lang: str = "en", role: str = "controller") -> 
         "country": chosen.curie,
         "country_label": chosen.label,
         "authority": chosen.authority,
+        # the authority's namespace (legal-de:, legal-fr:, ...), declared with the record's other prefixes
+        "authority_prefix": chosen.authority.split(":", 1)[0] if chosen.authority else None,
+        "authority_namespace": PREFIXES.get(chosen.authority.split(":", 1)[0]) if chosen.authority else None,
         "contact_email": f"privacy@{short}.example",
         "dpo_email": f"dpo@{short}.example",
         "customer_email": "privacy@customer.example",

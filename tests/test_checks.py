@@ -15,6 +15,7 @@ from typer.testing import CliRunner
 import ropa
 from ropa.cli import app
 from ropa.errors import RopaError
+from ropa.resources import LANGUAGES
 from ropa.retention_policy import load_retention_policy
 from ropa.validate import Report, validate
 
@@ -350,14 +351,14 @@ def test_a_missing_policy_file_is_a_user_error(tmp_path):
         load_retention_policy(tmp_path / "nowhere.toml")
 
 
-# --- Plain words for people, in English, Dutch and French -----------------------------------------------------------
+# --- Plain words for people, in every shipped language -------------------------------------------------------------
 
 NEW_CHECKS = ("Activity-role", "Activity-recordKeeper", "Controller-name", "Controller-contact", "ControllerProcessorAgreement",
               "CriminalOffenceData", "PublicAuthorityLegitimateInterests", "RetentionPeriodImpossible", "RetentionAbovePolicy")
 _ENGINEERING = re.compile(r"\b(?:dpv|pd|ropa|eu-gdpr|loc|rs|xsd):[A-Za-z]|https?://|\bP\d+[YMDW]\b|\bPT\d")
 
 
-@pytest.mark.parametrize("lang", ["en", "nl", "fr"])
+@pytest.mark.parametrize("lang", LANGUAGES)
 def test_each_new_check_speaks_plain_words_in_each_language(lang):
     catalogue = json.loads((REPOSITORY / "reports" / "messages" / f"{lang}.json").read_text(encoding="utf-8"))
     english = json.loads((REPOSITORY / "reports" / "messages" / "en.json").read_text(encoding="utf-8"))

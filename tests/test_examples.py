@@ -1,7 +1,7 @@
 """Every command on a record that is not the bundled data: the French public hospital of examples/chi-belleval, whose
 governing bodies control the activities the hospital records, with Art. 9, 10 and 87 data, its own prefixes and
-processors outside the EEA. Findings must cite French law and the French authority; documents in en, nl and fr
-must speak plain words in their language."""
+processors outside the EEA. Findings must cite French law and the French authority; documents in every shipped
+language must speak plain words in their language."""
 
 from __future__ import annotations
 
@@ -249,13 +249,13 @@ def test_documents_show_no_iri_curie_or_iso_duration(documents, lang):
         assert not ISO_DURATION.search(text), text
 
 
-def english_patterns() -> list[re.Pattern]:
-    """The English fixed phrases of the catalogue that differ in Dutch and French ({x} matches anything)."""
-    english, dutch, french = (Messages.catalogue(lang) for lang in ("en", "nl", "fr"))
+def english_patterns(lang: str) -> list[re.Pattern]:
+    """The English fixed phrases of the catalogue that the language says otherwise ({x} matches anything)."""
+    english, other = Messages.catalogue("en"), Messages.catalogue(lang)
     patterns = []
     for key, phrase in english.items():
         parts = re.split(r"\{\w+\}", phrase)
-        if phrase in (dutch.get(key), french.get(key)) or len(re.findall(r"[A-Za-z]", "".join(parts))) < 6:
+        if key.startswith("grammar.") or phrase == other.get(key) or len(re.findall(r"[A-Za-z]", "".join(parts))) < 6:
             continue
         patterns.append(re.compile("^" + ".+".join(re.escape(p) for p in parts) + "$"))
     return patterns
@@ -269,10 +269,10 @@ def used_concepts(graph) -> set[str]:
     return {row["c"] for row in rows}
 
 
-@pytest.mark.parametrize("lang", ["nl", "fr"])
+@pytest.mark.parametrize("lang", ["nl", "fr"])   # the languages the record names its own things in (German: test_german)
 def test_dutch_and_french_documents_have_no_english_fixed_phrase_or_label(hospital, documents, lang):
     texts = document_texts(documents[lang])
-    patterns = english_patterns()
+    patterns = english_patterns(lang)
     assert len(patterns) > 150
     assert [t for t in texts if any(p.match(t) for p in patterns)] == []
     english, other = Labels(hospital, "en"), Labels(hospital, lang)

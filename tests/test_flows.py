@@ -105,7 +105,8 @@ def test_no_flow_out_of_the_eea_for_d_soft_and_proximus_as_stated(bundled, outsi
 
 
 def test_provider_named_on_one_activity_does_not_apply_to_all(bundled):
-    # 004-d-soft.ttl names Lead Info on the umbrella activity (and on the entity): only that activity reaches it.
+    # 004-d-soft.ttl names Lead Info on the umbrella activity only (the statement names it in the list of data D Soft
+    # processes as controller, nowhere for all its processing): only that activity reaches it.
     result = impact(bundled, "dst:lead-info", as_of=AS_OF)
     assert [a.iri for a in result.activities] == [DST + "dsoft-controller-processing"]
 

@@ -96,7 +96,7 @@ def test_a_country_without_a_known_authority_asks_for_it(tmp_path):
         (["--org", "  ", "--country", "NL"], "--org is empty"),
         (["--org", "Acme", "--country", "XX"], "unknown country code 'XX'"),
         (["--org", "Acme", "--country", "Nederland"], "did you mean NL?"),
-        (["--org", "Acme", "--country", "NL", "--lang", "de"], "--lang"),
+        (["--org", "Acme", "--country", "NL", "--lang", "xx"], "--lang"),
         (["--org", "Acme\x07BV", "--country", "NL"], "control character"),
     ],
 )

@@ -59,6 +59,11 @@ def _agreement(graph, day: dt.date) -> list:
                 assert fg.graph.edges[node, place]["status_of"][activity] == verdict.status, (verdict, activity, day)
                 compared += 1
     assert queried == {}  # the query lists no transfer the verdicts do not
+    missing = library.run(library.get("transfers-without-valid-basis"), graph, as_of=day)
+    listed = {(row[missing.columns.index("transfer")].value, row[missing.columns.index("destination")].value)
+              for row in missing.rows}
+    assert listed == {(v.subject, v.place) for v in judged
+                      if v.subject in transfers and v.status in ("invalid", "unknown")}, day
     assert compared or not judged
     return judged
 
@@ -106,6 +111,9 @@ def test_impact_lists_only_the_data_the_engagements_receive(wolkenwerk):
     assert not any(logs.risks.values())  # the forms hold health data, but the log service never sees them
     hosting = impact(wolkenwerk, "Nimbus Cloud Inc.")
     assert PD + "HealthRecord" in hosting.categories()
+    # the payments transfer goes to the provider the engagement names: it carries only what the engagement receives
+    payments = impact(wolkenwerk, "Coinrail Inc.")
+    assert set(payments.categories()) == {PD + "Name", PD + "PaymentCardNumber"}
     assert any("special-category data" in signs for signs in hosting.risks.values())
 
 
@@ -202,6 +210,7 @@ def test_documents_show_engagements_and_keep_each_register_to_its_role(wolkenwer
     assert WW + "wolkenwerk" not in providers
     logs = providers[WW + "logquell"]
     assert {v.iri for v in logs.fields["data"].values} == {PD + "IPAddress", PD + "UserAgent"}
+    assert {v.iri for v in providers[WW + "coinrail"].fields["data"].values} == {PD + "Name", PD + "PaymentCardNumber"}
     hosting = providers[WW + "nimbus"]
     assert {v.iri for v in hosting.fields["location"].values} == {LOC + "DE", LOC + "US", LOC + "JP"}
     assert {v.text for v in hosting.fields["services"].values} == {
@@ -300,3 +309,70 @@ ex:us-support a dpv:DataSubProcessor ; ropa:headquarteredIn loc:US .
     findings = validate(ropa.load([path]), as_of=dt.date(2026, 11, 28)).findings
     [possible] = [f for f in findings if f.check == "rs:UndocumentedTransfer"]
     assert possible.focus == "https://example.org/chain/us-support"
+
+
+SCOPED = """
+@prefix ex: <https://example.org/scope/> .
+@prefix ropa: <https://w3id.org/ropa/vocab#> .
+@prefix dpv: <https://w3id.org/dpv#> .
+@prefix pd: <https://w3id.org/dpv/pd#> .
+@prefix loc: <https://w3id.org/dpv/loc#> .
+@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
+
+ex:org a dpv:LegalEntity ; rdfs:label "Scope BV"@en ; dpv:hasCountry loc:NL ; ropa:engagesProcessor ex:host .
+ex:host a dpv:LegalEntity , dpv:DataProcessor ; rdfs:label "Host BV"@en ; ropa:dataLocation loc:NL .
+ex:mailer a dpv:LegalEntity , dpv:DataProcessor ; rdfs:label "Mailer GmbH"@en ; ropa:dataLocation loc:DE .
+ex:hr a dpv:Process ; rdfs:label "Payroll"@en ; ropa:recordedBy ex:org ; ropa:role ropa:ControllerRole ;
+    dpv:hasDataController ex:org ; dpv:hasDataSubject dpv:Employee ; dpv:hasPersonalData pd:Name ;
+    ropa:engagesProcessor ex:host , ex:mailer .
+ex:sales a dpv:Process ; rdfs:label "Sales"@en ; ropa:recordedBy ex:org ; ropa:role ropa:ControllerRole ;
+    dpv:hasDataController ex:org ; dpv:hasDataSubject dpv:Customer ; dpv:hasPersonalData pd:EmailAddress .
+"""
+
+
+def test_naming_a_provider_on_one_activity_keeps_its_organisation_wide_link(tmp_path):
+    import ropa
+    from ropa.register import build_record
+
+    path = tmp_path / "scope.ttl"
+    path.write_text(SCOPED, encoding="utf-8")
+    graph = ropa.load([path])
+    ex = "https://example.org/scope/"
+    both = {ex + "hr", ex + "sales"}
+    assert {a.iri for a in impact(graph, "Host BV").activities} == both
+    assert {a.iri for a in impact(graph, "Mailer GmbH").activities} == {ex + "hr"}
+    assert {r.vendor: set(r.activities) for r in concentration(graph).rows} == {ex + "host": both, ex + "mailer": {ex + "hr"}}
+    rows = library.run(library.get("breach-impact"), graph, params={"processor": "<" + ex + "host>"})
+    assert sorted(int(row[rows.columns.index("activities")].value) for row in rows.rows) == [1, 1]  # one per subject
+    record = build_record(graph, as_of=dt.date(2026, 11, 28))
+    [overview] = record.overviews
+    served = {p.iri: {v.iri for v in p.fields["services"].values} for p in overview.providers}
+    assert served == {ex + "host": both, ex + "mailer": {ex + "hr"}}
+    entries = {e.iri: e for e in record.controller_registers[0].entries}
+    assert {v.iri for v in entries[ex + "hr"].fields["processors"].values} == {ex + "host", ex + "mailer"}
+    sales = entries[ex + "sales"].fields["processors"]
+    assert [v.iri for v in sales.values] == [ex + "host"] and sales.note  # stated for all processing
+
+
+def test_the_queries_honour_each_engagement_s_scope_and_data(wolkenwerk):
+    def rows(name, **params):
+        result = library.run(library.get(name), wolkenwerk, params=params)
+        return [dict(zip(result.columns, (t.value if t is not None else None for t in row))) for row in result.rows]
+
+    # all controller activities: the CRM reaches the customers and the applicants, never the processor services
+    crm = {(r["subjectLabel"], r["activities"]) for r in rows("breach-impact", processor="ww:kundenkreis")}
+    assert crm == {("Customer", "2"), ("Job Applicant", "1")}
+    health = {(r["receiver"], r["activity"]) for r in rows("recipients-of-data-category", category="pd:HealthRecord")}
+    assert {(WW + "nimbus", WW + s) for s in ("formfluss-eu", "formfluss-us", "formfluss-jp")} <= health
+    assert not {r for r, _ in health} & {WW + "logquell", WW + "postwind", WW + "kundenkreis", WW + "coinrail"}
+    addresses = {(r["receiver"], r["activity"]) for r in rows("recipients-of-data-category", category="pd:IPAddress")}
+    assert {(WW + "logquell", WW + s) for s in ("formfluss-eu", "formfluss-us", "formfluss-jp")} <= addresses
+    providers = {(r["provider"], r["relation"].rsplit("#", 1)[1]) for r in rows("processors-of-entity", entity="ww:wolkenwerk")}
+    assert {(WW + "nimbus", "hasSubProcessor"), (WW + "kundenkreis", "engagesProcessor"),
+            (WW + "coinrail", "engagesProcessor")} <= providers
+    # the queries' scope is the one flows read (ropa.transfers.ENGAGEMENT_SCOPE)
+    scope = _scope(wolkenwerk)
+    for engagement in ("eng-postwind", "eng-kundenkreis", "eng-coinrail"):
+        provider = wolkenwerk.select(f"SELECT ?p WHERE {{ <{WW}{engagement}> ropa:provider ?p }}")[0]["p"]
+        every = {r["activity"] for r in rows("recipients-of-data-category", category="any") if r["receiver"] == provider}
+        assert every == scope[WW + engagement], engagement

@@ -113,7 +113,7 @@ def test_unreadable_period_is_refused():
 
 # --- round trips -----------------------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("lang", ["en", "nl"])
+@pytest.mark.parametrize("lang", ["en", "nl", "de"])
 def test_bundled_record_round_trip_keeps_the_article30_facts(bundled, tmp_path, lang):
     book = export_workbook(bundled, tmp_path / "destiny.xlsx", lang=lang)
     target = write_import(book, tmp_path / "imported")

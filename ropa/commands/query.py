@@ -13,6 +13,7 @@ from ropa import query as library
 from ropa import remote, safe
 from ropa.commands import OutputFormat
 from ropa.errors import RopaError
+from ropa.resources import LANGUAGES
 
 
 class ResultFormat(str, Enum):
@@ -66,7 +67,7 @@ def register(app: typer.Typer) -> None:
         paths: PathsArgument = None,
         param: Annotated[Optional[list[str]], typer.Option("--param", "-p", help="A parameter as key=value (repeat for several).")] = None,
         output_format: Annotated[ResultFormat, typer.Option("--format", "-f", help="table, csv, json or md (Markdown).")] = ResultFormat.table,
-        lang: Annotated[Optional[str], typer.Option("--lang", help="Language of the labels (en, nl, fr); English where one is missing.")] = None,
+        lang: Annotated[Optional[str], typer.Option("--lang", help=f"Language of the labels ({', '.join(LANGUAGES)}); English where one is missing.")] = None,
         iris: Annotated[bool, typer.Option("--iris", help="Show the IRI columns beside their labels.")] = False,
         sparql: Annotated[Optional[str], typer.Option("--sparql", help="An ad-hoc SELECT query instead of NAME (ropa's prefixes are declared).")] = None,
         as_of: Annotated[Optional[str], typer.Option("--as-of", help="Query the record as it stood on this date (YYYY-MM-DD): activities and links valid then; also the date queries judge transfers at.")] = None,
