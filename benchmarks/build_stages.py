@@ -21,6 +21,7 @@ import resource
 import statistics
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -44,16 +45,32 @@ class Stages:
         self.times: dict[str, list[tuple[float, float]]] = {}
 
     def timed(self, name: str, work, *args, browser_pid: int | None = None, **options):
+        """Run ``work``; with ``browser_pid``, the CPU of the browser's processes too, polled every 20 ms meanwhile
+        (its print helpers live for one document each)."""
         seen: dict[int, float] = {}
+        polling = threading.Event()
+        polled = [0.0]   # the polling thread's own CPU, which is not the stage's
+
+        def poll():
+            while not polling.wait(0.02):
+                _tree_cpu(browser_pid, seen)
+            polled[0] = time.thread_time()
+
         if browser_pid:
             _tree_cpu(browser_pid, seen)
-        before_cpu, before = cpu(), time.perf_counter()
-        result = work(*args, **options)
-        wall, used = time.perf_counter() - before, cpu() - before_cpu
-        if browser_pid:
             start = sum(seen.values())
-            _tree_cpu(browser_pid, seen)
-            used += sum(seen.values()) - start
+            poller = threading.Thread(target=poll)
+            poller.start()
+        before_cpu, before = cpu(), time.perf_counter()
+        try:
+            result = work(*args, **options)
+        finally:
+            wall, used = time.perf_counter() - before, cpu() - before_cpu
+            if browser_pid:
+                polling.set()
+                poller.join()
+                _tree_cpu(browser_pid, seen)
+                used += sum(seen.values()) - start - polled[0]
         self.times.setdefault(name, []).append((wall, used))
         return result
 
