@@ -149,42 +149,88 @@ class Chromium:
     """As the print stylesheet lays the page out: its page size and margins, backgrounds, the page numbers of its
     margin boxes (no browser header or footer), and an outline from the headings."""
 
-    def print_pdfs(self, jobs: Iterable[tuple[Path, Path]], tabs: int = 2, timeout: float = 120,
+    PAGE = ".print.html"
+    """The blank page a printing tab opens in the PDFs' folder (written there while printing, removed after). Each
+    document takes the place of its content, so the document's links to the folder's files (the stylesheet, the other
+    PDFs) resolve in the folder. The page names its character set: the documents' text is read in the page's."""
+
+    def print_pdfs(self, jobs: Iterable[tuple[str, Path]], tabs: int = 2, timeout: float = 120,
                    done: Callable[[Path], None] | None = None) -> None:
-        """Print each (HTML file, PDF file) pair, ``tabs`` pages at a time, each tab in its own renderer process.
-        ``jobs`` is read as tabs come free, so a generator can write each page while the browser prints the others.
-        Links to files in a page's folder stay relative, so the PDFs of a folder keep linking to each other once
-        moved. ``done`` is called with each PDF written; no page may take longer than ``timeout`` seconds."""
+        """Print each (HTML text, PDF file) pair, ``tabs`` documents at a time, each tab in its own renderer process.
+        A tab opens the blank page ``PAGE`` of the PDF's folder once, then takes each document in place of the page's
+        content: no navigation, so no new document and renderer per PDF (a fifth of the browser's work). ``jobs`` is
+        read as tabs come free, so a generator can render each document while the browser prints the others. Links
+        to files in the folder stay relative, so the PDFs of a folder keep linking to each other once moved. ``done``
+        is called with each PDF written; no document may take longer than ``timeout`` seconds to load or print."""
         waiting = iter(jobs)
-        loading: dict[str, tuple[Path, Path]] = {}
-        printing: dict[int, tuple[str, tuple[Path, Path]]] = {}
+        folder_of: dict[str, Path] = {}            # the folder of each tab's page
+        job_of: dict[str, tuple[str, Path]] = {}   # what each busy tab prints
+        loading: dict[str, bool] = {}              # tabs waiting for a load event: True while their blank page loads
+        printing: dict[int, str] = {}              # printToPDF command → its tab
+        filling: dict[int, str] = {}               # setDocumentContent command → its tab
+        pages: list[Path] = []
 
         def start(session: str) -> None:
             job = next(waiting, None)
-            if job is not None:
-                loading[session] = (Path(job[0]).resolve(), Path(job[1]))
-                self.post("Page.navigate", {"url": loading[session][0].as_uri()}, session)
+            if job is None:
+                job_of.pop(session, None)
+                return
+            job_of[session] = (job[0], Path(job[1]))
+            folder = job_of[session][1].parent.resolve()
+            if folder_of.get(session) != folder:
+                page = folder / self.PAGE
+                if page not in pages:
+                    page.write_text('<!DOCTYPE html>\n<html><head><meta charset="utf-8"></head></html>\n',
+                                    encoding="utf-8")
+                    pages.append(page)
+                folder_of[session] = folder
+                loading[session] = True
+                self.post("Page.navigate", {"url": page.as_uri()}, session)
+            else:
+                fill(session)
+
+        def fill(session: str) -> None:
+            loading[session] = False
+            filling[self.post("Page.setDocumentContent", {"frameId": frames[session], "html": job_of[session][0]},
+                              session)] = session
 
         opened = [self.new_tab(background=True) for _ in range(max(1, tabs))]
-        for _, session in opened:
-            start(session)
-        while loading or printing:
-            message = self.read(time.monotonic() + timeout)
-            method, session = message.get("method"), message.get("sessionId")
-            if method == "Page.loadEventFired" and session in loading:
-                printing[self.post("Page.printToPDF", self.PRINT, session)] = (session, loading.pop(session))
-            elif method == "Page.javascriptDialogOpening":
-                self.post("Page.handleJavaScriptDialog", {"accept": True}, session)
-            elif message.get("id") in printing:
-                session, (page, pdf) = printing.pop(message["id"])
-                if "error" in message:
-                    raise RuntimeError(f"printing {page.name}: {message['error']}")
-                pdf.write_bytes(relative_links(base64.b64decode(message["result"]["data"]), page.parent.as_uri() + "/"))
-                if done is not None:
-                    done(pdf)
+        frames = {session: target for target, session in opened}  # a tab's main frame has the tab's id
+        try:
+            for _, session in opened:
+                # Laid out for print from the start: the page is not first laid out for a screen nobody sees.
+                self.send("Emulation.setEmulatedMedia", {"media": "print"}, session=session)
+            for _, session in opened:  # only now: an event that arrived during a send() above would be missed
                 start(session)
-        for target, _ in opened:
-            self.send("Target.closeTarget", {"targetId": target})
+            while job_of:
+                message = self.read(time.monotonic() + timeout)
+                method, session = message.get("method"), message.get("sessionId")
+                if method == "Page.loadEventFired" and session in loading:
+                    if loading.pop(session):
+                        fill(session)
+                    else:
+                        printing[self.post("Page.printToPDF", self.PRINT, session)] = session
+                elif method == "Page.javascriptDialogOpening":
+                    self.post("Page.handleJavaScriptDialog", {"accept": True}, session)
+                elif message.get("id") in filling:
+                    session = filling.pop(message["id"])
+                    if "error" in message:
+                        raise RuntimeError(f"loading {job_of[session][1].stem}: {message['error']}")
+                elif message.get("id") in printing:
+                    session = printing.pop(message["id"])
+                    pdf = job_of[session][1]
+                    if "error" in message:
+                        raise RuntimeError(f"printing {pdf.stem}: {message['error']}")
+                    pdf.write_bytes(relative_links(base64.b64decode(message["result"]["data"]),
+                                                   folder_of[session].as_uri() + "/"))
+                    if done is not None:
+                        done(pdf)
+                    start(session)
+            for target, _ in opened:
+                self.send("Target.closeTarget", {"targetId": target})
+        finally:
+            for page in pages:
+                page.unlink(missing_ok=True)
 
     def post(self, method: str, params: dict | None = None, session: str | None = None) -> int:
         """Send one command without waiting for its reply: the command's id."""
@@ -197,6 +243,15 @@ class Chromium:
         except BrokenPipeError:
             raise RuntimeError("Chromium closed the DevTools pipe") from None
         return self.last_id
+
+    def close_pipe_copy(self) -> None:
+        """In a forked process: close this copy of the pipe to the browser, which only the process that started it
+        talks over (and which the browser must see closed once that process is gone)."""
+        for descriptor in (self.commands, self.replies):
+            try:
+                os.close(descriptor)
+            except OSError:
+                pass
 
     def close(self) -> None:
         try:

@@ -68,7 +68,7 @@ class PlainWords:
     def title(self, file: str) -> str:
         """A source document's title in the language, for people (its file name is for engineers)."""
         if self._titles is None:
-            self._titles = document_titles(self.graph, self.lang)
+            self._titles = document_titles(self.graph, self.lang, self.labels.answers)
         return self._titles.get(file, "")
 
     # -- placeholders

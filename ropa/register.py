@@ -19,6 +19,7 @@ import re
 import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -200,11 +201,18 @@ class DiagramImage:
         return self.drawn
 
 
-def draw(images: Iterable[DiagramImage]) -> None:
-    """Draw the SVG of every image not drawn yet, in one Graphviz run."""
-    waiting = [image for image in images if image.drawn is None and not image.too_large]
-    for image, document in zip(waiting, draw_svg([image.dot for image in waiting])):
-        image.drawn = inline_svg(document)
+def draw(*groups: Iterable[DiagramImage]) -> None:
+    """Draw the SVG of every image not drawn yet: one Graphviz run per group (a record's diagrams, in one language),
+    the runs side by side."""
+    waiting = [[image for image in images if image.drawn is None and not image.too_large] for images in groups]
+    waiting = [images for images in waiting if images]
+    if not waiting:
+        return
+    with ThreadPoolExecutor(len(waiting)) as runs:  # each thread only waits for its dot process
+        drawn = list(runs.map(draw_svg, [[image.dot for image in images] for images in waiting]))
+    for images, documents in zip(waiting, drawn):
+        for image, document in zip(images, documents):
+            image.drawn = inline_svg(document)
 
 
 @dataclass
@@ -489,6 +497,26 @@ def _rows(graph: RecordGraph, sparql: str) -> list[dict[str, Term | None]]:
     return [{name: solution[name] for name in names} for solution in solutions]
 
 
+class Answers:
+    """The rows of every query asked of one graph, kept for the next asker. The documents of each language ask the
+    same questions (the facts, their sources, the kinds of concepts, every label in every language) and differ only
+    in the answers they pick, so a build in three languages asks each once. The rows are shared: read, never change."""
+
+    def __init__(self, graph: RecordGraph):
+        self.graph = graph
+        self.answered: dict[str, list[dict[str, Term | None]]] = {}
+
+    def rows(self, sparql: str) -> list[dict[str, Term | None]]:
+        if sparql not in self.answered:
+            self.answered[sparql] = _rows(self.graph, sparql)
+        return self.answered[sparql]
+
+    def select(self, sparql: str) -> list[dict[str, str | None]]:
+        """The rows with each term's value (IRI or lexical form), as ``RecordGraph.select`` gives them."""
+        return [{name: term.value if term is not None else None for name, term in row.items()}
+                for row in self.rows(sparql)]
+
+
 def _values(iris: Iterable[str], size: int = 500) -> Iterable[str]:
     """VALUES blocks of at most ``size`` IRIs."""
     ordered = sorted(set(iris))
@@ -508,7 +536,7 @@ class Facts:
         self.by_node: dict[str, dict[str, list[Term]]] = defaultdict(lambda: defaultdict(list))
         self.fetched: dict[str, set[str]] = defaultdict(set)
 
-    def fetch(self, graph: RecordGraph, nodes: Iterable[str], properties: Iterable[str]) -> None:
+    def fetch(self, answers: Answers, nodes: Iterable[str], properties: Iterable[str]) -> None:
         """Fetch the properties of the nodes; a property already fetched for a node is not added twice."""
         nodes, properties = list(nodes), list(properties)
         already = {node: set(self.fetched[node]) for node in nodes}
@@ -518,7 +546,7 @@ class Facts:
         wanted = ", ".join(f"<{p}>" for p in sorted(set(properties)))
         for block in _values(nodes):
             query = f"SELECT DISTINCT ?s ?p ?o WHERE {{ VALUES ?s {{ {block} }} ?s ?p ?o FILTER(?p IN ({wanted})) }}"
-            for row in _rows(graph, query):
+            for row in answers.rows(query):
                 node, prop = row["s"].value, row["p"].value
                 if prop not in already[node]:
                     self.by_node[node][prop].append(row["o"])
@@ -534,11 +562,11 @@ class Facts:
         return values[0] if values else None
 
 
-def document_titles(graph: RecordGraph, lang: str) -> dict[str, str]:
+def document_titles(graph: RecordGraph, lang: str, answers: Answers | None = None) -> dict[str, str]:
     """Each source document's title in the language (else English, else any), by file name: people read titles,
     engineers file names."""
     titled: dict[str, tuple[int, str]] = {}
-    for row in _rows(graph, "SELECT ?file ?title WHERE { ?d ropa:fileName ?file ; rdfs:label ?title }"):
+    for row in (answers or Answers(graph)).rows("SELECT ?file ?title WHERE { ?d ropa:fileName ?file ; rdfs:label ?title }"):
         language = row["title"].language or ""
         rank = 0 if language == lang else 1 if language == "en" else 2
         file = row["file"].value
@@ -550,10 +578,11 @@ def document_titles(graph: RecordGraph, lang: str) -> dict[str, str]:
 class Provenance:
     """The sources of single facts (``rdf:Statement``) and of nodes (``ropa:source``), with the quotes' text."""
 
-    def __init__(self, graph: RecordGraph, lang: str = "en"):
+    def __init__(self, graph: RecordGraph, lang: str = "en", answers: Answers | None = None):
+        answers = answers or Answers(graph)
         self.sources: dict[str, Source] = {}
-        self.titles = document_titles(graph, lang)
-        for row in _rows(graph, """
+        self.titles = document_titles(graph, lang, answers)
+        for row in answers.rows("""
                 SELECT ?q ?quote ?section ?file WHERE {
                   ?q ropa:quote ?quote . OPTIONAL { ?q ropa:section ?section }
                   OPTIONAL { ?q ropa:inDocument/ropa:fileName ?file } }"""):
@@ -561,7 +590,7 @@ class Provenance:
             self.sources[row["q"].value] = Source(key=row["q"].value, quote=row["quote"].value,
                                                   section=_text(row["section"]), file=file,
                                                   title=self.titles.get(file, ""))
-        for row in _rows(graph, """
+        for row in answers.rows("""
                 SELECT ?q ?title ?url WHERE {
                   ?q a ?kind . FILTER(?kind IN (ropa:PublicSource, ropa:SourceDocument))
                   OPTIONAL { ?q rdfs:label ?title } OPTIONAL { ?q ropa:url ?url } }"""):
@@ -569,7 +598,7 @@ class Provenance:
                                                            url=_text(row["url"])))
         self.statements: dict[tuple[str, str, str], list[str]] = defaultdict(list)
         self.conditions: dict[tuple[str, str, str], list[str]] = defaultdict(list)
-        for row in _rows(graph, """
+        for row in answers.rows("""
                 SELECT ?s ?p ?o ?q ?condition WHERE {
                   ?st a rdf:Statement ; rdf:subject ?s ; rdf:predicate ?p ; rdf:object ?o .
                   OPTIONAL { ?st ropa:source ?q } OPTIONAL { ?st ropa:condition ?condition } }"""):
@@ -579,10 +608,10 @@ class Provenance:
             if row["condition"] is not None and row["condition"].value not in self.conditions[key]:
                 self.conditions[key].append(row["condition"].value)
         self.nodes: dict[str, list[str]] = defaultdict(list)
-        for row in _rows(graph, "SELECT ?n ?q WHERE { ?n ropa:source ?q FILTER(isIRI(?n)) }"):
+        for row in answers.rows("SELECT ?n ?q WHERE { ?n ropa:source ?q FILTER(isIRI(?n)) }"):
             self.nodes[row["n"].value].append(row["q"].value)
         self.documents: dict[str, list[tuple[str, str]]] = defaultdict(list)
-        for row in _rows(graph, """
+        for row in answers.rows("""
                 SELECT ?n ?file ?modified WHERE {
                   ?n ropa:source/ropa:inDocument ?d . ?d ropa:fileName ?file . ?d dct:modified ?modified }"""):
             pair = (row["file"].value, row["modified"].value)
@@ -614,8 +643,9 @@ _LABEL_PROPERTIES = (RDFS + "label", SKOS + "prefLabel", DPV + "hasName")
 class Labels:
     """A display label per IRI in the chosen language: that language, else English, else untagged, else any."""
 
-    def __init__(self, graph: RecordGraph, lang: str):
+    def __init__(self, graph: RecordGraph, lang: str, answers: Answers | None = None):
         self.graph = graph
+        self.answers = answers or Answers(graph)
         self.lang = lang
         self.cache: dict[str, str] = {}
         self.definites: dict[str, str] = {}
@@ -625,7 +655,7 @@ class Labels:
         ranked: dict[str, tuple[tuple[int, int], str]] = {}
         wanted = ", ".join(f"<{p}>" for p in _LABEL_PROPERTIES)
         for block in _values(missing):
-            for row in _rows(self.graph, f"SELECT ?n ?p ?l WHERE {{ VALUES ?n {{ {block} }} ?n ?p ?l FILTER(?p IN ({wanted})) }}"):
+            for row in self.answers.rows(f"SELECT ?n ?p ?l WHERE {{ VALUES ?n {{ {block} }} ?n ?p ?l FILTER(?p IN ({wanted})) }}"):
                 literal = row["l"]
                 language = literal.language or ""
                 rank = (0 if language == self.lang else 1 if language == "en" else 2 if not language else 3,
@@ -645,7 +675,7 @@ class Labels:
         """The label with its definite article (ropa:definiteLabel in the language); else the label, after
         ``article`` (the catalogue's ``grammar.article``, English "the") unless it already starts with one."""
         if iri not in self.definites:
-            rows = _rows(self.graph, f"""SELECT ?l WHERE {{ <{iri}> ropa:definiteLabel ?l
+            rows = self.answers.rows(f"""SELECT ?l WHERE {{ <{iri}> ropa:definiteLabel ?l
                                             FILTER(LANG(?l) = "{self.lang}") }}""") if "://" in iri else []
             self.definites[iri] = rows[0]["l"].value if rows else ""
         if self.definites[iri]:
@@ -767,17 +797,19 @@ class _Builder:
             "dpv:hasDataController")),
     ]
 
-    def __init__(self, graph: RecordGraph, lang: str, findings: Sequence[Finding], as_of: dt.date, flows: FlowGraph):
+    def __init__(self, graph: RecordGraph, lang: str, findings: Sequence[Finding], as_of: dt.date, flows: FlowGraph,
+                 answers: Answers | None = None):
         self.graph = graph
+        self.answers = answers or Answers(graph)
         self.lang = lang
         self.as_of = as_of
         self.flows = flows
         self.t = Messages(lang)
-        self.labels = Labels(graph, lang)
+        self.labels = Labels(graph, lang, self.answers)
         from ropa.plain import PlainWords  # plain imports this module's Messages and Labels
 
         self.plain = PlainWords(graph, lang, messages=self.t, labels=self.labels)
-        self.provenance = Provenance(graph, lang)
+        self.provenance = Provenance(graph, lang, self.answers)
         self.facts = Facts()
         self.slugs = Slugs()
         self.findings_by_focus: dict[str, list[Finding]] = defaultdict(list)
@@ -790,32 +822,32 @@ class _Builder:
     # -- the queries
 
     def load(self) -> None:
-        rows = _rows(self.graph, """
+        rows = self.answers.rows("""
             SELECT ?a ?e ?role WHERE { ?a a dpv:Process ; ropa:recordedBy ?e . OPTIONAL { ?a ropa:role ?role } }""")
         self.activities: dict[str, tuple[str, str]] = {}
         for row in rows:
             role = "processor" if row["role"] is not None and row["role"].value == ROPA + "ProcessorRole" else "controller"
             self.activities[row["a"].value] = (row["e"].value, role)
         self.entities = sorted({entity for entity, _ in self.activities.values()})
-        self.facts.fetch(self.graph, self.activities, self.ACTIVITY_PROPERTIES)
-        self.facts.fetch(self.graph, self.entities, self.ENTITY_PROPERTIES)
+        self.facts.fetch(self.answers, self.activities, self.ACTIVITY_PROPERTIES)
+        self.facts.fetch(self.answers, self.entities, self.ENTITY_PROPERTIES)
         linked = set()
         for node in [*self.activities, *self.entities]:
             for values in self.facts.by_node[node].values():
                 linked.update(t.value for t in values if isinstance(t, ox.NamedNode))
-        self.facts.fetch(self.graph, linked, self.NODE_PROPERTIES)
+        self.facts.fetch(self.answers, linked, self.NODE_PROPERTIES)
         second = set()
         for node in linked:
             for values in self.facts.by_node.get(node, {}).values():
                 second.update(t.value for t in values if isinstance(t, ox.NamedNode))
-        self.facts.fetch(self.graph, second - linked, self.NODE_PROPERTIES)
+        self.facts.fetch(self.answers, second - linked, self.NODE_PROPERTIES)
         self.provider_links = self._provider_links()
-        self.facts.fetch(self.graph, {link[0] for link in self.provider_links} - linked - second, self.NODE_PROPERTIES)
+        self.facts.fetch(self.answers, {link[0] for link in self.provider_links} - linked - second, self.NODE_PROPERTIES)
         self.durations = self._durations()
         self.special = self._special_categories()
         self.kinds = self._kinds()
         self.transfers_by_importer = self._transfers_by_importer()
-        self.engagements = _rows(self.graph, """
+        self.engagements = self.answers.rows("""
             SELECT ?engagement ?by ?provider ?place ?mechanism WHERE {
               ?engagement a ropa:Engagement ; ropa:provider ?provider .
               OPTIONAL { ?engagement ropa:engagedBy ?by }
@@ -823,7 +855,7 @@ class _Builder:
               OPTIONAL { ?engagement ropa:transferMechanism ?mechanism }
             } ORDER BY ?engagement""")
         every_iri = {t.value for row in self.engagements for t in row.values() if isinstance(t, ox.NamedNode)}
-        every_iri.update(r["c"] for r in self.graph.select("SELECT DISTINCT ?c WHERE { ?e ropa:receivesData ?c }"))
+        every_iri.update(r["c"] for r in self.answers.select("SELECT DISTINCT ?c WHERE { ?e ropa:receivesData ?c }"))
         for node, props in self.facts.by_node.items():
             every_iri.add(node)
             for values in props.values():
@@ -838,7 +870,7 @@ class _Builder:
         """(provider, how it is linked, activity or None, organisation) for every processor and service provider."""
         found = []
         for block in _values(self.entities):
-            for row in _rows(self.graph, f"""
+            for row in self.answers.rows(f"""
                 SELECT DISTINCT ?x ?how ?a ?e WHERE {{
                   VALUES ?e {{ {block} }}
                   {{ ?e ropa:hasSubProcessor ?x BIND("sub" AS ?how) }}
@@ -858,7 +890,7 @@ class _Builder:
                               row["e"].value))
         # Engagements (a sub-processor list's entries) reach the activities of their scope.
         self.engaged_for: dict[str, list[tuple[str, str]]] = defaultdict(list)  # activity -> (provider, engagement)
-        for row in self.graph.select(ENGAGEMENT_SCOPE):
+        for row in self.answers.select(ENGAGEMENT_SCOPE):
             owner, role = self.activities.get(row["activity"], (None, None))
             if owner is not None and row["provider"] != owner:
                 found.append((row["provider"], "sub" if role == "processor" else "processor", row["activity"], owner))
@@ -873,7 +905,7 @@ class _Builder:
                        if isinstance(t, ox.NamedNode)}
         durations: dict[str, dict[str, dict[str, list[str]]]] = defaultdict(dict)
         for block in _values(conditions):
-            for row in _rows(self.graph, f"""
+            for row in self.answers.rows(f"""
                 SELECT ?c ?d ?p ?o WHERE {{ VALUES ?c {{ {block} }} ?c dpv:hasDuration ?d . ?d ?p ?o }}"""):
                 node = durations[row["c"].value].setdefault(_key(row["d"]), defaultdict(list))
                 prop = "types" if row["p"].value == RDF + "type" else row["p"].value
@@ -898,7 +930,7 @@ class _Builder:
         tops = " ".join(f'(<{_expand(top)}> "{kind}")' for kind, names in self.KINDS.items() for top in names)
         kinds: dict[str, set[str]] = defaultdict(set)
         for block in _values(linked):
-            for row in _rows(self.graph, f"""
+            for row in self.answers.rows(f"""
                 SELECT DISTINCT ?x ?kind WHERE {{
                   VALUES ?x {{ {block} }} VALUES (?top ?kind) {{ {tops} }}
                   {{ ?x skos:broader* ?top }} UNION {{ ?x a/skos:broader* ?top }} }}"""):
@@ -914,14 +946,14 @@ class _Builder:
                       if isinstance(t, ox.NamedNode)}
         special = set()
         for block in _values(categories):
-            for row in _rows(self.graph, f"""
+            for row in self.answers.rows(f"""
                 SELECT DISTINCT ?c WHERE {{ VALUES ?c {{ {block} }} ?c skos:broader* ?s . ?s a dpv:SpecialCategoryPersonalData }}"""):
                 special.add(row["c"].value)
         return special
 
     def _transfers_by_importer(self) -> dict[str, list[str]]:
         found: dict[str, list[str]] = defaultdict(list)
-        for row in _rows(self.graph, "SELECT ?x ?i WHERE { ?x a dpv:CrossBorderTransfer ; dpv:hasDataImporter ?i FILTER(isIRI(?x) && isIRI(?i)) }"):
+        for row in self.answers.rows("SELECT ?x ?i WHERE { ?x a dpv:CrossBorderTransfer ; dpv:hasDataImporter ?i FILTER(isIRI(?x) && isIRI(?i)) }"):
             found[row["i"].value].append(row["x"].value)
         return found
 
@@ -1499,12 +1531,13 @@ def _unique(gaps: list[Gap]) -> list[Gap]:
 
 
 def build_record(graph: RecordGraph, *, lang: str = "en", findings: Sequence[Finding] = (),
-                 as_of: dt.date | None = None, flows: FlowGraph | None = None) -> Record:
+                 as_of: dt.date | None = None, flows: FlowGraph | None = None, answers: Answers | None = None) -> Record:
     """Every document of the record in one language; ``findings`` (from ``ropa.validate``) fill the gap links.
 
     The diagrams are drawn from ``flows``, the flow graph of the same graph with transfers judged at ``as_of``
-    (built here when not given; ``render.build`` builds it once for every language). Like the registers, it takes
+    (built here when not given; ``render.build`` builds it once for every language), and ``answers`` keeps the
+    graph's answers for the next language (``render.build`` shares one between its languages). Like the registers, it takes
     the graph as given: ``ropa.timeline.as_of`` leaves out what was not valid on the day before this is called.
     """
     date = as_of or dt.date.today()
-    return _Builder(graph, lang, findings, date, flows or build_flow_graph(graph, date)).build()
+    return _Builder(graph, lang, findings, date, flows or build_flow_graph(graph, date), answers).build()

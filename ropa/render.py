@@ -10,6 +10,7 @@ fresh folder beside the target and swapped in at the end, so an error halfway le
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import json
 import multiprocessing
@@ -17,8 +18,8 @@ import os
 import re
 import shutil
 import signal
-from collections.abc import Iterable, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -32,8 +33,8 @@ from ropa.export import staged_folder
 from ropa.flows import build_flow_graph
 from ropa.load import RecordGraph
 from ropa.progress import QUIET, Progress
-from ropa.register import (CONTROLLER_FIELDS, LANGUAGES, OPTIONAL_FIELDS, PROCESSOR_FIELDS, DiagramImage, Field, Gap,
-                           Messages, Record, Source, build_record, draw)
+from ropa.register import (CONTROLLER_FIELDS, LANGUAGES, OPTIONAL_FIELDS, PROCESSOR_FIELDS, Answers, DiagramImage, Field,
+                           Gap, Messages, Record, Source, build_record, draw)
 from ropa.validate import SEVERITIES, Finding
 
 FORMATS = ("html", "md", "xlsx", "pdf")
@@ -288,37 +289,47 @@ def choose_pdf_engine(engine: str | None = None) -> str:
     return engine
 
 
-def print_with_chromium(jobs: Sequence[tuple[Record, Document, Path]], progress: Progress = QUIET) -> list[Path]:
-    """Print each (record, document, folder) with one browser, two pages at a time. Each page is written beside its
-    PDF (with the stylesheet) just before the browser needs it and removed once printed, so links to the other PDFs
-    of the folder stay relative."""
+@contextmanager
+def pdf_printer(formats: Sequence[str], engine: str | None = None) -> Iterator[chromium.Chromium | None]:
+    """The browser that prints the PDFs, started at once: it starts in its own processes while this one builds the
+    documents. None when no PDF is to be printed with Chromium."""
+    if "pdf" not in formats or choose_pdf_engine(engine) != "chromium":
+        yield None
+        return
+    with chromium.Chromium() as browser:
+        yield browser
+
+
+PRINT_ORDER = ("controller", "group", "processor", "overview")
+"""The order in which the PDFs are printed: the long registers first, the short overviews last, so that the build
+does not end with one tab printing a long register while the other has nothing left to print."""
+
+
+def print_with_chromium(jobs: Sequence[tuple[Record, Document, Path]], progress: Progress = QUIET,
+                        browser: chromium.Chromium | None = None) -> list[Path]:
+    """Print each (record, document, folder) with one browser (``browser``, else one started here), two documents at
+    a time, each rendered just before the browser needs it. The stylesheet is put beside the PDFs while they are
+    printed, so that the documents' links to each other stay relative."""
     folders = list(dict.fromkeys(folder for _, _, folder in jobs))
-    pages = [(folder / f"{document.stem}.html", folder / f"{document.stem}.pdf") for _, document, folder in jobs]
+    pdfs = [folder / f"{document.stem}.pdf" for _, document, folder in jobs]
 
-    def written_pages():
-        for (record, document, _), (page, pdf) in zip(jobs, pages):
-            page.write_text(render_text(record, document, "html", link_extension=".pdf", paper=True), encoding="utf-8")
-            yield page, pdf
-
-    def printed(pdf: Path) -> None:
-        pdf.with_suffix(".html").unlink()
-        progress.advance()
+    def rendered():
+        for (record, document, _), pdf in zip(jobs, pdfs):
+            yield render_text(record, document, "html", link_extension=".pdf", paper=True), pdf
 
     try:
         for folder in folders:
             folder.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(resources.reports_dir() / "common" / "style.css", folder / "style.css")
         try:
-            with chromium.Chromium() as browser:
-                browser.print_pdfs(written_pages(), tabs=2, done=printed)
+            with nullcontext(browser) if browser is not None else chromium.Chromium() as printer:
+                printer.print_pdfs(rendered(), tabs=2, done=lambda pdf: progress.advance())
         except (RuntimeError, TimeoutError) as error:
             raise RopaError(f"Chromium could not print the PDF documents: {error}") from None
     finally:
-        for page, _ in pages:
-            page.unlink(missing_ok=True)
         for folder in folders:
             (folder / "style.css").unlink(missing_ok=True)
-    return [pdf for _, pdf in pages]
+    return pdfs
 
 
 def _weasyprint():
@@ -347,9 +358,10 @@ class Workbook:
         import openpyxl
         from openpyxl.styles import Alignment, Font
 
-        # One style object shared by every cell: openpyxl hashes each assigned style, and a fresh one per cell
-        # made styling most of the workbook's time.
+        # One style for every cell, assigned once: openpyxl looks each assigned style up by its hash and equality,
+        # which made styling half of the workbook's time; later cells copy the first one's style (see _put).
         self.wrap = Alignment(wrap_text=True, vertical="top")
+        self.wrapped = None
         self.link_font = Font(color="1F5F8B", underline="single", italic=True)
         self.record = record
         self.t = Messages(record.lang)
@@ -415,7 +427,11 @@ class Workbook:
         cell = sheet.cell(row=row, column=column, value=safe.visible(text) if isinstance(text, str) else text)
         if cell.data_type == "f":
             cell.data_type = "s"  # data is text, never a formula
-        cell.alignment = self.wrap
+        if self.wrapped is None:
+            cell.alignment = self.wrap
+            self.wrapped = cell._style  # the cell's style ids, which openpyxl copies the same way to copy a style
+        else:
+            cell._style = copy.copy(self.wrapped)
         if sources:
             comment = Comment(safe.visible(tooltip(sources))[:30000], "ropa")
             comment.width, comment.height = 420, min(60 + 40 * len(sources), 600)
@@ -538,42 +554,56 @@ _PARTS: tuple | None = None
 
 
 def write_documents(records: dict[str, Record], folders: dict[str, Path], formats: Sequence[str], *,
-                    pdf_engine: str | None = None, progress: Progress = QUIET) -> list[Path]:
+                    pdf_engine: str | None = None, progress: Progress = QUIET,
+                    browser: chromium.Chromium | None = None) -> list[Path]:
     """Every document of each language's record in the given formats, below that language's folder.
 
-    The diagrams are drawn once per language, before anything is written, for both the HTML and the PDF. Chromium
-    prints every PDF from this process (one browser, two pages at a time) while, on a machine with more than one
-    core, forked worker processes write the other formats, one (language, format) part each; the workers inherit
-    the records instead of rebuilding them.
+    The diagrams are drawn once per language (the languages' dot runs side by side), before anything is written,
+    for both the HTML and the PDF. Chromium (``browser``, else one started here) prints every PDF from this process,
+    two pages at a time, while, on a machine with more than one core, forked worker processes write the other
+    formats, one (language, format) part each; the workers inherit the records instead of rebuilding them.
     """
     global _PARTS
     chosen = parse_formats(formats)
     if {"html", "pdf"} & set(chosen):
-        for record in records.values():
-            draw(record.diagrams)
+        draw(*(record.diagrams for record in records.values()))
     printed = "pdf" in chosen and choose_pdf_engine(pdf_engine) == "chromium"
     parts = [(lang, fmt) for fmt in SLOWEST_FIRST if fmt in chosen and not (fmt == "pdf" and printed)
              for lang in records]
-    pdf_jobs = [(record, document, folders[lang] / "pdf") for lang, record in records.items()
-                for document in documents(record)] if printed else []
+    pdf_jobs = [(record, document, folders[lang] / "pdf") for kind in PRINT_ORDER for lang, record in records.items()
+                for document in documents(record) if document.kind == kind] if printed else []
     progress.stage("rendering", total=len(parts) + len(pdf_jobs))
     done: dict[tuple[str, str], list[Path]] = {}
     workers = min(len(parts), os.cpu_count() or 1)
-    _PARTS = (records, folders, pdf_engine)
+    if workers > 1:
+        _prepare(chosen)
+    _PARTS = (records, folders, pdf_engine, browser)
     try:
-        # The pool forks before the browser starts, so no worker holds the browser's pipe open.
         with _pool(workers) as run:
             results = run(_write_part, parts)
             if printed:
-                files = print_with_chromium(pdf_jobs, progress)
-                for lang in records:
-                    done[(lang, "pdf")] = [path for path in files if path.parent == folders[lang] / "pdf"]
+                files = print_with_chromium(pdf_jobs, progress, browser)
+                for lang, record in records.items():  # each language's PDFs in the order of its documents
+                    printed_here = {path.stem: path for path in files if path.parent == folders[lang] / "pdf"}
+                    done[(lang, "pdf")] = [printed_here[document.stem] for document in documents(record)]
             for part, files in results:
                 done[part] = files
                 progress.advance()
     finally:
         _PARTS = None
     return [path for lang in records for fmt in chosen for path in done[(lang, fmt)]]
+
+
+def _prepare(formats: Sequence[str]) -> None:
+    """Compile the formats' templates and import the workbook writer once, before the workers fork: each worker
+    would otherwise do it again for itself."""
+    for fmt in {"html", "md"} & set(formats) | ({"html"} if "pdf" in formats else set()):
+        env = environment(markdown=fmt == "md")
+        for name in env.list_templates(filter_func=lambda name: name.endswith(f".{fmt}.j2")):
+            if not name.startswith("init/"):  # the templates of `ropa init`, which are not documents
+                env.get_template(name)
+    if "xlsx" in formats:
+        import openpyxl  # noqa: F401
 
 
 @contextmanager
@@ -583,19 +613,23 @@ def _pool(workers: int):
     if workers < 2 or "fork" not in multiprocessing.get_all_start_methods():
         yield lambda function, items: map(function, items)
         return
-    with multiprocessing.get_context("fork").Pool(workers, initializer=_worker_ignores_interrupts) as pool:
+    with multiprocessing.get_context("fork").Pool(workers, initializer=_worker_start) as pool:
         yield lambda function, items: pool.imap_unordered(function, items)
 
 
 def _write_part(part: tuple[str, str]) -> tuple[tuple[str, str], list[Path]]:
-    records, folders, pdf_engine = _PARTS
+    records, folders, pdf_engine, _ = _PARTS
     lang, fmt = part
     return part, write_format(records[lang], folders[lang], fmt, pdf_engine)
 
 
-def _worker_ignores_interrupts() -> None:
-    """Ctrl-C reaches the whole process group; the parent alone handles it (and stops the workers)."""
+def _worker_start() -> None:
+    """Ctrl-C reaches the whole process group; the parent alone handles it (and stops the workers). Only the parent
+    talks to the browser, so a worker closes its copy of the browser's pipe."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    browser = _PARTS[3] if _PARTS is not None else None
+    if browser is not None:
+        browser.close_pipe_copy()
 
 
 # --- Atomic output --------------------------------------------------------------------------------------------
@@ -615,9 +649,11 @@ def render(graph: RecordGraph, out: Path, *, formats: Iterable[str] = FORMATS, l
            progress: Progress = QUIET) -> RenderResult:
     """Render every document in one language into ``out`` (replaced whole, atomically)."""
     chosen = parse_formats(formats)
-    record = build_record(graph, lang=lang, findings=findings, as_of=as_of)
-    with staged_folder(out) as staging:
-        files = write_documents({lang: record}, {lang: staging}, chosen, pdf_engine=pdf_engine, progress=progress)
+    with pdf_printer(chosen, pdf_engine) as browser:
+        record = build_record(graph, lang=lang, findings=findings, as_of=as_of)
+        with staged_folder(out) as staging:
+            files = write_documents({lang: record}, {lang: staging}, chosen, pdf_engine=pdf_engine, progress=progress,
+                                    browser=browser)
     return RenderResult(folder=Path(out), files=[Path(out) / f.relative_to(staging) for f in files],
                         languages=[lang], formats=chosen)
 
@@ -630,14 +666,16 @@ def build(graph: RecordGraph, out: Path, *, formats: Iterable[str] = FORMATS, la
     langs = parse_languages(languages)
     date = as_of or dt.date.today()
     progress.stage("building the documents")
-    flows = build_flow_graph(graph, date)  # the same in every language
-    records = {lang: build_record(graph, lang=lang, findings=findings, as_of=date, flows=flows) for lang in langs}
-    with staged_folder(out) as staging:
-        files = write_documents(records, {lang: staging / lang for lang in langs}, chosen, pdf_engine=pdf_engine,
-                                progress=progress)
-        index = staging / "index.html"
-        index.write_text(build_index(langs, chosen), encoding="utf-8")
-        files.append(index)
+    with pdf_printer(chosen, pdf_engine) as browser:
+        flows, answers = build_flow_graph(graph, date), Answers(graph)  # the same in every language
+        records = {lang: build_record(graph, lang=lang, findings=findings, as_of=date, flows=flows, answers=answers)
+                   for lang in langs}
+        with staged_folder(out) as staging:
+            files = write_documents(records, {lang: staging / lang for lang in langs}, chosen, pdf_engine=pdf_engine,
+                                    progress=progress, browser=browser)
+            index = staging / "index.html"
+            index.write_text(build_index(langs, chosen), encoding="utf-8")
+            files.append(index)
     return RenderResult(folder=Path(out), files=[Path(out) / f.relative_to(staging) for f in files],
                         languages=langs, formats=chosen)
 

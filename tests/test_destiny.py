@@ -83,10 +83,10 @@ def test_every_fact_on_an_activity_or_entity_is_traced_by_its_own_statement(bund
 
 def test_the_quotes_of_a_traced_fact_come_from_its_nodes_own_statement(bundled):
     """A fact is traced to the document of the organisation whose record it is, never to another one's."""
-    crossed = bundled.select(
-        """SELECT ?s ?p ?file ?own WHERE {
+    crossed = bundled.select(   # the node's own documents as a test, not a join: the same answer, ten times faster
+        """SELECT DISTINCT ?s ?p ?file WHERE {
              ?s ropa:recordedBy ?entity . ?st rdf:subject ?s ; rdf:predicate ?p ; ropa:source/ropa:inDocument/ropa:fileName ?file .
-             ?s ropa:source/ropa:inDocument/ropa:fileName ?own .
+             FILTER EXISTS { ?s ropa:source/ropa:inDocument/ropa:fileName ?own }
              FILTER NOT EXISTS { ?s ropa:source/ropa:inDocument/ropa:fileName ?file } }"""
     )
     assert crossed == []

@@ -557,11 +557,19 @@ def test_a_full_standard_output_is_one_line():
     assert result.stderr.strip() == "ropa: error: cannot write: No space left on device"
 
 
+def as_from_a_shell() -> None:
+    """A child's signals as a shell leaves them: none blocked or ignored (a test run before may leave its worker's so)."""
+    signal.pthread_sigmask(signal.SIG_SETMASK, [])
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, signal.SIG_DFL)
+
+
 def test_sigterm_during_build_cleans_up_like_sigint(hostile, tmp_path):
     for signum in (signal.SIGTERM, signal.SIGINT):
         out = tmp_path / f"build-{signum}"
         process = subprocess.Popen([sys.executable, "-m", "ropa", "build", str(hostile["new"]), "-o", str(out),
-                                    "-f", "html,md,xlsx"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                                    "-f", "html,md,xlsx"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                   preexec_fn=as_from_a_shell)
         deadline = time.monotonic() + 120
         while not list(tmp_path.glob(f".{out.name}.rendering-*")) and process.poll() is None:
             assert time.monotonic() < deadline

@@ -158,6 +158,36 @@ def test_pdf_links_to_the_other_pdfs_stay_relative(pdf_output):
     assert sorted(p.suffix for p in pdf_output.iterdir()) == [".pdf"] * 15   # the printed pages are gone
 
 
+def test_a_build_prints_every_language_s_pdfs_with_one_browser(tmp_path, monkeypatch):
+    """Not Destiny: the German SaaS example, in two languages, with the HTML beside it. One browser prints every PDF,
+    each language gets one PDF per document, in the order of its HTML pages, and no printed page is left behind."""
+    require("chromium")
+    from ropa.render import build
+
+    started = []
+    original = chromium.Chromium.__init__
+
+    def counted(self, *args, **kwargs):
+        started.append(self)
+        original(self, *args, **kwargs)
+
+    monkeypatch.setattr(chromium.Chromium, "__init__", counted)
+    graph = ropa.load([Path(__file__).resolve().parent.parent / "examples" / "wolkenwerk"])
+    result = build(graph, tmp_path / "out", formats=["html", "pdf"], languages=["en", "nl"],
+                   findings=validate(graph, as_of=AS_OF).findings, as_of=AS_OF)
+    assert len(started) == 1
+    for lang in ("en", "nl"):
+        pages = [path.stem for path in result.files if path.parent.name == "html" and path.parent.parent.name == lang
+                 and path.suffix == ".html"]
+        pdfs = [path for path in result.files if path.parent.name == "pdf" and path.parent.parent.name == lang]
+        assert len(pages) > 3 and [path.stem for path in pdfs] == pages
+        assert all(page_count(path) >= 1 for path in pdfs)
+        assert sorted(path.suffix for path in (tmp_path / "out" / lang / "pdf").iterdir()) == [".pdf"] * len(pages)
+    title = (tmp_path / "out" / "nl" / "html" / "index.html").read_text(encoding="utf-8").split("<title>")[1].split("<")[0]
+    assert title.startswith(("Groepsoverzicht", "Overzicht van het register"))
+    assert title.split(" · ")[0].upper() in pdf_text(tmp_path / "out" / "nl" / "pdf" / "index.pdf")  # a heading in capitals
+
+
 def test_without_chromium_the_pdf_engine_is_weasyprint_and_asking_for_chromium_is_one_line(monkeypatch, tmp_path):
     monkeypatch.setenv("ROPA_CHROMIUM", str(tmp_path / "no-such-chromium"))
     assert choose_pdf_engine() == "weasyprint"

@@ -20,7 +20,6 @@ LayoutOption = Annotated[Layout, typer.Option("--layout", help="Columns: ropa (e
 
 def register(app: typer.Typer) -> None:
     from ropa.cli import errors, user_errors
-    from ropa.workbook import write_import, write_template
 
     @app.command("template")
     def template_command(
@@ -29,6 +28,8 @@ def register(app: typer.Typer) -> None:
         layout: LayoutOption = Layout.ropa,
     ) -> None:
         """Write an empty workbook to fill in: instructions, organisation, activities, processors and the lists of terms."""
+        from ropa.workbook import write_template  # imported when used: other commands need no spreadsheet code
+
         with user_errors():
             write_template(output, lang=lang.value, layout_name=layout.value)
         errors.print(f"wrote {output}", highlight=False)
@@ -42,6 +43,8 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Read a workbook into Turtle that `ropa validate` accepts; every fact cites its cell. Every problem of the file is
         listed at once (sheet!cell, what was found, the nearest valid term) and nothing is written (exit 2)."""
+        from ropa.workbook import write_import
+
         with user_errors():
             target = write_import(workbook, output, layout_name=layout.value, namespace=namespace)
         errors.print(f"wrote {target}", highlight=False)
