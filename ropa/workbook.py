@@ -422,7 +422,10 @@ class Exporter:
         if kind == "label":
             return best_literals(objects, self.lang)[:1]
         if kind == "text":
-            return sorted(best_literals(objects, self.lang))
+            texts = sorted(best_literals(objects, self.lang))
+            if column.key == "legal_name" and texts == best_literals(values.get(LABEL, []), self.lang)[:1]:
+                return []  # the name it is listed under, which import reads back as the registered name
+            return texts
         if kind == "terms":
             allowed = self.choices.allowed(column)
             texts = [self.choices.label(o.value, column, self.lang) for o in objects if isinstance(o, ox.NamedNode)
@@ -1182,6 +1185,7 @@ class Importer:
             if column.type == "role":
                 role_source = source
         self._own_controller(sheet, columns, row, node, organisation_cell, role_source)
+        self._name_is_registered_name(sheet, columns, row, node)
         if kind == "organisations":
             self.add(node, TYPE, ox.NamedNode(DPV + "LegalEntity"))
         role = self._cell_of(columns, "role")
@@ -1189,6 +1193,16 @@ class Importer:
             iri = self.roles.get(_normal(self._text(sheet, row, role)))
             if iri is not None:
                 self.organisation_roles[organisation_cell.value].add(iri)
+
+    def _name_is_registered_name(self, sheet: RawSheet, columns: dict[int, Column], row: int, node) -> None:
+        """A party whose registered name is left empty goes by the name it is listed under (Art. 30(1)(a) asks for
+        the name, and most workbooks have one name column only)."""
+        name, registered = self._cell_of(columns, "name"), self._cell_of(columns, "legal_name")
+        if name is None or registered is None or self._text(sheet, row, registered):
+            return
+        text = self._text(sheet, row, name)
+        if text and not (len(text) < 40 and _normal(text) in self.not_documented):
+            self.fact(node, DPV + "hasName", ox.Literal(text), self.quote(sheet, row, name, text))
 
     def _type_organisations(self) -> None:
         """An organisation is a controller or a processor by the roles of the activities it records."""
@@ -1550,6 +1564,10 @@ def article30_facts(graph: RecordGraph, lang: str = "en"):
                         result.add((subject, rdflib.URIRef(column.property), _to_rdflib(obj)))
             if sheet_key == "activities":
                 result.add((subject, rdflib.RDF.type, rdflib.URIRef(DPV + "Process")))
+            elif spec.sheet(sheet_key).column("legal_name") and (subject, rdflib.URIRef(DPV + "hasName"), None) not in result:
+                # a party without a registered name goes by the name it is listed under, as import reads it
+                for text in best_literals(values.get(LABEL, []), lang)[:1]:
+                    result.add((subject, rdflib.URIRef(DPV + "hasName"), _to_rdflib(ox.Literal(text))))
     return result
 
 
