@@ -1,0 +1,135 @@
+"""What a new user of another member state meets first: an Austrian practice's record in German, an Irish shop's
+workbook filled by hand, a Luxembourg processor's sub-processors. Each test builds its own small record."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import openpyxl
+import pytest
+from typer.testing import CliRunner
+
+import ropa
+from ropa.cli import app
+from ropa.register import build_record
+from ropa.terms import vocabulary
+from ropa.transfers import verdicts
+from ropa.validate import validate
+from ropa.workbook import write_template
+
+runner = CliRunner()
+
+PREFIXES = """
+@prefix my: <https://praxis.example/record/> .
+@prefix ropa: <https://w3id.org/ropa/vocab#> .
+@prefix dpv: <https://w3id.org/dpv#> .
+@prefix pd: <https://w3id.org/dpv/pd#> .
+@prefix loc: <https://w3id.org/dpv/loc#> .
+@prefix eu-gdpr: <https://w3id.org/dpv/legal/eu/gdpr#> .
+@prefix legal-at: <https://w3id.org/dpv/legal/at#> .
+@prefix rdf: <http://www.w3.org/1999/02/22-rdf-syntax-ns#> .
+@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
+@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
+"""
+
+PRACTICE = PREFIXES + """
+my:practice a dpv:Organisation , dpv:DataController ; dpv:hasName "Ordination Donaublick GmbH" ;
+    rdfs:label "Ordination Donaublick GmbH"@de ; dpv:hasCountry loc:AT ; ropa:email "datenschutz@donaublick.at" ;
+    dpv:hasAuthority legal-at:DPA-AT ; dpv:hasTechnicalOrganisationalMeasure dpv:Encryption .
+
+# An activity that keeps its data in the EEA, in an organisation that transfers elsewhere for another activity.
+my:patients a dpv:Process ; rdfs:label "Patientendokumentation"@de ;
+    ropa:recordedBy my:practice ; ropa:role ropa:ControllerRole ; dpv:hasDataController my:practice ;
+    dpv:hasPurpose dpv:ServiceProvision ; dpv:hasLegalBasis eu-gdpr:A6-1-c ;
+    dpv:hasDataSubject dpv:Patient ; dpv:hasPersonalData pd:Name ; ropa:noRecipients true ;
+    ropa:statesNoTransferOutside loc:EEA ;
+    dpv:hasStorageCondition [ a dpv:StorageDuration ; dpv:hasDuration [ a dpv:TemporalDuration ; rdf:value "P10Y"^^xsd:duration ] ] .
+
+my:reminders a dpv:Process ; rdfs:label "Terminerinnerungen"@de ;
+    ropa:recordedBy my:practice ; ropa:role ropa:ControllerRole ; dpv:hasDataController my:practice ;
+    dpv:hasPurpose dpv:CommunicationForCustomerCare ; dpv:hasLegalBasis eu-gdpr:A6-1-a ;
+    ropa:withdrawalMeans "STOP"@de ;
+    dpv:hasDataSubject dpv:Patient ; dpv:hasPersonalData pd:TelephoneNumber ; ropa:noRecipients true ;
+    dpv:hasDataProcessor my:sms ; ropa:hasTransfer my:sms-transfer ;
+    dpv:hasStorageCondition [ a dpv:StorageDuration ; dpv:hasDuration [ a dpv:TemporalDuration ; rdf:value "P30D"^^xsd:duration ] ] .
+
+my:sms a ropa:ServiceProvider , dpv:DataProcessor ; dpv:hasName "Textly Inc." ; ropa:headquarteredIn loc:US ;
+    ropa:dataLocation loc:US ; ropa:hasAgreement [ a dpv:ControllerProcessorAgreement ] .
+my:sms-transfer a dpv:CrossBorderTransfer ; dpv:hasDataExporter my:practice ; dpv:hasDataImporter my:sms ;
+    dpv:hasThirdCountry loc:US ; dpv:hasLegalBasis eu-gdpr:StandardContractualClauses .
+"""
+
+
+@pytest.fixture(scope="module")
+def practice(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("praxis")
+    (folder / "record.ttl").write_text(PRACTICE, encoding="utf-8")
+    return ropa.load([folder])
+
+
+def test_an_activity_that_states_no_transfer_shows_it_in_the_register(practice):
+    """Art. 30(1)(e): the statement on the activity is what the register shows, not "Not documented"."""
+    record = build_record(practice, lang="de", findings=validate(practice).findings)
+    entries = {e.label.text: e for r in record.controller_registers for e in r.entries}
+    transfers = entries["Patientendokumentation"].fields["transfers"]
+    assert [v.text for v in transfers.values] == ["Keine Übermittlung aus dem Europäischen Wirtschaftsraum (EWR) hinaus (angegeben)"]
+    assert not transfers.note  # stated for this activity, not for all processing
+    assert "Vereinigte Staaten" in entries["Terminerinnerungen"].fields["transfers"].values[0].text
+
+
+def test_standard_contractual_clauses_without_their_decision_are_an_art46_safeguard(practice):
+    """The DPV concept the workbook offers for "Standard Contractual Clauses" is a Chapter V basis (Art. 46(2)(c)
+    or (d)), not "no basis"."""
+    found = [v for v in verdicts(practice, dt.date(2026, 11, 30)) if v.place.endswith("#US")]
+    assert found and all(v.status == "valid" for v in found), found
+    assert not [f for f in validate(practice).findings if f.check == "rs:TransferBasis"]
+
+
+def test_the_german_social_insurance_number_is_labelled_as_german():
+    """An Austrian looking for "Sozialversicherungsnummer" must not take the German number for the Austrian one."""
+    term = vocabulary().get("https://w3id.org/ropa/vocab#GermanSocialInsuranceNumber")
+    assert term.label("de").startswith("Deutsche ")
+    found = vocabulary().search("Sozialversicherungsnummer", lang="de")
+    assert all(t.label("de") != "Sozialversicherungsnummer" for t in found)
+
+
+def _filled_template(path: Path) -> Path:
+    write_template(path)
+    book = openpyxl.load_workbook(path)
+
+    def put(sheet: str, row: int, values: dict[str, str]) -> None:
+        headers = [c.value for c in book[sheet][1]]
+        for header, value in values.items():
+            book[sheet].cell(row=row, column=headers.index(header) + 1, value=value)
+
+    put("Organisation", 2, {"Name": "Shamrock Shop Ltd", "E-mail": "privacy@shamrockshop.ie", "Country": "Ireland"})
+    put("Activities", 2, {"Organisation keeping the record": "Shamrock Shop Ltd", "Role": "Controller",
+                          "Name": "Online orders", "Purposes": "Customer Care", "Legal basis (Art. 6)": "Performance of a contract",
+                          "Data subjects": "Customer", "Personal data": "Name", "No recipients": "yes",
+                          "Retention": "7 years after end of contract", "Processors": "Parcel Cloud"})
+    put("Processors and recipients", 2, {"Name": "Parcel Cloud", "Type": "Processor", "Country": "Ireland"})
+    book.save(path)
+    return path
+
+
+def test_a_workbook_with_only_the_name_column_names_the_organisation(tmp_path):
+    """Art. 30(1)(a): the name a spreadsheet user writes in 'Name' is the organisation's name; leaving 'Registered
+    name' empty must not raise "no name", and the workbook written back does not repeat it."""
+    path = _filled_template(tmp_path / "shop.xlsx")
+    out = tmp_path / "shop"
+    result = runner.invoke(app, ["import", str(path), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    graph = ropa.load([out])
+    names = {r["name"] for r in graph.select("SELECT ?name WHERE { ?x dpv:hasName ?name }")}
+    assert {"Shamrock Shop Ltd", "Parcel Cloud"} <= names
+    checks = {f.check for f in validate(graph).findings}
+    assert "rs:RecordKeeper-name" not in checks
+    back = tmp_path / "back.xlsx"
+    result = runner.invoke(app, ["export", str(out), "--format", "xlsx", "--layout", "ropa", "-o", str(back)])
+    assert result.exit_code == 0, result.output
+    sheet = openpyxl.load_workbook(back)["Organisation"]
+    headers = [c.value for c in sheet[1]]
+    row = [c.value for c in sheet[2]]
+    assert row[headers.index("Name")] == "Shamrock Shop Ltd"
+    assert row[headers.index("Registered name")] in (None, "")
