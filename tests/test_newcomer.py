@@ -133,3 +133,40 @@ def test_a_workbook_with_only_the_name_column_names_the_organisation(tmp_path):
     row = [c.value for c in sheet[2]]
     assert row[headers.index("Name")] == "Shamrock Shop Ltd"
     assert row[headers.index("Registered name")] in (None, "")
+
+
+LUX = PREFIXES + """
+@prefix legal-eu: <https://w3id.org/dpv/legal/eu#> .
+my:host a dpv:Organisation , dpv:DataProcessor ; dpv:hasName "Nuage Ardennes SA" ; dpv:hasCountry loc:LU ;
+    ropa:email "dpo@nuage-ardennes.lu" .
+my:client a dpv:DataController , dpv:Organisation ; dpv:hasName "Client SA" ; rdfs:label "Client SA"@fr .
+my:hosting a dpv:Process ; rdfs:label "Hébergement"@fr ; ropa:recordedBy my:host ; ropa:role ropa:ProcessorRole ;
+    dpv:hasDataProcessor my:host ; dpv:hasDataController my:client ; ropa:actsOnBehalfOf my:client ;
+    dpv:hasPurpose dpv:ServiceProvision ; dpv:hasDataSubject dpv:User ; dpv:hasPersonalData pd:Name ;
+    ropa:hasSubProcessor my:backup-ch %s .
+my:backup-ch a ropa:ServiceProvider , dpv:DataProcessor ; dpv:hasName "Alpensicher AG" ; ropa:headquarteredIn loc:CH ;
+    ropa:dataLocation loc:CH .
+my:tickets-us a ropa:ServiceProvider , dpv:DataProcessor ; dpv:hasName "Smart Tickets Inc." ; ropa:headquarteredIn loc:US ;
+    ropa:dataLocation loc:US .
+my:t-us a dpv:CrossBorderTransfer ; dpv:hasDataExporter my:host ; dpv:hasDataImporter my:tickets-us ;
+    dpv:hasThirdCountry loc:US ; dpv:hasLegalBasis ropa:SCC-2021-914-EU .
+"""
+
+
+def test_notice_speaks_the_controllers_language_and_names_the_basis(tmp_path):
+    """Art. 28(2): a Luxembourg processor writes to its customers in French; the new sub-processor's transfer basis
+    is named, not only judged; each contact is a line of its own."""
+    old, new = tmp_path / "old", tmp_path / "new"
+    old.mkdir(), new.mkdir()
+    (old / "r.ttl").write_text(LUX % "", encoding="utf-8")
+    (new / "r.ttl").write_text(LUX % ", my:tickets-us ; ropa:hasTransfer my:t-us", encoding="utf-8")
+    out = tmp_path / "avis.md"
+    result = runner.invoke(app, ["notice", str(old), str(new), "--processor", "my:host", "--effective", "2099-01-15",
+                                 "--lang", "fr", "--format", "md", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    text = out.read_text(encoding="utf-8")
+    assert "## Comment émettre des objections" in text and "## How to object" not in text
+    assert "| ajouté | Smart Tickets Inc. | Hébergement | États-Unis | États-Unis |" in text
+    assert "valide (Clauses contractuelles types (UE) 2021/914)" in text
+    assert "\n\ncourriel: dpo@nuage-ardennes.lu\n" in text
+    assert "Not documented" not in text and "\\-" not in text

@@ -12,6 +12,7 @@ from typing import Annotated, Optional
 import typer
 
 from ropa import resources
+from ropa.commands import Language
 from ropa.errors import RopaError
 from ropa.export import write_atomically
 from ropa.tabular import Result, print_tables, to_json, to_markdown, to_text
@@ -144,11 +145,12 @@ def register(app: typer.Typer) -> None:
         old: Annotated[Optional[str], typer.Argument(help="The current version: file, folder or REV:path.", show_default=False)] = None,
         new: Annotated[Optional[str], typer.Argument(help="The intended version: file, folder or REV:path.", show_default=False)] = None,
         effective: Annotated[Optional[str], typer.Option("--effective", help="When the change takes effect (YYYY-MM-DD); today + 30 days by default.")] = None,
+        lang: Annotated[Language, typer.Option("--lang", "-l", help="Language of the notice, the controllers' language.")] = Language.en,
         git: GitOption = None,
         output_format: FormatOption = ReportFormat.table,
         output: OutputOption = None,
     ) -> None:
         """The sub-processor change notice a processor owes its controllers (Art. 28(2)): what, from when, how to object."""
         with cli.user_errors():
-            result = make_notice(*sides(old, new, git), processor, cli.parse_date(effective, "--effective"))
+            result = make_notice(*sides(old, new, git), processor, cli.parse_date(effective, "--effective"), lang=lang.value)
             emit(result, output_format, output)
