@@ -217,7 +217,8 @@ class Choices:
         """Labels of the nearest terms of the column, for "did you mean"."""
         choices = self.terms(column)
         allowed = {t.iri for t in choices}
-        found = [t for t in self.vocabulary.suggest(text, column.kind if not column.list else None, n=8)
+        # every near term, then those the column accepts: the nearest of the whole vocabulary may all be elsewhere
+        found = [t for t in self.vocabulary.suggest(text, column.kind if not column.list else None, n=len(self.vocabulary))
                  if not allowed or t.iri in allowed]
         labels = [t.label(lang) for t in found[:3]]
         if not labels and choices:
