@@ -170,3 +170,48 @@ def test_notice_speaks_the_controllers_language_and_names_the_basis(tmp_path):
     assert "valide (Clauses contractuelles types (UE) 2021/914)" in text
     assert "\n\ncourriel: dpo@nuage-ardennes.lu\n" in text
     assert "Not documented" not in text and "\\-" not in text
+
+
+def test_a_label_without_its_abbreviation_or_the_abbreviation_alone_names_the_term():
+    """What people type in a workbook: "Data Protection Commission" for "Data Protection Commission (DPC)"."""
+    vocab = vocabulary()
+    assert vocab.resolve("Data Protection Commission").curie == "legal-ie:DPA-IE"
+    assert vocab.resolve("PPSN").curie == "ropa:IrishPersonalPublicServiceNumber"
+    assert vocab.resolve("Standard Contractual Clauses").curie == "eu-gdpr:StandardContractualClauses"
+
+
+def _irish_workbook(path: Path, edits: dict[tuple[str, str], str]) -> Path:
+    _filled_template(path)
+    book = openpyxl.load_workbook(path)
+    for (sheet, header), value in edits.items():
+        headers = [c.value for c in book[sheet][1]]
+        book[sheet].cell(row=2, column=headers.index(header) + 1, value=value)
+    book.save(path)
+    return path
+
+
+def test_an_art6_basis_typed_as_one_word_suggests_the_bases_that_hold_it(tmp_path):
+    path = _irish_workbook(tmp_path / "shop.xlsx", {("Activities", "Legal basis (Art. 6)"): "Contract"})
+    result = runner.invoke(app, ["import", str(path), "-o", str(tmp_path / "out")])
+    assert result.exit_code == 2
+    assert "unknown term 'Contract' for 'Legal basis (Art. 6)'; did you mean 'Performance of a contract'" in result.output
+
+
+def test_a_processor_certified_under_the_data_privacy_framework_can_be_written_in_the_workbook(tmp_path):
+    """Art. 45(3): the EU-US Data Privacy Framework covers only certified importers; a spreadsheet says so in its
+    own column, and the workbook written back keeps it."""
+    path = _irish_workbook(tmp_path / "shop.xlsx", {
+        ("Processors and recipients", "Country"): "United States",
+        ("Processors and recipients", "Certified under (Art. 45)"): "EU-US Data Privacy Framework"})
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["import", str(path), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    graph = ropa.load([out])
+    rows = graph.select("SELECT ?p WHERE { ?p ropa:certifiedUnder ropa:Adequacy-EU-US-DPF ; dpv:hasName 'Parcel Cloud' }")
+    assert len(rows) == 1
+    back = tmp_path / "back.xlsx"
+    assert runner.invoke(app, ["export", str(out), "--format", "xlsx", "-o", str(back)]).exit_code == 0
+    sheet = openpyxl.load_workbook(back)["Processors and recipients"]
+    headers = [c.value for c in sheet[1]]
+    assert sheet.cell(row=2, column=headers.index("Certified under (Art. 45)") + 1).value == \
+        "EU-US Data Privacy Framework (adequacy decision)"
