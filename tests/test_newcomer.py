@@ -215,3 +215,18 @@ def test_a_processor_certified_under_the_data_privacy_framework_can_be_written_i
     headers = [c.value for c in sheet[1]]
     assert sheet.cell(row=2, column=headers.index("Certified under (Art. 45)") + 1).value == \
         "EU-US Data Privacy Framework (adequacy decision)"
+
+
+def test_a_record_started_in_german_is_checked_in_german(tmp_path):
+    """An Austrian officer's `ropa init --lang de` speaks German in its examples and asks for German findings in its
+    README, CI and pre-commit hook; an English record keeps the plain command."""
+    from ropa.scaffold import plan
+
+    german = plan("Ordination Donaublick GmbH", "AT", lang="de")
+    assert "ropa terms Einwilligung --kind legal-basis" in german["organisation.ttl"]
+    assert "toestemming" not in german["organisation.ttl"]
+    for name in ("README.md", ".github/workflows/ropa.yml", ".pre-commit-config.yaml"):
+        assert "ropa validate . --waivers waivers.toml" in german[name] and "--lang de" in german[name], name
+    english = plan("Shamrock Shop Ltd", "IE", lang="en")
+    assert "ropa terms consent --kind legal-basis" in english["organisation.ttl"]
+    assert all("--lang" not in text for text in english.values())
