@@ -230,3 +230,17 @@ def test_a_record_started_in_german_is_checked_in_german(tmp_path):
     english = plan("Shamrock Shop Ltd", "IE", lang="en")
     assert "ropa terms consent --kind legal-basis" in english["organisation.ttl"]
     assert all("--lang" not in text for text in english.values())
+
+
+def test_diagram_command_draws_in_the_record_language(tmp_path):
+    """`ropa diagram --lang de` labels subjects, places and verdicts in German, as the German registers do."""
+    folder = tmp_path / "praxis"
+    folder.mkdir()
+    (folder / "record.ttl").write_text(PRACTICE, encoding="utf-8")
+    result = runner.invoke(app, ["diagram", str(folder), "--controller", "my:practice", "--format", "mermaid", "--lang", "de"])
+    assert result.exit_code == 0, result.output
+    assert "Datenflüsse von Ordination Donaublick GmbH" in result.output
+    assert '["Betroffene Personen"]' in result.output and '[["Vereinigte Staaten"]]' in result.output
+    assert "Data subjects" not in result.output and "United States" not in result.output
+    english = runner.invoke(app, ["diagram", str(folder), "--activity", "my:reminders", "--format", "mermaid"])
+    assert english.exit_code == 0 and "United States" in english.output

@@ -107,13 +107,14 @@ def register(app: typer.Typer) -> None:
         controller: Annotated[Optional[str], typer.Option("--controller", help="Every activity this organisation keeps or controls.")] = None,
         activity: Annotated[Optional[str], typer.Option("--activity", help="One activity (prefixed name, IRI or name).")] = None,
         diagram_format: Annotated[DiagramFormat, typer.Option("--format", "-f", help="svg (Graphviz) or mermaid (for Markdown).")] = DiagramFormat.svg,
+        lang: Annotated[Language, typer.Option("--lang", "-l", help="Language of the labels and words of the diagram.")] = Language.en,
         as_of: AsOfOption = None,
         output: OutputOption = None,
     ) -> None:
         """A data-flow diagram of one controller or one activity, as SVG or Mermaid."""
         with cli.user_errors():
             drawn = make_diagram(load(paths or None), controller=controller, activity=activity,
-                                 as_of=cli.parse_date(as_of, "--as-of"))
+                                 as_of=cli.parse_date(as_of, "--as-of"), lang=lang.value)
             write(to_svg(drawn) if diagram_format is DiagramFormat.svg else to_mermaid(drawn), output)
 
     def sides(old: str | None, new: str | None, git: str | None) -> tuple[str, str]:
