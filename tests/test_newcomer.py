@@ -244,3 +244,16 @@ def test_diagram_command_draws_in_the_record_language(tmp_path):
     assert "Data subjects" not in result.output and "United States" not in result.output
     english = runner.invoke(app, ["diagram", str(folder), "--activity", "my:reminders", "--format", "mermaid"])
     assert english.exit_code == 0 and "United States" in english.output
+
+
+def test_a_transfer_written_as_people_write_it_imports_and_holds(tmp_path):
+    """'USA: Standard Contractual Clauses' is the United States under an Art. 46(2)(c) safeguard."""
+    path = _irish_workbook(tmp_path / "shop.xlsx", {
+        ("Activities", "Transfers outside the EEA (country: basis)"): "USA: Standard Contractual Clauses"})
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["import", str(path), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    graph = ropa.load([out])
+    rows = graph.select("SELECT ?t WHERE { ?t dpv:hasThirdCountry loc:US ; dpv:hasLegalBasis eu-gdpr:StandardContractualClauses }")
+    assert len(rows) == 1
+    assert not [f for f in validate(graph).findings if f.check == "rs:TransferBasis"]
