@@ -1479,10 +1479,17 @@ def import_workbook(path: Path, *, layout_name: str = "ropa", namespace: str | N
 
 
 def turtle(triples: Sequence[ox.Triple], namespace: str) -> bytes:
-    """The triples as Turtle with ropa's prefixes and ``rec:`` for the record's own namespace."""
+    """The triples as Turtle with the ropa prefixes they use and ``rec:`` for the record's own namespace (a record's
+    file declares no other organisation's namespace)."""
     prefixes = dict(PREFIXES)
     if namespace not in prefixes.values():
         prefixes["rec"] = namespace
+    used = set()
+    for triple in triples:
+        for term in (triple.subject, triple.predicate, triple.object):
+            iri = term.datatype.value if isinstance(term, ox.Literal) else term.value if isinstance(term, ox.NamedNode) else ""
+            used.add(iri[:max(iri.rfind("#"), iri.rfind("/")) + 1])
+    prefixes = {prefix: ns for prefix, ns in prefixes.items() if ns in used}
     return ox.serialize(triples, format=ox.RdfFormat.TURTLE, prefixes=prefixes)
 
 

@@ -257,3 +257,15 @@ def test_a_transfer_written_as_people_write_it_imports_and_holds(tmp_path):
     rows = graph.select("SELECT ?t WHERE { ?t dpv:hasThirdCountry loc:US ; dpv:hasLegalBasis eu-gdpr:StandardContractualClauses }")
     assert len(rows) == 1
     assert not [f for f in validate(graph).findings if f.check == "rs:TransferBasis"]
+
+
+def test_an_imported_record_declares_only_the_prefixes_it_uses(tmp_path):
+    """An Irish shop's Turtle file does not declare the bundled Destiny namespace or fifty authorities' prefixes."""
+    path = _irish_workbook(tmp_path / "shop.xlsx", {})
+    out = tmp_path / "out"
+    assert runner.invoke(app, ["import", str(path), "-o", str(out)]).exit_code == 0
+    text = (out / "shop.ttl").read_text(encoding="utf-8")
+    declared = {line.split()[1] for line in text.splitlines() if line.startswith("@prefix")}
+    assert {"rec:", "dpv:", "ropa:", "rdf:"} <= declared
+    assert "dst:" not in declared and "legal-be:" not in declared and "sh:" not in declared
+    assert len(ropa.load([out]).select("SELECT ?a WHERE { ?a a dpv:Process }")) == 1
