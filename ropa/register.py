@@ -1402,6 +1402,9 @@ class _Builder:
                                        detail=self.t("transfer.basis", bases=self.labels[row["mechanism"].value]),
                                        iri=row["engagement"].value,
                                        sources=self.provenance.of_node(row["engagement"].value)))
+        places = [v.iri for v in locations or fields["headquarters"].values if v.iri]
+        if not transfers and places and all(p in self.flows.graph and self.flows.graph.nodes[p].get("eea") for p in places):
+            transfers = [Value(text=self.t("transfer.not_required"))]  # the data stay in the EEA: no Chapter V basis needed
         fields["transfer_basis"] = Field("transfer_basis", transfers, gaps=self.gaps_for(PROVIDER_FIELDS["transfer_basis"], iri))
         agreements = self.concepts(iri, ROPA + "hasAgreement")
         if not agreements and any(t.value == "true" for t in f.get(iri, ROPA + "agreementRequired")):

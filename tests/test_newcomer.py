@@ -269,3 +269,25 @@ def test_an_imported_record_declares_only_the_prefixes_it_uses(tmp_path):
     assert {"rec:", "dpv:", "ropa:", "rdf:"} <= declared
     assert "dst:" not in declared and "legal-be:" not in declared and "sh:" not in declared
     assert len(ropa.load([out]).select("SELECT ?a WHERE { ?a a dpv:Process }")) == 1
+
+
+def test_a_sub_processor_in_the_eea_needs_no_transfer_basis_in_the_processor_overview(tmp_path):
+    """Art. 44: data kept in Germany by a Luxembourg processor's sub-processor are no transfer; the overview says so
+    instead of "Not documented"; a Swiss one shows its adequacy decision."""
+    folder = tmp_path / "lux"
+    folder.mkdir()
+    extra = """
+my:dc-de a ropa:ServiceProvider , dpv:DataProcessor ; dpv:hasName "Rechenzentrum Saar GmbH" ; ropa:headquarteredIn loc:DE ;
+    ropa:dataLocation loc:DE .
+my:t-ch a dpv:CrossBorderTransfer ; dpv:hasDataExporter my:host ; dpv:hasDataImporter my:backup-ch ;
+    dpv:hasThirdCountry loc:CH ; dpv:hasLegalBasis legal-eu:Adequacy-EU-CH .
+my:hosting ropa:hasTransfer my:t-ch .
+"""
+    (folder / "r.ttl").write_text(LUX % ", my:dc-de" + extra, encoding="utf-8")
+    graph = ropa.load([folder])
+    record = build_record(graph, lang="fr", findings=[])
+    providers = {p.name.text: p for o in record.overviews for p in o.providers}
+    german = providers["Rechenzentrum Saar GmbH"]
+    assert [v.text for v in german.fields["transfer_basis"].values] == ["Pas nécessaire : les données restent dans l'EEE"]
+    swiss = providers["Alpensicher AG"]
+    assert "Suisse" in swiss.fields["transfer_basis"].values[0].text
