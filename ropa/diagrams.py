@@ -115,9 +115,15 @@ def diagram(graph: RecordGraph, controller: str | None = None, activity: str | N
     """The data-flow diagram of one party's activities (those it keeps, as controller or processor, and those it
     controls), or of one activity, with labels and fixed words in ``lang``. Pass ``flows`` to draw many diagrams
     from one flow graph."""
-    if (controller is None) == (activity is None):
+    if controller is not None and activity is not None:
         raise RopaError("name either a controller (--controller) or an activity (--activity)")
     fg = flows or flow_graph(graph, as_of)
+    if controller is None and activity is None:  # a record kept by one organisation: its diagram
+        keepers = sorted({info.recorder for info in fg.activities.values() if info.recorder})
+        if len(keepers) != 1:
+            raise RopaError("the record is kept by several organisations: name either a controller (--controller) "
+                            "or an activity (--activity)")
+        controller = keepers[0]
     label, phrase, definite = fg.label, english, None
     if lang != "en":
         from ropa.register import Labels, Messages

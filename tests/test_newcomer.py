@@ -291,3 +291,14 @@ my:hosting ropa:hasTransfer my:t-ch .
     assert [v.text for v in german.fields["transfer_basis"].values] == ["Pas nécessaire : les données restent dans l'EEE"]
     swiss = providers["Alpensicher AG"]
     assert "Suisse" in swiss.fields["transfer_basis"].values[0].text
+
+
+def test_diagram_of_a_record_kept_by_one_organisation_needs_no_controller_option(tmp_path):
+    folder = tmp_path / "praxis"
+    folder.mkdir()
+    (folder / "record.ttl").write_text(PRACTICE, encoding="utf-8")
+    result = runner.invoke(app, ["diagram", str(folder), "--format", "mermaid"])
+    assert result.exit_code == 0, result.output
+    assert "Data flows of Ordination Donaublick GmbH" in result.output
+    several = runner.invoke(app, ["diagram", "--format", "mermaid"])  # the bundled record: several organisations
+    assert several.exit_code == 2 and "several organisations" in several.output
