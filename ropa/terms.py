@@ -194,6 +194,8 @@ class Vocabulary:
 
     def _names_in(self, term: Term, lang: str | None) -> set[str]:
         names = {term.curie.casefold(), _local_name(term.iri).casefold()}
+        if term.article:  # "Art. 9(2)(h)": a basis is found by its article too
+            names.add(term.article.casefold())
         if lang is None:
             return names | self._names[term.iri]
         return names | {term.labels[lang].casefold()} if lang in term.labels else names

@@ -302,3 +302,9 @@ def test_diagram_of_a_record_kept_by_one_organisation_needs_no_controller_option
     assert "Data flows of Ordination Donaublick GmbH" in result.output
     several = runner.invoke(app, ["diagram", "--format", "mermaid"])  # the bundled record: several organisations
     assert several.exit_code == 2 and "several organisations" in several.output
+
+
+def test_terms_are_found_by_their_article():
+    """An officer knows "Art. 9" before the label of the condition."""
+    found = [t.curie for t in vocabulary().search("Art. 9(2)", kind="legal-basis")]
+    assert "eu-gdpr:A9-2-h" in found and not [c for c in found if c.startswith("eu-gdpr:A6")]
