@@ -350,8 +350,8 @@ class Notice:
         t = Messages(self.lang)
         missing = t("gap.not_documented")
         to = ", ".join(self.controllers) or missing
-        contact = "\n".join(f"{t('notice.contact.' + _CONTACT_KEYS[kind])}: {', '.join(self.contact.get(kind, [])) or missing}"
-                            for kind in OBJECTION_CONTACTS)
+        contact = "\n".join(f"{t('notice.contact.' + _CONTACT_KEYS[key])}: {', '.join(self.contact.get(key, [])) or missing}"
+                            for key in OBJECTION_CONTACTS)
         return [
             Section(t("notice.title"), text=t("notice.intro", processor=self.processor_label, controllers=to,
                                               issued=self.issued.isoformat())),
@@ -450,7 +450,8 @@ def _basis_on(graph: RecordGraph, provider: str, date: dt.date, lang: str = "en"
     found = []
     for place, edge in zip(places, edges):
         status = edge["status"] or "unknown"
-        text = f"{labels[place] if place in labels.cache else fg.label(place)}: {t('diagram.status.' + status.replace(' ', '_'))}"
+        name = labels[place] if place in labels.cache else fg.label(place)
+        text = f"{name}: {t('diagram.status.' + status.replace(' ', '_'))}"
         bases = sorted({labels[b.instrument] for b in edge.get("bases") or [] if b.valid == (status == "valid")})
         found.append(text + (f" ({'; '.join(bases)})" if bases and status != "not required" else ""))
     return "; ".join(found) or t("notice.location_not_documented")

@@ -726,7 +726,8 @@ class _Builder:
         *(_expand(p) for p in (
             "dpv:hasDataController", "dpv:hasDataProcessor", "ropa:actsOnBehalfOf", "dpv:hasPurpose",
             "ropa:purposeDescription", "dpv:hasDataSubject", "dpv:hasPersonalData", "ropa:dataDescription",
-            "dpv:hasRecipient", "ropa:noRecipients", "ropa:hasTransfer", "ropa:statesNoTransferOutside", "dpv:hasStorageCondition", "dpv:hasLegalBasis",
+            "dpv:hasRecipient", "ropa:noRecipients", "ropa:hasTransfer", "ropa:statesNoTransferOutside",
+            "dpv:hasStorageCondition", "dpv:hasLegalBasis",
             "ropa:withdrawalMeans", "dpv:hasDataSource", "ropa:usesServiceProvider", "ropa:engagesProcessor",
             "ropa:hasSubProcessor", "ropa:dataLocation", "dpv:hasLocation", "dpv:hasImpactAssessment", "dpv:hasActivityStatus",
             "dpv:hasProcessing", "dpv:hasContext", "ropa:hasAgreement", "dpv:hasJointDataControllers")),
@@ -1111,8 +1112,9 @@ class _Builder:
             if transfer_values:
                 break
             for region in f.iris(stater, ROPA + "statesNoTransferOutside"):
-                transfer_values.append(Value(text=self.t("value.no_transfer_outside", region=self.labels.definite(region, self.t("grammar.article"))),
-                                             sources=self.provenance.of_fact(stater, ROPA + "statesNoTransferOutside", ox.NamedNode(region))))
+                text = self.t("value.no_transfer_outside", region=self.labels.definite(region, self.t("grammar.article")))
+                sources = self.provenance.of_fact(stater, ROPA + "statesNoTransferOutside", ox.NamedNode(region))
+                transfer_values.append(Value(text=text, sources=sources))
                 if stater == entity:
                     transfer_note = self.t("note.for_all_processing")
         fields["transfers"] = self.field("transfers", transfer_values, activity, note=transfer_note)
