@@ -460,13 +460,15 @@ def run(
     waivers=None,
     timeout: float = remote.DEFAULT_TIMEOUT,
     allow_service: bool = False,
+    report=None,
 ) -> Results:
     """Answer a query on a loaded record (embedded) or on a SPARQL 1.1 endpoint (``endpoint``, optionally limited
     to the named graph ``graph_iri`` that ``push`` wrote).
 
     A query that needs findings validates the record at its ``as_of`` date first (embedded); on an endpoint it
     reads the findings that ``push`` sent. On a loaded record a query may not call SERVICE unless
-    ``allow_service`` (a local question must not reach the network or the file system).
+    ``allow_service`` (a local question must not reach the network or the file system). ``report``: the record's
+    validation (with ``waivers`` applied), which a query that needs findings uses when it judges at that date.
     """
     bindings = bind(query, params, as_of=as_of, lang=lang, prefixes=graph.prefixes if graph is not None else None,
                     graph=graph)
@@ -479,7 +481,8 @@ def run(
     judged = dt.date.fromisoformat(bindings["as_of"].value) if bindings.get("as_of") is not None else None
     with ExitStack() as stack:
         if "findings" in query.needs:
-            stack.enter_context(findings_graph(graph, as_of=judged, waivers=waivers))
+            reusable = report if report is not None and report.as_of == (judged or dt.date.today()) else None
+            stack.enter_context(findings_graph(graph, as_of=judged, waivers=waivers, report=reusable))
         if "verdicts" in query.needs:
             stack.enter_context(verdicts_graph(graph, judged or dt.date.today()))
         return select_embedded(graph, sparql, name=query.name)
@@ -555,18 +558,20 @@ def _graph_iri(text: str) -> ox.NamedNode:
 _SEVERITY_TERMS = {"violation": "Violation", "warning": "Warning", "info": "Info"}
 
 
-def findings_triples(graph: RecordGraph, *, as_of: dt.date | None = None, waivers=None) -> list[ox.Triple]:
+def findings_triples(graph: RecordGraph, *, as_of: dt.date | None = None, waivers=None, report=None) -> list[ox.Triple]:
     """The open findings of validating the record at ``as_of``, as SHACL validation results.
 
     Each result has sh:focusNode, sh:resultSeverity, sh:sourceShape, sh:resultPath and sh:resultMessage as a SHACL
     report would, plus dpv:hasEntity: the organisation whose record it concerns (as ``ropa validate`` attributes
-    it). Waived findings are left out. A ropa:Evaluation node carries the date (ropa:asOfDate).
+    it). Waived findings are left out. A ropa:Evaluation node carries the date (ropa:asOfDate). ``report``: the
+    findings of a validation already run (with its waivers), instead of validating again.
     """
     from ropa.validate import validate, with_waivers
 
-    report = validate(graph, as_of=as_of)
-    if waivers is not None:
-        report = with_waivers(report, waivers)
+    if report is None:
+        report = validate(graph, as_of=as_of)
+        if waivers is not None:
+            report = with_waivers(report, waivers)
     run_node = ox.NamedNode("urn:ropa:findings:evaluation")
     triples = [
         ox.Triple(run_node, _RDF_TYPE, ox.NamedNode(ROPA + "Evaluation")),
@@ -595,11 +600,12 @@ def findings_triples(graph: RecordGraph, *, as_of: dt.date | None = None, waiver
 
 
 @contextmanager
-def findings_graph(graph: RecordGraph, *, as_of: dt.date | None = None, waivers=None) -> Iterator[None]:
+def findings_graph(graph: RecordGraph, *, as_of: dt.date | None = None, waivers=None, report=None) -> Iterator[None]:
     """Put the findings at ``as_of`` into the store for the duration of a query, and take them out afterwards
-    (left in, their ropa:Evaluation node would confuse the next validation run)."""
+    (left in, their ropa:Evaluation node would confuse the next validation run). ``report``: a validation already
+    run at that date, with its waivers, used instead of validating again."""
     graph.store.extend(ox.Quad(t.subject, t.predicate, t.object, FINDINGS_GRAPH)
-                       for t in findings_triples(graph, as_of=as_of, waivers=waivers))
+                       for t in findings_triples(graph, as_of=as_of, waivers=waivers, report=report))
     try:
         yield
     finally:

@@ -206,19 +206,29 @@ def _context(record: Record, document: Document, t: Messages, extension: str, pa
     }
 
 
+def document_diagrams(document: Document, paper: bool = False) -> list[DiagramImage]:
+    """The diagrams a register document shows: of the whole register, and of each activity (not on paper)."""
+    register = document.data.get("register")
+    if register is None:
+        return []
+    entries = [] if paper else register.entries
+    return [image for image in [register.diagram, *(entry.diagram for entry in entries)] if image]
+
+
 def render_text(record: Record, document: Document, fmt: str, *, link_extension: str | None = None,
-                paper: bool = False, stylesheet: bool = True) -> str:
+                paper: bool = False, stylesheet: bool = True, extra: dict | None = None) -> str:
     """One document as HTML or Markdown text; links to other documents end in ``link_extension``. ``paper`` leaves
     out what a printed page cannot show (the per-activity diagrams that are collapsed on screen); without
-    ``stylesheet`` the HTML has no link to style.css (the PDF printer is given it directly)."""
+    ``stylesheet`` the HTML has no link to style.css (the PDF printer is given it directly). ``extra`` adds names to
+    the templates' context (``web``: the bar of ``ropa serve`` around the document)."""
     suffix = {"html": "html", "md": "md"}[fmt]
     if fmt == "html":
-        draw(record.diagrams)  # every diagram of the record in one dot run; a no-op once drawn
+        draw(document_diagrams(document, paper))  # the document's diagrams in one dot run; a no-op once drawn
     env = environment(markdown=fmt == "md")
     template = env.get_template(f"{document.template}/document.{suffix}.j2")
     t = Messages(record.lang)
     return template.render({**_context(record, document, t, link_extension or f".{suffix}", paper),
-                            "stylesheet": "style.css" if stylesheet else None})
+                            "stylesheet": "style.css" if stylesheet else None, **(extra or {})})
 
 
 # --- Formats --------------------------------------------------------------------------------------------------

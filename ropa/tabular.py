@@ -95,3 +95,30 @@ def _markdown_table(columns: list[str], rows: list[list[str]]) -> str:
 def _cell(value: str) -> str:
     """A table cell: each line escaped, the lines joined by <br>."""
     return "<br>".join(safe.markdown(line) for line in str(value).splitlines()) if value else ""
+
+
+def to_xlsx(columns: list[str], rows: list[list[str]], title: str = "answer") -> bytes:
+    """One table as an XLSX workbook: a bold header row, a filter, and cells that are text, never formulas."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    from ropa.workbook import put_text
+
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "".join(c for c in safe.visible(title) if c not in "[]:*?/\\")[:31] or "answer"
+    for column, header in enumerate(columns, start=1):
+        cell = sheet.cell(row=1, column=column)
+        put_text(cell, safe.visible(header))
+        cell.font = Font(bold=True)
+    for number, row in enumerate(rows, start=2):
+        for column, value in enumerate(row, start=1):
+            put_text(sheet.cell(row=number, column=column), safe.visible(value or ""))
+    sheet.freeze_panes = "A2"
+    if columns:
+        from openpyxl.utils import get_column_letter
+
+        sheet.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{max(len(rows) + 1, 2)}"
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
