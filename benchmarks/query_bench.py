@@ -8,7 +8,12 @@ ropa.synthetic, loaded once in this process: each query runs ``--repeat`` times 
 controller with the most activities), and the query is timed a second time with the parameter at ``any``, listed
 apart: asking it of every controller at once is not the library's question, but its cost is worth knowing. For
 the query that needs validation findings, the time of the query itself (findings already in the store) is
-reported, and the validation that produces them separately.
+reported, and the validation that produces them separately; likewise for the queries that need the transfer
+verdicts, which ropa.transfers computes once per date before the query runs (both figures are printed).
+
+Each query's median wall clock and median CPU time of the process are reported: on a machine shared with other work
+the wall clock grows with the load while the CPU time (Oxigraph answers in the calling thread) stays close to what
+a quiet machine shows, so the limit is checked on the CPU time and the load average is printed.
 
 Usage:
     python benchmarks/query_bench.py                    # generate 1M triples in a temporary folder
@@ -21,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import os
 import datetime as dt
 import json
 import statistics
@@ -34,6 +40,7 @@ sys.path.insert(0, str(REPOSITORY))
 
 import ropa  # noqa: E402
 from ropa import query as library  # noqa: E402
+from ropa.transfers import verdicts_graph  # noqa: E402
 
 AS_OF = dt.date(2026, 1, 1)
 LIMIT_S = 1.0
@@ -45,6 +52,8 @@ BUSIEST = {
                    GROUP BY ?value ORDER BY DESC(COUNT(?activity)) ?value LIMIT 1""",
     "seed": """SELECT ?value WHERE { ?quote ropa:inDocument/ropa:fileName ?value }
                GROUP BY ?value ORDER BY DESC(COUNT(?quote)) ?value LIMIT 1""",
+    "instrument": """SELECT ?value WHERE { ?transfer a dpv:CrossBorderTransfer ; dpv:hasLegalBasis ?value }
+                     GROUP BY ?value ORDER BY DESC(COUNT(?transfer)) ?value LIMIT 1""",
 }
 """How a required parameter gets its value: the record's busiest one (the most work for one question)."""
 
@@ -78,20 +87,28 @@ def time_queries(graph: ropa.RecordGraph, repeat: int, *, findings: bool = True,
         as_of = AS_OF if query.param("as_of") else None
         for label, params in runs(graph, query):
             sparql = library.prepare(query, library.bind(query, params, as_of=as_of))
-            validation_s = None
+            validation_s = verdicts_s = None
             with contextlib.ExitStack() as stack:
                 if "findings" in query.needs:
                     start = time.perf_counter()
                     stack.enter_context(library.findings_graph(graph, as_of=AS_OF))
                     validation_s = time.perf_counter() - start
-                times, rows = [], 0
-                for _ in range(repeat):
+                if "verdicts" in query.needs:   # ropa.transfers judges every transfer once per date, in Python
                     start = time.perf_counter()
+                    stack.enter_context(verdicts_graph(graph, AS_OF))
+                    verdicts_s = time.perf_counter() - start
+                times, cpu, rows = [], [], 0
+                for _ in range(repeat):
+                    start, started = time.perf_counter(), time.process_time()
                     rows = len(library.select_embedded(graph, sparql, name=query.name).rows)
                     times.append(time.perf_counter() - start)
-            measured.append({"query": label, "params": params, "median_s": statistics.median(times), "rows": rows,
-                             "validation_s": validation_s, "library_question": label == query.name})
-            print(f"  {label}: {measured[-1]['median_s']:.3f} s", file=sys.stderr, flush=True)
+                    cpu.append(time.process_time() - started)
+            measured.append({"query": label, "params": params, "median_s": statistics.median(times),
+                             "median_cpu_s": statistics.median(cpu), "rows": rows,
+                             "validation_s": validation_s, "verdicts_s": verdicts_s,
+                             "library_question": label == query.name})
+            print(f"  {label}: {measured[-1]['median_s']:.3f} s (CPU {measured[-1]['median_cpu_s']:.3f} s)",
+                  file=sys.stderr, flush=True)
     return measured
 
 
@@ -124,14 +141,16 @@ def main() -> None:
         measured = time_queries(graph, args.repeat, findings=not args.skip_findings, only=args.only)
 
     width = max(len(m["query"]) for m in measured)
-    print(f"{'query':<{width}}  median s  rows     within {LIMIT_S:g} s")
+    print(f"{'query':<{width}}  median s  CPU s  rows     within {LIMIT_S:g} s (CPU)")
     for m in measured:
         note = f"  (+ validation {m['validation_s']:.2f} s, once)" if m["validation_s"] is not None else ""
-        ok = "yes" if m["median_s"] <= LIMIT_S else "NO"
-        ok = ok if m["library_question"] else f"({ok}: every value at once, not the library's question)"
-        print(f"{m['query']:<{width}}  {m['median_s']:8.3f}  {m['rows']:<7}  {ok}{note}")
-    slowest = max((m for m in measured if m["library_question"]), key=lambda m: m["median_s"])
-    print(f"{total} triples; slowest: {slowest['query']} {slowest['median_s']:.3f} s (median of {args.repeat})")
+        if m.get("verdicts_s") is not None:
+            note += f"  (+ transfer verdicts {m['verdicts_s']:.2f} s, once per date)"
+        ok = "yes" if m["median_cpu_s"] <= LIMIT_S else "NO"
+        print(f"{m['query']:<{width}}  {m['median_s']:8.3f}  {m['median_cpu_s']:5.3f}  {m['rows']:<7}  {ok}{note}")
+    slowest = max(measured, key=lambda m: m["median_cpu_s"])
+    print(f"{total} triples; slowest: {slowest['query']} {slowest['median_s']:.3f} s wall, {slowest['median_cpu_s']:.3f} s CPU "
+          f"(median of {args.repeat}; load average {os.getloadavg()[0]:.1f})")
     if args.json:
         args.json.write_text(json.dumps({"triples": total, "load_s": load_s, "repeat": args.repeat,
                                          "as_of": AS_OF.isoformat(), "queries": measured}, indent=2) + "\n")

@@ -123,7 +123,8 @@ def _section(number: int, query: library.Query, graph: RecordGraph, as_of: dt.da
     else:
         cut = f"; the first {max_rows} are shown" if count > max_rows else ""
         lines.append(f"**Answer on the bundled data** ({count} row{'s' if count != 1 else ''}{cut}):\n")
-        lines.append(library.markdown_table(results.shown(), shown[:max_rows]))
+        named = results.headers()   # readable headers, as `ropa query --format md` prints them
+        lines.append(library.markdown_table(list(named.values()), [{named[c]: r[c] for c in named} for r in shown[:max_rows]]))
     return "\n".join(lines)
 
 

@@ -31,16 +31,18 @@ import csv
 import datetime as dt
 import difflib
 import io
+import json
 import re
 import urllib.parse
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 import pyoxigraph as ox
 
-from ropa import remote, safe
+from ropa import remote, resources, safe
 from ropa.errors import RopaError
 from ropa.load import RecordGraph
 from ropa.namespaces import PREFIXES, ROPA, shorten, sparql_prefixes
@@ -49,7 +51,7 @@ from ropa.transfers import verdict_triples, verdicts_graph
 QUERY_DIR = Path(__file__).resolve().parent / "queries"
 """The library: one .rq file per question, shipped inside the package."""
 
-PARAM_TYPES = ("IRI", "date", "string", "integer", "language")
+PARAM_TYPES = ("IRI", "date", "string", "integer", "language", "duration")
 FORMATS = ("table", "csv", "json", "md")
 FINDINGS_GRAPH = ox.NamedNode("urn:ropa:findings")
 """The named graph holding validation findings while a query that needs them runs (and in a pushed graph)."""
@@ -110,6 +112,7 @@ class Query:
             "params": [{**vars(p), "required": p.required} for p in self.params],
             "needs": list(self.needs),
             "example": dict(self.example),
+            "titles": {lang: title(self, lang) for lang in resources.LANGUAGES},
         }
 
 
@@ -204,6 +207,7 @@ MAX_PARAM_LENGTH = 4096
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _INTEGER = re.compile(r"^[+-]?\d+$")
 _LANGUAGE = re.compile(r"^[A-Za-z]{1,8}(-[A-Za-z0-9]{1,8})*$")
+_DURATION = re.compile(r"^P(?=\d)(?:\d+Y)?(?:\d+M)?(?:\d+W)?(?:\d+D)?$")
 _PREFIXED = re.compile(r"^([A-Za-z][\w.-]*)?:([^\s<>\"{}|\\^`]*)$")
 
 
@@ -291,6 +295,10 @@ def parse_value(param: Param, text: str, query_name: str = "query", prefixes: Ma
         if len(text.lstrip("+-")) > 18:
             raise wrong("an integer of at most 18 digits")
         return ox.Literal(str(int(text)), datatype=ox.NamedNode(XSD + "integer"))
+    if param.type == "duration":
+        if not _DURATION.match(text.upper()):
+            raise wrong("a period in ISO 8601 form such as P5Y (five years), P6M or P30D")
+        return ox.Literal(text.upper(), datatype=ox.NamedNode(XSD + "duration"))
     if param.type == "language":
         if not _LANGUAGE.match(text):
             raise wrong("a language tag such as en, nl or fr")
@@ -382,8 +390,13 @@ class Results:
         index = [self.columns.index(c) for c in columns]
         return [{c: _text(row[i], short) for c, i in zip(columns, index)} for row in self.rows]
 
-    def render(self, fmt: str = "table", *, iris: bool = False) -> str:
-        """The results as text: an aligned table, CSV, JSON or a Markdown table."""
+    def headers(self, iris: bool = False, lang: str = "en") -> dict[str, str]:
+        """The readable header of each shown column, in ``lang`` (see ``header``)."""
+        return {c: header(c, lang, iri=f"{c}Label" in self.columns) for c in self.shown(iris)}
+
+    def render(self, fmt: str = "table", *, iris: bool = False, lang: str = "en") -> str:
+        """The results as text: an aligned table, CSV, JSON or a Markdown table. Tables for people (table, md) head
+        their columns with readable headers in ``lang``; CSV and JSON keep the variable names, for programs."""
         if fmt == "csv":
             out = io.StringIO()
             columns = self.shown(iris)
@@ -396,11 +409,40 @@ class Results:
             index = [self.columns.index(c) for c in columns]
             rows = [{c: _json_value(row[i]) for c, i in zip(columns, index)} for row in self.rows]
             return safe.dumps({"columns": columns, "rows": rows}, indent=2) + "\n"
-        if fmt == "md":
-            return markdown_table(self.shown(iris), self.records(iris, short=True))
-        if fmt == "table":
-            return text_table(self.shown(iris), self.records(iris, short=True))
+        if fmt in ("md", "table"):
+            named = self.headers(iris, lang)
+            rows = [{named[c]: v for c, v in r.items()} for r in self.records(iris, short=True)]
+            return (markdown_table if fmt == "md" else text_table)(list(named.values()), rows)
         raise RopaError(f"unknown format '{fmt}'; choose {', '.join(FORMATS)}")
+
+
+@lru_cache(maxsize=None)
+def _catalogue(lang: str) -> dict[str, str]:
+    path = resources.reports_dir() / "messages" / f"{lang}.json"
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+
+
+def header(column: str, lang: str = "en", *, iri: bool = False) -> str:
+    """The readable header of a result column, from the message catalogue (``query.column.NAME``, NAME the column
+    without its ``Label`` suffix), in ``lang`` or else English; an IRI column (one with a label companion) is marked
+    as such. A column the catalogue does not name keeps its variable name (an ad-hoc query's)."""
+    base = column[:-len("Label")] if column.endswith("Label") and len(column) > len("Label") else column
+    phrases, english = _catalogue(lang), _catalogue("en")
+    text = phrases.get(f"query.column.{base}") or english.get(f"query.column.{base}")
+    if text is None:
+        return column
+    if iri:
+        marked = phrases.get("query.column.iri") or english.get("query.column.iri", "{column}")
+        return marked.format(column=text)
+    return text
+
+
+def title(query: Query, lang: str = "en") -> str:
+    """The question's title in ``lang`` (``query.NAME.title`` in the catalogue), else the header's English title."""
+    return _catalogue(lang).get(f"query.{query.name}.title") or query.title
 
 
 def _text(term, short: bool) -> str:

@@ -29,6 +29,7 @@ from ropa.resources import LANGUAGES
 from ropa.diagrams import build_diagram, draw_svg, inline_svg, to_dot, to_mermaid
 from ropa.errors import RopaError
 from ropa.flows import FlowGraph, build_flow_graph
+from ropa.whatif import exposure
 from ropa.load import RecordGraph
 from ropa.namespaces import PREFIXES, shorten
 from ropa.transfers import ENGAGEMENT_SCOPE
@@ -347,6 +348,19 @@ class GroupOverview:
     providers: list[ProviderIndexRow]
     gaps: dict[str, list[Gap]]
     waived: list[Gap]
+    exposure: list[ExposureRow] = field(default_factory=list)
+
+
+@dataclass
+class ExposureRow:
+    """What one transfer instrument carries in the record (ropa.whatif.exposure), for the group overview."""
+
+    instrument: str
+    flows: int
+    activities: int
+    controllers: int
+    vendors: int
+    losing: int
 
 
 @dataclass
@@ -1455,9 +1469,13 @@ class _Builder:
         for finding in self.all_findings:
             gap = self.gap(finding)
             (waived if gap.waived else gaps[gap.severity]).append(gap)
+        carried = exposure(self.flows)   # what each transfer instrument carries, and would drop if it fell
+        self.labels.fetch(x.instrument for x in carried)
+        exposed = [ExposureRow(self.labels[x.instrument], x.flows, x.activities, x.controllers, x.vendors, x.losing)
+                   for x in carried]
         return GroupOverview(groups=groups, entities=entities, activities=activities,
                              providers=sorted(provider_rows.values(), key=lambda r: r.name.casefold()),
-                             gaps=gaps, waived=waived)
+                             gaps=gaps, waived=waived, exposure=exposed)
 
     def build(self) -> Record:
         self.load()

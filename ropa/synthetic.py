@@ -181,6 +181,11 @@ class _Activity:
     indeterminate: bool = False
     transfer: tuple[str, str, str] | None = None  # (country, basis, importer)
     lia: str | None = None
+    # What the analysis questions look for (children, automated decisions, joint controllers): set by the activity's
+    # number, not drawn, so that adding them left every other choice of a seed as it was.
+    children: bool = False
+    automated: bool = False
+    joint: bool = False
     # Processor activities
     controllers: list[int] = field(default_factory=list)
     new_customers: list[int] = field(default_factory=list)
@@ -220,10 +225,13 @@ def _render_controller(a: _Activity) -> tuple[str, int]:
         ("ropa:role", ["ropa:ControllerRole"]),
         ("dpv:hasDataController", [f"syn:{a.org}"]),
         ("dpv:hasPurpose", a.purposes),
-        ("dpv:hasDataSubject", a.subjects),
+        ("dpv:hasDataSubject", a.subjects + (["dpv:Child"] if a.children else [])),
         ("dpv:hasPersonalData", a.data),
         ("dpv:hasLegalBasis", a.bases),
-        ("dpv:hasImpactAssessment", [f"syn:{a.lia}"] if a.lia else []),
+        ("dpv:hasImpactAssessment", ([f"syn:{a.lia}"] if a.lia else []) + ([f"syn:{a.org}-dpia"] if a.automated else [])),
+        ("dpv:hasContext", ["dpv:AutomatedDecisionMaking"] if a.automated else []),
+        ("dpv:hasProcessing", ["dpv:Profiling"] if a.automated else []),
+        ("dpv:hasJointDataControllers", [f"syn:{a.name}-joint"] if a.joint else []),
         ("dpv:hasRecipient", a.recipients),
         ("dpv:hasDataProcessor", a.processors),
         ("dpv:hasStorageCondition", [retention]),
@@ -244,6 +252,12 @@ def _render_controller(a: _Activity) -> tuple[str, int]:
     count += n + inner
     if a.transfer:
         block, n = _transfer(f"syn:{a.name}-xfer", f"syn:{a.org}", *a.transfer)
+        text += block
+        count += n
+    if a.joint:   # decided together with the group's holding company, under the group's arrangement (Art. 26)
+        block, n = _subject(f"syn:{a.name}-joint", [("a", ["dpv:JointDataControllers"]),
+                                                     ("dpv:hasDataController", [f"syn:{a.org}", "syn:org00"]),
+                                                     ("ropa:hasAgreement", ["syn:group-joint-arrangement"])])
         text += block
         count += n
     return text + "\n", count
@@ -356,6 +370,8 @@ def _render_organisation(org: str, name: str, country: tuple, rng: random.Random
         pairs.append(("ropa:hasTransfer", [f"syn:{org}-xfer-support"]))
     else:
         pairs.append(("ropa:withdrawalMeans", ['"an unsubscribe link in every message, or an e-mail to the privacy address"@en']))
+        pairs.append(("dpv:hasRight", ["eu-gdpr:A15", "eu-gdpr:A16", "eu-gdpr:A17", "eu-gdpr:A21", "eu-gdpr:A22"]))
+        pairs.append(("ropa:responseTime", ['"P1M"^^xsd:duration']))
     text, count = _subject(f"syn:{org}", pairs)
     for block, n in (
         _subject(f"syn:{org}-dpo", [("a", ["dpv:DataProtectionOfficer"]),
@@ -366,6 +382,8 @@ def _render_organisation(org: str, name: str, country: tuple, rng: random.Random
         count += n
     if not processor:
         for block, n in (
+            _subject(f"syn:{org}-dpia", [("a", ["dpv:DPIA"]),
+                                         ("rdfs:label", [_quoted(f"Impact assessment of automated fraud scoring at {name}") + "@en"])]),
             _subject(f"syn:{org}-lia", [("a", ["dpv:LegitimateInterestAssessment"]),
                                         ("rdfs:label", [_quoted(f"Legitimate interests assessment of {name}") + "@en"])]),
             _subject(f"syn:{org}-rcpt-authorities", [("a", ["dpv:Recipient"]),
@@ -381,6 +399,11 @@ def _render_organisation(org: str, name: str, country: tuple, rng: random.Random
 def _render_group() -> tuple[str, int]:
     """The group node and the service providers the group companies share (written in the parent's file)."""
     text, count = _subject("syn:group", [("a", ["ropa:CorporateGroup"]), ("rdfs:label", ['"Synthgroup"@en'])])
+    block, n = _subject("syn:group-joint-arrangement", [
+        ("a", ["dpv:JointDataControllersAgreement"]),
+        ("rdfs:label", ['"Group arrangement on jointly decided marketing"@en'])])
+    text += block
+    count += n
     for local, name, hq, certified in _PROVIDERS:
         pairs = [
             ("a", ["ropa:ServiceProvider", "dpv:DataProcessor"]),
@@ -462,6 +485,9 @@ def _controller_activity(rng: random.Random, org: str, number: int) -> _Activity
         applies_to=chosen_data[0],
         lia=f"{org}-lia" if "eu-gdpr:A6-1-f" in bases else None,
     )
+    activity.children = label == "Service provision" and number % 7 == 0
+    activity.automated = label == "Fraud prevention" and number % 3 == 0
+    activity.joint = label == "Newsletter and direct marketing" and number % 4 == 0 and org != "org00"
     if rng.random() < 0.25:
         activity.event = rng.choice(_EVENTS)
     if rng.random() < 0.2:

@@ -242,8 +242,27 @@ def judge(subject: str, place: str, outside: bool, importer: str | None, documen
                 if basis.valid:  # an automatic decision is shown only where it counts
                     bases.append(basis)
     bases.sort(key=lambda b: (not b.valid, b.label))
-    status = "valid" if any(b.valid for b in bases) else "invalid" if documented else "unknown"
-    return Verdict(subject, place, outside, importer, status, tuple(bases))
+    return Verdict(subject, place, outside, importer, status_of(bases), tuple(bases))
+
+
+def status_of(bases) -> str:
+    """The verdict the judged bases of a link give: valid when one counts, invalid when bases are documented but none
+    counts, unknown when none is documented (an automatic adequacy decision is listed only where it counts)."""
+    bases = list(bases)
+    return "valid" if any(b.valid for b in bases) else "invalid" if any(b.documented for b in bases) else "unknown"
+
+
+def assume_ended(bases, instrument: str, day: dt.date) -> tuple[Basis, ...]:
+    """The judged bases of a link as ``judge`` gives them when the instrument is no longer valid from ``day``: a
+    documented instrument no longer counts, an adequacy decision counted without being named drops out."""
+    kept = []
+    for basis in bases:
+        if basis.instrument != instrument:
+            kept.append(basis)
+        elif basis.documented:
+            kept.append(Basis(instrument=basis.instrument, label=basis.label, valid=False, documented=True,
+                              reason=f"assumed no longer valid from {day.isoformat()}"))
+    return tuple(sorted(kept, key=lambda b: (not b.valid, b.label)))
 
 
 def _judge_basis(iri: str, documented: bool, place: str, outside: bool, certified: set[str],

@@ -44,6 +44,7 @@ def register(app: typer.Typer) -> None:
     from ropa.diff import notice as make_notice
     from ropa.flows import concentration, flows, impact
     from ropa.load import load
+    from ropa.whatif import assume_invalid as what_if
 
     def emit(result: Result, output_format: ReportFormat, output: Path | None, title: str | None = None) -> None:
         if output_format is ReportFormat.table and output is None:
@@ -65,14 +66,26 @@ def register(app: typer.Typer) -> None:
         paths: cli.PathsArgument = None,
         to_country: Annotated[Optional[str], typer.Option("--to-country", help="Only paths to this country (US, loc:US or a name).")] = None,
         outside_eea: Annotated[bool, typer.Option("--outside-eea", help="Only paths to places outside the EEA.")] = False,
+        assume_invalid: Annotated[Optional[str], typer.Option("--assume-invalid", help="What if this transfer instrument ended (ropa:Adequacy-EU-US-DPF, DPF, Privacy Shield, an adequacy decision, any recorded instrument): the flows that would lose their basis, their fallbacks, whom to inform.")] = None,
+        from_date: Annotated[Optional[str], typer.Option("--from", help="With --assume-invalid: the day the instrument ends (YYYY-MM-DD); --as-of or today by default.")] = None,
         as_of: AsOfOption = None,
         output_format: FormatOption = ReportFormat.table,
         output: OutputOption = None,
     ) -> None:
-        """Every path by which an activity's data can reach a country, with the weakest link's transfer basis."""
+        """Every path by which an activity's data can reach a country, with the weakest link's transfer basis; with
+        --assume-invalid, what would lose its basis if a transfer instrument ended."""
         with cli.user_errors():
             if to_country and outside_eea:
                 raise RopaError("choose --to-country or --outside-eea, not both")
+            if from_date is not None and assume_invalid is None:
+                raise RopaError("--from is the day an instrument ends: use it with --assume-invalid")
+            if assume_invalid is not None:
+                if to_country or outside_eea:
+                    raise RopaError("--assume-invalid looks at every flow to a third country: leave out --to-country and --outside-eea")
+                day = cli.parse_date(from_date, "--from") or cli.parse_date(as_of, "--as-of")
+                result = what_if(load(paths or None), assume_invalid, day)
+                emit(result, output_format, output, f"What if {result.label} ended on {result.day.isoformat()}")
+                return
             report = flows(load(paths or None), to_country=to_country, outside_eea=outside_eea,
                            as_of=cli.parse_date(as_of, "--as-of"))
             emit(report, output_format, output, f"Data flows to {report.scope}")

@@ -100,10 +100,10 @@ def register(app: typer.Typer) -> None:
                                   endpoint=endpoint, graph_iri=graph, waivers=accepted, timeout=timeout,
                                   allow_service=allow_service)
         if output_format is ResultFormat.table:
-            console.print(rich_table(results, iris))
+            console.print(rich_table(results, iris, lang or "en"))
             errors.print(f"{len(results.rows)} row{'s' if len(results.rows) != 1 else ''}", highlight=False)
         else:
-            sys.stdout.write(results.render(output_format.value, iris=iris))
+            sys.stdout.write(results.render(output_format.value, iris=iris, lang=lang or "en"))
 
     @app.command("push")
     def push(
@@ -124,12 +124,13 @@ def register(app: typer.Typer) -> None:
         errors.print(f"pushed {count} triples to graph <{graph}> at {endpoint}", highlight=False, markup=False)
 
 
-def rich_table(results: library.Results, iris: bool) -> Table:
-    """The results as a rich table for the terminal (IRIs as prefixed names)."""
+def rich_table(results: library.Results, iris: bool, lang: str = "en") -> Table:
+    """The results as a rich table for the terminal (IRIs as prefixed names), headed in ``lang``."""
     columns = results.shown(iris)
+    headers = results.headers(iris, lang)
     table = Table(show_lines=False)
     for column in columns:
-        table.add_column(safe.terminal(column), overflow="fold")
+        table.add_column(safe.terminal(headers[column]), overflow="fold")
     for record in results.records(iris, short=True):
         table.add_row(*(safe.terminal(record[c]) for c in columns))
     return table
