@@ -111,22 +111,36 @@ class Diagram:
 
 
 def diagram(graph: RecordGraph, controller: str | None = None, activity: str | None = None,
-            as_of: dt.date | None = None, flows: FlowGraph | None = None) -> Diagram:
+            as_of: dt.date | None = None, flows: FlowGraph | None = None, lang: str = "en") -> Diagram:
     """The data-flow diagram of one party's activities (those it keeps, as controller or processor, and those it
-    controls), or of one activity. Pass ``flows`` to draw many diagrams from one flow graph."""
-    if (controller is None) == (activity is None):
+    controls), or of one activity, with labels and fixed words in ``lang``. Pass ``flows`` to draw many diagrams
+    from one flow graph."""
+    if controller is not None and activity is not None:
         raise RopaError("name either a controller (--controller) or an activity (--activity)")
     fg = flows or flow_graph(graph, as_of)
+    if controller is None and activity is None:  # a record kept by one organisation: its diagram
+        keepers = sorted({info.recorder for info in fg.activities.values() if info.recorder})
+        if len(keepers) != 1:
+            raise RopaError("the record is kept by several organisations: name either a controller (--controller) "
+                            "or an activity (--activity)")
+        controller = keepers[0]
+    label, phrase, definite = fg.label, english, None
+    if lang != "en":
+        from ropa.register import Labels, Messages
+
+        phrase, labels = Messages(lang), Labels(graph, lang)
+        label = lambda node: labels[node] if "://" in node else fg.label(node)  # noqa: E731
+        definite = lambda iri: labels.definite(iri, phrase("grammar.article"))  # noqa: E731
     if activity:
         iri = resolve_activity(graph, activity)
         if iri not in fg.activities:
             raise RopaError(f"activity '{activity}' is not in the register on {fg.as_of.isoformat()}")
-        return build_diagram(fg, [iri], english("diagram.title", name=fg.activities[iri].label))
+        return build_diagram(fg, [iri], phrase("diagram.title", name=label(iri)), label, phrase, definite)
     party = resolve_party(graph, controller, "controller")
     chosen = [a for a, info in fg.activities.items() if info.recorder == party or party in info.controllers]
     if not chosen:
         raise RopaError(f"'{controller}' keeps no activity and controls none in the register")
-    return build_diagram(fg, chosen, english("diagram.title", name=fg.label(party)))
+    return build_diagram(fg, chosen, phrase("diagram.title", name=label(party)), label, phrase, definite)
 
 
 def build_diagram(fg: FlowGraph, activities: list[str], title: str, label: Callable[[str], str] | None = None,

@@ -30,7 +30,7 @@ import pyoxigraph as ox
 from ropa.flows import contacts, flow_graph, label_map, resolve_party
 from ropa.load import RecordGraph, load
 from ropa.namespaces import PREFIXES, ROPA, shorten
-from ropa.register import Messages, format_duration
+from ropa.register import Labels, Messages, format_duration
 from ropa.tabular import NOT_DOCUMENTED, Section
 
 DPV = PREFIXES["dpv"]
@@ -327,11 +327,13 @@ _PROVIDER_FACTS = """
     }"""
 
 OBJECTION_CONTACTS = ("privacy contact", "e-mail", "DPO e-mail", "address", "telephone")
+_CONTACT_KEYS = dict(zip(OBJECTION_CONTACTS, ("privacy_contact", "email", "dpo_email", "address", "telephone")))
 
 
 @dataclass
 class Notice:
-    """The notice a processor owes its controllers before adding or replacing a sub-processor (Art. 28(2))."""
+    """The notice a processor owes its controllers before adding or replacing a sub-processor (Art. 28(2)), in the
+    language of the controllers it is sent to (phrases from the message catalogues)."""
 
     processor: str
     processor_label: str
@@ -342,25 +344,24 @@ class Notice:
     effective: dt.date
     issued: dt.date
     contact: dict[str, list[str]]
+    lang: str = "en"
 
     def sections(self) -> list[Section]:
-        to = ", ".join(self.controllers) or NOT_DOCUMENTED
-        contact = "\n".join(f"- {kind}: {', '.join(self.contact.get(kind, [])) or NOT_DOCUMENTED}" for kind in OBJECTION_CONTACTS)
+        t = Messages(self.lang)
+        missing = t("gap.not_documented")
+        to = ", ".join(self.controllers) or missing
+        contact = "\n".join(f"{t('notice.contact.' + _CONTACT_KEYS[key])}: {', '.join(self.contact.get(key, [])) or missing}"
+                            for key in OBJECTION_CONTACTS)
         return [
-            Section("Notice of a change of sub-processors (GDPR Art. 28(2))", text=(
-                f"From: {self.processor_label}, as processor.\n\nTo: {to}, as controllers.\n\n"
-                f"Date of this notice: {self.issued.isoformat()}.\n\n"
-                f"{self.processor_label} informs you of the following intended change concerning the addition or "
-                f"replacement of other processors (sub-processors) that process personal data on your behalf.")),
-            Section("What changes", ["Change", "Sub-processor", "Engaged by", "Headquarters", "Data location",
-                                     f"Transfer basis on {self.effective.isoformat()}"], self.rows),
-            Section("Processing concerned", text="\n".join(f"- {a}" for a in self.activities) or NOT_DOCUMENTED),
-            Section("From when", text=(
-                f"The change takes effect on {self.effective.isoformat()}. Until then the current sub-processors "
-                f"remain in place.")),
-            Section("How to object", text=(
-                f"Under Art. 28(2) GDPR you may object to this change. Send your objection, with your reasons, before "
-                f"{self.effective.isoformat()} to {self.processor_label}:\n\n{contact}")),
+            Section(t("notice.title"), text=t("notice.intro", processor=self.processor_label, controllers=to,
+                                              issued=self.issued.isoformat())),
+            Section(t("notice.changes"), [t("notice.col.change"), t("notice.col.sub_processor"), t("notice.col.engaged_by"),
+                                          t("notice.col.headquarters"), t("notice.col.data_location"),
+                                          t("notice.col.basis", date=self.effective.isoformat())], self.rows),
+            Section(t("notice.processing"), text="\n".join(self.activities) or missing),
+            Section(t("notice.from_when"), text=t("notice.from_when.text", date=self.effective.isoformat())),
+            Section(t("notice.objection"), text=t("notice.objection.text", date=self.effective.isoformat(),
+                                                  processor=self.processor_label) + "\n\n" + contact),
         ]
 
     def as_dict(self) -> dict:
@@ -375,13 +376,13 @@ class Notice:
         }
 
 
-def notice(old: str | Path, new: str | Path, processor: str, effective: dt.date | None = None) -> Notice:
+def notice(old: str | Path, new: str | Path, processor: str, effective: dt.date | None = None, lang: str = "en") -> Notice:
     """The Art. 28(2) notice for the sub-processor changes of ``processor`` between two versions."""
-    return make_notice(load_version(old), load_version(new), processor, effective)
+    return make_notice(load_version(old), load_version(new), processor, effective, lang=lang)
 
 
 def make_notice(old: RecordGraph, new: RecordGraph, processor: str, effective: dt.date | None = None,
-                issued: dt.date | None = None) -> Notice:
+                issued: dt.date | None = None, lang: str = "en") -> Notice:
     issued = issued or dt.date.today()
     effective = effective or issued + dt.timedelta(days=30)
     if effective < issued:
@@ -412,29 +413,45 @@ def make_notice(old: RecordGraph, new: RecordGraph, processor: str, effective: d
     name = label_map(new, [party]).get(party, party)
     if not changes:
         raise RopaError(f"no sub-processor of {name} was added or removed between the two versions: no notice is owed")
+    t = Messages(lang)
+    missing = t("gap.not_documented")
     rows = []
     for change in changes:
         graph = new if change.kind == "added" else old
         facts = defaultdict(list)
         places = graph.select(_PROVIDER_FACTS, {"party": ox.NamedNode(change.item)})
-        place_labels = label_map(graph, [r["place"] for r in places])
+        place_labels = Labels(graph, lang)
+        place_labels.fetch(r["place"] for r in places)
         for row in places:
-            facts[row["kind"]].append(place_labels.get(row["place"], row["place"]))
-        basis = _basis_on(new, change.item, effective) if change.kind == "added" else "no longer used"
-        rows.append([change.kind, change.item_label, change.subject_label,
-                     ", ".join(facts["headquarters"]) or NOT_DOCUMENTED,
-                     ", ".join(facts["data location"]) or NOT_DOCUMENTED, basis])
-    served_labels = label_map(new, [*own_activities, *(r["controller"] for r in served)])
+            facts[row["kind"]].append(place_labels[row["place"]])
+        basis = _basis_on(new, change.item, effective, lang) if change.kind == "added" else t("notice.no_longer_used")
+        rows.append([t(f"notice.change.{change.kind}"), change.item_label, change.subject_label,
+                     ", ".join(facts["headquarters"]) or missing, ", ".join(facts["data location"]) or missing, basis])
+    served_labels = Labels(new, lang)
+    served_labels.fetch([*own_activities, *(r["controller"] for r in served)])
     controllers = sorted({served_labels[r["controller"]] for r in served if r["controller"]})
     return Notice(processor=party, processor_label=name, controllers=controllers,
                   activities=sorted(served_labels[a] for a in own_activities), rows=rows, changes=changes, effective=effective,
-                  issued=issued, contact=contacts(new, [party]).get(party, {}))
+                  issued=issued, contact=contacts(new, [party]).get(party, {}), lang=lang)
 
 
-def _basis_on(graph: RecordGraph, provider: str, date: dt.date) -> str:
-    """How the flows to the new sub-processor's places are founded on the date the change takes effect."""
+def _basis_on(graph: RecordGraph, provider: str, date: dt.date, lang: str = "en") -> str:
+    """How the flows to the new sub-processor's places are founded on the date the change takes effect: per place,
+    the verdict and the bases it rests on (Art. 44-49)."""
+    t = Messages(lang)
     fg = flow_graph(graph, date)
     if provider not in fg.graph:
-        return NOT_DOCUMENTED
-    found = [f"{fg.label(p)}: {fg.graph.edges[provider, p]['status']}" for p in sorted(fg.destinations(provider))]
-    return "; ".join(found) or "location not documented"
+        return t("gap.not_documented")
+    places = sorted(fg.destinations(provider))
+    labels = Labels(graph, lang)
+    edges = [fg.graph.edges[provider, p] for p in places]
+    labels.fetch([*(p for p in places if "://" in p and not p.startswith("outside:")),
+                  *(b.instrument for e in edges for b in e.get("bases") or [])])
+    found = []
+    for place, edge in zip(places, edges):
+        status = edge["status"] or "unknown"
+        name = labels[place] if place in labels.cache else fg.label(place)
+        text = f"{name}: {t('diagram.status.' + status.replace(' ', '_'))}"
+        bases = sorted({labels[b.instrument] for b in edge.get("bases") or [] if b.valid == (status == "valid")})
+        found.append(text + (f" ({'; '.join(bases)})" if bases and status != "not required" else ""))
+    return "; ".join(found) or t("notice.location_not_documented")

@@ -770,7 +770,8 @@ class _Builder:
         *(_expand(p) for p in (
             "dpv:hasDataController", "dpv:hasDataProcessor", "ropa:actsOnBehalfOf", "dpv:hasPurpose",
             "ropa:purposeDescription", "dpv:hasDataSubject", "dpv:hasPersonalData", "ropa:dataDescription",
-            "dpv:hasRecipient", "ropa:noRecipients", "ropa:hasTransfer", "dpv:hasStorageCondition", "dpv:hasLegalBasis",
+            "dpv:hasRecipient", "ropa:noRecipients", "ropa:hasTransfer", "ropa:statesNoTransferOutside",
+            "dpv:hasStorageCondition", "dpv:hasLegalBasis",
             "ropa:withdrawalMeans", "dpv:hasDataSource", "ropa:usesServiceProvider", "ropa:engagesProcessor",
             "ropa:hasSubProcessor", "ropa:dataLocation", "dpv:hasLocation", "dpv:hasImpactAssessment", "dpv:hasActivityStatus",
             "dpv:hasProcessing", "dpv:hasContext", "ropa:hasAgreement", "dpv:hasJointDataControllers")),
@@ -1152,11 +1153,16 @@ class _Builder:
         fields["recipients"] = self.field("recipients", recipients, activity)
         transfer_values = [self.transfer(x) for x in transfers]
         transfer_note = ""
-        if not transfer_values:
-            for region in f.iris(entity, ROPA + "statesNoTransferOutside"):
-                transfer_values.append(Value(text=self.t("value.no_transfer_outside", region=self.labels.definite(region, self.t("grammar.article"))),
-                                             sources=self.provenance.of_fact(entity, ROPA + "statesNoTransferOutside", ox.NamedNode(region))))
-                transfer_note = self.t("note.for_all_processing")
+        # the activity's own statement that no data leave a region, else the organisation's (Art. 30(1)(e))
+        for stater in (activity, entity):
+            if transfer_values:
+                break
+            for region in f.iris(stater, ROPA + "statesNoTransferOutside"):
+                text = self.t("value.no_transfer_outside", region=self.labels.definite(region, self.t("grammar.article")))
+                sources = self.provenance.of_fact(stater, ROPA + "statesNoTransferOutside", ox.NamedNode(region))
+                transfer_values.append(Value(text=text, sources=sources))
+                if stater == entity:
+                    transfer_note = self.t("note.for_all_processing")
         fields["transfers"] = self.field("transfers", transfer_values, activity, note=transfer_note)
         fields["transfers"].gaps = _unique(fields["transfers"].gaps + self.gaps_for(ENTRY_FIELDS["transfer_node"], *transfers))
         fields["retention"] = self.field("retention", [self.retention(activity, s) for s in storage], activity)
@@ -1444,6 +1450,9 @@ class _Builder:
                                        detail=self.t("transfer.basis", bases=self.labels[row["mechanism"].value]),
                                        iri=row["engagement"].value,
                                        sources=self.provenance.of_node(row["engagement"].value)))
+        places = [v.iri for v in locations or fields["headquarters"].values if v.iri]
+        if not transfers and places and all(p in self.flows.graph and self.flows.graph.nodes[p].get("eea") for p in places):
+            transfers = [Value(text=self.t("transfer.not_required"))]  # the data stay in the EEA: no Chapter V basis needed
         fields["transfer_basis"] = Field("transfer_basis", transfers, gaps=self.gaps_for(PROVIDER_FIELDS["transfer_basis"], iri))
         agreements = self.concepts(iri, ROPA + "hasAgreement")
         if not agreements and any(t.value == "true" for t in f.get(iri, ROPA + "agreementRequired")):

@@ -55,7 +55,7 @@ SELECT ?country ?label ?authority WHERE {
 _LABELS = ("record", "dpo", "payroll", "payroll_purpose", "tax_authorities", "payroll_retention", "service",
            "service_purpose", "customer", "customer_agreement", "readme_title", "readme_intro", "readme_file",
            "readme_holds", "readme_organisation", "readme_activities", "readme_services", "readme_waivers",
-           "readme_ci", "readme_validate", "readme_terms", "readme_terms_example", "readme_build")
+           "readme_ci", "readme_validate", "readme_terms", "readme_terms_example", "readme_build", "terms_consent_example")
 
 
 @dataclass(frozen=True)

@@ -46,8 +46,8 @@ def to_markdown(result: Result, title: str | None = None) -> str:
     parts = [f"# {safe.markdown(title)}\n"] if title else []
     for section in result.sections():
         parts.append(f"## {safe.markdown(section.title)}\n")
-        if section.text:
-            parts.append(safe.markdown(section.text) + "\n")
+        if section.text:  # each line of the text its own paragraph (safe.markdown makes one line of each)
+            parts.append("\n\n".join(safe.markdown(line) for line in section.text.splitlines() if line.strip()) + "\n")
         if section.columns:
             if section.rows:
                 parts.append(_markdown_table(section.columns, section.rows))

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import functools
+import re
 from dataclasses import dataclass
 
 from ropa.namespaces import PREFIXES, shorten
@@ -132,10 +133,14 @@ class Vocabulary:
         if iri and iri in self._by_iri and (kind is None or kind in self._kinds[iri]):
             return self._by_iri[iri]
         wanted = text.casefold()
-        for term in self.terms(kind):
+        terms = self.terms(kind)
+        for term in terms:
             if wanted in self._names[term.iri]:
                 return term
-        return None
+        # a label written without its abbreviation ("Standard Contractual Clauses (SCC)"), or the abbreviation
+        # alone, names the term when no other term has that short name
+        short = [t for t in terms if wanted in _short_names(self._names[t.iri])]
+        return short[0] if len(short) == 1 else None
 
     def search(self, text: str, kind: str | None = None, lang: str | None = None) -> list[Term]:
         """Terms whose prefixed name or label contains every word of ``text``, best first (all of the kind if empty).
@@ -178,6 +183,8 @@ class Vocabulary:
                 continue
             candidates = {_local_name(term.iri).casefold(), *self._names[term.iri]}
             score = max(difflib.SequenceMatcher(None, local, c).ratio() for c in candidates if c)
+            if len(local) >= 4 and any(local in c.split() for c in candidates):
+                score = max(score, 0.75)  # a word of the name ("contract" for "Performance of a contract")
             if len(local) >= 4 and any(c.startswith(local) for c in candidates):
                 score = max(score, 0.8)  # a name cut short (pd:Email for pd:EmailAddress)
             if score >= 0.6:
@@ -187,9 +194,21 @@ class Vocabulary:
 
     def _names_in(self, term: Term, lang: str | None) -> set[str]:
         names = {term.curie.casefold(), _local_name(term.iri).casefold()}
+        if term.article:  # "Art. 9(2)(h)": a basis is found by its article too
+            names.add(term.article.casefold())
         if lang is None:
             return names | self._names[term.iri]
         return names | {term.labels[lang].casefold()} if lang in term.labels else names
+
+
+def _short_names(names: set[str]) -> set[str]:
+    """A name "label (abbreviation)" also goes by its label and by its abbreviation."""
+    found = set()
+    for name in names:
+        match = re.fullmatch(r"(.+?)\s*\(([^()]+)\)", name)
+        if match:
+            found.update(part.strip() for part in match.groups())
+    return found
 
 
 def vocabulary(graph=None) -> Vocabulary:

@@ -46,6 +46,7 @@ _KINDS = {
     "adequacy": ["eu-gdpr:AdequacyDecision", "eu-gdpr:A45-3"],
     "safeguard": ["eu-gdpr:A46-2-a", "eu-gdpr:A46-2-b", "eu-gdpr:A46-2-c", "eu-gdpr:A46-2-d", "eu-gdpr:A46-2-e",
                   "eu-gdpr:A46-2-f", "eu-gdpr:A46-3-a", "eu-gdpr:A46-3-b", "eu-gdpr:SCCByCommission",
+                  "eu-gdpr:StandardContractualClauses",  # adopted by the Commission or an authority: Art. 46(2)(c), (d)
                   "eu-gdpr:BindingCorporateRules"],
     "derogation": ["eu-gdpr:A49-1-a", "eu-gdpr:A49-1-b", "eu-gdpr:A49-1-c", "eu-gdpr:A49-1-d", "eu-gdpr:A49-1-e",
                    "eu-gdpr:A49-1-f", "eu-gdpr:A49-1-g", "eu-gdpr:A49-2"],

@@ -217,7 +217,8 @@ class Choices:
         """Labels of the nearest terms of the column, for "did you mean"."""
         choices = self.terms(column)
         allowed = {t.iri for t in choices}
-        found = [t for t in self.vocabulary.suggest(text, column.kind if not column.list else None, n=8)
+        # every near term, then those the column accepts: the nearest of the whole vocabulary may all be elsewhere
+        found = [t for t in self.vocabulary.suggest(text, column.kind if not column.list else None, n=len(self.vocabulary))
                  if not allowed or t.iri in allowed]
         labels = [t.label(lang) for t in found[:3]]
         if not labels and choices:
@@ -422,7 +423,10 @@ class Exporter:
         if kind == "label":
             return best_literals(objects, self.lang)[:1]
         if kind == "text":
-            return sorted(best_literals(objects, self.lang))
+            texts = sorted(best_literals(objects, self.lang))
+            if column.key == "legal_name" and texts == best_literals(values.get(LABEL, []), self.lang)[:1]:
+                return []  # the name it is listed under, which import reads back as the registered name
+            return texts
         if kind == "terms":
             allowed = self.choices.allowed(column)
             texts = [self.choices.label(o.value, column, self.lang) for o in objects if isinstance(o, ox.NamedNode)
@@ -1182,6 +1186,7 @@ class Importer:
             if column.type == "role":
                 role_source = source
         self._own_controller(sheet, columns, row, node, organisation_cell, role_source)
+        self._name_is_registered_name(sheet, columns, row, node)
         if kind == "organisations":
             self.add(node, TYPE, ox.NamedNode(DPV + "LegalEntity"))
         role = self._cell_of(columns, "role")
@@ -1189,6 +1194,16 @@ class Importer:
             iri = self.roles.get(_normal(self._text(sheet, row, role)))
             if iri is not None:
                 self.organisation_roles[organisation_cell.value].add(iri)
+
+    def _name_is_registered_name(self, sheet: RawSheet, columns: dict[int, Column], row: int, node) -> None:
+        """A party whose registered name is left empty goes by the name it is listed under (Art. 30(1)(a) asks for
+        the name, and most workbooks have one name column only)."""
+        name, registered = self._cell_of(columns, "name"), self._cell_of(columns, "legal_name")
+        if name is None or registered is None or self._text(sheet, row, registered):
+            return
+        text = self._text(sheet, row, name)
+        if text and not (len(text) < 40 and _normal(text) in self.not_documented):
+            self.fact(node, DPV + "hasName", ox.Literal(text), self.quote(sheet, row, name, text))
 
     def _type_organisations(self) -> None:
         """An organisation is a controller or a processor by the roles of the activities it records."""
@@ -1464,10 +1479,17 @@ def import_workbook(path: Path, *, layout_name: str = "ropa", namespace: str | N
 
 
 def turtle(triples: Sequence[ox.Triple], namespace: str) -> bytes:
-    """The triples as Turtle with ropa's prefixes and ``rec:`` for the record's own namespace."""
+    """The triples as Turtle with the ropa prefixes they use and ``rec:`` for the record's own namespace (a record's
+    file declares no other organisation's namespace)."""
     prefixes = dict(PREFIXES)
     if namespace not in prefixes.values():
         prefixes["rec"] = namespace
+    used = set()
+    for triple in triples:
+        for term in (triple.subject, triple.predicate, triple.object):
+            iri = term.datatype.value if isinstance(term, ox.Literal) else term.value if isinstance(term, ox.NamedNode) else ""
+            used.add(iri[:max(iri.rfind("#"), iri.rfind("/")) + 1])
+    prefixes = {prefix: ns for prefix, ns in prefixes.items() if ns in used}
     return ox.serialize(triples, format=ox.RdfFormat.TURTLE, prefixes=prefixes)
 
 
@@ -1550,6 +1572,10 @@ def article30_facts(graph: RecordGraph, lang: str = "en"):
                         result.add((subject, rdflib.URIRef(column.property), _to_rdflib(obj)))
             if sheet_key == "activities":
                 result.add((subject, rdflib.RDF.type, rdflib.URIRef(DPV + "Process")))
+            elif spec.sheet(sheet_key).column("legal_name") and (subject, rdflib.URIRef(DPV + "hasName"), None) not in result:
+                # a party without a registered name goes by the name it is listed under, as import reads it
+                for text in best_literals(values.get(LABEL, []), lang)[:1]:
+                    result.add((subject, rdflib.URIRef(DPV + "hasName"), _to_rdflib(ox.Literal(text))))
     return result
 
 

@@ -144,7 +144,7 @@ def test_notice_says_what_changes_from_when_and_how_to_object(changed):
     assert "Art. 28(2)" in text and "object" in text
     assert "2027-01-15" in text
     assert "Belgicastraat 17, 1930 Zaventem" in text  # the statement's postal contact
-    assert "- e-mail: Not documented" in text  # the statement prints no e-mail address
+    assert "\ne-mail: Not documented" in text  # the statement prints no e-mail address
 
 
 def test_notice_takes_effect_thirty_days_after_issue_by_default(changed):

@@ -12,6 +12,7 @@ from typing import Annotated, Optional
 import typer
 
 from ropa import resources
+from ropa.commands import Language
 from ropa.errors import RopaError
 from ropa.export import write_atomically
 from ropa.tabular import Result, print_tables, to_json, to_markdown, to_text
@@ -119,13 +120,14 @@ def register(app: typer.Typer) -> None:
         controller: Annotated[Optional[str], typer.Option("--controller", help="Every activity this organisation keeps or controls.")] = None,
         activity: Annotated[Optional[str], typer.Option("--activity", help="One activity (prefixed name, IRI or name).")] = None,
         diagram_format: Annotated[DiagramFormat, typer.Option("--format", "-f", help="svg (Graphviz) or mermaid (for Markdown).")] = DiagramFormat.svg,
+        lang: Annotated[Language, typer.Option("--lang", "-l", help="Language of the labels and words of the diagram.")] = Language.en,
         as_of: AsOfOption = None,
         output: OutputOption = None,
     ) -> None:
         """A data-flow diagram of one controller or one activity, as SVG or Mermaid."""
         with cli.user_errors():
             drawn = make_diagram(load(paths or None), controller=controller, activity=activity,
-                                 as_of=cli.parse_date(as_of, "--as-of"))
+                                 as_of=cli.parse_date(as_of, "--as-of"), lang=lang.value)
             write(to_svg(drawn) if diagram_format is DiagramFormat.svg else to_mermaid(drawn), output)
 
     def sides(old: str | None, new: str | None, git: str | None) -> tuple[str, str]:
@@ -157,11 +159,12 @@ def register(app: typer.Typer) -> None:
         old: Annotated[Optional[str], typer.Argument(help="The current version: file, folder or REV:path.", show_default=False)] = None,
         new: Annotated[Optional[str], typer.Argument(help="The intended version: file, folder or REV:path.", show_default=False)] = None,
         effective: Annotated[Optional[str], typer.Option("--effective", help="When the change takes effect (YYYY-MM-DD); today + 30 days by default.")] = None,
+        lang: Annotated[Language, typer.Option("--lang", "-l", help="Language of the notice, the controllers' language.")] = Language.en,
         git: GitOption = None,
         output_format: FormatOption = ReportFormat.table,
         output: OutputOption = None,
     ) -> None:
         """The sub-processor change notice a processor owes its controllers (Art. 28(2)): what, from when, how to object."""
         with cli.user_errors():
-            result = make_notice(*sides(old, new, git), processor, cli.parse_date(effective, "--effective"))
+            result = make_notice(*sides(old, new, git), processor, cli.parse_date(effective, "--effective"), lang=lang.value)
             emit(result, output_format, output)

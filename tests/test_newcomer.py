@@ -1,0 +1,310 @@
+"""What a new user of another member state meets first: an Austrian practice's record in German, an Irish shop's
+workbook filled by hand, a Luxembourg processor's sub-processors. Each test builds its own small record."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import openpyxl
+import pytest
+from typer.testing import CliRunner
+
+import ropa
+from ropa.cli import app
+from ropa.register import build_record
+from ropa.terms import vocabulary
+from ropa.transfers import verdicts
+from ropa.validate import validate
+from ropa.workbook import write_template
+
+runner = CliRunner()
+
+PREFIXES = """
+@prefix my: <https://praxis.example/record/> .
+@prefix ropa: <https://w3id.org/ropa/vocab#> .
+@prefix dpv: <https://w3id.org/dpv#> .
+@prefix pd: <https://w3id.org/dpv/pd#> .
+@prefix loc: <https://w3id.org/dpv/loc#> .
+@prefix eu-gdpr: <https://w3id.org/dpv/legal/eu/gdpr#> .
+@prefix legal-at: <https://w3id.org/dpv/legal/at#> .
+@prefix rdf: <http://www.w3.org/1999/02/22-rdf-syntax-ns#> .
+@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
+@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
+"""
+
+PRACTICE = PREFIXES + """
+my:practice a dpv:Organisation , dpv:DataController ; dpv:hasName "Ordination Donaublick GmbH" ;
+    rdfs:label "Ordination Donaublick GmbH"@de ; dpv:hasCountry loc:AT ; ropa:email "datenschutz@donaublick.at" ;
+    dpv:hasAuthority legal-at:DPA-AT ; dpv:hasTechnicalOrganisationalMeasure dpv:Encryption .
+
+# An activity that keeps its data in the EEA, in an organisation that transfers elsewhere for another activity.
+my:patients a dpv:Process ; rdfs:label "Patientendokumentation"@de ;
+    ropa:recordedBy my:practice ; ropa:role ropa:ControllerRole ; dpv:hasDataController my:practice ;
+    dpv:hasPurpose dpv:ServiceProvision ; dpv:hasLegalBasis eu-gdpr:A6-1-c ;
+    dpv:hasDataSubject dpv:Patient ; dpv:hasPersonalData pd:Name ; ropa:noRecipients true ;
+    ropa:statesNoTransferOutside loc:EEA ;
+    dpv:hasStorageCondition [ a dpv:StorageDuration ; dpv:hasDuration [ a dpv:TemporalDuration ; rdf:value "P10Y"^^xsd:duration ] ] .
+
+my:reminders a dpv:Process ; rdfs:label "Terminerinnerungen"@de ;
+    ropa:recordedBy my:practice ; ropa:role ropa:ControllerRole ; dpv:hasDataController my:practice ;
+    dpv:hasPurpose dpv:CommunicationForCustomerCare ; dpv:hasLegalBasis eu-gdpr:A6-1-a ;
+    ropa:withdrawalMeans "STOP"@de ;
+    dpv:hasDataSubject dpv:Patient ; dpv:hasPersonalData pd:TelephoneNumber ; ropa:noRecipients true ;
+    dpv:hasDataProcessor my:sms ; ropa:hasTransfer my:sms-transfer ;
+    dpv:hasStorageCondition [ a dpv:StorageDuration ; dpv:hasDuration [ a dpv:TemporalDuration ; rdf:value "P30D"^^xsd:duration ] ] .
+
+my:sms a ropa:ServiceProvider , dpv:DataProcessor ; dpv:hasName "Textly Inc." ; ropa:headquarteredIn loc:US ;
+    ropa:dataLocation loc:US ; ropa:hasAgreement [ a dpv:ControllerProcessorAgreement ] .
+my:sms-transfer a dpv:CrossBorderTransfer ; dpv:hasDataExporter my:practice ; dpv:hasDataImporter my:sms ;
+    dpv:hasThirdCountry loc:US ; dpv:hasLegalBasis eu-gdpr:StandardContractualClauses .
+"""
+
+
+@pytest.fixture(scope="module")
+def practice(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("praxis")
+    (folder / "record.ttl").write_text(PRACTICE, encoding="utf-8")
+    return ropa.load([folder])
+
+
+def test_an_activity_that_states_no_transfer_shows_it_in_the_register(practice):
+    """Art. 30(1)(e): the statement on the activity is what the register shows, not "Not documented"."""
+    record = build_record(practice, lang="de", findings=validate(practice).findings)
+    entries = {e.label.text: e for r in record.controller_registers for e in r.entries}
+    transfers = entries["Patientendokumentation"].fields["transfers"]
+    assert [v.text for v in transfers.values] == ["Keine Übermittlung aus dem Europäischen Wirtschaftsraum (EWR) hinaus (angegeben)"]
+    assert not transfers.note  # stated for this activity, not for all processing
+    assert "Vereinigte Staaten" in entries["Terminerinnerungen"].fields["transfers"].values[0].text
+
+
+def test_standard_contractual_clauses_without_their_decision_are_an_art46_safeguard(practice):
+    """The DPV concept the workbook offers for "Standard Contractual Clauses" is a Chapter V basis (Art. 46(2)(c)
+    or (d)), not "no basis"."""
+    found = [v for v in verdicts(practice, dt.date(2026, 11, 30)) if v.place.endswith("#US")]
+    assert found and all(v.status == "valid" for v in found), found
+    assert not [f for f in validate(practice).findings if f.check == "rs:TransferBasis"]
+
+
+def test_the_german_social_insurance_number_is_labelled_as_german():
+    """An Austrian looking for "Sozialversicherungsnummer" must not take the German number for the Austrian one."""
+    term = vocabulary().get("https://w3id.org/ropa/vocab#GermanSocialInsuranceNumber")
+    assert term.label("de").startswith("Deutsche ")
+    found = vocabulary().search("Sozialversicherungsnummer", lang="de")
+    assert all(t.label("de") != "Sozialversicherungsnummer" for t in found)
+
+
+def _filled_template(path: Path) -> Path:
+    write_template(path)
+    book = openpyxl.load_workbook(path)
+
+    def put(sheet: str, row: int, values: dict[str, str]) -> None:
+        headers = [c.value for c in book[sheet][1]]
+        for header, value in values.items():
+            book[sheet].cell(row=row, column=headers.index(header) + 1, value=value)
+
+    put("Organisation", 2, {"Name": "Shamrock Shop Ltd", "E-mail": "privacy@shamrockshop.ie", "Country": "Ireland"})
+    put("Activities", 2, {"Organisation keeping the record": "Shamrock Shop Ltd", "Role": "Controller",
+                          "Name": "Online orders", "Purposes": "Customer Care", "Legal basis (Art. 6)": "Performance of a contract",
+                          "Data subjects": "Customer", "Personal data": "Name", "No recipients": "yes",
+                          "Retention": "7 years after end of contract", "Processors": "Parcel Cloud"})
+    put("Processors and recipients", 2, {"Name": "Parcel Cloud", "Type": "Processor", "Country": "Ireland"})
+    book.save(path)
+    return path
+
+
+def test_a_workbook_with_only_the_name_column_names_the_organisation(tmp_path):
+    """Art. 30(1)(a): the name a spreadsheet user writes in 'Name' is the organisation's name; leaving 'Registered
+    name' empty must not raise "no name", and the workbook written back does not repeat it."""
+    path = _filled_template(tmp_path / "shop.xlsx")
+    out = tmp_path / "shop"
+    result = runner.invoke(app, ["import", str(path), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    graph = ropa.load([out])
+    names = {r["name"] for r in graph.select("SELECT ?name WHERE { ?x dpv:hasName ?name }")}
+    assert {"Shamrock Shop Ltd", "Parcel Cloud"} <= names
+    checks = {f.check for f in validate(graph).findings}
+    assert "rs:RecordKeeper-name" not in checks
+    back = tmp_path / "back.xlsx"
+    result = runner.invoke(app, ["export", str(out), "--format", "xlsx", "--layout", "ropa", "-o", str(back)])
+    assert result.exit_code == 0, result.output
+    sheet = openpyxl.load_workbook(back)["Organisation"]
+    headers = [c.value for c in sheet[1]]
+    row = [c.value for c in sheet[2]]
+    assert row[headers.index("Name")] == "Shamrock Shop Ltd"
+    assert row[headers.index("Registered name")] in (None, "")
+
+
+LUX = PREFIXES + """
+@prefix legal-eu: <https://w3id.org/dpv/legal/eu#> .
+my:host a dpv:Organisation , dpv:DataProcessor ; dpv:hasName "Nuage Ardennes SA" ; dpv:hasCountry loc:LU ;
+    ropa:email "dpo@nuage-ardennes.lu" .
+my:client a dpv:DataController , dpv:Organisation ; dpv:hasName "Client SA" ; rdfs:label "Client SA"@fr .
+my:hosting a dpv:Process ; rdfs:label "Hébergement"@fr ; ropa:recordedBy my:host ; ropa:role ropa:ProcessorRole ;
+    dpv:hasDataProcessor my:host ; dpv:hasDataController my:client ; ropa:actsOnBehalfOf my:client ;
+    dpv:hasPurpose dpv:ServiceProvision ; dpv:hasDataSubject dpv:User ; dpv:hasPersonalData pd:Name ;
+    ropa:hasSubProcessor my:backup-ch %s .
+my:backup-ch a ropa:ServiceProvider , dpv:DataProcessor ; dpv:hasName "Alpensicher AG" ; ropa:headquarteredIn loc:CH ;
+    ropa:dataLocation loc:CH .
+my:tickets-us a ropa:ServiceProvider , dpv:DataProcessor ; dpv:hasName "Smart Tickets Inc." ; ropa:headquarteredIn loc:US ;
+    ropa:dataLocation loc:US .
+my:t-us a dpv:CrossBorderTransfer ; dpv:hasDataExporter my:host ; dpv:hasDataImporter my:tickets-us ;
+    dpv:hasThirdCountry loc:US ; dpv:hasLegalBasis ropa:SCC-2021-914-EU .
+"""
+
+
+def test_notice_speaks_the_controllers_language_and_names_the_basis(tmp_path):
+    """Art. 28(2): a Luxembourg processor writes to its customers in French; the new sub-processor's transfer basis
+    is named, not only judged; each contact is a line of its own."""
+    old, new = tmp_path / "old", tmp_path / "new"
+    old.mkdir(), new.mkdir()
+    (old / "r.ttl").write_text(LUX % "", encoding="utf-8")
+    (new / "r.ttl").write_text(LUX % ", my:tickets-us ; ropa:hasTransfer my:t-us", encoding="utf-8")
+    out = tmp_path / "avis.md"
+    result = runner.invoke(app, ["notice", str(old), str(new), "--processor", "my:host", "--effective", "2099-01-15",
+                                 "--lang", "fr", "--format", "md", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    text = out.read_text(encoding="utf-8")
+    assert "## Comment émettre des objections" in text and "## How to object" not in text
+    assert "| ajouté | Smart Tickets Inc. | Hébergement | États-Unis | États-Unis |" in text
+    assert "valide (Clauses contractuelles types (UE) 2021/914)" in text
+    assert "\n\ncourriel: dpo@nuage-ardennes.lu\n" in text
+    assert "Not documented" not in text and "\\-" not in text
+
+
+def test_a_label_without_its_abbreviation_or_the_abbreviation_alone_names_the_term():
+    """What people type in a workbook: "Data Protection Commission" for "Data Protection Commission (DPC)"."""
+    vocab = vocabulary()
+    assert vocab.resolve("Data Protection Commission").curie == "legal-ie:DPA-IE"
+    assert vocab.resolve("PPSN").curie == "ropa:IrishPersonalPublicServiceNumber"
+    assert vocab.resolve("Standard Contractual Clauses").curie == "eu-gdpr:StandardContractualClauses"
+
+
+def _irish_workbook(path: Path, edits: dict[tuple[str, str], str]) -> Path:
+    _filled_template(path)
+    book = openpyxl.load_workbook(path)
+    for (sheet, header), value in edits.items():
+        headers = [c.value for c in book[sheet][1]]
+        book[sheet].cell(row=2, column=headers.index(header) + 1, value=value)
+    book.save(path)
+    return path
+
+
+def test_an_art6_basis_typed_as_one_word_suggests_the_bases_that_hold_it(tmp_path):
+    path = _irish_workbook(tmp_path / "shop.xlsx", {("Activities", "Legal basis (Art. 6)"): "Contract"})
+    result = runner.invoke(app, ["import", str(path), "-o", str(tmp_path / "out")])
+    assert result.exit_code == 2
+    assert "unknown term 'Contract' for 'Legal basis (Art. 6)'; did you mean 'Performance of a contract'" in result.output
+
+
+def test_a_processor_certified_under_the_data_privacy_framework_can_be_written_in_the_workbook(tmp_path):
+    """Art. 45(3): the EU-US Data Privacy Framework covers only certified importers; a spreadsheet says so in its
+    own column, and the workbook written back keeps it."""
+    path = _irish_workbook(tmp_path / "shop.xlsx", {
+        ("Processors and recipients", "Country"): "United States",
+        ("Processors and recipients", "Certified under (Art. 45)"): "EU-US Data Privacy Framework"})
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["import", str(path), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    graph = ropa.load([out])
+    rows = graph.select("SELECT ?p WHERE { ?p ropa:certifiedUnder ropa:Adequacy-EU-US-DPF ; dpv:hasName 'Parcel Cloud' }")
+    assert len(rows) == 1
+    back = tmp_path / "back.xlsx"
+    assert runner.invoke(app, ["export", str(out), "--format", "xlsx", "-o", str(back)]).exit_code == 0
+    sheet = openpyxl.load_workbook(back)["Processors and recipients"]
+    headers = [c.value for c in sheet[1]]
+    assert sheet.cell(row=2, column=headers.index("Certified under (Art. 45)") + 1).value == \
+        "EU-US Data Privacy Framework (adequacy decision)"
+
+
+def test_a_record_started_in_german_is_checked_in_german(tmp_path):
+    """An Austrian officer's `ropa init --lang de` speaks German in its examples and asks for German findings in its
+    README, CI and pre-commit hook; an English record keeps the plain command."""
+    from ropa.scaffold import plan
+
+    german = plan("Ordination Donaublick GmbH", "AT", lang="de")
+    assert "ropa terms Einwilligung --kind legal-basis" in german["organisation.ttl"]
+    assert "toestemming" not in german["organisation.ttl"]
+    for name in ("README.md", ".github/workflows/ropa.yml", ".pre-commit-config.yaml"):
+        assert "ropa validate . --waivers waivers.toml" in german[name] and "--lang de" in german[name], name
+    english = plan("Shamrock Shop Ltd", "IE", lang="en")
+    assert "ropa terms consent --kind legal-basis" in english["organisation.ttl"]
+    assert all("--lang" not in text for text in english.values())
+
+
+def test_diagram_command_draws_in_the_record_language(tmp_path):
+    """`ropa diagram --lang de` labels subjects, places and verdicts in German, as the German registers do."""
+    folder = tmp_path / "praxis"
+    folder.mkdir()
+    (folder / "record.ttl").write_text(PRACTICE, encoding="utf-8")
+    result = runner.invoke(app, ["diagram", str(folder), "--controller", "my:practice", "--format", "mermaid", "--lang", "de"])
+    assert result.exit_code == 0, result.output
+    assert "Datenflüsse von Ordination Donaublick GmbH" in result.output
+    assert '["Betroffene Personen"]' in result.output and '[["Vereinigte Staaten"]]' in result.output
+    assert "Data subjects" not in result.output and "United States" not in result.output
+    english = runner.invoke(app, ["diagram", str(folder), "--activity", "my:reminders", "--format", "mermaid"])
+    assert english.exit_code == 0 and "United States" in english.output
+
+
+def test_a_transfer_written_as_people_write_it_imports_and_holds(tmp_path):
+    """'USA: Standard Contractual Clauses' is the United States under an Art. 46(2)(c) safeguard."""
+    path = _irish_workbook(tmp_path / "shop.xlsx", {
+        ("Activities", "Transfers outside the EEA (country: basis)"): "USA: Standard Contractual Clauses"})
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["import", str(path), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    graph = ropa.load([out])
+    rows = graph.select("SELECT ?t WHERE { ?t dpv:hasThirdCountry loc:US ; dpv:hasLegalBasis eu-gdpr:StandardContractualClauses }")
+    assert len(rows) == 1
+    assert not [f for f in validate(graph).findings if f.check == "rs:TransferBasis"]
+
+
+def test_an_imported_record_declares_only_the_prefixes_it_uses(tmp_path):
+    """An Irish shop's Turtle file does not declare the bundled Destiny namespace or fifty authorities' prefixes."""
+    path = _irish_workbook(tmp_path / "shop.xlsx", {})
+    out = tmp_path / "out"
+    assert runner.invoke(app, ["import", str(path), "-o", str(out)]).exit_code == 0
+    text = (out / "shop.ttl").read_text(encoding="utf-8")
+    declared = {line.split()[1] for line in text.splitlines() if line.startswith("@prefix")}
+    assert {"rec:", "dpv:", "ropa:", "rdf:"} <= declared
+    assert "dst:" not in declared and "legal-be:" not in declared and "sh:" not in declared
+    assert len(ropa.load([out]).select("SELECT ?a WHERE { ?a a dpv:Process }")) == 1
+
+
+def test_a_sub_processor_in_the_eea_needs_no_transfer_basis_in_the_processor_overview(tmp_path):
+    """Art. 44: data kept in Germany by a Luxembourg processor's sub-processor are no transfer; the overview says so
+    instead of "Not documented"; a Swiss one shows its adequacy decision."""
+    folder = tmp_path / "lux"
+    folder.mkdir()
+    extra = """
+my:dc-de a ropa:ServiceProvider , dpv:DataProcessor ; dpv:hasName "Rechenzentrum Saar GmbH" ; ropa:headquarteredIn loc:DE ;
+    ropa:dataLocation loc:DE .
+my:t-ch a dpv:CrossBorderTransfer ; dpv:hasDataExporter my:host ; dpv:hasDataImporter my:backup-ch ;
+    dpv:hasThirdCountry loc:CH ; dpv:hasLegalBasis legal-eu:Adequacy-EU-CH .
+my:hosting ropa:hasTransfer my:t-ch .
+"""
+    (folder / "r.ttl").write_text(LUX % ", my:dc-de" + extra, encoding="utf-8")
+    graph = ropa.load([folder])
+    record = build_record(graph, lang="fr", findings=[])
+    providers = {p.name.text: p for o in record.overviews for p in o.providers}
+    german = providers["Rechenzentrum Saar GmbH"]
+    assert [v.text for v in german.fields["transfer_basis"].values] == ["Pas nécessaire : les données restent dans l'EEE"]
+    swiss = providers["Alpensicher AG"]
+    assert "Suisse" in swiss.fields["transfer_basis"].values[0].text
+
+
+def test_diagram_of_a_record_kept_by_one_organisation_needs_no_controller_option(tmp_path):
+    folder = tmp_path / "praxis"
+    folder.mkdir()
+    (folder / "record.ttl").write_text(PRACTICE, encoding="utf-8")
+    result = runner.invoke(app, ["diagram", str(folder), "--format", "mermaid"])
+    assert result.exit_code == 0, result.output
+    assert "Data flows of Ordination Donaublick GmbH" in result.output
+    several = runner.invoke(app, ["diagram", "--format", "mermaid"])  # the bundled record: several organisations
+    assert several.exit_code == 2 and "several organisations" in several.output
+
+
+def test_terms_are_found_by_their_article():
+    """An officer knows "Art. 9" before the label of the condition."""
+    found = [t.curie for t in vocabulary().search("Art. 9(2)", kind="legal-basis")]
+    assert "eu-gdpr:A9-2-h" in found and not [c for c in found if c.startswith("eu-gdpr:A6")]
