@@ -20,7 +20,7 @@ import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 
 import pyoxigraph as ox
@@ -30,7 +30,7 @@ from ropa.resources import LANGUAGES
 from ropa.diagrams import build_diagram, draw_svg, inline_svg, to_dot, to_mermaid
 from ropa.errors import RopaError
 from ropa.flows import FlowGraph, build_flow_graph
-from ropa.whatif import exposure
+from ropa.whatif import InstrumentExposure, exposure
 from ropa.load import RecordGraph
 from ropa.namespaces import PREFIXES, shorten
 from ropa.transfers import ENGAGEMENT_SCOPE
@@ -356,19 +356,7 @@ class GroupOverview:
     providers: list[ProviderIndexRow]
     gaps: dict[str, list[Gap]]
     waived: list[Gap]
-    exposure: list[ExposureRow] = field(default_factory=list)
-
-
-@dataclass
-class ExposureRow:
-    """What one transfer instrument carries in the record (ropa.whatif.exposure), for the group overview."""
-
-    instrument: str
-    flows: int
-    activities: int
-    controllers: int
-    vendors: int
-    losing: int
+    exposure: list[InstrumentExposure] = field(default_factory=list)   # instruments by their label
 
 
 @dataclass
@@ -1503,7 +1491,7 @@ class _Builder:
             (waived if gap.waived else gaps[gap.severity]).append(gap)
         carried = exposure(self.flows)   # what each transfer instrument carries, and would drop if it fell
         self.labels.fetch(x.instrument for x in carried)
-        exposed = [ExposureRow(self.labels[x.instrument], x.flows, x.activities, x.controllers, x.vendors, x.losing)
+        exposed = [replace(x, instrument=self.labels[x.instrument])
                    for x in carried]
         return GroupOverview(groups=groups, entities=entities, activities=activities,
                              providers=sorted(provider_rows.values(), key=lambda r: r.name.casefold()),
