@@ -644,13 +644,11 @@ class _Question:
 
     @property
     def title(self) -> str:
-        key = f"web.query.{self.query.name}.title"
-        return self.t(key) if self.t.has(key) else self.query.title or self.query.name
+        return library.title(self.query, self.t.lang) or self.query.name
 
     @property
     def title_lang(self) -> str:
-        key = f"web.query.{self.query.name}.title"
-        return self.t.lang if key in self.t.phrases else "en"
+        return self.t.lang if f"query.{self.query.name}.title" in self.t.phrases else "en"
 
     @property
     def answers(self) -> str:
@@ -717,9 +715,10 @@ def _answer(results: library.Results | None, request: Request, t: Messages) -> d
 
 
 def _column(name: str, t: Messages) -> str:
-    key = f"web.column.{name}"
-    if t.has(key):
-        return t(key)
+    """The column's header as ``ropa query`` names it (ropa.query.header); an ad-hoc query's variable in words."""
+    text = library.header(name, t.lang)
+    if text != name:
+        return text
     return re.sub(r"(?<=[a-z])(?=[A-Z])", " ", name.removesuffix("Label")).lower()
 
 

@@ -250,7 +250,7 @@ def test_an_answer_is_the_library_answer_with_its_downloads(destiny):
     rows = table_rows(html)
     assert len(rows) == min(len(expected.rows), web.PAGE_SIZE) > 0
     assert [cell.replace("&#39;", "'") for cell in rows[0]] == [expected.records()[0][c] for c in expected.shown()]
-    assert Messages("nl")("web.column.activityLabel") in html
+    assert library.header("activityLabel", "nl") in html
     assert "&lt;https://w3id.org/ropa/destiny/destiny-nv&gt;" in html   # the bound SPARQL shown
 
     download = destiny.get(url + "&_download=csv")
@@ -259,7 +259,7 @@ def test_an_answer_is_the_library_answer_with_its_downloads(destiny):
     sheet = destiny.get(url + "&_download=xlsx")
     book = openpyxl.load_workbook(io.BytesIO(sheet.content))
     values = list(book.active.values)
-    assert values[0][0] == Messages("nl")("web.column.controllerLabel") and len(values) == len(expected.rows) + 1
+    assert values[0][0] == library.header("controllerLabel", "nl") and len(values) == len(expected.rows) + 1
 
 
 @pytest.mark.parametrize("name", ["pyproject.toml", "README.md", "consent-activities.rq", "%2e%2e%2fpyproject.toml"])
