@@ -135,8 +135,11 @@ def test_a_question_form_gives_a_sortable_table(browser, destiny_server):
     browser.get(destiny_server + "/en/question/activities-of-controller")
     Select(browser.find_element(By.ID, "param-controller")).select_by_value("<https://w3id.org/ropa/destiny/ozmo>")
     Select(browser.find_element(By.ID, "param-lang")).select_by_value("nl")
-    browser.find_element(By.ID, "ask").click()
-    table = browser.find_element(By.ID, "answer-table")
+    from selenium.webdriver.support import expected_conditions
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    browser.find_element(By.ID, "ask").click()   # a form submission: the answer is a new page, waited for
+    table = WebDriverWait(browser, 60).until(expected_conditions.presence_of_element_located((By.ID, "answer-table")))
     rows = table.find_elements(By.CSS_SELECTOR, "tbody tr")
     expected = library.run(library.get("activities-of-controller"), load(),
                            params={"controller": "<https://w3id.org/ropa/destiny/ozmo>"}, lang="nl")
