@@ -150,7 +150,7 @@ def test_dpia_needed_at_the_hospital_by_the_french_list_and_two_criteria(hospita
     assert rows[CHB + "recherche-clinique"]["assessment"] == CHB + "aipd-recherche"
     assert rows[CHB + "dossier-patient"]["dpia"] == "not recorded"
     for row in rows.values():   # the list of the French authority applies to a French hospital, and comes first
-        assert row["reasons"].startswith("health data processed by a health establishment for the care of patients (CNIL list)")
+        assert row["reasons"].startswith("health data processed by a health or medico-social establishment for the care of persons (CNIL list)")
     assert "automated decision-making" in rows[CHB + "rendez-vous"]["reasons"]
 
 
