@@ -531,13 +531,111 @@ def run(
 
 
 def select_embedded(graph: RecordGraph, sparql: str, *, name: str = "query") -> Results:
-    """Run a SELECT on the union of the loaded files; a query that does not parse is a RopaError."""
+    """Run a SELECT on the union of the loaded files; a query that does not parse is a RopaError.
+
+    A query that ends with an ORDER BY of projected variables is run without it and its rows are sorted here, in
+    the order Oxigraph gives them (see ``sort_rows``): Oxigraph compares the terms of every pair of rows afresh,
+    reading each from its dictionary, which took a third of a second for 15,000 rows at a million triples, and
+    Python sorts them in a hundredth of that. When a column holds values that ``sort_rows`` does not order as
+    Oxigraph does, the query runs with its ORDER BY.
+    """
     try:
+        split = split_order(sparql)
+        if split is not None:
+            body, keys = split
+            solutions = graph.query(body)
+            if isinstance(solutions, ox.QuerySolutions):
+                columns = [v.value for v in solutions.variables]
+                if all(key in columns for key, _ in keys):
+                    rows = [tuple(s) for s in solutions]
+                    ordered = sort_rows(rows, [(columns.index(key), descending) for key, descending in keys])
+                    if ordered is not None:
+                        return Results(columns, ordered)
         return _results(graph.query(sparql), name)   # solutions are computed while they are read
     except SyntaxError as error:
         raise RopaError(f"{name}: the SPARQL does not parse: {safe.one_line(str(error))}") from None
     except (OSError, RuntimeError, ValueError) as error:
         raise RopaError(f"{name}: the query failed: {safe.one_line(str(error))[:500]}") from None
+
+
+_ORDER_BY = re.compile(r"\bORDER\s+BY\b", re.IGNORECASE)
+_ORDER_KEY = re.compile(r"\s*(?:(ASC|DESC)\s*\(\s*[?$]([A-Za-z_]\w*)\s*\)|[?$]([A-Za-z_]\w*))", re.IGNORECASE)
+
+
+def split_order(sparql: str) -> tuple[str, list[tuple[str, bool]]] | None:
+    """The query without the ORDER BY that ends it, and its keys as (variable, descending); None unless the query
+    ends with an ORDER BY of plain variables (ASC(?x), DESC(?x) or ?x), with no LIMIT or OFFSET after it."""
+    masked = _TOKENS.sub(lambda m: " " * len(m.group(0)) if m.group("skip") else m.group(0), sparql)
+    found = list(_ORDER_BY.finditer(masked))
+    if not found or "}" in masked[found[-1].end():]:
+        return None
+    tail, position, keys = masked[found[-1].end():], 0, []
+    while match := _ORDER_KEY.match(tail, position):
+        keys.append((match.group(2) or match.group(3), (match.group(1) or "").upper() == "DESC"))
+        position = match.end()
+    if not keys or tail[position:].strip():
+        return None
+    return sparql[:found[-1].start()], keys
+
+
+_LANG_STRING = PREFIXES["rdf"] + "langString"
+_INTEGER_TYPES = {XSD + "integer"}
+
+
+def _literal_family(term: ox.Literal) -> str | None:
+    """The kind of a literal as Oxigraph's ORDER BY compares it, for the kinds ``sort_rows`` orders alike."""
+    datatype = term.datatype.value
+    if datatype in (XSD + "string", _LANG_STRING):
+        return "string"
+    if datatype in _INTEGER_TYPES and _INTEGER.match(term.value):
+        return "integer"
+    if datatype == XSD + "boolean" and term.value in ("true", "false", "1", "0"):
+        return "boolean"
+    if datatype == XSD + "date" and _DATE.match(term.value):
+        return "date"
+    return None
+
+
+def _literal_key(term: ox.Literal, family: str):
+    if family == "string":   # Oxigraph: the value, then the datatype's IRI, then the language tag
+        return (term.value, term.datatype.value, term.language or "")
+    if family == "integer":
+        return int(term.value)
+    if family == "boolean":
+        return term.value in ("true", "1")
+    return term.value   # a date as YYYY-MM-DD, without time zone: its text sorts as the dates do
+
+
+def sort_rows(rows: list[tuple], keys: Sequence[tuple[int, bool]]) -> list[tuple] | None:
+    """The rows sorted as Oxigraph's ORDER BY sorts them (each key a column index and whether it is descending).
+
+    SPARQL's order of terms: unbound first, then blank nodes, IRIs and literals; IRIs by their text; plain and
+    language-tagged strings by their text, then datatype and language (Oxigraph's order for strings it cannot
+    compare, which agrees with its comparison of those it can); integers, booleans and dates by value. A column
+    whose literals are of another kind, or of several kinds, gives None: the caller lets the store sort.
+    """
+    functions = []
+    for index, descending in keys:
+        families = {_literal_family(row[index]) for row in rows if isinstance(row[index], ox.Literal)}
+        if len(families) > 1 or None in families:
+            return None
+        family = families.pop() if families else None
+
+        def key(row, index=index, family=family):
+            term = row[index]
+            if term is None:
+                return (0, "")
+            if isinstance(term, ox.BlankNode):
+                return (1, term.value)
+            if isinstance(term, ox.NamedNode):
+                return (2, term.value)
+            return (3, _literal_key(term, family))
+
+        functions.append((key, descending))
+    ordered = list(rows)
+    for key, descending in reversed(functions):   # stable sorts, the last key first
+        ordered.sort(key=key, reverse=descending)
+    return ordered
 
 
 def _results(solutions, name: str) -> Results:
