@@ -52,6 +52,9 @@ QUERY_DIR = Path(__file__).resolve().parent / "queries"
 """The library: one .rq file per question, shipped inside the package."""
 
 PARAM_TYPES = ("IRI", "date", "string", "integer", "language", "duration")
+CODE_PREFIX = "query.code"
+"""Where the catalogues hold the words for a question's codes (``query.code.loses-basis``), unless its header names
+another prefix for the column."""
 FORMATS = ("table", "csv", "json", "md")
 FINDINGS_GRAPH = ox.NamedNode("urn:ropa:findings")
 """The named graph holding validation findings while a query that needs them runs (and in a pushed graph)."""
@@ -90,6 +93,7 @@ class Query:
     params: tuple[Param, ...] = ()
     needs: tuple[str, ...] = ()
     example: dict[str, str] = field(default_factory=dict)
+    codes: dict[str, str] = field(default_factory=dict)
     path: Path | None = None
 
     def param(self, name: str) -> Param | None:
@@ -112,11 +116,12 @@ class Query:
             "params": [{**vars(p), "required": p.required} for p in self.params],
             "needs": list(self.needs),
             "example": dict(self.example),
+            "codes": dict(self.codes),
             "titles": {lang: title(self, lang) for lang in resources.LANGUAGES},
         }
 
 
-_HEADER_FIELD = re.compile(r"^#\s?(title|answers|article|param|needs|example):\s*(.*)$")
+_HEADER_FIELD = re.compile(r"^#\s?(title|answers|article|param|needs|example|codes):\s*(.*)$")
 _CONTINUATION = re.compile(r"^#\s{2,}(\S.*)$")
 _PARAM = re.compile(r"^(\w+)\s*\(\s*(\w+)\s*,\s*(?:default:?\s*([^)]*?)|required)\s*\)\s*(.*)$")
 
@@ -125,11 +130,12 @@ def parse_query(text: str, name: str, path: Path | None = None) -> Query:
     """Read the header of a query file: ``# key: value`` lines, continued by lines indented two spaces.
 
     Keys: title, answers, article, needs (comma-separated: ``findings``, ``verdicts``), example (``key=value ...``, the
-    parameters the cookbook shows it with) and param, one per parameter: ``# param: name (type, default: value)
-    description`` or ``# param: name (type, required) description``, type one of PARAM_TYPES. A file without a
-    header is an ad-hoc query without parameters.
+    parameters the cookbook shows it with), codes (comma-separated columns whose values are codes, each rendered
+    in the reader's language from the catalogue key ``query.code.CODE``, or ``PREFIX.CODE`` for ``column=PREFIX``)
+    and param, one per parameter: ``# param: name (type, default: value) description`` or ``# param: name (type,
+    required) description``, type one of PARAM_TYPES. A file without a header is an ad-hoc query without parameters.
     """
-    fields: dict[str, list[str]] = {"title": [], "answers": [], "article": [], "needs": [], "example": []}
+    fields: dict[str, list[str]] = {"title": [], "answers": [], "article": [], "needs": [], "example": [], "codes": []}
     params: list[list[str]] = []
     current: list[str] | None = None
     for line in text.splitlines():
@@ -158,8 +164,12 @@ def parse_query(text: str, name: str, path: Path | None = None) -> Query:
         declared.append(Param(*match.groups()))
     needs = tuple(n.strip() for n in " ".join(fields["needs"]).split(",") if n.strip())
     example = dict(pair.split("=", 1) for pair in " ".join(fields["example"]).split() if "=" in pair)
+    codes = {}
+    for item in (i.strip() for i in " ".join(fields["codes"]).split(",") if i.strip()):
+        column, _, prefix = item.partition("=")
+        codes[column.strip()] = prefix.strip() or CODE_PREFIX
     return Query(
-        name=name, sparql=text, path=path, params=tuple(declared), needs=needs, example=example,
+        name=name, sparql=text, path=path, params=tuple(declared), needs=needs, example=example, codes=codes,
         title=" ".join(fields["title"]), answers=" ".join(fields["answers"]), article=" ".join(fields["article"]),
     )
 
@@ -379,16 +389,21 @@ class Results:
 
     columns: list[str]
     rows: list[tuple[ox.NamedNode | ox.BlankNode | ox.Literal | None, ...]] = field(default_factory=list)
+    codes: dict[str, str] = field(default_factory=dict)
+    """The columns holding codes (a status, a kind: language-neutral words such as ``loses-basis``), each with the
+    catalogue prefix of its phrases; set from the question's header by ``run``."""
 
     def shown(self, iris: bool = False) -> list[str]:
         """The columns to display: labels always, IRI columns with a label companion only when ``iris``."""
         return [c for c in self.columns if iris or f"{c}Label" not in self.columns]
 
-    def records(self, iris: bool = False, *, short: bool = False) -> list[dict[str, str]]:
-        """Rows as dicts of display text (IRIs as prefixed names when ``short``)."""
+    def records(self, iris: bool = False, *, short: bool = False, lang: str = "en") -> list[dict[str, str]]:
+        """Rows as dicts of display text (IRIs as prefixed names when ``short``), codes in the words of ``lang``."""
         columns = self.shown(iris)
         index = [self.columns.index(c) for c in columns]
-        return [{c: _text(row[i], short) for c, i in zip(columns, index)} for row in self.rows]
+        words = {c: _code_words(self.codes[c], lang) for c in columns if c in self.codes}
+        return [{c: words[c](row[i]) if c in words else _text(row[i], short) for c, i in zip(columns, index)}
+                for row in self.rows]
 
     def headers(self, iris: bool = False, lang: str = "en") -> dict[str, str]:
         """The readable header of each shown column, in ``lang`` (see ``header``)."""
@@ -396,13 +411,14 @@ class Results:
 
     def render(self, fmt: str = "table", *, iris: bool = False, lang: str = "en") -> str:
         """The results as text: an aligned table, CSV, JSON or a Markdown table. Tables for people (table, md) head
-        their columns with readable headers in ``lang``; CSV and JSON keep the variable names, for programs."""
+        their columns with readable headers in ``lang``; CSV and JSON keep the variable names, for programs. Codes
+        are given in the words of ``lang`` except in JSON, which keeps the codes."""
         if fmt == "csv":
             out = io.StringIO()
             columns = self.shown(iris)
             writer = csv.writer(out, lineterminator="\n")
             writer.writerow([safe.csv_cell(c) for c in columns])
-            writer.writerows([safe.csv_cell(r[c]) for c in columns] for r in self.records(iris))
+            writer.writerows([safe.csv_cell(r[c]) for c in columns] for r in self.records(iris, lang=lang))
             return out.getvalue()
         if fmt == "json":
             columns = self.shown(iris)
@@ -411,7 +427,7 @@ class Results:
             return safe.dumps({"columns": columns, "rows": rows}, indent=2) + "\n"
         if fmt in ("md", "table"):
             named = self.headers(iris, lang)
-            rows = [{named[c]: v for c, v in r.items()} for r in self.records(iris, short=True)]
+            rows = [{named[c]: v for c, v in r.items()} for r in self.records(iris, short=True, lang=lang)]
             return (markdown_table if fmt == "md" else text_table)(list(named.values()), rows)
         raise RopaError(f"unknown format '{fmt}'; choose {', '.join(FORMATS)}")
 
@@ -438,6 +454,32 @@ def header(column: str, lang: str = "en", *, iri: bool = False) -> str:
         marked = phrases.get("query.column.iri") or english.get("query.column.iri", "{column}")
         return marked.format(column=text)
     return text
+
+
+def code_text(code: str, lang: str = "en", prefix: str = CODE_PREFIX) -> str:
+    """The words for a code (``loses-basis``) in ``lang``, else English; a cell may hold several codes separated by
+    spaces, given joined by semicolons. A value that is not a known code is given as it is."""
+    phrases, english = _catalogue(lang), _catalogue("en")
+    words = []
+    for token in code.split():
+        phrase = phrases.get(f"{prefix}.{token}") or english.get(f"{prefix}.{token}")
+        if phrase is None:
+            return code
+        words.append(phrase)
+    return "; ".join(words)
+
+
+def _code_words(prefix: str, lang: str):
+    """A function from a code column's term to its words in ``lang`` (each distinct code looked up once)."""
+    known: dict[str, str] = {}
+
+    def words(term) -> str:
+        text = _text(term, False)
+        if text not in known:
+            known[text] = code_text(text, lang, prefix)
+        return known[text]
+
+    return words
 
 
 def title(query: Query, lang: str = "en") -> str:
@@ -516,7 +558,9 @@ def run(
                     graph=graph)
     sparql = prepare(query, bindings)
     if endpoint is not None:
-        return select_remote(sparql, endpoint, graph_iri=graph_iri, timeout=timeout, name=query.name)
+        results = select_remote(sparql, endpoint, graph_iri=graph_iri, timeout=timeout, name=query.name)
+        results.codes = dict(query.codes)
+        return results
     local_only(query.sparql, str(query.path) if query.path else query.name, allow_service=allow_service)
     if graph is None:
         raise RopaError("no graph to query: load a record or give an endpoint")
@@ -527,7 +571,9 @@ def run(
             stack.enter_context(findings_graph(graph, as_of=judged, waivers=waivers, report=reusable))
         if "verdicts" in query.needs:
             stack.enter_context(verdicts_graph(graph, judged or dt.date.today()))
-        return select_embedded(graph, sparql, name=query.name)
+        results = select_embedded(graph, sparql, name=query.name)
+    results.codes = dict(query.codes)
+    return results
 
 
 def select_embedded(graph: RecordGraph, sparql: str, *, name: str = "query") -> Results:

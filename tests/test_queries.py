@@ -291,7 +291,7 @@ def test_national_identification_numbers_and_special_categories(bundled, files):
         sensitive |= narrower(files, special)
     processed = {(str(recorded_by(files, a)), str(d), "processed") for a in activities(files)
                  for d in files.objects(a, DPV.hasPersonalData) if d in sensitive}
-    stated = {(str(e), str(d), "stated not processed") for e, d in files.subject_objects(ROPA.statesNotProcessed)
+    stated = {(str(e), str(d), "stated-not-processed") for e, d in files.subject_objects(ROPA.statesNotProcessed)
               if d in sensitive}
     assert set(zip(column(results, "entity"), column(results, "data"), column(results, "status"))) == processed | stated
     assert (str(DST["proximus-ict"]), str(ROPA.BelgianNationalRegisterNumber), "processed") in processed
@@ -310,8 +310,8 @@ def test_processors_of_an_entity_with_location_and_agreement(bundled, files):
     assert microsoft["headquartersInEEA"] == "no"
     assert (DST.microsoft, ROPA.agreementRequired, rdflib.Literal(True)) in files
     assert (DST.microsoft, ROPA.hasAgreement, None) not in files
-    assert microsoft["agreement"] == "required, not documented"
-    assert microsoft["authorisation"] == "not documented"
+    assert microsoft["agreement"] == "required-not-documented"
+    assert microsoft["authorisation"] == "not-documented"
 
 
 def test_shared_processors(bundled, tmp_path):

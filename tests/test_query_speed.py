@@ -3,7 +3,10 @@ rows the store sorts, on the bundled record, two example records and a synthetic
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
+import json
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -11,7 +14,13 @@ import pytest
 
 import ropa
 from ropa import query as library
+from ropa.cli import app
 from ropa.synthetic import generate
+from typer.testing import CliRunner
+
+from conftest import example_dir
+
+runner = CliRunner()
 
 AS_OF = dt.date(2026, 1, 1)
 QUESTIONS = [q for q in library.library() if "findings" not in q.needs]
@@ -141,3 +150,58 @@ def test_a_rewritten_question_answers_as_before(records, record, name):
             compared += len(new.rows)
     if record == "synthetic-10k":
         assert compared > 0
+
+
+# --- Codes instead of English words in the answers ------------------------------------------------------------
+
+CODED = [q for q in library.library() if q.codes]
+
+
+def test_questions_with_status_columns_declare_them_as_codes():
+    assert {q.name for q in CODED} >= {"instrument-what-if", "countries-of-data-category", "processors-of-entity",
+                                       "dpia-needed", "automated-decisions", "vulnerable-data-subjects"}
+    for query in CODED:
+        for column, prefix in query.codes.items():
+            assert f"?{column}" in query.body, f"{query.name}: no column {column}"
+
+
+@pytest.mark.parametrize("lang", ["nl", "fr", "de"])
+@pytest.mark.parametrize("record", ["chi-belleval", "wolkenwerk"])
+def test_coded_answers_speak_the_language_asked_and_json_keeps_the_codes(records, record, lang):
+    graph = records[record]
+    seen = 0
+    for query in CODED:
+        results = library.run(query, graph, params=every(query), as_of=AS_OF, lang=lang)
+        cells = results.records(lang=lang)
+        csv_rows = list(csv.DictReader(io.StringIO(results.render("csv", lang=lang))))
+        payload = json.loads(results.render("json"))
+        for column, prefix in query.codes.items():
+            codes = [row[column] or "" for row in payload["rows"]]
+            assert [c[column] for c in cells] == [library.code_text(code, lang, prefix) for code in codes]
+            assert [r[column] for r in csv_rows] == [c[column] for c in cells]
+            for code in {c for c in codes if c}:
+                localised, english = library.code_text(code, lang, prefix), library.code_text(code, "en", prefix)
+                assert localised != code or code == "direct", f"{query.name}: no words for {code}"
+                assert localised != english or lang == "de" and code == "direct", f"{query.name} {lang}: {english}"
+                seen += 1
+    assert seen > 5
+
+
+def test_the_what_if_in_dutch_on_the_terminal_and_in_markdown(wolkenwerk):
+    from rich.console import Console
+
+    from ropa.commands.query import rich_table
+
+    args = ["query", "instrument-what-if", str(example_dir("wolkenwerk")), "--lang", "nl",
+            "--param", "instrument=ropa:Adequacy-EU-US-DPF", "--as-of", AS_OF.isoformat()]
+    markdown = runner.invoke(app, [*args, "--format", "md"])
+    assert markdown.exit_code == 0, markdown.output
+    console = Console(width=2000, record=True)
+    results = library.run(library.get("instrument-what-if"), wolkenwerk, as_of=AS_OF, lang="nl",
+                          params={"instrument": "ropa:Adequacy-EU-US-DPF"})
+    console.print(rich_table(results, False, "nl"))
+    for shown in (markdown.stdout, console.export_text()):
+        assert "verliest zijn grondslag voor doorgifte" in shown and "geldig" in shown
+        for english in ("loses its transfer basis", "keeps a valid basis", "already not valid", "loses-basis",
+                        "standard contractual clauses"):
+            assert english not in shown
