@@ -7,6 +7,7 @@ import csv
 import datetime as dt
 import io
 import json
+import re
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -205,3 +206,18 @@ def test_the_what_if_in_dutch_on_the_terminal_and_in_markdown(wolkenwerk):
         for english in ("loses its transfer basis", "keeps a valid basis", "already not valid", "loses-basis",
                         "standard contractual clauses"):
             assert english not in shown
+
+
+def test_the_pages_and_downloads_of_ropa_serve_give_codes_in_the_page_language():
+    from starlette.testclient import TestClient
+
+    from ropa import web
+
+    client = TestClient(web.create_app([example_dir("chi-belleval")], as_of=AS_OF))
+    page = client.get("/fr/question/processors-of-entity?_run=1&entity=any&lang=fr").text
+    table = "".join(re.findall(r"<table.*?</table>", page, re.S))   # the answer, not the SPARQL beside it
+    assert "documenté" in table
+    assert "not-documented" not in table and "not documented" not in table
+    csv_text = client.get("/fr/question/processors-of-entity?_run=1&entity=any&lang=fr&_download=csv").text
+    agreement = [row["agreement"] for row in csv.DictReader(io.StringIO(csv_text))]
+    assert agreement and set(agreement) <= {"documenté", "requis, non documenté", "non documenté"}
