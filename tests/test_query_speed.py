@@ -15,6 +15,7 @@ import pytest
 
 import ropa
 from ropa import query as library
+from ropa import resources
 from ropa.cli import app
 from ropa.synthetic import generate
 from typer.testing import CliRunner
@@ -156,6 +157,7 @@ def test_a_rewritten_question_answers_as_before(records, record, name):
 # --- Codes instead of English words in the answers ------------------------------------------------------------
 
 CODED = [q for q in library.library() if q.codes]
+ENGLISH = json.loads((resources.reports_dir() / "messages" / "en.json").read_text(encoding="utf-8"))
 
 
 def test_questions_with_status_columns_declare_them_as_codes():
@@ -182,8 +184,11 @@ def test_coded_answers_speak_the_language_asked_and_json_keeps_the_codes(records
             assert [r[column] for r in csv_rows] == [c[column] for c in cells]
             for code in {c for c in codes if c}:
                 localised, english = library.code_text(code, lang, prefix), library.code_text(code, "en", prefix)
-                assert localised != code or code == "direct", f"{query.name}: no words for {code}"
-                assert localised != english or lang == "de" and code == "direct", f"{query.name} {lang}: {english}"
+                known = all(f"{prefix}.{token}" in ENGLISH for token in code.split())
+                if column.endswith("Label") and not known:
+                    continue   # a label column with a code where a label is missing: this row has its label
+                assert known, f"{query.name}: no words for {code}"
+                assert localised != english, f"{query.name} {lang}: '{english}'"
                 seen += 1
     assert seen > 5
 
