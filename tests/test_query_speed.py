@@ -136,6 +136,19 @@ BUSIEST = {
 }
 
 
+def as_before(results) -> list[dict[str, str]]:
+    """The rows in the English display of the earlier texts, which wrote a destination outside a region whose
+    country is not named as one phrase ("not named, outside" and the region) where now a code column says so."""
+    rows = []
+    for row in results.records(iris=True):
+        if "destinationNote" in row:
+            note = row.pop("destinationNote")
+            if note:
+                row["destinationLabel"] = f"not named, outside {row['destinationLabel']}"
+        rows.append(row)
+    return rows
+
+
 @pytest.mark.parametrize("name", sorted(p.stem for p in BEFORE.glob("*.rq")))
 @pytest.mark.parametrize("record", ["destiny", "chi-belleval", "wolkenwerk", "synthetic-10k"])
 def test_a_rewritten_question_answers_as_before(records, record, name):
@@ -147,8 +160,8 @@ def test_a_rewritten_question_answers_as_before(records, record, name):
         for lang in ("en", "nl"):
             old = library.run(before, graph, params=params, as_of=AS_OF, lang=lang)
             new = library.run(after, graph, params=params, as_of=AS_OF, lang=lang)
-            assert new.columns == old.columns
-            assert new.records(iris=True) == old.records(iris=True), f"{name} {params} {lang} on {record}"
+            assert [c for c in new.columns if c != "destinationNote"] == old.columns
+            assert as_before(new) == old.records(iris=True), f"{name} {params} {lang} on {record}"
             compared += len(new.rows)
     if record == "synthetic-10k":
         assert compared > 0
