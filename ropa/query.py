@@ -22,7 +22,9 @@ definition validate and flows use), as ropa:TransferVerdict nodes.
 Conventions of the library, which its tests rely on: a column ``?x`` that holds IRIs has a companion ``?xLabel``
 (in ``$lang``, else English, else the IRI); every query ends with an ORDER BY that fixes the order of all rows, so
 that embedded and remote answers compare row for row and the cookbook does not change between machines; label
-lookups sit inside the group that binds their variable (an OPTIONAL on an unbound variable matches everything).
+lookups sit inside the group that binds their variable (an OPTIONAL on an unbound variable matches everything); a
+status or kind is a language-neutral code (``loses-basis``) in a column the header lists under ``# codes:``, which
+``Results.records`` gives in the reader's words from the catalogues and JSON keeps as it is.
 """
 
 from __future__ import annotations

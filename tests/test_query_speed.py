@@ -85,6 +85,21 @@ def test_every_library_question_ends_with_an_order_python_can_take_over(records)
         assert library.sort_rows(rows, [(columns.index(k), d) for k, d in keys]) is not None, query.name
 
 
+@pytest.mark.parametrize("text, keys", [
+    ("SELECT ?a WHERE { ?a ?b ?c } ORDER BY DESC(?a) ?b # a comment\n", [("a", True), ("b", False)]),
+    ("SELECT ?a WHERE { ?a ?b ?c } order by asc(?a) $b", [("a", False), ("b", False)]),
+    ("SELECT ?a WHERE { ?a ?b ?c } ORDER BY ?a LIMIT 3", None),                   # a LIMIT after it
+    ("SELECT ?a WHERE { { SELECT ?a WHERE { ?a ?b ?c } ORDER BY ?a } }", None),   # only inside a sub-select
+    ('SELECT ?a WHERE { ?a ?b "ORDER BY ?x" }', None),                            # inside a string
+    ("SELECT ?a WHERE { ?a ?b ?c } ORDER BY STR(?a)", None),                      # an expression
+])
+def test_only_a_final_order_of_plain_variables_is_taken_over(text, keys):
+    split = library.split_order(text)
+    assert (split[1] if split else None) == keys
+    if split:
+        assert "ORDER" not in split[0].upper().split("}")[-1]
+
+
 def test_sort_rows_follows_sparql_order_of_terms():
     iri, other = ox.NamedNode("https://example.org/b"), ox.NamedNode("https://example.org/a")
     plain, dutch, english = ox.Literal("Zorg"), ox.Literal("Zorg", language="nl"), ox.Literal("Apen", language="en")
