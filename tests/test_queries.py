@@ -468,12 +468,12 @@ def test_wrong_input_is_one_line_and_exit_2(args, message):
 
 def test_formats_and_iris():
     as_json = json.loads(runner.invoke(app, ["query", "consent-activities", "--format", "json"]).stdout)
-    assert as_json["columns"] == ["entityLabel", "activityLabel", "basisLabel", "withdrawal"]
+    assert as_json["columns"] == ["entityLabel", "activityLabel", "basisLabel", "withdrawal", "withdrawalScope"]
     with_iris = json.loads(runner.invoke(app, ["query", "consent-activities", "--format", "json", "--iris"]).stdout)
     assert with_iris["columns"][:2] == ["entity", "entityLabel"]
     assert with_iris["rows"][0]["entity"].startswith("https://w3id.org/ropa/destiny/")
     csv_text = runner.invoke(app, ["query", "consent-activities", "--format", "csv"]).stdout
-    assert csv_text.splitlines()[0] == "entityLabel,activityLabel,basisLabel,withdrawal"
+    assert csv_text.splitlines()[0] == "entityLabel,activityLabel,basisLabel,withdrawal,withdrawalScope"
     assert len(csv_text.splitlines()) == len(as_json["rows"]) + 1
     table = runner.invoke(app, ["query", "consent-activities"])
     assert table.exit_code == 0 and "Recruitment reserve" in table.stdout
