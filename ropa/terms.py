@@ -15,7 +15,7 @@ import functools
 import re
 from dataclasses import dataclass
 
-from ropa.namespaces import PREFIXES, shorten
+from ropa.namespaces import PREFIXES, expand, shorten
 from ropa.resources import LANGUAGES
 
 KIND_PATTERNS: dict[str, str] = {
@@ -265,17 +265,6 @@ def build(graph) -> Vocabulary:
             o.value.casefold() for p in (_RDFS_LABEL, _PREF_LABEL, _ALT_LABEL) for o in entry.get(p, [])
         }
     return Vocabulary(terms, kind_sets, names)
-
-
-def expand(text: str) -> str | None:
-    """A full IRI for a prefixed name in a known namespace or an IRI (with or without angle brackets), else None."""
-    text = text.strip().strip("<>")
-    if text.startswith(("http://", "https://")):
-        return text
-    prefix, colon, local = text.partition(":")
-    if colon and prefix in PREFIXES and local and " " not in local:
-        return PREFIXES[prefix] + local
-    return None
 
 
 def _labels(entry: dict[str, list]) -> dict[str, str]:

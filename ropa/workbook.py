@@ -32,7 +32,7 @@ from openpyxl.utils import get_column_letter
 from ropa import resources
 from ropa.errors import RopaError
 from ropa.load import RecordGraph
-from ropa.namespaces import PREFIXES, shorten
+from ropa.namespaces import PREFIXES, expand, expand_or_fail, shorten
 from ropa.periods import Period, PeriodError, format_period, parse_period
 from ropa.register import LANGUAGES, Messages, best_literals, slugify
 
@@ -44,12 +44,6 @@ FORMULA_STARTS = ("=", "+", "-", "@")
 DEFAULT_NAMESPACE = "https://w3id.org/ropa/record/"
 SPLIT = re.compile(r"\s*(?:\r?\n|;)\s*")
 LINES = re.compile(r"\s*\r?\n\s*")
-
-
-def expand(name: str) -> str:
-    """A prefixed name or full IRI from the layout as a full IRI."""
-    prefix, _, local = name.partition(":")
-    return PREFIXES[prefix] + local if prefix in PREFIXES else name
 
 
 # --- The layout --------------------------------------------------------------------------------------------------
@@ -100,7 +94,7 @@ def _layouts() -> dict:
 
 
 def _column(spec: dict) -> Column:
-    return Column(key=spec["key"], header=spec["header"], type=spec["type"], property=expand(spec.get("property", "")),
+    return Column(key=spec["key"], header=spec["header"], type=spec["type"], property=expand_or_fail(spec["property"]) if spec.get("property") else "",
                   kind=spec.get("kind"), list=spec.get("list"), match=spec.get("match"), single=spec.get("single", False),
                   required=spec.get("required", False), width=spec.get("width", 20))
 
@@ -132,8 +126,8 @@ def layout(name: str = "ropa") -> Layout:
                                       kind=carried.kind, list=carried.list, match=carried.match, single=carried.single,
                                       required=carried.required, width=spec["width"], target=target))
         sheets[1] = SheetSpec("activities", f"sheet.{name}", tuple(columns))
-    roles = {key: expand(iri) for key, iri in base["roles"].items()}
-    types = {key: expand(iri) for key, iri in base["types"].items()}
+    roles = {key: expand_or_fail(iri) for key, iri in base["roles"].items()}
+    types = {key: expand_or_fail(iri) for key, iri in base["types"].items()}
     return Layout(name, tuple(sheets), base["lists"], roles, types)
 
 
@@ -175,7 +169,7 @@ class Choices:
             if match:
                 terms = [t for t in terms if re.search(match, t.curie)]
             if under:
-                top = expand(under)
+                top = expand_or_fail(under)
                 terms = [t for t in terms if t.iri != top and top in self._ancestors(t.iri)]
             self._lists[name] = sorted(terms, key=lambda t: t.label("en").casefold())
         return self._lists[name]
