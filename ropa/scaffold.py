@@ -102,7 +102,8 @@ def _reference():
 
 def slug(name: str) -> str:
     """A lower-case name of letters, digits and hyphens for e-mail domains (``Acme BV`` -> ``acme-bv``)."""
-    text = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
+    plain = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()   # Süd -> Sud, not S-d
+    text = re.sub(r"[^a-z0-9]+", "-", plain.lower()).strip("-")
     return text if text[:1].isalpha() else f"org-{text}".rstrip("-")
 
 

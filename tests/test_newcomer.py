@@ -1,5 +1,6 @@
 """What a new user of another member state meets first: an Austrian practice's record in German, an Irish shop's
-workbook filled by hand, a Luxembourg processor's sub-processors. Each test builds its own small record."""
+workbook filled by hand, a Luxembourg processor's sub-processors, a Flemish youth centre's Dutch workbook with a
+newsletter service in the United States. Each test builds its own small record."""
 
 from __future__ import annotations
 
@@ -308,3 +309,47 @@ def test_terms_are_found_by_their_article():
     """An officer knows "Art. 9" before the label of the condition."""
     found = [t.curie for t in vocabulary().search("Art. 9(2)", kind="legal-basis")]
     assert "eu-gdpr:A9-2-h" in found and not [c for c in found if c.startswith("eu-gdpr:A6")]
+
+# --- A Flemish youth centre (a non-profit with volunteers, children's data and a US newsletter service) ---------
+
+def _flemish_workbook(path: Path, lang: str = "nl", edits: dict[tuple[str, str], str] | None = None) -> Path:
+    """The Dutch template as the youth centre's officer fills it: one newsletter sent through Mailchimp, a US
+    service certified under the EU-US Data Privacy Framework, written as the workbook's instructions say."""
+    from ropa.register import Messages
+
+    t = Messages(lang)
+    write_template(path, lang=lang)
+    book = openpyxl.load_workbook(path)
+
+    def put(sheet: str, row: int, values: dict[str, str]) -> None:
+        headers = [c.value for c in book[t(sheet)][1]]
+        for header, value in values.items():
+            book[t(sheet)].cell(row=row, column=headers.index(t(header)) + 1, value=value)
+
+    put("sheet.organisations", 2, {"col.name": "Jeugdhuis De Kreek vzw", "col.email": "privacy@dekreek.be",
+                                   "col.country": "België"})
+    put("sheet.activities", 2, {"col.organisation": "Jeugdhuis De Kreek vzw", "col.role": "Verwerkingsverantwoordelijke",
+                                "col.name": "Nieuwsbrief", "col.purposes": "Direct marketing",
+                                "col.legal_basis": "Toestemming", "col.data_subjects": "Lid; Ouder",
+                                "col.personal_data": "Naam; E-mailadres", "col.no_recipients": "Ja",
+                                "col.processors": "Mailchimp", "col.retention": "2 jaar",
+                                "col.transfers": "Verenigde Staten: EU-VS Data Privacy Framework"})
+    put("sheet.parties", 2, {"col.name": "Mailchimp", "col.legal_name": "The Rocket Science Group LLC",
+                             "col.party_type": "Verwerker", "col.country": "Verenigde Staten",
+                             "col.data_location": "Verenigde Staten",
+                             "col.certified_under": "EU-VS Data Privacy Framework (adequaatheidsbesluit)"})
+    for (sheet, header), value in (edits or {}).items():
+        put(sheet, 2, {header: value})
+    book.save(path)
+    return path
+
+
+def test_init_in_dutch_gives_its_next_step_in_dutch_and_a_plain_mail_domain(tmp_path):
+    """`ropa init --lang nl` ends with the next step in Dutch, with the command that reports in Dutch; the example
+    addresses of 'Jeugdhuis Brûlé vzw' read jeugdhuis-brule-vzw, not jeugdhuis-br-l-vzw."""
+    folder = tmp_path / "brule"
+    result = runner.invoke(app, ["init", str(folder), "--org", "Jeugdhuis Brûlé vzw", "--country", "BE", "--lang", "nl"])
+    assert result.exit_code == 0, result.output
+    assert f"volgende stap: vul in wat de bestanden met TO FILL aanduiden en voer dan uit: ropa validate {folder} --lang nl" in result.output
+    assert "next:" not in result.output
+    assert "privacy@jeugdhuis-brule-vzw.example" in (folder / "organisation.ttl").read_text(encoding="utf-8")
