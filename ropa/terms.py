@@ -145,8 +145,8 @@ class Vocabulary:
     def search(self, text: str, kind: str | None = None, lang: str | None = None) -> list[Term]:
         """Terms whose prefixed name or label contains every word of ``text``, best first (all of the kind if empty).
 
-        Exact names rank first, then names that start with the text, then the shortest. ``lang`` limits the labels
-        searched to one language (prefixed names are always searched).
+        Exact names rank first, then names that start with the text, then those that hold it as a word, then the
+        shortest. ``lang`` limits the labels searched to one language (prefixed names are always searched).
         """
         words = text.casefold().split()
         if not words:
@@ -161,10 +161,12 @@ class Vocabulary:
                 rank = 0
             elif any(name.startswith(phrase) for name in names):
                 rank = 1
+            elif any(re.search(rf"(?<!\w){re.escape(phrase)}(?!\w)", name) for name in names):
+                rank = 2   # the text as a word of the name: "leden" in "beheer van leden en partners"
             elif any(phrase in name for name in names):
-                rank = 2
+                rank = 3   # inside a word: "leden" in "kredietverleden"
             else:
-                rank = 3
+                rank = 4
             shortest = min(len(name) for name in names if all(w in name for w in words))
             ranked.append((rank, shortest, term.curie.lower(), term))
         return [entry[-1] for entry in sorted(ranked, key=lambda e: e[:3])]

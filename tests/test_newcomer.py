@@ -353,3 +353,10 @@ def test_init_in_dutch_gives_its_next_step_in_dutch_and_a_plain_mail_domain(tmp_
     assert f"volgende stap: vul in wat de bestanden met TO FILL aanduiden en voer dan uit: ropa validate {folder} --lang nl" in result.output
     assert "next:" not in result.output
     assert "privacy@jeugdhuis-brule-vzw.example" in (folder / "organisation.ttl").read_text(encoding="utf-8")
+
+
+def test_terms_rank_a_whole_word_before_the_same_letters_inside_a_word():
+    """'leden' (members) is the purpose 'Beheer van leden en partners', not 'Kredietverleden' (credit history)."""
+    found = vocabulary().search("leden", lang="nl")
+    assert found[0].curie == "dpv:MemberPartnerManagement"
+    assert "pd:CreditRecord" in [t.curie for t in found]
