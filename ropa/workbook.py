@@ -1041,6 +1041,7 @@ class Importer:
         for iri, row in activities:
             self._fill(found["activities"], columns["activities"], row, ox.NamedNode(iri), "activities")
         self._type_organisations()
+        self._transfer_parties()
         if self.problems:
             raise WorkbookErrors(self.file, self.problems)
         self.add(self.document, TYPE, ox.NamedNode(ROPA + "SourceDocument"))
@@ -1217,6 +1218,37 @@ class Importer:
             return
         if _normal(self._text(sheet, row, role)) in {k for k, v in self.roles.items() if v == self.layout.roles["controller"]}:
             self.fact(node, DPV + "hasDataController", organisation, source)
+
+    def _transfer_parties(self) -> None:
+        """Who sends and who receives each transfer a row names (Art. 44): the row's organisation exports; the
+        processors and service providers of that row that keep the data in the transfer's country import. A
+        spreadsheet writes only 'country: basis', but the EU-US Data Privacy Framework covers only certified
+        importers (Art. 45(3)), and a provider outside the EEA needs a transfer to it documented."""
+        objects: dict[tuple[str, str], list] = defaultdict(list)
+        for triple in self.triples:
+            if isinstance(triple.subject, ox.NamedNode):
+                objects[(triple.subject.value, triple.predicate.value)].append(triple.object)
+        holders = [(s, p) for (s, p) in objects if p == ROPA + "hasTransfer"]
+        for holder, _ in holders:
+            keeper = objects.get((holder, ROPA + "recordedBy"), [ox.NamedNode(holder)])[0]
+            providers = {o for p in (DPV + "hasDataProcessor", ROPA + "usesServiceProvider")
+                         for o in objects.get((holder, p), []) if o != keeper}
+            for transfer in objects[(holder, ROPA + "hasTransfer")]:
+                source = objects.get((transfer.value, ROPA + "source"), [None])[0]
+                if source is None:
+                    continue
+                if (transfer.value, DPV + "hasDataExporter") not in objects:
+                    self.fact(transfer, DPV + "hasDataExporter", keeper, source)
+                    objects[(transfer.value, DPV + "hasDataExporter")].append(keeper)
+                countries = set(objects.get((transfer.value, DPV + "hasThirdCountry"), []))
+                importers = set(objects.get((transfer.value, DPV + "hasDataImporter"), []))
+                for provider in sorted(providers - importers, key=lambda n: n.value):
+                    places = next((objects[(provider.value, p)] for p in
+                                   (DPV + "hasLocation", ROPA + "headquarteredIn", DPV + "hasCountry")
+                                   if (provider.value, p) in objects), [])
+                    if countries & set(places):
+                        self.fact(transfer, DPV + "hasDataImporter", provider, source)
+                        objects[(transfer.value, DPV + "hasDataImporter")].append(provider)
 
     def _values(self, text: str, column: Column) -> list[str]:
         pattern = LINES if column.type in ("text", "retention", "transfers", "agreement") else SPLIT
@@ -1436,6 +1468,7 @@ class Importer:
             return
         self.transfers.add(transfer.value)
         self.add(transfer, TYPE, ox.NamedNode(DPV + "CrossBorderTransfer"))
+        self.add(transfer, LABEL, ox.Literal(" ".join(text.split()), language=self.lang))   # the words of the cell
         self.add(transfer, ROPA + "source", source)
         for iri in countries:
             self.add(transfer, DPV + "hasThirdCountry", ox.NamedNode(iri))

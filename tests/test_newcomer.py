@@ -360,3 +360,34 @@ def test_terms_rank_a_whole_word_before_the_same_letters_inside_a_word():
     found = vocabulary().search("leden", lang="nl")
     assert found[0].curie == "dpv:MemberPartnerManagement"
     assert "pd:CreditRecord" in [t.curie for t in found]
+
+
+def test_a_transfer_written_in_a_workbook_names_who_sends_and_who_receives_it(tmp_path):
+    """Art. 44-45: 'Verenigde Staten: EU-VS Data Privacy Framework' on the newsletter that Mailchimp sends is a transfer
+    from the youth centre to Mailchimp; the framework covers Mailchimp because it is certified, so neither the basis
+    nor an undocumented transfer to Mailchimp is reported, and the answers name the exporter and the transfer in the
+    officer's words rather than an identifier."""
+    path = _flemish_workbook(tmp_path / "kreek.xlsx")
+    out = tmp_path / "kreek"
+    result = runner.invoke(app, ["import", str(path), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    graph = ropa.load([out])
+    rows = graph.select("""SELECT ?exporter ?importer ?label WHERE { ?a rdfs:label "Nieuwsbrief"@nl ; ropa:hasTransfer ?t .
+        ?t dpv:hasDataExporter/dpv:hasName ?exporter ; dpv:hasDataImporter/rdfs:label ?importer ; rdfs:label ?label }""")
+    assert rows == [{"exporter": "Jeugdhuis De Kreek vzw", "importer": "Mailchimp",
+                     "label": "Verenigde Staten: EU-VS Data Privacy Framework"}]
+    checks = {f.check for f in validate(graph).findings}
+    assert not checks & {"rs:TransferBasis", "rs:RevealedTransfer", "rs:UndocumentedTransfer"}, checks
+    answer = runner.invoke(app, ["query", "transfers-outside-eea", str(out), "--lang", "nl", "--format", "json"])
+    assert answer.exit_code == 0, answer.output
+    assert "Jeugdhuis De Kreek vzw" in answer.output and "/record/transfer-" not in answer.output
+
+
+def test_a_transfer_to_a_country_no_processor_of_the_row_is_in_names_no_importer(tmp_path):
+    """Only a processor of the row that keeps the data in the transfer's country is taken as its importer."""
+    path = _flemish_workbook(tmp_path / "kreek.xlsx", edits={("sheet.activities", "col.transfers"): "Japan: Modelcontractbepalingen"})
+    out = tmp_path / "kreek"
+    assert runner.invoke(app, ["import", str(path), "-o", str(out)]).exit_code == 0
+    graph = ropa.load([out])
+    assert graph.select("SELECT ?i WHERE { ?t a dpv:CrossBorderTransfer ; dpv:hasDataImporter ?i }") == []
+    assert len(graph.select("SELECT ?e WHERE { ?t a dpv:CrossBorderTransfer ; dpv:hasDataExporter ?e }")) == 1
