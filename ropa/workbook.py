@@ -214,7 +214,7 @@ class Choices:
         # every near term, then those the column accepts: the nearest of the whole vocabulary may all be elsewhere
         found = [t for t in self.vocabulary.suggest(text, column.kind if not column.list else None, n=len(self.vocabulary))
                  if not allowed or t.iri in allowed]
-        labels = [t.label(lang) for t in found[:3]]
+        labels = list(dict.fromkeys(t.label(lang) for t in found))[:3]   # two terms may share a label
         if not labels and choices:
             names = {t.label(lang): t for t in choices}
             labels = difflib.get_close_matches(text, list(names), n=3, cutoff=0.5)

@@ -391,3 +391,12 @@ def test_a_transfer_to_a_country_no_processor_of_the_row_is_in_names_no_importer
     graph = ropa.load([out])
     assert graph.select("SELECT ?i WHERE { ?t a dpv:CrossBorderTransfer ; dpv:hasDataImporter ?i }") == []
     assert len(graph.select("SELECT ?e WHERE { ?t a dpv:CrossBorderTransfer ; dpv:hasDataExporter ?e }")) == 1
+
+
+def test_a_did_you_mean_does_not_repeat_a_label_two_terms_share(tmp_path):
+    """Two data categories are labelled 'Gezondheidsgegevens' in Dutch; the suggestion names it once."""
+    path = _flemish_workbook(tmp_path / "kreek.xlsx", edits={("sheet.activities", "col.personal_data"): "Gezondheid"})
+    result = runner.invoke(app, ["import", str(path), "-o", str(tmp_path / "out")])
+    assert result.exit_code == 2
+    line = next(line for line in result.output.splitlines() if "'Gezondheid'" in line)
+    assert line.count("'Gezondheidsgegevens'") == 1 and "did you mean" in line
