@@ -1399,7 +1399,11 @@ class Importer:
                 self.periods[period_text] = parse_period(period_text, self.choices.event, list(_catalogues().values()))
             period = self.periods[period_text]
         except PeriodError as error:
-            problem(f"{error}; write for example '10 years', '6 months', '2 years after end of contract' or 'Not fixed: as long as needed'")
+            events = ""
+            if str(error).startswith("unknown event"):
+                names = sorted({t.label(self.lang) for t in self.choices.vocabulary.terms("event")}, key=str.casefold)
+                events = f" (the events: {', '.join(repr(n) for n in names)})"
+            problem(f"{error}{events}; write for example {self.t('import.retention_examples')}")
             return
         key = _normal(text)
         storage = ox.NamedNode(f"{self.namespace}retention-{hashlib.sha1(repr(key).encode()).hexdigest()[:12]}")

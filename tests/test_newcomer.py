@@ -400,3 +400,13 @@ def test_a_did_you_mean_does_not_repeat_a_label_two_terms_share(tmp_path):
     assert result.exit_code == 2
     line = next(line for line in result.output.splitlines() if "'Gezondheid'" in line)
     assert line.count("'Gezondheidsgegevens'") == 1 and "did you mean" in line
+
+
+def test_an_unknown_retention_event_lists_the_events_and_examples_in_the_workbooks_language(tmp_path):
+    """'2 jaar na einde lidmaatschap': the officer is shown the events ropa knows and examples in Dutch, not English."""
+    path = _flemish_workbook(tmp_path / "kreek.xlsx", edits={("sheet.activities", "col.retention"): "2 jaar na einde lidmaatschap"})
+    result = runner.invoke(app, ["import", str(path), "-o", str(tmp_path / "out")])
+    assert result.exit_code == 2
+    line = next(line for line in result.output.splitlines() if "lidmaatschap" in line)
+    assert "unknown event 'einde lidmaatschap'" in line and "'einde van de overeenkomst'" in line
+    assert "'10 jaar', '6 maanden'" in line and "years" not in line and "Not fixed" not in line
