@@ -410,3 +410,32 @@ def test_an_unknown_retention_event_lists_the_events_and_examples_in_the_workboo
     line = next(line for line in result.output.splitlines() if "lidmaatschap" in line)
     assert "unknown event 'einde lidmaatschap'" in line and "'einde van de overeenkomst'" in line
     assert "'10 jaar', '6 maanden'" in line and "years" not in line and "Not fixed" not in line
+
+
+@pytest.mark.parametrize("lang", ["en", "nl", "fr", "de"])
+def test_the_examples_of_the_workbook_instructions_import(tmp_path, lang):
+    """What the Instructions sheet tells an officer to write for transfers (step 5) and retention (step 4) is read
+    back in that workbook's language (the Dutch example named the framework by a name no term had)."""
+    import re
+
+    from ropa.register import Messages
+
+    t = Messages(lang)
+    quoted = lambda key: re.findall(r"(?<=[(\s])'([^']+)'(?=[),\s])", t(key))   # not the apostrophe of "d'abord"
+    transfer = quoted("template.step5")[0]
+    retention = [text for text in quoted("template.step4") if ":" not in text]
+    path = tmp_path / "kreek.xlsx"
+    write_template(path, lang=lang)
+    book = openpyxl.load_workbook(path)
+    sheet = book[t("sheet.activities")]
+    headers = [c.value for c in sheet[1]]
+    for row, period in enumerate(retention, start=2):
+        for key, value in (("col.name", f"Activity {row}"), ("col.transfers", transfer), ("col.retention", period)):
+            sheet.cell(row=row, column=headers.index(t(key)) + 1, value=value)
+    book.save(path)
+    result = runner.invoke(app, ["import", str(path), "-o", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    graph = ropa.load([tmp_path / "out"])
+    assert graph.select("SELECT DISTINCT ?b WHERE { ?t dpv:hasThirdCountry loc:US ; dpv:hasLegalBasis ?b }") == [
+        {"b": "https://w3id.org/ropa/vocab#Adequacy-EU-US-DPF"}]
+    assert len(graph.select("SELECT ?a WHERE { ?a a dpv:Process ; dpv:hasStorageCondition ?s }")) == len(retention) >= 3
