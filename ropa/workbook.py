@@ -31,7 +31,7 @@ from openpyxl.utils import get_column_letter
 
 from ropa import resources
 from ropa.errors import RopaError
-from ropa.load import RecordGraph
+from ropa.load import CHECKED_NAMESPACES, RecordGraph
 from ropa.namespaces import PREFIXES, expand, expand_or_fail, shorten
 from ropa.periods import Period, PeriodError, format_period, parse_period
 from ropa.register import LANGUAGES, Messages, best_literals, slugify
@@ -195,7 +195,7 @@ class Choices:
             if term is not None and allowed is not None and term.iri not in allowed:
                 term = next((t for t in self.terms(column) if text.casefold() in
                              {label.casefold() for label in t.labels.values()}), None)
-            self._resolved[key] = term.iri if term is not None else None
+            self._resolved[key] = term.iri if term is not None else _own_concept(text)
         return self._resolved[key]
 
     def allowed(self, column: Column) -> set[str] | None:
@@ -1644,6 +1644,13 @@ def _content(facts: _Facts, node) -> list[tuple]:
                 else:
                     pairs.append((prop, _to_rdflib(obj)))
     return pairs
+
+
+def _own_concept(text: str) -> str | None:
+    """A concept of the record's own namespace, as ``ropa export`` writes one (``<https://...>``): the workbook cannot
+    know it, the record's Turtle defines it. DPV and ropa IRIs are not taken this way: they must be shipped terms."""
+    iri = expand(text) if text.strip().startswith("<") else None
+    return iri if iri and not iri.startswith(CHECKED_NAMESPACES) else None
 
 
 def _did_you_mean(near) -> str:

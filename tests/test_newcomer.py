@@ -439,3 +439,52 @@ def test_the_examples_of_the_workbook_instructions_import(tmp_path, lang):
     assert graph.select("SELECT DISTINCT ?b WHERE { ?t dpv:hasThirdCountry loc:US ; dpv:hasLegalBasis ?b }") == [
         {"b": "https://w3id.org/ropa/vocab#Adequacy-EU-US-DPF"}]
     assert len(graph.select("SELECT ?a WHERE { ?a a dpv:Process ; dpv:hasStorageCondition ?s }")) == len(retention) >= 3
+
+
+KREEK = """
+@prefix my: <https://dekreek.example/record/> .
+@prefix ropa: <https://w3id.org/ropa/vocab#> .
+@prefix dpv: <https://w3id.org/dpv#> .
+@prefix pd: <https://w3id.org/dpv/pd#> .
+@prefix loc: <https://w3id.org/dpv/loc#> .
+@prefix eu-gdpr: <https://w3id.org/dpv/legal/eu/gdpr#> .
+@prefix legal-be: <https://w3id.org/dpv/legal/be#> .
+@prefix skos: <http://www.w3.org/2004/02/skos/core#> .
+@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
+
+my:organisation a dpv:Organisation , dpv:DataController ; dpv:hasName "Jeugdhuis De Kreek vzw" ;
+    rdfs:label "Jeugdhuis De Kreek vzw"@nl ; dpv:hasCountry loc:BE ; ropa:email "privacy@dekreek.be" ;
+    dpv:hasAuthority legal-be:DPA-BE ; ropa:statesNoTransferOutside loc:EEA .
+
+# DPV has no volunteer: the youth centre's own category of data subjects.
+my:Vrijwilliger a skos:Concept , dpv:HumanSubject ; skos:broader dpv:HumanSubject ;
+    skos:prefLabel "Vrijwilliger"@nl , "Volunteer"@en .
+
+my:volunteers a dpv:Process ; rdfs:label "Vrijwilligersbeheer"@nl ; ropa:recordedBy my:organisation ;
+    ropa:role ropa:ControllerRole ; dpv:hasDataController my:organisation ; dpv:hasPurpose dpv:MemberPartnerManagement ;
+    dpv:hasLegalBasis eu-gdpr:A6-1-c ; dpv:hasDataSubject my:Vrijwilliger , dpv:Participant ;
+    dpv:hasPersonalData pd:Name ; ropa:noRecipients true .
+"""
+
+
+def test_a_records_own_category_goes_through_the_workbook_and_back(tmp_path):
+    """A category the organisation defines itself (volunteers: DPV has none) is written to the workbook and read
+    back as the same concept, so the record can move between Turtle and the spreadsheet (it stopped the import:
+    "unknown term '<https://...>'"). A DPV IRI that DPV does not define is still refused."""
+    folder = tmp_path / "kreek"
+    folder.mkdir()
+    (folder / "record.ttl").write_text(KREEK, encoding="utf-8")
+    book = tmp_path / "kreek.xlsx"
+    assert runner.invoke(app, ["export", str(folder), "--format", "xlsx", "--lang", "nl", "-o", str(book)]).exit_code == 0
+    back = tmp_path / "back"
+    result = runner.invoke(app, ["import", str(book), "-o", str(back)])
+    assert result.exit_code == 0, result.output
+    subjects = {r["s"] for r in ropa.load([back]).select("SELECT ?s WHERE { ?a dpv:hasDataSubject ?s }")}
+    assert subjects == {"https://dekreek.example/record/Vrijwilliger", "https://w3id.org/dpv#Participant"}
+    sheet = openpyxl.load_workbook(book)["Verwerkingen"]
+    headers = [c.value for c in sheet[1]]
+    cell = sheet.cell(row=2, column=headers.index("Betrokkenen") + 1)
+    cell.value = cell.value.replace("record/Vrijwilliger>", "record/Vrijwilliger>\n<https://w3id.org/dpv#Volunteer>")
+    cell.parent.parent.save(book)
+    refused = runner.invoke(app, ["import", str(book), "-o", str(tmp_path / "again")])
+    assert refused.exit_code == 2 and "unknown term '<https://w3id.org/dpv#Volunteer>'" in refused.output
