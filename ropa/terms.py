@@ -125,7 +125,7 @@ class Vocabulary:
         return [t for t in self._terms if kind is None or kind in self._kinds.get(t.iri, ())]
 
     def resolve(self, text: str, kind: str | None = None) -> Term | None:
-        """The term named exactly by a label (en, nl or fr, any case), a prefixed name or a full IRI."""
+        """The term named exactly by a label (en, nl, fr or de, any case), a prefixed name or a full IRI."""
         text = text.strip()
         if not text:
             return None
