@@ -1095,12 +1095,8 @@ class Importer:
         return key
 
     def _mint(self, key: str) -> str:
-        if key.startswith(("http://", "https://")):
-            return key
-        prefix, colon, local = key.partition(":")
-        if colon and prefix in PREFIXES:
-            return PREFIXES[prefix] + local
-        return self.namespace + key
+        """A row's key as an IRI: a full IRI or prefixed name as it says, else a name in the workbook's namespace."""
+        return expand(key) or self.namespace + key
 
     def _entity(self, sheet: RawSheet, columns: dict[int, Column], row: int, kind: str) -> None:
         iri = self._mint(self._key(sheet, columns, row, kind))
