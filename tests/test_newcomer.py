@@ -337,7 +337,7 @@ def _flemish_workbook(path: Path, lang: str = "nl", edits: dict[tuple[str, str],
     put("sheet.parties", 2, {"col.name": "Mailchimp", "col.legal_name": "The Rocket Science Group LLC",
                              "col.party_type": "Verwerker", "col.country": "Verenigde Staten",
                              "col.data_location": "Verenigde Staten",
-                             "col.certified_under": "EU-VS Data Privacy Framework (adequaatheidsbesluit)"})
+                             "col.certified_under": "EU-VS-kader voor gegevensbescherming (adequaatheidsbesluit)"})
     for (sheet, header), value in (edits or {}).items():
         put(sheet, 2, {header: value})
     book.save(path)
