@@ -488,3 +488,18 @@ def test_a_records_own_category_goes_through_the_workbook_and_back(tmp_path):
     cell.parent.parent.save(book)
     refused = runner.invoke(app, ["import", str(book), "-o", str(tmp_path / "again")])
     assert refused.exit_code == 2 and "unknown term '<https://w3id.org/dpv#Volunteer>'" in refused.output
+
+
+def test_the_dutch_register_names_the_data_privacy_framework_in_dutch(tmp_path):
+    """The youth centre's Dutch register names the basis of its newsletter transfer by its Dutch name, even when the
+    officer typed the English one; no English words of the name are left in the document."""
+    path = _flemish_workbook(tmp_path / "kreek.xlsx")
+    out = tmp_path / "kreek"
+    assert runner.invoke(app, ["import", str(path), "-o", str(out)]).exit_code == 0
+    build = tmp_path / "build"
+    result = runner.invoke(app, ["build", str(out), "--format", "md", "--lang", "nl", "--out", str(build)])
+    assert result.exit_code == 0, result.output
+    register = next((build / "nl" / "md").glob("controller-*.md")).read_text(encoding="utf-8")
+    line = next(line for line in register.splitlines() if line.startswith("| Doorgiften naar derde landen"))
+    assert "Verenigde Staten — aan Mailchimp — grondslag: EU-VS-kader voor gegevensbescherming (adequaatheidsbesluit)" in line
+    assert "Data Privacy Framework" not in line and "adequacy" not in register
