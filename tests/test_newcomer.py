@@ -503,3 +503,32 @@ def test_the_dutch_register_names_the_data_privacy_framework_in_dutch(tmp_path):
     line = next(line for line in register.splitlines() if line.startswith("| Doorgiften naar derde landen"))
     assert "Verenigde Staten — aan Mailchimp — grondslag: EU-VS-kader voor gegevensbescherming (adequaatheidsbesluit)" in line
     assert "Data Privacy Framework" not in line and "adequacy" not in register
+
+
+def test_an_activity_row_can_state_that_no_data_leave_the_eea(tmp_path):
+    """Art. 30(1)(e): the youth centre's camps keep their data in the EEA while its newsletter goes to the United
+    States; the camp's row says so in its own column (the organisation's column would be contradicted by the
+    newsletter), the warning that neither transfers nor their absence are recorded goes, and the export keeps it."""
+    path = _flemish_workbook(tmp_path / "kreek.xlsx")
+    book = openpyxl.load_workbook(path)
+    sheet = book["Verwerkingen"]
+    headers = [c.value for c in sheet[1]]
+    for header, value in {"Organisatie die het register bijhoudt": "Jeugdhuis De Kreek vzw", "Rol": "Verwerkingsverantwoordelijke",
+                          "Naam": "Kampen", "Doeleinden": "Dienstverlening", "Rechtsgrond (art. 6)": "Toestemming",
+                          "Betrokkenen": "Kind", "Persoonsgegevens": "Naam", "Geen ontvangers": "Ja", "Bewaartermijn": "1 jaar",
+                          "Verklaart geen doorgifte buiten": "Europese Economische Ruimte (EER)"}.items():
+        sheet.cell(row=3, column=headers.index(header) + 1, value=value)
+    book.save(path)
+    out = tmp_path / "kreek"
+    result = runner.invoke(app, ["import", str(path), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    graph = ropa.load([out])
+    warned = {f.focus for f in validate(graph).findings if f.check == "rs:ControllerTransfers"}
+    camps = graph.select('SELECT ?a WHERE { ?a rdfs:label "Kampen"@nl ; ropa:statesNoTransferOutside loc:EEA }')
+    assert len(camps) == 1 and camps[0]["a"] not in warned
+    again = tmp_path / "again.xlsx"
+    assert runner.invoke(app, ["export", str(out), "--format", "xlsx", "--lang", "nl", "-o", str(again)]).exit_code == 0
+    back = openpyxl.load_workbook(again)["Verwerkingen"]
+    headers = [c.value for c in back[1]]
+    rows = {r[headers.index("Naam")]: r for r in back.iter_rows(min_row=2, values_only=True)}
+    assert rows["Kampen"][headers.index("Verklaart geen doorgifte buiten")] == "Europese Economische Ruimte (EER)"
