@@ -532,3 +532,27 @@ def test_an_activity_row_can_state_that_no_data_leave_the_eea(tmp_path):
     headers = [c.value for c in back[1]]
     rows = {r[headers.index("Naam")]: r for r in back.iter_rows(min_row=2, values_only=True)}
     assert rows["Kampen"][headers.index("Verklaart geen doorgifte buiten")] == "Europese Economische Ruimte (EER)"
+
+
+def test_the_law_that_allows_the_national_register_number_can_be_written_in_the_workbook(tmp_path):
+    """Art. 87: the youth centre insures its volunteers with their Belgian national register number; the check asks
+    for the provision that allows it, and the workbook now has a column where the officer writes it."""
+    provision = "Wet van 3 juli 2005 betreffende de rechten van vrijwilligers, art. 6 (verzekering)"
+    path = _flemish_workbook(tmp_path / "kreek.xlsx", edits={("sheet.activities", "col.personal_data"): "Naam; Rijksregisternummer"})
+    assert runner.invoke(app, ["import", str(path), "-o", str(tmp_path / "without")]).exit_code == 0
+    assert "rs:NationalIdentificationNumber" in {f.check for f in validate(ropa.load([tmp_path / "without"])).findings}
+    book = openpyxl.load_workbook(path)
+    sheet = book["Verwerkingen"]
+    headers = [c.value for c in sheet[1]]
+    sheet.cell(row=2, column=headers.index("Wettelijke bepaling die het toestaat (art. 87)") + 1, value=provision)
+    book.save(path)
+    out = tmp_path / "kreek"
+    result = runner.invoke(app, ["import", str(path), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    graph = ropa.load([out])
+    assert "rs:NationalIdentificationNumber" not in {f.check for f in validate(graph).findings}
+    again = tmp_path / "again.xlsx"
+    assert runner.invoke(app, ["export", str(out), "--format", "xlsx", "--lang", "nl", "-o", str(again)]).exit_code == 0
+    back = openpyxl.load_workbook(again)["Verwerkingen"]
+    headers = [c.value for c in back[1]]
+    assert back.cell(row=2, column=headers.index("Wettelijke bepaling die het toestaat (art. 87)") + 1).value == provision
