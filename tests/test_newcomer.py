@@ -556,3 +556,30 @@ def test_the_law_that_allows_the_national_register_number_can_be_written_in_the_
     back = openpyxl.load_workbook(again)["Verwerkingen"]
     headers = [c.value for c in back[1]]
     assert back.cell(row=2, column=headers.index("Wettelijke bepaling die het toestaat (art. 87)") + 1).value == provision
+
+
+def test_a_non_profit_without_a_dpo_is_shown_how_to_accept_the_finding(tmp_path):
+    """Art. 37(1): a small youth centre need not designate a DPO. The finding's fix says how to record that (a waiver
+    with the reason), and the waiver written as the starter file's example waives it."""
+    path = _flemish_workbook(tmp_path / "kreek.xlsx")
+    out = tmp_path / "kreek"
+    assert runner.invoke(app, ["import", str(path), "-o", str(out)]).exit_code == 0
+    graph = ropa.load([out])
+    finding = next(f for f in validate(graph).findings if f.check == "rs:RecordKeeper-dpo")
+    from ropa.register import Messages
+
+    assert "bestand met aanvaarde bevindingen" in Messages("nl")("check.RecordKeeper-dpo.fix")
+    waivers = tmp_path / "waivers.toml"
+    waivers.write_text(f"""[[waiver]]
+check = "rs:RecordKeeper-dpo"
+entity = "<{finding.entity or finding.focus}>"
+accepted_by = "Raad van bestuur"
+reason = "Geen functionaris vereist (art. 37, lid 1): geen overheid, geen kerntaak met grootschalige monitoring."
+until = 2099-12-31
+""", encoding="utf-8")
+    result = runner.invoke(app, ["validate", str(out), "--waivers", str(waivers), "--format", "json"])
+    assert result.exit_code in (0, 1), result.output
+    import json
+
+    waived = [f for f in json.loads(result.stdout)["findings"] if f["check"] == "rs:RecordKeeper-dpo"]
+    assert waived and all(f.get("waived") for f in waived)
