@@ -1429,8 +1429,8 @@ class Importer:
         elif period.kind == "event":
             self.add(node, TYPE, ox.NamedNode(DPV + "UntilEventDuration"))
             self.add(node, ROPA + "untilEvent", ox.NamedNode(period.event))
-            if period.duration:
-                self.add(node, ROPA + "afterEvent", duration(period.duration))
+            # "until the event" is erasure at the event: a period of zero after it (an event alone states no limit)
+            self.add(node, ROPA + "afterEvent", duration(period.duration or "P0D"))
         else:
             self.add(node, TYPE, ox.NamedNode(DPV + "IndeterminateDuration" if period.kind == "indeterminate" else ROPA + "StatutoryDuration"))
             self.add(node, ROPA + "statedAs", ox.Literal(period.text))

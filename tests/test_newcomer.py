@@ -583,3 +583,20 @@ until = 2099-12-31
 
     waived = [f for f in json.loads(result.stdout)["findings"] if f["check"] == "rs:RecordKeeper-dpo"]
     assert waived and all(f.get("waived") for f in waived)
+
+
+def test_a_newsletter_is_kept_until_the_subscriber_unsubscribes(tmp_path):
+    """Art. 5(1)(e), Art. 7(3): 'tot uitschrijving' is the retention of nearly every newsletter; it is read as the
+    event 'withdrawal of consent' (it was an unknown event), raises no finding and reads back in Dutch."""
+    path = _flemish_workbook(tmp_path / "kreek.xlsx", edits={("sheet.activities", "col.retention"): "tot uitschrijving"})
+    out = tmp_path / "kreek"
+    result = runner.invoke(app, ["import", str(path), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    graph = ropa.load([out])
+    assert graph.select("SELECT ?d WHERE { ?d ropa:untilEvent ropa:ConsentWithdrawn }")
+    assert not {f.check for f in validate(graph).findings} & {"rs:RetentionWithoutPeriod", "rs:ControllerActivity-retention"}
+    again = tmp_path / "again.xlsx"
+    assert runner.invoke(app, ["export", str(out), "--format", "xlsx", "--lang", "nl", "-o", str(again)]).exit_code == 0
+    sheet = openpyxl.load_workbook(again)["Verwerkingen"]
+    headers = [c.value for c in sheet[1]]
+    assert sheet.cell(row=2, column=headers.index("Bewaartermijn") + 1).value == "tot intrekking van de toestemming"

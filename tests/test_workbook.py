@@ -345,9 +345,10 @@ def test_school_workbook_findings_are_its_real_gaps(school):
                 ("ImpactAssessment", "Leerlingvolgsysteem en zorgdossier"),              # no DPIA recorded
                 ("LawfulBasis", "Vrijwillige ouderbijdrage en schoolreis"),              # legal basis left empty
                 ("ControllerActivity-retention", "Schoolfoto's en foto's op de website"),  # no retention
-                ("ConsentWithdrawal", "Schoolfoto's en foto's op de website"),
-                ("RetentionWithoutPeriod", "Nieuwsbrief aan ouders")]:                   # "until end of contract"
+                ("ConsentWithdrawal", "Schoolfoto's en foto's op de website")]:
         assert gap in found, (gap, sorted(found))
+    # "tot einde van de contractuele relatie" is erasure at that event, as the authoring guide's "until an event"
+    assert ("RetentionWithoutPeriod", "Nieuwsbrief aan ouders") not in found
     assert any(f.check.endswith("TransferBasis") for f in report.findings)  # DPF, importer not certified
     violations = {f.activity_label for f in report.findings if f.severity == "violation"}
     assert "Leerlingenadministratie" not in violations
