@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -81,6 +82,25 @@ def test_unknown_term_written_as_full_iri_is_located(tmp_path):
     assert "pd:EmailAdress" in str(caught.value) and "pd:EmailAddress" in str(caught.value)
     assert caught.value.line == 9
 
+
+
+def test_unknown_terms_in_every_position_and_syntax_are_each_reported_with_file_and_line(tmp_path):
+    """Unknown terms as subject, predicate and object, in Turtle and in N-Triples, are all reported (one error
+    each, with its file and line); text inside a literal that looks like a DPV IRI is no term."""
+    turtle = GOOD + (
+        "dpv:Payrol a dpv:Purpose .\n"                                        # subject, line 9
+        "ex:payroll ropa:hasFoo ex:x .\n"                                     # predicate, line 10
+        'ex:payroll ex:note "see <https://w3id.org/dpv#NotATerm> and dpv:Nope" .\n'   # literal text: no term
+        "ex:payroll dpv:hasDataSubject <https://w3id.org/dpv#Employe> .\n"   # object as a full IRI, line 12
+    )
+    ntriples = ('<https://example.org/x> <https://w3id.org/dpv#hasPurpose> <https://w3id.org/dpv#Marketting> .\n'
+                '<https://example.org/x> <https://example.org/p> "<https://w3id.org/dpv#AlsoNotATerm>" .\n')
+    with pytest.raises(RopaError) as caught:
+        ropa.load([write(tmp_path, "many.ttl", turtle), write(tmp_path, "more.nt", ntriples)])
+    problems = {(Path(e.path).name, e.line, re.match(r"unknown term (\S+): ", e.message).group(1))
+                for e in caught.value.problems}
+    assert problems == {("many.ttl", 9, "dpv:Payrol"), ("many.ttl", 10, "ropa:hasFoo"),
+                        ("many.ttl", 12, "dpv:Employe"), ("more.nt", 1, "dpv:Marketting")}
 
 def test_unknown_prefix_names_file_and_line(tmp_path):
     text = GOOD + "ex:payroll dpv:hasDataSubject dvp:Employee .\n"
