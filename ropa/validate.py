@@ -334,7 +334,7 @@ def _compile_node_shape(g: rdflib.Graph, shape) -> list[CompiledCheck]:
     flat = _target_pattern(g, shape)
     if flat is None:
         return []
-    target = f"{{ SELECT DISTINCT ?this WHERE {flat} }}"
+    target = f"{{ {_distinct_focus_nodes(flat)} }}"
     severity = _severity(g, shape)
     prologue = _prologue(g, shape)
     checks: list[CompiledCheck] = []
@@ -360,6 +360,15 @@ def _compile_node_shape(g: rdflib.Graph, shape) -> list[CompiledCheck]:
         checks.append(CompiledCheck(_name(shape), _name(constraint), severity, query, None, message, target, flat))
     return checks
 
+
+def _distinct_focus_nodes(flat: str) -> str:
+    """The focus nodes of a flat target pattern as a DISTINCT sub-select, for the embedded store. A target of one
+    part has its FILTER NOT EXISTS that share only ?this written as MINUS (as checks have, see _as_minus): the
+    controllers an activity names were tested one link at a time (0.26 s at a million triples, 0.1 s as MINUS)."""
+    single = re.fullmatch(r"\{ (\{.*\}) \}", flat, flags=re.DOTALL)
+    if single is not None and " UNION " not in flat:
+        return _as_minus(f"SELECT DISTINCT ?this WHERE {single.group(1)}")
+    return f"SELECT DISTINCT ?this WHERE {flat}"
 
 def _compile_property_shape(g, shape, prop, target: str, flat: str, prologue: str) -> list[CompiledCheck]:
     _require_keys(g, prop, _PROPERTY_KEYS)
