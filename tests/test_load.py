@@ -137,6 +137,25 @@ def test_ill_typed_literal_names_file_and_line(tmp_path):
     assert caught.value.line == 6
 
 
+
+def test_typed_literals_are_checked_in_every_file_and_syntax_and_text_that_looks_like_one_is_not(tmp_path):
+    """Valid values of every checked datatype load (some in a non-canonical form); a string whose text looks like
+    an ill-typed literal is a string; an ill-typed date in an N-Triples file is reported with its file and line."""
+    xsd = "http://www.w3.org/2001/XMLSchema#"
+    good = PREFIXES + f"""@prefix xsd: <{xsd}> .
+ex:r a dpv:Process ; ex:period "P1Y2M"^^xsd:duration ; ex:day "2024-02-29"^^xsd:date ; ex:at "2024-01-01T10:00:00Z"^^xsd:dateTime ;
+    ex:flag "1"^^xsd:boolean ; ex:count "007"^^xsd:integer ; ex:share "+1.50"^^xsd:decimal ;
+    ex:note "written as \\"P4W\\"^^xsd:duration, or \\"2023-02-30\\"^^<{xsd}date>" ; ex:tab "a\\tb" .
+"""
+    graph = ropa.load([write(tmp_path, "good.ttl", good)])
+    assert graph.query('ASK { ?r <https://example.org/note> ?n FILTER(CONTAINS(?n, "P4W")) }')
+    bad = ('<https://example.org/r> <https://example.org/note> "a \\"quoted\\" text" .\n'
+           f'<https://example.org/r> <https://example.org/day> "2023-02-30"^^<{xsd}date> .\n')
+    with pytest.raises(RopaError) as caught:
+        ropa.load([write(tmp_path, "good.ttl", good), write(tmp_path, "dates.nt", bad)])
+    assert '"2023-02-30"^^xsd:date' in str(caught.value)
+    assert caught.value.path.endswith("dates.nt") and caught.value.line == 2
+
 def test_missing_path_and_unsupported_file_are_clear_errors(tmp_path):
     result = run_cli("info", str(tmp_path / "nope.ttl"))
     assert result.exit_code == 2
