@@ -221,3 +221,15 @@ ex:other a dpv:Process ;
     fixed = tmp_path / "fixed"
     fixed.mkdir()
     ropa.load([write(fixed, "fine.ttl", text.replace("ex:q-missing", "ex:q-payroll"))])
+
+
+@pytest.mark.parametrize("extra", ["", "ex:r ex:name \"Zoë\" .\n"])   # ASCII text, and text that is not
+def test_declared_prefixes_are_read_from_every_line_that_declares_one(extra):
+    from ropa.namespaces import declared_prefixes
+
+    text = ("@prefix a: <https://a.example/> . @prefix skipped: <https://not-at-line-start/> .\n"
+            "  PREFIX b: <https://b.example/>\n\n   @PREFIX c: <https://c.example/> .\n# @prefix comment: <x>\n"
+            "prefix : <https://empty.example/>\n@prefix a: <https://a-again.example/> .\n"
+            'ex:r ex:note "prefix in a literal" .\n' + extra + "Prefix d: <https://d.example/>\r\n")
+    assert declared_prefixes(text) == {"a": "https://a.example/", "b": "https://b.example/", "c": "https://c.example/",
+                                       "": "https://empty.example/", "d": "https://d.example/"}
