@@ -332,10 +332,10 @@ def unknown_terms(store: ox.Store, graph_name: ox.NamedNode, known: set[str], te
     """The IRIs under CHECKED_NAMESPACES that a named graph uses (as subject, predicate or object) and that are not
     in ``known``, given the graph written out as N-Triples (``text``).
 
-    Read from the N-Triples, where every IRI stands between angle brackets, in one pass of a
-    regular expression: three SPARQL scans of the graph (one per position) with a string filter on every term cost
-    twice as much at a million triples. A literal's text may look like such an IRI, so each unknown one is
-    confirmed as a term of the graph.
+    Read from the N-Triples, where every IRI stands between angle brackets, in one pass of a regular expression:
+    three SPARQL scans of the graph (one per position) with a string filter on every term cost twice as much at a
+    million triples. A literal's text may look like such an IRI, so each unknown one is confirmed as a term of the
+    graph.
     """
     unknown = set()
     for match in set(_NAMESPACE_IRI.findall(text)):

@@ -370,6 +370,7 @@ def _distinct_focus_nodes(flat: str) -> str:
         return _as_minus(f"SELECT DISTINCT ?this WHERE {single.group(1)}")
     return f"SELECT DISTINCT ?this WHERE {flat}"
 
+
 def _compile_property_shape(g, shape, prop, target: str, flat: str, prologue: str) -> list[CompiledCheck]:
     _require_keys(g, prop, _PROPERTY_KEYS)
     path_iri = g.value(prop, SH.path)
