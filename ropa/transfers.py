@@ -185,11 +185,21 @@ class Facts:
         return cache[place]
 
 
+def _instruments_query() -> str:
+    roots = " ".join(f"({curie} \"{kind}\")" for kind, curies in _KINDS.items() for curie in curies)
+    return _INSTRUMENTS.format(roots=roots)
+
+
+def verdict_queries() -> list[str]:
+    """Every SPARQL text the verdicts are read with (``ropa validate --store`` recomputes them only when a changed
+    triple can match one of their patterns)."""
+    return [_SUBJECTS, _instruments_query(), _PLACES, _CERTIFIED, _LABEL]
+
+
 def facts(graph: RecordGraph) -> Facts:
     """Read the instruments, places and certifications once; ``judge`` uses them for any number of links."""
-    roots = " ".join(f"({curie} \"{kind}\")" for kind, curies in _KINDS.items() for curie in curies)
     instruments: dict[str, Instrument] = defaultdict(Instrument)
-    for row in graph.select(_INSTRUMENTS.format(roots=roots)):
+    for row in graph.select(_instruments_query()):
         entry = instruments[row["basis"]]
         if row["kind"] and (entry.kind is None or row["kind"] == "adequacy"):
             entry.kind = row["kind"]
