@@ -1,22 +1,22 @@
 """Incremental validation for CI: ``ropa validate --store DIR`` keeps the loaded record on disk between runs.
 
-DIR holds an Oxigraph store (one named graph per file, as ``ropa.load`` builds in memory), the raw results of the
-last run per compiled check (``results.json``, each with its focus node), the transfer verdicts of the last run
-(``evaluation.nt``) and ``manifest.json``: per file its size, modification time, content hash, kind and prefixes, and
-what the results were computed with (evaluation date, shapes, retention policy). A run costs in proportion to the
-change:
+DIR holds an Oxigraph store (one named graph per file, as ``ropa.load`` builds in memory, plus the transfer
+verdicts of the last run in a graph of their own), the raw results of the last run per compiled check
+(``results.json``, each with its focus node) and ``manifest.json``: per file its size, modification time, content
+hash, kind and prefixes; what the results were computed with (evaluation date, shapes, retention policy); a digest
+of the facts the verdicts were judged with; and each check's analysis. A run costs in proportion to the change:
 
-* A file whose size and modification time are those recorded is not read; any other file is hashed, and reloaded
-  only when its content changed. Only the reloaded files are checked for ill-typed literals and unknown terms.
-* The changed triples are those of a reloaded file's graph before and after (all of them for an added or removed
-  file), plus the changes to the transfer verdicts. The verdicts are computed again only when a changed triple can
-  match a pattern of the queries they are read with (``ropa.transfers.verdict_queries``); else the last run's are
-  used.
-* Each check is re-run only for the focus nodes the changed triples can affect (see "Which focus nodes a change can
-  affect" below), its cached results for those nodes replaced; a check none of whose patterns a changed triple
-  matches keeps its results; a check whose affected nodes cannot be bounded is run in full.
-* Every check runs in full after a change to the shapes, the retention policy or the evaluation date, and on a new
-  or rebuilt store.
+* A file whose size and modification time are those recorded is not read; any other file is hashed, and read again
+  only when its content changed. Its stored graph then gets only the triples that differ (``_write_difference``),
+  and only it is checked for ill-typed literals and unknown terms.
+* Those triples, removed and added, are the changed triples. Each check is re-run only for the focus nodes they can
+  affect (see "Which focus nodes a change can affect" below), its cached results for those nodes replaced; a check
+  none of whose patterns a changed triple matches keeps its results; a check whose affected nodes cannot be bounded
+  is run in full.
+* The transfer verdicts are judged again the same way, for the transfers a changed triple can affect, or all of
+  them when the facts the rule uses changed; the verdicts that changed are changed triples too.
+* Every check runs in full after a change to the vocabulary, the reference data, the shapes, the retention policy or
+  the evaluation date, and on a new or rebuilt store (which is loaded with the bulk loader).
 
 The manifest is removed before the store is touched and written again, atomically, once the store and the cached
 results agree: a run that is interrupted leaves no manifest, and the next run rebuilds the store from the files.
@@ -28,6 +28,7 @@ import datetime as dt
 import hashlib
 import json
 import os
+import re
 import time
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -123,7 +124,7 @@ def _analyses(checks: list[CompiledCheck], known: dict[str, dict]) -> dict[str, 
     def read() -> dict[str, dict]:
         for check in checks:
             _analysis(check, known)
-        _verdict_patterns(known)
+        _verdict_analysis(known)
         return known
 
     with ThreadPoolExecutor(max_workers=1) as worker:
@@ -162,10 +163,7 @@ def _run(store, folder, planned, checks, shapes_graph, shape_paths, manifest, ca
     with evaluation_context(graph, as_of, retention_policy, verdicts=False):
         # The transfer verdicts stay in the store, in a graph of their own; when a changed triple can alter them,
         # they are computed again and only their changes written, which are changed triples too.
-        patterns = _verdict_patterns(analyses)
-        if run.full or VERDICTS not in set(store.named_graphs()) or _hits(patterns, changed):
-            changed |= _update_verdicts(graph, as_of)
-            run.verdicts_computed = True
+        changed |= _update_verdicts(graph, as_of, run, manifest, changed, analyses, walker)
         run.changed_nodes = len(_nodes(changed))
         for check in checks:
             key = _check_key(check)
@@ -195,7 +193,8 @@ def _run(store, folder, planned, checks, shapes_graph, shape_paths, manifest, ca
     store.flush()
     write_atomically(folder / RESULTS, json.dumps(results).encode("utf-8"))
     write_atomically(folder / MANIFEST, json.dumps({**settings, "started": started, "files": files,
-                                                    "analysis": analyses}, indent=1).encode("utf-8"))
+                                                    "facts": manifest.get("facts"), "analysis": analyses},
+                                                   indent=1).encode("utf-8"))
     return graph, report, run
 
 
@@ -359,12 +358,50 @@ def _unchanged(entry: dict, stat: os.stat_result, path: Path, manifest: dict) ->
     return entry.get("sha256") == _hash(path)
 
 
-def _update_verdicts(graph: RecordGraph, as_of: dt.date) -> set[tuple]:
-    """Write the verdicts at ``as_of`` into the VERDICTS graph, each verdict named by what it judges (so that one
-    new transfer renames no other), and return the triples that changed."""
+def _update_verdicts(graph: RecordGraph, as_of: dt.date, run: Run, manifest: dict, changed: set[tuple],
+                     analyses: dict, walker: _Walker) -> set[tuple]:
+    """Bring the VERDICTS graph up to date and return the triples that changed there.
+
+    The verdicts are judged again for the links whose rows of ``ropa.transfers``' subjects query a changed triple can
+    alter (found like a check's focus nodes, the subject in the place of ?this), all of them when the facts the rule
+    uses (instruments, places, certifications, labels) changed, and none when no changed triple matches a pattern
+    of those queries."""
+    from ropa.transfers import facts
+
+    store = graph.store
+    subjects_query, facts_patterns = _verdict_analysis(analyses)
+    known = None
+    subjects: set | None = None   # None: every link
+    if not run.full and VERDICTS in set(store.named_graphs()):
+        if _hits(facts_patterns, changed):
+            known = facts(graph)
+            if _canonical(known) != manifest.get("facts"):
+                subjects = None
+            else:
+                subjects = set()
+        else:
+            subjects = set()
+        if subjects is not None:
+            found = _affected(None, subjects_query, changed, walker)
+            if found is None:
+                subjects = None
+            else:
+                subjects = {n for n in found if not isinstance(n, ox.Literal)}
+                if not subjects:
+                    return set()
+    known = known or facts(graph)
+    manifest["facts"] = _canonical(known)
+    run.verdicts_computed = True
+    return _write_verdicts(graph, as_of, known, subjects)
+
+
+def _write_verdicts(graph: RecordGraph, as_of: dt.date, known, subjects: set | None) -> set[tuple]:
+    """Write the verdicts (of the subjects' links only, when given) into the VERDICTS graph, each named by what it
+    judges (so that a new transfer renames no other), and return the triples that changed."""
     from ropa.transfers import verdicts_ntriples
 
-    text, apart = verdicts_ntriples(graph, as_of, bases=False)
+    text, apart = verdicts_ntriples(graph, as_of, bases=False, known=known,
+                                    subjects=sorted(subjects, key=_name) if subjects is not None else None)
     parsed = [(t.subject, t.predicate, t.object) for t in ox.parse(text, format=ox.RdfFormat.N_TRIPLES)]
     parsed += [(t.subject, t.predicate, t.object) for t in apart]
     judged: dict = {}
@@ -375,11 +412,30 @@ def _update_verdicts(graph: RecordGraph, as_of: dt.date) -> set[tuple]:
         f"{parts.get(_VERDICT_FOR)} {parts.get(_DESTINATION)}".encode()).hexdigest()[:32]) for node, parts in judged.items()}
     fresh = {(names.get(s, s), p, names.get(o, o) if isinstance(o, ox.NamedNode) else o) for s, p, o in parsed}
     store = graph.store
-    old = _triples(store, VERDICTS)
+    if subjects is None:
+        old = _triples(store, VERDICTS)
+    else:
+        nodes = {q.subject for subject in subjects
+                 for q in store.quads_for_pattern(None, ox.NamedNode(_VERDICT_FOR), subject, VERDICTS)}
+        old = {(q.subject, q.predicate, q.object) for node in nodes for q in store.quads_for_pattern(node, None, None, VERDICTS)}
     for s, p, o in old - fresh:
         store.remove(ox.Quad(s, p, o, VERDICTS))
     store.extend(ox.Quad(s, p, o, VERDICTS) for s, p, o in fresh - old)
     return old ^ fresh
+
+
+def _canonical(value) -> str:
+    """A digest of the verdicts' facts, to tell whether they changed since the last run."""
+    def plain(item):
+        if isinstance(item, dict):
+            return sorted((str(k), plain(v)) for k, v in item.items())
+        if isinstance(item, (set, frozenset, list, tuple)):
+            return sorted((plain(v) for v in item), key=repr)
+        if hasattr(item, "__dataclass_fields__"):
+            return plain({name: getattr(item, name) for name in item.__dataclass_fields__})
+        return repr(item)
+
+    return hashlib.sha256(repr(plain(value)).encode()).hexdigest()
 
 
 VERDICTS = ox.NamedNode("urn:ropa:store:verdicts")
@@ -389,21 +445,23 @@ _VERDICT_FOR = ROPA + "verdictFor"
 _DESTINATION = ROPA + "destination"
 
 
-def _verdict_patterns(analyses: dict) -> list:
-    """The triple patterns of the queries the transfer verdicts are read with (kept with the checks' analyses; a
-    query that cannot be analysed matches every triple)."""
+def _verdict_analysis(analyses: dict) -> tuple[dict, list]:
+    """The analysis of the verdicts' subjects query (its ?subject as the root) and the patterns of the queries for
+    the facts (kept with the checks' analyses; a query that cannot be analysed matches every triple)."""
     from ropa.transfers import verdict_queries
 
     prologue = "".join(f"PREFIX {prefix}: <{iri}>\n" for prefix, iri in PREFIXES.items())
-    texts = [prologue + text for text in verdict_queries()]
-    key = "verdicts-" + _digest(t.encode() for t in texts)[:24]
+    subjects, others = verdict_queries()
+    subjects = prologue + re.sub(r"\?subject\b", "?this", subjects)
+    texts = [prologue + text for text in others]
+    key = "verdicts-" + _digest(t.encode() for t in [subjects, *texts])[:24]
     if key not in analyses:
         patterns = []
         for text in texts:
             analysed = _analyse(text)["patterns"]
             patterns += analysed if analysed is not None else [[["var", "s"], ["any", "p"], ["var", "o"]]]
-        analyses[key] = {"patterns": patterns}
-    return analyses[key]["patterns"]
+        analyses[key] = {"subjects": _analyse(subjects), "facts": patterns}
+    return analyses[key]["subjects"], analyses[key]["facts"]
 
 
 def _triples(store: ox.Store, name: ox.NamedNode) -> set[tuple]:
@@ -489,21 +547,33 @@ def _exists(store: ox.Store, name: str) -> bool:
         any(True for _ in store.quads_for_pattern(None, None, node))
 
 
-def _collect(node, found: list, projects: list) -> None:
-    """Gather every triple pattern of the algebra (BGPs, and the untranslated groups of EXISTS filters), and count
-    its projections."""
+def _collect(node, found: list, projects: list, scope=None) -> None:
+    """Gather every triple pattern of the algebra (BGPs, and the untranslated groups of EXISTS filters). A variable
+    of a sub-select that the sub-select does not project is another variable than one of the same name outside it:
+    it is renamed apart (``scope`` maps a variable to its name in the patterns gathered)."""
+    scope = scope or (lambda variable: variable)
     if isinstance(node, CompValue):
         if node.name in ("Project", "SubSelect"):
             projects.append(node.name)
-        if node.name == "BGP":
-            found.extend(node.triples)
-        elif node.name == "TriplesBlock":
-            found.extend(block_triples(node.triples))
+            if len(projects) > 1:   # a sub-select
+                if node.name == "Project":
+                    kept = {str(v) for v in node.get("PV") or ()}
+                else:
+                    kept = {str(v.get("var") or v.get("evar")) for v in node.get("projection") or ()}
+                scope = _scoped(scope, kept, len(projects))
+        triples = node.triples if node.name == "BGP" else block_triples(node.triples) if node.name == "TriplesBlock" \
+            else ()
+        for s, p, o in triples:
+            found.append(tuple(rdflib.Variable(scope(str(t))) if isinstance(t, rdflib.Variable) else t for t in (s, p, o)))
         for value in node.values():
-            _collect(value, found, projects)
+            _collect(value, found, projects, scope)
     elif isinstance(node, (list, tuple)):
         for value in node:
-            _collect(value, found, projects)
+            _collect(value, found, projects, scope)
+
+
+def _scoped(outer, kept: set[str], number: int):
+    return lambda name: outer(name) if name in kept else f"{name}@{number}"
 
 
 # --- Which focus nodes a change can affect ----------------------------------------------------------------------
@@ -767,7 +837,7 @@ class _Walker:
         return self.back(["mul", path[1], "*"], inner) if inner else set()
 
 
-def _affected(check: CompiledCheck, analysis: dict, changed: set[tuple], walker: _Walker) -> set | None:
+def _affected(check: CompiledCheck | None, analysis: dict, changed: set[tuple], walker: _Walker) -> set | None:
     """The focus nodes whose results the changed triples can alter: an empty set when no changed triple matches a
     pattern of the check, None when the check must run in full."""
     patterns, tree = analysis["patterns"], analysis["tree"]

@@ -250,6 +250,19 @@ def test_a_transfer_change_recomputes_the_verdicts_and_a_comment_does_not(synthe
     assert found == full_run(folder)
 
 
+def test_a_transfer_to_a_place_written_as_text_is_judged_not_a_crash(synthetic, tmp_path):
+    folder = tmp_path / "record"
+    shutil.copytree(synthetic, folder)
+    store = tmp_path / "store"
+    stored_run(folder, store)
+    path, transfer = next((p, t.subject) for p in sorted(folder.glob("*.ttl")) for t in triples_of(p)
+                          if t.predicate == RDF_TYPE and t.object.value == DPV + "CrossBorderTransfer")
+    with open(path, "a", encoding="utf-8") as handle:   # a country's name where its IRI belongs
+        handle.write(f'\n<{transfer.value}> <{DPV}hasThirdCountry> "United States: Virginia" .\n')
+    found, run = stored_run(folder, store)
+    assert run.verdicts_computed and isinstance(found, list) and found == full_run(folder)
+
+
 def test_an_edit_in_the_same_size_and_clock_tick_is_seen(synthetic, tmp_path):
     folder = tmp_path / "record"
     shutil.copytree(synthetic, folder)
