@@ -680,15 +680,13 @@ def _tree(patterns: list) -> dict | None:
     pattern the variable nearer ?this; None when the patterns' graph has a cycle. Patterns not reached from ?this
     are listed apart (``loose``)."""
     links: dict[tuple[str, str], list] = {}   # (a, b) -> paths from a to b
-    for index, (s, path, o) in enumerate(patterns):
-        ends = []
+    for s, path, o in patterns:
         if s[0] == "var" and o[0] == "var" and s[1] != o[1]:
             links.setdefault((s[1], o[1]), []).append(path)
             links.setdefault((o[1], s[1]), []).append(_inverse(path))
         if path[0] == "any" and s[0] == "var" and path[1] != s[1]:
             links.setdefault((s[1], path[1]), []).append(["pred"])
             links.setdefault((path[1], s[1]), []).append(["subject-of"])
-        del ends
     neighbours: dict[str, set[str]] = {}
     for a, b in links:
         neighbours.setdefault(a, set()).add(b)
@@ -707,11 +705,7 @@ def _tree(patterns: list) -> dict | None:
         ends = [e[1] for e in (s, o) if e[0] == "var" and e[1] in parent]
         if path[0] == "any" and path[1] in parent:
             ends.append(path[1])
-        if not ends:
-            nearer.append(None)   # loose: not reached from ?this
-            continue
-        nearest = min(ends, key=order.index)
-        nearer.append(nearest)
+        nearer.append(min(ends, key=order.index) if ends else None)   # None: loose, not reached from ?this
     return {"parent": parent, "order": order, "nearer": nearer,
             "up": {node: links[(parent[node], node)] for node in order[1:]}}
 
