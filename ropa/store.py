@@ -32,6 +32,7 @@ import re
 import time
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
+from itertools import islice
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
@@ -199,7 +200,9 @@ def _run(store, folder, planned, checks, shapes_graph, shape_paths, manifest, ca
                     shapes=[display_path(p) for p in shape_paths])
     if disk is not store:
         disk.clear()
-        disk.bulk_extend(store)
+        quads = iter(store)
+        while chunk := list(islice(quads, 100_000)):   # in one go, the bulk loader holds a copy of the record
+            disk.bulk_extend(chunk)
     disk.flush()
     write_atomically(folder / RESULTS, json.dumps(results).encode("utf-8"))
     write_atomically(folder / MANIFEST, json.dumps({**settings, "started": started, "files": files,
