@@ -45,7 +45,8 @@ from rdflib.plugins.sparql.parserutils import CompValue
 
 from ropa.errors import RopaError
 from ropa.export import write_atomically
-from ropa.load import (FORMATS, LoadedFile, RecordGraph, _load_file, check_literals, check_sources,
+from ropa.load import (CHECKED_NAMESPACES, FORMATS, LoadedFile, RecordGraph, _defined_terms, _load_file,
+                       check_literals, check_sources,
                        check_vocabulary_terms, display_path, planned_files, read_triples, warn_if_empty)
 from ropa.namespaces import PREFIXES, ROPA, declared_prefixes
 from ropa.retention_policy import RetentionPolicy
@@ -163,7 +164,8 @@ def _run(store, folder, planned, checks, shapes_graph, shape_paths, manifest, ca
         graph, changed_files, changed, files = _update(store, planned, manifest, run)
     run.changed_triples = len(changed)
     check_literals(graph, changed_files if not run.full else None)
-    check_vocabulary_terms(_view(graph, changed_files) if not run.full else graph)
+    if run.full or _unknown_terms(graph, changed):   # the unchanged triples were checked when they were loaded
+        check_vocabulary_terms(_view(graph, changed_files) if not run.full else graph)
     check_sources(graph)
     warn_if_empty(graph)
     results: dict[str, list[dict]] = {}
@@ -349,6 +351,13 @@ def _same_blanks(stored: set[tuple], fresh: list[ox.Triple]) -> dict:
         if by_label.get(label):
             pairs[node] = by_label[label].pop()
     return pairs
+
+
+def _unknown_terms(graph: RecordGraph, changed: set[tuple]) -> bool:
+    """Whether a changed triple names a term of a DPV or ropa namespace that the vocabulary does not define."""
+    terms = {t.value for triple in changed for t in triple
+             if isinstance(t, ox.NamedNode) and t.value.startswith(CHECKED_NAMESPACES)}
+    return bool(terms) and bool(terms - _defined_terms(graph))
 
 
 def _stat(path: Path) -> os.stat_result:
