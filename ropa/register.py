@@ -32,7 +32,7 @@ from ropa.errors import RopaError
 from ropa.flows import FlowGraph, build_flow_graph
 from ropa.whatif import InstrumentExposure, exposure
 from ropa.load import RecordGraph
-from ropa.namespaces import PREFIXES, shorten
+from ropa.namespaces import PREFIXES, expand_or_fail, shorten
 from ropa.transfers import ENGAGEMENT_SCOPE
 from ropa.validate import SEVERITIES, Finding
 
@@ -394,12 +394,7 @@ class FieldSpec:
 
 
 def _spec(*paths: str, checks: Sequence[str] = ()) -> FieldSpec:
-    return FieldSpec(tuple(_expand(p) for p in paths), tuple(checks))
-
-
-def _expand(name: str) -> str:
-    prefix, local = name.split(":", 1)
-    return PREFIXES[prefix] + local
+    return FieldSpec(tuple(expand_or_fail(p) for p in paths), tuple(checks))
 
 
 ENTRY_FIELDS: dict[str, FieldSpec] = {
@@ -755,7 +750,7 @@ class _Builder:
 
     ACTIVITY_PROPERTIES = [
         RDFS + "label", ROPA + "recordedBy", ROPA + "role", ROPA + "condition", ROPA + "conditional",
-        *(_expand(p) for p in (
+        *(expand_or_fail(p) for p in (
             "dpv:hasDataController", "dpv:hasDataProcessor", "ropa:actsOnBehalfOf", "dpv:hasPurpose",
             "ropa:purposeDescription", "dpv:hasDataSubject", "dpv:hasPersonalData", "ropa:dataDescription",
             "dpv:hasRecipient", "ropa:noRecipients", "ropa:hasTransfer", "ropa:statesNoTransferOutside",
@@ -766,7 +761,7 @@ class _Builder:
         *MEASURE_PROPERTIES,
     ]
     ENTITY_PROPERTIES = [
-        RDFS + "label", *(_expand(p) for p in (
+        RDFS + "label", *(expand_or_fail(p) for p in (
             "dpv:hasName", "dpv:hasAddress", "ropa:email", "ropa:telephone", "ropa:fax", "ropa:website",
             "ropa:contactForm", "ropa:privacyContact", "dpv:hasDataProtectionOfficer", "dpv:hasRepresentative",
             "dpv:hasAuthority", "dpv:hasCountry", "ropa:hasEstablishment", "ropa:isPartOfGroup", "ropa:parentCompany", "dpv:hasRight",
@@ -776,7 +771,7 @@ class _Builder:
         *MEASURE_PROPERTIES,
     ]
     NODE_PROPERTIES = [
-        RDF + "type", RDFS + "label", *(_expand(p) for p in (
+        RDF + "type", RDFS + "label", *(expand_or_fail(p) for p in (
             "dpv:hasName", "dpv:hasAddress", "ropa:email", "ropa:telephone", "ropa:website", "dpv:hasDuration",
             "ropa:appliesToData", "ropa:appliesToPurpose", "ropa:dataDescription", "ropa:condition", "ropa:conditional",
             "ropa:statedAs", "dpv:hasThirdCountry", "ropa:outsideRegion", "dpv:hasLegalBasis", "dpv:hasDataImporter",
@@ -916,7 +911,7 @@ class _Builder:
     def _kinds(self) -> dict[str, set[str]]:
         linked = {t.value for node in [*self.activities, *self.entities] for values in self.facts.by_node[node].values()
                   for t in values if isinstance(t, ox.NamedNode)}
-        tops = " ".join(f'(<{_expand(top)}> "{kind}")' for kind, names in self.KINDS.items() for top in names)
+        tops = " ".join(f'(<{expand_or_fail(top)}> "{kind}")' for kind, names in self.KINDS.items() for top in names)
         kinds: dict[str, set[str]] = defaultdict(set)
         for block in _values(linked):
             for row in self.answers.rows(f"""
