@@ -1,20 +1,22 @@
 """Incremental validation for CI: ``ropa validate --store DIR`` keeps the loaded record on disk between runs.
 
-DIR holds an Oxigraph store (one named graph per file, as ``ropa.load`` builds in memory), the raw results of the
-last run per compiled check, and ``manifest.json``: per file its content hash, kind and prefixes, and what the
-results were computed with (evaluation date, shapes, retention policy). A run reloads only the files whose content
-changed, then re-runs each check only where the change can alter its results:
+DIR holds an Oxigraph store (one named graph per file, as ``ropa.load`` builds in memory, plus the transfer
+verdicts of the last run in a graph of their own), the raw results of the last run per compiled check
+(``results.json``, each with its focus node) and ``manifest.json``: per file its size, modification time, content
+hash, kind and prefixes; what the results were computed with (evaluation date, shapes, retention policy); a digest
+of the facts the verdicts were judged with; and each check's analysis. A run costs in proportion to the change:
 
-* The changed triples are those of a changed file's graph before and after the reload (all of them for an added or
-  removed file); the changed nodes are their subjects and objects.
-* A check whose query reads nothing further than one triple from its focus node (every triple pattern, in the
-  query, its EXISTS filters and its path steps, touches ?this; walking up rdfs:subClassOf, rdfs:subPropertyOf or
-  skos:broader does not count, as those come from the vocabulary) can only change its results for a focus node
-  that is a changed node. Its cached results for the changed nodes are dropped and the check is run for them
-  alone.
-* Any other check (a longer path, a pattern that does not reach ?this, the transfer verdicts or evaluation date
-  of the run, a sub-select) is run in full. So is every check after a change to the vocabulary, the reference
-  data, the shapes, the retention policy or the evaluation date.
+* A file whose size and modification time are those recorded is not read; any other file is hashed, and read again
+  only when its content changed. Its stored graph then gets only the triples that differ (``_write_difference``),
+  and only it is checked for ill-typed literals and unknown terms.
+* Those triples, removed and added, are the changed triples. Each check is re-run only for the focus nodes they can
+  affect (see "Which focus nodes a change can affect" below), its cached results for those nodes replaced; a check
+  none of whose patterns a changed triple matches keeps its results; a check whose affected nodes cannot be bounded
+  is run in full.
+* The transfer verdicts are judged again the same way, for the transfers a changed triple can affect, or all of
+  them when the facts the rule uses changed; the verdicts that changed are changed triples too.
+* Every check runs in full after a change to the vocabulary, the reference data, the shapes, the retention policy or
+  the evaluation date, and on a new or rebuilt store (which is loaded with the bulk loader).
 
 The manifest is removed before the store is touched and written again, atomically, once the store and the cached
 results agree: a run that is interrupted leaves no manifest, and the next run rebuilds the store from the files.
@@ -25,13 +27,17 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import os
+import re
+import time
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
+from itertools import islice
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import pyoxigraph as ox
 import rdflib
-from rdflib.namespace import RDFS, SKOS
 from rdflib.paths import AlternativePath, InvPath, MulPath, SequencePath
 from rdflib.plugins.sparql import prepareQuery
 from rdflib.plugins.sparql.algebra import triples as block_triples
@@ -39,22 +45,24 @@ from rdflib.plugins.sparql.parserutils import CompValue
 
 from ropa.errors import RopaError
 from ropa.export import write_atomically
-from ropa.load import (FORMATS, LoadedFile, RecordGraph, _load_file, check_literals, check_sources,
-                       check_vocabulary_terms, display_path, planned_files, warn_if_empty)
-from ropa.namespaces import declared_prefixes
+from ropa.load import (CHECKED_NAMESPACES, FORMATS, LoadedFile, RecordGraph, _defined_terms, _load_file,
+                       check_literals, check_sources,
+                       check_vocabulary_terms, display_path, planned_files, read_triples, warn_if_empty)
+from ropa.namespaces import PREFIXES, ROPA, declared_prefixes
 from ropa.retention_policy import RetentionPolicy
 from ropa.validate import (EVALUATION_GRAPH, CompiledCheck, RawResult, Report, check_local_sparql, compile_shapes,
                            describe, evaluation_context, load_shapes, run_queries, shape_files)
 
-FORMAT = 1
+FORMAT = 2
 """The layout of DIR; a store of another layout is rebuilt."""
 MANIFEST = "manifest.json"
 RESULTS = "results.json"
 EVALUATION = "evaluation.nt"
 OXIGRAPH = "oxigraph"
+_RACY_NS = 2_000_000_000
+"""A file modified this close to (or after) the start of the run that recorded it is hashed whatever its size and
+time say: an edit in the same clock tick as that run's look leaves both unchanged."""
 
-_SCHEMA = {RDFS.subClassOf, RDFS.subPropertyOf, SKOS.broader}
-"""Predicates only the vocabulary and reference data state: a change to them is a change to those files."""
 
 @dataclass
 class Run:
@@ -62,11 +70,14 @@ class Run:
 
     reloaded: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
+    changed_triples: int = 0
     changed_nodes: int = 0
     full: bool = False
     full_checks: int = 0
     partial_checks: int = 0
     reused_checks: int = 0
+    rerun_nodes: int = 0
+    verdicts_computed: bool = False
     reason: str = ""
 
 
@@ -89,15 +100,19 @@ def validate_with_store(
     checks = compile_shapes(shapes_graph)
     if checks is None:
         raise RopaError("the shapes use SHACL that ropa does not compile to SPARQL; --store runs compiled checks only")
+    if len({_check_key(c) for c in checks}) < len(checks):
+        raise RopaError("--store: two compiled checks are the same; remove the repeated constraint from the shapes")
     planned = planned_files(paths)
     for path, _ in planned:
         if path.suffix.lower() not in FORMATS:
             raise RopaError(f"unsupported file type '{path.suffix}'", path=str(path))
     manifest, cached = _read(folder)
+    analyses = _analyses(checks, {key: value for key, value in (manifest or {}).get("analysis", {}).items()
+                                  if key.startswith(f"{_ANALYSIS}-")})
     store = _open(folder)
     try:
         return _run(store, folder, planned, checks, shapes_graph, shape_paths, manifest, cached, as_of,
-                    retention_policy)
+                    retention_policy, analyses)
     except RopaError as error:
         # The store is closed when the last reference to it goes: not through the traceback of a user's error
         # (a library caller may open the store again at once).
@@ -105,7 +120,23 @@ def validate_with_store(
         raise error.with_traceback(None) from None
 
 
-def _run(store, folder, planned, checks, shapes_graph, shape_paths, manifest, cached, as_of, retention_policy):
+def _analyses(checks: list[CompiledCheck], known: dict[str, dict]) -> dict[str, dict]:
+    """The analysis of every check and of the verdicts' queries, reading those the manifest lacks in a thread of
+    its own: rdflib's query parser keeps frames alive in what it caches, and with them every caller's locals (a
+    store among them would stay open)."""
+    def read() -> dict[str, dict]:
+        for check in checks:
+            _analysis(check, known)
+        _verdict_analysis(known)
+        return known
+
+    with ThreadPoolExecutor(max_workers=1) as worker:
+        return worker.submit(read).result()
+
+
+def _run(store, folder, planned, checks, shapes_graph, shape_paths, manifest, cached, as_of, retention_policy,
+         analyses):
+    started = time.time_ns()
     settings = {
         "format": FORMAT,
         "as_of": as_of.isoformat(),
@@ -118,53 +149,67 @@ def _run(store, folder, planned, checks, shapes_graph, shape_paths, manifest, ca
     if manifest is None or manifest.get("format") != FORMAT:
         run.full, run.reason = True, "a new store" if manifest is None else "a store of another layout"
         manifest = {"files": {}}
-        _clear(store)
     else:
         changed = [key for key in ("as_of", "shapes", "checks", "policy") if manifest.get(key) != settings[key]]
         if changed:
             run.full, run.reason = True, f"another {', '.join(changed)}"
     _remove(folder / MANIFEST)   # from here until the new manifest is written, the store is not to be trusted
-    graph, changed_files, changed_nodes, touched_schema = _update(store, planned, manifest["files"], run)
-    if touched_schema and not run.full:
-        run.full, run.reason = True, "a change to the vocabulary or reference data"
-    run.changed_nodes = len(changed_nodes)
+    disk = store
+    if run.full:
+        # A full run validates in memory, as a run without the store does, and then writes the store from memory
+        # in one bulk (Oxigraph answers the checks several times faster from memory than from disk).
+        store = ox.Store()
+        graph, changed_files, changed, files = _update(store, planned, {"files": {}}, run)
+    else:
+        graph, changed_files, changed, files = _update(store, planned, manifest, run)
+    run.changed_triples = len(changed)
     check_literals(graph, changed_files if not run.full else None)
-    check_vocabulary_terms(_view(graph, changed_files) if not run.full else graph)
+    if run.full or _unknown_terms(graph, changed):   # the unchanged triples were checked when they were loaded
+        check_vocabulary_terms(_view(graph, changed_files) if not run.full else graph)
     check_sources(graph)
     warn_if_empty(graph)
     results: dict[str, list[dict]] = {}
-    locality: dict[str, bool] = dict(manifest.get("local", {}))
-    with evaluation_context(graph, as_of, retention_policy):
-        # What the run adds (the evaluation date, the transfer verdicts, the policy's ceilings) is compared with
-        # what the last run added, like a file: its changed nodes are changed nodes too.
-        added = _triples(store, EVALUATION_GRAPH)
-        changed_nodes |= _nodes(added ^ _saved_evaluation(folder)) if not run.full else set()
+    walker = _Walker(store)
+    with evaluation_context(graph, as_of, retention_policy, verdicts=False):
+        # The transfer verdicts stay in the store, in a graph of their own; when a changed triple can alter them,
+        # they are computed again and only their changes written, which are changed triples too.
+        changed |= _update_verdicts(graph, as_of, run, manifest, changed, analyses, walker)
+        run.changed_nodes = len(_nodes(changed))
         for check in checks:
             key = _check_key(check)
             previous = cached.get(key) if not run.full else None
-            local = previous is not None and _local(check, locality)
-            if local and not changed_nodes:
+            if previous is not None:   # a blank constraint is named anew by each parse of the shapes
+                previous = [{**r, "constraint": check.constraint} for r in previous]
+            focus = _affected(check, _analysis(check, analyses), changed, walker) if previous is not None else None
+            if focus is None:
+                run.full_checks += 1
+                results[key] = [asdict(r) for r in run_queries(graph, [check])]
+                continue
+            # A blank focus node of a reloaded file has another name now: its old results go, and the new node,
+            # all of whose triples are added ones, is among the affected nodes when it has any result.
+            gone = {r["focus"] for r in previous if r["focus"].startswith("_:") and not _exists(store, r["focus"])}
+            if not focus and not gone:
                 run.reused_checks += 1
                 results[key] = previous
                 continue
-            if local:
-                run.partial_checks += 1
-                blanks = any(n.startswith("_:") for n in changed_nodes)   # then every blank focus is run again
-                kept = [r for r in previous if r["focus"] not in changed_nodes
-                        and not (blanks and r["focus"].startswith("_:"))]
-                fresh = _run_for(graph, check, changed_nodes)
-                results[key] = kept + [asdict(r) for r in fresh]
-            else:
-                run.full_checks += 1
-                results[key] = [asdict(r) for r in run_queries(graph, [check])]
+            names = {_name(n) for n in focus}
+            run.partial_checks += 1
+            run.rerun_nodes += len(names)
+            kept = [r for r in previous if r["focus"] not in names and r["focus"] not in gone]
+            results[key] = kept + [asdict(r) for r in _run_for(graph, check, focus)]
     raw = [RawResult(**r) for rows in results.values() for r in rows]
     report = Report(findings=describe(graph, shapes_graph, raw), as_of=as_of, engine="fast",
                     shapes=[display_path(p) for p in shape_paths])
-    files = {f.graph.value: {"path": str(f.path.resolve()), "kind": f.kind, "sha256": _hash(f.path),
-                             "prefixes": _prefixes(f)} for f in graph.files}
-    write_atomically(folder / EVALUATION, ox.serialize([ox.Triple(*t) for t in added], format=ox.RdfFormat.N_TRIPLES))
+    if disk is not store:
+        disk.clear()
+        quads = iter(store)
+        while chunk := list(islice(quads, 100_000)):   # in one go, the bulk loader holds a copy of the record
+            disk.bulk_extend(chunk)
+    disk.flush()
     write_atomically(folder / RESULTS, json.dumps(results).encode("utf-8"))
-    write_atomically(folder / MANIFEST, json.dumps({**settings, "files": files, "local": locality}, indent=1).encode("utf-8"))
+    write_atomically(folder / MANIFEST, json.dumps({**settings, "started": started, "files": files,
+                                                    "facts": manifest.get("facts"), "analysis": analyses},
+                                                   indent=1).encode("utf-8"))
     return graph, report, run
 
 
@@ -209,10 +254,6 @@ def _open(folder: Path) -> ox.Store:
                         path=str(folder)) from None
 
 
-def _clear(store: ox.Store) -> None:
-    store.clear()
-
-
 def _remove(path: Path) -> None:
     try:
         path.unlink(missing_ok=True)
@@ -220,69 +261,239 @@ def _remove(path: Path) -> None:
         raise RopaError(f"--store: cannot update the store: {error.strerror}", path=str(path.parent)) from None
 
 
-def _update(store: ox.Store, planned: list[tuple[Path, str]], known: dict[str, dict], run: Run):
-    """Reload the changed files; return the record, the files reloaded, the changed nodes (as finding focus names)
-    and whether the vocabulary or reference data changed."""
+def _update(store: ox.Store, planned: list[tuple[Path, str]], manifest: dict, run: Run):
+    """Reload the changed files; return the record, the files reloaded, the changed triples (none on a full run,
+    which needs none) and the manifest's new entries per file. A change to the vocabulary or reference data makes
+    the run a full one."""
+    known: dict[str, dict] = manifest["files"]
     graph = RecordGraph(store=store)
-    store.remove_graph(EVALUATION_GRAPH) if EVALUATION_GRAPH in set(store.named_graphs()) else None
+    if EVALUATION_GRAPH in set(store.named_graphs()):
+        store.remove_graph(EVALUATION_GRAPH)
     changed_files: list[LoadedFile] = []
-    nodes: set[str] = set()
-    schema = False
-    wanted = set()
+    changed: set[tuple] = set()
+    files: dict[str, dict] = {}
     for path, kind in planned:
         name = ox.NamedNode(path.resolve().as_uri())
-        wanted.add(name.value)
         entry = known.get(name.value)
-        digest = _hash(path)
-        if entry is not None and entry.get("sha256") == digest and entry.get("kind") == kind:
+        stat = _stat(path)
+        if entry is not None and entry.get("kind") == kind and _unchanged(entry, stat, path, manifest):
             graph.files.append(LoadedFile(path=path, graph=name, kind=kind))
             for prefix, iri in entry.get("prefixes", {}).items():
                 graph.prefixes.setdefault(prefix, iri)
+            files[name.value] = {**entry, "size": stat.st_size, "mtime": stat.st_mtime_ns}
             continue
-        diff = not run.full   # a full run needs no changed nodes: every check runs
-        before = _triples(store, name) if diff and entry is not None else set()
-        store.remove_graph(name) if entry is not None else None
-        loaded = _load_file(store, path, kind)
-        after = _triples(store, name) if diff else set()
+        if kind != "data" and not run.full:
+            run.full, run.reason = True, "a change to the vocabulary or reference data"
+        if run.full:
+            if entry is not None:
+                store.remove_graph(name)
+            loaded = _load_file(store, path, kind, bulk=True)
+        else:
+            fresh = read_triples(path)   # a file that does not parse leaves its stored graph as it was
+            changed |= _write_difference(store, name, _triples(store, name) if entry is not None else set(), fresh)
+            loaded = LoadedFile(path=path, graph=name, kind=kind)
         graph.files.append(loaded)
         changed_files.append(loaded)
         run.reloaded.append(display_path(path))
-        schema |= kind != "data"
-        nodes |= _nodes(before ^ after)
-        for prefix, iri in _prefixes(loaded).items():
+        prefixes = _prefixes(loaded)
+        for prefix, iri in prefixes.items():
             graph.prefixes.setdefault(prefix, iri)
+        files[name.value] = {"path": str(path.resolve()), "kind": kind, "sha256": _hash(path), "size": stat.st_size,
+                             "mtime": stat.st_mtime_ns, "prefixes": prefixes}
     for name, entry in known.items():
-        if name not in wanted:
+        if name not in files:
             gone = ox.NamedNode(name)
-            nodes |= _nodes(_triples(store, gone))
+            if not run.full:
+                changed |= _triples(store, gone)
             store.remove_graph(gone)
             run.removed.append(entry.get("path", name))
-            schema |= entry.get("kind") != "data"
-    return graph, changed_files, nodes, schema
+            if entry.get("kind") != "data" and not run.full:
+                run.full, run.reason = True, "a change to the vocabulary or reference data"
+    return graph, changed_files, (set() if run.full else changed), files
 
 
-def _saved_evaluation(folder: Path) -> set[tuple]:
+def _write_difference(store: ox.Store, name: ox.NamedNode, stored: set[tuple], fresh: list[ox.Triple]) -> set[tuple]:
+    """Bring a file's stored graph to its fresh triples by removing and adding only what differs, and return that
+    difference. The fresh blank nodes take the stored names of the blank nodes they match (see ``_same_blanks``): a
+    file whose blank nodes were read anew is not a change of all of them."""
+    same = _same_blanks(stored, fresh)
+    wanted = {(same.get(t.subject, t.subject), t.predicate, same.get(t.object, t.object)) for t in fresh}
+    gone, added = stored - wanted, wanted - stored
+    for s, p, o in gone:
+        store.remove(ox.Quad(s, p, o, name))
+    store.extend(ox.Quad(s, p, o, name) for s, p, o in added)
+    return gone | added
+
+
+def _same_blanks(stored: set[tuple], fresh: list[ox.Triple]) -> dict:
+    """Fresh blank nodes paired with stored ones that sit alike in their graph: the same label after three rounds of
+    labelling each blank node by its triples (its neighbours' labels in place of blank neighbours). Blank nodes of
+    one label are paired in any order: any pairing gives the same graph, up to the names of its blank nodes."""
+    def labels(triples) -> dict:
+        blank = [t for t in triples if isinstance(t[0], ox.BlankNode) or isinstance(t[2], ox.BlankNode)]
+        label = {n: "" for s, _, o in blank for n in (s, o) if isinstance(n, ox.BlankNode)}
+        for _ in range(3):
+            parts: dict = {n: [] for n in label}
+            for s, p, o in blank:
+                if s in label:
+                    parts[s].append(("out", p.value, label.get(o, str(o))))
+                if o in label:
+                    parts[o].append(("in", p.value, label.get(s, str(s))))
+            label = {n: hashlib.sha1(repr(sorted(v)).encode()).hexdigest() for n, v in parts.items()}
+        return label
+
+    old, new = labels(stored), labels([(t.subject, t.predicate, t.object) for t in fresh])
+    by_label: dict[str, list] = {}
+    for node, label in sorted(old.items(), key=lambda item: item[0].value):
+        by_label.setdefault(label, []).append(node)
+    pairs = {}
+    for node, label in sorted(new.items(), key=lambda item: item[0].value):
+        if by_label.get(label):
+            pairs[node] = by_label[label].pop()
+    return pairs
+
+
+def _unknown_terms(graph: RecordGraph, changed: set[tuple]) -> bool:
+    """Whether a changed triple names a term of a DPV or ropa namespace that the vocabulary does not define."""
+    terms = {t.value for triple in changed for t in triple
+             if isinstance(t, ox.NamedNode) and t.value.startswith(CHECKED_NAMESPACES)}
+    return bool(terms) and bool(terms - _defined_terms(graph))
+
+
+def _stat(path: Path) -> os.stat_result:
     try:
-        return {(t.subject, t.predicate, t.object)
-                for t in ox.parse(path=str(folder / EVALUATION), format=ox.RdfFormat.N_TRIPLES)}
-    except (OSError, SyntaxError):
-        return set()
+        return path.stat()
+    except OSError as error:
+        raise RopaError(f"cannot read: {error.strerror}", path=display_path(path)) from None
+
+
+def _unchanged(entry: dict, stat: os.stat_result, path: Path, manifest: dict) -> bool:
+    """Whether a file holds what was loaded: by its size and modification time when the last run saw them settled,
+    else by its content's hash."""
+    if (entry.get("size") == stat.st_size and entry.get("mtime") == stat.st_mtime_ns
+            and stat.st_mtime_ns < manifest.get("started", 0) - _RACY_NS):
+        return True
+    return entry.get("sha256") == _hash(path)
+
+
+def _update_verdicts(graph: RecordGraph, as_of: dt.date, run: Run, manifest: dict, changed: set[tuple],
+                     analyses: dict, walker: _Walker) -> set[tuple]:
+    """Bring the VERDICTS graph up to date and return the triples that changed there.
+
+    The verdicts are judged again for the links whose rows of ``ropa.transfers``' subjects query a changed triple can
+    alter (found like a check's focus nodes, the subject in the place of ?this), all of them when the facts the rule
+    uses (instruments, places, certifications, labels) changed, and none when no changed triple matches a pattern
+    of those queries."""
+    from ropa.transfers import facts
+
+    store = graph.store
+    subjects_query, facts_patterns = _verdict_analysis(analyses)
+    known = None
+    subjects: set | None = None   # None: every link
+    if not run.full and VERDICTS in set(store.named_graphs()):
+        if _hits(facts_patterns, changed):
+            known = facts(graph)
+            if _canonical(known) != manifest.get("facts"):
+                subjects = None
+            else:
+                subjects = set()
+        else:
+            subjects = set()
+        if subjects is not None:
+            found = _affected(None, subjects_query, changed, walker)
+            if found is None:
+                subjects = None
+            else:
+                subjects = {n for n in found if not isinstance(n, ox.Literal)}
+                if not subjects:
+                    return set()
+    known = known or facts(graph)
+    manifest["facts"] = _canonical(known)
+    run.verdicts_computed = True
+    return _write_verdicts(graph, as_of, known, subjects)
+
+
+def _write_verdicts(graph: RecordGraph, as_of: dt.date, known, subjects: set | None) -> set[tuple]:
+    """Write the verdicts (of the subjects' links only, when given) into the VERDICTS graph, each named by what it
+    judges (so that a new transfer renames no other), and return the triples that changed."""
+    from ropa.transfers import verdicts_ntriples
+
+    text, apart = verdicts_ntriples(graph, as_of, bases=False, known=known,
+                                    subjects=sorted(subjects, key=_name) if subjects is not None else None)
+    parsed = [(t.subject, t.predicate, t.object) for t in ox.parse(text, format=ox.RdfFormat.N_TRIPLES)]
+    parsed += [(t.subject, t.predicate, t.object) for t in apart]
+    judged: dict = {}
+    for s, p, o in parsed:
+        if p.value in (_VERDICT_FOR, _DESTINATION):
+            judged.setdefault(s, {})[p.value] = _nt(o)
+    names = {node: ox.NamedNode("urn:ropa:verdict:" + hashlib.sha256(
+        f"{parts.get(_VERDICT_FOR)} {parts.get(_DESTINATION)}".encode()).hexdigest()[:32]) for node, parts in judged.items()}
+    fresh = {(names.get(s, s), p, names.get(o, o) if isinstance(o, ox.NamedNode) else o) for s, p, o in parsed}
+    store = graph.store
+    if subjects is None:
+        old = _triples(store, VERDICTS)
+    else:
+        nodes = {q.subject for subject in subjects
+                 for q in store.quads_for_pattern(None, ox.NamedNode(_VERDICT_FOR), subject, VERDICTS)}
+        old = {(q.subject, q.predicate, q.object) for node in nodes for q in store.quads_for_pattern(node, None, None, VERDICTS)}
+    for s, p, o in old - fresh:
+        store.remove(ox.Quad(s, p, o, VERDICTS))
+    store.extend(ox.Quad(s, p, o, VERDICTS) for s, p, o in fresh - old)
+    return old ^ fresh
+
+
+def _canonical(value) -> str:
+    """A digest of the verdicts' facts, to tell whether they changed since the last run."""
+    def plain(item):
+        if isinstance(item, dict):
+            return sorted((str(k), plain(v)) for k, v in item.items())
+        if isinstance(item, (set, frozenset, list, tuple)):
+            return sorted((plain(v) for v in item), key=repr)
+        if hasattr(item, "__dataclass_fields__"):
+            return plain({name: getattr(item, name) for name in item.__dataclass_fields__})
+        return repr(item)
+
+    return hashlib.sha256(repr(plain(value)).encode()).hexdigest()
+
+
+VERDICTS = ox.NamedNode("urn:ropa:store:verdicts")
+"""The named graph of the transfer verdicts the checks read (``ropa.validate`` adds them for a run; the store keeps
+them)."""
+_VERDICT_FOR = ROPA + "verdictFor"
+_DESTINATION = ROPA + "destination"
+
+
+def _verdict_analysis(analyses: dict) -> tuple[dict, list]:
+    """The analysis of the verdicts' subjects query (its ?subject as the root) and the patterns of the queries for
+    the facts (kept with the checks' analyses; a query that cannot be analysed matches every triple)."""
+    from ropa.transfers import verdict_queries
+
+    prologue = "".join(f"PREFIX {prefix}: <{iri}>\n" for prefix, iri in PREFIXES.items())
+    subjects, others = verdict_queries()
+    subjects = prologue + re.sub(r"\?subject\b", "?this", subjects)
+    texts = [prologue + text for text in others]
+    key = f"{_ANALYSIS}-verdicts-" + _digest(t.encode() for t in [subjects, *texts])[:24]
+    if key not in analyses:
+        patterns = []
+        for text in texts:
+            analysed = _analyse(text)["patterns"]
+            patterns += analysed if analysed is not None else [[["var", "s"], ["any", "p"], ["var", "o"]]]
+        analyses[key] = {"subjects": _analyse(subjects), "facts": patterns}
+    return analyses[key]["subjects"], analyses[key]["facts"]
 
 
 def _triples(store: ox.Store, name: ox.NamedNode) -> set[tuple]:
     return {(q.subject, q.predicate, q.object) for q in store.quads_for_pattern(None, None, None, name)}
 
 
-def _nodes(triples: set[tuple]) -> set[str]:
-    """The subjects and objects of the triples, named as a finding names its focus node."""
-    found = set()
-    for s, _, o in triples:
-        for term in (s, o):
-            if isinstance(term, ox.NamedNode):
-                found.add(term.value)
-            elif isinstance(term, ox.BlankNode):
-                found.add(f"_:{term.value}")
-    return found
+def _nodes(triples: set[tuple]) -> set:
+    """The subjects and objects of the triples."""
+    return {term for s, _, o in triples for term in (s, o)}
+
+
+def _name(term) -> str:
+    """A node named as a finding names its focus node."""
+    return term.value if isinstance(term, ox.NamedNode) else f"_:{term.value}"
 
 
 def _prefixes(loaded: LoadedFile) -> dict[str, str]:
@@ -316,111 +527,362 @@ def _digest(parts: Iterable[bytes]) -> str:
 
 
 def _check_key(check: CompiledCheck) -> str:
-    return hashlib.sha256(f"{check.shape}\n{check.constraint}\n{check.query}".encode()).hexdigest()[:24]
+    """A name for the check that stays the same across runs (a blank constraint's name does not)."""
+    stable = check.constraint if not check.constraint.startswith("_:") else ""
+    text = "\n".join([check.shape, stable, check.severity, check.path or "", check.message, check.query])
+    return hashlib.sha256(text.encode()).hexdigest()[:24]
 
 
-# --- Which focus nodes a change can affect ----------------------------------------------------------------------
-
-def _local(check: CompiledCheck, known: dict[str, bool]) -> bool:
-    """True when every triple the check's query reads is one step from ?this (see the module's docstring); the
-    answer is kept in the manifest, as reading a query with rdflib's parser takes a while."""
-    key = _check_key(check)
-    if key not in known:
-        reach = _reach(check.flat_query)
-        known[key] = reach is not None and reach <= 1 and bool(check.target)
-    return known[key]
+_ONE_BY_ONE = 300
+"""Up to this many focus nodes, a check is run once per node with ?this bound (a few milliseconds each); more go
+in VALUES blocks, which Oxigraph joins after evaluating the rest of some queries for the whole record."""
 
 
-def _reach(query: str) -> int | None:
-    """The largest number of steps from ?this to a triple the query reads, or None when it is not bounded (a
-    pattern not joined to ?this, an unbounded path over the record, a sub-select, a term only a run adds)."""
-    try:
-        algebra = prepareQuery(query).algebra
-    except Exception:   # a query rdflib cannot read is not analysed: run in full
-        return None
-    found: list[tuple] = []
-    projects: list[str] = []
-    _collect(algebra, found, projects)
-    if len(projects) != 1:
-        return None
-    this = rdflib.Variable("this")
-    edges = []
-    for number, (s, p, o) in enumerate(found):
-        steps = _steps(p)
-        if steps is None:
-            return None
-        # A constant (an IRI or literal) joins nothing: each occurrence is a node of its own.
-        ends = [t if isinstance(t, (rdflib.Variable, rdflib.BNode)) else ("const", number, side)
-                for side, t in enumerate((s, o))]
-        edges.append((ends[0], ends[1], steps))
-    distance = {this: 0}
-    for _ in range(len(edges) + 1):   # relax until stable (small graphs)
-        for a, b, steps in edges:
-            for x, y in ((a, b), (b, a)):
-                if x in distance and distance[x] + steps < distance.get(y, 1 << 30):
-                    distance[y] = distance[x] + steps
-    reach = 0
-    for a, b, steps in edges:
-        near = min(distance.get(a, 1 << 30), distance.get(b, 1 << 30))
-        if near >= 1 << 30:
-            return None
-        reach = max(reach, near + steps)
-    return reach
-
-
-def _collect(node, found: list, projects: list) -> None:
-    """Gather every triple pattern of the algebra (BGPs, and the untranslated groups of EXISTS filters), and count
-    its projections (more than one is a sub-select, whose variables are another scope)."""
-    if isinstance(node, CompValue):
-        if node.name in ("Project", "SubSelect"):
-            projects.append(node.name)
-        if node.name == "BGP":
-            found.extend(node.triples)
-        elif node.name == "TriplesBlock":
-            found.extend(block_triples(node.triples))
-        for value in node.values():
-            _collect(value, found, projects)
-    elif isinstance(node, (list, tuple)):
-        for value in node:
-            _collect(value, found, projects)
-
-
-def _steps(path) -> int | None:
-    """Triples a path walks from one end to the other (0 for the vocabulary's hierarchies), None if unbounded."""
-    if isinstance(path, (rdflib.URIRef, rdflib.Variable)):
-        return 0 if path in _SCHEMA else 1
-    if isinstance(path, SequencePath):
-        parts = [_steps(p) for p in path.args]
-        return None if None in parts else sum(parts)
-    if isinstance(path, AlternativePath):
-        parts = [_steps(p) for p in path.args]
-        return None if None in parts else max(parts)
-    if isinstance(path, InvPath):
-        return _steps(path.arg)
-    if isinstance(path, MulPath):
-        inner = _steps(path.path)
-        if inner == 0:
-            return 0
-        return inner if path.mod == "?" else None
-    return None
-
-
-def _run_for(graph: RecordGraph, check: CompiledCheck, nodes: set[str]) -> list[RawResult]:
-    """The check's results for the given focus nodes (IRIs in VALUES blocks) and, when some of them are blank
-    nodes (which query text cannot name, and which get new names when their file is reloaded), for every blank
-    focus node."""
-    iris = sorted(n for n in nodes if not n.startswith("_:"))
-    blanks = len(iris) < len(nodes)
+def _run_for(graph: RecordGraph, check: CompiledCheck, nodes: set) -> list[RawResult]:
+    """The check's results for the given focus nodes."""
+    if len(nodes) <= _ONE_BY_ONE:
+        return [r for node in sorted(nodes, key=_name) for r in run_queries(graph, [check], this=node)]
+    iris = sorted(n.value for n in nodes if isinstance(n, ox.NamedNode))
+    others = {_name(n) for n in nodes if not isinstance(n, ox.NamedNode)}
     results: list[RawResult] = []
-    for start in range(0, max(len(iris), 1), 2000):
+    for start in range(0, len(iris), 2000):
         values = " ".join(f"<{iri}>" for iri in iris[start:start + 2000])
-        focus = f"{{ VALUES ?this {{ {values} }} }}"
-        if blanks and start == 0:
-            focus = f"{{ {focus} UNION {{ {check.target} FILTER(isBlank(?this)) }} }}"   # distinct ones
-        restricted = check.flat_query.replace(check.flat_target, f"{focus} {check.flat_target}", 1)
-        results += run_queries(graph, [_with_query(check, restricted)])
+        restricted = check.flat_query.replace(check.flat_target, f"{{ VALUES ?this {{ {values} }} }} {check.flat_target}", 1)
+        results += run_queries(graph, [replace(check, query=restricted)])
+    if others:   # blank nodes, which query text cannot name: the check runs for every such focus node
+        restricted = check.flat_query.replace(check.flat_target, f"{check.flat_target} FILTER(!isIRI(?this))", 1)
+        results += [r for r in run_queries(graph, [replace(check, query=restricted)]) if r.focus in others]
     return results
 
 
-def _with_query(check: CompiledCheck, query: str) -> CompiledCheck:
-    return replace(check, query=query)
+def _exists(store: ox.Store, name: str) -> bool:
+    """Whether the store still holds the blank node of a finding (True when the name is not a blank node's)."""
+    try:
+        node = ox.BlankNode(name[2:])
+    except ValueError:
+        return True
+    return any(True for _ in store.quads_for_pattern(node, None, None)) or \
+        any(True for _ in store.quads_for_pattern(None, None, node))
+
+
+def _collect(node, found: list, projects: list, scope=None) -> None:
+    """Gather every triple pattern of the algebra (BGPs, and the untranslated groups of EXISTS filters). A variable
+    of a sub-select that the sub-select does not project is another variable than one of the same name outside it:
+    it is renamed apart (``scope`` maps a variable to its name in the patterns gathered)."""
+    scope = scope or (lambda variable: variable)
+    if isinstance(node, CompValue):
+        if node.name in ("Project", "SubSelect"):
+            projects.append(node.name)
+            if len(projects) > 1:   # a sub-select
+                if node.name == "Project":
+                    kept = {str(v) for v in node.get("PV") or ()}
+                else:
+                    kept = {str(v.get("var") or v.get("evar")) for v in node.get("projection") or ()}
+                scope = _scoped(scope, kept, len(projects))
+        triples = node.triples if node.name == "BGP" else block_triples(node.triples) if node.name == "TriplesBlock" \
+            else ()
+        for s, p, o in triples:
+            found.append(tuple(rdflib.Variable(scope(str(t))) if isinstance(t, rdflib.Variable) else t for t in (s, p, o)))
+        for value in node.values():
+            _collect(value, found, projects, scope)
+    elif isinstance(node, (list, tuple)):
+        for value in node:
+            _collect(value, found, projects, scope)
+
+
+def _scoped(outer, kept: set[str], number: int):
+    return lambda name: outer(name) if name in kept else f"{name}@{number}"
+
+
+# --- Which focus nodes a change can affect ----------------------------------------------------------------------
+#
+# A check's query (its flat form: target and constraint in one WHERE clause) is read as a graph of its triple
+# patterns: the nodes are its variables (constants end a pattern and join nothing), a pattern links its subject and
+# object (and a variable predicate to its subject). When that graph, seen from ?this, is a tree, every triple a
+# solution for focus node f reads hangs off f along the tree. A changed triple (added or removed) can alter f's
+# results only if it matches a pattern and the walk from f to it in the tree goes over unchanged triples, which the
+# updated store still holds. So the focus nodes to re-run are found backwards: from each changed triple that matches
+# a pattern, the node at the pattern's end nearer ?this (for a triple inside a longer path: the nodes that walk the
+# path's first steps to it), then up the tree to ?this, each step along the patterns' paths read backwards in the
+# store. A pattern that does not hang off ?this (the evaluation date, say) forces a full run of the check when a
+# changed triple matches it; a query whose graph is not a tree, or that the analysis cannot read, is run in full
+# whenever a changed triple matches one of its patterns.
+
+_ANALYSIS = 2
+"""The version of the analysis below: analyses kept by another version are made again."""
+
+_LIMIT = 20000
+"""More focus nodes than this to re-run: the check is run in full (faster than so long a VALUES list)."""
+
+
+class _Unbounded(Exception):
+    """The affected focus nodes of a check cannot be bounded cheaply: it is run in full."""
+
+
+def _analysis(check: CompiledCheck, known: dict[str, dict]) -> dict:
+    """The check's patterns and tree (see above), kept in the manifest: reading a query with rdflib's parser takes a
+    while. ``tree`` is None when the focus nodes cannot be bounded by the tree walk."""
+    key = f"{_ANALYSIS}-{_check_key(check)}"
+    if key not in known:
+        known[key] = _analyse(check.flat_query) if check.target else {"patterns": None, "tree": None}
+    return known[key]
+
+
+def _analyse(query: str) -> dict:
+    try:
+        algebra = prepareQuery(query).algebra
+    except Exception:   # a query rdflib cannot read is not analysed: run in full
+        return {"patterns": None, "tree": None}
+    found: list[tuple] = []
+    _collect(algebra, found, [])
+    patterns = []
+    for s, p, o in found:
+        path = _path_of(p)
+        if path is None:
+            return {"patterns": None, "tree": None}
+        patterns.append([_end(s), path, _end(o)])
+    return {"patterns": patterns, "tree": _tree(patterns)}
+
+
+def _end(term) -> list:
+    """A pattern's end: a variable (blank nodes in a query are variables) or a constant in N-Triples."""
+    if isinstance(term, rdflib.Variable):
+        return ["var", str(term)]
+    if isinstance(term, rdflib.BNode):
+        return ["var", f"_:{term}"]
+    return ["const", term.n3()]
+
+
+def _path_of(path) -> list | None:
+    """A SPARQL property path as nested lists, inverses pushed down to single predicates; None if not read."""
+    if isinstance(path, rdflib.Variable):
+        return ["any", str(path)]
+    if isinstance(path, rdflib.URIRef):
+        return ["iri", str(path)]
+    if isinstance(path, SequencePath):
+        parts = [_path_of(p) for p in path.args]
+        return None if None in parts else ["seq", parts]
+    if isinstance(path, AlternativePath):
+        parts = [_path_of(p) for p in path.args]
+        return None if None in parts else ["alt", parts]
+    if isinstance(path, InvPath):
+        inner = _path_of(path.arg)
+        return None if inner is None else _inverse(inner)
+    if isinstance(path, MulPath):
+        inner = _path_of(path.path)
+        return None if inner is None else ["mul", inner, path.mod]
+    return None   # a negated property set: not analysed
+
+
+def _inverse(path: list) -> list:
+    kind = path[0]
+    if kind in ("iri", "any"):
+        return ["inv", path]
+    if kind == "inv":
+        return path[1]
+    if kind == "seq":
+        return ["seq", [_inverse(p) for p in reversed(path[1])]]
+    if kind == "alt":
+        return ["alt", [_inverse(p) for p in path[1]]]
+    return ["mul", _inverse(path[1]), path[2]]
+
+
+def _tree(patterns: list) -> dict | None:
+    """The patterns as a tree rooted at ?this: per variable its parent and the paths from the parent to it, and per
+    pattern the variable nearer ?this; None when the patterns' graph has a cycle. Patterns not reached from ?this
+    are listed apart (``loose``)."""
+    links: dict[tuple[str, str], list] = {}   # (a, b) -> paths from a to b
+    for s, path, o in patterns:
+        if s[0] == "var" and o[0] == "var" and s[1] != o[1]:
+            links.setdefault((s[1], o[1]), []).append(path)
+            links.setdefault((o[1], s[1]), []).append(_inverse(path))
+        if path[0] == "any" and s[0] == "var" and path[1] != s[1]:
+            links.setdefault((s[1], path[1]), []).append(["pred"])
+            links.setdefault((path[1], s[1]), []).append(["subject-of"])
+    neighbours: dict[str, set[str]] = {}
+    for a, b in links:
+        neighbours.setdefault(a, set()).add(b)
+    parent: dict[str, str | None] = {"this": None}
+    order = ["this"]
+    for node in order:   # breadth first
+        for other in sorted(neighbours.get(node, ())):
+            if other == parent[node]:
+                continue
+            if other in parent:
+                return None   # a cycle
+            parent[other] = node
+            order.append(other)
+    nearer = []
+    for s, path, o in patterns:
+        ends = [e[1] for e in (s, o) if e[0] == "var" and e[1] in parent]
+        if path[0] == "any" and path[1] in parent:
+            ends.append(path[1])
+        nearer.append(min(ends, key=order.index) if ends else None)   # None: loose, not reached from ?this
+    return {"parent": parent, "order": order, "nearer": nearer,
+            "up": {node: links[(parent[node], node)] for node in order[1:]}}
+
+
+def _hits(patterns: list, changed: set[tuple]) -> list[tuple[int, tuple]]:
+    """Each changed triple with the index of each pattern that can read it."""
+    by_predicate: dict[str, list[int]] = {}
+    for index, pattern in enumerate(patterns):
+        for predicate in _predicates(pattern[1]):
+            by_predicate.setdefault(predicate, []).append(index)
+    anything = by_predicate.get("*", [])
+    return [(index, triple) for triple in changed for index in by_predicate.get(triple[1].value, []) + anything
+            if _matches(patterns[index], triple)]
+
+
+def _matches(pattern: list, triple: tuple) -> bool:
+    """Whether a changed triple can be read by the pattern: its predicate is on the pattern's path, and for a
+    single-predicate pattern its constant ends are the triple's."""
+    s, path, o = pattern
+    if not _predicates_hit(path, triple[1]):
+        return False
+    if path[0] == "iri":
+        return (s[0] == "var" or s[1] == _nt(triple[0])) and (o[0] == "var" or o[1] == _nt(triple[2]))
+    if path[0] == "inv" and path[1][0] == "iri":
+        return (s[0] == "var" or s[1] == _nt(triple[2])) and (o[0] == "var" or o[1] == _nt(triple[0]))
+    return True
+
+
+def _predicates_hit(path: list, predicate: ox.NamedNode) -> bool:
+    kind = path[0]
+    if kind == "iri":
+        return path[1] == predicate.value
+    if kind == "any":
+        return True
+    if kind == "inv":
+        return _predicates_hit(path[1], predicate)
+    if kind in ("seq", "alt"):
+        return any(_predicates_hit(p, predicate) for p in path[1])
+    return _predicates_hit(path[1], predicate)
+
+
+def _predicates(path: list) -> set[str]:
+    """The predicates on a path ("*" for a variable one)."""
+    kind = path[0]
+    if kind == "iri":
+        return {path[1]}
+    if kind == "any":
+        return {"*"}
+    if kind in ("seq", "alt"):
+        return set().union(*(_predicates(p) for p in path[1]))
+    return _predicates(path[1])
+
+
+def _nt(term) -> str:
+    if isinstance(term, ox.NamedNode):
+        return f"<{term.value}>"
+    if isinstance(term, ox.BlankNode):
+        return f"_:{term.value}"
+    return rdflib.Literal(term.value, lang=term.language,
+                          datatype=None if term.language else rdflib.URIRef(term.datatype.value)).n3()
+
+
+class _Walker:
+    """Property paths read backwards in the store: ``back(path, nodes)`` is every node from which the path leads to
+    one of ``nodes`` (in any named graph: the checks read the union)."""
+
+    def __init__(self, store: ox.Store):
+        self.store = store
+
+    def back(self, path: list, nodes: set) -> set:
+        kind = path[0]
+        if not nodes:
+            return set()
+        if kind == "iri":
+            predicate = ox.NamedNode(path[1])
+            return {q.subject for n in nodes for q in self.store.quads_for_pattern(None, predicate, n)}
+        if kind == "any":
+            return {q.subject for n in nodes for q in self.store.quads_for_pattern(None, None, n)}
+        if kind == "inv":
+            predicate = ox.NamedNode(path[1][1]) if path[1][0] == "iri" else None
+            return {q.object for n in nodes if not isinstance(n, ox.Literal)
+                    for q in self.store.quads_for_pattern(n, predicate, None)}
+        if kind == "pred":   # from the predicates a variable took to the subjects using them
+            return {q.subject for n in nodes if isinstance(n, ox.NamedNode)
+                    for q in self.store.quads_for_pattern(None, n, None)}
+        if kind == "subject-of":   # from subjects to the predicates they use
+            return {q.predicate for n in nodes if not isinstance(n, ox.Literal)
+                    for q in self.store.quads_for_pattern(n, None, None)}
+        if kind == "seq":
+            for part in reversed(path[1]):
+                nodes = self.back(part, nodes)
+            return nodes
+        if kind == "alt":
+            return set().union(*(self.back(part, nodes) for part in path[1]))
+        # mul: zero steps (for * and ?) and then any number of steps back
+        found = set(nodes) if path[2] in ("*", "?") else set()
+        frontier = self.back(path[1], nodes)
+        while frontier - found:
+            frontier -= found
+            found |= frontier
+            if path[2] == "?" or len(found) > _LIMIT:
+                break
+            frontier = self.back(path[1], frontier)
+        if len(found) > _LIMIT:
+            raise _Unbounded()
+        return found
+
+    def leading_to(self, path: list, triple: tuple) -> set:
+        """The nodes from which the path's first steps lead to the triple read at one of its steps: the node at
+        the step's near end, walked back over the steps before it."""
+        kind = path[0]
+        s, p, o = triple
+        if kind == "iri":
+            return {s} if path[1] == p.value else set()
+        if kind == "any":
+            return {s}
+        if kind == "inv":
+            return {o} if _predicates_hit(path[1], p) else set()
+        if kind in ("pred", "subject-of"):
+            return set()
+        if kind == "seq":
+            found, before = set(), []
+            for part in path[1]:
+                if _predicates_hit(part, p):
+                    found |= self.back(["seq", before], self.leading_to(part, triple)) if before else \
+                        self.leading_to(part, triple)
+                before.append(part)
+            return found
+        if kind == "alt":
+            return set().union(*(self.leading_to(part, triple) for part in path[1]))
+        inner = self.leading_to(path[1], triple)
+        return self.back(["mul", path[1], "*"], inner) if inner else set()
+
+
+def _affected(check: CompiledCheck | None, analysis: dict, changed: set[tuple], walker: _Walker) -> set | None:
+    """The focus nodes whose results the changed triples can alter: an empty set when no changed triple matches a
+    pattern of the check, None when the check must run in full."""
+    patterns, tree = analysis["patterns"], analysis["tree"]
+    if patterns is None:
+        return None
+    hits = _hits(patterns, changed)
+    if not hits:
+        return set()
+    if tree is None:
+        return None
+    try:
+        found: dict[str, set] = {node: set() for node in tree["order"]}
+        for index, triple in hits:
+            near = tree["nearer"][index]
+            if near is None:
+                return None   # a pattern not joined to ?this reads a changed triple
+            s, path, o = patterns[index]
+            if s[0] == "var" and s[1] == near:
+                found[near] |= walker.leading_to(path, triple)
+            elif o[0] == "var" and o[1] == near:
+                found[near] |= walker.leading_to(_inverse(path), triple)
+            else:   # the predicate variable is the nearer end: the triple's predicate
+                found[near].add(triple[1])
+        for node in reversed(tree["order"][1:]):   # deepest first, up to ?this
+            if found[node]:
+                parent = tree["parent"][node]
+                for path in tree["up"][node]:
+                    found[parent] |= walker.back(path, found[node])
+                if len(found[parent]) > _LIMIT:
+                    return None
+        return found["this"]
+    except _Unbounded:
+        return None

@@ -24,8 +24,11 @@ documented) or **not required** (inside the EEA).
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from urllib.parse import quote
 
 import pyoxigraph as ox
 
@@ -185,11 +188,21 @@ class Facts:
         return cache[place]
 
 
+def _instruments_query() -> str:
+    roots = " ".join(f"({curie} \"{kind}\")" for kind, curies in _KINDS.items() for curie in curies)
+    return _INSTRUMENTS.format(roots=roots)
+
+
+def verdict_queries() -> tuple[str, list[str]]:
+    """The SPARQL the verdicts are read with: the links judged (one row per ?subject) and the facts the rule uses
+    (``ropa validate --store`` recomputes verdicts only where a changed triple can match one of their patterns)."""
+    return _SUBJECTS, [_instruments_query(), _PLACES, _CERTIFIED, _LABEL]
+
+
 def facts(graph: RecordGraph) -> Facts:
     """Read the instruments, places and certifications once; ``judge`` uses them for any number of links."""
-    roots = " ".join(f"({curie} \"{kind}\")" for kind, curies in _KINDS.items() for curie in curies)
     instruments: dict[str, Instrument] = defaultdict(Instrument)
-    for row in graph.select(_INSTRUMENTS.format(roots=roots)):
+    for row in graph.select(_instruments_query()):
         entry = instruments[row["basis"]]
         if row["kind"] and (entry.kind is None or row["kind"] == "adequacy"):
             entry.kind = row["kind"]
@@ -321,11 +334,15 @@ def combine(subject: str, place: str, verdicts: list[Verdict]) -> Verdict:
                    tuple(sorted(bases.values(), key=lambda b: (not b.valid, b.label))))
 
 
-def verdicts(graph: RecordGraph, as_of: dt.date, known: Facts | None = None) -> list[Verdict]:
-    """The verdict on every transfer and every located engagement, per destination, at ``as_of``."""
+def verdicts(graph: RecordGraph, as_of: dt.date, known: Facts | None = None, *,
+             subjects: Iterable[ox.NamedNode | ox.BlankNode] | None = None) -> list[Verdict]:
+    """The verdict on every transfer and every located engagement, per destination, at ``as_of`` (on those of the
+    given subjects only, when ``subjects`` is given)."""
     known = known or facts(graph)
     links: dict[tuple[str, str], dict] = {}
-    for row in graph.select(_SUBJECTS):
+    rows = graph.select(_SUBJECTS) if subjects is None else \
+        [row for subject in subjects for row in graph.select(_SUBJECTS, {"subject": subject})]
+    for row in rows:
         entry = links.setdefault((row["subject"], row["place"]), {
             "outside": row["outside"] == "true", "importer": row["importer"], "bases": set(), "occasional": None})
         if row["basis"]:
@@ -336,7 +353,8 @@ def verdicts(graph: RecordGraph, as_of: dt.date, known: Facts | None = None) -> 
             for (subject, place), e in sorted(links.items())]
 
 
-def verdicts_ntriples(graph: RecordGraph, as_of: dt.date, *, bases: bool = True) -> tuple[str, list[ox.Triple]]:
+def verdicts_ntriples(graph: RecordGraph, as_of: dt.date, *, bases: bool = True, known: Facts | None = None,
+                      subjects: Iterable[ox.NamedNode | ox.BlankNode] | None = None) -> tuple[str, list[ox.Triple]]:
     """The verdicts at ``as_of`` as N-Triples (ropa:TransferVerdict nodes), for shapes and queries to read; without
     each basis's own judgement (ropa:judgedBasis) when ``bases`` is False (the shapes need only the verdict).
 
@@ -349,7 +367,7 @@ def verdicts_ntriples(graph: RecordGraph, as_of: dt.date, *, bases: bool = True)
     add = lines.append
     day = f'"{as_of.isoformat()}"^^<{_XSD_DATE.value}>'
     flags = {True: f'"true"^^<{_XSD_BOOLEAN.value}>', False: f'"false"^^<{_XSD_BOOLEAN.value}>'}
-    for number, verdict in enumerate(verdicts(graph, as_of)):
+    for number, verdict in enumerate(verdicts(graph, as_of, known, subjects=subjects)):
         node = f"<urn:ropa:verdict:{number}>"
         place = _term(verdict.place)
         add(f"{node} <{_RDF_TYPE.value}> <{ROPA}TransferVerdict> .")
@@ -387,8 +405,14 @@ def load_verdicts(graph: RecordGraph, as_of: dt.date, into: ox.NamedNode, *, bas
 
 
 def _term(value: str) -> str:
-    """A place ``RecordGraph.select`` returned, in N-Triples (places are IRIs; a blank one gets an IRI of its own)."""
-    return f"<{value}>" if ":" in value else f"<urn:ropa:place:{value}>"
+    """A place ``RecordGraph.select`` returned, in N-Triples (places are IRIs; a blank one, or a literal where a
+    country belongs, gets an IRI of its own)."""
+    if ":" in value and not _NOT_IN_IRI.search(value):
+        return f"<{value}>"
+    return f"<urn:ropa:place:{quote(value, safe='')}>"
+
+
+_NOT_IN_IRI = re.compile(r'[\x00-\x20<>"{}|^`\\]')
 
 
 def _string(text: str) -> str:

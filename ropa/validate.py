@@ -224,17 +224,22 @@ class evaluation_context:
     """Add the ropa:Evaluation node (the as-of date), the transfer verdicts at that date and the retention policy's
     ceilings (ropa:RetentionCeiling) to the store for one run, and take them out afterwards."""
 
-    def __init__(self, graph: RecordGraph, as_of: dt.date, retention_policy: RetentionPolicy | None = None):
+    def __init__(self, graph: RecordGraph, as_of: dt.date, retention_policy: RetentionPolicy | None = None, *,
+                 verdicts: bool = True):
         self.graph = graph
         self.store = graph.store
         self.as_of = as_of
         self.ceilings = retention_policy.ceilings if retention_policy is not None else ()
+        self.verdicts = verdicts
+        """False: the caller writes the verdicts into EVALUATION_GRAPH itself (``ropa validate --store`` reuses
+        those of its last run when no changed triple can alter them)."""
 
     def __enter__(self):
         from ropa.transfers import load_verdicts
 
         # One verdict per transfer (ropa.transfers), written before the run so that the shapes read it.
-        load_verdicts(self.graph, self.as_of, EVALUATION_GRAPH, bases=False)
+        if self.verdicts:
+            load_verdicts(self.graph, self.as_of, EVALUATION_GRAPH, bases=False)
         node = ox.NamedNode("urn:ropa:evaluation:run")
         self.store.add(ox.Quad(node, ox.NamedNode(str(RDF.type)), ox.NamedNode(ROPA + "Evaluation"), EVALUATION_GRAPH))
         self.store.add(
@@ -621,11 +626,16 @@ def _literal(text: str) -> str:
     return rdflib.Literal(text).n3()
 
 
-def run_queries(graph: RecordGraph | EndpointGraph, checks: list[CompiledCheck]) -> list[RawResult]:
-    """Run each compiled check over the union of all graphs (or on a server's graph); each row is one result."""
+def run_queries(graph: RecordGraph | EndpointGraph, checks: list[CompiledCheck], *,
+                this: ox.NamedNode | ox.BlankNode | None = None) -> list[RawResult]:
+    """Run each compiled check over the union of all graphs (or on a server's graph); each row is one result.
+    With ``this`` (embedded store only), the check's flat query runs for that one focus node, bound to ?this."""
     results: list[RawResult] = []
-    with shared_focus_nodes(graph, checks) as queries:
-        rows = [(check, _check_rows(graph, check, queries.get(check.target))) for check in checks]
+    if this is not None:
+        rows = [(check, _check_rows(graph, check, this=this)) for check in checks]
+    else:
+        with shared_focus_nodes(graph, checks) as queries:
+            rows = [(check, _check_rows(graph, check, target=queries.get(check.target))) for check in checks]
     for check, answer in rows:
         for values in answer:
             focus = values.get("this")
@@ -695,17 +705,23 @@ class shared_focus_nodes:
         return False
 
 
-def _check_rows(graph: RecordGraph | EndpointGraph, check: CompiledCheck, target: str | None = None) -> list[dict]:
+def _check_rows(graph: RecordGraph | EndpointGraph, check: CompiledCheck, target: str | None = None,
+                this: ox.NamedNode | ox.BlankNode | None = None) -> list[dict]:
     """Every row of a check's answer as a dict of its bound variables (read here: solutions are computed lazily);
-    with ``target``, the check reads its focus nodes from that pattern instead of its own target."""
+    with ``target``, the check reads its focus nodes from that pattern instead of its own target; with ``this``, its
+    flat query runs for that one focus node."""
     if isinstance(graph, EndpointGraph):
         try:
             return graph.solutions(check.flat_query, name=f"shape {shorten(check.shape)}")[1]
         except RopaError as error:
             raise RopaError(f"{error.message}{_SERVER_HINT}") from None
     try:
-        query = check.query.replace(check.target, target) if target else check.query
-        solutions = graph.store.query(query, use_default_graph_as_union=True)
+        if this is not None:
+            solutions = graph.store.query(check.flat_query, use_default_graph_as_union=True,
+                                          substitutions={ox.Variable("this"): this})
+        else:
+            query = check.query.replace(check.target, target) if target else check.query
+            solutions = graph.store.query(query, use_default_graph_as_union=True)
         if not isinstance(solutions, ox.QuerySolutions):
             raise RopaError(f"shape {shorten(check.shape)}: its sh:select must be a SELECT query")
         names = [v.value for v in solutions.variables]
