@@ -914,16 +914,22 @@ class _Builder:
     narrower concept, or a node typed with one."""
 
     def _kinds(self) -> dict[str, set[str]]:
+        """The kinds of the nodes linked from the activities and organisations. The concepts under each kind are
+        few (a vocabulary's), so they are found once, downwards from the kinds, and the linked nodes are looked up
+        among them with their types: asking upwards from every linked node cost a path search per node."""
         linked = {t.value for node in [*self.activities, *self.entities] for values in self.facts.by_node[node].values()
                   for t in values if isinstance(t, ox.NamedNode)}
         tops = " ".join(f'(<{_expand(top)}> "{kind}")' for kind, names in self.KINDS.items() for top in names)
+        under: dict[str, set[str]] = defaultdict(set)
+        for row in self.answers.rows(f"""
+                SELECT DISTINCT ?x ?kind WHERE {{ VALUES (?top ?kind) {{ {tops} }} ?x skos:broader* ?top }}"""):
+            under[row["x"].value].add(row["kind"].value)
         kinds: dict[str, set[str]] = defaultdict(set)
-        for block in _values(linked):
-            for row in self.answers.rows(f"""
-                SELECT DISTINCT ?x ?kind WHERE {{
-                  VALUES ?x {{ {block} }} VALUES (?top ?kind) {{ {tops} }}
-                  {{ ?x skos:broader* ?top }} UNION {{ ?x a/skos:broader* ?top }} }}"""):
-                kinds[row["x"].value].add(row["kind"].value)
+        for node in linked:
+            for concept in [node, *self.facts.iris(node, RDF + "type")]:
+                kinds[node] |= under.get(concept, set())
+            if not kinds[node]:
+                del kinds[node]
         return kinds
 
     def of_kind(self, node: str, prop: str, kind: str) -> list[Value]:
