@@ -14,7 +14,7 @@ import shutil
 import time
 import warnings
 from pathlib import Path
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 import openpyxl
 import pyoxigraph as ox
@@ -87,7 +87,8 @@ def test_the_language_switch_leads_to_the_same_page_in_another_language(destiny)
 
 
 def test_the_register_is_the_same_document_as_the_html_build(destiny):
-    """The served page is the template of `ropa build`, with the application's bar added around it."""
+    """The served page is the template of `ropa build`, with the application's bar added around it and the register's
+    filters and pager above its activities: a register of one page is built from its page's queries alike."""
     from ropa.register import build_record
     from ropa.render import documents, render_text
     from ropa.timeline import as_of
@@ -102,7 +103,9 @@ def test_the_register_is_the_same_document_as_the_html_build(destiny):
     served = destiny.get("/fr/processor-ozmo.html").text
     main = re.compile(r"<main>.*</main>", re.S)
     drawn = re.compile(r"<svg.*?</svg>", re.S)   # Graphviz may lay out the same diagram differently run to run
-    assert drawn.sub("", main.search(served).group(0)) == drawn.sub("", main.search(built).group(0))
+    pages = re.compile(r'\n<section class="register-pages".*?</section>\n', re.S)   # the application's filters and pager
+    assert pages.search(served) and not pages.search(built)
+    assert pages.sub("", drawn.sub("", main.search(served).group(0))) == drawn.sub("", main.search(built).group(0))
     assert len(drawn.findall(served)) == len(drawn.findall(built)) > 0
     assert 'class="web-bar"' in served and 'class="web-bar"' not in built
     assert "Content-Security-Policy" in built and 'http-equiv="Content-Security-Policy"' not in served
@@ -569,6 +572,136 @@ def test_a_long_answer_comes_in_pages_that_together_hold_every_row(synthetic):
         sorted(r["activityLabel"] for r in expected.records())
     assert table_rows(client.get(f"{url}&_page=9999").text) == table_rows(last)   # past the end: the last page
     assert len(client.get(url + "&_download=csv").text.splitlines()) == len(expected.rows) + 1   # downloads hold all
+
+
+def _entries(html: str) -> list[str]:
+    return re.findall(r'<section class="entry" id="([\w-]+)">', html)
+
+
+def _largest_register(folder) -> tuple[str, str, int]:
+    """The organisation, role and size of the longest register of a record, counted by SPARQL."""
+    rows = load([folder]).select("""SELECT ?e ?role (COUNT(DISTINCT ?a) AS ?n) WHERE {
+        ?a a dpv:Process ; ropa:recordedBy ?e . OPTIONAL { ?a ropa:role ?r }
+        BIND(IF(BOUND(?r) && ?r = ropa:ProcessorRole, "processor", "controller") AS ?role) }
+        GROUP BY ?e ?role ORDER BY DESC(?n)""")
+    return rows[0]["e"], rows[0]["role"], int(rows[0]["n"])
+
+
+def test_a_long_register_comes_in_pages_each_built_from_its_own_activities(synthetic, monkeypatch):
+    folder, client = synthetic
+    entity, role, count = _largest_register(folder)
+    assert count > web.REGISTER_PAGE_SIZE
+    slug = re.split(r"[#/]", entity)[-1]
+    asked = []
+    original = web.build_page
+
+    def spy(graph, scope, *args, **kwargs):
+        asked.append(scope.activities)
+        return original(graph, scope, *args, **kwargs)
+
+    monkeypatch.setattr(web, "build_page", spy)
+    url = f"/en/{role}-{slug}.html"
+    first, second = client.get(url).text, client.get(url + "?_page=2").text
+    assert 'rel="next"' in first and 'rel="prev"' in second
+    assert f"1–{web.REGISTER_PAGE_SIZE} of {count}" in first and f"{web.REGISTER_PAGE_SIZE + 1}–" in second
+    one, two = _entries(first), _entries(second)
+    assert len(one) == web.REGISTER_PAGE_SIZE and len(two) == min(count - web.REGISTER_PAGE_SIZE, web.REGISTER_PAGE_SIZE)
+    assert not set(one) & set(two)
+    # each page was built from queries about its own activities, not the register's
+    assert [len(a) for a in asked] == [len(one), len(two)] and not set(asked[0]) & set(asked[1])
+    every = []
+    for number in range(1, -(-count // web.REGISTER_PAGE_SIZE) + 1):
+        every += _entries(client.get(f"{url}?_page={number}").text)
+    assert len(every) == len(set(every)) == count
+    # an activity on the second page is linked to that page
+    activity = next(a for a in asked[1])
+    place = client.get("/en/go?" + urlencode({"activity": activity}), follow_redirects=False).headers["location"]
+    assert place.startswith(f"/en/{role}-{slug}.html?_page=2#") and place.split("#")[1] in two
+
+
+def test_a_register_is_filtered_by_name_and_controller(synthetic):
+    folder, client = synthetic
+    entity, role, count = _largest_register(folder)
+    slug = re.split(r"[#/]", entity)[-1]
+    graph = load([folder])
+    prop = "ropa:actsOnBehalfOf" if role == "processor" else "dpv:hasDataController"
+    pairs = graph.select(f"SELECT ?e ?a ?label ?c ?name WHERE {{ ?a ropa:recordedBy ?e ; rdfs:label ?label ; {prop} ?c . "
+                         "?c dpv:hasName|rdfs:label ?name }", {"e": ox.NamedNode(entity)})
+    word = pairs[0]["label"].split()[-1]
+    named = {r["a"] for r in pairs if word.casefold() in r["label"].casefold()}
+    html = client.get(f"/en/{role}-{slug}.html?" + urlencode({"q": word})).text
+    assert f"of {len(named)}" in html and len(_entries(html)) == min(len(named), web.REGISTER_PAGE_SIZE) > 0
+    controller = pairs[0]["name"]
+    served = {r["a"] for r in pairs if controller.casefold() in r["name"].casefold()}
+    html = client.get(f"/en/{role}-{slug}.html?" + urlencode({"controller": controller})).text
+    assert f"of {len(served)}" in html and 0 < len(served) < count
+    nothing = client.get(f"/nl/{role}-{slug}.html?q=no-such-activity-anywhere").text
+    assert Messages("nl")("web.register.none") in nothing and not _entries(nothing)
+
+
+def test_a_large_record_has_an_overview_of_counts_with_links(synthetic):
+    folder, client = synthetic
+    html = client.get("/en/").text
+    outline_count = len(load([folder]).select("SELECT DISTINCT ?a WHERE { ?a a dpv:Process ; ropa:recordedBy ?e }"))
+    assert outline_count > web.FULL_OVERVIEW_UP_TO
+    assert f"holds {outline_count} processing activities" in html
+    assert 'id="activities"' not in html   # no row per activity
+    assert len(re.findall(r'href="/en/controller-[\w-]+\.html"', html)) >= 30
+    providers = re.findall(r'href="/en/impact\?vendor=[^"]+">', html)
+    assert 0 < len(providers) <= web.TOP_PROVIDERS
+    assert client.get(re.search(r'href="(/en/impact\?vendor=[^"]+)"', html).group(1).replace("&amp;", "&")).status_code == 200
+    assert client.get(re.search(r'href="(/en/processors-[\w-]+\.html)"', html).group(1)).status_code == 200
+
+
+def test_a_register_too_long_to_draw_is_explained_with_a_way_to_one_activity(synthetic, monkeypatch):
+    folder, client = synthetic
+    entity, role, count = _largest_register(folder)
+    slug = re.split(r"[#/]", entity)[-1]
+    monkeypatch.setattr(web, "REGISTER_DIAGRAM_UP_TO", 10)
+    for lang in ("en", "de"):
+        refused = client.get(f"/{lang}/diagram/{role}/{slug}").text
+        assert 'id="diagram-refused"' in refused and "<svg" not in refused
+        name = re.search(r'<h1><span class="doc-kind">([^<]+)</span>', refused).group(1)
+        explained = re.search(r'<p class="diagram-omitted" id="diagram-refused">([^<]+)</p>', refused).group(1)
+        assert explained == Messages(lang)("web.diagrams.too_many", name=name, count=count, up_to=10).replace("'", "&#39;")
+        assert f'href="/{lang}/{role}-{slug}.html"' in refused
+    register = client.get(f"/en/{role}-{slug}.html?_page=2").text
+    link = re.search(r'<p class="diagram-link"><a href="([^"]+)"', register).group(1).replace("&amp;", "&")
+    drawn = client.get(link)
+    assert drawn.status_code == 200 and "<svg" in drawn.text
+    listing = client.get("/en/diagrams").text
+    assert f'href="/en/{role}-{slug}.html"' in listing   # a long register's activities are reached from its pages
+
+
+def test_a_register_built_page_by_page_is_the_register_of_ropa_build(saas_client):
+    """The pages' builder gives the objects `ropa build` writes: on the bundled record and on another one."""
+    from ropa.flows import build_flow_graph
+    from ropa.register import Answers, build_page, build_provider_overview, build_record, outline
+    from ropa.validate import validate
+
+    for paths in (None, [EXAMPLES / "wolkenwerk"]):
+        graph = load(paths)
+        report = validate(graph, as_of=AS_OF)
+        flows = build_flow_graph(graph, AS_OF)
+        record = build_record(graph, lang="fr", findings=report.findings, as_of=AS_OF, flows=flows)
+        answers = Answers(graph)
+        shape = outline(graph, "fr", answers)
+        compared = 0
+        for role, registers in (("controller", record.controller_registers), ("processor", record.processor_registers)):
+            for register in registers:
+                entity = register.organisation.iri
+                activities = [a for a, _ in shape.of(entity, role)]
+                assert activities == [entry.iri for entry in register.entries]
+                page = build_page(graph, shape.scope(entity, role, activities), role, lang="fr",
+                                  findings=report.findings, as_of=AS_OF, flows=flows, answers=answers, diagrams=True)
+                assert page == register
+                compared += 1
+        for overview in record.overviews:
+            entity = overview.organisation.iri
+            every = [a for role in ("controller", "processor") for a, _ in shape.of(entity, role)]
+            assert build_provider_overview(graph, shape.scope(entity, "controller", every), lang="fr",
+                                           findings=report.findings, as_of=AS_OF, flows=flows, answers=answers) == overview
+        assert compared >= 2
 
 
 def test_findings_come_in_pages(destiny):
