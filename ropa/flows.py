@@ -516,11 +516,16 @@ def _resolve(text: str, names: dict[str, set[str]], what: str, prefixes: dict[st
         return matches[0]
     if matches:
         shown = ", ".join(shorten(m) for m in matches[:8])
-        raise RopaError(f"'{text}' names more than one {what}: {shown}; give the prefixed name or IRI")
+        raise RopaError(f"'{text}' names more than one {what}: {shown}; give the prefixed name or IRI",
+                        key="error.name.ambiguous", values={"text": text, "what": f"key:error.what.{what.replace(' ', '_')}",
+                                                            "count": len(matches)})
     every = sorted({n for ns in names.values() for n in ns if n})
     close = difflib.get_close_matches(wanted, every, n=3, cutoff=0.5)
     hint = f" (did you mean {', '.join(repr(c) for c in close)}?)" if close else ""
-    raise RopaError(f"no {what} named '{text}' in the record{hint}")
+    raise RopaError(f"no {what} named '{text}' in the record{hint}",
+                    key="error.name.close" if close else "error.name.unknown",
+                    values={"text": text, "what": f"key:error.what.{what.replace(' ', '_')}",
+                            "close": ", ".join(repr(c) for c in close)})
 
 
 def _expand(text: str, prefixes: dict[str, str] = PREFIXES) -> str:
@@ -824,7 +829,8 @@ def impact(graph: RecordGraph, vendor: str, as_of: dt.date | None = None) -> Imp
     if not graph.store.query(_IS_VENDOR, prefixes=PREFIXES, use_default_graph_as_union=True,
                              substitutions={ox.Variable("vendor"): ox.NamedNode(node)}):
         raise RopaError(f"{shorten(node)} is not a vendor: no activity or organisation in the record engages it as "
-                        f"processor, service provider or sub-processor")
+                        f"processor, service provider or sub-processor", key="error.not_vendor",
+                        values={"name": fg.label(node)})
     activities = [fg.activities[a] for a in sorted(fg.activities) if node in fg.vendors(a)]
     engaged_by = sorted({u for a in activities for u, v in fg.edges_of[a.iri]
                          if v == node and fg.graph.nodes[u]["kind"] == ORGANISATION})

@@ -536,7 +536,7 @@ class Application:
                     results = library.run(chosen, snapshot.graph, params=given, waivers=snapshot.waivers,
                                           report=snapshot.report)
                 except RopaError as problem:
-                    error = str(problem)
+                    error = problem.said(t)
             download = params.get("_download")
             if results is not None and download in ("csv", "xlsx"):
                 return _download(results, chosen.name, download, t)
@@ -647,7 +647,7 @@ class Application:
                 try:
                     result = impact(snapshot.graph, vendor, snapshot.as_of)
                 except RopaError as problem:
-                    error = str(problem)
+                    error = problem.said(t)
             chosen = f"<{result.vendor}>" if result else vendor   # the picker shows the vendor however it was named
             return _html("impact", {**_page_context(snapshot, page, t("web.impact.title")), "vendor": chosen,
                                     "vendors": _choices(snapshot, "vendor", labels), "impact": result,
@@ -1045,8 +1045,10 @@ def create_app(paths: Sequence[str | Path] | None = None, *, as_of: dt.date | No
                 return method(request)
             except _NotFound:
                 return _problem_page(request, 404, [])
-            except RopaError as error:
-                return _problem_page(request, 500, error.lines())
+            except RopaError as error:   # in the page's language where the error has a catalogue phrase
+                lang = request.path_params.get("lang")
+                said = [error.said(_t(lang))] if error.key and lang in LANGUAGES else error.lines()
+                return _problem_page(request, 500, said)
         return endpoint_
 
     routes = [

@@ -5,6 +5,7 @@ the security headers and escaping. On the bundled record and on the hospital and
 from __future__ import annotations
 
 import csv
+from html import escape as html_escape, unescape as html_unescape
 from html.parser import HTMLParser
 import datetime as dt
 import io
@@ -271,9 +272,49 @@ def test_a_question_name_is_never_read_as_a_file(destiny, name):
     assert page.status_code == 404 and "ropa-kg" not in page.text and "hatchling" not in page.text
 
 
-def test_a_wrong_parameter_is_a_message_on_the_form(destiny):
-    html = destiny.get("/en/question/shared-processors?_run=1&min_entities=many").text
-    assert 'role="alert"' in html and "must be an integer" in html and "answer-table" not in html
+def _alert(html: str) -> str:
+    return re.search(r'role="alert">([^<]*)<', html).group(1)
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_a_wrong_parameter_is_a_message_on_the_form_in_the_page_language(destiny, lang):
+    t = Messages(lang)
+    html = destiny.get(f"/{lang}/question/shared-processors?_run=1&min_entities=many").text
+    expected = t("error.param.wrong", param=t("web.param.min_entities"), expected=t("error.expected.integer"),
+                 value="many")
+    assert html_unescape(_alert(html)) == expected and "answer-table" not in html
+    late = destiny.get(f"/{lang}/question/activities-changed-since?_run=1&since=yesterday").text
+    assert t("error.expected.date") in _alert(late)
+
+
+@pytest.mark.parametrize("lang", ["nl", "fr", "de"])
+def test_an_unknown_vendor_is_said_in_the_page_language(saas_client, lang):
+    t = Messages(lang)
+    html = saas_client.get(f"/{lang}/impact?vendor=" + quote("Nimbuss")).text   # a name close to one in the record
+    said = html_unescape(_alert(html))
+    assert said.startswith(t("error.name.close", what=t("error.what.vendor"), text="Nimbuss", close="").split("{")[0][:20])
+    assert "Nimbus" in said and "in the record" not in said
+    nobody = html_unescape(_alert(saas_client.get(f"/{lang}/impact?vendor=" + quote("zzzz-nobody-zzzz")).text))
+    assert nobody == t("error.name.unknown", what=t("error.what.vendor"), text="zzzz-nobody-zzzz")
+
+
+def test_every_error_key_the_library_raises_is_in_the_catalogues():
+    """An error an officer can meet names its phrase in the catalogues; the command line keeps the English."""
+    from ropa.errors import RopaError
+
+    source = "".join(path.read_text(encoding="utf-8") for path in (Path(web.__file__).parent).glob("*.py"))
+    keys = set(re.findall(r'key="(error\.[\w.]+)"', source))
+    keys |= {f"error.expected.{kind}" for kind in re.findall(r'raise wrong\(.*, "(\w+)"\)', source)}
+    keys |= {f"error.what.{what}" for what in ("vendor", "organisation", "country", "activity", "transfer_instrument")}
+    assert len(keys) >= 15
+    for lang in LANGUAGES:
+        assert {k for k in keys if not Messages(lang).has(k) or k not in Messages.catalogue(lang)} == set(), lang
+    error = RopaError("query q: parameter since must be a date", key="error.param.wrong",
+                      values={"param": "key:web.param.since", "value": "x", "expected": "key:error.expected.date"})
+    assert str(error) == "query q: parameter since must be a date"            # the CLI's English
+    assert error.said(Messages("de")) == Messages("de")("error.param.wrong", param=Messages("de")("web.param.since"),
+                                                        value="x", expected=Messages("de")("error.expected.date"))
+    assert RopaError("plain").said(Messages("fr")) == "plain"
 
 
 def test_questions_on_the_hospital_record(hospital_client):
