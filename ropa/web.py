@@ -645,7 +645,7 @@ class Application:
             result, error = None, None
             if vendor:
                 try:
-                    result = impact(snapshot.graph, vendor, snapshot.as_of)
+                    result = impact(snapshot.graph, vendor, snapshot.as_of, lang=page.lang)
                 except RopaError as problem:
                     error = problem.said(t)
             chosen = f"<{result.vendor}>" if result else vendor   # the picker shows the vendor however it was named

@@ -298,6 +298,20 @@ def test_an_unknown_vendor_is_said_in_the_page_language(saas_client, lang):
     assert nobody == t("error.name.unknown", what=t("error.what.vendor"), text="zzzz-nobody-zzzz")
 
 
+@pytest.mark.parametrize("lang", ["nl", "fr", "de"])
+def test_who_must_be_notified_of_a_breach_is_said_in_the_page_language(saas_client, lang):
+    t = Messages(lang)
+    html = saas_client.get(f"/{lang}/impact?vendor=" + quote("Nimbus")).text
+    table = re.search(r'<table class="index" id="impact-notifications">.*?</table>', html, re.S).group(0)
+    cells = [html_unescape(c) for c in re.findall(r"<t[dh][^>]*>([^<]*)</t[dh]>", table)]
+    assert t("impact.heading.notify") in html_unescape(html)
+    assert {t("impact.col.who"), t("impact.when.in_time"), t("impact.when.72_hours"), "Art. 33(1)"} <= set(cells)
+    patterns = english_only_phrases(lang)
+    assert [c for c in cells if any(p.match(c) for p in patterns)] == []
+    english = saas_client.get("/en/impact?vendor=" + quote("Nimbus")).text
+    assert Messages("en")("impact.when.72_hours") in html_unescape(english)
+
+
 def test_every_error_key_the_library_raises_is_in_the_catalogues():
     """An error an officer can meet names its phrase in the catalogues; the command line keeps the English."""
     from ropa.errors import RopaError
