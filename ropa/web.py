@@ -131,6 +131,7 @@ class Snapshot:
     records: dict[str, Record] = field(default_factory=dict)
     plain: dict[str, list[Finding]] = field(default_factory=dict)
     outlines: dict[str, Outline] = field(default_factory=dict)
+    choice_lists: dict[tuple[str, str], list[tuple[str, str]]] = field(default_factory=dict)
     controllers_of: dict[tuple[str, str, str], list[tuple[str, str, str]]] = field(default_factory=dict)
 
     @property
@@ -747,7 +748,7 @@ TOP_PROVIDERS = 20
 
 def _top_providers(snapshot: Snapshot, lang: str) -> tuple[list[dict], int]:
     """The providers most used in the record (by activities, then organisations), and how many there are."""
-    rows = snapshot.graph.select(_PROVIDERS.format(data=_DATA.format(graphs=snapshot.data_graphs)))
+    rows = snapshot.answers.select(_PROVIDERS.format(data=_DATA.format(graphs=snapshot.data_graphs)))   # asked once
     labels = Labels(snapshot.graph, lang, snapshot.answers)
     top = rows[:TOP_PROVIDERS]
     labels.fetch(row["x"] for row in top)
@@ -791,11 +792,15 @@ def _activity_places(record: Record) -> dict[str, str]:
 
 
 def _choices(snapshot: Snapshot, kind: str, labels: Labels) -> list[tuple[str, str]]:
-    """The record's organisations, vendors, data categories or data subjects as (IRI, label), by label."""
-    rows = snapshot.graph.select(_CHOICES[kind].format(data=_DATA.format(graphs=snapshot.data_graphs)))
-    iris = [row["x"] for row in rows]
-    labels.fetch(iris)
-    return sorted(((iri, labels[iri]) for iri in iris), key=lambda c: (c[1].lower(), c[0]))
+    """The record's organisations, vendors, data categories or data subjects as (IRI, label), by label: asked once
+    per record version and language (a million triples make each list a second's work)."""
+    key = (kind, labels.lang)
+    if key not in snapshot.choice_lists:
+        rows = snapshot.graph.select(_CHOICES[kind].format(data=_DATA.format(graphs=snapshot.data_graphs)))
+        iris = [row["x"] for row in rows]
+        labels.fetch(iris)
+        snapshot.choice_lists[key] = sorted(((iri, labels[iri]) for iri in iris), key=lambda c: (c[1].lower(), c[0]))
+    return snapshot.choice_lists[key]
 
 
 @dataclass
