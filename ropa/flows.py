@@ -1061,21 +1061,25 @@ class Concentration:
 
     rows: list[VendorRow]
     graph: FlowGraph
+    lang: str = "en"
+    names: object = None
+    """A label in ``lang`` for each node (``names_in``); the flow graph's labels when None."""
 
     def sections(self) -> list[Section]:
-        label = self.graph.label
-        ranked = [[label(r.vendor), _located(self.graph, r.vendor), str(len(r.activities)), str(len(r.entities)),
+        label = self.names or self.graph.label
+        say = _catalogue(self.lang)
+        located = (lambda node: _located(self.graph, node)) if self.lang == "en" else \
+            (lambda node: _located(self.graph, node, say, label))   # noqa: E731
+        ranked = [[label(r.vendor), located(r.vendor), str(len(r.activities)), str(len(r.entities)),
                    str(len(r.subjects)), str(len(r.categories)), str(len(r.single_point_for))] for r in self.rows]
         single = [[label(r.vendor), "; ".join(sorted(label(a) for a in r.single_point_for))]
                   for r in self.rows if r.single_point_for]
         return [
-            Section("Vendor concentration", ["Vendor", "Located", "Activities", "Entities", "Data subjects",
-                                             "Data categories", "Sole route for"], ranked,
-                    f"Vendors ranked by the activities and entities (controllers and the organisations keeping the "
-                    f"records) whose data they process; judged on {self.graph.as_of.isoformat()}."),
-            Section("Single points of failure", ["Vendor", "Every vendor of these activities depends on it"], single,
-                    "A vendor is a single point of failure for an activity when all of the activity's processing by "
-                    "vendors passes through it."),
+            Section(say("vendors.heading"), [say(f"vendors.col.{c}") for c in (
+                "vendor", "located", "activities", "entities", "subjects", "categories", "sole_route")], ranked,
+                    say("vendors.lead", date=self.graph.as_of.isoformat())),
+            Section(say("vendors.heading.single"), [say("vendors.col.vendor"), say("vendors.col.depends")], single,
+                    say("vendors.lead.single")),
         ]
 
     def as_dict(self) -> dict:
@@ -1089,13 +1093,20 @@ class Concentration:
         } for r in self.rows]}
 
 
-def _located(fg: FlowGraph, node: str) -> str:
-    places = [f"{fg.label(p)} ({', '.join(fg.graph.edges[node, p]['evidence'])})" for p in sorted(fg.destinations(node))]
-    return "; ".join(places) or NOT_DOCUMENTED
+def _located(fg: FlowGraph, node: str, say=None, name=None) -> str:
+    """Where a party holds data, with the evidence of each place: in English, or in the catalogue's words."""
+    if say is None:
+        places = [f"{fg.label(p)} ({', '.join(fg.graph.edges[node, p]['evidence'])})" for p in sorted(fg.destinations(node))]
+        return "; ".join(places) or NOT_DOCUMENTED
+    places = [say("vendors.located", place=name(p), evidence=", ".join(
+        say("vendors.evidence." + e.replace(" ", "_")) for e in fg.graph.edges[node, p]["evidence"]))
+        for p in sorted(fg.destinations(node))]
+    return "; ".join(places) or say("gap.not_documented")
 
 
-def concentration(graph: RecordGraph, as_of: dt.date | None = None) -> Concentration:
-    """Rank vendors by dependent activities and entities; find the vendors an activity cannot route around."""
+def concentration(graph: RecordGraph, as_of: dt.date | None = None, lang: str = "en") -> Concentration:
+    """Rank vendors by dependent activities and entities; find the vendors an activity cannot route around. The
+    text and Markdown in ``lang``."""
     fg = flow_graph(graph, as_of)
     rows: dict[str, VendorRow] = {}
     for iri, activity in fg.activities.items():
@@ -1115,7 +1126,7 @@ def concentration(graph: RecordGraph, as_of: dt.date | None = None) -> Concentra
             if all(_dominates(dominators, vendor, other, iri) for other in vendors):
                 row.single_point_for.append(iri)
     ranked = sorted(rows.values(), key=lambda r: (-len(r.activities), -len(r.entities), fg.label(r.vendor)))
-    return Concentration(rows=ranked, graph=fg)
+    return Concentration(rows=ranked, graph=fg, lang=lang, names=names_in(graph, fg, lang))
 
 
 def _dominates(dominators: dict, node: str, other: str, root: str) -> bool:

@@ -1,5 +1,6 @@
-"""`ropa flows --lang` and `ropa impact --lang`: the paths, the what-if of an instrument and a vendor's impact (with who must be notified of a
-breach) in the table and Markdown of each language, JSON the same in all. Tested on the German SaaS company
+"""`ropa flows --lang`, `ropa impact --lang` and `ropa vendors --lang`: the paths, the what-if of an instrument, a
+vendor's impact (with who must be notified of a breach) and the vendors' concentration in the table and Markdown
+of each language, JSON the same in all. Tested on the German SaaS company
 (examples/wolkenwerk), not on the bundled record."""
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ COMMANDS = {
     "flows": ["flows", str(WOLKENWERK), "--outside-eea", "--as-of", "2026-11-28"],
     "what-if": ["flows", str(WOLKENWERK), "--assume-invalid", "DPF", "--from", "2026-11-28"],
     "impact": ["impact", "Nimbus", str(WOLKENWERK), "--as-of", "2026-11-28"],
+    "vendors": ["vendors", str(WOLKENWERK), "--as-of", "2026-11-28"],
 }
 
 
@@ -57,7 +59,8 @@ def test_flows_speak_the_language_asked(command, lang, fmt):
         shown = [t for t in shown if " " in t]
     assert [t for t in shown if any(p.match(t) for p in patterns)] == []
     t = Messages(lang)
-    heading = {"flows": "flows.heading", "what-if": "whatif.heading.summary", "impact": "impact.heading.notify"}[command]
+    heading = {"flows": "flows.heading", "what-if": "whatif.heading.summary", "impact": "impact.heading.notify",
+               "vendors": "vendors.heading"}[command]
     assert t(heading) in output
 
 

@@ -112,10 +112,12 @@ def register(app: typer.Typer) -> None:
         as_of: AsOfOption = None,
         output_format: FormatOption = ReportFormat.table,
         output: OutputOption = None,
+        lang: LangOption = Language.en,
     ) -> None:
         """Vendors ranked by how many activities and entities depend on them; single points of failure."""
         with cli.user_errors():
-            emit(concentration(load(paths or None), as_of=cli.parse_date(as_of, "--as-of")), output_format, output)
+            emit(concentration(load(paths or None), as_of=cli.parse_date(as_of, "--as-of"), lang=lang.value),
+                 output_format, output)
 
     @app.command("diagram")
     def diagram_command(
