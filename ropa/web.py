@@ -161,9 +161,8 @@ class Snapshot:
             self.outlines[lang] = outline(self.graph, lang, self.answers)
         return self.outlines[lang]
 
-    @property
-    def activity_count(self) -> int:
-        return sum(len(rows) for rows in self.outline("en").activities.values())
+    def activity_count(self, lang: str) -> int:
+        return sum(len(rows) for rows in self.outline(lang).activities.values())
 
     def register(self, lang: str, entity: str, role: str, activities: Sequence[str], diagrams: bool = False):
         """A register of these activities of the organisation, built from queries about them only."""
@@ -383,7 +382,7 @@ class Application:
             snapshot = self.served.current()
             page = _page(request, "register")
             if stem == "index":
-                if snapshot.activity_count > FULL_OVERVIEW_UP_TO:
+                if snapshot.activity_count(lang) > FULL_OVERVIEW_UP_TO:
                     return self._summary(snapshot, page)
                 record = snapshot.record(lang)
                 chosen = next(d for d in documents(record) if d.stem == "index")
@@ -421,7 +420,7 @@ class Application:
                             {"register": register, "organisation": register.organisation})
         choices = sorted({(c, label) for _, c, label in controllers}, key=lambda c: (c[1].casefold(), c[0]))
         paging = {"pager": pager, "text": text, "controller": controller, "whole": whole, "total": len(everything),
-                  "choices": choices if len(choices) <= MAX_OPTIONS else [], "diagram_up_to": REGISTER_DIAGRAM_UP_TO,
+                  "choices": choices if len(choices) <= MAX_OPTIONS else [],
                   "diagram_link": lambda entry: page.link(f"diagram/{kind}/{outline.slugs[entity]}?"
                                                           + urllib.parse.urlencode({"activity": entry.anchor}))}
         # a long register leaves each activity's diagram to the diagrams page, as paper does
@@ -460,7 +459,7 @@ class Application:
         providers, count = _top_providers(snapshot, page.lang)
         context = _page_context(snapshot, page, t("doc.group_overview" if snapshot.keepers > 1 else "doc.record_overview"))
         return _html("overview", {**context, "entities": entities, "providers": providers, "provider_count": count,
-                                  "activities": snapshot.activity_count, "totals": totals,
+                                  "activities": snapshot.activity_count(page.lang), "totals": totals,
                                   "waived": sum(1 for f in snapshot.report.findings if f.waived),
                                   "quote": urllib.parse.quote})
 
@@ -609,7 +608,6 @@ class Application:
 
     def diagram(self, request: Request) -> Response:
         page = _page(request, "diagrams")
-        t = _t(page.lang)
         kind, slug = request.path_params["kind"], request.path_params["slug"]
         anchor = request.query_params.get("activity")
         with self.served.lock:
@@ -779,16 +777,6 @@ def _matches(finding: Finding, wanted: dict[str, str]) -> bool:
     if wanted["status"] == "waived" and not finding.waived:
         return False
     return True
-
-
-def _activity_places(record: Record) -> dict[str, str]:
-    """Where each activity is described: its document and anchor, as a link relative to /<lang>/."""
-    places: dict[str, str] = {}
-    for kind, registers in (("controller", record.controller_registers), ("processor", record.processor_registers)):
-        for register in registers:
-            for entry in register.entries:
-                places.setdefault(entry.iri, f"{_stem(kind, register.organisation.slug)}.html#{entry.anchor}")
-    return places
 
 
 def _choices(snapshot: Snapshot, kind: str, labels: Labels) -> list[tuple[str, str]]:

@@ -5,7 +5,7 @@ the security headers and escaping. On the bundled record and on the hospital and
 from __future__ import annotations
 
 import csv
-from html import escape as html_escape, unescape as html_unescape
+from html import unescape as html_unescape
 from html.parser import HTMLParser
 import datetime as dt
 import io
