@@ -630,8 +630,10 @@ class Application:
                 else:
                     image = snapshot.register(page.lang, entity, kind, [a for a, _ in rows], diagrams=True).diagram
             title = image.title if image else name
+            narrower = [(outline.anchors[a], label) for a, label in rows[:REGISTER_PAGE_SIZE]] if refused else []
             return _html("diagram", {**_page_context(snapshot, page, title), "name": name, "kind": kind,
-                                     "anchor": anchor or "", "image": image, "refused": refused,
+                                     "slug": slug, "anchor": anchor or "", "image": image, "refused": refused,
+                                     "narrower": narrower,
                                      "up_to": REGISTER_DIAGRAM_UP_TO, "document": _stem(kind, slug) + ".html"})
 
     def impact(self, request: Request) -> Response:

@@ -720,6 +720,9 @@ def test_a_register_too_long_to_draw_is_explained_with_a_way_to_one_activity(syn
         explained = re.search(r'<p class="diagram-omitted" id="diagram-refused">([^<]+)</p>', refused).group(1)
         assert explained == Messages(lang)("web.diagrams.too_many", name=name, count=count, up_to=10).replace("'", "&#39;")
         assert f'href="/{lang}/{role}-{slug}.html"' in refused
+        narrower = re.findall(rf'<li><a href="(/{lang}/diagram/{role}/{slug}\?activity=[\w-]+)">', refused)
+        assert len(narrower) == web.REGISTER_PAGE_SIZE   # the diagrams of the register's first activities
+    assert "<svg" in client.get(narrower[0]).text
     register = client.get(f"/en/{role}-{slug}.html?_page=2").text
     link = re.search(r'<p class="diagram-link"><a href="([^"]+)"', register).group(1).replace("&amp;", "&")
     drawn = client.get(link)
