@@ -17,7 +17,7 @@ import hashlib
 import json
 import re
 import unicodedata
-from collections import defaultdict
+from collections import OrderedDict, defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
@@ -572,14 +572,29 @@ class Answers:
     same questions (the facts, their sources, the kinds of concepts, every label in every language) and differ only
     in the answers they pick, so a build in three languages asks each once. The rows are shared: read, never change."""
 
-    def __init__(self, graph: RecordGraph):
+    def __init__(self, graph: RecordGraph, keep: Callable[[str], bool] | None = None, recent: int = 0):
         self.graph = graph
         self.answered: dict[str, list[dict[str, Term | None]]] = {}
+        self.keep = keep
+        """Which answers to keep for good (all when None): a server keeps those about the whole record; of the
+        others, only the ``recent`` last (the pages just read), so that memory stays bounded."""
+        self.recent: OrderedDict[str, list[dict[str, Term | None]]] = OrderedDict()
+        self.recent_size = recent
 
     def rows(self, sparql: str) -> list[dict[str, Term | None]]:
-        if sparql not in self.answered:
-            self.answered[sparql] = _rows(self.graph, sparql)
-        return self.answered[sparql]
+        if sparql in self.answered:
+            return self.answered[sparql]
+        if sparql in self.recent:
+            self.recent.move_to_end(sparql)
+            return self.recent[sparql]
+        rows = _rows(self.graph, sparql)
+        if self.keep is None or self.keep(sparql):
+            self.answered[sparql] = rows
+        elif self.recent_size:
+            self.recent[sparql] = rows
+            if len(self.recent) > self.recent_size:
+                self.recent.popitem(last=False)
+        return rows
 
     def select(self, sparql: str) -> list[dict[str, str | None]]:
         """The rows with each term's value (IRI or lexical form), as ``RecordGraph.select`` gives them."""

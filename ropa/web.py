@@ -86,6 +86,10 @@ PICKERS = {
 """Which of the record's things an IRI parameter of a library question picks from, by the parameter's name."""
 
 _DATA = "VALUES ?g {{ {graphs} }} GRAPH ?g"
+_NODE_VALUES = re.compile(r"VALUES \?(?!g\b)\w+ \{\s*<")
+"""A query about given nodes (a page's activities, their values, their labels), not only about the data's graphs."""
+RECENT_ANSWERS = 2000
+"""How many answers about given nodes a server keeps (those of the last pages read, some ten of them)."""
 _CHOICES = {
     "organisation": """SELECT DISTINCT ?x WHERE {{ {data} {{
         {{ ?x a dpv:LegalEntity }} UNION {{ ?x a dpv:Organisation }} UNION {{ ?a dpv:hasDataController ?x }}
@@ -145,8 +149,10 @@ class Snapshot:
 
     @cached_property
     def answers(self) -> Answers:
-        """The answers of the pages' queries, kept for the next page (the record's sources are asked once)."""
-        return Answers(self.graph)
+        """The answers to the queries about the whole record (its sources, engagements, kinds of concepts), kept
+        for the next page; of those about one page's nodes (a VALUES block of IRIs) only the last RECENT_ANSWERS,
+        so that reading a record of a million triples page after page does not copy it into memory."""
+        return Answers(self.graph, keep=lambda sparql: not _NODE_VALUES.search(sparql), recent=RECENT_ANSWERS)
 
     def record(self, lang: str) -> Record:
         """Every document of the record (a small record's overview is the document of `ropa build`)."""

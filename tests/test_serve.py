@@ -674,6 +674,18 @@ def test_a_long_register_comes_in_pages_each_built_from_its_own_activities(synth
     assert place.startswith(f"/en/{role}-{slug}.html?_page=2#") and place.split("#")[1] in two
 
 
+def test_the_server_keeps_the_answers_about_the_whole_record_not_those_of_each_page(synthetic):
+    folder, client = synthetic
+    entity, role, count = _largest_register(folder)
+    slug = re.split(r"[#/]", entity)[-1]
+    for number in (1, 2):
+        assert client.get(f"/en/{role}-{slug}.html?_page={number}").status_code == 200
+    answers = client.app.state.served.current().answers
+    assert any("ropa:quote" in sparql for sparql in answers.answered)   # the record's sources: asked once for all
+    assert not [sparql for sparql in answers.answered if web._NODE_VALUES.search(sparql)]
+    assert 0 < len(answers.recent) <= web.RECENT_ANSWERS   # a page's own: only those of the last pages read
+
+
 def test_a_register_is_filtered_by_name_and_controller(synthetic):
     folder, client = synthetic
     entity, role, count = _largest_register(folder)
