@@ -880,6 +880,26 @@ def test_the_pages_speak_the_language_without_iris_or_prefixed_names(hospital_cl
     assert [t for t in english if any(p.match(t) for p in patterns)], "the check must see English"
 
 
+@pytest.mark.parametrize("lang", ["nl", "fr", "de"])
+def test_the_pages_of_a_large_record_speak_the_language(synthetic, lang, monkeypatch):
+    """The overview of counts, a register's pages and filters, and a diagram too long to draw: no English phrase
+    of the catalogues (the synthetic record's own labels are English, and are not phrases)."""
+    folder, client = synthetic
+    entity, role, count = _largest_register(folder)
+    slug = re.split(r"[#/]", entity)[-1]
+    monkeypatch.setattr(web, "REGISTER_DIAGRAM_UP_TO", 10)
+    patterns = english_only_phrases(lang)
+    own = {row["l"] for row in load([folder]).select(
+        "SELECT DISTINCT ?l WHERE { ?x rdfs:label|dpv:hasName ?l FILTER(STRSTARTS(STR(?x), 'https://w3id.org/ropa/synthetic/')) }")}
+    for path in (f"/{lang}/", f"/{lang}/{role}-{slug}.html?_page=2", f"/{lang}/{role}-{slug}.html?q=zzz-nothing",
+                 f"/{lang}/diagram/{role}/{slug}", f"/{lang}/diagrams"):
+        texts = [t for t in page_texts(client.get(path).text, lang) if t not in own]
+        assert texts, path
+        assert not [t for t in texts if any(p.match(t) for p in patterns)], path
+    english = page_texts(client.get("/en/").text, "en")
+    assert [t for t in english if any(p.match(t) for p in patterns)], "the check must see English"
+
+
 def test_a_question_added_to_the_library_gets_its_form(destiny, tmp_path, monkeypatch):
     folder = tmp_path / "queries"
     shutil.copytree(library.QUERY_DIR, folder)
