@@ -658,6 +658,7 @@ def test_a_long_register_comes_in_pages_each_built_from_its_own_activities(synth
     url = f"/en/{role}-{slug}.html"
     first, second = client.get(url).text, client.get(url + "?_page=2").text
     assert 'rel="next"' in first and 'rel="prev"' in second
+    assert first.count('rel="next"') == 2 and 'class="register-pager-bottom"' in first   # above and below
     assert f"1–{web.REGISTER_PAGE_SIZE} of {count}" in first and f"{web.REGISTER_PAGE_SIZE + 1}–" in second
     one, two = _entries(first), _entries(second)
     assert len(one) == web.REGISTER_PAGE_SIZE and len(two) == min(count - web.REGISTER_PAGE_SIZE, web.REGISTER_PAGE_SIZE)
