@@ -411,7 +411,9 @@ class Outline:
     names: dict[str, str]
     activities: dict[tuple[str, str], list[tuple[str, str]]]
     anchors: dict[str, str]
+    """Each activity's anchor in its register."""
     used: dict[str, str] = field(default_factory=dict, repr=False)
+    """Every slug given, as ``Slugs.used`` keeps them (a page's builder starts from these)."""
 
     @property
     def order(self) -> list[str]:
