@@ -548,7 +548,12 @@ def test_a_page_from_another_host_name_is_refused():
 def test_a_record_that_does_not_load_is_an_error_before_serving(tmp_path):
     broken = tmp_path / "broken.ttl"
     broken.write_text("@prefix dpv: <https://w3id.org/dpv#> .\n<a:b> a dpv:Proces .\n", encoding="utf-8")
-    result = CliRunner().invoke(cli_app, ["serve", str(broken)])
+    import socket
+
+    with socket.socket() as probe:   # a free port: 8000 may be taken by another program on this machine
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    result = CliRunner().invoke(cli_app, ["serve", str(broken), "--port", str(port)])
     assert result.exit_code == 2 and "broken.ttl" in result.output and "Traceback" not in result.output
 
 
