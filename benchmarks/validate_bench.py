@@ -49,7 +49,7 @@ from pathlib import Path
 REPOSITORY = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPOSITORY))
 
-from ropa.namespaces import PREFIXES  # noqa: E402
+from ropa.namespaces import expand  # noqa: E402
 from ropa.synthetic import generate  # noqa: E402
 
 AS_OF = "2026-11-28"
@@ -234,12 +234,7 @@ def _expand(term: str | None) -> str:
         return ""
     if term.startswith("_:"):
         return "_:"
-    if term.startswith("<") and term.endswith(">"):
-        return term[1:-1]
-    prefix, colon, local = term.partition(":")
-    if colon and prefix in PREFIXES and not local.startswith("//"):
-        return PREFIXES[prefix] + local
-    return term
+    return expand(term) or term
 
 
 def finding_set(findings: list[dict]) -> set[tuple[str, str, str]]:

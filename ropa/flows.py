@@ -41,7 +41,7 @@ from ropa import timeline
 from ropa.transfers import ENGAGEMENT_SCOPE, STATUSES, Basis, Verdict, combine, facts, judge, verdicts
 from ropa.errors import RopaError
 from ropa.load import RecordGraph
-from ropa.namespaces import PREFIXES, ROPA, shorten
+from ropa.namespaces import PREFIXES, ROPA, expand, shorten
 from ropa.tabular import NOT_DOCUMENTED, Section
 
 DPV = PREFIXES["dpv"]
@@ -547,7 +547,7 @@ def _resolve(text: str, names: dict[str, set[str]], what: str, prefixes: dict[st
     wanted = text.strip()
     if not wanted:
         raise RopaError(f"an empty name: give the {what}'s name, prefixed name or IRI")
-    iri = _expand(wanted, prefixes)
+    iri = expand(wanted, prefixes) or wanted
     if iri in names:
         return iri
     folded = wanted.casefold()
@@ -567,16 +567,6 @@ def _resolve(text: str, names: dict[str, set[str]], what: str, prefixes: dict[st
                     key="error.name.close" if close else "error.name.unknown",
                     values={"text": text, "what": f"key:error.what.{what.replace(' ', '_')}",
                             "close": ", ".join(repr(c) for c in close)})
-
-
-def _expand(text: str, prefixes: dict[str, str] = PREFIXES) -> str:
-    """A full IRI from <...> or a prefixed name in ropa's or the record's own namespaces; the text otherwise."""
-    if text.startswith("<") and text.endswith(">"):
-        return text[1:-1]
-    prefix, colon, local = text.partition(":")
-    if colon and prefix in prefixes and not local.startswith("//"):
-        return prefixes[prefix] + local
-    return text
 
 
 # --- Flows ----------------------------------------------------------------------------------------------------

@@ -22,7 +22,7 @@ import pyoxigraph as ox
 
 from ropa import resources
 from ropa.errors import RopaError, RopaErrors, RopaWarning
-from ropa.namespaces import DPV_BASE, PREFIXES, ROPA, declared_prefixes, shorten
+from ropa.namespaces import DPV_BASE, PREFIXES, ROPA, declared_prefixes, expand, shorten
 
 FORMATS: dict[str, ox.RdfFormat] = {
     ".ttl": ox.RdfFormat.TURTLE,
@@ -62,14 +62,8 @@ class RecordGraph:
     """ropa's prefixes plus every prefix the loaded Turtle files declare (a user's ``acme:``), for names people type."""
 
     def expand(self, text: str) -> str | None:
-        """A full IRI from ``<...>`` or a prefixed name with a known prefix; None when the text is neither."""
-        text = text.strip()
-        if text.startswith("<") and text.endswith(">"):
-            return text[1:-1]
-        prefix, colon, local = text.partition(":")
-        if colon and prefix in self.prefixes and not local.startswith("//") and not any(c in local for c in " <>\"{}|^`"):
-            return self.prefixes[prefix] + local
-        return None
+        """``namespaces.expand`` with the record's prefixes: a full IRI, or None when the text names none."""
+        return expand(text, self.prefixes)
 
     def graphs(self, *kinds: str) -> list[ox.NamedNode]:
         """The named graphs of the files of the given kinds (all files when no kind is given)."""

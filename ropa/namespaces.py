@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import difflib
 import re
+from collections.abc import Mapping
+
+from ropa.errors import RopaError
 
 PREFIXES: dict[str, str] = {
     "dpv": "https://w3id.org/dpv#",
@@ -61,3 +65,48 @@ def declared_prefixes(text: str) -> dict[str, str]:
     for name, iri in _DECLARATION.findall(text):
         found.setdefault(name or "", iri)
     return found
+
+
+_PREFIXED = re.compile(r"^([A-Za-z][\w.-]*)?:([^\x00-\x20<>\"{}|\\^`]*)$")
+_ABSOLUTE = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:[^\x00-\x20<>\"{}|\\^`]+$")
+
+
+def expand(text: str, prefixes: Mapping[str, str] | None = None) -> str | None:
+    """The full IRI a person or a file means by ``text``, or None when it names none.
+
+    ``text`` is an IRI in angle brackets (``<https://...>``), a bare IRI (``https://...``, ``urn:...``) or a
+    prefixed name (``dpv:Purpose``) whose prefix is one of ``prefixes`` (ropa's own when None; a loaded record's
+    ``RecordGraph.prefixes`` adds those its files declare, such as ``acme:``). Characters no IRI may hold (spaces,
+    quotes, angle brackets, braces) make it None, so that what comes back is safe to use as an RDF term.
+    """
+    known = PREFIXES if prefixes is None else prefixes
+    text = text.strip()
+    if text.startswith("<") and text.endswith(">"):
+        inner = text[1:-1]
+        return inner if _ABSOLUTE.match(inner) else None
+    match = _PREFIXED.match(text)
+    if match and (match.group(1) or "") in known and not match.group(2).startswith("//"):
+        return known[match.group(1) or ""] + match.group(2)
+    scheme = text.partition(":")[0]
+    if _ABSOLUTE.match(text) and scheme not in known and ("://" in text or scheme == "urn"):
+        return text
+    return None
+
+
+def expand_or_fail(text: str, prefixes: Mapping[str, str] | None = None, *, path: str | None = None,
+                   line: int | None = None) -> str:
+    """``expand``, or a RopaError that names the text (and file and line) and the nearest known prefix."""
+    iri = expand(text, prefixes)
+    if iri is not None:
+        return iri
+    known = PREFIXES if prefixes is None else prefixes
+    shown = text.strip() if len(text.strip()) <= 80 else text.strip()[:60] + f"... ({len(text.strip())} characters)"
+    match = _PREFIXED.match(text.strip())
+    if match and (match.group(1) or "") not in known:
+        prefix = match.group(1) or ""
+        close = difflib.get_close_matches(prefix, [p for p in known if p], n=3, cutoff=0.6)
+        hint = f"did you mean {', '.join(c + ':' for c in close)}?" if close else \
+            f"known prefixes: {', '.join(sorted(p for p in known if not p.startswith('legal-')))}, legal-XX"
+        raise RopaError(f"unknown prefix '{prefix}:' in '{shown}' ({hint})", path=path, line=line)
+    raise RopaError(f"'{shown}' is not a prefixed name such as dpv:Purpose or an IRI such as <https://...>",
+                    path=path, line=line)

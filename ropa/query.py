@@ -45,7 +45,7 @@ import pyoxigraph as ox
 from ropa import remote, resources, safe
 from ropa.errors import RopaError
 from ropa.load import RecordGraph
-from ropa.namespaces import PREFIXES, ROPA, shorten, sparql_prefixes
+from ropa.namespaces import PREFIXES, ROPA, expand, shorten, sparql_prefixes
 from ropa.transfers import verdict_triples, verdicts_graph
 
 QUERY_DIR = Path(__file__).resolve().parent / "queries"
@@ -208,7 +208,6 @@ _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _INTEGER = re.compile(r"^[+-]?\d+$")
 _LANGUAGE = re.compile(r"^[A-Za-z]{1,8}(-[A-Za-z0-9]{1,8})*$")
 _DURATION = re.compile(r"^P(?=\d)(?:\d+Y)?(?:\d+M)?(?:\d+W)?(?:\d+D)?$")
-_PREFIXED = re.compile(r"^([A-Za-z][\w.-]*)?:([^\s<>\"{}|\\^`]*)$")
 
 
 def bind(query: Query, values: Mapping[str, str] | None = None, *, as_of: dt.date | None = None,
@@ -241,7 +240,7 @@ def bind(query: Query, values: Mapping[str, str] | None = None, *, as_of: dt.dat
         p = missing[0]
         every = f", or --param {p.name}=any for every one" if p.type == "IRI" else ""
         example = query.example.get(p.name, "VALUE")
-        if graph is not None and p.type == "IRI" and not _in_record(graph, _expand_iri(example, prefixes)):
+        if graph is not None and p.type == "IRI" and not _in_record(graph, expand(example, prefixes)):
             example = "IRI"   # the header's example belongs to another record
         raise RopaError(f"query {query.name} needs its {p.name} parameter: --param {p.name}={example}{every}",
                         key="error.param.missing", values={"param": f"key:web.param.{p.name}"})
@@ -278,7 +277,7 @@ def parse_value(param: Param, text: str, query_name: str = "query", prefixes: Ma
     if param.type == "IRI":
         if text == "any" and (param.default == "any" or param.required):
             return None
-        iri = _expand_iri(text, prefixes)
+        iri = expand(text, prefixes)
         if iri is None:
             raise wrong("an IRI: a prefixed name such as pd:Name or a full IRI in angle brackets, <https://...>", "iri")
         try:
@@ -309,17 +308,6 @@ def parse_value(param: Param, text: str, query_name: str = "query", prefixes: Ma
             raise wrong("a language tag such as en, nl or fr", "language")
         return ox.Literal(text.lower())
     return ox.Literal(text)
-
-
-def _expand_iri(text: str, prefixes: Mapping[str, str] | None = None) -> str | None:
-    """A full IRI from ``<...>`` or a prefixed name in ropa's or the record's namespaces (None when it is neither)."""
-    if text.startswith("<") and text.endswith(">"):
-        return text[1:-1]
-    known = prefixes or PREFIXES
-    match = _PREFIXED.match(text)
-    if match and (match.group(1) or "") in known:
-        return known[match.group(1) or ""] + match.group(2)
-    return None
 
 
 def _date(value: dt.date) -> ox.Literal:
@@ -649,7 +637,7 @@ def findings_triples(graph: RecordGraph, *, as_of: dt.date | None = None, waiver
         ]
         if not finding.focus.startswith("_:"):
             facts.append((ox.NamedNode(SH + "focusNode"), ox.NamedNode(finding.focus)))
-        shape = _expand_iri(finding.check)
+        shape = expand(finding.check)
         if shape:
             facts.append((ox.NamedNode(SH + "sourceShape"), ox.NamedNode(shape)))
         if finding.path:

@@ -32,7 +32,7 @@ from ropa.errors import RopaError
 from ropa.flows import FlowGraph, build_flow_graph
 from ropa.whatif import InstrumentExposure, exposure
 from ropa.load import RecordGraph
-from ropa.namespaces import PREFIXES, shorten
+from ropa.namespaces import PREFIXES, expand_or_fail, shorten
 from ropa.transfers import ENGAGEMENT_SCOPE
 from ropa.validate import SEVERITIES, Finding
 
@@ -478,12 +478,7 @@ class FieldSpec:
 
 
 def _spec(*paths: str, checks: Sequence[str] = ()) -> FieldSpec:
-    return FieldSpec(tuple(_expand(p) for p in paths), tuple(checks))
-
-
-def _expand(name: str) -> str:
-    prefix, local = name.split(":", 1)
-    return PREFIXES[prefix] + local
+    return FieldSpec(tuple(expand_or_fail(p) for p in paths), tuple(checks))
 
 
 ENTRY_FIELDS: dict[str, FieldSpec] = {
@@ -854,7 +849,7 @@ class _Builder:
 
     ACTIVITY_PROPERTIES = [
         RDFS + "label", ROPA + "recordedBy", ROPA + "role", ROPA + "condition", ROPA + "conditional",
-        *(_expand(p) for p in (
+        *(expand_or_fail(p) for p in (
             "dpv:hasDataController", "dpv:hasDataProcessor", "ropa:actsOnBehalfOf", "dpv:hasPurpose",
             "ropa:purposeDescription", "dpv:hasDataSubject", "dpv:hasPersonalData", "ropa:dataDescription",
             "dpv:hasRecipient", "ropa:noRecipients", "ropa:hasTransfer", "ropa:statesNoTransferOutside",
@@ -865,7 +860,7 @@ class _Builder:
         *MEASURE_PROPERTIES,
     ]
     ENTITY_PROPERTIES = [
-        RDFS + "label", *(_expand(p) for p in (
+        RDFS + "label", *(expand_or_fail(p) for p in (
             "dpv:hasName", "dpv:hasAddress", "ropa:email", "ropa:telephone", "ropa:fax", "ropa:website",
             "ropa:contactForm", "ropa:privacyContact", "dpv:hasDataProtectionOfficer", "dpv:hasRepresentative",
             "dpv:hasAuthority", "dpv:hasCountry", "ropa:hasEstablishment", "ropa:isPartOfGroup", "ropa:parentCompany", "dpv:hasRight",
@@ -875,7 +870,7 @@ class _Builder:
         *MEASURE_PROPERTIES,
     ]
     NODE_PROPERTIES = [
-        RDF + "type", RDFS + "label", *(_expand(p) for p in (
+        RDF + "type", RDFS + "label", *(expand_or_fail(p) for p in (
             "dpv:hasName", "dpv:hasAddress", "ropa:email", "ropa:telephone", "ropa:website", "dpv:hasDuration",
             "ropa:appliesToData", "ropa:appliesToPurpose", "ropa:dataDescription", "ropa:condition", "ropa:conditional",
             "ropa:statedAs", "dpv:hasThirdCountry", "ropa:outsideRegion", "dpv:hasLegalBasis", "dpv:hasDataImporter",
@@ -1040,7 +1035,7 @@ class _Builder:
         among them with their types: asking upwards from every linked node cost a path search per node."""
         linked = {t.value for node in [*self.activities, *self.entities] for values in self.facts.by_node[node].values()
                   for t in values if isinstance(t, ox.NamedNode)}
-        tops = " ".join(f'(<{_expand(top)}> "{kind}")' for kind, names in self.KINDS.items() for top in names)
+        tops = " ".join(f'(<{expand_or_fail(top)}> "{kind}")' for kind, names in self.KINDS.items() for top in names)
         under: dict[str, set[str]] = defaultdict(set)
         for row in self.answers.rows(f"""
                 SELECT DISTINCT ?x ?kind WHERE {{ VALUES (?top ?kind) {{ {tops} }} ?x skos:broader* ?top }}"""):

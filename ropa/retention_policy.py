@@ -24,9 +24,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ropa.errors import RopaError
-from ropa.tomlfile import expand_name, read_tables
+from ropa.tomlfile import read_tables
 from ropa.load import RecordGraph
-from ropa.namespaces import PREFIXES, shorten
+from ropa.namespaces import PREFIXES, expand_or_fail, shorten
 from ropa.terms import vocabulary
 
 KINDS = {"data_subject": "appliesToDataSubject", "personal_data": "appliesToData"}
@@ -97,5 +97,5 @@ def _ceiling(entry: dict, path: str, line: int | None) -> Ceiling:
     if not _DURATION.match(maximum) or not re.search(r"[1-9]", maximum):
         raise RopaError(f"'maximum' must be a period longer than zero written as an ISO 8601 duration "
                         f"(P2Y, P6M, P30D), not {maximum!r}", path=path, line=line)
-    return Ceiling(kind=kind, concept=expand_name(entry[kind], path, line), maximum=maximum,
+    return Ceiling(kind=kind, concept=expand_or_fail(entry[kind], path=path, line=line), maximum=maximum,
                    reason=entry.get("reason", "").strip(), line=line or 0)

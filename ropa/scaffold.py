@@ -12,6 +12,8 @@ then moved into place, so a failure leaves the target as it was.
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import json
 import os
 import re
 import shutil
@@ -55,7 +57,11 @@ SELECT ?country ?label ?authority WHERE {
 _LABELS = ("record", "dpo", "payroll", "payroll_purpose", "tax_authorities", "payroll_retention", "service",
            "service_purpose", "customer", "customer_agreement", "readme_title", "readme_intro", "readme_file",
            "readme_holds", "readme_organisation", "readme_activities", "readme_services", "readme_waivers",
-           "readme_ci", "readme_validate", "readme_terms", "readme_terms_example", "readme_build", "terms_consent_example")
+           "readme_ci", "readme_validate", "readme_terms", "readme_terms_example", "readme_build", "terms_consent_example",
+           "terms_email_example", "hook_name", "waiver_accepted_by", "waiver_reason")
+
+COMMENT_WIDTH = 118
+"""The widest line a starter file's comment takes (its indent and ``# `` included)."""
 
 
 @dataclass(frozen=True)
@@ -74,11 +80,10 @@ class InitResult:
 
 def countries() -> dict[str, Country]:
     """ISO code -> the country of the reference data (data/reference/countries.ttl)."""
-    from ropa.load import load
     from ropa.namespaces import shorten
 
     found: dict[str, Country] = {}
-    for row in load([], check_terms=False).select(_COUNTRIES):
+    for row in _reference().select(_COUNTRIES):
         code = row["country"].rsplit("#", 1)[-1]
         authority = shorten(row["authority"]) if row["authority"] else None
         previous = found.get(code)
@@ -87,9 +92,18 @@ def countries() -> dict[str, Country]:
     return found
 
 
+@functools.lru_cache(maxsize=1)
+def _reference():
+    """The shipped vocabulary and reference data, loaded once (read only)."""
+    from ropa.load import load
+
+    return load([], check_terms=False)
+
+
 def slug(name: str) -> str:
     """A lower-case name of letters, digits and hyphens for e-mail domains (``Acme BV`` -> ``acme-bv``)."""
-    text = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
+    plain = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()   # Süd -> Sud, not S-d
+    text = re.sub(r"[^a-z0-9]+", "-", plain.lower()).strip("-")
     return text if text[:1].isalpha() else f"org-{text}".rstrip("-")
 
 
@@ -109,17 +123,24 @@ def plan(org: str, country: str, lang: str = "en", role: str = "controller") -> 
     if code not in known:
         raise RopaError(f"unknown country code '{country}'{_country_hint(country, known)}")
     chosen = known[code]
-    from ropa.register import Messages
+    from ropa.register import Labels, Messages
 
     t = Messages(lang)
     short = slug(name)
+
+    def note(key: str, indent: int = 0, **values) -> str:
+        """A comment of the catalogue (``init.note.KEY``) in the record's language, as ``# `` lines that fit."""
+        return comment(t(f"init.note.{key}", name=name, **values), indent)
+
     context = {
         "name": name,
         "lang": lang,
+        "note": note,
+        "note_text": lambda key: t(f"init.note.{key}", name=name),
         "labels": {key: t(f"init.{key}", name=name) for key in _LABELS},
         "base": f"https://{short}.example/record/",
         "country": chosen.curie,
-        "country_label": chosen.label,
+        "country_label": Labels(_reference(), lang)[PREFIXES["loc"] + code],
         "authority": chosen.authority,
         # the authority's namespace (legal-de:, legal-fr:, ...), declared with the record's other prefixes
         "authority_prefix": chosen.authority.split(":", 1)[0] if chosen.authority else None,
@@ -195,7 +216,24 @@ def _environment() -> Environment:
     )
     environment.filters["literal"] = turtle_literal
     environment.filters["markdown"] = _markdown
+    environment.filters["quoted"] = lambda text: json.dumps(str(text), ensure_ascii=False)  # a YAML or TOML string
     return environment
+
+
+def comment(text: str, indent: int = 0) -> str:
+    """Text as comment lines of at most ``COMMENT_WIDTH`` characters, each ``indent`` spaces and ``# ``; a
+    `quoted command` is never split across lines."""
+    words = re.findall(r"\S*`[^`]*`\S*|\S+", text)
+    lead = " " * indent + "# "
+    lines, line = [], ""
+    for word in words:
+        if line and len(lead) + len(line) + 1 + len(word) > COMMENT_WIDTH:
+            lines.append(line)
+            line = word
+        else:
+            line = f"{line} {word}" if line else word
+    lines.append(line)
+    return "\n".join(lead + line for line in lines)
 
 
 def turtle_literal(text: str, lang: str | None = None) -> str:

@@ -15,7 +15,7 @@ import functools
 import re
 from dataclasses import dataclass
 
-from ropa.namespaces import PREFIXES, shorten
+from ropa.namespaces import PREFIXES, expand, shorten
 from ropa.resources import LANGUAGES
 
 KIND_PATTERNS: dict[str, str] = {
@@ -125,7 +125,7 @@ class Vocabulary:
         return [t for t in self._terms if kind is None or kind in self._kinds.get(t.iri, ())]
 
     def resolve(self, text: str, kind: str | None = None) -> Term | None:
-        """The term named exactly by a label (en, nl or fr, any case), a prefixed name or a full IRI."""
+        """The term named exactly by a label (en, nl, fr or de, any case), a prefixed name or a full IRI."""
         text = text.strip()
         if not text:
             return None
@@ -145,8 +145,8 @@ class Vocabulary:
     def search(self, text: str, kind: str | None = None, lang: str | None = None) -> list[Term]:
         """Terms whose prefixed name or label contains every word of ``text``, best first (all of the kind if empty).
 
-        Exact names rank first, then names that start with the text, then the shortest. ``lang`` limits the labels
-        searched to one language (prefixed names are always searched).
+        Exact names rank first, then names that start with the text, then those that hold it as a word, then the
+        shortest. ``lang`` limits the labels searched to one language (prefixed names are always searched).
         """
         words = text.casefold().split()
         if not words:
@@ -161,10 +161,12 @@ class Vocabulary:
                 rank = 0
             elif any(name.startswith(phrase) for name in names):
                 rank = 1
+            elif any(re.search(rf"(?<!\w){re.escape(phrase)}(?!\w)", name) for name in names):
+                rank = 2   # the text as a word of the name: "leden" in "beheer van leden en partners"
             elif any(phrase in name for name in names):
-                rank = 2
+                rank = 3   # inside a word: "leden" in "kredietverleden"
             else:
-                rank = 3
+                rank = 4
             shortest = min(len(name) for name in names if all(w in name for w in words))
             ranked.append((rank, shortest, term.curie.lower(), term))
         return [entry[-1] for entry in sorted(ranked, key=lambda e: e[:3])]
@@ -265,17 +267,6 @@ def build(graph) -> Vocabulary:
             o.value.casefold() for p in (_RDFS_LABEL, _PREF_LABEL, _ALT_LABEL) for o in entry.get(p, [])
         }
     return Vocabulary(terms, kind_sets, names)
-
-
-def expand(text: str) -> str | None:
-    """A full IRI for a prefixed name in a known namespace or an IRI (with or without angle brackets), else None."""
-    text = text.strip().strip("<>")
-    if text.startswith(("http://", "https://")):
-        return text
-    prefix, colon, local = text.partition(":")
-    if colon and prefix in PREFIXES and local and " " not in local:
-        return PREFIXES[prefix] + local
-    return None
 
 
 def _labels(entry: dict[str, list]) -> dict[str, str]:

@@ -12,7 +12,6 @@ import tomllib
 from pathlib import Path
 
 from ropa.errors import RopaError
-from ropa.namespaces import PREFIXES
 
 
 def read_tables(path: str | Path, name: str, what: str) -> list[tuple[dict, int | None]]:
@@ -58,17 +57,3 @@ def line_of(text: str, word: str) -> int | None:
         if word in line:
             return number
     return None
-
-
-def expand_name(name: str, path: str, line: int | None) -> str:
-    """A name written in one of these files as a full IRI: a prefixed name (rs:LawfulBasis, dpv:JobApplicant) with a
-    prefix ropa knows, or a full IRI as it is (<https://...>, https://..., urn:...)."""
-    name = name.strip()
-    if name.startswith("<") and name.endswith(">"):
-        return name[1:-1]
-    if "://" in name or name.startswith("urn:"):
-        return name
-    prefix, _, local = name.partition(":")
-    if prefix not in PREFIXES or not local:
-        raise RopaError(f"unknown prefix in '{name}' (known: {', '.join(sorted(PREFIXES))})", path=path, line=line)
-    return PREFIXES[prefix] + local

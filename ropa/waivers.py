@@ -21,8 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ropa.errors import RopaError
-from ropa.tomlfile import expand_name, read_tables
-from ropa.namespaces import shorten
+from ropa.tomlfile import read_tables
+from ropa.namespaces import expand_or_fail, shorten
 
 REQUIRED = ("check", "accepted_by", "reason", "until")
 KNOWN = set(REQUIRED) | {"focus", "entity", "path"}
@@ -108,12 +108,12 @@ def _waiver(entry: dict, path: str, line: int | None) -> Waiver:
     if "focus" not in entry and "entity" not in entry:
         raise RopaError("a waiver names the finding's 'focus' or its 'entity' (or both)", path=path, line=line)
     return Waiver(
-        check=shorten(expand_name(entry["check"], path, line)),
+        check=shorten(expand_or_fail(entry["check"], path=path, line=line)),
         accepted_by=entry["accepted_by"].strip(),
         reason=entry["reason"].strip(),
         until=until,
-        focus=expand_name(entry["focus"], path, line) if "focus" in entry else None,
-        entity=expand_name(entry["entity"], path, line) if "entity" in entry else None,
-        path=expand_name(entry["path"], path, line) if "path" in entry else None,
+        focus=expand_or_fail(entry["focus"], path=path, line=line) if "focus" in entry else None,
+        entity=expand_or_fail(entry["entity"], path=path, line=line) if "entity" in entry else None,
+        path=expand_or_fail(entry["path"], path=path, line=line) if "path" in entry else None,
         line=line or 0,
     )

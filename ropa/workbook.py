@@ -31,8 +31,8 @@ from openpyxl.utils import get_column_letter
 
 from ropa import resources
 from ropa.errors import RopaError
-from ropa.load import RecordGraph
-from ropa.namespaces import PREFIXES, shorten
+from ropa.load import CHECKED_NAMESPACES, RecordGraph
+from ropa.namespaces import PREFIXES, expand, expand_or_fail, shorten
 from ropa.periods import Period, PeriodError, format_period, parse_period
 from ropa.register import LANGUAGES, Messages, best_literals, slugify
 
@@ -44,12 +44,6 @@ FORMULA_STARTS = ("=", "+", "-", "@")
 DEFAULT_NAMESPACE = "https://w3id.org/ropa/record/"
 SPLIT = re.compile(r"\s*(?:\r?\n|;)\s*")
 LINES = re.compile(r"\s*\r?\n\s*")
-
-
-def expand(name: str) -> str:
-    """A prefixed name or full IRI from the layout as a full IRI."""
-    prefix, _, local = name.partition(":")
-    return PREFIXES[prefix] + local if prefix in PREFIXES else name
 
 
 # --- The layout --------------------------------------------------------------------------------------------------
@@ -100,7 +94,7 @@ def _layouts() -> dict:
 
 
 def _column(spec: dict) -> Column:
-    return Column(key=spec["key"], header=spec["header"], type=spec["type"], property=expand(spec.get("property", "")),
+    return Column(key=spec["key"], header=spec["header"], type=spec["type"], property=expand_or_fail(spec["property"]) if spec.get("property") else "",
                   kind=spec.get("kind"), list=spec.get("list"), match=spec.get("match"), single=spec.get("single", False),
                   required=spec.get("required", False), width=spec.get("width", 20))
 
@@ -132,8 +126,8 @@ def layout(name: str = "ropa") -> Layout:
                                       kind=carried.kind, list=carried.list, match=carried.match, single=carried.single,
                                       required=carried.required, width=spec["width"], target=target))
         sheets[1] = SheetSpec("activities", f"sheet.{name}", tuple(columns))
-    roles = {key: expand(iri) for key, iri in base["roles"].items()}
-    types = {key: expand(iri) for key, iri in base["types"].items()}
+    roles = {key: expand_or_fail(iri) for key, iri in base["roles"].items()}
+    types = {key: expand_or_fail(iri) for key, iri in base["types"].items()}
     return Layout(name, tuple(sheets), base["lists"], roles, types)
 
 
@@ -175,7 +169,7 @@ class Choices:
             if match:
                 terms = [t for t in terms if re.search(match, t.curie)]
             if under:
-                top = expand(under)
+                top = expand_or_fail(under)
                 terms = [t for t in terms if t.iri != top and top in self._ancestors(t.iri)]
             self._lists[name] = sorted(terms, key=lambda t: t.label("en").casefold())
         return self._lists[name]
@@ -201,7 +195,7 @@ class Choices:
             if term is not None and allowed is not None and term.iri not in allowed:
                 term = next((t for t in self.terms(column) if text.casefold() in
                              {label.casefold() for label in t.labels.values()}), None)
-            self._resolved[key] = term.iri if term is not None else None
+            self._resolved[key] = term.iri if term is not None else _own_concept(text)
         return self._resolved[key]
 
     def allowed(self, column: Column) -> set[str] | None:
@@ -220,7 +214,7 @@ class Choices:
         # every near term, then those the column accepts: the nearest of the whole vocabulary may all be elsewhere
         found = [t for t in self.vocabulary.suggest(text, column.kind if not column.list else None, n=len(self.vocabulary))
                  if not allowed or t.iri in allowed]
-        labels = [t.label(lang) for t in found[:3]]
+        labels = list(dict.fromkeys(t.label(lang) for t in found))[:3]   # two terms may share a label
         if not labels and choices:
             names = {t.label(lang): t for t in choices}
             labels = difflib.get_close_matches(text, list(names), n=3, cutoff=0.5)
@@ -1047,6 +1041,7 @@ class Importer:
         for iri, row in activities:
             self._fill(found["activities"], columns["activities"], row, ox.NamedNode(iri), "activities")
         self._type_organisations()
+        self._transfer_parties()
         if self.problems:
             raise WorkbookErrors(self.file, self.problems)
         self.add(self.document, TYPE, ox.NamedNode(ROPA + "SourceDocument"))
@@ -1100,12 +1095,8 @@ class Importer:
         return key
 
     def _mint(self, key: str) -> str:
-        if key.startswith(("http://", "https://")):
-            return key
-        prefix, colon, local = key.partition(":")
-        if colon and prefix in PREFIXES:
-            return PREFIXES[prefix] + local
-        return self.namespace + key
+        """A row's key as an IRI: a full IRI or prefixed name as it says, else a name in the workbook's namespace."""
+        return expand(key) or self.namespace + key
 
     def _entity(self, sheet: RawSheet, columns: dict[int, Column], row: int, kind: str) -> None:
         iri = self._mint(self._key(sheet, columns, row, kind))
@@ -1223,6 +1214,37 @@ class Importer:
             return
         if _normal(self._text(sheet, row, role)) in {k for k, v in self.roles.items() if v == self.layout.roles["controller"]}:
             self.fact(node, DPV + "hasDataController", organisation, source)
+
+    def _transfer_parties(self) -> None:
+        """Who sends and who receives each transfer a row names (Art. 44): the row's organisation exports; the
+        processors and service providers of that row that keep the data in the transfer's country import. A
+        spreadsheet writes only 'country: basis', but the EU-US Data Privacy Framework covers only certified
+        importers (Art. 45(3)), and a provider outside the EEA needs a transfer to it documented."""
+        objects: dict[tuple[str, str], list] = defaultdict(list)
+        for triple in self.triples:
+            if isinstance(triple.subject, ox.NamedNode):
+                objects[(triple.subject.value, triple.predicate.value)].append(triple.object)
+        holders = [(s, p) for (s, p) in objects if p == ROPA + "hasTransfer"]
+        for holder, _ in holders:
+            keeper = objects.get((holder, ROPA + "recordedBy"), [ox.NamedNode(holder)])[0]
+            providers = {o for p in (DPV + "hasDataProcessor", ROPA + "usesServiceProvider")
+                         for o in objects.get((holder, p), []) if o != keeper}
+            for transfer in objects[(holder, ROPA + "hasTransfer")]:
+                source = objects.get((transfer.value, ROPA + "source"), [None])[0]
+                if source is None:
+                    continue
+                if (transfer.value, DPV + "hasDataExporter") not in objects:
+                    self.fact(transfer, DPV + "hasDataExporter", keeper, source)
+                    objects[(transfer.value, DPV + "hasDataExporter")].append(keeper)
+                countries = set(objects.get((transfer.value, DPV + "hasThirdCountry"), []))
+                importers = set(objects.get((transfer.value, DPV + "hasDataImporter"), []))
+                for provider in sorted(providers - importers, key=lambda n: n.value):
+                    places = next((objects[(provider.value, p)] for p in
+                                   (DPV + "hasLocation", ROPA + "headquarteredIn", DPV + "hasCountry")
+                                   if (provider.value, p) in objects), [])
+                    if countries & set(places):
+                        self.fact(transfer, DPV + "hasDataImporter", provider, source)
+                        objects[(transfer.value, DPV + "hasDataImporter")].append(provider)
 
     def _values(self, text: str, column: Column) -> list[str]:
         pattern = LINES if column.type in ("text", "retention", "transfers", "agreement") else SPLIT
@@ -1373,7 +1395,11 @@ class Importer:
                 self.periods[period_text] = parse_period(period_text, self.choices.event, list(_catalogues().values()))
             period = self.periods[period_text]
         except PeriodError as error:
-            problem(f"{error}; write for example '10 years', '6 months', '2 years after end of contract' or 'Not fixed: as long as needed'")
+            events = ""
+            if str(error).startswith("unknown event"):
+                names = sorted({t.label(self.lang) for t in self.choices.vocabulary.terms("event")}, key=str.casefold)
+                events = f" (the events: {', '.join(repr(n) for n in names)})"
+            problem(f"{error}{events}; write for example {self.t('import.retention_examples')}")
             return
         key = _normal(text)
         storage = ox.NamedNode(f"{self.namespace}retention-{hashlib.sha1(repr(key).encode()).hexdigest()[:12]}")
@@ -1403,8 +1429,8 @@ class Importer:
         elif period.kind == "event":
             self.add(node, TYPE, ox.NamedNode(DPV + "UntilEventDuration"))
             self.add(node, ROPA + "untilEvent", ox.NamedNode(period.event))
-            if period.duration:
-                self.add(node, ROPA + "afterEvent", duration(period.duration))
+            # "until the event" is erasure at the event: a period of zero after it (an event alone states no limit)
+            self.add(node, ROPA + "afterEvent", duration(period.duration or "P0D"))
         else:
             self.add(node, TYPE, ox.NamedNode(DPV + "IndeterminateDuration" if period.kind == "indeterminate" else ROPA + "StatutoryDuration"))
             self.add(node, ROPA + "statedAs", ox.Literal(period.text))
@@ -1442,6 +1468,7 @@ class Importer:
             return
         self.transfers.add(transfer.value)
         self.add(transfer, TYPE, ox.NamedNode(DPV + "CrossBorderTransfer"))
+        self.add(transfer, LABEL, ox.Literal(" ".join(text.split()), language=self.lang))   # the words of the cell
         self.add(transfer, ROPA + "source", source)
         for iri in countries:
             self.add(transfer, DPV + "hasThirdCountry", ox.NamedNode(iri))
@@ -1613,6 +1640,13 @@ def _content(facts: _Facts, node) -> list[tuple]:
                 else:
                     pairs.append((prop, _to_rdflib(obj)))
     return pairs
+
+
+def _own_concept(text: str) -> str | None:
+    """A concept of the record's own namespace, as ``ropa export`` writes one (``<https://...>``): the workbook cannot
+    know it, the record's Turtle defines it. DPV and ropa IRIs are not taken this way: they must be shipped terms."""
+    iri = expand(text) if text.strip().startswith("<") else None
+    return iri if iri and not iri.startswith(CHECKED_NAMESPACES) else None
 
 
 def _did_you_mean(near) -> str:

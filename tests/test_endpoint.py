@@ -14,8 +14,6 @@ import os
 import shutil
 import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -27,7 +25,8 @@ from ropa import query as library
 from ropa.cli import app
 from ropa.errors import RopaError
 from ropa.validate import validate, validate_endpoint
-from test_queries import free_port, server  # noqa: F401  (the Oxigraph server fixture of the query tests)
+from servers import free_port, stop, wait_until_answering
+from test_queries import server  # noqa: F401  (the Oxigraph server fixture of the query tests)
 
 AS_OF = dt.date(2026, 11, 28)
 RECORDS = {"bundled": None, "wolkenwerk": ["examples/wolkenwerk"]}
@@ -64,18 +63,6 @@ def oxigraph(server, records):  # noqa: F811
     return f"{server}/query"
 
 
-def _wait(process: subprocess.Popen, url: str, log: Path) -> None:
-    deadline = time.monotonic() + 120
-    while True:
-        try:
-            with urllib.request.urlopen(url, timeout=2):
-                return
-        except OSError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"the server did not start: {log.read_text(errors='replace')[-2000:]}")
-            time.sleep(0.2)
-
-
 @pytest.fixture(scope="module")
 def rdflib_servers(records, tmp_path_factory):
     """One rdflib-endpoint server per record (it answers on the union of the graphs it holds), each loaded from
@@ -102,17 +89,11 @@ def rdflib_servers(records, tmp_path_factory):
                                        stdout=handle, stderr=subprocess.STDOUT)
             processes.append((process, handle))
             started[name] = f"http://127.0.0.1:{port}/"
-            _wait(process, started[name] + "?query=ASK%7B%7D", log)
+            wait_until_answering(process, started[name] + "?query=ASK%7B%7D", log, timeout=120)
         yield started
     finally:
         for process, handle in processes:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=10)
-            handle.close()
+            stop(process, handle)
 
 
 @pytest.mark.parametrize("name", list(RECORDS))

@@ -163,3 +163,56 @@ def test_init_through_the_cli_runner_reports_next_step(tmp_path):
     result = CliRunner().invoke(app, ["init", str(tmp_path / "x"), "--org", "X BV", "--country", "be", "--lang", "fr"])
     assert result.exit_code == 0
     assert "ropa validate" in result.output
+
+
+ENGLISH_WORDS = {"the", "and", "with", "your", "this", "each", "which", "that", "from", "every", "here", "its", "what",
+                 "when", "record", "example", "delete", "fill", "add"}
+"""Words of English prose that none of Dutch, French or German uses."""
+
+
+def comment_lines(text: str) -> list[str]:
+    """The text of each comment of a starter file (whole-line comments and those after Turtle or YAML code)."""
+    found = []
+    for line in text.splitlines():
+        code, hash_, comment = line.partition("#")
+        if hash_ and '"' not in code and "<" not in code:   # not a '#' inside a string or an IRI
+            found.append(comment.strip())
+    return found
+
+
+def prose(comment: str) -> list[str]:
+    """The words of a comment, without what is the same in every language: the TO FILL marker, `quoted commands`,
+    prefixed names, TOML or YAML keys before '=' and file names."""
+    comment = re.sub(r"TO FILL|\[\[\w+\]\]|`[^`]*`|\S+:\S+|^\w+ = .*|\S+\.(?:md|toml|ttl|yml|whl)\b|\S*/\S*", " ", comment)
+    return re.findall(r"[^\W\d_]+", comment.lower())
+
+
+@pytest.mark.parametrize("lang", ["nl", "fr", "de"])
+@pytest.mark.parametrize("role", ["controller", "processor"])
+def test_starter_files_have_no_english_comment(lang, role):
+    """Every comment of `ropa init --lang nl|fr|de` is in that language: none is a line of the English files and
+    none holds an English word; the country is named in the language too."""
+    from ropa.scaffold import COMMENT_WIDTH, plan
+
+    english = plan("Jeugdhuis De Branding vzw", "BE", lang="en", role=role)
+    translated = plan("Jeugdhuis De Branding vzw", "BE", lang=lang, role=role)
+    assert english.keys() == translated.keys()
+    for name, text in translated.items():
+        if name == "README.md":
+            continue   # Markdown: its '#' is a heading (test_newcomer checks the README's language)
+        english_prose = {c for c in comment_lines(english[name]) if prose(c)}
+        for comment in comment_lines(text):
+            assert comment not in english_prose, (lang, name, comment)
+            assert not ENGLISH_WORDS & set(prose(comment)), (lang, name, comment)
+        assert all(len(line) <= COMMENT_WIDTH for line in text.splitlines() if line.lstrip().startswith("#")), name
+    country = {"nl": "België", "fr": "Belgique", "de": "Belgien"}[lang]
+    assert f"loc:BE ;   # {country}" in translated["organisation.ttl"]
+
+
+def test_the_english_check_finds_english_comments():
+    """The check above would see an English comment (it is not blind to the words it looks for)."""
+    from ropa.scaffold import plan
+
+    english = plan("Acme BV", "NL", lang="en", role="both")
+    flagged = [c for text in english.values() for c in comment_lines(text) if ENGLISH_WORDS & set(prose(c))]
+    assert len(flagged) > 20

@@ -1,5 +1,6 @@
 """What a new user of another member state meets first: an Austrian practice's record in German, an Irish shop's
-workbook filled by hand, a Luxembourg processor's sub-processors. Each test builds its own small record."""
+workbook filled by hand, a Luxembourg processor's sub-processors, a Flemish youth centre's Dutch workbook with a
+newsletter service in the United States. Each test builds its own small record."""
 
 from __future__ import annotations
 
@@ -308,3 +309,294 @@ def test_terms_are_found_by_their_article():
     """An officer knows "Art. 9" before the label of the condition."""
     found = [t.curie for t in vocabulary().search("Art. 9(2)", kind="legal-basis")]
     assert "eu-gdpr:A9-2-h" in found and not [c for c in found if c.startswith("eu-gdpr:A6")]
+
+# --- A Flemish youth centre (a non-profit with volunteers, children's data and a US newsletter service) ---------
+
+def _flemish_workbook(path: Path, lang: str = "nl", edits: dict[tuple[str, str], str] | None = None) -> Path:
+    """The Dutch template as the youth centre's officer fills it: one newsletter sent through Mailchimp, a US
+    service certified under the EU-US Data Privacy Framework, written as the workbook's instructions say."""
+    from ropa.register import Messages
+
+    t = Messages(lang)
+    write_template(path, lang=lang)
+    book = openpyxl.load_workbook(path)
+
+    def put(sheet: str, row: int, values: dict[str, str]) -> None:
+        headers = [c.value for c in book[t(sheet)][1]]
+        for header, value in values.items():
+            book[t(sheet)].cell(row=row, column=headers.index(t(header)) + 1, value=value)
+
+    put("sheet.organisations", 2, {"col.name": "Jeugdhuis De Kreek vzw", "col.email": "privacy@dekreek.be",
+                                   "col.country": "België"})
+    put("sheet.activities", 2, {"col.organisation": "Jeugdhuis De Kreek vzw", "col.role": "Verwerkingsverantwoordelijke",
+                                "col.name": "Nieuwsbrief", "col.purposes": "Direct marketing",
+                                "col.legal_basis": "Toestemming", "col.data_subjects": "Lid; Ouder",
+                                "col.personal_data": "Naam; E-mailadres", "col.no_recipients": "Ja",
+                                "col.processors": "Mailchimp", "col.retention": "2 jaar",
+                                "col.transfers": "Verenigde Staten: EU-VS Data Privacy Framework"})
+    put("sheet.parties", 2, {"col.name": "Mailchimp", "col.legal_name": "The Rocket Science Group LLC",
+                             "col.party_type": "Verwerker", "col.country": "Verenigde Staten",
+                             "col.data_location": "Verenigde Staten",
+                             "col.certified_under": "EU-VS-kader voor gegevensbescherming (adequaatheidsbesluit)"})
+    for (sheet, header), value in (edits or {}).items():
+        put(sheet, 2, {header: value})
+    book.save(path)
+    return path
+
+
+def test_init_in_dutch_gives_its_next_step_in_dutch_and_a_plain_mail_domain(tmp_path):
+    """`ropa init --lang nl` ends with the next step in Dutch, with the command that reports in Dutch; the example
+    addresses of 'Jeugdhuis Brûlé vzw' read jeugdhuis-brule-vzw, not jeugdhuis-br-l-vzw."""
+    folder = tmp_path / "brule"
+    result = runner.invoke(app, ["init", str(folder), "--org", "Jeugdhuis Brûlé vzw", "--country", "BE", "--lang", "nl"])
+    assert result.exit_code == 0, result.output
+    assert f"volgende stap: vul in wat de bestanden met TO FILL aanduiden en voer dan uit: ropa validate {folder} --lang nl" in result.output
+    assert "next:" not in result.output
+    assert "privacy@jeugdhuis-brule-vzw.example" in (folder / "organisation.ttl").read_text(encoding="utf-8")
+
+
+def test_terms_rank_a_whole_word_before_the_same_letters_inside_a_word():
+    """'leden' (members) is the purpose 'Beheer van leden en partners', not 'Kredietverleden' (credit history)."""
+    found = vocabulary().search("leden", lang="nl")
+    assert found[0].curie == "dpv:MemberPartnerManagement"
+    assert "pd:CreditRecord" in [t.curie for t in found]
+
+
+def test_a_transfer_written_in_a_workbook_names_who_sends_and_who_receives_it(tmp_path):
+    """Art. 44-45: 'Verenigde Staten: EU-VS Data Privacy Framework' on the newsletter that Mailchimp sends is a transfer
+    from the youth centre to Mailchimp; the framework covers Mailchimp because it is certified, so neither the basis
+    nor an undocumented transfer to Mailchimp is reported, and the answers name the exporter and the transfer in the
+    officer's words rather than an identifier."""
+    path = _flemish_workbook(tmp_path / "kreek.xlsx")
+    out = tmp_path / "kreek"
+    result = runner.invoke(app, ["import", str(path), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    graph = ropa.load([out])
+    rows = graph.select("""SELECT ?exporter ?importer ?label WHERE { ?a rdfs:label "Nieuwsbrief"@nl ; ropa:hasTransfer ?t .
+        ?t dpv:hasDataExporter/dpv:hasName ?exporter ; dpv:hasDataImporter/rdfs:label ?importer ; rdfs:label ?label }""")
+    assert rows == [{"exporter": "Jeugdhuis De Kreek vzw", "importer": "Mailchimp",
+                     "label": "Verenigde Staten: EU-VS Data Privacy Framework"}]
+    checks = {f.check for f in validate(graph).findings}
+    assert not checks & {"rs:TransferBasis", "rs:RevealedTransfer", "rs:UndocumentedTransfer"}, checks
+    answer = runner.invoke(app, ["query", "transfers-outside-eea", str(out), "--lang", "nl", "--format", "json"])
+    assert answer.exit_code == 0, answer.output
+    assert "Jeugdhuis De Kreek vzw" in answer.output and "/record/transfer-" not in answer.output
+
+
+def test_a_transfer_to_a_country_no_processor_of_the_row_is_in_names_no_importer(tmp_path):
+    """Only a processor of the row that keeps the data in the transfer's country is taken as its importer."""
+    path = _flemish_workbook(tmp_path / "kreek.xlsx", edits={("sheet.activities", "col.transfers"): "Japan: Modelcontractbepalingen"})
+    out = tmp_path / "kreek"
+    assert runner.invoke(app, ["import", str(path), "-o", str(out)]).exit_code == 0
+    graph = ropa.load([out])
+    assert graph.select("SELECT ?i WHERE { ?t a dpv:CrossBorderTransfer ; dpv:hasDataImporter ?i }") == []
+    assert len(graph.select("SELECT ?e WHERE { ?t a dpv:CrossBorderTransfer ; dpv:hasDataExporter ?e }")) == 1
+
+
+def test_a_did_you_mean_does_not_repeat_a_label_two_terms_share(tmp_path):
+    """Two data categories are labelled 'Gezondheidsgegevens' in Dutch; the suggestion names it once."""
+    path = _flemish_workbook(tmp_path / "kreek.xlsx", edits={("sheet.activities", "col.personal_data"): "Gezondheid"})
+    result = runner.invoke(app, ["import", str(path), "-o", str(tmp_path / "out")])
+    assert result.exit_code == 2
+    line = next(line for line in result.output.splitlines() if "'Gezondheid'" in line)
+    assert line.count("'Gezondheidsgegevens'") == 1 and "did you mean" in line
+
+
+def test_an_unknown_retention_event_lists_the_events_and_examples_in_the_workbooks_language(tmp_path):
+    """'2 jaar na einde lidmaatschap': the officer is shown the events ropa knows and examples in Dutch, not English."""
+    path = _flemish_workbook(tmp_path / "kreek.xlsx", edits={("sheet.activities", "col.retention"): "2 jaar na einde lidmaatschap"})
+    result = runner.invoke(app, ["import", str(path), "-o", str(tmp_path / "out")])
+    assert result.exit_code == 2
+    line = next(line for line in result.output.splitlines() if "lidmaatschap" in line)
+    assert "unknown event 'einde lidmaatschap'" in line and "'einde van de overeenkomst'" in line
+    assert "'10 jaar', '6 maanden'" in line and "years" not in line and "Not fixed" not in line
+
+
+@pytest.mark.parametrize("lang", ["en", "nl", "fr", "de"])
+def test_the_examples_of_the_workbook_instructions_import(tmp_path, lang):
+    """What the Instructions sheet tells an officer to write for transfers (step 5) and retention (step 4) is read
+    back in that workbook's language (the Dutch example named the framework by a name no term had)."""
+    import re
+
+    from ropa.register import Messages
+
+    t = Messages(lang)
+    quoted = lambda key: re.findall(r"(?<=[(\s])'([^']+)'(?=[),\s])", t(key))   # not the apostrophe of "d'abord"
+    transfer = quoted("template.step5")[0]
+    retention = [text for text in quoted("template.step4") if ":" not in text]
+    path = tmp_path / "kreek.xlsx"
+    write_template(path, lang=lang)
+    book = openpyxl.load_workbook(path)
+    sheet = book[t("sheet.activities")]
+    headers = [c.value for c in sheet[1]]
+    for row, period in enumerate(retention, start=2):
+        for key, value in (("col.name", f"Activity {row}"), ("col.transfers", transfer), ("col.retention", period)):
+            sheet.cell(row=row, column=headers.index(t(key)) + 1, value=value)
+    book.save(path)
+    result = runner.invoke(app, ["import", str(path), "-o", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    graph = ropa.load([tmp_path / "out"])
+    assert graph.select("SELECT DISTINCT ?b WHERE { ?t dpv:hasThirdCountry loc:US ; dpv:hasLegalBasis ?b }") == [
+        {"b": "https://w3id.org/ropa/vocab#Adequacy-EU-US-DPF"}]
+    assert len(graph.select("SELECT ?a WHERE { ?a a dpv:Process ; dpv:hasStorageCondition ?s }")) == len(retention) >= 3
+
+
+KREEK = """
+@prefix my: <https://dekreek.example/record/> .
+@prefix ropa: <https://w3id.org/ropa/vocab#> .
+@prefix dpv: <https://w3id.org/dpv#> .
+@prefix pd: <https://w3id.org/dpv/pd#> .
+@prefix loc: <https://w3id.org/dpv/loc#> .
+@prefix eu-gdpr: <https://w3id.org/dpv/legal/eu/gdpr#> .
+@prefix legal-be: <https://w3id.org/dpv/legal/be#> .
+@prefix skos: <http://www.w3.org/2004/02/skos/core#> .
+@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
+
+my:organisation a dpv:Organisation , dpv:DataController ; dpv:hasName "Jeugdhuis De Kreek vzw" ;
+    rdfs:label "Jeugdhuis De Kreek vzw"@nl ; dpv:hasCountry loc:BE ; ropa:email "privacy@dekreek.be" ;
+    dpv:hasAuthority legal-be:DPA-BE ; ropa:statesNoTransferOutside loc:EEA .
+
+# DPV has no volunteer: the youth centre's own category of data subjects.
+my:Vrijwilliger a skos:Concept , dpv:HumanSubject ; skos:broader dpv:HumanSubject ;
+    skos:prefLabel "Vrijwilliger"@nl , "Volunteer"@en .
+
+my:volunteers a dpv:Process ; rdfs:label "Vrijwilligersbeheer"@nl ; ropa:recordedBy my:organisation ;
+    ropa:role ropa:ControllerRole ; dpv:hasDataController my:organisation ; dpv:hasPurpose dpv:MemberPartnerManagement ;
+    dpv:hasLegalBasis eu-gdpr:A6-1-c ; dpv:hasDataSubject my:Vrijwilliger , dpv:Participant ;
+    dpv:hasPersonalData pd:Name ; ropa:noRecipients true .
+"""
+
+
+def test_a_records_own_category_goes_through_the_workbook_and_back(tmp_path):
+    """A category the organisation defines itself (volunteers: DPV has none) is written to the workbook and read
+    back as the same concept, so the record can move between Turtle and the spreadsheet (it stopped the import:
+    "unknown term '<https://...>'"). A DPV IRI that DPV does not define is still refused."""
+    folder = tmp_path / "kreek"
+    folder.mkdir()
+    (folder / "record.ttl").write_text(KREEK, encoding="utf-8")
+    book = tmp_path / "kreek.xlsx"
+    assert runner.invoke(app, ["export", str(folder), "--format", "xlsx", "--lang", "nl", "-o", str(book)]).exit_code == 0
+    back = tmp_path / "back"
+    result = runner.invoke(app, ["import", str(book), "-o", str(back)])
+    assert result.exit_code == 0, result.output
+    subjects = {r["s"] for r in ropa.load([back]).select("SELECT ?s WHERE { ?a dpv:hasDataSubject ?s }")}
+    assert subjects == {"https://dekreek.example/record/Vrijwilliger", "https://w3id.org/dpv#Participant"}
+    sheet = openpyxl.load_workbook(book)["Verwerkingen"]
+    headers = [c.value for c in sheet[1]]
+    cell = sheet.cell(row=2, column=headers.index("Betrokkenen") + 1)
+    cell.value = cell.value.replace("record/Vrijwilliger>", "record/Vrijwilliger>\n<https://w3id.org/dpv#Volunteer>")
+    cell.parent.parent.save(book)
+    refused = runner.invoke(app, ["import", str(book), "-o", str(tmp_path / "again")])
+    assert refused.exit_code == 2 and "unknown term '<https://w3id.org/dpv#Volunteer>'" in refused.output
+
+
+def test_the_dutch_register_names_the_data_privacy_framework_in_dutch(tmp_path):
+    """The youth centre's Dutch register names the basis of its newsletter transfer by its Dutch name, even when the
+    officer typed the English one; no English words of the name are left in the document."""
+    path = _flemish_workbook(tmp_path / "kreek.xlsx")
+    out = tmp_path / "kreek"
+    assert runner.invoke(app, ["import", str(path), "-o", str(out)]).exit_code == 0
+    build = tmp_path / "build"
+    result = runner.invoke(app, ["build", str(out), "--format", "md", "--lang", "nl", "--out", str(build)])
+    assert result.exit_code == 0, result.output
+    register = next((build / "nl" / "md").glob("controller-*.md")).read_text(encoding="utf-8")
+    line = next(line for line in register.splitlines() if line.startswith("| Doorgiften naar derde landen"))
+    assert "Verenigde Staten — aan Mailchimp — grondslag: EU-VS-kader voor gegevensbescherming (adequaatheidsbesluit)" in line
+    assert "Data Privacy Framework" not in line and "adequacy" not in register
+
+
+def test_an_activity_row_can_state_that_no_data_leave_the_eea(tmp_path):
+    """Art. 30(1)(e): the youth centre's camps keep their data in the EEA while its newsletter goes to the United
+    States; the camp's row says so in its own column (the organisation's column would be contradicted by the
+    newsletter), the warning that neither transfers nor their absence are recorded goes, and the export keeps it."""
+    path = _flemish_workbook(tmp_path / "kreek.xlsx")
+    book = openpyxl.load_workbook(path)
+    sheet = book["Verwerkingen"]
+    headers = [c.value for c in sheet[1]]
+    for header, value in {"Organisatie die het register bijhoudt": "Jeugdhuis De Kreek vzw", "Rol": "Verwerkingsverantwoordelijke",
+                          "Naam": "Kampen", "Doeleinden": "Dienstverlening", "Rechtsgrond (art. 6)": "Toestemming",
+                          "Betrokkenen": "Kind", "Persoonsgegevens": "Naam", "Geen ontvangers": "Ja", "Bewaartermijn": "1 jaar",
+                          "Verklaart geen doorgifte buiten": "Europese Economische Ruimte (EER)"}.items():
+        sheet.cell(row=3, column=headers.index(header) + 1, value=value)
+    book.save(path)
+    out = tmp_path / "kreek"
+    result = runner.invoke(app, ["import", str(path), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    graph = ropa.load([out])
+    warned = {f.focus for f in validate(graph).findings if f.check == "rs:ControllerTransfers"}
+    camps = graph.select('SELECT ?a WHERE { ?a rdfs:label "Kampen"@nl ; ropa:statesNoTransferOutside loc:EEA }')
+    assert len(camps) == 1 and camps[0]["a"] not in warned
+    again = tmp_path / "again.xlsx"
+    assert runner.invoke(app, ["export", str(out), "--format", "xlsx", "--lang", "nl", "-o", str(again)]).exit_code == 0
+    back = openpyxl.load_workbook(again)["Verwerkingen"]
+    headers = [c.value for c in back[1]]
+    rows = {r[headers.index("Naam")]: r for r in back.iter_rows(min_row=2, values_only=True)}
+    assert rows["Kampen"][headers.index("Verklaart geen doorgifte buiten")] == "Europese Economische Ruimte (EER)"
+
+
+def test_the_law_that_allows_the_national_register_number_can_be_written_in_the_workbook(tmp_path):
+    """Art. 87: the youth centre insures its volunteers with their Belgian national register number; the check asks
+    for the provision that allows it, and the workbook now has a column where the officer writes it."""
+    provision = "Wet van 3 juli 2005 betreffende de rechten van vrijwilligers, art. 6 (verzekering)"
+    path = _flemish_workbook(tmp_path / "kreek.xlsx", edits={("sheet.activities", "col.personal_data"): "Naam; Rijksregisternummer"})
+    assert runner.invoke(app, ["import", str(path), "-o", str(tmp_path / "without")]).exit_code == 0
+    assert "rs:NationalIdentificationNumber" in {f.check for f in validate(ropa.load([tmp_path / "without"])).findings}
+    book = openpyxl.load_workbook(path)
+    sheet = book["Verwerkingen"]
+    headers = [c.value for c in sheet[1]]
+    sheet.cell(row=2, column=headers.index("Wettelijke bepaling die het toestaat (art. 87)") + 1, value=provision)
+    book.save(path)
+    out = tmp_path / "kreek"
+    result = runner.invoke(app, ["import", str(path), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    graph = ropa.load([out])
+    assert "rs:NationalIdentificationNumber" not in {f.check for f in validate(graph).findings}
+    again = tmp_path / "again.xlsx"
+    assert runner.invoke(app, ["export", str(out), "--format", "xlsx", "--lang", "nl", "-o", str(again)]).exit_code == 0
+    back = openpyxl.load_workbook(again)["Verwerkingen"]
+    headers = [c.value for c in back[1]]
+    assert back.cell(row=2, column=headers.index("Wettelijke bepaling die het toestaat (art. 87)") + 1).value == provision
+
+
+def test_a_non_profit_without_a_dpo_is_shown_how_to_accept_the_finding(tmp_path):
+    """Art. 37(1): a small youth centre need not designate a DPO. The finding's fix says how to record that (a waiver
+    with the reason), and the waiver written as the starter file's example waives it."""
+    path = _flemish_workbook(tmp_path / "kreek.xlsx")
+    out = tmp_path / "kreek"
+    assert runner.invoke(app, ["import", str(path), "-o", str(out)]).exit_code == 0
+    graph = ropa.load([out])
+    finding = next(f for f in validate(graph).findings if f.check == "rs:RecordKeeper-dpo")
+    from ropa.register import Messages
+
+    assert "bestand met aanvaarde bevindingen" in Messages("nl")("check.RecordKeeper-dpo.fix")
+    waivers = tmp_path / "waivers.toml"
+    waivers.write_text(f"""[[waiver]]
+check = "rs:RecordKeeper-dpo"
+entity = "<{finding.entity or finding.focus}>"
+accepted_by = "Raad van bestuur"
+reason = "Geen functionaris vereist (art. 37, lid 1): geen overheid, geen kerntaak met grootschalige monitoring."
+until = 2099-12-31
+""", encoding="utf-8")
+    result = runner.invoke(app, ["validate", str(out), "--waivers", str(waivers), "--format", "json"])
+    assert result.exit_code in (0, 1), result.output
+    import json
+
+    waived = [f for f in json.loads(result.stdout)["findings"] if f["check"] == "rs:RecordKeeper-dpo"]
+    assert waived and all(f.get("waived") for f in waived)
+
+
+def test_a_newsletter_is_kept_until_the_subscriber_unsubscribes(tmp_path):
+    """Art. 5(1)(e), Art. 7(3): 'tot uitschrijving' is the retention of nearly every newsletter; it is read as the
+    event 'withdrawal of consent' (it was an unknown event), raises no finding and reads back in Dutch."""
+    path = _flemish_workbook(tmp_path / "kreek.xlsx", edits={("sheet.activities", "col.retention"): "tot uitschrijving"})
+    out = tmp_path / "kreek"
+    result = runner.invoke(app, ["import", str(path), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    graph = ropa.load([out])
+    assert graph.select("SELECT ?d WHERE { ?d ropa:untilEvent ropa:ConsentWithdrawn }")
+    assert not {f.check for f in validate(graph).findings} & {"rs:RetentionWithoutPeriod", "rs:ControllerActivity-retention"}
+    again = tmp_path / "again.xlsx"
+    assert runner.invoke(app, ["export", str(out), "--format", "xlsx", "--lang", "nl", "-o", str(again)]).exit_code == 0
+    sheet = openpyxl.load_workbook(again)["Verwerkingen"]
+    headers = [c.value for c in sheet[1]]
+    assert sheet.cell(row=2, column=headers.index("Bewaartermijn") + 1).value == "tot intrekking van de toestemming"

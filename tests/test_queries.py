@@ -11,11 +11,8 @@ import datetime as dt
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from collections import Counter, defaultdict
 from pathlib import Path
 
@@ -31,6 +28,7 @@ from ropa import resources
 from ropa.cli import app
 from ropa.cookbook import COOKBOOK_AS_OF, cookbook
 from ropa.namespaces import PREFIXES
+from servers import free_port, stop, wait_until_answering
 
 REPOSITORY = Path(__file__).resolve().parent.parent
 AS_OF = dt.date(2026, 1, 1)
@@ -521,12 +519,6 @@ def test_the_cookbook_has_every_question_its_sparql_and_the_model():
 
 # --- A real SPARQL server ----------------------------------------------------------------------------------------
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def oxigraph_command() -> str | None:
     beside = Path(sys.executable).with_name("oxigraph")
     return str(beside) if beside.exists() else shutil.which("oxigraph")
@@ -547,24 +539,10 @@ def server(tmp_path_factory):
     process = subprocess.Popen([command, "serve", "--location", str(folder / "db"), "--bind", f"127.0.0.1:{port}"],
                                stdout=log, stderr=subprocess.STDOUT)
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                with urllib.request.urlopen(f"{base}/query?query=ASK%7B%7D", timeout=1):
-                    break
-            except OSError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    pytest.fail(f"oxigraph did not start: {(folder / 'server.log').read_text(errors='replace')}")
-                time.sleep(0.1)
+        wait_until_answering(process, f"{base}/query?query=ASK%7B%7D", folder / "server.log", timeout=30)
         yield base
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
-        log.close()
+        stop(process, log)
 
 
 GRAPH = "urn:ropa:test-record"

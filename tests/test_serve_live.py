@@ -21,17 +21,12 @@ from ropa import query as library
 from ropa import web
 from ropa.load import load
 from ropa.register import Messages
+from servers import free_port, stop
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 AS_OF = dt.date(2026, 11, 28)
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @contextmanager
@@ -298,8 +293,7 @@ def test_ropa_serve_starts_on_the_command_line_and_refuses_a_request_without_its
             assert "Belleval" in page.read().decode("utf-8")
             assert "frame-ancestors 'none'" in page.headers["Content-Security-Policy"]
     finally:
-        process.terminate()
-        process.wait(timeout=30)
+        stop(process, grace=30)
 
 
 def test_ropa_validate_endpoint_on_ropa_serve_reports_the_findings_of_the_files():

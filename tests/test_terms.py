@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 import ropa
 from ropa.cli import app
 from ropa.errors import RopaError
-from ropa.terms import KINDS, expand, vocabulary
+from ropa.terms import KINDS, vocabulary
 
 
 @pytest.fixture(scope="module")
@@ -93,10 +93,10 @@ def test_unknown_kind_is_a_user_error(vocab):
         vocab.terms("colour")
 
 
-def test_expand():
-    assert expand("dpv:Purpose") == "https://w3id.org/dpv#Purpose"
-    assert expand("nope:Purpose") is None
-    assert expand("Consent") is None
+def test_resolve_takes_a_prefixed_name_or_an_iri_in_either_form(vocab):
+    purpose = "https://w3id.org/dpv#Purpose"
+    assert {vocab.resolve(t).iri for t in ("dpv:Purpose", f"<{purpose}>", purpose)} == {purpose}
+    assert vocab.resolve("nope:Purpose") is None
 
 
 def test_a_records_own_concepts_are_terms_of_their_kind(tmp_path):

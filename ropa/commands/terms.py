@@ -20,7 +20,7 @@ def register(app: typer.Typer) -> None:
 
     @app.command("terms")
     def terms(
-        text: Annotated[Optional[str], typer.Argument(help="Words of a label (en, nl or fr) or a prefixed name; every term of the kind when omitted.", show_default=False)] = None,
+        text: Annotated[Optional[str], typer.Argument(help="Words of a label (en, nl, fr or de) or a prefixed name; every term of the kind when omitted.", show_default=False)] = None,
         kind: Annotated[Optional[Kind], typer.Option("--kind", "-k", help="Only terms of this kind.", show_default=False)] = None,
         lang: Annotated[Optional[Language], typer.Option("--lang", "-l", help="Search and show labels in this language (any language is searched when omitted; labels shown in English).", show_default=False)] = None,
         output_format: Annotated[OutputFormat, typer.Option("--format", "-f", help="Table for people, JSON for machines.")] = OutputFormat.table,
