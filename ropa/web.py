@@ -875,7 +875,7 @@ def _answer(results: library.Results | None, request: Request, t: Messages) -> d
     if results is None:
         return {"results": None}
     columns = results.shown()
-    records = results.records()
+    records = results.records(lang=t.lang)
     rows, pager = _paginate(records, request)
     base = [(k, v) for k, v in request.query_params.multi_items() if k not in ("_page", "_download")]
     return {"results": results, "columns": [(c, _column(c, t)) for c in columns], "rows": rows, "pager": pager,
@@ -894,9 +894,9 @@ def _column(name: str, t: Messages) -> str:
 def _download(results: library.Results, name: str, fmt: str, t: Messages) -> Response:
     columns = results.shown()
     if fmt == "csv":
-        return Response(results.render("csv").encode("utf-8"), media_type="text/csv; charset=utf-8",
+        return Response(results.render("csv", lang=t.lang).encode("utf-8"), media_type="text/csv; charset=utf-8",
                         headers={"Content-Disposition": f'attachment; filename="{name}.csv"'})
-    body = to_xlsx([_column(c, t) for c in columns], [[r[c] for c in columns] for r in results.records()], name)
+    body = to_xlsx([_column(c, t) for c in columns], [[r[c] for c in columns] for r in results.records(lang=t.lang)], name)
     return Response(body, media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                     headers={"Content-Disposition": f'attachment; filename="{name}.xlsx"'})
 

@@ -289,7 +289,7 @@ def test_national_identification_numbers_and_special_categories(bundled, files):
         sensitive |= narrower(files, special)
     processed = {(str(recorded_by(files, a)), str(d), "processed") for a in activities(files)
                  for d in files.objects(a, DPV.hasPersonalData) if d in sensitive}
-    stated = {(str(e), str(d), "stated not processed") for e, d in files.subject_objects(ROPA.statesNotProcessed)
+    stated = {(str(e), str(d), "stated-not-processed") for e, d in files.subject_objects(ROPA.statesNotProcessed)
               if d in sensitive}
     assert set(zip(column(results, "entity"), column(results, "data"), column(results, "status"))) == processed | stated
     assert (str(DST["proximus-ict"]), str(ROPA.BelgianNationalRegisterNumber), "processed") in processed
@@ -308,8 +308,8 @@ def test_processors_of_an_entity_with_location_and_agreement(bundled, files):
     assert microsoft["headquartersInEEA"] == "no"
     assert (DST.microsoft, ROPA.agreementRequired, rdflib.Literal(True)) in files
     assert (DST.microsoft, ROPA.hasAgreement, None) not in files
-    assert microsoft["agreement"] == "required, not documented"
-    assert microsoft["authorisation"] == "not documented"
+    assert microsoft["agreement"] == "required-not-documented"
+    assert microsoft["authorisation"] == "not-documented"
 
 
 def test_shared_processors(bundled, tmp_path):
@@ -466,12 +466,12 @@ def test_wrong_input_is_one_line_and_exit_2(args, message):
 
 def test_formats_and_iris():
     as_json = json.loads(runner.invoke(app, ["query", "consent-activities", "--format", "json"]).stdout)
-    assert as_json["columns"] == ["entityLabel", "activityLabel", "basisLabel", "withdrawal"]
+    assert as_json["columns"] == ["entityLabel", "activityLabel", "basisLabel", "withdrawal", "withdrawalScope"]
     with_iris = json.loads(runner.invoke(app, ["query", "consent-activities", "--format", "json", "--iris"]).stdout)
     assert with_iris["columns"][:2] == ["entity", "entityLabel"]
     assert with_iris["rows"][0]["entity"].startswith("https://w3id.org/ropa/destiny/")
     csv_text = runner.invoke(app, ["query", "consent-activities", "--format", "csv"]).stdout
-    assert csv_text.splitlines()[0] == "entityLabel,activityLabel,basisLabel,withdrawal"
+    assert csv_text.splitlines()[0] == "entityLabel,activityLabel,basisLabel,withdrawal,withdrawalScope"
     assert len(csv_text.splitlines()) == len(as_json["rows"]) + 1
     table = runner.invoke(app, ["query", "consent-activities"])
     assert table.exit_code == 0 and "Recruitment reserve" in table.stdout

@@ -131,6 +131,6 @@ def rich_table(results: library.Results, iris: bool, lang: str = "en") -> Table:
     table = Table(show_lines=False)
     for column in columns:
         table.add_column(safe.terminal(headers[column]), overflow="fold")
-    for record in results.records(iris, short=True):
+    for record in results.records(iris, short=True, lang=lang):
         table.add_row(*(safe.terminal(record[c]) for c in columns))
     return table
