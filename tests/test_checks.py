@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -373,3 +374,57 @@ def test_each_new_check_speaks_plain_words_in_each_language(lang):
     from test_shapes import CHECKS
     named = {key.split(".")[1] for key in catalogue if key.startswith("check.")}
     assert named <= set(CHECKS) | {"EmailAddress"}, sorted(named - set(CHECKS))
+
+
+def test_a_target_that_excludes_nodes_reads_them_out_with_minus_and_finds_what_servers_find(tmp_path):
+    """The embedded form of a target whose FILTER NOT EXISTS share only ?this runs them as MINUS (once for the
+    record); the form servers get keeps FILTER NOT EXISTS. Both give the same focus nodes: a controller an activity
+    names is checked, the organisation keeping a record and a group of customer controllers are not."""
+    from ropa.validate import compile_shapes, evaluation_context, load_shapes, run_queries, shape_files
+
+    record = PREFIXES + """
+ex:keeper a dpv:LegalEntity . ex:unnamed a dpv:LegalEntity . ex:named a dpv:LegalEntity ; dpv:hasName "Named NV" .
+ex:customers a ropa:CustomerControllers .
+ex:a a dpv:Process ; ropa:recordedBy ex:keeper ;
+    dpv:hasDataController ex:keeper , ex:unnamed , ex:named , ex:customers .
+"""
+    path = tmp_path / "record.ttl"
+    path.write_text(record, encoding="utf-8")
+    graph = ropa.load([path])
+    check = next(c for c in compile_shapes(load_shapes(shape_files()))
+                 if c.shape == "https://w3id.org/ropa/shapes#Controller-name")
+    assert "MINUS" in check.target and "FILTER NOT EXISTS" not in check.target
+    assert "MINUS" not in check.flat_target and "FILTER NOT EXISTS" in check.flat_target
+    with evaluation_context(graph, AS_OF):
+        embedded = {r.focus for r in run_queries(graph, [check])}
+        flat = {r.focus for r in run_queries(graph, [replace(check, query=check.flat_query)])}
+    assert embedded == flat == {EX + "unnamed"}
+
+
+def test_checks_sharing_a_target_find_what_each_finds_alone_and_leave_nothing_behind(tmp_path):
+    """The activities a controller records are found once for the checks that share that target (written to the
+    store for the run and read back by each); the findings are those of each check run on its own, and the store
+    holds nothing of it afterwards."""
+    from ropa.validate import (FOCUS_GRAPH, compile_shapes, evaluation_context, load_shapes, run_queries,
+                               shape_files, shared_focus_nodes)
+
+    record = PREFIXES + SHOP + """
+ex:gaps a dpv:Process ; ropa:recordedBy ex:shop ; ropa:role ropa:ControllerRole ; dpv:hasPurpose dpv:Marketing .
+ex:unstated a dpv:Process ; ropa:recordedBy ex:shop ; dpv:hasPersonalData pd:EmailAddress .
+"""
+    path = tmp_path / "record.ttl"
+    path.write_text(record, encoding="utf-8")
+    graph = ropa.load([path])
+    checks = compile_shapes(load_shapes(shape_files()))
+    sharing = [c for c in checks if c.shape.endswith(("#ControllerActivity-purpose", "#LawfulBasis",
+                                                      "#ControllerActivity-data"))]
+    assert len({c.target for c in sharing}) == 1 and len(sharing) >= 3
+    with evaluation_context(graph, AS_OF):
+        with shared_focus_nodes(graph, sharing) as queries:
+            assert set(queries) == {sharing[0].target}
+            assert graph.query(f"ASK {{ GRAPH <{FOCUS_GRAPH.value}> {{ ?s ?p <{EX}gaps> }} }}")
+        together = {(r.shape, r.focus) for r in run_queries(graph, sharing)}
+        alone = {(r.shape, r.focus) for c in sharing for r in run_queries(graph, [c])}
+    assert together == alone
+    assert {focus for _, focus in together} >= {EX + "gaps", EX + "unstated"}
+    assert FOCUS_GRAPH not in set(graph.store.named_graphs())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -82,6 +83,25 @@ def test_unknown_term_written_as_full_iri_is_located(tmp_path):
     assert caught.value.line == 9
 
 
+
+def test_unknown_terms_in_every_position_and_syntax_are_each_reported_with_file_and_line(tmp_path):
+    """Unknown terms as subject, predicate and object, in Turtle and in N-Triples, are all reported (one error
+    each, with its file and line); text inside a literal that looks like a DPV IRI is no term."""
+    turtle = GOOD + (
+        "dpv:Payrol a dpv:Purpose .\n"                                        # subject, line 9
+        "ex:payroll ropa:hasFoo ex:x .\n"                                     # predicate, line 10
+        'ex:payroll ex:note "see <https://w3id.org/dpv#NotATerm> and dpv:Nope" .\n'   # literal text: no term
+        "ex:payroll dpv:hasDataSubject <https://w3id.org/dpv#Employe> .\n"   # object as a full IRI, line 12
+    )
+    ntriples = ('<https://example.org/x> <https://w3id.org/dpv#hasPurpose> <https://w3id.org/dpv#Marketting> .\n'
+                '<https://example.org/x> <https://example.org/p> "<https://w3id.org/dpv#AlsoNotATerm>" .\n')
+    with pytest.raises(RopaError) as caught:
+        ropa.load([write(tmp_path, "many.ttl", turtle), write(tmp_path, "more.nt", ntriples)])
+    problems = {(Path(e.path).name, e.line, re.match(r"unknown term (\S+): ", e.message).group(1))
+                for e in caught.value.problems}
+    assert problems == {("many.ttl", 9, "dpv:Payrol"), ("many.ttl", 10, "ropa:hasFoo"),
+                        ("many.ttl", 12, "dpv:Employe"), ("more.nt", 1, "dpv:Marketting")}
+
 def test_unknown_prefix_names_file_and_line(tmp_path):
     text = GOOD + "ex:payroll dpv:hasDataSubject dvp:Employee .\n"
     with pytest.raises(RopaError) as caught:
@@ -116,6 +136,25 @@ def test_ill_typed_literal_names_file_and_line(tmp_path):
     assert '"P4W"^^xsd:duration' in str(caught.value)
     assert caught.value.line == 6
 
+
+
+def test_typed_literals_are_checked_in_every_file_and_syntax_and_text_that_looks_like_one_is_not(tmp_path):
+    """Valid values of every checked datatype load (some in a non-canonical form); a string whose text looks like
+    an ill-typed literal is a string; an ill-typed date in an N-Triples file is reported with its file and line."""
+    xsd = "http://www.w3.org/2001/XMLSchema#"
+    good = PREFIXES + f"""@prefix xsd: <{xsd}> .
+ex:r a dpv:Process ; ex:period "P1Y2M"^^xsd:duration ; ex:day "2024-02-29"^^xsd:date ; ex:at "2024-01-01T10:00:00Z"^^xsd:dateTime ;
+    ex:flag "1"^^xsd:boolean ; ex:count "007"^^xsd:integer ; ex:share "+1.50"^^xsd:decimal ;
+    ex:note "written as \\"P4W\\"^^xsd:duration, or \\"2023-02-30\\"^^<{xsd}date>" ; ex:tab "a\\tb" .
+"""
+    graph = ropa.load([write(tmp_path, "good.ttl", good)])
+    assert graph.query('ASK { ?r <https://example.org/note> ?n FILTER(CONTAINS(?n, "P4W")) }')
+    bad = ('<https://example.org/r> <https://example.org/note> "a \\"quoted\\" text" .\n'
+           f'<https://example.org/r> <https://example.org/day> "2023-02-30"^^<{xsd}date> .\n')
+    with pytest.raises(RopaError) as caught:
+        ropa.load([write(tmp_path, "good.ttl", good), write(tmp_path, "dates.nt", bad)])
+    assert '"2023-02-30"^^xsd:date' in str(caught.value)
+    assert caught.value.path.endswith("dates.nt") and caught.value.line == 2
 
 def test_missing_path_and_unsupported_file_are_clear_errors(tmp_path):
     result = run_cli("info", str(tmp_path / "nope.ttl"))
@@ -182,3 +221,15 @@ ex:other a dpv:Process ;
     fixed = tmp_path / "fixed"
     fixed.mkdir()
     ropa.load([write(fixed, "fine.ttl", text.replace("ex:q-missing", "ex:q-payroll"))])
+
+
+@pytest.mark.parametrize("extra", ["", "ex:r ex:name \"Zoë\" .\n"])   # ASCII text, and text that is not
+def test_declared_prefixes_are_read_from_every_line_that_declares_one(extra):
+    from ropa.namespaces import declared_prefixes
+
+    text = ("@prefix a: <https://a.example/> . @prefix skipped: <https://not-at-line-start/> .\n"
+            "  PREFIX b: <https://b.example/>\n\n   @PREFIX c: <https://c.example/> .\n# @prefix comment: <x>\n"
+            "prefix : <https://empty.example/>\n@prefix a: <https://a-again.example/> .\n"
+            'ex:r ex:note "prefix in a literal" .\n' + extra + "Prefix d: <https://d.example/>\r\n")
+    assert declared_prefixes(text) == {"a": "https://a.example/", "b": "https://b.example/", "c": "https://c.example/",
+                                       "": "https://empty.example/", "d": "https://d.example/"}

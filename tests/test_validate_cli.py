@@ -180,3 +180,15 @@ def test_bad_input_exits_2_with_one_line(tmp_path, args, expected):
     assert len(lines) == 1 and lines[0].startswith("ropa: error: "), result.stderr
     assert expected in lines[0]
     assert "Traceback" not in result.stderr
+
+
+
+def test_run_as_a_command_the_report_and_exit_code_are_all_there_at_exit(report):
+    """The ``ropa`` command ends without freeing the loaded record: the JSON report it wrote to standard output is
+    complete (the findings of the same run in-process), and the exit code is the report's."""
+    found = run_module("--format", "json", "--as-of", AS_OF)
+    assert found.returncode == 1
+    assert json.loads(found.stdout)["findings"] == report["findings"]
+    passing = run_module("--format", "json", "--as-of", AS_OF, "--fail-on", "violation", "--waivers",
+                         str(REPOSITORY / "data" / "destiny" / "waivers.toml"))
+    assert passing.returncode == 0 and json.loads(passing.stdout)["findings"]
