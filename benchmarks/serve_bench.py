@@ -2,10 +2,11 @@
 """Time the pages of ``ropa serve`` on a synthetic record (ropa.synthetic), through Starlette's TestClient.
 
 Why: pages of the bundled record must answer in well under a second, and a record of a million triples must stay
-usable. This script loads a synthetic record of the size asked for, then requests each kind of page twice (the
-first request of a language builds that language's register objects; later ones reuse them until a file
-changes) and reports the wall time of every request and its size. The endpoint's query runs in a forked copy of
-the process, so its time includes the fork.
+usable. This script loads a synthetic record of the size asked for, then requests each kind of page once (the
+first request may build what later ones reuse: the outline of the record, its sources, the flow graph) and then
+``--repeat`` times more, and reports the first time and the median of the others, with the page's size. The
+registers' pages, the processor overview and the diagrams are found from the overview's links. The endpoint's
+query runs in a forked copy of the process, so its time includes the fork.
 
 Usage:
     python benchmarks/serve_bench.py                        # 1M triples in a temporary folder
@@ -19,6 +20,7 @@ from __future__ import annotations
 import argparse
 import json
 import re
+import statistics
 import sys
 import tempfile
 import time
@@ -37,6 +39,14 @@ PAGES = [
     ("diagrams list", "/en/diagrams"),
     ("group overview", "/en/"),
 ]
+LINKED = [   # (name, pattern of a link on the overview, what to add to it)
+    ("a controller register, page 1", r'href="(?:/en/)?(controller-[\w-]+\.html)"', ""),
+    ("a controller register, page 2", r'href="(?:/en/)?(controller-[\w-]+\.html)"', "?_page=2"),
+    ("a controller register, filtered by name", r'href="(?:/en/)?(controller-[\w-]+\.html)"', "?q=payroll"),
+    ("a processor register, page 2", r'href="(?:/en/)?(processor-[\w-]+\.html)"', "?_page=2"),
+    ("a processor overview", r'href="(?:/en/)?(processors-[\w-]+\.html)"', ""),
+    ("diagram of a whole controller register", r'href="(?:/en/)?controller-([\w-]+)\.html"', ""),
+]
 
 
 def main() -> None:
@@ -44,6 +54,7 @@ def main() -> None:
     parser.add_argument("--triples", type=int, default=1_000_000)
     parser.add_argument("--data", type=Path, help="a folder of Turtle files instead of a generated record")
     parser.add_argument("--json", type=Path, help="write the timings here as JSON")
+    parser.add_argument("--repeat", type=int, default=3, help="requests of each page after the first (median)")
     args = parser.parse_args()
 
     from ropa import web
@@ -63,19 +74,26 @@ def main() -> None:
         client = TestClient(web.create_app([folder]))
         results = [{"page": "load and validate the record", "seconds": round(time.perf_counter() - started, 2)}]
         print(f"{results[0]['page']}: {results[0]['seconds']} s", file=sys.stderr)
-        for name, path in PAGES:
-            for attempt in ("first", "again"):
+        pages = list(PAGES)
+        for name, path in pages:
+            times = []
+            for _ in range(1 + args.repeat):
                 started = time.perf_counter()
                 response = client.get(path)
-                seconds = round(time.perf_counter() - started, 2)
-                results.append({"page": name, "request": attempt, "status": response.status_code,
-                                "seconds": seconds, "kilobytes": len(response.content) // 1024})
-                print(f"{name} ({attempt}): {response.status_code}, {seconds} s, {len(response.content) // 1024} KB",
-                      file=sys.stderr)
-                if name == "group overview" and attempt == "first":   # then the first register it links to
-                    found = re.search(r'href="(controller-[\w-]+\.html)"', response.text)
-                    if found:
-                        PAGES.append(("a controller register", "/en/" + found.group(1)))
+                times.append(time.perf_counter() - started)
+            again = statistics.median(times[1:]) if times[1:] else None
+            results.append({"page": name, "path": path, "status": response.status_code, "first": round(times[0], 3),
+                            "median_again": round(again, 3) if again is not None else None,
+                            "kilobytes": len(response.content) // 1024})
+            print(f"{name}: {response.status_code}, first {times[0]:.2f} s, median of {args.repeat} more "
+                  f"{again if again is None else round(again, 3)} s, {len(response.content) // 1024} KB", file=sys.stderr)
+            if name == "group overview":   # then the registers, overview and diagram it links to
+                for linked, pattern, suffix in LINKED:
+                    found = re.search(pattern, response.text)
+                    if found and linked.startswith("diagram"):
+                        pages.append((linked, f"/en/diagram/controller/{found.group(1)}"))
+                    elif found:
+                        pages.append((linked, "/en/" + found.group(1) + suffix))
     if args.json:
         args.json.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
 

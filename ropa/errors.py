@@ -2,14 +2,36 @@
 
 
 class RopaError(Exception):
-    """A user's input is wrong (a file, a term, an option): the message names what and where."""
+    """A user's input is wrong (a file, a term, an option): the message names what and where.
 
-    def __init__(self, message: str, *, path: str | None = None, line: int | None = None, column: int | None = None):
+    The message is English, for the command line and logs. An error an officer can meet in ``ropa serve`` also
+    carries ``key``, a phrase of the message catalogues (reports/messages), and the ``values`` that fill it, so that
+    a page shows it in its own language (``said``)."""
+
+    def __init__(self, message: str, *, path: str | None = None, line: int | None = None, column: int | None = None,
+                 key: str | None = None, values: dict[str, object] | None = None):
         self.message = message
         self.path = path
         self.line = line
         self.column = column
+        self.key = key
+        self.values = dict(values or {})
         super().__init__(str(self))
+
+    def said(self, phrase) -> str:
+        """The error in a catalogue's language: ``phrase`` is a catalogue (ropa.register.Messages: called with a key
+        and values, ``has(key)``); a value that is itself a catalogue key (``key:...``) is said in it too, with the
+        same values. Without a key, or one the catalogue lacks, the English message."""
+        if not self.key or not phrase.has(self.key):
+            return str(self)
+        def say(value):
+            if not (isinstance(value, str) and value.startswith("key:")):
+                return value
+            key = value[len("key:"):]   # a phrase the catalogue lacks reads as the key's last part, in words
+            return phrase(key, **self.values) if phrase.has(key) else key.rsplit(".", 1)[-1].replace("_", " ")
+
+        values = {name: say(value) for name, value in self.values.items()}
+        return (f"{self.path}: " if self.path else "") + phrase(self.key, **values)
 
     def __str__(self) -> str:
         where = ""

@@ -254,7 +254,8 @@ def bind(query: Query, values: Mapping[str, str] | None = None, *, as_of: dt.dat
         example = query.example.get(p.name, "VALUE")
         if graph is not None and p.type == "IRI" and not _in_record(graph, expand(example, prefixes)):
             example = "IRI"   # the header's example belongs to another record
-        raise RopaError(f"query {query.name} needs its {p.name} parameter: --param {p.name}={example}{every}")
+        raise RopaError(f"query {query.name} needs its {p.name} parameter: --param {p.name}={example}{every}",
+                        key="error.param.missing", values={"param": f"key:web.param.{p.name}"})
     return {p.name: parse_value(p, given.get(p.name, p.default), query.name, prefixes) for p in query.params}
 
 
@@ -274,23 +275,27 @@ def parse_value(param: Param, text: str, query_name: str = "query", prefixes: Ma
     """One parameter value as an RDF term of its declared type; a RopaError names the parameter otherwise."""
     text = str(text).strip()
 
-    def wrong(expected: str) -> RopaError:
+    def wrong(expected: str, kind: str) -> RopaError:
+        """The error, in English and as the catalogue's error.param.wrong with error.expected.KIND."""
         shown = text if len(text) <= 80 else text[:60] + f"... ({len(text)} characters)"
-        return RopaError(f"query {query_name}: parameter {param.name} must be {expected}, not '{shown}'")
+        return RopaError(f"query {query_name}: parameter {param.name} must be {expected}, not '{shown}'",
+                         key="error.param.wrong", values={"param": f"key:web.param.{param.name}", "value": shown,
+                                                          "expected": f"key:error.expected.{kind}",
+                                                          "length": MAX_PARAM_LENGTH})
 
     if len(text) > MAX_PARAM_LENGTH:
-        raise wrong(f"at most {MAX_PARAM_LENGTH} characters long")
+        raise wrong(f"at most {MAX_PARAM_LENGTH} characters long", "length")
 
     if param.type == "IRI":
         if text == "any" and (param.default == "any" or param.required):
             return None
         iri = expand(text, prefixes)
         if iri is None:
-            raise wrong("an IRI: a prefixed name such as pd:Name or a full IRI in angle brackets, <https://...>")
+            raise wrong("an IRI: a prefixed name such as pd:Name or a full IRI in angle brackets, <https://...>", "iri")
         try:
             return ox.NamedNode(iri)
         except ValueError:
-            raise wrong("a valid IRI") from None
+            raise wrong("a valid IRI", "valid_iri") from None
     if param.type == "date":
         if text == "today":
             return _date(dt.date.today())
@@ -299,20 +304,20 @@ def parse_value(param: Param, text: str, query_name: str = "query", prefixes: Ma
                 return _date(dt.date.fromisoformat(text))
         except ValueError:
             pass
-        raise wrong("a date, YYYY-MM-DD")
+        raise wrong("a date, YYYY-MM-DD", "date")
     if param.type == "integer":
         if not _INTEGER.match(text):
-            raise wrong("an integer")
+            raise wrong("an integer", "integer")
         if len(text.lstrip("+-")) > 18:
-            raise wrong("an integer of at most 18 digits")
+            raise wrong("an integer of at most 18 digits", "digits")
         return ox.Literal(str(int(text)), datatype=ox.NamedNode(XSD + "integer"))
     if param.type == "duration":
         if not _DURATION.match(text.upper()):
-            raise wrong("a period in ISO 8601 form such as P5Y (five years), P6M or P30D")
+            raise wrong("a period in ISO 8601 form such as P5Y (five years), P6M or P30D", "duration")
         return ox.Literal(text.upper(), datatype=ox.NamedNode(XSD + "duration"))
     if param.type == "language":
         if not _LANGUAGE.match(text):
-            raise wrong("a language tag such as en, nl or fr")
+            raise wrong("a language tag such as en, nl or fr", "language")
         return ox.Literal(text.lower())
     return ox.Literal(text)
 

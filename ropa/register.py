@@ -17,8 +17,8 @@ import hashlib
 import json
 import re
 import unicodedata
-from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections import OrderedDict, defaultdict
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from functools import cached_property
@@ -383,6 +383,90 @@ class Record:
         return found
 
 
+@dataclass(frozen=True)
+class Scope:
+    """The part of a record a page of ``ropa serve`` builds: some activities of one organisation, rather than every
+    document of the record (at a million triples that takes minutes)."""
+
+    entity: str
+    activities: tuple[str, ...]
+    known: frozenset[str] = frozenset()
+    """Every activity of the organisation: the findings of those not on the page stay off it."""
+    providers: bool = False
+    """Build the organisation's processor overview too (its providers reach all its activities)."""
+    slugs: dict[str, str] = field(default_factory=dict, compare=False)
+    """The slugs the page must use (of the organisations and activities, as ``Slugs`` keeps them), so that the
+    links between pages agree."""
+
+
+@dataclass
+class Outline:
+    """What a record holds, found cheaply: its organisations (slug, name) and, per organisation and role, its
+    activities by label in the language, in the registers' order. Enough to count, filter and page a register, and
+    to link to any activity, without building the register."""
+
+    lang: str
+    entities: list[str]
+    slugs: dict[str, str]
+    names: dict[str, str]
+    activities: dict[tuple[str, str], list[tuple[str, str]]]
+    anchors: dict[str, str]
+    """Each activity's anchor in its register."""
+    used: dict[str, str] = field(default_factory=dict, repr=False)
+    """Every slug given, as ``Slugs.used`` keeps them (a page's builder starts from these)."""
+
+    @property
+    def order(self) -> list[str]:
+        """The organisations in the documents' order: by name."""
+        return sorted(self.entities, key=lambda e: (self.names[e].casefold(), e))
+
+    def of(self, entity: str, role: str) -> list[tuple[str, str]]:
+        return self.activities.get((entity, role), [])
+
+    def place(self, activity: str) -> tuple[str, str, int] | None:
+        """The organisation, role and position in its register of an activity."""
+        for (entity, role), rows in self.activities.items():
+            for number, (iri, _) in enumerate(rows):
+                if iri == activity:
+                    return entity, role, number
+        return None
+
+    def scope(self, entity: str, role: str, activities: Sequence[str], providers: bool = False) -> Scope:
+        known = frozenset(a for r in ("controller", "processor") for a, _ in self.of(entity, r))
+        return Scope(entity=entity, activities=tuple(activities), known=known, providers=providers, slugs=self.used)
+
+
+def outline(graph: RecordGraph, lang: str, answers: Answers | None = None) -> Outline:
+    """The record's organisations and activities in the language (see Outline): one query and their labels."""
+    answers = answers or Answers(graph)
+    labels = Labels(graph, lang, answers)
+    found: dict[tuple[str, str], list[str]] = defaultdict(list)
+    for row in answers.rows("""
+            SELECT ?a ?e ?role WHERE { ?a a dpv:Process ; ropa:recordedBy ?e . OPTIONAL { ?a ropa:role ?role } }"""):
+        role = "processor" if row["role"] is not None and row["role"].value == ROPA + "ProcessorRole" else "controller"
+        found[(row["e"].value, role)].append(row["a"].value)
+    entities = sorted({entity for entity, _ in found})
+    labels.fetch([*entities, *(a for rows in found.values() for a in rows)])
+    names = {}
+    for block in _values(entities):
+        for row in answers.rows(f"SELECT ?e ?n WHERE {{ VALUES ?e {{ {block} }} ?e dpv:hasName ?n }}"):
+            name = row["n"].value if isinstance(row["n"], ox.Literal) else labels[row["n"].value]
+            entity = row["e"].value
+            if entity not in names or name.casefold() < names[entity].casefold():   # as the registers choose it
+                names[entity] = name
+    slugs = Slugs()
+    activities, anchors = {}, {}
+    entity_slugs = {entity: slugs(entity) for entity in entities}
+    for key in sorted(found):
+        rows = sorted(((a, labels[a]) for a in found[key]), key=lambda r: (natural_key(r[1]), r[0]))
+        activities[key] = rows
+        for activity, _ in rows:
+            anchors[activity] = slugs(activity, "a-")
+    return Outline(lang=lang, entities=entities, slugs=entity_slugs,
+                   names={e: names.get(e, labels[e]) for e in entities}, activities=activities, anchors=anchors,
+                   used=dict(slugs.used))
+
+
 # --- Which findings belong to which field ----------------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -485,14 +569,29 @@ class Answers:
     same questions (the facts, their sources, the kinds of concepts, every label in every language) and differ only
     in the answers they pick, so a build in three languages asks each once. The rows are shared: read, never change."""
 
-    def __init__(self, graph: RecordGraph):
+    def __init__(self, graph: RecordGraph, keep: Callable[[str], bool] | None = None, recent: int = 0):
         self.graph = graph
         self.answered: dict[str, list[dict[str, Term | None]]] = {}
+        self.keep = keep
+        """Which answers to keep for good (all when None): a server keeps those about the whole record; of the
+        others, only the ``recent`` last (the pages just read), so that memory stays bounded."""
+        self.recent: OrderedDict[str, list[dict[str, Term | None]]] = OrderedDict()
+        self.recent_size = recent
 
     def rows(self, sparql: str) -> list[dict[str, Term | None]]:
-        if sparql not in self.answered:
-            self.answered[sparql] = _rows(self.graph, sparql)
-        return self.answered[sparql]
+        if sparql in self.answered:
+            return self.answered[sparql]
+        if sparql in self.recent:
+            self.recent.move_to_end(sparql)
+            return self.recent[sparql]
+        rows = _rows(self.graph, sparql)
+        if self.keep is None or self.keep(sparql):
+            self.answered[sparql] = rows
+        elif self.recent_size:
+            self.recent[sparql] = rows
+            if len(self.recent) > self.recent_size:
+                self.recent.popitem(last=False)
+        return rows
 
     def select(self, sparql: str) -> list[dict[str, str | None]]:
         """The rows with each term's value (IRI or lexical form), as ``RecordGraph.select`` gives them."""
@@ -781,13 +880,14 @@ class _Builder:
             "dpv:hasDataController")),
     ]
 
-    def __init__(self, graph: RecordGraph, lang: str, findings: Sequence[Finding], as_of: dt.date, flows: FlowGraph,
-                 answers: Answers | None = None):
+    def __init__(self, graph: RecordGraph, lang: str, findings: Sequence[Finding], as_of: dt.date,
+                 flows: FlowGraph | Callable[[], FlowGraph], answers: Answers | None = None, scope: Scope | None = None):
         self.graph = graph
         self.answers = answers or Answers(graph)
         self.lang = lang
         self.as_of = as_of
-        self.flows = flows
+        self._flows = flows
+        self.scope = scope
         self.t = Messages(lang)
         self.labels = Labels(graph, lang, self.answers)
         from ropa.plain import PlainWords  # plain imports this module's Messages and Labels
@@ -796,6 +896,9 @@ class _Builder:
         self.provenance = Provenance(graph, lang, self.answers)
         self.facts = Facts()
         self.slugs = Slugs()
+        if scope is not None:   # the record's slugs, not the page's: links between pages must agree
+            self.slugs.used.update(scope.slugs)
+            self.slugs.taken.update(scope.slugs.values())
         self.findings_by_focus: dict[str, list[Finding]] = defaultdict(list)
         self.gaps: dict[str, Gap] = {}
         for finding in findings:
@@ -803,16 +906,30 @@ class _Builder:
         self.all_findings = list(findings)
         self._reaching: dict[str, set[str]] | None = None
 
+    @property
+    def flows(self) -> FlowGraph:
+        """The record's flow graph; a page of ``ropa serve`` that draws nothing never waits for it."""
+        if callable(self._flows):
+            self._flows = self._flows()
+        return self._flows
+
     # -- the queries
 
     def load(self) -> None:
-        rows = self.answers.rows("""
-            SELECT ?a ?e ?role WHERE { ?a a dpv:Process ; ropa:recordedBy ?e . OPTIONAL { ?a ropa:role ?role } }""")
+        restrict = ""
+        if self.scope is not None:   # a page: only its activities, by VALUES, never the whole record's
+            restrict = "VALUES ?a { " + " ".join(f"<{a}>" for a in self.scope.activities) + " }"
+        rows = self.answers.rows(f"""
+            SELECT ?a ?e ?role WHERE {{ {restrict} ?a a dpv:Process ; ropa:recordedBy ?e . OPTIONAL {{ ?a ropa:role ?role }} }}""")
         self.activities: dict[str, tuple[str, str]] = {}
         for row in rows:
             role = "processor" if row["role"] is not None and row["role"].value == ROPA + "ProcessorRole" else "controller"
             self.activities[row["a"].value] = (row["e"].value, role)
+        if self.scope is not None:
+            self.activities = {a: self.activities[a] for a in self.scope.activities if a in self.activities}
         self.entities = sorted({entity for entity, _ in self.activities.values()})
+        if self.scope is not None:
+            self.entities = [self.scope.entity]
         self.facts.fetch(self.answers, self.activities, self.ACTIVITY_PROPERTIES)
         self.facts.fetch(self.answers, self.entities, self.ENTITY_PROPERTIES)
         linked = set()
@@ -825,7 +942,7 @@ class _Builder:
             for values in self.facts.by_node.get(node, {}).values():
                 second.update(t.value for t in values if isinstance(t, ox.NamedNode))
         self.facts.fetch(self.answers, second - linked, self.NODE_PROPERTIES)
-        self.provider_links = self._provider_links()
+        self.provider_links = self._provider_links() if self.scope is None or self.scope.providers else self._engaged()
         self.facts.fetch(self.answers, {link[0] for link in self.provider_links} - linked - second, self.NODE_PROPERTIES)
         self.durations = self._durations()
         self.special = self._special_categories()
@@ -872,7 +989,11 @@ class _Builder:
                 }}"""):
                 found.append((row["x"].value, row["how"].value, row["a"].value if row["a"] is not None else None,
                               row["e"].value))
-        # Engagements (a sub-processor list's entries) reach the activities of their scope.
+        return found + self._engaged()
+
+    def _engaged(self) -> list[tuple[str, str, str | None, str]]:
+        """The links of engagements (a sub-processor list's entries): they reach the activities of their scope."""
+        found = []
         self.engaged_for: dict[str, list[tuple[str, str]]] = defaultdict(list)  # activity -> (provider, engagement)
         for row in self.answers.select(ENGAGEMENT_SCOPE):
             owner, role = self.activities.get(row["activity"], (None, None))
@@ -909,16 +1030,22 @@ class _Builder:
     narrower concept, or a node typed with one."""
 
     def _kinds(self) -> dict[str, set[str]]:
+        """The kinds of the nodes linked from the activities and organisations. The concepts under each kind are
+        few (a vocabulary's), so they are found once, downwards from the kinds, and the linked nodes are looked up
+        among them with their types: asking upwards from every linked node cost a path search per node."""
         linked = {t.value for node in [*self.activities, *self.entities] for values in self.facts.by_node[node].values()
                   for t in values if isinstance(t, ox.NamedNode)}
         tops = " ".join(f'(<{expand_or_fail(top)}> "{kind}")' for kind, names in self.KINDS.items() for top in names)
+        under: dict[str, set[str]] = defaultdict(set)
+        for row in self.answers.rows(f"""
+                SELECT DISTINCT ?x ?kind WHERE {{ VALUES (?top ?kind) {{ {tops} }} ?x skos:broader* ?top }}"""):
+            under[row["x"].value].add(row["kind"].value)
         kinds: dict[str, set[str]] = defaultdict(set)
-        for block in _values(linked):
-            for row in self.answers.rows(f"""
-                SELECT DISTINCT ?x ?kind WHERE {{
-                  VALUES ?x {{ {block} }} VALUES (?top ?kind) {{ {tops} }}
-                  {{ ?x skos:broader* ?top }} UNION {{ ?x a/skos:broader* ?top }} }}"""):
-                kinds[row["x"].value].add(row["kind"].value)
+        for node in linked:
+            for concept in [node, *self.facts.iris(node, RDF + "type")]:
+                kinds[node] |= under.get(concept, set())
+            if not kinds[node]:
+                del kinds[node]
         return kinds
 
     def of_kind(self, node: str, prop: str, kind: str) -> list[Value]:
@@ -1283,8 +1410,14 @@ class _Builder:
 
     def entity_gaps(self, entity: str, role: str | None = None) -> list[Gap]:
         """The organisation's gaps; for one register (``role``), without those of its activities in the other role."""
-        found = [self.gap(f) for f in self.all_findings if f.entity == entity
-                 and (role is None or f.activity is None or self.activities.get(f.activity, (None, role))[1] == role)]
+        def belongs(finding: Finding) -> bool:
+            if role is None or finding.activity is None:
+                return True
+            if self.scope is not None and finding.activity not in self.activities:
+                # a page: only the findings of its own activities, and of what is no activity of the organisation
+                return finding.activity not in self.scope.known
+            return self.activities.get(finding.activity, (None, role))[1] == role
+        found = [self.gap(f) for f in self.all_findings if f.entity == entity and belongs(f)]
         return sorted(found, key=lambda g: (g.waived, SEVERITIES.index(g.severity), g.subject, g.check))
 
     # -- diagrams
@@ -1309,9 +1442,10 @@ class _Builder:
                      processor_registers: list[ProcessorRegister]) -> None:
         """A diagram per register and per activity of a controller register. A processor's services share one
         diagram: per service it would repeat the same chain."""
-        categories = {c for activity in self.flows.activities.values() for c in activity.categories}
-        regions = {data["region"] for _, data in self.flows.graph.nodes(data=True) if data.get("outside")}
-        self.labels.fetch(i for i in [*self.flows.graph.nodes, *categories, *regions] if "://" in i)
+        if self.scope is None:   # every label a diagram of the record may show, in bulk (a page asks for its own)
+            categories = {c for activity in self.flows.activities.values() for c in activity.categories}
+            regions = {data["region"] for _, data in self.flows.graph.nodes(data=True) if data.get("outside")}
+            self.labels.fetch(i for i in [*self.flows.graph.nodes, *categories, *regions] if "://" in i)
         for register in [*controller_registers, *processor_registers]:
             name = self.labels[register.organisation.iri]
             register.diagram = self.diagram([entry.iri for entry in register.entries], name)
@@ -1514,6 +1648,38 @@ class _Builder:
                       processor_registers=processor_registers, overviews=overviews, group=group)
 
 
+    def page(self, role: str, diagrams: bool = False) -> ControllerRegister | ProcessorRegister:
+        """The register of the scope's activities in one role (a page of ``ropa serve``); ``diagrams``: with the
+        register's and each activity's diagram, as the document has them."""
+        self.load()
+        entity = self.scope.entity
+        self.organisation_of = {entity: self.organisation(entity)}
+        entries = [self.entry(a) for a in self.activities if self.activities[a][1] == role]
+        entries.sort(key=lambda e: (natural_key(e.label.text), e.iri))
+        if role == "controller":
+            register = self.controller_register(entity, entries)
+            if diagrams:
+                self.add_diagrams([register], [])
+        else:
+            register = self.processor_register(entity, entries)
+            if diagrams:
+                self.add_diagrams([], [register])
+        return register
+
+    def activity_diagram(self) -> DiagramImage | None:
+        """The diagram of the scope's one activity, as its entry in a register has it (labels asked as drawn)."""
+        self.load()
+        activity, = self.scope.activities
+        return self.diagram([activity], self.labels[activity])
+
+    def provider_overview(self) -> ProcessorOverview:
+        """The processor overview of the scope's organisation (the scope holds all its activities)."""
+        self.load()
+        entity = self.scope.entity
+        self.organisation_of = {entity: self.organisation(entity)}
+        return self.overview(entity, {a: self.entry(a) for a in self.activities})
+
+
 def _unique(gaps: list[Gap]) -> list[Gap]:
     seen: list[Gap] = []
     for gap in gaps:
@@ -1533,3 +1699,32 @@ def build_record(graph: RecordGraph, *, lang: str = "en", findings: Sequence[Fin
     """
     date = as_of or dt.date.today()
     return _Builder(graph, lang, findings, date, flows or build_flow_graph(graph, date), answers).build()
+
+
+def build_page(graph: RecordGraph, scope: Scope, role: str, *, lang: str = "en", findings: Sequence[Finding] = (),
+               as_of: dt.date | None = None, flows: FlowGraph | Callable[[], FlowGraph] | None = None,
+               answers: Answers | None = None, diagrams: bool = False) -> ControllerRegister | ProcessorRegister:
+    """A register of some of an organisation's activities (a page of ``ropa serve``): the same objects as
+    ``build_record`` makes for them, from queries about those activities only. ``flows`` (or a function that
+    gives it) is read only to draw ``diagrams``."""
+    date = as_of or dt.date.today()
+    return _Builder(graph, lang, findings, date, flows or (lambda: build_flow_graph(graph, date)), answers,
+                    scope).page(role, diagrams)
+
+
+def build_provider_overview(graph: RecordGraph, scope: Scope, *, lang: str = "en", findings: Sequence[Finding] = (),
+                            as_of: dt.date | None = None, flows: FlowGraph | Callable[[], FlowGraph] | None = None,
+                            answers: Answers | None = None) -> ProcessorOverview:
+    """The processor overview of one organisation, without building the rest of the record."""
+    date = as_of or dt.date.today()
+    return _Builder(graph, lang, findings, date, flows or (lambda: build_flow_graph(graph, date)), answers,
+                    replace(scope, providers=True)).provider_overview()
+
+
+def build_activity_diagram(graph: RecordGraph, scope: Scope, *, lang: str = "en", as_of: dt.date | None = None,
+                           flows: FlowGraph | Callable[[], FlowGraph] | None = None,
+                           answers: Answers | None = None) -> DiagramImage | None:
+    """The data-flow diagram of the scope's one activity, without building its register."""
+    date = as_of or dt.date.today()
+    return _Builder(graph, lang, (), date, flows or (lambda: build_flow_graph(graph, date)), answers,
+                    scope).activity_diagram()

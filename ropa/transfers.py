@@ -132,6 +132,9 @@ class Basis:
     valid: bool
     documented: bool
     reason: str
+    reason_key: str = ""
+    """The reason as a phrase of the message catalogues (basis.reason.*), for outputs in another language."""
+    reason_values: tuple[tuple[str, str], ...] = ()
 
     def as_dict(self) -> dict:
         return {"instrument": shorten(self.instrument), "label": self.label, "valid": self.valid,
@@ -274,7 +277,8 @@ def assume_ended(bases, instrument: str, day: dt.date) -> tuple[Basis, ...]:
             kept.append(basis)
         elif basis.documented:
             kept.append(Basis(instrument=basis.instrument, label=basis.label, valid=False, documented=True,
-                              reason=f"assumed no longer valid from {day.isoformat()}"))
+                              reason=f"assumed no longer valid from {day.isoformat()}",
+                              reason_key="basis.reason.assumed_ended", reason_values=(("date", day.isoformat()),)))
     return tuple(sorted(kept, key=lambda b: (not b.valid, b.label)))
 
 
@@ -283,34 +287,37 @@ def _judge_basis(iri: str, documented: bool, place: str, outside: bool, certifie
     instrument = known.instruments.get(iri, Instrument())
     label = known.labels.get(iri) or shorten(iri)
 
-    def verdict(valid: bool, reason: str) -> Basis:
-        return Basis(instrument=iri, label=label, valid=valid, documented=documented, reason=reason)
+    def verdict(valid: bool, reason: str, key: str, **values: str) -> Basis:
+        return Basis(instrument=iri, label=label, valid=valid, documented=documented, reason=reason,
+                     reason_key=f"basis.reason.{key}", reason_values=tuple(values.items()))
 
     if instrument.ends and as_of > instrument.ends:
-        return verdict(False, f"no valid basis after {instrument.ends.isoformat()}")
+        return verdict(False, f"no valid basis after {instrument.ends.isoformat()}", "ended", date=instrument.ends.isoformat())
     if instrument.starts and as_of < instrument.starts:
-        return verdict(False, f"not valid before {instrument.starts.isoformat()}")
+        return verdict(False, f"not valid before {instrument.starts.isoformat()}", "not_yet", date=instrument.starts.isoformat())
     if instrument.kind == "adequacy":
         if outside:
-            return verdict(False, "an adequacy decision needs a named country")
+            return verdict(False, "an adequacy decision needs a named country", "needs_country")
         if instrument.covers and place not in instrument.covers:
-            return verdict(False, "the decision does not cover the country")
+            return verdict(False, "the decision does not cover the country", "not_covered")
         if not instrument.covers and not any(
                 known.instruments[d].kind == "adequacy" and not known.instruments[d].certified_only
                 and _in_force(known.instruments[d], as_of) for d in known.adequacy_for(place)):
-            return verdict(False, "no adequacy decision in force covers the country")
+            return verdict(False, "no adequacy decision in force covers the country", "no_adequacy")
         if instrument.certified_only and iri not in certified:
-            return verdict(False, "only for importers certified under it; the importer is not recorded as certified")
-        return verdict(True, "adequacy decision in force (Art. 45)")
+            return verdict(False, "only for importers certified under it; the importer is not recorded as certified",
+                           "not_certified")
+        return verdict(True, "adequacy decision in force (Art. 45)", "adequacy")
     if instrument.kind == "safeguard":
-        return verdict(True, "appropriate safeguard (Art. 46)")
+        return verdict(True, "appropriate safeguard (Art. 46)", "safeguard")
     if instrument.kind == "derogation":
         if occasional:
-            return verdict(True, "derogation for an occasional transfer (Art. 49)")
+            return verdict(True, "derogation for an occasional transfer (Art. 49)", "derogation")
         if occasional is False:
-            return verdict(False, "a derogation cannot serve a systematic transfer (Art. 49)")
-        return verdict(False, "a derogation serves only occasional transfers; the record does not say this one is")
-    return verdict(False, "not a Chapter V transfer basis")
+            return verdict(False, "a derogation cannot serve a systematic transfer (Art. 49)", "systematic")
+        return verdict(False, "a derogation serves only occasional transfers; the record does not say this one is",
+                       "not_occasional")
+    return verdict(False, "not a Chapter V transfer basis", "not_a_basis")
 
 
 def _in_force(instrument: Instrument, as_of: dt.date) -> bool:

@@ -46,8 +46,10 @@ from ropa.flows import FlowGraph, build_flow_graph, impact
 from ropa.load import RecordGraph, expand_paths, load
 from ropa.namespaces import PREFIXES
 from ropa.plain import PlainWords
-from ropa.register import LANGUAGES, Labels, Messages, Record, build_record, finding_anchor
-from ropa.render import diagram_svg, documents, environment, file_stem, render_text
+from ropa.register import (LANGUAGES, Answers, Labels, Messages, Outline, Record, build_activity_diagram, build_page,
+                           build_provider_overview,
+                           build_record, finding_anchor, outline)
+from ropa.render import Document, diagram_svg, documents, environment, file_stem, render_text
 from ropa.tabular import to_xlsx
 from ropa.timeline import as_of as record_as_of
 from ropa.transfers import VERDICTS_GRAPH, verdict_triples
@@ -63,6 +65,14 @@ MAX_QUERY_BYTES = 1_000_000
 """The longest query the endpoint reads."""
 ACTIVITY_DIAGRAMS_UP_TO = 60
 """A register page with more activities than this shows no per-activity diagram (the diagrams page has each)."""
+REGISTER_PAGE_SIZE = 50
+"""Activities per page of a register: a page is built from queries about its own activities only."""
+REGISTER_DIAGRAM_UP_TO = 200
+"""A diagram of a whole register is drawn up to this many activities; past it, the page explains why not and links
+to the diagrams of single activities (a register of thousands would be unreadable, and take dot minutes)."""
+FULL_OVERVIEW_UP_TO = 500
+"""A record of up to this many activities gets the overview of `ropa build`, every row; a larger one a summary of
+counts and the most used providers, with links (building every register at once takes minutes at a million triples)."""
 
 PICKERS = {
     "controller": "organisation", "entity": "organisation", "organisation": "organisation", "exporter": "organisation",
@@ -76,6 +86,10 @@ PICKERS = {
 """Which of the record's things an IRI parameter of a library question picks from, by the parameter's name."""
 
 _DATA = "VALUES ?g {{ {graphs} }} GRAPH ?g"
+_NODE_VALUES = re.compile(r"VALUES \?(?!g\b)\w+ \{\s*<")
+"""A query about given nodes (a page's activities, their values, their labels), not only about the data's graphs."""
+RECENT_ANSWERS = 2000
+"""How many answers about given nodes a server keeps (those of the last pages read, some ten of them)."""
 _CHOICES = {
     "organisation": """SELECT DISTINCT ?x WHERE {{ {data} {{
         {{ ?x a dpv:LegalEntity }} UNION {{ ?x a dpv:Organisation }} UNION {{ ?a dpv:hasDataController ?x }}
@@ -120,6 +134,9 @@ class Snapshot:
     waivers: object = field(default_factory=lambda: NO_WAIVERS)
     records: dict[str, Record] = field(default_factory=dict)
     plain: dict[str, list[Finding]] = field(default_factory=dict)
+    outlines: dict[str, Outline] = field(default_factory=dict)
+    choice_lists: dict[tuple[str, str], list[tuple[str, str]]] = field(default_factory=dict)
+    controllers_of: dict[tuple[str, str, str], list[tuple[str, str, str]]] = field(default_factory=dict)
 
     @property
     def as_of(self) -> dt.date:
@@ -130,11 +147,47 @@ class Snapshot:
         """The flow graph of the diagrams, built once for every language, when a register is first shown."""
         return build_flow_graph(self.graph, self.as_of)
 
+    @cached_property
+    def answers(self) -> Answers:
+        """The answers to the queries about the whole record (its sources, engagements, kinds of concepts), kept
+        for the next page; of those about one page's nodes (a VALUES block of IRIs) only the last RECENT_ANSWERS,
+        so that reading a record of a million triples page after page does not copy it into memory."""
+        return Answers(self.graph, keep=lambda sparql: not _NODE_VALUES.search(sparql), recent=RECENT_ANSWERS)
+
     def record(self, lang: str) -> Record:
+        """Every document of the record (a small record's overview is the document of `ropa build`)."""
         if lang not in self.records:
             self.records[lang] = build_record(self.graph, lang=lang, findings=self.report.findings, as_of=self.as_of,
-                                              flows=self.flows)
+                                              flows=self.flows, answers=self.answers)
         return self.records[lang]
+
+    def outline(self, lang: str) -> Outline:
+        """The organisations and their activities by label: what registers are paged, counted and linked by."""
+        if lang not in self.outlines:
+            self.outlines[lang] = outline(self.graph, lang, self.answers)
+        return self.outlines[lang]
+
+    def activity_count(self, lang: str) -> int:
+        return sum(len(rows) for rows in self.outline(lang).activities.values())
+
+    def register(self, lang: str, entity: str, role: str, activities: Sequence[str], diagrams: bool = False):
+        """A register of these activities of the organisation, built from queries about them only."""
+        return build_page(self.graph, self.outline(lang).scope(entity, role, activities), role, lang=lang,
+                          findings=self.report.findings, as_of=self.as_of, flows=lambda: self.flows,
+                          answers=self.answers, diagrams=diagrams)
+
+    def controllers(self, lang: str, entity: str, role: str) -> list[tuple[str, str, str]]:
+        """(activity, controller, its label) for the organisation's activities in the role: what a register is
+        filtered by controller with."""
+        key = (lang, entity, role)
+        if key not in self.controllers_of:
+            prop = "ropa:actsOnBehalfOf" if role == "processor" else "dpv:hasDataController"
+            rows = self.graph.select(f"SELECT DISTINCT ?e ?a ?c WHERE {{ ?a ropa:recordedBy ?e ; {prop} ?c FILTER(isIRI(?c)) }}",
+                                     {"e": ox.NamedNode(entity)})
+            labels = Labels(self.graph, lang, self.answers)
+            labels.fetch(row["c"] for row in rows)
+            self.controllers_of[key] = [(row["a"], row["c"], labels[row["c"]]) for row in rows]
+        return self.controllers_of[key]
 
     def findings(self, lang: str) -> list[Finding]:
         """Every finding (waived ones marked) in the language's plain words."""
@@ -297,22 +350,22 @@ def _page(request: Request, section: str, script: bool = False) -> Page:
     return Page(lang=_lang(request), path=request.url.path, query=request.url.query, section=section, script=script)
 
 
-def _paginate(items: list, request: Request) -> tuple[list, dict]:
+def _paginate(items: list, request: Request, size: int = PAGE_SIZE) -> tuple[list, dict]:
     """One page of a long list, and what the pager shows."""
     try:
         number = max(1, int(request.query_params.get("_page", "1")))
     except ValueError:
         number = 1
-    pages = max(1, -(-len(items) // PAGE_SIZE))
+    pages = max(1, -(-len(items) // size))
     number = min(number, pages)
     query = [(k, v) for k, v in request.query_params.multi_items() if k != "_page"]
 
     def href(n: int) -> str:
         return request.url.path + "?" + urllib.parse.urlencode([*query, ("_page", str(n))])
 
-    start = (number - 1) * PAGE_SIZE
-    return items[start:start + PAGE_SIZE], {"number": number, "pages": pages, "total": len(items), "href": href,
-                                            "first": start + 1 if items else 0, "last": min(start + PAGE_SIZE, len(items))}
+    start = (number - 1) * size
+    return items[start:start + size], {"number": number, "pages": pages, "total": len(items), "href": href,
+                                       "first": start + 1 if items else 0, "last": min(start + size, len(items))}
 
 
 class Application:
@@ -333,27 +386,104 @@ class Application:
         stem = request.path_params.get("stem", "index")
         with self.served.lock:
             snapshot = self.served.current()
-            record = snapshot.record(lang)
-            chosen = next((d for d in documents(record) if d.stem == stem), None)
-            if chosen is None:
-                raise _NotFound()
             page = _page(request, "register")
-            # a long register leaves each activity's diagram to the diagrams page, as paper does: drawing a
-            # thousand of them would keep the reader waiting for minutes
-            register = chosen.data.get("register")
-            paper = register is not None and len(register.entries) > ACTIVITY_DIAGRAMS_UP_TO
-            return HTMLResponse(render_text(record, chosen, "html", paper=paper, extra={"web": page}))
+            if stem == "index":
+                if snapshot.activity_count(lang) > FULL_OVERVIEW_UP_TO:
+                    return self._summary(snapshot, page)
+                record = snapshot.record(lang)
+                chosen = next(d for d in documents(record) if d.stem == "index")
+                return HTMLResponse(render_text(record, chosen, "html", extra={"web": page}))
+            kind, _, slug = stem.partition("-")
+            outline = snapshot.outline(lang)
+            entity = next((e for e in outline.entities if outline.slugs[e] == slug), None)
+            if entity is None or kind not in ("controller", "processor", "processors") or \
+                    (kind != "processors" and not outline.of(entity, kind)):
+                raise _NotFound()
+            if kind == "processors":
+                return self._providers(snapshot, page, entity)
+            return self._register(snapshot, page, request, entity, kind)
+
+    def _register(self, snapshot: Snapshot, page: Page, request: Request, entity: str, kind: str) -> Response:
+        """One page of a register: its activities filtered by name or controller, REGISTER_PAGE_SIZE at a time,
+        built from queries about that page's activities only."""
+        outline = snapshot.outline(page.lang)
+        everything = outline.of(entity, kind)
+        text = request.query_params.get("q", "").strip()[:200]
+        controller = request.query_params.get("controller", "").strip()[:400]
+        controllers = snapshot.controllers(page.lang, entity, kind)
+        rows = everything
+        if text:
+            rows = [row for row in rows if text.casefold() in row[1].casefold()]
+        if controller:
+            wanted = {a for a, c, label in controllers if c == controller or controller.casefold() in label.casefold()}
+            rows = [row for row in rows if row[0] in wanted]
+        shown, pager = _paginate(rows, request, REGISTER_PAGE_SIZE)
+        whole = len(rows) == len(everything) and pager["pages"] == 1
+        register = snapshot.register(page.lang, entity, kind, [a for a, _ in shown], diagrams=whole)
+        record = Record(lang=page.lang, as_of=snapshot.as_of, controller_registers=[register] if kind == "controller" else [],
+                        processor_registers=[register] if kind == "processor" else [], overviews=[], group=None)
+        document = Document(kind, _stem(kind, outline.slugs[entity]), f"{kind}-register",
+                            {"register": register, "organisation": register.organisation})
+        choices = sorted({(c, label) for _, c, label in controllers}, key=lambda c: (c[1].casefold(), c[0]))
+        paging = {"pager": pager, "text": text, "controller": controller, "whole": whole, "total": len(everything),
+                  "choices": choices if len(choices) <= MAX_OPTIONS else [],
+                  "diagram_link": lambda entry: page.link(f"diagram/{kind}/{outline.slugs[entity]}?"
+                                                          + urllib.parse.urlencode({"activity": entry.anchor}))}
+        # a long register leaves each activity's diagram to the diagrams page, as paper does
+        paper = len(everything) > ACTIVITY_DIAGRAMS_UP_TO
+        return HTMLResponse(render_text(record, document, "html", paper=paper,
+                                        extra={"web": page, "paging": paging, **_links(snapshot, page.lang)}))
+
+    def _providers(self, snapshot: Snapshot, page: Page, entity: str) -> Response:
+        """An organisation's processor overview, built from its own activities (and the record's flow graph)."""
+        outline = snapshot.outline(page.lang)
+        activities = [a for role in ("controller", "processor") for a, _ in outline.of(entity, role)]
+        overview = build_provider_overview(snapshot.graph, outline.scope(entity, "controller", activities), lang=page.lang,
+                                           findings=snapshot.report.findings, as_of=snapshot.as_of,
+                                           flows=lambda: snapshot.flows, answers=snapshot.answers)
+        record = Record(lang=page.lang, as_of=snapshot.as_of, controller_registers=[], processor_registers=[],
+                        overviews=[overview], group=None)
+        document = Document("overview", _stem("overview", outline.slugs[entity]), "processor-overview",
+                            {"overview": overview, "organisation": overview.organisation})
+        return HTMLResponse(render_text(record, document, "html", extra={"web": page, **_links(snapshot, page.lang)}))
+
+    def _summary(self, snapshot: Snapshot, page: Page) -> Response:
+        """The overview of a large record: each organisation with its counts and documents, the most used
+        providers and the findings by severity, each linking on; no row per activity."""
+        t = _t(page.lang)
+        outline = snapshot.outline(page.lang)
+        open_ = {e: {s: 0 for s in SEVERITIES} for e in outline.entities}
+        totals = {s: 0 for s in SEVERITIES}
+        for finding in snapshot.report.findings:
+            if not finding.waived:
+                totals[finding.severity] += 1
+                if finding.entity in open_:
+                    open_[finding.entity][finding.severity] += 1
+        entities = [{"slug": outline.slugs[e], "name": outline.names[e], "iri": e,
+                     "controller": len(outline.of(e, "controller")), "processor": len(outline.of(e, "processor")),
+                     "open": open_[e]} for e in outline.order]
+        providers, count = _top_providers(snapshot, page.lang)
+        context = _page_context(snapshot, page, t("doc.group_overview" if snapshot.keepers > 1 else "doc.record_overview"))
+        return _html("overview", {**context, "entities": entities, "providers": providers, "provider_count": count,
+                                  "activities": snapshot.activity_count(page.lang), "totals": totals,
+                                  "waived": sum(1 for f in snapshot.report.findings if f.waived),
+                                  "quote": urllib.parse.quote})
 
     def go(self, request: Request) -> Response:
         """The register page of an activity or an organisation: links that need no register built until followed."""
         lang = _lang(request)
         with self.served.lock:
-            record = self.served.current().record(lang)
+            outline = self.served.current().outline(lang)
             if "activity" in request.query_params:
-                place = _activity_places(record).get(request.query_params["activity"])
+                activity = request.query_params["activity"]
+                found = outline.place(activity)
+                place = None
+                if found:
+                    entity, role, number = found
+                    page = f"?_page={number // REGISTER_PAGE_SIZE + 1}" if number >= REGISTER_PAGE_SIZE else ""
+                    place = f"{_stem(role, outline.slugs[entity])}.html{page}#{outline.anchors[activity]}"
             else:
-                slugs = {o.iri: o.slug for o in record.organisations}
-                slug = slugs.get(request.query_params.get("organisation", ""))
+                slug = outline.slugs.get(request.query_params.get("organisation", ""))
                 place = f"{_stem('overview', slug)}.html" if slug else None
         if place is None:
             raise _NotFound()
@@ -412,7 +542,7 @@ class Application:
                     results = library.run(chosen, snapshot.graph, params=given, waivers=snapshot.waivers,
                                           report=snapshot.report)
                 except RopaError as problem:
-                    error = str(problem)
+                    error = problem.said(t)
             download = params.get("_download")
             if results is not None and download in ("csv", "xlsx"):
                 return _download(results, chosen.name, download, t)
@@ -467,10 +597,17 @@ class Application:
         t = _t(page.lang)
         with self.served.lock:
             snapshot = self.served.current()
-            record = snapshot.record(page.lang)
-            registers = [("controller", r) for r in record.controller_registers] + \
-                        [("processor", r) for r in record.processor_registers]
-            labels = Labels(snapshot.graph, page.lang)
+            outline = snapshot.outline(page.lang)
+            registers = []
+            for entity in outline.order:
+                for kind in ("controller", "processor"):
+                    rows = outline.of(entity, kind)
+                    if rows:   # a long register's activities are linked from its pages, not listed here
+                        registers.append({"kind": kind, "name": outline.names[entity], "slug": outline.slugs[entity],
+                                          "count": len(rows), "whole": len(rows) <= REGISTER_DIAGRAM_UP_TO,
+                                          "entries": [(outline.anchors[a], label) for a, label in rows]
+                                          if len(rows) <= ACTIVITY_DIAGRAMS_UP_TO else []})
+            labels = Labels(snapshot.graph, page.lang, snapshot.answers)
             vendors = _choices(snapshot, "vendor", labels)
             return _html("diagrams", {**_page_context(snapshot, page, t("web.diagrams.title")), "registers": registers,
                                       "vendors": vendors, "vendor": ""})
@@ -481,21 +618,29 @@ class Application:
         anchor = request.query_params.get("activity")
         with self.served.lock:
             snapshot = self.served.current()
-            record = snapshot.record(page.lang)
-            registers = record.controller_registers if kind == "controller" else \
-                record.processor_registers if kind == "processor" else []
-            register = next((r for r in registers if r.organisation.slug == slug), None)
-            if register is None:
+            outline = snapshot.outline(page.lang)
+            entity = next((e for e in outline.entities if outline.slugs[e] == slug), None)
+            rows = outline.of(entity, kind) if entity and kind in ("controller", "processor") else []
+            if not rows:
                 raise _NotFound()
-            entry = None
+            name, refused, image = outline.names[entity], 0, None
             if anchor:
-                entry = next((e for e in register.entries if e.anchor == anchor), None)
-                if entry is None:
+                activity = next((a for a, _ in rows if outline.anchors[a] == anchor), None)
+                if activity is None:
                     raise _NotFound()
-            image = entry.diagram if entry else register.diagram
-            return _html("diagram", {**_page_context(snapshot, page, image.title if image else register.organisation.name.text),
-                                     "register": register, "kind": kind, "entry": entry, "image": image,
-                                     "document": _stem(kind, slug) + ".html"})
+                image = build_activity_diagram(snapshot.graph, outline.scope(entity, kind, [activity]), lang=page.lang,
+                                               as_of=snapshot.as_of, flows=lambda: snapshot.flows, answers=snapshot.answers)
+            if not anchor:
+                if len(rows) > REGISTER_DIAGRAM_UP_TO:
+                    refused = len(rows)   # thousands of activities: unreadable, and minutes of drawing
+                else:
+                    image = snapshot.register(page.lang, entity, kind, [a for a, _ in rows], diagrams=True).diagram
+            title = image.title if image else name
+            narrower = [(outline.anchors[a], label) for a, label in rows[:REGISTER_PAGE_SIZE]] if refused else []
+            return _html("diagram", {**_page_context(snapshot, page, title), "name": name, "kind": kind,
+                                     "slug": slug, "anchor": anchor or "", "image": image, "refused": refused,
+                                     "narrower": narrower,
+                                     "up_to": REGISTER_DIAGRAM_UP_TO, "document": _stem(kind, slug) + ".html"})
 
     def impact(self, request: Request) -> Response:
         page = _page(request, "diagrams")
@@ -507,9 +652,9 @@ class Application:
             result, error = None, None
             if vendor:
                 try:
-                    result = impact(snapshot.graph, vendor, snapshot.as_of)
+                    result = impact(snapshot.graph, vendor, snapshot.as_of, lang=page.lang)
                 except RopaError as problem:
-                    error = str(problem)
+                    error = problem.said(t)
             chosen = f"<{result.vendor}>" if result else vendor   # the picker shows the vendor however it was named
             return _html("impact", {**_page_context(snapshot, page, t("web.impact.title")), "vendor": chosen,
                                     "vendors": _choices(snapshot, "vendor", labels), "impact": result,
@@ -587,6 +732,36 @@ class Application:
         return FileResponse(files[name], media_type=media)
 
 
+def _links(snapshot: Snapshot, lang: str) -> dict:
+    """What a document page of the application links to, from the outline rather than from a record built whole:
+    the index's title and the documents of an organisation."""
+    outline = snapshot.outline(lang)
+
+    def documents_of(organisation) -> list[str]:
+        return [*(k for k in ("controller", "processor") if outline.of(organisation.iri, k)), "overview"]
+
+    return {"index_title": _t(lang)("doc.group_overview" if len(outline.entities) > 1 else "doc.record_overview"),
+            "documents_of": documents_of}
+
+
+_PROVIDERS = """SELECT ?x (COUNT(DISTINCT ?e) AS ?organisations) (COUNT(DISTINCT ?a) AS ?activities) WHERE {{ {data} {{
+    VALUES ?link {{ dpv:hasDataProcessor ropa:usesServiceProvider ropa:engagesProcessor ropa:hasSubProcessor }}
+    {{ ?a ropa:recordedBy ?e ; ?link ?x }} UNION {{ ?e ?link ?x . ?e a ?kind FILTER(?kind IN (dpv:LegalEntity, dpv:Organisation)) }}
+    FILTER(isIRI(?x) && ?x != ?e) }} }} GROUP BY ?x ORDER BY DESC(?activities) DESC(?organisations) ?x"""
+TOP_PROVIDERS = 20
+"""How many providers the overview of a large record names (the most used; the diagrams page picks any)."""
+
+
+def _top_providers(snapshot: Snapshot, lang: str) -> tuple[list[dict], int]:
+    """The providers most used in the record (by activities, then organisations), and how many there are."""
+    rows = snapshot.answers.select(_PROVIDERS.format(data=_DATA.format(graphs=snapshot.data_graphs)))   # asked once
+    labels = Labels(snapshot.graph, lang, snapshot.answers)
+    top = rows[:TOP_PROVIDERS]
+    labels.fetch(row["x"] for row in top)
+    return [{"iri": row["x"], "name": labels[row["x"]], "organisations": int(row["organisations"]),
+             "activities": int(row["activities"])} for row in top], len(rows)
+
+
 def _refuse(status: int, message: str) -> Response:
     return PlainTextResponse(safe.one_line(message) + "\n", status_code=status)
 
@@ -612,22 +787,16 @@ def _matches(finding: Finding, wanted: dict[str, str]) -> bool:
     return True
 
 
-def _activity_places(record: Record) -> dict[str, str]:
-    """Where each activity is described: its document and anchor, as a link relative to /<lang>/."""
-    places: dict[str, str] = {}
-    for kind, registers in (("controller", record.controller_registers), ("processor", record.processor_registers)):
-        for register in registers:
-            for entry in register.entries:
-                places.setdefault(entry.iri, f"{_stem(kind, register.organisation.slug)}.html#{entry.anchor}")
-    return places
-
-
 def _choices(snapshot: Snapshot, kind: str, labels: Labels) -> list[tuple[str, str]]:
-    """The record's organisations, vendors, data categories or data subjects as (IRI, label), by label."""
-    rows = snapshot.graph.select(_CHOICES[kind].format(data=_DATA.format(graphs=snapshot.data_graphs)))
-    iris = [row["x"] for row in rows]
-    labels.fetch(iris)
-    return sorted(((iri, labels[iri]) for iri in iris), key=lambda c: (c[1].lower(), c[0]))
+    """The record's organisations, vendors, data categories or data subjects as (IRI, label), by label: asked once
+    per record version and language (a million triples make each list a second's work)."""
+    key = (kind, labels.lang)
+    if key not in snapshot.choice_lists:
+        rows = snapshot.graph.select(_CHOICES[kind].format(data=_DATA.format(graphs=snapshot.data_graphs)))
+        iris = [row["x"] for row in rows]
+        labels.fetch(iris)
+        snapshot.choice_lists[key] = sorted(((iri, labels[iri]) for iri in iris), key=lambda c: (c[1].lower(), c[0]))
+    return snapshot.choice_lists[key]
 
 
 @dataclass
@@ -877,8 +1046,10 @@ def create_app(paths: Sequence[str | Path] | None = None, *, as_of: dt.date | No
                 return method(request)
             except _NotFound:
                 return _problem_page(request, 404, [])
-            except RopaError as error:
-                return _problem_page(request, 500, error.lines())
+            except RopaError as error:   # in the page's language where the error has a catalogue phrase
+                lang = request.path_params.get("lang")
+                said = [error.said(_t(lang))] if error.key and lang in LANGUAGES else error.lines()
+                return _problem_page(request, 500, said)
         return endpoint_
 
     routes = [

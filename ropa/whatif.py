@@ -20,11 +20,12 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from ropa.flows import ORGANISATION, PLACE, Activity, FlowGraph, _party, _resolve, flow_graph, label_map
+from ropa.flows import (ORGANISATION, PLACE, Activity, FlowGraph, _party, _resolve, flow_graph, label_map, names_in,
+                        status_words)
 from ropa.load import RecordGraph
 from ropa.namespaces import ROPA, shorten
 from ropa.transfers import Basis, assume_ended, facts, status_of
-from ropa.tabular import NOT_DOCUMENTED, Section
+from ropa.tabular import Section
 
 _OCCASIONAL = """
     SELECT DISTINCT ?importer ?place WHERE {
@@ -62,6 +63,9 @@ class Exposure:
     instrument_reason: str
     remaining: list[Basis]
     fallbacks: list[str] = field(default_factory=list)
+    instrument_key: str = ""
+    """``instrument_reason`` as a catalogue phrase (basis.reason.*) with its values."""
+    instrument_values: tuple[tuple[str, str], ...] = ()
 
     @property
     def loses(self) -> bool:
@@ -78,6 +82,14 @@ class WhatIf:
     graph: FlowGraph
     exposures: list[Exposure]
     lang: str = "en"
+    names: object = None
+    """A label in ``lang`` for each node (ropa.flows.names_in); the flow graph's labels when None."""
+
+    def title(self) -> str:
+        from ropa.register import Messages
+
+        name = self.names(self.instrument) if self.names is not None and self.lang != "en" else self.label
+        return Messages(self.lang)("whatif.title", instrument=name, day=self.day.isoformat())
 
     def losing(self) -> list[Exposure]:
         return [e for e in self.exposures if e.loses]
@@ -106,19 +118,24 @@ class WhatIf:
         from ropa.register import Messages   # the documents' module reads exposure() from this one
 
         say = Messages(self.lang)
-        label = self.graph.label
+        english = self.names is None or self.lang == "en"
+        label = self.graph.label if english else self.names
+        missing = say("gap.not_documented")
+        instrument = self.label if english else label(self.instrument)
+        activity = (lambda e: e.activity.label) if english else (lambda e: label(e.activity.iri))   # noqa: E731
         losing, kept = self.losing(), self.kept()
-        summary = say("whatif.summary", instrument=self.label, day=self.day.isoformat(), flows=len(self.exposures),
+        summary = say("whatif.summary", instrument=instrument, day=self.day.isoformat(), flows=len(self.exposures),
                       activities=len({e.activity.iri for e in self.exposures}), controllers=len(self.controllers()),
                       vendors=len(self.vendors()), losing=len(losing))
         if not self.exposures:
-            summary = say("whatif.none", instrument=self.label, day=self.day.isoformat())
-        lose_rows = [[e.activity.label, label(e.activity.recorder) if e.activity.recorder else NOT_DOCUMENTED,
-                      ", ".join(sorted(label(c) for c in e.activity.controllers)) or NOT_DOCUMENTED, label(e.party),
-                      label(e.place), e.after, "; ".join(say(f) for f in e.fallbacks)] for e in losing]
-        keep_rows = [[e.activity.label, label(e.party), label(e.place),
-                      ", ".join(b.label for b in e.remaining if b.valid) or e.after,
-                      "" if e.instrument_valid else say("whatif.already", reason=e.instrument_reason)]
+            summary = say("whatif.none", instrument=instrument, day=self.day.isoformat())
+        lose_rows = [[activity(e), label(e.activity.recorder) if e.activity.recorder else missing,
+                      ", ".join(sorted(label(c) for c in e.activity.controllers)) or missing, label(e.party),
+                      label(e.place), status_words(e.after, say), "; ".join(say(f) for f in e.fallbacks)] for e in losing]
+        keep_rows = [[activity(e), label(e.party), label(e.place),
+                      ", ".join(b.label if english else label(b.instrument) for b in e.remaining if b.valid)
+                      or status_words(e.after, say),
+                      "" if e.instrument_valid else say("whatif.already", reason=self._reason(e, say))]
                      for e in kept]
         notify_rows = [[label(processor), ", ".join(sorted(label(c) for c in controllers)),
                         "; ".join(sorted({label(a) for acts in controllers.values() for a in acts}))]
@@ -139,11 +156,18 @@ class WhatIf:
                     empty=say("whatif.empty.notify")),
         ]
 
+    @staticmethod
+    def _reason(exposure: Exposure, say) -> str:
+        """Why the instrument gives no basis on the day already, in the catalogue's words where it has them."""
+        if exposure.instrument_key:
+            return say(exposure.instrument_key, **dict(exposure.instrument_values))
+        return exposure.instrument_reason
+
     def as_dict(self) -> dict:
         from ropa.register import Messages
 
         label = self.graph.label
-        say = Messages(self.lang)
+        say = Messages("en")   # JSON is the same whatever the language of the tables
 
         def one(e: Exposure) -> dict:
             return {
@@ -204,13 +228,14 @@ def assume_invalid(graph: RecordGraph, instrument: str, day: dt.date | None = No
             after_bases = assume_ended(bases, iri, day)
             exposure = Exposure(activity=activity, party=party, place=place, before=edge["status_of"][activity_iri],
                                 after=status_of(after_bases), instrument_valid=any(b.valid for b in mine),
-                                instrument_reason=mine[0].reason, remaining=[b for b in bases if b.instrument != iri])
+                                instrument_reason=mine[0].reason, remaining=[b for b in bases if b.instrument != iri],
+                                instrument_key=mine[0].reason_key, instrument_values=mine[0].reason_values)
             if exposure.loses:
                 exposure.fallbacks = _fallbacks(activity, party, place, iri in clauses, occasional, group)
             exposures.append(exposure)
     labels = label_map(graph, [iri])
     return WhatIf(instrument=iri, label=labels.get(iri, shorten(iri)), day=day, graph=fg, exposures=exposures,
-                  lang=lang)
+                  lang=lang, names=names_in(graph, fg, lang))
 
 
 def _fallbacks(activity: Activity, party: str, place: str, clauses: bool, occasional, group) -> list[str]:

@@ -5,6 +5,7 @@ the security headers and escaping. On the bundled record and on the hospital and
 from __future__ import annotations
 
 import csv
+from html import unescape as html_unescape
 from html.parser import HTMLParser
 import datetime as dt
 import io
@@ -14,7 +15,7 @@ import shutil
 import time
 import warnings
 from pathlib import Path
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 import openpyxl
 import pyoxigraph as ox
@@ -87,7 +88,8 @@ def test_the_language_switch_leads_to_the_same_page_in_another_language(destiny)
 
 
 def test_the_register_is_the_same_document_as_the_html_build(destiny):
-    """The served page is the template of `ropa build`, with the application's bar added around it."""
+    """The served page is the template of `ropa build`, with the application's bar added around it and the register's
+    filters and pager above its activities: a register of one page is built from its page's queries alike."""
     from ropa.register import build_record
     from ropa.render import documents, render_text
     from ropa.timeline import as_of
@@ -102,7 +104,9 @@ def test_the_register_is_the_same_document_as_the_html_build(destiny):
     served = destiny.get("/fr/processor-ozmo.html").text
     main = re.compile(r"<main>.*</main>", re.S)
     drawn = re.compile(r"<svg.*?</svg>", re.S)   # Graphviz may lay out the same diagram differently run to run
-    assert drawn.sub("", main.search(served).group(0)) == drawn.sub("", main.search(built).group(0))
+    pages = re.compile(r'\n<section class="register-pages".*?</section>\n', re.S)   # the application's filters and pager
+    assert pages.search(served) and not pages.search(built)
+    assert pages.sub("", drawn.sub("", main.search(served).group(0))) == drawn.sub("", main.search(built).group(0))
     assert len(drawn.findall(served)) == len(drawn.findall(built)) > 0
     assert 'class="web-bar"' in served and 'class="web-bar"' not in built
     assert "Content-Security-Policy" in built and 'http-equiv="Content-Security-Policy"' not in served
@@ -268,9 +272,63 @@ def test_a_question_name_is_never_read_as_a_file(destiny, name):
     assert page.status_code == 404 and "ropa-kg" not in page.text and "hatchling" not in page.text
 
 
-def test_a_wrong_parameter_is_a_message_on_the_form(destiny):
-    html = destiny.get("/en/question/shared-processors?_run=1&min_entities=many").text
-    assert 'role="alert"' in html and "must be an integer" in html and "answer-table" not in html
+def _alert(html: str) -> str:
+    return re.search(r'role="alert">([^<]*)<', html).group(1)
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_a_wrong_parameter_is_a_message_on_the_form_in_the_page_language(destiny, lang):
+    t = Messages(lang)
+    html = destiny.get(f"/{lang}/question/shared-processors?_run=1&min_entities=many").text
+    expected = t("error.param.wrong", param=t("web.param.min_entities"), expected=t("error.expected.integer"),
+                 value="many")
+    assert html_unescape(_alert(html)) == expected and "answer-table" not in html
+    late = destiny.get(f"/{lang}/question/activities-changed-since?_run=1&since=yesterday").text
+    assert t("error.expected.date") in _alert(late)
+
+
+@pytest.mark.parametrize("lang", ["nl", "fr", "de"])
+def test_an_unknown_vendor_is_said_in_the_page_language(saas_client, lang):
+    t = Messages(lang)
+    html = saas_client.get(f"/{lang}/impact?vendor=" + quote("Nimbuss")).text   # a name close to one in the record
+    said = html_unescape(_alert(html))
+    assert said.startswith(t("error.name.close", what=t("error.what.vendor"), text="Nimbuss", close="").split("{")[0][:20])
+    assert "Nimbus" in said and "in the record" not in said
+    nobody = html_unescape(_alert(saas_client.get(f"/{lang}/impact?vendor=" + quote("zzzz-nobody-zzzz")).text))
+    assert nobody == t("error.name.unknown", what=t("error.what.vendor"), text="zzzz-nobody-zzzz")
+
+
+@pytest.mark.parametrize("lang", ["nl", "fr", "de"])
+def test_who_must_be_notified_of_a_breach_is_said_in_the_page_language(saas_client, lang):
+    t = Messages(lang)
+    html = saas_client.get(f"/{lang}/impact?vendor=" + quote("Nimbus")).text
+    table = re.search(r'<table class="index" id="impact-notifications">.*?</table>', html, re.S).group(0)
+    cells = [html_unescape(c) for c in re.findall(r"<t[dh][^>]*>([^<]*)</t[dh]>", table)]
+    assert t("impact.heading.notify") in html_unescape(html)
+    assert {t("impact.col.who"), t("impact.when.in_time"), t("impact.when.72_hours"), "Art. 33(1)"} <= set(cells)
+    patterns = english_only_phrases(lang)
+    assert [c for c in cells if any(p.match(c) for p in patterns)] == []
+    english = saas_client.get("/en/impact?vendor=" + quote("Nimbus")).text
+    assert Messages("en")("impact.when.72_hours") in html_unescape(english)
+
+
+def test_every_error_key_the_library_raises_is_in_the_catalogues():
+    """An error an officer can meet names its phrase in the catalogues; the command line keeps the English."""
+    from ropa.errors import RopaError
+
+    source = "".join(path.read_text(encoding="utf-8") for path in (Path(web.__file__).parent).glob("*.py"))
+    keys = set(re.findall(r'key="(error\.[\w.]+)"', source))
+    keys |= {f"error.expected.{kind}" for kind in re.findall(r'raise wrong\(.*, "(\w+)"\)', source)}
+    keys |= {f"error.what.{what}" for what in ("vendor", "organisation", "country", "activity", "transfer_instrument")}
+    assert len(keys) >= 15
+    for lang in LANGUAGES:
+        assert {k for k in keys if not Messages(lang).has(k) or k not in Messages.catalogue(lang)} == set(), lang
+    error = RopaError("query q: parameter since must be a date", key="error.param.wrong",
+                      values={"param": "key:web.param.since", "value": "x", "expected": "key:error.expected.date"})
+    assert str(error) == "query q: parameter since must be a date"            # the CLI's English
+    assert error.said(Messages("de")) == Messages("de")("error.param.wrong", param=Messages("de")("web.param.since"),
+                                                        value="x", expected=Messages("de")("error.expected.date"))
+    assert RopaError("plain").said(Messages("fr")) == "plain"
 
 
 def test_questions_on_the_hospital_record(hospital_client):
@@ -490,7 +548,12 @@ def test_a_page_from_another_host_name_is_refused():
 def test_a_record_that_does_not_load_is_an_error_before_serving(tmp_path):
     broken = tmp_path / "broken.ttl"
     broken.write_text("@prefix dpv: <https://w3id.org/dpv#> .\n<a:b> a dpv:Proces .\n", encoding="utf-8")
-    result = CliRunner().invoke(cli_app, ["serve", str(broken)])
+    import socket
+
+    with socket.socket() as probe:   # a free port: 8000 may be taken by another program on this machine
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    result = CliRunner().invoke(cli_app, ["serve", str(broken), "--port", str(port)])
     assert result.exit_code == 2 and "broken.ttl" in result.output and "Traceback" not in result.output
 
 
@@ -569,6 +632,152 @@ def test_a_long_answer_comes_in_pages_that_together_hold_every_row(synthetic):
         sorted(r["activityLabel"] for r in expected.records())
     assert table_rows(client.get(f"{url}&_page=9999").text) == table_rows(last)   # past the end: the last page
     assert len(client.get(url + "&_download=csv").text.splitlines()) == len(expected.rows) + 1   # downloads hold all
+
+
+def _entries(html: str) -> list[str]:
+    return re.findall(r'<section class="entry" id="([\w-]+)">', html)
+
+
+def _largest_register(folder) -> tuple[str, str, int]:
+    """The organisation, role and size of the longest register of a record, counted by SPARQL."""
+    rows = load([folder]).select("""SELECT ?e ?role (COUNT(DISTINCT ?a) AS ?n) WHERE {
+        ?a a dpv:Process ; ropa:recordedBy ?e . OPTIONAL { ?a ropa:role ?r }
+        BIND(IF(BOUND(?r) && ?r = ropa:ProcessorRole, "processor", "controller") AS ?role) }
+        GROUP BY ?e ?role ORDER BY DESC(?n)""")
+    return rows[0]["e"], rows[0]["role"], int(rows[0]["n"])
+
+
+def test_a_long_register_comes_in_pages_each_built_from_its_own_activities(synthetic, monkeypatch):
+    folder, client = synthetic
+    entity, role, count = _largest_register(folder)
+    assert count > web.REGISTER_PAGE_SIZE
+    slug = re.split(r"[#/]", entity)[-1]
+    asked = []
+    original = web.build_page
+
+    def spy(graph, scope, *args, **kwargs):
+        asked.append(scope.activities)
+        return original(graph, scope, *args, **kwargs)
+
+    monkeypatch.setattr(web, "build_page", spy)
+    url = f"/en/{role}-{slug}.html"
+    first, second = client.get(url).text, client.get(url + "?_page=2").text
+    assert 'rel="next"' in first and 'rel="prev"' in second
+    assert first.count('rel="next"') == 2 and 'class="register-pager-bottom"' in first   # above and below
+    assert f"1–{web.REGISTER_PAGE_SIZE} of {count}" in first and f"{web.REGISTER_PAGE_SIZE + 1}–" in second
+    one, two = _entries(first), _entries(second)
+    assert len(one) == web.REGISTER_PAGE_SIZE and len(two) == min(count - web.REGISTER_PAGE_SIZE, web.REGISTER_PAGE_SIZE)
+    assert not set(one) & set(two)
+    # each page was built from queries about its own activities, not the register's
+    assert [len(a) for a in asked] == [len(one), len(two)] and not set(asked[0]) & set(asked[1])
+    every = []
+    for number in range(1, -(-count // web.REGISTER_PAGE_SIZE) + 1):
+        every += _entries(client.get(f"{url}?_page={number}").text)
+    assert len(every) == len(set(every)) == count
+    # an activity on the second page is linked to that page
+    activity = next(a for a in asked[1])
+    place = client.get("/en/go?" + urlencode({"activity": activity}), follow_redirects=False).headers["location"]
+    assert place.startswith(f"/en/{role}-{slug}.html?_page=2#") and place.split("#")[1] in two
+
+
+def test_the_server_keeps_the_answers_about_the_whole_record_not_those_of_each_page(synthetic):
+    folder, client = synthetic
+    entity, role, count = _largest_register(folder)
+    slug = re.split(r"[#/]", entity)[-1]
+    for number in (1, 2):
+        assert client.get(f"/en/{role}-{slug}.html?_page={number}").status_code == 200
+    answers = client.app.state.served.current().answers
+    assert any("ropa:quote" in sparql for sparql in answers.answered)   # the record's sources: asked once for all
+    assert not [sparql for sparql in answers.answered if web._NODE_VALUES.search(sparql)]
+    assert 0 < len(answers.recent) <= web.RECENT_ANSWERS   # a page's own: only those of the last pages read
+
+
+def test_a_register_is_filtered_by_name_and_controller(synthetic):
+    folder, client = synthetic
+    entity, role, count = _largest_register(folder)
+    slug = re.split(r"[#/]", entity)[-1]
+    graph = load([folder])
+    prop = "ropa:actsOnBehalfOf" if role == "processor" else "dpv:hasDataController"
+    pairs = graph.select(f"SELECT ?e ?a ?label ?c ?name WHERE {{ ?a ropa:recordedBy ?e ; rdfs:label ?label ; {prop} ?c . "
+                         "?c dpv:hasName|rdfs:label ?name }", {"e": ox.NamedNode(entity)})
+    word = pairs[0]["label"].split()[-1]
+    named = {r["a"] for r in pairs if word.casefold() in r["label"].casefold()}
+    html = client.get(f"/en/{role}-{slug}.html?" + urlencode({"q": word})).text
+    assert f"of {len(named)}" in html and len(_entries(html)) == min(len(named), web.REGISTER_PAGE_SIZE) > 0
+    controller = pairs[0]["name"]
+    served = {r["a"] for r in pairs if controller.casefold() in r["name"].casefold()}
+    html = client.get(f"/en/{role}-{slug}.html?" + urlencode({"controller": controller})).text
+    assert f"of {len(served)}" in html and 0 < len(served) < count
+    nothing = client.get(f"/nl/{role}-{slug}.html?q=no-such-activity-anywhere").text
+    assert Messages("nl")("web.register.none") in nothing and not _entries(nothing)
+
+
+def test_a_large_record_has_an_overview_of_counts_with_links(synthetic):
+    folder, client = synthetic
+    html = client.get("/en/").text
+    outline_count = len(load([folder]).select("SELECT DISTINCT ?a WHERE { ?a a dpv:Process ; ropa:recordedBy ?e }"))
+    assert outline_count > web.FULL_OVERVIEW_UP_TO
+    assert f"holds {outline_count} processing activities" in html
+    assert 'id="activities"' not in html   # no row per activity
+    assert len(re.findall(r'href="/en/controller-[\w-]+\.html"', html)) >= 30
+    providers = re.findall(r'href="/en/impact\?vendor=[^"]+">', html)
+    assert 0 < len(providers) <= web.TOP_PROVIDERS
+    assert client.get(re.search(r'href="(/en/impact\?vendor=[^"]+)"', html).group(1).replace("&amp;", "&")).status_code == 200
+    assert client.get(re.search(r'href="(/en/processors-[\w-]+\.html)"', html).group(1)).status_code == 200
+
+
+def test_a_register_too_long_to_draw_is_explained_with_a_way_to_one_activity(synthetic, monkeypatch):
+    folder, client = synthetic
+    entity, role, count = _largest_register(folder)
+    slug = re.split(r"[#/]", entity)[-1]
+    monkeypatch.setattr(web, "REGISTER_DIAGRAM_UP_TO", 10)
+    for lang in ("en", "de"):
+        refused = client.get(f"/{lang}/diagram/{role}/{slug}").text
+        assert 'id="diagram-refused"' in refused and "<svg" not in refused
+        name = re.search(r'<h1><span class="doc-kind">([^<]+)</span>', refused).group(1)
+        explained = re.search(r'<p class="diagram-omitted" id="diagram-refused">([^<]+)</p>', refused).group(1)
+        assert explained == Messages(lang)("web.diagrams.too_many", name=name, count=count, up_to=10).replace("'", "&#39;")
+        assert f'href="/{lang}/{role}-{slug}.html"' in refused
+        narrower = re.findall(rf'<li><a href="(/{lang}/diagram/{role}/{slug}\?activity=[\w-]+)">', refused)
+        assert len(narrower) == web.REGISTER_PAGE_SIZE   # the diagrams of the register's first activities
+    assert "<svg" in client.get(narrower[0]).text
+    register = client.get(f"/en/{role}-{slug}.html?_page=2").text
+    link = re.search(r'<p class="diagram-link"><a href="([^"]+)"', register).group(1).replace("&amp;", "&")
+    drawn = client.get(link)
+    assert drawn.status_code == 200 and "<svg" in drawn.text
+    listing = client.get("/en/diagrams").text
+    assert f'href="/en/{role}-{slug}.html"' in listing   # a long register's activities are reached from its pages
+
+
+def test_a_register_built_page_by_page_is_the_register_of_ropa_build(saas_client):
+    """The pages' builder gives the objects `ropa build` writes: on the bundled record and on another one."""
+    from ropa.flows import build_flow_graph
+    from ropa.register import Answers, build_page, build_provider_overview, build_record, outline
+    from ropa.validate import validate
+
+    for paths in (None, [EXAMPLES / "wolkenwerk"]):
+        graph = load(paths)
+        report = validate(graph, as_of=AS_OF)
+        flows = build_flow_graph(graph, AS_OF)
+        record = build_record(graph, lang="fr", findings=report.findings, as_of=AS_OF, flows=flows)
+        answers = Answers(graph)
+        shape = outline(graph, "fr", answers)
+        compared = 0
+        for role, registers in (("controller", record.controller_registers), ("processor", record.processor_registers)):
+            for register in registers:
+                entity = register.organisation.iri
+                activities = [a for a, _ in shape.of(entity, role)]
+                assert activities == [entry.iri for entry in register.entries]
+                page = build_page(graph, shape.scope(entity, role, activities), role, lang="fr",
+                                  findings=report.findings, as_of=AS_OF, flows=flows, answers=answers, diagrams=True)
+                assert page == register
+                compared += 1
+        for overview in record.overviews:
+            entity = overview.organisation.iri
+            every = [a for role in ("controller", "processor") for a, _ in shape.of(entity, role)]
+            assert build_provider_overview(graph, shape.scope(entity, "controller", every), lang="fr",
+                                           findings=report.findings, as_of=AS_OF, flows=flows, answers=answers) == overview
+        assert compared >= 2
 
 
 def test_findings_come_in_pages(destiny):
@@ -674,6 +883,26 @@ def test_the_pages_speak_the_language_without_iris_or_prefixed_names(hospital_cl
         assert not [t for t in texts if re.search(r"https?://|urn:", t) or curie.search(t)], path
         assert not [t for t in texts if any(p.match(t) for p in patterns)], path
     english = page_texts(hospital_client.get("/en/findings").text, "en")
+    assert [t for t in english if any(p.match(t) for p in patterns)], "the check must see English"
+
+
+@pytest.mark.parametrize("lang", ["nl", "fr", "de"])
+def test_the_pages_of_a_large_record_speak_the_language(synthetic, lang, monkeypatch):
+    """The overview of counts, a register's pages and filters, and a diagram too long to draw: no English phrase
+    of the catalogues (the synthetic record's own labels are English, and are not phrases)."""
+    folder, client = synthetic
+    entity, role, count = _largest_register(folder)
+    slug = re.split(r"[#/]", entity)[-1]
+    monkeypatch.setattr(web, "REGISTER_DIAGRAM_UP_TO", 10)
+    patterns = english_only_phrases(lang)
+    own = {row["l"] for row in load([folder]).select(
+        "SELECT DISTINCT ?l WHERE { ?x rdfs:label|dpv:hasName ?l FILTER(STRSTARTS(STR(?x), 'https://w3id.org/ropa/synthetic/')) }")}
+    for path in (f"/{lang}/", f"/{lang}/{role}-{slug}.html?_page=2", f"/{lang}/{role}-{slug}.html?q=zzz-nothing",
+                 f"/{lang}/diagram/{role}/{slug}", f"/{lang}/diagrams"):
+        texts = [t for t in page_texts(client.get(path).text, lang) if t not in own]
+        assert texts, path
+        assert not [t for t in texts if any(p.match(t) for p in patterns)], path
+    english = page_texts(client.get("/en/").text, "en")
     assert [t for t in english if any(p.match(t) for p in patterns)], "the check must see English"
 
 

@@ -176,6 +176,39 @@ def test_the_pages_break_no_rule_of_their_content_security_policy(browser, desti
         assert not problems, (path, problems[:2])
 
 
+@pytest.fixture(scope="module")
+def large_server(tmp_path_factory):
+    """A synthetic record of some six hundred activities: a summary overview, and registers of several pages."""
+    from ropa.synthetic import generate
+
+    folder = tmp_path_factory.mktemp("synthetic-live")
+    generate(20_000, folder)
+    with running(web.create_app([folder], as_of=AS_OF)) as base:
+        yield base
+
+
+def test_a_long_register_is_paged_and_filtered_in_the_browser(browser, large_server):
+    from selenium.webdriver.common.by import By
+
+    browser.get(large_server + "/en/")
+    assert browser.find_element(By.ID, "overview-summary").text
+    browser.find_element(By.CSS_SELECTOR, 'a[href="/en/processor-nimbus.html"]').click()
+    first = [e.get_attribute("id") for e in browser.find_elements(By.CSS_SELECTOR, "section.entry")]
+    assert len(first) == web.REGISTER_PAGE_SIZE
+    browser.find_element(By.CSS_SELECTOR, '#register-pages a[rel="next"]').click()
+    assert browser.current_url.endswith("_page=2")
+    second = [e.get_attribute("id") for e in browser.find_elements(By.CSS_SELECTOR, "section.entry")]
+    assert second and not set(first) & set(second)
+    label = browser.find_element(By.CSS_SELECTOR, "section.entry h3").text
+    box = browser.find_element(By.CSS_SELECTOR, '#register-pages input[name="q"]')
+    box.send_keys(label)
+    box.submit()
+    found = [e.text for e in browser.find_elements(By.CSS_SELECTOR, "section.entry h3")]
+    assert found and all(label.casefold() in text.casefold() for text in found)
+    problems = [entry["message"] for entry in browser.get_log("browser") if "Content Security Policy" in entry["message"]]
+    assert not problems, problems[:2]
+
+
 # --- The SPARQL endpoint from other clients ------------------------------------------------------------------------
 
 def test_sparqlwrapper_asks_the_endpoint(destiny_server):

@@ -32,6 +32,7 @@ class DiagramFormat(str, Enum):
 FormatOption = Annotated[ReportFormat, typer.Option("--format", "-f", help="table for people, json for machines, md for documents.")]
 OutputOption = Annotated[Optional[Path], typer.Option("--output", "-o", help="Write to this file instead of standard output.")]
 AsOfOption = Annotated[Optional[str], typer.Option("--as-of", help="The register as it stood on this date (YYYY-MM-DD); today by default.")]
+LangOption = Annotated[Language, typer.Option("--lang", "-l", help="Language of the table and Markdown (JSON is the same in every language).")]
 GitOption = Annotated[Optional[str], typer.Option("--git", help="Compare PATH as it was at this git revision with PATH now.")]
 
 
@@ -71,6 +72,7 @@ def register(app: typer.Typer) -> None:
         as_of: AsOfOption = None,
         output_format: FormatOption = ReportFormat.table,
         output: OutputOption = None,
+        lang: LangOption = Language.en,
     ) -> None:
         """Every path by which an activity's data can reach a country, with the weakest link's transfer basis; with
         --assume-invalid, what would lose its basis if a transfer instrument ended."""
@@ -83,12 +85,12 @@ def register(app: typer.Typer) -> None:
                 if to_country or outside_eea:
                     raise RopaError("--assume-invalid looks at every flow to a third country: leave out --to-country and --outside-eea")
                 day = cli.parse_date(from_date, "--from") or cli.parse_date(as_of, "--as-of")
-                result = what_if(load(paths or None), assume_invalid, day)
-                emit(result, output_format, output, f"What if {result.label} ended on {result.day.isoformat()}")
+                result = what_if(load(paths or None), assume_invalid, day, lang=lang.value)
+                emit(result, output_format, output, result.title())
                 return
             report = flows(load(paths or None), to_country=to_country, outside_eea=outside_eea,
-                           as_of=cli.parse_date(as_of, "--as-of"))
-            emit(report, output_format, output, f"Data flows to {report.scope}")
+                           as_of=cli.parse_date(as_of, "--as-of"), lang=lang.value)
+            emit(report, output_format, output, report.title())
 
     @app.command("impact")
     def impact_command(
@@ -97,11 +99,12 @@ def register(app: typer.Typer) -> None:
         as_of: AsOfOption = None,
         output_format: FormatOption = ReportFormat.table,
         output: OutputOption = None,
+        lang: LangOption = Language.en,
     ) -> None:
         """What a breach or replacement of this vendor touches, and who must be notified (Art. 28(2), 33, 34)."""
         with cli.user_errors():
-            result = impact(load(paths or None), vendor, as_of=cli.parse_date(as_of, "--as-of"))
-            emit(result, output_format, output, f"Impact of {result.graph.label(result.vendor)}")
+            result = impact(load(paths or None), vendor, as_of=cli.parse_date(as_of, "--as-of"), lang=lang.value)
+            emit(result, output_format, output, result.title())
 
     @app.command("vendors")
     def vendors_command(
@@ -109,10 +112,12 @@ def register(app: typer.Typer) -> None:
         as_of: AsOfOption = None,
         output_format: FormatOption = ReportFormat.table,
         output: OutputOption = None,
+        lang: LangOption = Language.en,
     ) -> None:
         """Vendors ranked by how many activities and entities depend on them; single points of failure."""
         with cli.user_errors():
-            emit(concentration(load(paths or None), as_of=cli.parse_date(as_of, "--as-of")), output_format, output)
+            emit(concentration(load(paths or None), as_of=cli.parse_date(as_of, "--as-of"), lang=lang.value),
+                 output_format, output)
 
     @app.command("diagram")
     def diagram_command(
