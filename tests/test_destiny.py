@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
 
 SEED_FILES = {
     "000_fcc4f35d8b18e59c.txt": "https://w3id.org/ropa/destiny/destiny-nv",
