@@ -173,6 +173,34 @@ def test_dpia_criteria_on_the_bundled_record(bundled, files):
     assert not any("CNIL" in r["reasons"] or "Autoriteit" in r["reasons"] for r in rows)   # not their countries
 
 
+CLUB = """@prefix dpv: <https://w3id.org/dpv#> .
+@prefix pd: <https://w3id.org/dpv/pd#> .
+@prefix loc: <https://w3id.org/dpv/loc#> .
+@prefix ropa: <https://w3id.org/ropa/vocab#> .
+@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
+@prefix club: <https://example.org/club/> .
+
+club:fietsclub a dpv:Organisation ; rdfs:label "Fietsclub De Spaak" ; dpv:hasCountry loc:NL .
+club:ledenadministratie a dpv:Process ; rdfs:label "Ledenadministratie" ; ropa:recordedBy club:fietsclub ;
+    dpv:hasPersonalData pd:PhysicalAddress , pd:HomeLocation ; dpv:hasScale dpv:LargeScaleProcessing .
+club:ritregistratie a dpv:Process ; rdfs:label "Ritregistratie" ; ropa:recordedBy club:fietsclub ;
+    dpv:hasPersonalData pd:GPSCoordinate ; dpv:hasScale dpv:LargeScaleProcessing .
+"""
+
+
+def test_a_postal_address_is_no_location_data_for_the_dpia_lists(tmp_path):
+    """DPV files a postal address and a home under pd:Location; the Dutch list's location entry (Art. 35(4)) and
+    WP248's sensitive-data criterion mean where a person is or goes, as the DPIA check of validate reads it."""
+    (tmp_path / "club.ttl").write_text(CLUB, encoding="utf-8")
+    graph = ropa.load([tmp_path / "club.ttl"])
+    rows = {r["activity"]: r for r in run("dpia-needed", graph, params={"min_criteria": "1"})}
+    tracking = rows["https://example.org/club/ritregistratie"]["reasons"]
+    assert "Autoriteit Persoonsgegevens" in tracking and "sensitive data" in tracking
+    members = rows["https://example.org/club/ledenadministratie"]["reasons"]   # large scale is one criterion
+    assert "Autoriteit Persoonsgegevens" not in members and "sensitive data" not in members
+    assert "large scale" in members
+
+
 # --- Agreements (Art. 28(3)-(4)) -----------------------------------------------------------------------------------
 
 def test_processors_without_agreement_on_the_bundled_record(bundled, files):
