@@ -173,6 +173,14 @@ def test_dpia_criteria_on_the_bundled_record(bundled, files):
     assert not any("CNIL" in r["reasons"] or "Autoriteit" in r["reasons"] for r in rows)   # not their countries
 
 
+def test_every_dpia_criterion_and_list_entry_is_named_in_every_language(files):
+    items = set(files.subjects(RDF.type, ROPA.DpiaCriterion)) | set(files.subjects(RDF.type, ROPA.DpiaListEntry))
+    assert items
+    for item in items:
+        languages = {label.language for label in files.objects(item, rdflib.RDFS.label)}
+        assert set(resources.LANGUAGES) <= languages, (item, languages)
+
+
 CLUB = """@prefix dpv: <https://w3id.org/dpv#> .
 @prefix pd: <https://w3id.org/dpv/pd#> .
 @prefix loc: <https://w3id.org/dpv/loc#> .
