@@ -468,6 +468,9 @@ def _add_destinations(graph: RecordGraph, g: nx.DiGraph, activities, edges_of, s
         for node, item in items:
             for verdict in judged.get(item, []):
                 documented[node][verdict.place].append((item, verdict))
+        into: dict[str, list[str]] = defaultdict(list)   # node -> the nodes whose link into it the activity uses
+        for source, target in edges_of[iri]:
+            into[target].append(source)
         for node in sorted(reached):
             found: dict[str, tuple[Verdict, set[str], bool]] = {}
             for place, items in documented.get(node, {}).items():
@@ -501,8 +504,10 @@ def _add_destinations(graph: RecordGraph, g: nx.DiGraph, activities, edges_of, s
                 data["evidence"] = sorted(set(data["evidence"]) | evidence)
                 if data["status"] is None or STATUSES.index(verdict.status) < STATUSES.index(data["status"]):
                     data["status"], data["bases"] = verdict.status, list(verdict.bases)
+                # The activity's own links into the node, not every predecessor of a node that thousands of
+                # customers' activities reach (that walk was quadratic: 20 s of the flow graph at a million triples).
                 carried = set().union(*(g.edges[u, node]["categories_of"].get(iri, set())
-                                        for u in g.predecessors(node) if (u, node) in edges_of[iri]))
+                                        for u in into.get(node, ()) if g.has_edge(u, node)))
                 data["activities"].add(iri)
                 data["categories"].update(carried)
                 data["categories_of"][iri] = carried
