@@ -5,6 +5,7 @@ newsletter service in the United States. Each test builds its own small record."
 from __future__ import annotations
 
 import datetime as dt
+import json
 from pathlib import Path
 
 import openpyxl
@@ -600,3 +601,13 @@ def test_a_newsletter_is_kept_until_the_subscriber_unsubscribes(tmp_path):
     sheet = openpyxl.load_workbook(again)["Verwerkingen"]
     headers = [c.value for c in sheet[1]]
     assert sheet.cell(row=2, column=headers.index("Bewaartermijn") + 1).value == "tot intrekking van de toestemming"
+
+
+def test_standaardcontractbepalingen_is_read_as_the_standard_contractual_clauses():
+    """Flemish and Dutch officers write either name for the clauses of Art. 46(2)(c); documents keep one."""
+    scc = vocabulary().resolve("Standaardcontractbepalingen", kind="transfer-basis")
+    assert scc is not None and scc.curie == "eu-gdpr:StandardContractualClauses"
+    assert scc.label("nl") == "Modelcontractbepalingen"
+    result = runner.invoke(app, ["terms", "standaardcontractbepalingen", "--kind", "transfer-basis", "--format", "json"])
+    assert result.exit_code == 0
+    assert [term["curie"] for term in json.loads(result.output)][0] == "eu-gdpr:StandardContractualClauses"
