@@ -312,17 +312,6 @@ def _checked_content(path: Path, rdf_format: ox.RdfFormat, shown: str) -> bytes 
     return content[3:] if content.startswith(_BOM) else content
 
 
-def check_vocabulary_terms(graph: RecordGraph) -> None:
-    """Fail on every IRI in a DPV or ropa namespace that the vocabulary files do not define (a typo catcher).
-
-    Each unknown term is reported once per file, with its line and the nearest known term in any namespace.
-    """
-    known = _defined_terms(graph)
-    found = {f.graph.value: unknown_terms(graph.store, f.graph, known, _written(graph, f))
-             for f in graph.files if f.kind != "vocabulary"}
-    _raise_unknown_terms(graph, found)
-
-
 def _raise_unknown_terms(graph: RecordGraph, unknown: Mapping[str, set[str]]) -> None:
     """One RopaError per unknown term (by graph name), in file order, each with its line and the nearest term."""
     checked = [f for f in graph.files if f.kind != "vocabulary"]
@@ -370,18 +359,14 @@ def unknown_terms(store: ox.Store, graph_name: ox.NamedNode, known: set[str], te
 _CHECKED_DATATYPES = ("duration", "date", "dateTime", "boolean", "integer", "decimal")
 
 
-def check_literals(graph: RecordGraph, files: list[LoadedFile] | None = None) -> None:
-    """Fail on the first ill-typed literal (e.g. "P4W"^^xsd:duration), which every later check would misread
-    (in the given files only, when ``files`` is given)."""
-    for loaded in graph.files if files is None else files:
-        _check_typed_literals(graph, loaded, _written(graph, loaded))
-
-
-def check_written(graph: RecordGraph, *, terms: bool = True) -> None:
-    """check_literals, then (with ``terms``) check_vocabulary_terms, on every file, each written out once."""
+def check_written(graph: RecordGraph, *, terms: bool = True, files: list[LoadedFile] | None = None) -> None:
+    """Fail on the first ill-typed literal (e.g. "P4W"^^xsd:duration), which every later check would misread, then
+    (with ``terms``) on every IRI in a DPV or ropa namespace that the vocabulary files do not define (a typo catcher,
+    each reported once per file with its line and the nearest known term): in every file, or in the given ``files``
+    only, each written out once."""
     known = _defined_terms(graph) if terms else set()
     unknown = {}
-    for loaded in graph.files:
+    for loaded in graph.files if files is None else files:
         text = _written(graph, loaded)
         _check_typed_literals(graph, loaded, text)
         if terms and loaded.kind != "vocabulary":

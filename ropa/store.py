@@ -46,8 +46,7 @@ from rdflib.plugins.sparql.parserutils import CompValue
 from ropa.errors import RopaError
 from ropa.export import write_atomically
 from ropa.load import (CHECKED_NAMESPACES, FORMATS, LoadedFile, RecordGraph, _defined_terms, _load_file,
-                       check_literals, check_sources,
-                       check_vocabulary_terms, display_path, planned_files, read_triples, warn_if_empty)
+                       check_sources, check_written, display_path, planned_files, read_triples, warn_if_empty)
 from ropa.namespaces import PREFIXES, ROPA, declared_prefixes
 from ropa.retention_policy import RetentionPolicy
 from ropa.validate import (EVALUATION_GRAPH, CompiledCheck, RawResult, Report, check_local_sparql, compile_shapes,
@@ -163,9 +162,8 @@ def _run(store, folder, planned, checks, shapes_graph, shape_paths, manifest, ca
     else:
         graph, changed_files, changed, files = _update(store, planned, manifest, run)
     run.changed_triples = len(changed)
-    check_literals(graph, changed_files if not run.full else None)
-    if run.full or _unknown_terms(graph, changed):   # the unchanged triples were checked when they were loaded
-        check_vocabulary_terms(_view(graph, changed_files) if not run.full else graph)
+    # The unchanged files were checked when they were loaded.
+    check_written(graph, files=None if run.full else changed_files, terms=run.full or _unknown_terms(graph, changed))
     check_sources(graph)
     warn_if_empty(graph)
     results: dict[str, list[dict]] = {}
@@ -500,12 +498,6 @@ def _prefixes(loaded: LoadedFile) -> dict[str, str]:
     if loaded.kind != "data" or FORMATS[loaded.path.suffix.lower()] != ox.RdfFormat.TURTLE:
         return {}
     return declared_prefixes(loaded.path.read_text(encoding="utf-8", errors="replace"))
-
-
-def _view(graph: RecordGraph, files: list[LoadedFile]) -> RecordGraph:
-    """The record with the vocabulary and only the given files, for the checks of a load that look at files."""
-    return RecordGraph(store=graph.store, files=[f for f in graph.files if f.kind == "vocabulary"] + files,
-                       prefixes=graph.prefixes)
 
 
 def _hash(path: Path) -> str:
