@@ -28,7 +28,7 @@ from ropa.inventory import inventory
 from ropa.load import load
 from ropa.progress import display
 from ropa.plain import PlainWords
-from ropa.register import Messages
+from ropa.messages import Messages
 from ropa.resources import LANGUAGES
 from ropa.retention_policy import load_retention_policy
 from ropa.namespaces import shorten

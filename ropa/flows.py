@@ -41,18 +41,12 @@ from ropa import timeline
 from ropa.transfers import ENGAGEMENT_SCOPE, STATUSES, Basis, Verdict, combine, facts, judge, verdicts
 from ropa.errors import RopaError
 from ropa.load import RecordGraph
+from ropa.messages import Messages
 from ropa.namespaces import PREFIXES, ROPA, expand, shorten
 from ropa.tabular import NOT_DOCUMENTED, Section
 
 DPV = PREFIXES["dpv"]
 XSD_DATE = ox.NamedNode(PREFIXES["xsd"] + "date")
-
-
-def _catalogue(lang: str):
-    """The message catalogue of a language (ropa.register imports this module, so it is imported when used)."""
-    from ropa.register import Messages
-
-    return Messages(lang)
 
 
 def names_in(graph: RecordGraph, fg: FlowGraph, lang: str):
@@ -62,7 +56,7 @@ def names_in(graph: RecordGraph, fg: FlowGraph, lang: str):
         return fg.label
     from ropa.register import Labels
 
-    labels, say = Labels(graph, lang), _catalogue(lang)
+    labels, say = Labels(graph, lang), Messages(lang)
 
     def name(node: str) -> str:
         if node.startswith("outside:"):
@@ -608,10 +602,10 @@ class FlowReport:
     outside_eea: bool = False
 
     def title(self) -> str:
-        return _catalogue(self.lang)("flows.title", scope=self.scope_words())
+        return Messages(self.lang)("flows.title", scope=self.scope_words())
 
     def scope_words(self) -> str:
-        say, label = _catalogue(self.lang), self.names or self.graph.label
+        say, label = Messages(self.lang), self.names or self.graph.label
         if self.wanted:
             return label(self.wanted) if self.wanted in self.graph.graph else self.scope
         return say("flows.scope.outside_eea" if self.outside_eea else "flows.scope.everywhere")
@@ -620,7 +614,7 @@ class FlowReport:
         """One row per route; routes that differ only in their last party (same activities, place and basis) share
         a row, so that fourteen sub-processors of one organisation read as a few lines."""
         label = self.names or self.graph.label
-        say = _catalogue(self.lang)
+        say = Messages(self.lang)
         routes: dict[tuple, list[Flow]] = defaultdict(list)
         for flow in self.flows:
             routes[tuple(flow.path[1:])].append(flow)
@@ -809,11 +803,11 @@ class Impact:
     @property
     def notifications(self) -> list[list[str]]:
         """Who must be told of a breach, one row each (who, told by, article, when, contact), in ``lang``."""
-        say = _catalogue(self.lang)
+        say = Messages(self.lang)
         return [notice.row(say, self.label) for notice in self.notices]
 
     def title(self) -> str:
-        return _catalogue(self.lang)("impact.title", vendor=self.label(self.vendor))
+        return Messages(self.lang)("impact.title", vendor=self.label(self.vendor))
 
     def subjects(self) -> list[str]:
         return sorted({s for a in self.activities for s in a.subjects})
@@ -822,7 +816,7 @@ class Impact:
         return sorted({c for a in self.activities for c in self.received.get(a.iri, a.categories)})
 
     def sections(self) -> list[Section]:
-        label, say = self.label, _catalogue(self.lang)
+        label, say = self.label, Messages(self.lang)
         missing, nobody = say("gap.not_documented"), say("impact.nobody")
         plural = lambda n: "one" if n == 1 else "other"   # noqa: E731
         summary = say(f"impact.summary.{plural(len(self.activities))}.{plural(len(self.controllers))}",
@@ -880,7 +874,7 @@ class Impact:
             "data_subjects": [{"id": shorten(s), "label": label(s)} for s in self.subjects()],
             "data_categories": [{"id": shorten(c), "label": label(c)} for c in self.categories()],
             "notify": [dict(zip(["who", "notified_by", "article", "when", "contact"],
-                                notice.row(_catalogue("en"), lambda n: self.authorities.get(n) or self.graph.label(n))))
+                                notice.row(Messages("en"), lambda n: self.authorities.get(n) or self.graph.label(n))))
                        for notice in self.notices],   # in English whatever the language of the tables
             "if_replaced_notify": {shorten(p): parties(c) for p, c in self.replacement_notice.items()},
         }
@@ -1062,7 +1056,7 @@ class Concentration:
 
     def sections(self) -> list[Section]:
         label = self.names or self.graph.label
-        say = _catalogue(self.lang)
+        say = Messages(self.lang)
         located = (lambda node: _located(self.graph, node)) if self.lang == "en" else \
             (lambda node: _located(self.graph, node, say, label))   # noqa: E731
         ranked = [[label(r.vendor), located(r.vendor), str(len(r.activities)), str(len(r.entities)),

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 
-from ropa.register import Messages
+from ropa.messages import Messages
 from ropa.resources import LANGUAGES
 
 _DESIGNATORS = {"year": "Y", "month": "M", "week": "W", "day": "D"}

@@ -33,13 +33,11 @@ import csv
 import datetime as dt
 import difflib
 import io
-import json
 import re
 import urllib.parse
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -47,6 +45,7 @@ import pyoxigraph as ox
 from ropa import remote, resources, safe
 from ropa.errors import RopaError
 from ropa.load import RecordGraph
+from ropa.messages import catalogue
 from ropa.namespaces import PREFIXES, ROPA, expand, shorten, sparql_prefixes
 from ropa.transfers import verdict_triples, verdicts_graph
 
@@ -427,13 +426,9 @@ class Results:
         raise RopaError(f"unknown format '{fmt}'; choose {', '.join(FORMATS)}")
 
 
-@lru_cache(maxsize=None)
 def _catalogue(lang: str) -> dict[str, str]:
-    path = resources.reports_dir() / "messages" / f"{lang}.json"
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
+    """The catalogue of a language ropa speaks; none for another (a label language such as es): English then."""
+    return catalogue(lang) if lang in resources.LANGUAGES else {}
 
 
 def header(column: str, lang: str = "en", *, iri: bool = False) -> str:

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import json
 import re
 import unicodedata
 from collections import OrderedDict, defaultdict
@@ -25,10 +24,9 @@ from functools import cached_property
 
 import pyoxigraph as ox
 
-from ropa import resources
-from ropa.resources import LANGUAGES
 from ropa.diagrams import build_diagram, draw_svg, inline_svg, to_dot, to_mermaid
-from ropa.errors import RopaError
+from ropa.messages import Messages
+from ropa.resources import LANGUAGES  # noqa: F401  (imported from here by the documents and the tests)
 from ropa.flows import FlowGraph, build_flow_graph
 from ropa.whatif import InstrumentExposure, exposure
 from ropa.load import RecordGraph
@@ -50,48 +48,6 @@ MEASURE_PROPERTIES = (DPV + "hasTechnicalOrganisationalMeasure", DPV + "hasTechn
 DIAGRAM_MAX_NODES = 150
 """Larger diagrams are not drawn in documents: a processor acting for thousands of controllers would give dot
 minutes of work and the reader an unreadable picture. ``ropa diagram`` still draws them."""
-
-
-# --- Message catalogues ----------------------------------------------------------------------------------------
-
-class Messages:
-    """The fixed phrases of the documents in one language, read from ``reports/messages/<lang>.json``.
-
-    Phrases live in data files so that translators never touch Python; a phrase missing from a language falls
-    back to English, and an unknown key is an error (a typo in a template must not print an empty heading).
-    """
-
-    def __init__(self, lang: str):
-        if lang not in LANGUAGES:
-            raise RopaError(f"unknown language '{lang}'; choose one of {', '.join(LANGUAGES)}")
-        self.lang = lang
-        self.phrases = self.catalogue(lang)
-        self.english = self.catalogue("en")
-
-    @staticmethod
-    def catalogue(lang: str) -> dict[str, str]:
-        path = resources.reports_dir() / "messages" / f"{lang}.json"
-        try:
-            return json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as error:
-            raise RopaError(f"cannot read the message catalogue: {error}", path=str(path)) from None
-
-    def has(self, key: str) -> bool:
-        return key in self.phrases or key in self.english
-
-    def __call__(self, key: str, **values) -> str:
-        phrase = self.phrases.get(key, self.english.get(key))
-        if phrase is None:
-            raise RopaError(f"no phrase '{key}' in the message catalogue")
-        return self.contract(phrase.format(**values)) if values else phrase
-
-    def contract(self, text: str) -> str:
-        """The language's contractions where a value meets the phrase (French "jusqu'à le" → "jusqu'au"), from the
-        catalogue's ``grammar.contractions`` ("à le=au;..."), never another language's."""
-        for rule in filter(None, self.phrases.get("grammar.contractions", "").split(";")):
-            long, _, short = rule.partition("=")
-            text = re.sub(rf"\b{re.escape(long)}\b", short, text)
-        return text
 
 
 # --- The objects documents show --------------------------------------------------------------------------------

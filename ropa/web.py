@@ -41,12 +41,13 @@ from starlette.routing import Route
 
 from ropa import __version__, endpoint, resources, safe
 from ropa import query as library
+from ropa.resources import LANGUAGES
 from ropa.errors import RopaError
 from ropa.flows import FlowGraph, build_flow_graph, impact
 from ropa.load import RecordGraph, expand_paths, load
 from ropa.namespaces import PREFIXES
 from ropa.plain import PlainWords
-from ropa.register import (LANGUAGES, Answers, Labels, Messages, Outline, Record, build_activity_diagram, build_page,
+from ropa.register import (Answers, Labels, Messages, Outline, Record, build_activity_diagram, build_page,
                            build_provider_overview,
                            build_record, finding_anchor, outline)
 from ropa.render import Document, diagram_svg, documents, environment, file_stem, render_text

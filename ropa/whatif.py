@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from ropa.flows import (ORGANISATION, PLACE, Activity, FlowGraph, _party, _resolve, flow_graph, label_map, names_in,
                         status_words)
 from ropa.load import RecordGraph
+from ropa.messages import Messages
 from ropa.namespaces import ROPA, shorten
 from ropa.transfers import Basis, assume_ended, facts, status_of
 from ropa.tabular import Section
@@ -86,8 +87,6 @@ class WhatIf:
     """A label in ``lang`` for each node (ropa.flows.names_in); the flow graph's labels when None."""
 
     def title(self) -> str:
-        from ropa.register import Messages
-
         name = self.names(self.instrument) if self.names is not None and self.lang != "en" else self.label
         return Messages(self.lang)("whatif.title", instrument=name, day=self.day.isoformat())
 
@@ -115,8 +114,6 @@ class WhatIf:
         return found
 
     def sections(self) -> list[Section]:
-        from ropa.register import Messages   # the documents' module reads exposure() from this one
-
         say = Messages(self.lang)
         english = self.names is None or self.lang == "en"
         label = self.graph.label if english else self.names
@@ -164,8 +161,6 @@ class WhatIf:
         return exposure.instrument_reason
 
     def as_dict(self) -> dict:
-        from ropa.register import Messages
-
         label = self.graph.label
         say = Messages("en")   # JSON is the same whatever the language of the tables
 

@@ -30,11 +30,12 @@ import pyoxigraph as ox
 from openpyxl.utils import get_column_letter
 
 from ropa import resources
+from ropa.resources import LANGUAGES
 from ropa.errors import RopaError
 from ropa.load import CHECKED_NAMESPACES, RecordGraph
 from ropa.namespaces import PREFIXES, expand, expand_or_fail, shorten
 from ropa.periods import Period, PeriodError, format_period, parse_period
-from ropa.register import LANGUAGES, Messages, best_literals, slugify
+from ropa.register import Messages, best_literals, slugify
 
 RDF, RDFS, XSD, DPV, ROPA = (PREFIXES[p] for p in ("rdf", "rdfs", "xsd", "dpv", "ropa"))
 TYPE = RDF + "type"

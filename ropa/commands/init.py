@@ -32,7 +32,7 @@ def register(app: typer.Typer) -> None:
         for path in result.written:
             verb = "replaced" if path in result.replaced else "wrote"
             errors.print(f"{verb} {path}", highlight=False, markup=False, emoji=False)
-        from ropa.register import Messages
+        from ropa.messages import Messages
 
         command = f"ropa validate {folder}" + (f" --lang {lang.value}" if lang.value != "en" else "")
         errors.print(Messages(lang.value)("init.next", command=command), highlight=False, markup=False, emoji=False)
