@@ -45,8 +45,9 @@ import pyoxigraph as ox
 from ropa import remote, resources, safe
 from ropa.errors import RopaError
 from ropa.load import RecordGraph
-from ropa.messages import catalogue
-from ropa.namespaces import PREFIXES, ROPA, expand, shorten, sparql_prefixes
+from ropa.messages import Messages, catalogue
+from ropa.namespaces import PREFIXES, ROPA, expand, local_words, shorten, sparql_prefixes
+from ropa.periods import format_duration
 from ropa.transfers import verdict_triples, verdicts_graph
 
 QUERY_DIR = Path(__file__).resolve().parent / "queries"
@@ -387,17 +388,55 @@ class Results:
     """The columns holding codes (a status, a kind: language-neutral words such as ``loses-basis``), each with the
     catalogue prefix of its phrases; set from the question's header by ``run``."""
 
-    def shown(self, iris: bool = False) -> list[str]:
-        """The columns to display: labels always, IRI columns with a label companion only when ``iris``."""
-        return [c for c in self.columns if iris or f"{c}Label" not in self.columns]
+    def value_columns(self) -> set[str]:
+        """The columns that fill the words of a code column's phrases: named after the code column and a placeholder
+        of its phrases (``reasonDate`` fills ``{date}`` of the ``reason`` column's words, ``keptEvent`` and its label
+        ``keptEventLabel`` fill ``{event}``), not themselves codes. People read them inside the code's words; JSON keeps them apart."""
+        return {c for c in self.columns for code in self.codes if c not in self.codes
+                and c.startswith(code) and len(c) > len(code) and c[len(code)].isupper() and c != f"{code}Label"}
+
+    def shown(self, iris: bool = False, *, values: bool = False) -> list[str]:
+        """The columns to display: labels always, IRI columns with a label companion only when ``iris``; the columns
+        that fill a code's words (``value_columns``) only when ``iris`` or ``values`` (JSON)."""
+        hidden = set() if iris or values else self.value_columns()
+        return [c for c in self.columns if c not in hidden and (iris or f"{c}Label" not in self.columns)]
 
     def records(self, iris: bool = False, *, short: bool = False, lang: str = "en") -> list[dict[str, str]]:
-        """Rows as dicts of display text (IRIs as prefixed names when ``short``), codes in the words of ``lang``."""
+        """Rows as dicts of display text for people (IRIs as prefixed names when ``short``): codes in the words of
+        ``lang`` with the values of their row, a period (xsd:duration) in words ("3 jaar", never "P3Y"), and an
+        unlabelled IRI's local name where its label column would repeat the IRI."""
         columns = self.shown(iris)
         index = [self.columns.index(c) for c in columns]
-        words = {c: _code_words(self.codes[c], lang) for c in columns if c in self.codes}
-        return [{c: words[c](row[i]) if c in words else _text(row[i], short) for c, i in zip(columns, index)}
-                for row in self.rows]
+        say = Messages(lang if lang in resources.LANGUAGES else "en")
+        words = {c: _code_words(self.codes[c], say, self._placeholders(c)) for c in columns if c in self.codes}
+        values = self.value_columns()
+        unlabelled = {c: self.columns.index(c[:-len("Label")]) for c in columns
+                      if c.endswith("Label") and c[:-len("Label")] in self.columns}
+        records = []
+        for row in self.rows:
+            record = {}
+            for c, i in zip(columns, index):
+                if c in unlabelled and _is_own_iri(row[unlabelled[c]], row[i]):
+                    record[c] = local_words(row[unlabelled[c]].value)
+                elif c in words:
+                    record[c] = words[c](row)
+                elif c in values:
+                    record[c] = _value_text(row[i], None, say)
+                else:
+                    record[c] = _people_text(row[i], short, say)
+            records.append(record)
+        return records
+
+    def _placeholders(self, code: str) -> tuple[int, dict[str, tuple[int, int | None]]]:
+        """The index of a code column and, for each placeholder its values fill, the index of the value column and of
+        its label companion (None without one)."""
+        found = {}
+        for column in self.value_columns():
+            if column.startswith(code) and not column.endswith("Label"):
+                name = column[len(code)].lower() + column[len(code) + 1:]
+                label = f"{column}Label"
+                found[name] = (self.columns.index(column), self.columns.index(label) if label in self.columns else None)
+        return self.columns.index(code), found
 
     def headers(self, iris: bool = False, lang: str = "en") -> dict[str, str]:
         """The readable header of each shown column, in ``lang`` (see ``header``)."""
@@ -415,7 +454,7 @@ class Results:
             writer.writerows([safe.csv_cell(r[c]) for c in columns] for r in self.records(iris, lang=lang))
             return out.getvalue()
         if fmt == "json":
-            columns = self.shown(iris)
+            columns = self.shown(iris, values=True)
             index = [self.columns.index(c) for c in columns]
             rows = [{c: _json_value(row[i]) for c, i in zip(columns, index)} for row in self.rows]
             return safe.dumps({"columns": columns, "rows": rows}, indent=2) + "\n"
@@ -446,30 +485,66 @@ def header(column: str, lang: str = "en", *, iri: bool = False) -> str:
     return text
 
 
-def code_text(code: str, lang: str = "en", prefix: str = CODE_PREFIX) -> str:
+def code_text(code: str, lang: str = "en", prefix: str = CODE_PREFIX, values: Mapping[str, str] | None = None) -> str:
     """The words for a code (``loses-basis``) in ``lang``, else English; a cell may hold several codes separated by
-    spaces, given joined by semicolons. A value that is not a known code is given as it is."""
-    phrases, english = _catalogue(lang), _catalogue("en")
+    spaces, given joined by semicolons. ``values`` fill the placeholders of a phrase (``{date}``), with the
+    language's contractions. A value that is not a known code is given as it is."""
+    say = Messages(lang if lang in resources.LANGUAGES else "en")
     words = []
     for token in code.split():
-        phrase = phrases.get(f"{prefix}.{token}") or english.get(f"{prefix}.{token}")
+        phrase = say.phrases.get(f"{prefix}.{token}") or say.english.get(f"{prefix}.{token}")
         if phrase is None:
             return code
-        words.append(phrase)
+        words.append(say.contract(phrase.format_map(_Placeholders(values or {}))) if "{" in phrase else phrase)
     return "; ".join(words)
 
 
-def _code_words(prefix: str, lang: str):
-    """A function from a code column's term to its words in ``lang`` (each distinct code looked up once)."""
-    known: dict[str, str] = {}
+class _Placeholders(dict):
+    """A phrase's values; a placeholder no column fills is left as it is written."""
 
-    def words(term) -> str:
-        text = _text(term, False)
-        if text not in known:
-            known[text] = code_text(text, lang, prefix)
-        return known[text]
+    def __missing__(self, name: str) -> str:
+        return "{" + name + "}"
+
+
+def _code_words(prefix: str, say: Messages, placeholders: tuple[int, dict[str, tuple[int, int | None]]]):
+    """A function from a row to the words of its code column, in the language of ``say``, the placeholders of the
+    phrase filled from the row's value columns (each distinct code and values looked up once)."""
+    index, values = placeholders
+    known: dict[tuple, str] = {}
+
+    def words(row) -> str:
+        text = _text(row[index], False)
+        filled = {name: _value_text(row[i], row[label] if label is not None else None, say)
+                  for name, (i, label) in values.items()}
+        key = (text, tuple(sorted(filled.items())))
+        if key not in known:
+            known[key] = code_text(text, say.lang, prefix, filled)
+        return known[key]
 
     return words
+
+
+def _value_text(term, label, say: Messages) -> str:
+    """A value inside a code's words: the label of an IRI, a period (an ISO 8601 duration, typed or as text) in
+    words, else the text."""
+    if label is not None:
+        return label.value if not _is_own_iri(term, label) else local_words(term.value)
+    return format_duration(_text(term, False), say) if isinstance(term, ox.Literal) else _text(term, False)
+
+
+def _is_own_iri(term, label) -> bool:
+    """Whether a label column merely repeats the IRI of its companion (nobody labelled the node)."""
+    return isinstance(term, ox.NamedNode) and isinstance(label, ox.Literal) and label.value == term.value
+
+
+_XSD_DURATION = XSD + "duration"
+
+
+def _people_text(term, short: bool, say: Messages) -> str:
+    """A cell for people: a period (xsd:duration) in the words of the language, any other term as its text."""
+    if isinstance(term, ox.Literal) and term.datatype.value == _XSD_DURATION:
+        return format_duration(term.value, say)
+    return _text(term, short)
 
 
 def title(query: Query, lang: str = "en") -> str:
