@@ -249,14 +249,54 @@ def bind(query: Query, values: Mapping[str, str] | None = None, *, as_of: dt.dat
         raise RopaError(f"query {query.name} has no parameter '{unknown[0]}' (its parameters: {known})")
     missing = [p for p in query.params if p.required and p.name not in given]
     if missing:
-        p = missing[0]
-        every = f", or --param {p.name}=any for every one" if p.type == "IRI" else ""
-        example = query.example.get(p.name, "VALUE")
-        if graph is not None and p.type == "IRI" and not _in_record(graph, expand(example, prefixes)):
-            example = "IRI"   # the header's example belongs to another record
-        raise RopaError(f"query {query.name} needs its {p.name} parameter: --param {p.name}={example}{every}",
-                        key="error.param.missing", values={"param": f"key:web.param.{p.name}"})
+        raise _missing(query, missing[0], graph, prefixes)
     return {p.name: parse_value(p, given.get(p.name, p.default), query.name, prefixes) for p in query.params}
+
+
+ORGANISATION_PARAMS = ("controller", "entity", "organisation", "exporter")
+"""Parameters that name one of the record's organisations: a question missing one lists them."""
+_KEEPERS = """SELECT DISTINCT ?entity ?label WHERE {
+    { SELECT DISTINCT ?entity WHERE { ?activity $link ?entity } }
+    OPTIONAL { ?entity rdfs:label ?english FILTER(LANG(?english) = "en") }
+    OPTIONAL { ?entity dpv:hasName ?name }
+    BIND(COALESCE(?english, ?name, STR(?entity)) AS ?label)
+} ORDER BY ?label ?entity LIMIT 12"""
+
+
+def _missing(query: Query, param: Param, graph: RecordGraph | None, prefixes: Mapping[str, str] | None) -> RopaError:
+    """The error for a required parameter not given: what is missing in words (the start of the header's
+    description, "the controller"), how to give it, and for an organisation the record's own organisations."""
+    what = re.split(r";|, e\.g\.|, such as", param.description)[0].strip() or f"its {param.name} parameter"
+    every = f", or --param {param.name}=any for every one" if param.type == "IRI" else ""
+    example = query.example.get(param.name, "VALUE")
+    listed = ""
+    if graph is not None and param.type == "IRI":
+        own = _keepers(graph, prefixes, param.name == "controller") if param.name in ORGANISATION_PARAMS else []
+        if own:
+            example = own[0][0]
+            kind = "controllers" if param.name == "controller" else "organisations"
+            listed = f"; the record's {kind}: " + ", ".join(f"{name} ({label})" for name, label in own)
+        elif not _in_record(graph, expand(example, prefixes)):
+            example = "IRI"   # the header's example belongs to another record
+    return RopaError(f"query {query.name} needs {what}: give it with --param {param.name}={example}{every}{listed}",
+                     key="error.param.missing", values={"param": f"key:web.param.{param.name}", "name": param.name})
+
+
+def _keepers(graph: RecordGraph, prefixes: Mapping[str, str] | None, controller: bool = False) -> list[tuple[str, str]]:
+    """The organisations that keep the record, or the controllers it names (the first twelve by name), each as a name
+    to type and its label."""
+    found = []
+    for row in graph.select(sparql_prefixes() + _KEEPERS.replace("$link", "dpv:hasDataController" if controller
+                                                                  else "ropa:recordedBy")):
+        found.append((_typed_name(row["entity"], prefixes or PREFIXES), row["label"]))
+    return found
+
+
+def _typed_name(iri: str, prefixes: Mapping[str, str]) -> str:
+    """The shortest prefixed name for an IRI under the given prefixes, else the IRI in angle brackets."""
+    best = max(((p, base) for p, base in prefixes.items() if base and iri.startswith(base)
+                and re.fullmatch(r"[\w.-]*", iri[len(base):])), key=lambda pb: len(pb[1]), default=None)
+    return f"{best[0]}:{iri[len(best[1]):]}" if best else f"<{iri}>"
 
 
 def _in_record(graph: RecordGraph, iri: str | None) -> bool:

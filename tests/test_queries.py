@@ -119,11 +119,16 @@ def test_a_required_parameter_must_be_given(bundled):
     query = library.parse_query("# param: who (IRI, required) the party\n# example: who=dst:ozmo\n"
                                 "SELECT ?a WHERE { ?a ropa:recordedBy $who }", "probe")
     assert query.params[0].required and query.params[0].default is None
-    with pytest.raises(ropa.RopaError, match="needs its who parameter: --param who=dst:ozmo, or --param who=any"):
+    with pytest.raises(ropa.RopaError, match="needs the party: give it with --param who=dst:ozmo, or --param who=any"):
         library.bind(query)
     assert library.bind(query, {"who": "any"}) == {"who": None}
     result = runner.invoke(app, ["query", "activities-of-controller"])
-    assert result.exit_code == 2 and "needs its controller parameter" in result.stderr
+    assert result.exit_code == 2 and "needs the controller: give it with --param controller=" in result.stderr
+    # what is missing in words, with the record's own controllers to choose from
+    assert "the record's controllers: " in result.stderr and "dst:ozmo (OZMO by Destiny)" in result.stderr
+    saas = runner.invoke(app, ["query", "activities-of-controller", str(REPOSITORY / "examples" / "wolkenwerk")])
+    assert saas.exit_code == 2 and "--param controller=ww:" in saas.stderr
+    assert "ww:wolkenwerk (Wolkenwerk GmbH)" in saas.stderr and "dst:" not in saas.stderr
     listed = json.loads(runner.invoke(app, ["queries", "--format", "json"]).stdout)
     [controller] = [p for q in listed if q["name"] == "activities-of-controller" for p in q["params"]
                     if p["name"] == "controller"]
