@@ -24,7 +24,10 @@ Conventions of the library, which its tests rely on: a column ``?x`` that holds 
 that embedded and remote answers compare row for row and the cookbook does not change between machines; label
 lookups sit inside the group that binds their variable (an OPTIONAL on an unbound variable matches everything); a
 status or kind is a language-neutral code (``loses-basis``) in a column the header lists under ``# codes:``, which
-``Results.records`` gives in the reader's words from the catalogues and JSON keeps as it is.
+``Results.records`` gives in the reader's words from the catalogues and JSON keeps as it is; a code's phrase may name
+values (``{date}``, ``{period}``, ``{event}``), filled from the row's columns named after the code column
+(``reasonDate``, ``keptPeriod``, ``keptEvent``), which people read only inside the words and JSON keeps apart; a
+period (an ISO 8601 duration) is said in words wherever people read it, never as ``P3Y``.
 """
 
 from __future__ import annotations
