@@ -430,6 +430,9 @@ class Results:
     codes: dict[str, str] = field(default_factory=dict)
     """The columns holding codes (a status, a kind: language-neutral words such as ``loses-basis``), each with the
     catalogue prefix of its phrases; set from the question's header by ``run``."""
+    graph: RecordGraph | None = field(default=None, repr=False, compare=False)
+    """The record answered from (embedded): where a node has a label in neither the language asked nor English, the
+    people's view names it by a label in another language (the record's own) rather than by its IRI."""
 
     def value_columns(self) -> set[str]:
         """The columns that fill the words of a code column's phrases: named after the code column and a placeholder
@@ -447,12 +450,13 @@ class Results:
     def records(self, iris: bool = False, *, short: bool = False, lang: str = "en") -> list[dict[str, str]]:
         """Rows as dicts of display text for people (IRIs as prefixed names when ``short``): codes in the words of
         ``lang`` with the values of their row, a period (xsd:duration) in words ("3 jaar", never "P3Y"), and an
-        unlabelled IRI's local name where its label column would repeat the IRI."""
+        unlabelled node's local name where its label column (or a list of labels) would show its IRI."""
         columns = self.shown(iris)
         index = [self.columns.index(c) for c in columns]
         say = Messages(lang if lang in resources.LANGUAGES else "en")
         words = {c: _code_words(self.codes[c], say, self._placeholders(c)) for c in columns if c in self.codes}
         values = self.value_columns()
+        lists = {c for c in columns if c.endswith("Label")}   # labels, or lists of labels, of nodes
         unlabelled = {c: self.columns.index(c[:-len("Label")]) for c in columns
                       if c.endswith("Label") and c[:-len("Label")] in self.columns}
         records = []
@@ -460,15 +464,36 @@ class Results:
             record = {}
             for c, i in zip(columns, index):
                 if c in unlabelled and _is_own_iri(row[unlabelled[c]], row[i]):
-                    record[c] = local_words(row[unlabelled[c]].value)
+                    record[c] = self.name(row[unlabelled[c]].value)
                 elif c in words:
                     record[c] = words[c](row)
                 elif c in values:
                     record[c] = _value_text(row[i], None, say)
+                elif c in unlabelled or c in lists:
+                    record[c] = _IRI.sub(lambda m: self.name(m.group(0)), _people_text(row[i], short, say))
                 else:
                     record[c] = _people_text(row[i], short, say)
             records.append(record)
         return records
+
+    def name(self, iri: str) -> str:
+        """A node for people when its label column fell back to its IRI: any label the record gives it (rdfs:label,
+        then skos:prefLabel, then dpv:hasName; untagged first, then by language), else the IRI's local name in
+        words."""
+        known = self.__dict__.setdefault("_names", {})
+        if iri not in known:
+            found = None
+            if self.graph is not None:
+                try:
+                    node = ox.NamedNode(iri)
+                except ValueError:
+                    node = None
+                labels = [] if node is None else [
+                    (rank, q.object.language or "", q.object.value) for rank, p in enumerate(_NAME_PROPERTIES)
+                    for q in self.graph.store.quads_for_pattern(node, p, None) if isinstance(q.object, ox.Literal)]
+                found = min(labels)[2] if labels else None
+            known[iri] = found or local_words(iri)
+        return known[iri]
 
     def _placeholders(self, code: str) -> tuple[int, dict[str, tuple[int, int | None]]]:
         """The index of a code column and, for each placeholder its values fill, the index of the value column and of
@@ -573,6 +598,12 @@ def _value_text(term, label, say: Messages) -> str:
     if label is not None:
         return label.value if not _is_own_iri(term, label) else local_words(term.value)
     return format_duration(_text(term, False), say) if isinstance(term, ox.Literal) else _text(term, False)
+
+
+_NAME_PROPERTIES = [ox.NamedNode(PREFIXES["rdfs"] + "label"), ox.NamedNode(PREFIXES["skos"] + "prefLabel"),
+                    ox.NamedNode(PREFIXES["dpv"] + "hasName")]
+_IRI = re.compile(r"\b(?:https?|urn):[^\s;,<>\"{}|^`]+")
+"""An IRI inside a list of labels (a node nobody labelled in the language asked, nor in English)."""
 
 
 def _is_own_iri(term, label) -> bool:
@@ -681,6 +712,7 @@ def run(
             stack.enter_context(verdicts_graph(graph, judged or dt.date.today()))
         results = select_embedded(graph, sparql, name=query.name)
     results.codes = dict(query.codes)
+    results.graph = graph
     return results
 
 

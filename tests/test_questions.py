@@ -482,13 +482,31 @@ def test_retention_is_said_in_words_never_as_an_iso_duration(bundled, wolkenwerk
 ISO_DURATION = re.compile(r"(?<![\w/])P\d+[YMWD]\b")
 
 
+@pytest.fixture(scope="module")
+def school(school_workbook, tmp_path_factory):
+    """The Dutch school's workbook as a record: its labels are Dutch only."""
+    from ropa.workbook import write_import
+
+    folder = tmp_path_factory.mktemp("school")
+    write_import(school_workbook, folder)
+    return ropa.load([folder])
+
+
+def test_a_record_labelled_in_its_own_language_only_is_named_by_those_labels(school):
+    rows = library.run(library.get("activities-per-legal-basis"), school, lang="fr").records(lang="fr")
+    activities = "; ".join(r["activitiesLabel"] for r in rows)
+    assert "Nieuwsbrief aan ouders" in activities and "://" not in activities   # not the IRI, nor English
+    assert {r["entityLabel"] for r in rows} == {"Openbare basisschool De Kastanjelaar"}
+    assert {r["basisLabel"] for r in rows} >= {"Consentement"}   # the vocabulary speaks French
+
+
 @pytest.mark.parametrize("lang", ["nl", "fr", "de"])
-def test_no_question_shows_people_an_iri_an_iso_duration_or_an_english_code(bundled, hospital, lang):
+def test_no_question_shows_people_an_iri_an_iso_duration_or_an_english_code(bundled, hospital, school, lang):
     english = library._catalogue("en")
     phrases = library._catalogue(lang)
     untranslated = {text for key, text in english.items() if key.startswith(("query.code.", "basis.reason.", "retention."))
                     and phrases.get(key) != text and "{" not in text}
-    for graph in (bundled, hospital):
+    for graph in (bundled, hospital, school):
         for query in library.library():
             params = {p.name: "any" for p in query.params if p.required}
             results = library.run(query, graph, params=params, as_of=AS_OF, lang=lang)
