@@ -535,6 +535,8 @@ class Application:
             question = _Question(chosen, t)
             inputs = [_Input.of(p, snapshot, page.lang, params, t) for p in chosen.params]
             given = {p.name: params[p.name] for p in chosen.params if params.get(p.name, "").strip()}
+            if chosen.param("lang") is not None and "lang" not in given and page.lang in LANGUAGES:
+                given["lang"] = page.lang   # the labels in the page's language, as the form proposes
             results, error, sparql = None, None, chosen.body
             if "_run" in params or "_download" in params:
                 try:

@@ -373,6 +373,16 @@ def test_a_missing_organisation_suggests_the_record_s_own(hospital_client, lang)
     assert category.startswith(t("web.param.category")) and t("web.any") in category
 
 
+def test_an_answer_without_a_language_chosen_speaks_the_page_language(destiny):
+    """Retention is said in the page's words, with the event in the same language (not '10 Jahre nach the end')."""
+    download = destiny.get("/de/question/retention-longer-than?_run=1&_download=xlsx")
+    sheet = openpyxl.load_workbook(io.BytesIO(download.content)).active
+    kept = {row[3] for row in sheet.iter_rows(min_row=2, values_only=True)}
+    assert "10 Jahre nach dem Ende der Vertragsbeziehung" in kept and not any("P10Y" in k or " the " in k for k in kept)
+    english = destiny.get("/en/question/retention-longer-than?_run=1&lang=en&_download=csv").text
+    assert "10 years after the end of the contractual relationship" in english
+
+
 def test_every_error_key_the_library_raises_is_in_the_catalogues():
     """An error an officer can meet names its phrase in the catalogues; the command line keeps the English."""
     from ropa.errors import RopaError
