@@ -800,44 +800,43 @@ def sort_rows(rows: list[tuple], keys: Sequence[tuple[int, bool]]) -> list[tuple
     compare, which agrees with its comparison of those it can); integers, booleans and dates by value. A column
     whose literals are of another kind, or of several kinds, gives None: the caller lets the store sort.
     """
-    columns = []
-    for index, descending in keys:
-        families = {_literal_family(row[index]) for row in rows if isinstance(row[index], ox.Literal)}
-        if len(families) > 1 or None in families:
-            return None
-        columns.append((index, descending, _term_key(families.pop() if families else None)))
     passes: list[tuple[bool, list]] = []   # runs of keys in one direction, each sorted in one pass
-    for index, descending, key in columns:
+    for index, descending in keys:
+        known = _Keys()
+        column = list(map(known.__getitem__, [row[index] for row in rows]))   # each distinct term worked out once
+        if len(known.families) > 1 or None in known.families:
+            return None
         if passes and passes[-1][0] == descending:
-            passes[-1][1].append((index, key))
+            passes[-1][1].append(column)
         else:
-            passes.append((descending, [(index, key)]))
-    ordered = list(rows)
-    for descending, members in reversed(passes):   # stable sorts, the last keys first
-        ordered.sort(key=lambda row: tuple(key(row[index]) for index, key in members), reverse=descending)
-    return ordered
+            passes.append((descending, [column]))
+    order = list(range(len(rows)))
+    for descending, columns in reversed(passes):   # stable sorts of the row numbers, the last keys first
+        order.sort(key=list(zip(*columns)).__getitem__, reverse=descending)
+    return [rows[i] for i in order]
 
 
-def _term_key(family: str | None):
-    """A function from a term of one column to its sort key (each distinct term worked out once: reading a term's
-    text from pyoxigraph costs more than looking it up)."""
-    known: dict = {}
+class _Keys(dict):
+    """The sort keys of the terms of one column, each worked out when first met (reading a term's text from
+    pyoxigraph costs more than looking it up), and the kinds of literal met (``_literal_family``)."""
 
-    def key(term):
-        found = known.get(term)
-        if found is None:
-            if term is None:
-                found = (0, "")
-            elif isinstance(term, ox.NamedNode):
-                found = (2, term.value)
-            elif isinstance(term, ox.BlankNode):
-                found = (1, term.value)
-            else:
-                found = (3, _literal_key(term, family))
-            known[term] = found
+    def __init__(self):
+        super().__init__()
+        self.families: set[str | None] = set()
+
+    def __missing__(self, term):
+        if term is None:
+            found = (0, "")
+        elif isinstance(term, ox.NamedNode):
+            found = (2, term.value)
+        elif isinstance(term, ox.BlankNode):
+            found = (1, term.value)
+        else:
+            family = _literal_family(term)
+            self.families.add(family)
+            found = (3, _literal_key(term, family)) if family else (3, "")
+        self[term] = found
         return found
-
-    return key
 
 
 def _results(solutions, name: str) -> Results:

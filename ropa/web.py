@@ -109,7 +109,8 @@ _CHOICES = {
 }
 _SEARCH = """SELECT DISTINCT ?x ?kind WHERE {{
     {{ SELECT DISTINCT ?x WHERE {{   # the labels first: the text narrows the record most
-        ?x ?p ?label FILTER(?p IN (rdfs:label, skos:prefLabel, dpv:hasName))
+        VALUES ?p {{ rdfs:label skos:prefLabel dpv:hasName }}   # (a FILTER on ?p read every triple: 1.6 s at 1M)
+        ?x ?p ?label
         FILTER(isIRI(?x) && (LANG(?label) IN ("", {languages})) && CONTAINS(LCASE(STR(?label)), LCASE({text}))) }} }}
     {{ {data} {{ ?x a dpv:Process }} BIND("activity" AS ?kind) }}
     UNION {{ {data} {{ {{ ?x a dpv:LegalEntity }} UNION {{ ?x a dpv:Organisation }} UNION {{ ?a dpv:hasDataController ?x }} }}

@@ -998,3 +998,38 @@ def test_a_question_added_to_the_library_gets_its_form(destiny, tmp_path, monkey
     belgium = re.search(r'<option value="([^"]+)">België</option>', picker).group(1).replace("&lt;", "<").replace("&gt;", ">")
     answer = destiny.get(f"/nl/question/activities-in-a-country?_run=1&country={quote(belgium)}&lang=nl").text
     assert len(table_rows(answer)) > 5
+
+
+# --- Search: the labels found by predicate ----------------------------------------------------------------------
+
+_SEARCH_BY_FILTER = web._SEARCH.replace(
+    "VALUES ?p {{ rdfs:label skos:prefLabel dpv:hasName }}", "").replace(
+    "?x ?p ?label\n", "?x ?p ?label FILTER(?p IN (rdfs:label, skos:prefLabel, dpv:hasName))\n")
+"""Search as it was written before (every triple read, the label properties kept by a filter): the reference."""
+
+
+@pytest.fixture(scope="module")
+def synthetic_10k(tmp_path_factory):
+    from ropa.synthetic import generate
+
+    folder = tmp_path_factory.mktemp("search-synthetic")
+    generate(10_000, folder)
+    return load([folder])
+
+
+@pytest.mark.parametrize("record", ["bundled", "synthetic"])
+@pytest.mark.parametrize("text", ["payroll", "a", "Zorg"])
+def test_search_finds_what_the_filter_on_every_triple_found(record, text, bundled, synthetic_10k):
+    graph = synthetic_10k if record == "synthetic" else bundled
+    assert _SEARCH_BY_FILTER != web._SEARCH and "FILTER(?p IN" in _SEARCH_BY_FILTER
+    graphs = " ".join(f"<{g.value}>" for g in graph.graphs("data"))
+
+    def hits(template):
+        sparql = template.format(data=web._DATA.format(graphs=graphs), text=ox.Literal(text),
+                                 languages=", ".join(f'"{lang}"' for lang in LANGUAGES))
+        return sorted((row["x"].value, row["kind"].value) for row in graph.query(sparql))
+
+    found = hits(web._SEARCH)
+    assert found == hits(_SEARCH_BY_FILTER)
+    if text == "a":
+        assert len(found) > 10
