@@ -31,6 +31,7 @@ from ropa.flows import FlowGraph, build_flow_graph
 from ropa.whatif import InstrumentExposure, exposure
 from ropa.load import RecordGraph
 from ropa.namespaces import PREFIXES, expand_or_fail, shorten
+from ropa.national import template_layouts
 from ropa.transfers import ENGAGEMENT_SCOPE
 from ropa.validate import SEVERITIES, Finding
 
@@ -325,6 +326,9 @@ class Record:
     processor_registers: list[ProcessorRegister]
     overviews: list[ProcessorOverview]
     group: GroupOverview
+    layouts: tuple[str, ...] = ()
+    """The workbook layouts of the register templates of the authorities the record's controllers answer to
+    (``ropa.national.template_layouts``): the workbook has a sheet of each, besides the generic Art. 30 sheet."""
 
     @property
     def organisations(self) -> list[Organisation]:
@@ -1601,7 +1605,8 @@ class _Builder:
         overviews = [self.overview(e, entries_by_iri) for e in order]
         group = self.group_overview(registers, overviews)
         return Record(lang=self.lang, as_of=self.as_of, controller_registers=controller_registers,
-                      processor_registers=processor_registers, overviews=overviews, group=group)
+                      processor_registers=processor_registers, overviews=overviews, group=group,
+                      layouts=tuple(template_layouts(self.answers)))
 
 
     def page(self, role: str, diagrams: bool = False) -> ControllerRegister | ProcessorRegister:
