@@ -922,23 +922,24 @@ class Notice:
         missing = say("gap.not_documented")
         by = ", ".join(sorted(label(p) for p in self.by))
         in_time, in_72_hours = say("impact.when.in_time"), say("impact.when.72_hours")
+        article = say.cite(self.article)
         if self.kind == "customers":
-            return [say("impact.who.customers", party=label(self.party)), by, self.article, in_time,
+            return [say("impact.who.customers", party=label(self.party)), by, article, in_time,
                     say("impact.contact.per_customer")]
         if self.kind == "customer_authorities":
-            return [say("impact.who.customer_authorities"), say("impact.by.each_customer"), self.article, in_72_hours,
+            return [say("impact.who.customer_authorities"), say("impact.by.each_customer"), article, in_72_hours,
                     missing]
         if self.kind == "authority":
             who = label(self.party) if self.party else say("impact.who.authority_of", party=by)
-            return [who, by, self.article, in_72_hours, self._contact(say) if self.party else missing]
+            return [who, by, article, in_72_hours, self._contact(say) if self.party else missing]
         if self.kind == "subjects":
             when = say("impact.when.high_risk")
             if self.signs:
                 when += " " + say("impact.when.signs", signs=", ".join(risk_words(s, say) for s in self.signs))
             subjects = ", ".join(sorted(label(s) for s in self.subjects)) or missing
-            return [say("impact.who.subjects", subjects=subjects), say("impact.by.controllers"), self.article, when,
+            return [say("impact.who.subjects", subjects=subjects), say("impact.by.controllers"), article, when,
                     say("impact.contact.controllers")]
-        return [label(self.party), by, self.article, in_time, self._contact(say)]
+        return [label(self.party), by, article, in_time, self._contact(say)]
 
     def _contact(self, say) -> str:
         parts = [say("impact.contact.kind", kind=say(CONTACT_KEYS[kind]) if kind in CONTACT_KEYS else kind,

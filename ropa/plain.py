@@ -50,6 +50,7 @@ class PlainWords:
             focus_label=labels[finding.focus] if not finding.focus.startswith("_:") else finding.focus_label,
             entity_label=labels[finding.entity] if finding.entity else finding.entity_label,
             activity_label=labels[finding.activity] if finding.activity else finding.activity_label,
+            article=self.t.cite(finding.article),
         )
         key = catalogue_key(finding)
         if not self.t.has(f"{key}.message"):

@@ -1039,7 +1039,7 @@ class _Builder:
                 note = self.t("gap.waived_by", who=waiver.accepted_by, until=waiver.until.isoformat(), reason=waiver.reason)
             plain = self.plain(finding)
             self.gaps[anchor] = Gap(
-                anchor=anchor, severity=finding.severity, check=finding.check, article=finding.article,
+                anchor=anchor, severity=finding.severity, check=finding.check, article=plain.article,
                 field=plain.field, message=plain.message, fix=plain.fix,
                 subject=plain.activity_label or plain.focus_label, entity=finding.entity,
                 entity_label=plain.entity_label, activity=finding.activity, waived=finding.waived, waiver_note=note)

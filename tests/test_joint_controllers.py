@@ -46,7 +46,7 @@ def test_documents_and_the_workbook_column_show_joint_controllers(joint_record, 
     assert joint_column(tmp_path / "nl", "nl") == [
         "Clinic South — privacy@clinic-south.nl (regeling: Joint-controller arrangement for the patient portal, 2025)"]
     markdown = (tmp_path / "nl" / "md" / "controller-north.md").read_text(encoding="utf-8")
-    assert "| Gezamenlijke verwerkingsverantwoordelijken (Art. 26, Art. 30(1)(a)) | Clinic South" in markdown
+    assert "| Gezamenlijke verwerkingsverantwoordelijken (art. 26; art. 30, lid 1, a)) | Clinic South" in markdown
 
 
 def test_without_an_arrangement_the_field_links_the_art_26_warning(tmp_path):
