@@ -27,7 +27,7 @@ import pyoxigraph as ox
 from ropa.diagrams import build_diagram, draw_svg, inline_svg, to_dot, to_mermaid
 from ropa.messages import Messages
 from ropa.resources import LANGUAGES  # noqa: F401  (imported from here by the documents and the tests)
-from ropa.flows import FlowGraph, build_flow_graph
+from ropa.flows import FlowGraph, build_flow_graph, label_preference
 from ropa.whatif import InstrumentExposure, exposure
 from ropa.load import RecordGraph
 from ropa.namespaces import PREFIXES, expand_or_fail, shorten
@@ -683,7 +683,8 @@ _LABEL_PROPERTIES = (RDFS + "label", SKOS + "prefLabel", DPV + "hasName")
 
 
 class Labels:
-    """A display label per IRI in the chosen language: that language, else English, else untagged, else any."""
+    """A display label per IRI in the chosen language: that language, else English, else untagged, else any; the name
+    the record gives before the registered name (``ropa.flows.label_preference``)."""
 
     def __init__(self, graph: RecordGraph, lang: str, answers: Answers | None = None):
         self.graph = graph
@@ -700,8 +701,8 @@ class Labels:
             for row in self.answers.rows(f"SELECT ?n ?p ?l WHERE {{ VALUES ?n {{ {block} }} ?n ?p ?l FILTER(?p IN ({wanted})) }}"):
                 literal = row["l"]
                 language = literal.language or ""
-                rank = (0 if language == self.lang else 1 if language == "en" else 2 if not language else 3,
-                        _LABEL_PROPERTIES.index(row["p"].value))
+                order = _LABEL_PROPERTIES.index(row["p"].value)
+                rank = label_preference(row["p"].value == DPV + "hasName", language, self.lang, order)
                 node = row["n"].value
                 if node not in ranked or rank < ranked[node][0]:
                     ranked[node] = (rank, literal.value)
