@@ -85,3 +85,24 @@ dst:dstny-be-customer-contacts dpv:hasDataSubject pd:TelephoneNumber .
         ("https://w3id.org/ropa/destiny/dstny-be-customer-contacts", "https://w3id.org/dpv/pd#TelephoneNumber")]
     message = PlainWords(graph, "nl")(found[0]).message
     assert message.startswith("'Telefoonnummer' staat bij de betrokkenen, maar is een categorie persoonsgegevens")
+
+
+@pytest.mark.parametrize("lang, purpose, data", [
+    ("nl", "'Lid' staat bij de doeleinden, maar is een categorie betrokkenen, geen doel van de verwerking.",
+     "'Ouder' staat bij de persoonsgegevens, maar is een categorie betrokkenen, geen categorie persoonsgegevens."),
+    ("fr", "« Membre » figure parmi les finalités, mais c'est une catégorie de personnes concernées",
+     "« Parent » figure parmi les données à caractère personnel, mais c'est une catégorie de personnes concernées"),
+])
+def test_a_purpose_or_a_data_category_of_the_wrong_kind_is_named_too(tmp_path, lang, purpose, data):
+    """The same mistake in the columns beside: a data subject written as the purpose or among the personal data."""
+    (tmp_path / "record.ttl").write_text(KREEK.replace("dpv:hasPurpose dpv:DirectMarketing", "dpv:hasPurpose dpv:Member")
+                                         .replace("dpv:hasPersonalData pd:Name", "dpv:hasPersonalData pd:Name , dpv:ParentOfHuman"),
+                                         encoding="utf-8")
+    graph = ropa.load([tmp_path])
+    findings = validate(graph).findings
+    checks = {f.check for f in findings}
+    assert {"rs:ControllerActivity-purposeKind", "rs:ControllerActivity-dataKind"} <= checks
+    assert not {"rs:ControllerActivity-purpose", "rs:ControllerActivity-data"} & checks
+    plain = PlainWords(graph, lang)
+    said = {plain(f).message for f in findings}
+    assert any(m.startswith(purpose) for m in said) and any(m.startswith(data) for m in said), said
