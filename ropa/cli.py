@@ -63,6 +63,7 @@ class ExportFormat(str, Enum):
 
 class WorkbookLayout(str, Enum):
     ropa = "ropa"
+    art30 = "art30"
     ico = "ico"
     gba = "gba"
 
@@ -138,7 +139,7 @@ def export(
     paths: PathsArgument = None,
     export_format: Annotated[ExportFormat, typer.Option("--format", "-f", help="Serialisation of the merged graph.")] = ExportFormat.ttl,
     output: Annotated[Optional[Path], typer.Option("--output", "-o", help="File to write; standard output when omitted.")] = None,
-    layout: Annotated[WorkbookLayout, typer.Option("--layout", help="With --format xlsx: the workbook's columns (ropa, ico or gba).")] = WorkbookLayout.ropa,
+    layout: Annotated[WorkbookLayout, typer.Option("--layout", help="With --format xlsx: the workbook's columns (ropa, art30, ico or gba).")] = WorkbookLayout.ropa,
     lang: Annotated[str, typer.Option("--lang", "-l", help=f"With --format xlsx: language of the workbook ({', '.join(LANGUAGES)}).")] = "en",
 ) -> None:
     """Write the merged graph (data + vocabulary + reference data) as one file, or the record as a workbook

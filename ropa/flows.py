@@ -51,17 +51,19 @@ XSD_DATE = ox.NamedNode(PREFIXES["xsd"] + "date")
 
 def names_in(graph: RecordGraph, fg: FlowGraph, lang: str):
     """A label in the language for each node the analyses show: the flow graph's own (English first) for English,
-    else the record's labels in the language, and a region's "a country outside ..." in the catalogue's words."""
+    else the record's labels in the language, and a region's "a country outside ..." in the catalogue's words; an
+    organisation known by another name than its registered one has both (``FlowGraph.with_registered``)."""
+    say = Messages(lang)
     if lang == "en":
-        return fg.label
+        return lambda node: fg.with_registered(node, fg.label(node), say)
     from ropa.register import Labels
 
-    labels, say = Labels(graph, lang), Messages(lang)
+    labels = Labels(graph, lang)
 
     def name(node: str) -> str:
         if node.startswith("outside:"):
             return say("transfer.outside_region", region=labels.definite(node[len("outside:"):], say("grammar.article")))
-        return labels[node] if "://" in node else fg.label(node)
+        return fg.with_registered(node, labels[node] if "://" in node else fg.label(node), say)
 
     return name
 
@@ -202,8 +204,16 @@ _LABELS = """
     }}"""
 
 
+def label_preference(registered_name: bool, language: str | None, lang: str, order: int) -> tuple:
+    """How the label of a node is chosen, in the documents (``ropa.register.Labels``) and the flow analyses alike:
+    the name the record gives (rdfs:label, skos:prefLabel: a trading name such as "Mailchimp") in any language
+    before the registered name (dpv:hasName, "The Rocket Science Group LLC"); then the wanted language, English,
+    untagged, any other; then the order of the properties."""
+    return (registered_name, 0 if language == lang else 1 if language == "en" else 2 if not language else 3, order)
+
+
 def label_map(graph: RecordGraph, iris) -> dict[str, str]:
-    """The best human label of each IRI: rdfs:label, skos:prefLabel, dpv:hasName; English first, else the IRI."""
+    """The best human label of each IRI (``label_preference``, English first), else its prefixed name or IRI."""
     iris = sorted({i for i in iris if i and "://" in i})
     best: dict[str, tuple] = {}
     for start in range(0, len(iris), 500):
@@ -211,11 +221,24 @@ def label_map(graph: RecordGraph, iris) -> dict[str, str]:
         for solution in graph.query(_LABELS.format(values=values)):
             value = solution["value"]
             language = value.language if isinstance(value, ox.Literal) else None
-            key = (0 if language == "en" else 1 if not language else 2, int(solution["rank"].value), value.value)
+            rank = int(solution["rank"].value)
+            key = (*label_preference(rank == 3, language, "en", rank), value.value)
             iri = solution["x"].value
             if iri not in best or key < best[iri]:
                 best[iri] = key
-    return {i: best[i][2] if i in best else _fallback_label(i) for i in iris}
+    return {i: best[i][-1] if i in best else _fallback_label(i) for i in iris}
+
+
+def registered_names(graph: RecordGraph, labels: dict[str, str]) -> dict[str, str]:
+    """The registered name (dpv:hasName) of each IRI whose label is another name, such as a trading name."""
+    found: dict[str, str] = {}
+    iris = sorted(labels)
+    for start in range(0, len(iris), 500):
+        values = " ".join(f"<{i}>" for i in iris[start:start + 500])
+        for row in graph.select(f"SELECT ?x ?name WHERE {{ VALUES ?x {{ {values} }} ?x dpv:hasName ?name }}"):
+            if row["name"] != labels[row["x"]] and (row["x"] not in found or row["name"] < found[row["x"]]):
+                found[row["x"]] = row["name"]
+    return found
 
 
 def _fallback_label(iri: str) -> str:
@@ -249,12 +272,22 @@ class FlowGraph:
     as_of: dt.date
     edges_of: dict[str, set[tuple[str, str]]]
     labels: dict[str, str] = field(default_factory=dict)
+    registered: dict[str, str] = field(default_factory=dict)
+    """The registered name (dpv:hasName) of each organisation whose label is another name (``registered_names``)."""
 
     def label(self, iri: str) -> str:
         """The label of a node, data category or data subject."""
         if iri in self.graph and "label" in self.graph.nodes[iri]:
             return self.graph.nodes[iri]["label"]
         return self.labels.get(iri) or _fallback_label(iri)
+
+    def with_registered(self, node: str, name: str, say) -> str:
+        """An organisation's name as people know it, with its registered name after it where that is another
+        name ("Mailchimp (The Rocket Science Group LLC)"), in the catalogue's words."""
+        registered = self.registered.get(node)
+        if not registered or registered.casefold() in name.casefold():
+            return name
+        return say("party.registered", name=name, registered=registered)
 
     def chain(self, activity: str) -> nx.DiGraph:
         """The subgraph along which this activity's data travel."""
@@ -413,7 +446,9 @@ def build_flow_graph(graph: RecordGraph, as_of: dt.date) -> FlowGraph:
             data["label"] = labels.get(node, node)
     for activity in activities.values():
         activity.label = labels.get(activity.iri, activity.iri)
-    return FlowGraph(graph=g, activities=activities, as_of=as_of, edges_of=dict(edges_of), labels=labels)
+    parties = {n: labels[n] for n, d in g.nodes(data=True) if d["kind"] == ORGANISATION and n in labels}
+    return FlowGraph(graph=g, activities=activities, as_of=as_of, edges_of=dict(edges_of), labels=labels,
+                     registered=registered_names(graph, parties))
 
 
 def _read_activities(graph: RecordGraph) -> dict[str, Activity]:
@@ -666,8 +701,12 @@ class FlowReport:
 
 
 def _party(fg: FlowGraph, node: str) -> dict:
+    """A party for JSON: its identifier, its label and, where it is another name, its registered name."""
     shown = "outside:" + shorten(node[len("outside:"):]) if node.startswith("outside:") else shorten(node)
-    return {"id": shown, "label": fg.label(node)}
+    party = {"id": shown, "label": fg.label(node)}
+    if node in fg.registered:
+        party["registered_name"] = fg.registered[node]
+    return party
 
 
 def _basis_text(status: str, bases: list[Basis], say, name) -> str:
@@ -793,9 +832,9 @@ class Impact:
     """The English labels of the supervisory authorities named (they are no nodes of the flow graph)."""
 
     def label(self, node: str) -> str:
-        if self.names is not None and self.lang != "en":
-            return self.names(node)
-        return self.authorities.get(node) or self.graph.label(node)
+        if self.lang == "en" and node in self.authorities:
+            return self.authorities[node]
+        return self.names(node) if self.names is not None else self.graph.label(node)
 
     def _labels(self, nodes) -> list[str]:
         return sorted(self.label(n) for n in nodes)
@@ -922,23 +961,24 @@ class Notice:
         missing = say("gap.not_documented")
         by = ", ".join(sorted(label(p) for p in self.by))
         in_time, in_72_hours = say("impact.when.in_time"), say("impact.when.72_hours")
+        article = say.cite(self.article)
         if self.kind == "customers":
-            return [say("impact.who.customers", party=label(self.party)), by, self.article, in_time,
+            return [say("impact.who.customers", party=label(self.party)), by, article, in_time,
                     say("impact.contact.per_customer")]
         if self.kind == "customer_authorities":
-            return [say("impact.who.customer_authorities"), say("impact.by.each_customer"), self.article, in_72_hours,
+            return [say("impact.who.customer_authorities"), say("impact.by.each_customer"), article, in_72_hours,
                     missing]
         if self.kind == "authority":
             who = label(self.party) if self.party else say("impact.who.authority_of", party=by)
-            return [who, by, self.article, in_72_hours, self._contact(say) if self.party else missing]
+            return [who, by, article, in_72_hours, self._contact(say) if self.party else missing]
         if self.kind == "subjects":
             when = say("impact.when.high_risk")
             if self.signs:
                 when += " " + say("impact.when.signs", signs=", ".join(risk_words(s, say) for s in self.signs))
             subjects = ", ".join(sorted(label(s) for s in self.subjects)) or missing
-            return [say("impact.who.subjects", subjects=subjects), say("impact.by.controllers"), self.article, when,
+            return [say("impact.who.subjects", subjects=subjects), say("impact.by.controllers"), article, when,
                     say("impact.contact.controllers")]
-        return [label(self.party), by, self.article, in_time, self._contact(say)]
+        return [label(self.party), by, article, in_time, self._contact(say)]
 
     def _contact(self, say) -> str:
         parts = [say("impact.contact.kind", kind=say(CONTACT_KEYS[kind]) if kind in CONTACT_KEYS else kind,

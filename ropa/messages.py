@@ -22,6 +22,11 @@ def catalogue(lang: str) -> dict[str, str]:
         raise RopaError(f"cannot read the message catalogue: {error}", path=str(path)) from None
 
 
+_CITATION = re.compile(r"(?:Art\.\s*)?(?P<number>\d+(?:-\d+)?)(?P<paragraphs>(?:\(\d+\))*)(?P<points>(?:\([a-z]\))*)"
+                       r"(?:-\((?P<last>[a-z])\))?")
+"""A citation in machine form: article (or a range of articles), paragraphs, points, and a last point of a range."""
+
+
 class Messages:
     """The fixed phrases of the documents in one language, read from ``reports/messages/<lang>.json``.
 
@@ -48,6 +53,32 @@ class Messages:
         if phrase is None:
             raise RopaError(f"no phrase '{key}' in the message catalogue")
         return self.contract(phrase.format(**values)) if values else phrase
+
+    def cite(self, article: str) -> str:
+        """A GDPR citation in the language's customary style, from the machine form the shapes, checks and JSON
+        use: "Art. 30(1)(a)" reads "art. 30, lid 1, a)" in Dutch, "art. 30, par. 1, point a)" in French and
+        "Art. 30 Abs. 1 lit. a" in German (the catalogue's ``cite.*`` patterns). Several citations ("Art. 28(2),
+        Art. 28(4)" or "Art. 28(2), 28(4)") are joined by ``cite.separator``; text of another form is kept as it is."""
+        cited: list[str] = []
+        for part in re.split(r",\s*(?=Art\.|\d|second subparagraph)", article.strip()):
+            if part == "second subparagraph" and cited:
+                cited[-1] += self("cite.second_subparagraph")
+                continue
+            match = _CITATION.fullmatch(part)
+            if match is None:
+                cited.append(part)
+                continue
+            number, paragraphs, points, last = match.group("number", "paragraphs", "points", "last")
+            text = self("cite.article", number=number)
+            for paragraph in re.findall(r"\((\d+)\)", paragraphs or ""):
+                text += self("cite.paragraph", number=paragraph)
+            letters = re.findall(r"\(([a-z])\)", points or "")
+            for letter in letters[:-1] if last else letters:
+                text += self("cite.point", letter=letter)
+            if last:
+                text += self("cite.points", first=letters[-1], last=last)
+            cited.append(text)
+        return self("cite.separator").join(cited)
 
     def contract(self, text: str) -> str:
         """The language's contractions where a value meets the phrase (French "jusqu'à le" → "jusqu'au"), from the

@@ -1,5 +1,6 @@
 """National rules per member state, read from reference data: the supervisory authority of a country (DPV's legal
-extensions) and the rules on national identification numbers (data/reference/national-rules.ttl).
+extensions), the rules on national identification numbers (data/reference/national-rules.ttl) and the register
+templates of the authorities (data/reference/register-templates.ttl).
 
 The country is the organisation's own (``dpv:hasCountry``) or that of one of its establishments; an establishment
 that states no country is the organisation's. Nothing here names a country: a country without reference data gets
@@ -34,6 +35,19 @@ SELECT ?country ?lang ?rule ?number ?law ?summary WHERE {
 } ORDER BY ?rule"""
 
 
+_TEMPLATE_LAYOUTS = """
+SELECT DISTINCT ?layout WHERE {
+  ?template a ropa:RegisterTemplate ; ropa:workbookLayout ?layout .
+  FILTER EXISTS {
+    { ?template dpv:hasJurisdiction ?country .
+      { ?controller dpv:hasCountry ?country } UNION { ?controller ropa:hasEstablishment/dpv:hasCountry ?country } }
+    UNION { ?template dpv:hasAuthority ?authority . ?controller dpv:hasAuthority ?authority }
+    { ?activity dpv:hasDataController ?controller } UNION { ?activity ropa:actsOnBehalfOf ?controller }
+    UNION { ?activity ropa:recordedBy ?controller }
+  }
+} ORDER BY ?layout"""
+
+
 @dataclass(frozen=True)
 class IdentificationRule:
     """How one country governs one kind of national identification number (Art. 87), in one language."""
@@ -54,6 +68,14 @@ def authority_for(graph: RecordGraph, country: str) -> str | None:
     """The supervisory authority whose jurisdiction is exactly this country (DPV's legal-XX:DPA-XX), if any."""
     rows = graph.select(_AUTHORITIES, {"country": NamedNode(country)})
     return rows[0]["authority"] if rows else None
+
+
+def template_layouts(graph) -> list[str]:
+    """The workbook layouts of the register templates of the authorities the record answers to: those of the
+    countries (or named authorities) of every controller of an activity, every controller a processor acts for and
+    every organisation keeping the record, with their establishments. ``graph``: a RecordGraph, or the Answers
+    of one that a build shares between its languages."""
+    return [row["layout"] for row in graph.select(_TEMPLATE_LAYOUTS)]
 
 
 def identification_rules(graph: RecordGraph, country: str, lang: str = "en") -> list[IdentificationRule]:

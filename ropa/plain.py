@@ -5,6 +5,8 @@ command line). People read the catalogue's words instead: ``check.<Shape>.field`
 ``check.<Shape>.fix`` in ``reports/messages/<lang>.json``, with placeholders filled in the same language:
 
 * ``{value}``: the label of the value the finding is about (a data category, a country);
+* ``{value_kind}``: what that value is, in words ("a category of personal data", "a name the record does not
+  define"), for a finding about a value of the wrong kind;
 * ``{law}``: the national rule on identification numbers of the organisation's countries (Art. 87);
 * ``{authority}``: the supervisory authority of the organisation's country.
 
@@ -14,6 +16,8 @@ A shape without catalogue entries (a user's own shapes) keeps its engineering wo
 from __future__ import annotations
 
 from dataclasses import replace
+
+from pyoxigraph import NamedNode
 
 from ropa import national
 from ropa.load import RecordGraph
@@ -50,6 +54,7 @@ class PlainWords:
             focus_label=labels[finding.focus] if not finding.focus.startswith("_:") else finding.focus_label,
             entity_label=labels[finding.entity] if finding.entity else finding.entity_label,
             activity_label=labels[finding.activity] if finding.activity else finding.activity_label,
+            article=self.t.cite(finding.article),
         )
         key = catalogue_key(finding)
         if not self.t.has(f"{key}.message"):
@@ -87,6 +92,19 @@ class PlainWords:
             return self.labels[finding.value]
         return finding.value
 
+    def value_kind(self, finding: Finding) -> str:
+        """What the finding's value is: the kind of the shipped term (``value_kind.<kind>``), another kind of term
+        for a concept the record defines, or a name nothing defines (most often a typing error)."""
+        from ropa.terms import vocabulary
+
+        term = vocabulary().get(finding.value) if finding.value else None
+        if term is not None:
+            key = f"value_kind.{term.kind}"
+            return self.t(key if self.t.has(key) else "value_kind.term")
+        if finding.value and self.graph.select("SELECT ?value ?p WHERE { ?value ?p ?o } LIMIT 1", {"value": NamedNode(finding.value)}):
+            return self.t("value_kind.term")
+        return self.t("value_kind.unknown")
+
     def law(self, finding: Finding) -> str:
         cited = []
         for country in self.countries(finding.entity):
@@ -112,7 +130,8 @@ class _Lazy(dict):
         self.finding = finding
 
     def __missing__(self, name: str) -> str:
-        method = {"value": self.words.value, "law": self.words.law, "authority": self.words.authority}.get(name)
+        method = {"value": self.words.value, "value_kind": self.words.value_kind, "law": self.words.law,
+                  "authority": self.words.authority}.get(name)
         if method is None:
             return "{" + name + "}"
         self[name] = method(self.finding)

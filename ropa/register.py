@@ -28,10 +28,11 @@ from ropa.diagrams import build_diagram, draw_svg, inline_svg, to_dot, to_mermai
 from ropa.messages import Messages
 from ropa.periods import format_duration  # noqa: F401  (imported from here by diff)
 from ropa.resources import LANGUAGES  # noqa: F401  (imported from here by the documents and the tests)
-from ropa.flows import FlowGraph, build_flow_graph
+from ropa.flows import FlowGraph, build_flow_graph, label_preference
 from ropa.whatif import InstrumentExposure, exposure
 from ropa.load import RecordGraph
 from ropa.namespaces import PREFIXES, expand_or_fail, local_words, shorten
+from ropa.national import template_layouts
 from ropa.transfers import ENGAGEMENT_SCOPE
 from ropa.validate import SEVERITIES, Finding
 
@@ -326,6 +327,9 @@ class Record:
     processor_registers: list[ProcessorRegister]
     overviews: list[ProcessorOverview]
     group: GroupOverview
+    layouts: tuple[str, ...] = ()
+    """The workbook layouts of the register templates of the authorities the record's controllers answer to
+    (``ropa.national.template_layouts``): the workbook has a sheet of each, besides the generic Art. 30 sheet."""
 
     @property
     def organisations(self) -> list[Organisation]:
@@ -680,7 +684,8 @@ _LABEL_PROPERTIES = (RDFS + "label", SKOS + "prefLabel", DPV + "hasName")
 
 
 class Labels:
-    """A display label per IRI in the chosen language: that language, else English, else untagged, else any."""
+    """A display label per IRI in the chosen language: that language, else English, else untagged, else any; the name
+    the record gives before the registered name (``ropa.flows.label_preference``)."""
 
     def __init__(self, graph: RecordGraph, lang: str, answers: Answers | None = None):
         self.graph = graph
@@ -697,8 +702,8 @@ class Labels:
             for row in self.answers.rows(f"SELECT ?n ?p ?l WHERE {{ VALUES ?n {{ {block} }} ?n ?p ?l FILTER(?p IN ({wanted})) }}"):
                 literal = row["l"]
                 language = literal.language or ""
-                rank = (0 if language == self.lang else 1 if language == "en" else 2 if not language else 3,
-                        _LABEL_PROPERTIES.index(row["p"].value))
+                order = _LABEL_PROPERTIES.index(row["p"].value)
+                rank = label_preference(row["p"].value == DPV + "hasName", language, self.lang, order)
                 node = row["n"].value
                 if node not in ranked or rank < ranked[node][0]:
                     ranked[node] = (rank, literal.value)
@@ -1012,7 +1017,7 @@ class _Builder:
                 note = self.t("gap.waived_by", who=waiver.accepted_by, until=waiver.until.isoformat(), reason=waiver.reason)
             plain = self.plain(finding)
             self.gaps[anchor] = Gap(
-                anchor=anchor, severity=finding.severity, check=finding.check, article=finding.article,
+                anchor=anchor, severity=finding.severity, check=finding.check, article=plain.article,
                 field=plain.field, message=plain.message, fix=plain.fix,
                 subject=plain.activity_label or plain.focus_label, entity=finding.entity,
                 entity_label=plain.entity_label, activity=finding.activity, waived=finding.waived, waiver_note=note)
@@ -1578,7 +1583,8 @@ class _Builder:
         overviews = [self.overview(e, entries_by_iri) for e in order]
         group = self.group_overview(registers, overviews)
         return Record(lang=self.lang, as_of=self.as_of, controller_registers=controller_registers,
-                      processor_registers=processor_registers, overviews=overviews, group=group)
+                      processor_registers=processor_registers, overviews=overviews, group=group,
+                      layouts=tuple(template_layouts(self.answers)))
 
 
     def page(self, role: str, diagrams: bool = False) -> ControllerRegister | ProcessorRegister:

@@ -344,7 +344,9 @@ def _weasyprint():
 
 
 def write_xlsx(record: Record, path: Path) -> list[Path]:
-    """One workbook: the ICO and GBA layouts (every activity), processors, controllers of processors, findings."""
+    """One workbook: every activity in the generic Art. 30 layout and in the layout of each register template of
+    the authorities of the record's controllers (``Record.layouts``), processors, controllers of processors,
+    findings."""
     path.parent.mkdir(parents=True, exist_ok=True)
     Workbook(record).save(path)
     return [path]
@@ -377,8 +379,9 @@ class Workbook:
 
     def save(self, path: Path) -> None:
         entries = self._entries()
-        self._layout_sheet("sheet.ico", self.layouts["ico"], entries, frozen="D2")
-        self._layout_sheet("sheet.gba", self.layouts["gba"], entries, frozen="G2")
+        self._layout_sheet("sheet.art30", self.layouts["art30"], entries)
+        for name in self.record.layouts:
+            self._layout_sheet(f"sheet.{name}", self.layouts[name], entries)
         self._processors_sheet()
         self._controllers_sheet()
         self._findings_sheet()
@@ -462,11 +465,17 @@ class Workbook:
 
     # -- sheets
 
-    def _layout_sheet(self, title_key: str, layout: list[dict], entries, frozen: str) -> None:
-        sheet = self._sheet(title_key, [self.t(c["header"]) for c in layout], [c["width"] for c in layout], frozen)
+    def _layout_sheet(self, title_key: str, layout: list[dict], entries) -> None:
+        """One row per activity; the columns up to the activity's name stay in view."""
+        from openpyxl.utils import get_column_letter
+
+        name = next(i for i, c in enumerate(layout, start=1) if c["value"] == "entry.label")
+        sheet = self._sheet(title_key, [self.t(c["header"]) for c in layout], [c["width"] for c in layout],
+                            f"{get_column_letter(name + 1)}2")
         for row, (organisation, entry) in enumerate(entries, start=2):
             for column, spec in enumerate(layout, start=1):
-                self._put(sheet, row, column, *self._cell_of(spec["value"], organisation, entry))
+                if entry.role in spec.get("roles", (entry.role,)):
+                    self._put(sheet, row, column, *self._cell_of(spec["value"], organisation, entry))
         self._finish(sheet, len(layout))
 
     def _processors_sheet(self) -> None:

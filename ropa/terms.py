@@ -33,6 +33,7 @@ KIND_PATTERNS: dict[str, str] = {
     "measure": """{ ?t skos:broader* dpv:TechnicalOrganisationalMeasure }
         UNION { VALUES ?m { dpv:TechnicalMeasure dpv:OrganisationalMeasure dpv:LegalMeasure dpv:PhysicalMeasure } ?t a ?m }""",
     "right": "{ ?t skos:broader* dpv:Right } UNION { ?t a dpv:Right }",
+    "provision": "?t a ropa:LegalProvision",
     "entity": "?t skos:broader* dpv:LegalEntity",
     "property": "VALUES ?pt { rdf:Property owl:ObjectProperty owl:DatatypeProperty } ?t a ?pt",
 }

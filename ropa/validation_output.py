@@ -79,7 +79,7 @@ def print_text(report: Report, console: Console, *, expired: dict[str, object] |
         table.add_column(say("gap.severity", "severity"), no_wrap=True)
         table.add_column(say("gap.item", "activity / item"), ratio=2)
         table.add_column(say("gap.field", "field"), ratio=1)
-        table.add_column(say("gap.article", "article"), ratio=1, no_wrap=True)
+        table.add_column(say("gap.article", "article"), ratio=1)   # wrapped: a citation is never cut short
         table.add_column(say("gap.finding", "finding"), ratio=5)
         for finding in groups[entity]:
             severity_name = say(f"severity.{finding.severity}", finding.severity)

@@ -40,7 +40,7 @@ from ropa.register import Messages, best_literals, slugify
 RDF, RDFS, XSD, DPV, ROPA = (PREFIXES[p] for p in ("rdf", "rdfs", "xsd", "dpv", "ropa"))
 TYPE = RDF + "type"
 LABEL = RDFS + "label"
-LAYOUTS = ("ropa", "ico", "gba")
+LAYOUTS = ("ropa", "art30", "ico", "gba")
 FORMULA_STARTS = ("=", "+", "-", "@")
 DEFAULT_NAMESPACE = "https://w3id.org/ropa/record/"
 SPLIT = re.compile(r"\s*(?:\r?\n|;)\s*")
@@ -64,7 +64,7 @@ class Column:
     required: bool = False
     width: int = 20
     target: str = ""
-    """For ico and gba columns: the ropa column carried (``organisation.<key>`` for the row's organisation)."""
+    """For the columns of art30, ico and gba: the ropa column carried (``organisation.<key>`` for the row's organisation)."""
 
 
 @dataclass(frozen=True)
@@ -102,7 +102,7 @@ def _column(spec: dict) -> Column:
 
 @lru_cache(maxsize=None)
 def layout(name: str = "ropa") -> Layout:
-    """The ropa layout (organisations, activities, parties), or the ICO or GBA one (an activities sheet whose
+    """The ropa layout (organisations, activities, parties), or the art30, ICO or GBA one (an activities sheet whose
     columns carry ropa columns; the organisations and parties sheets stay those of ropa)."""
     if name not in LAYOUTS:
         raise RopaError(f"unknown layout '{name}'; choose one of {', '.join(LAYOUTS)}")
@@ -530,7 +530,7 @@ def tables(graph: RecordGraph, lang: str = "en", layout_name: str = "ropa",
 
 
 def _to_layout(rows: dict[str, list[Row]], spec: Layout) -> list[Row]:
-    """Activities rows in an ICO or GBA layout: each column takes the ropa column it carries."""
+    """Activities rows in the art30, ICO or GBA layout: each column takes the ropa column it carries."""
     organisations = {}
     for row in rows["organisations"]:
         for name in row.get("name", []):

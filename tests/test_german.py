@@ -47,7 +47,7 @@ def test_german_documents_have_no_english_fixed_phrase_or_label(wolkenwerk, germ
     assert concepts - translated == set()
     english, german = Labels(wolkenwerk, "en"), Labels(wolkenwerk, "de")
     assert not {english[c] for c in concepts if english[c] != german[c]} & set(texts)
-    assert {"Verzeichnis von Verarbeitungstätigkeiten (Art. 30(1))", "Fristen für die Löschung",
+    assert {"Verzeichnis von Verarbeitungstätigkeiten (Art. 30 Abs. 1)", "Fristen für die Löschung",
             "Gesundheitsakte", "Vereinigte Staaten"} <= set(texts)
     # the check sees English: the English documents of the same record match the patterns
     english_folder = tmp_path / "en"

@@ -142,10 +142,10 @@ def _facts(graph, entity: str) -> list[tuple[str, str, set[str]]]:
 
 def test_spot_check_facts_of_every_entity_in_html_and_xlsx(bundled, english):
     workbook = openpyxl.load_workbook(english / "xlsx" / "register.xlsx")
-    ico = workbook["ICO"]
-    headers = [cell.value for cell in ico[1]]
-    rows_by_label = {(row[0], row[2]): row for row in ico.iter_rows(min_row=2, values_only=True)}
-    columns = {spec["value"]: headers.index(CATALOGUES["en"][spec["header"]]) for spec in LAYOUTS["ico"]}
+    gba = workbook["GBA"]   # the Belgian authority's layout: the bundled record's controllers are in Belgium
+    headers = [cell.value for cell in gba[1]]
+    rows_by_label = {(row[0], row[5]): row for row in gba.iter_rows(min_row=2, values_only=True)}
+    columns = {spec["value"]: headers.index(CATALOGUES["en"][spec["header"]]) for spec in LAYOUTS["gba"]}
     entities = [row["e"] for row in bundled.select("SELECT DISTINCT ?e WHERE { ?a ropa:recordedBy ?e }")]
     assert len(entities) == 5
     for entity in entities:
@@ -175,10 +175,12 @@ def test_retention_is_shown_per_data_category(english):
     assert "28 days" in page
 
 
-def test_xlsx_has_the_ico_and_gba_layouts(english, french):
+def test_xlsx_has_the_art30_sheet_and_the_layout_of_the_controllers_authority(english, french):
+    """The bundled record's controllers are Belgian: the generic Art. 30 sheet and the GBA/APD model, not the UK
+    ICO template (data/reference/register-templates.ttl)."""
     workbook = openpyxl.load_workbook(english / "xlsx" / "register.xlsx")
-    assert workbook.sheetnames[:2] == ["ICO", "GBA"]
-    for name, layout in (("ICO", LAYOUTS["ico"]), ("GBA", LAYOUTS["gba"])):
+    assert workbook.sheetnames[:2] == ["Art. 30 register", "GBA"] and "ICO" not in workbook.sheetnames
+    for name, layout in (("Art. 30 register", LAYOUTS["art30"]), ("GBA", LAYOUTS["gba"])):
         sheet = workbook[name]
         assert [cell.value for cell in sheet[1]] == [CATALOGUES["en"][c["header"]] for c in layout]
         assert sheet.freeze_panes is not None and sheet.freeze_panes.endswith("2")
@@ -188,14 +190,16 @@ def test_xlsx_has_the_ico_and_gba_layouts(english, french):
             assert sheet.column_dimensions[letter].width == column["width"]
         assert sheet.max_row >= 49
     assert "Findings" in workbook.sheetnames and "Processors" in workbook.sheetnames
-    gba = openpyxl.load_workbook(french / "xlsx" / "register.xlsx")["APD"]
+    french_book = openpyxl.load_workbook(french / "xlsx" / "register.xlsx")
+    assert french_book.sheetnames[:2] == ["Registre art. 30", "APD"]
+    gba = french_book["APD"]
     assert [cell.value for cell in gba[1]] == [CATALOGUES["fr"][c["header"]] for c in LAYOUTS["gba"]]
 
 
 def test_not_documented_cells_link_to_their_finding_row(english):
     workbook = openpyxl.load_workbook(english / "xlsx" / "register.xlsx")
-    ico, findings = workbook["ICO"], workbook["Findings"]
-    linked = [cell for row in ico.iter_rows(min_row=2) for cell in row if cell.hyperlink is not None]
+    art30, findings = workbook["Art. 30 register"], workbook["Findings"]
+    linked = [cell for row in art30.iter_rows(min_row=2) for cell in row if cell.hyperlink is not None]
     assert linked
     for cell in linked:
         assert cell.value.startswith("Not documented")
@@ -440,7 +444,7 @@ def test_hostile_label_is_text_in_markdown_and_xlsx(hostile_output):
         shown += "&lt;script&gt;alert(1)&lt;/script&gt;" in text
     assert shown >= 2
     workbook = openpyxl.load_workbook(hostile_output / "xlsx" / "register.xlsx")
-    cells = [cell for row in workbook["ICO"].iter_rows() for cell in row]
+    cells = [cell for row in workbook["Art. 30 register"].iter_rows() for cell in row]
     assert any(cell.value == XSS for cell in cells)
     formula = [cell for cell in cells if isinstance(cell.value, str) and cell.value.startswith("=HYPERLINK")]
     assert formula and all(cell.data_type == "s" for cell in formula)

@@ -305,7 +305,8 @@ def test_who_must_be_notified_of_a_breach_is_said_in_the_page_language(saas_clie
     table = re.search(r'<table class="index" id="impact-notifications">.*?</table>', html, re.S).group(0)
     cells = [html_unescape(c) for c in re.findall(r"<t[dh][^>]*>([^<]*)</t[dh]>", table)]
     assert t("impact.heading.notify") in html_unescape(html)
-    assert {t("impact.col.who"), t("impact.when.in_time"), t("impact.when.72_hours"), "Art. 33(1)"} <= set(cells)
+    assert {t("impact.col.who"), t("impact.when.in_time"), t("impact.when.72_hours"), t.cite("Art. 33(1)")} <= set(cells)
+    assert t.cite("Art. 33(1)") == {"nl": "art. 33, lid 1", "fr": "art. 33, par. 1", "de": "Art. 33 Abs. 1"}[lang]
     patterns = english_only_phrases(lang)
     assert [c for c in cells if any(p.match(c) for p in patterns)] == []
     english = saas_client.get("/en/impact?vendor=" + quote("Nimbus")).text

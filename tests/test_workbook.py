@@ -16,6 +16,7 @@ import ropa
 from ropa.cli import app
 from ropa.periods import Period, duration_of, parse_period
 from ropa.register import LANGUAGES, Messages
+from ropa.validate import validate
 from ropa.workbook import (WorkbookErrors, article30_facts, export_workbook, import_workbook, read_workbook,
                            write_import, write_template)
 
@@ -459,3 +460,56 @@ def test_template_command_writes_the_gba_layout_in_dutch(tmp_path):
     assert [c.value for c in sheet[1]][:2] == [t("gba.controller"), t("gba.contact")]
     result = runner.invoke(app, ["template", "-o", str(tmp_path / "x.xlsx"), "--layout", "cnil"])
     assert result.exit_code == 2
+
+
+CRIMINAL = """
+@prefix ex: <https://example.org/security/> .
+@prefix ropa: <https://w3id.org/ropa/vocab#> .
+@prefix dpv: <https://w3id.org/dpv#> .
+@prefix pd: <https://w3id.org/dpv/pd#> .
+@prefix loc: <https://w3id.org/dpv/loc#> .
+@prefix eu-gdpr: <https://w3id.org/dpv/legal/eu/gdpr#> .
+@prefix ref: <https://w3id.org/ropa/reference/> .
+@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
+
+ex:org a dpv:Organisation , dpv:DataController ; dpv:hasName "{name}" ; rdfs:label "{name}"@en ;
+    dpv:hasCountry loc:{country} ; ropa:email "privacy@security.example" .
+ex:screening a dpv:Process ; rdfs:label "Screening of guards"@en ; ropa:recordedBy ex:org ; ropa:role ropa:ControllerRole ;
+    dpv:hasDataController ex:org ; dpv:hasPurpose dpv:RecruitmentApplicantCriminalBackgroundCheck ;
+    dpv:hasLegalBasis eu-gdpr:A6-1-c ; dpv:hasDataSubject dpv:JobApplicant ; dpv:hasPersonalData pd:Name , pd:CriminalConviction ;
+    ropa:criminalDataAuthorisation {law} ; ropa:noRecipients true .
+"""
+
+
+@pytest.mark.parametrize("lang, country, law, label", [
+    ("nl", "BE", "ref:law-be-2018-07-30-art-10", "Wet van 30 juli 2018 betreffende de bescherming van natuurlijke personen"),
+    ("fr", "FR", "ref:law-fr-78-17-art-46", "Loi n° 78-17"),
+    ("de", "NL", "ref:law-nl-uavg-art-31-33", "Ausführungsgesetz zur DSGVO (UAVG)"),
+])
+def test_the_law_that_allows_criminal_data_goes_through_the_workbook_and_back(tmp_path, lang, country, law, label):
+    """Art. 10: the provision an activity cites for criminal-offence data has its column, headed in the workbook's
+    language, shows the provision by its name there, and is read back as the same provision: the check stays quiet."""
+    folder = tmp_path / "record"
+    folder.mkdir()
+    (folder / "record.ttl").write_text(CRIMINAL.replace("{name}", "Veilig & Zeker").replace("{country}", country)
+                                       .replace("{law}", law), encoding="utf-8")
+    graph = ropa.load([folder])
+    assert "rs:CriminalOffenceData" not in {f.check for f in validate(graph).findings}
+    book = export_workbook(graph, tmp_path / "record.xlsx", lang=lang)
+    t = Messages(lang)
+    sheet = openpyxl.load_workbook(book)[t("sheet.activities")]
+    headers = [c.value for c in sheet[1]]
+    cell = sheet.cell(row=2, column=headers.index(t("col.criminal_authorisation")) + 1).value
+    assert label in cell and "ref:" not in cell
+    back = tmp_path / "back"
+    result = runner.invoke(app, ["import", str(book), "-o", str(back)])
+    assert result.exit_code == 0, result.output
+    imported = ropa.load([back])
+    assert imported.select("SELECT ?law WHERE { ?a ropa:criminalDataAuthorisation ?law }") == [
+        {"law": law.replace("ref:", "https://w3id.org/ropa/reference/")}]
+    assert "rs:CriminalOffenceData" not in {f.check for f in validate(imported).findings}
+    without = tmp_path / "without.xlsx"
+    sheet.cell(row=2, column=headers.index(t("col.criminal_authorisation")) + 1).value = None
+    sheet.parent.save(without)
+    assert runner.invoke(app, ["import", str(without), "-o", str(tmp_path / "bare")]).exit_code == 0
+    assert "rs:CriminalOffenceData" in {f.check for f in validate(ropa.load([tmp_path / "bare"])).findings}

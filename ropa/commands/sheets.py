@@ -11,11 +11,12 @@ from ropa.commands import Language
 
 class Layout(str, Enum):
     ropa = "ropa"
+    art30 = "art30"
     ico = "ico"
     gba = "gba"
 
 
-LayoutOption = Annotated[Layout, typer.Option("--layout", help="Columns: ropa (every Art. 30 field), ico (UK ICO template) or gba (Belgian GBA/APD model).")]
+LayoutOption = Annotated[Layout, typer.Option("--layout", help="Columns: ropa (every field ropa reads), art30 (the fields of Art. 30 only), ico (UK ICO template) or gba (Belgian GBA/APD model).")]
 
 
 def register(app: typer.Typer) -> None:
