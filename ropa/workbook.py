@@ -139,10 +139,11 @@ class Choices:
 
     Every lookup goes through ``ropa.terms``, the one vocabulary lookup of ropa."""
 
-    def __init__(self, spec: Layout, graph: RecordGraph | None = None):
+    def __init__(self, spec: Layout, graph: RecordGraph | None = None, lang: str | None = None):
         from ropa.terms import vocabulary
 
         self.layout = spec
+        self.lang = lang  # the workbook's language: its labels name a term first ("Client" in French is dpv:Customer)
         self.vocabulary = vocabulary()  # the shipped vocabulary: the loader accepts no other terms
         self._lists: dict[str, list] = {}
         self._resolved: dict[tuple[str, str], str | None] = {}
@@ -191,7 +192,7 @@ class Choices:
         """The IRI of the term a cell names (label in en/nl/fr or prefixed name) if the column accepts it."""
         key = (self.list_name(column) or "", text.casefold())
         if key not in self._resolved:
-            term = self.vocabulary.resolve(text)
+            term = self.vocabulary.resolve(text, lang=self.lang)
             allowed = self.allowed(column)
             if term is not None and allowed is not None and term.iri not in allowed:
                 term = next((t for t in self.terms(column) if text.casefold() in
@@ -212,8 +213,10 @@ class Choices:
         """Labels of the nearest terms of the column, for "did you mean"."""
         choices = self.terms(column)
         allowed = {t.iri for t in choices}
-        # every near term, then those the column accepts: the nearest of the whole vocabulary may all be elsewhere
-        found = [t for t in self.vocabulary.suggest(text, column.kind if not column.list else None, n=len(self.vocabulary))
+        kind = column.kind if not column.list else None
+        # the terms a name or abbreviation names at once (two authorities called CNPD) first, then every near term;
+        # of those, the ones the column accepts: the nearest of the whole vocabulary may all be elsewhere
+        found = [t for t in [*self.vocabulary.named(text, kind), *self.vocabulary.suggest(text, kind, n=len(self.vocabulary))]
                  if not allowed or t.iri in allowed]
         labels = list(dict.fromkeys(t.label(lang) for t in found))[:3]   # two terms may share a label
         if not labels and choices:
@@ -243,7 +246,7 @@ class Choices:
         return self._resolved[key]
 
     def _event(self, text: str) -> str | None:
-        term = self.vocabulary.resolve(text, "event")
+        term = self.vocabulary.resolve(text, "event", lang=self.lang)
         if term is None:
             found = self.vocabulary.search(text, "event")
             term = found[0] if len(found) == 1 else None
@@ -496,6 +499,27 @@ class Exporter:
         return self.t("transfer.line", destination=", ".join(sorted(places, key=str.casefold)), bases=", ".join(bases))
 
 
+_DAY_FIRST = re.compile(r"(\d{1,2})\s*[./-]\s*(\d{1,2})\s*[./-]\s*(\d{4})")
+
+
+def read_date(text: str) -> dt.date | None:
+    """A date typed in a cell: ISO (2026-12-31), or day first as officers in every EEA state write it (31/12/2026,
+    31.12.2026, 31-12-2026); None when it is neither or no such day exists."""
+    text = text.strip()
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        pass
+    match = _DAY_FIRST.fullmatch(text)
+    if match is None:
+        return None
+    day, month, year = (int(part) for part in match.groups())
+    try:
+        return dt.date(year, month, day)
+    except ValueError:
+        return None
+
+
 def period_of(values: dict[str, list]) -> Period | None:
     """The Period a dpv:hasDuration node states, or None for a kind ropa does not know."""
     types = {t.value for t in values.get(TYPE, [])}
@@ -571,7 +595,7 @@ def write_workbook(path: Path, rows: dict[str, list[Row]] | None, *, lang: str =
 
     spec = layout(layout_name)
     t = Messages(lang)
-    choices = Choices(layout("ropa"), graph)
+    choices = Choices(layout("ropa"), graph, lang=lang)
     rows = rows or {}
     book = openpyxl.Workbook()
     book.remove(book.active)
@@ -882,6 +906,7 @@ class Importer:
         self.truth |= {_normal(p): False for p in _all_phrases("value.no").values()}
         self.truth |= {"true": True, "false": False, "1": True, "0": False, "x": True}
         self.lang = self._language()
+        self.choices.lang = self.lang
         self.namespace = namespace or self._namespace() or DEFAULT_NAMESPACE + slugify(Path(file_name).stem) + "/"
         self.document = ox.NamedNode(self.namespace + "workbook")
         self.quotes: dict[str, ox.NamedNode] = {}
@@ -1313,10 +1338,9 @@ class Importer:
             if isinstance(raw, (dt.date, dt.datetime)):
                 day = raw.date() if isinstance(raw, dt.datetime) else raw
             else:
-                try:
-                    day = dt.date.fromisoformat(text)
-                except ValueError:
-                    problem(f"cannot read the date '{text}'; write it as YYYY-MM-DD or use a date cell")
+                day = read_date(text)
+                if day is None:
+                    problem(f"cannot read the date '{text}'; write it as YYYY-MM-DD or DD/MM/YYYY or use a date cell")
                     return
             self.fact(node, column.property, ox.Literal(day.isoformat(), datatype=ox.NamedNode(XSD + "date")), source)
         elif kind in ("agreement", "joint_agreement"):
