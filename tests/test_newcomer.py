@@ -763,3 +763,26 @@ def test_a_german_retention_after_vertragsende_is_read(tmp_path):
     choices = Choices(layout("ropa"), lang="de")
     period = parse_period("7 Jahre nach Vertragsende", choices.event, [Messages(lang) for lang in ("en", "nl", "fr", "de")])
     assert (period.kind, period.duration, period.event) == ("event", "P7Y", "https://w3id.org/ropa/vocab#AgreementEnd")
+
+
+def test_a_mistyped_term_in_a_question_is_an_error_not_an_empty_answer(tmp_path):
+    """`ropa query recipients-of-data-category --param category=pd:Nme` answered "0 rows": read as "nobody receives
+    it". A term neither the vocabulary nor the record knows is now an error naming the nearest term (exit 2); a real
+    term the record does not use still answers with no rows."""
+    (tmp_path / "verband.ttl").write_text(WASTE, encoding="utf-8")
+    result = runner.invoke(app, ["query", "recipients-of-data-category", str(tmp_path), "--param", "category=pd:Nme"])
+    assert result.exit_code == 2
+    assert "pd:Nme" in result.output and "did you mean pd:Name" in result.output
+    result = runner.invoke(app, ["query", "activities-of-controller", str(tmp_path), "--param", "controller=my:verbnd"])
+    assert result.exit_code == 2 and "my:verbnd" in result.output
+    result = runner.invoke(app, ["query", "recipients-of-data-category", str(tmp_path), "--param", "category=pd:HealthRecord",
+                                 "--format", "json"])
+    assert result.exit_code == 0 and json.loads(result.output)["rows"] == []
+
+
+def test_flows_take_a_country_by_its_german_name(tmp_path):
+    """`ropa flows --to-country Österreich` said there was no such country and offered 'Autriche', 'Oostenrijk': the
+    German country names were not looked at."""
+    (tmp_path / "verband.ttl").write_text(WASTE, encoding="utf-8")
+    result = runner.invoke(app, ["flows", str(tmp_path), "--to-country", "Österreich", "--lang", "de", "--format", "json"])
+    assert result.exit_code == 0, result.output
