@@ -65,6 +65,8 @@ class Column:
     width: int = 20
     target: str = ""
     """For ico and gba columns: the ropa column carried (``organisation.<key>`` for the row's organisation)."""
+    types: tuple[str, ...] = ()
+    """For a types column: the type keys it offers and shows (every type of the layout when empty)."""
 
 
 @dataclass(frozen=True)
@@ -97,7 +99,7 @@ def _layouts() -> dict:
 def _column(spec: dict) -> Column:
     return Column(key=spec["key"], header=spec["header"], type=spec["type"], property=expand_or_fail(spec["property"]) if spec.get("property") else "",
                   kind=spec.get("kind"), list=spec.get("list"), match=spec.get("match"), single=spec.get("single", False),
-                  required=spec.get("required", False), width=spec.get("width", 20))
+                  required=spec.get("required", False), width=spec.get("width", 20), types=tuple(spec.get("types", ())))
 
 
 @lru_cache(maxsize=None)
@@ -443,8 +445,8 @@ class Exporter:
             by_iri = {v: k for k, v in self.layout.roles.items()}
             return [self.t(f"role.{by_iri[o.value]}") for o in objects if o.value in by_iri]
         if kind == "types":
-            by_iri = {v: k for k, v in self.layout.types.items()}
-            return sorted((self.t(f"type.{by_iri[o.value]}") for o in objects if o.value in by_iri), key=str.casefold)
+            keys = carried_types(self.layout, column, objects, self.choices)
+            return sorted({self.t(f"type.{key}") for key in keys}, key=str.casefold)
         if kind == "bool":
             return [self.t("value.yes" if o.value == "true" else "value.no") for o in objects]
         if kind == "date":
@@ -624,7 +626,8 @@ def write_workbook(path: Path, rows: dict[str, list[Row]] | None, *, lang: str =
         if column.type == "role":
             name, values = "role", [t(f"role.{k}") for k in spec.roles]
         elif column.type == "types":
-            name, values = "types", [t(f"type.{k}") for k in spec.types]
+            name = "types" + "~".join(("", *column.types))
+            values = [t(f"type.{k}") for k in spec.types if not column.types or k in column.types]
         elif column.type == "bool":
             name, values = "yesno", [t("value.yes"), t("value.no")]
         elif name is not None:
@@ -1572,6 +1575,21 @@ def write_template(path: Path, *, lang: str = "en", layout_name: str = "ropa", n
 
 # --- Comparing records -------------------------------------------------------------------------------------------
 
+_PUBLIC_KINDS = frozenset({DPV + "GovernmentalOrganisation", DPV + "PublicSectorBody"})
+
+
+def carried_types(spec: Layout, column: Column, objects: list, choices: Choices) -> list[str]:
+    """The type keys a types column shows for a node's rdf:types. A column limited to some types (the organisation's
+    kind) shows every kind of public body (dpv:PublicSectorBody, dpv:GovernmentalOrganisation and narrower) as
+    "authority", the one such type the workbook names."""
+    by_iri = {iri: key for key, iri in spec.types.items() if not column.types or key in column.types}
+    keys = [by_iri[o.value] for o in objects if o.value in by_iri]
+    if "authority" in column.types and any(isinstance(o, ox.NamedNode) and ({o.value} | choices._ancestors(o.value)) & _PUBLIC_KINDS
+                                           for o in objects):
+        keys.append("authority")
+    return list(dict.fromkeys(keys))
+
+
 def article30_facts(graph: RecordGraph, lang: str = "en"):
     """The facts the ropa layout carries, as an rdflib Graph: activities, their organisations and the parties they
     name, with every property of a layout column; retention, transfer, agreement and joint-controller nodes become
@@ -1613,7 +1631,9 @@ def article30_facts(graph: RecordGraph, lang: str = "en"):
                 objects = values.get(column.property, [])
                 if column.type == "label":
                     objects = [ox.Literal(text) for text in best_literals(objects, lang)[:1]]
-                if column.type == "types":
+                if column.type == "types" and column.types:
+                    objects = [ox.NamedNode(spec.types[key]) for key in carried_types(spec, column, objects, exporter.choices)]
+                elif column.type == "types":
                     objects = [o for o in objects if o.value in keep_types]
                 if column.type == "text":
                     objects = [ox.Literal(o.value) for o in objects if isinstance(o, ox.Literal)]

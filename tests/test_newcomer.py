@@ -786,3 +786,29 @@ def test_flows_take_a_country_by_its_german_name(tmp_path):
     (tmp_path / "verband.ttl").write_text(WASTE, encoding="utf-8")
     result = runner.invoke(app, ["flows", str(tmp_path), "--to-country", "Österreich", "--lang", "de", "--format", "json"])
     assert result.exit_code == 0, result.output
+
+
+def test_a_commune_s_workbook_says_it_is_a_public_authority(tmp_path):
+    """The workbook had no place to say that the organisation is a public authority, so a commune keeping its record
+    in a spreadsheet was never told of Art. 37(1)(a) or Art. 6(1), second subparagraph. The Organisation sheet now
+    has its kind; a public body exported from Turtle comes back as one."""
+    commune = {"Nom": "Commune de Remich", "Pays": "Luxembourg", "Courriel": "population@remich.lu",
+               "Autorité de contrôle": "Commission nationale pour la protection des données (CNPD)",
+               "Type d'organisme (une autorité publique : art. 37, par. 1, point a))": "Autorité publique"}
+    activity = dict(WEBSHOP, **{"Organisation qui tient le registre": "Commune de Remich", "Nom": "Vidéosurveillance",
+                                "Base juridique (art. 6)": "Intérêts légitimes", "Durée de conservation": "30 jours",
+                                "Valable à partir du": None})
+    path = _french_workbook(tmp_path / "commune.xlsx", [activity], [], commune)
+    out = tmp_path / "commune"
+    result = runner.invoke(app, ["import", str(path), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    checks = {f.check for f in validate(ropa.load([out])).findings}
+    assert {"rs:PublicAuthority-dpo", "rs:PublicAuthorityLegitimateInterests"} <= checks
+
+    (tmp_path / "verband").mkdir()
+    (tmp_path / "verband" / "verband.ttl").write_text(WASTE, encoding="utf-8")
+    book = tmp_path / "verband.xlsx"
+    assert runner.invoke(app, ["export", str(tmp_path / "verband"), "--format", "xlsx", "--lang", "de", "-o", str(book)]).exit_code == 0
+    back = tmp_path / "back"
+    assert runner.invoke(app, ["import", str(book), "-o", str(back)]).exit_code == 0
+    assert "rs:PublicAuthority-dpo" in {f.check for f in validate(ropa.load([back])).findings}
