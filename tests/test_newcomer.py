@@ -812,3 +812,15 @@ def test_a_commune_s_workbook_says_it_is_a_public_authority(tmp_path):
     back = tmp_path / "back"
     assert runner.invoke(app, ["import", str(book), "-o", str(back)]).exit_code == 0
     assert "rs:PublicAuthority-dpo" in {f.check for f in validate(ropa.load([back])).findings}
+
+
+def test_a_german_record_asked_in_english_shows_names_not_addresses(tmp_path):
+    """`ropa query` answers in English unless told otherwise; a record whose labels are all German showed each party
+    and activity as its IRI (https://awv-muehlviertel.example/...). A label of another language is better than none."""
+    (tmp_path / "verband.ttl").write_text(WASTE, encoding="utf-8")
+    result = runner.invoke(app, ["query", "activities-of-controller", str(tmp_path), "--param", "controller=any",
+                                 "--format", "json"])
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.output)["rows"]
+    assert rows and all("://" not in value for row in rows for key, value in row.items() if key.endswith("Label") and value)
+    assert {row["activityLabel"] for row in rows} == {"Vorschreibung der Abfallgebühren"}
