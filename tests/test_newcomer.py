@@ -824,3 +824,18 @@ def test_a_german_record_asked_in_english_shows_names_not_addresses(tmp_path):
     rows = json.loads(result.output)["rows"]
     assert rows and all("://" not in value for row in rows for key, value in row.items() if key.endswith("Label") and value)
     assert {row["activityLabel"] for row in rows} == {"Vorschreibung der Abfallgebühren"}
+
+
+def test_a_french_register_does_not_mark_its_french_findings_as_english(tmp_path):
+    """The findings of an HTML register are in the document's language (the catalogues), but each was marked
+    lang="en": a screen reader read the French sentences with English pronunciation."""
+    path = _french_workbook(tmp_path / "registre.xlsx", [dict(WEBSHOP, **{"Aucun destinataire": None})], [], SHOP)
+    out = tmp_path / "registre"
+    assert runner.invoke(app, ["import", str(path), "-o", str(out)]).exit_code == 0
+    graph = ropa.load([out])
+    from ropa.render import render
+
+    render(graph, tmp_path / "docs", formats=["html"], lang="fr", findings=validate(graph).findings)
+    page = next((tmp_path / "docs" / "html").glob("controller-*.html")).read_text(encoding="utf-8")
+    assert "Ce traitement ne cite aucun destinataire" in page
+    assert '<p lang="en">' not in page and '<span lang="en">' not in page
