@@ -839,3 +839,11 @@ def test_a_french_register_does_not_mark_its_french_findings_as_english(tmp_path
     page = next((tmp_path / "docs" / "html").glob("controller-*.html")).read_text(encoding="utf-8")
     assert "Ce traitement ne cite aucun destinataire" in page
     assert '<p lang="en">' not in page and '<span lang="en">' not in page
+
+
+@pytest.mark.parametrize("written, hint", [("P72H", "PT72H"), ("P1H30M", "PT1H30M"), ("P1Y2W", "P28D")])
+def test_a_duration_written_as_people_say_it_is_told_how_to_write_it(tmp_path, written, hint):
+    """Seventy-two hours of CCTV footage is "PT72H"; "P72H" was refused without saying why."""
+    (tmp_path / "video.ttl").write_text(WASTE.replace('"P7Y"^^xsd:duration', f'"{written}"^^xsd:duration'), encoding="utf-8")
+    result = runner.invoke(app, ["validate", str(tmp_path)])
+    assert result.exit_code == 2 and hint in result.output and "Traceback" not in result.output
