@@ -847,3 +847,23 @@ def test_a_duration_written_as_people_say_it_is_told_how_to_write_it(tmp_path, w
     (tmp_path / "video.ttl").write_text(WASTE.replace('"P7Y"^^xsd:duration', f'"{written}"^^xsd:duration'), encoding="utf-8")
     result = runner.invoke(app, ["validate", str(tmp_path)])
     assert result.exit_code == 2 and hint in result.output and "Traceback" not in result.output
+
+
+def test_cctv_is_found_as_systematic_monitoring_in_each_language_and_counts_for_a_dpia(tmp_path):
+    """`ropa terms vidéosurveillance` found nothing, so warehouse CCTV was recorded without the context that the DPIA
+    criteria look for (WP248 criterion 3). Found in each language, it is, and watching employees by camera is then
+    an activity likely to need a DPIA (Art. 35(1))."""
+    for word in ("vidéosurveillance", "Videoüberwachung", "camerabewaking", "CCTV"):
+        result = runner.invoke(app, ["terms", word, "--format", "json"])
+        assert result.exit_code == 0, result.output
+        assert json.loads(result.output)[0]["curie"] == "dpv:SystematicMonitoring"
+    cctv = WASTE + """
+my:video a dpv:Process ; rdfs:label "Videoüberwachung des Altstoffsammelzentrums"@de ;
+    ropa:recordedBy my:verband ; ropa:role ropa:ControllerRole ; dpv:hasDataController my:verband ;
+    dpv:hasPurpose dpv:EnforceSecurity ; dpv:hasLegalBasis eu-gdpr:A6-1-e ; dpv:hasContext dpv:SystematicMonitoring ;
+    dpv:hasDataSubject dpv:Employee , dpv:Visitor ; dpv:hasPersonalData pd:Picture ; ropa:noRecipients true ;
+    dpv:hasStorageCondition [ a dpv:StorageDuration ; dpv:hasDuration [ a dpv:TemporalDuration ; rdf:value "PT72H"^^xsd:duration ] ] .
+"""
+    (tmp_path / "verband.ttl").write_text(cctv, encoding="utf-8")
+    findings = validate(ropa.load([tmp_path])).findings
+    assert any(f.check == "rs:ImpactAssessment" and f.activity_label.startswith("Videoüberwachung") for f in findings)
