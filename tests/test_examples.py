@@ -506,3 +506,5 @@ def test_the_examples_of_another_member_state_cite_its_authority_and_law(tmp_pat
     assert [str(row["a"]).strip("<>") for row in authorities] == ["https://w3id.org/dpv/legal/lu#DPA-LU"]
     customers = shop.select("SELECT ?p WHERE { ?p dpv:hasDataSubject dpv:Customer }")
     assert len(customers) == 3
+    cctv = {f.check for f in validate(shop, as_of=AS_OF).findings if f.activity_label == "Vidéosurveillance de l'entrepôt"}
+    assert {"rs:ImpactAssessment", "rs:LegitimateInterestAssessment"} <= cctv   # the context column names the monitoring
