@@ -921,6 +921,7 @@ class Importer:
         self.periods: dict[str, Period] = {}
         self.groups: set[str] = set()
         self.organisation_roles: dict[str, set[str]] = defaultdict(set)
+        self.countries: dict = {}   # node -> the IRI of the country its row names (dpv:hasCountry)
         self.t = _catalogues()[self.lang]
 
     # -- workbook-level settings
@@ -1035,6 +1036,8 @@ class Importer:
         node = self.predicates.get(predicate)
         if node is None:
             node = self.predicates[predicate] = ox.NamedNode(predicate)
+        if predicate == DPV + "hasCountry" and isinstance(obj, ox.NamedNode):
+            self.countries[subject] = obj.value
         statement = ox.BlankNode()
         self.triples += (ox.Triple(subject, node, obj), ox.Triple(statement, _TYPE, _STATEMENT),
                          ox.Triple(statement, _SUBJECT, subject), ox.Triple(statement, _PREDICATE, node),
@@ -1275,6 +1278,17 @@ class Importer:
                         self.fact(transfer, DPV + "hasDataImporter", provider, source)
                         objects[(transfer.value, DPV + "hasDataImporter")].append(provider)
 
+    def _authority_in_country(self, text: str, node) -> str | None:
+        """The one authority of the row's country that a name several authorities share names ("CNPD" in a
+        Luxembourg row is Luxembourg's, not Portugal's). DPV puts each country's authority in the legal namespace of
+        that country (legal-lu:DPA-LU)."""
+        country = self.countries.get(node)
+        if country is None:
+            return None
+        namespace = f"https://w3id.org/dpv/legal/{country.rsplit('#', 1)[-1].lower()}#"
+        found = [t.iri for t in self.choices.vocabulary.named(text) if t.iri.startswith(namespace)]
+        return found[0] if len(found) == 1 else None
+
     def _values(self, text: str, column: Column) -> list[str]:
         pattern = LINES if column.type in ("text", "retention", "transfers", "agreement") else SPLIT
         values = [v for v in (part.strip() for part in pattern.split(text)) if v]
@@ -1295,6 +1309,8 @@ class Importer:
         elif kind == "terms":
             for value in values:
                 iri = self.choices.resolve(value, column)
+                if iri is None and column.property == DPV + "hasAuthority":
+                    iri = self._authority_in_country(value, node)
                 if iri is None:
                     problem(self._unknown(value, column))
                 else:

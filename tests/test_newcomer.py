@@ -685,12 +685,20 @@ def test_dates_are_read_day_first_as_in_every_eea_state(text, day):
     assert read_date(text) == day
 
 
-def test_an_abbreviation_two_authorities_share_names_both_in_the_error(tmp_path):
+def test_an_abbreviation_two_authorities_share_is_read_by_the_row_s_country(tmp_path):
     """Luxembourg's and Portugal's authorities are both the CNPD: the import said "unknown term 'CNPD'" with no hint.
-    It now names both, so the officer sees which to write; nothing is written."""
+    In a Luxembourg row it is Luxembourg's; in a row without a country the error names both, and nothing is written."""
     activity = dict(WEBSHOP, **{"Déclare aucun transfert hors de": "EEE", "Durée de conservation": "10 ans"})
     path = _french_workbook(tmp_path / "registre.xlsx", [activity], [], dict(SHOP, **{"Autorité de contrôle": "CNPD"}))
     out = tmp_path / "registre"
+    result = runner.invoke(app, ["import", str(path), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    rows = ropa.load([out]).select("SELECT ?a WHERE { ?o dpv:hasAuthority ?a }")
+    assert [str(row["a"]).strip("<>") for row in rows] == ["https://w3id.org/dpv/legal/lu#DPA-LU"]
+
+    nowhere = dict(SHOP, **{"Autorité de contrôle": "CNPD", "Pays": None})
+    path = _french_workbook(tmp_path / "sans-pays.xlsx", [activity], [], nowhere)
+    out = tmp_path / "sans-pays"
     result = runner.invoke(app, ["import", str(path), "-o", str(out)])
     assert result.exit_code == 2
     line = next(line for line in result.output.splitlines() if "Organisation!K2" in line)
