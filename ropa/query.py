@@ -732,44 +732,8 @@ def run(
             stack.enter_context(verdicts_graph(graph, judged or dt.date.today()))
         results = select_embedded(graph, sparql, name=query.name)
     results.codes = dict(query.codes)
-    _label_bare_iris(graph, results)
     results.graph = graph
     return results
-
-
-_NAMES = tuple(ox.NamedNode(PREFIXES[prefix] + name) for prefix, name in
-               (("rdfs", "label"), ("skos", "prefLabel"), ("dpv", "hasName")))
-
-
-def _label_bare_iris(graph: RecordGraph, results: Results) -> None:
-    """A label column that fell back to the IRI (a record whose labels are all in another language than the one
-    asked for: a German record asked in English) gets a label of any language instead, so that a person reads a
-    name, not an address."""
-    pairs = [(results.columns.index(c), results.columns.index(f"{c}Label")) for c in results.columns
-             if f"{c}Label" in results.columns]
-    if not pairs:
-        return
-    found: dict[str, ox.Literal | None] = {}
-
-    def any_label(iri: str) -> ox.Literal | None:
-        if iri not in found:
-            labels = sorted((q.object for name in _NAMES
-                             for q in graph.store.quads_for_pattern(ox.NamedNode(iri), name, None)
-                             if isinstance(q.object, ox.Literal)), key=lambda o: (o.language or "", o.value))
-            found[iri] = ox.Literal(labels[0].value) if labels else None
-        return found[iri]
-
-    for number, row in enumerate(results.rows):
-        fixed = None
-        for iri_at, label_at in pairs:
-            node, label = row[iri_at], row[label_at]
-            if isinstance(node, ox.NamedNode) and isinstance(label, ox.Literal) and label.value == node.value:
-                better = any_label(node.value)
-                if better is not None:
-                    fixed = fixed or list(row)
-                    fixed[label_at] = better
-        if fixed is not None:
-            results.rows[number] = tuple(fixed)
 
 
 def select_embedded(graph: RecordGraph, sparql: str, *, name: str = "query") -> Results:
