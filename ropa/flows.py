@@ -570,9 +570,10 @@ def resolve_activity(graph: RecordGraph, text: str) -> str:
 
 
 def resolve_country(graph: RecordGraph, text: str) -> str:
-    """A country by ISO code (US), prefixed name (loc:US), IRI or English name."""
+    """A country by ISO code (US), prefixed name (loc:US), IRI or name in any shipped language (German names are
+    skos:prefLabel only)."""
     names: dict[str, set[str]] = defaultdict(set)
-    for row in graph.select("SELECT ?c ?name WHERE { ?c ropa:eeaMember ?m OPTIONAL { ?c rdfs:label ?name } }"):
+    for row in graph.select("SELECT ?c ?name WHERE { ?c ropa:eeaMember ?m OPTIONAL { ?c rdfs:label|skos:prefLabel|skos:altLabel ?name } }"):
         names[row["c"]].update({row["name"] or "", row["c"].rsplit("#", 1)[-1]})
     return _resolve(text, names, "country", graph.prefixes)
 

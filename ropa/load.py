@@ -405,9 +405,22 @@ def _check_typed_literals(graph: RecordGraph, loaded: LoadedFile, text: bytes) -
         answer = next(iter(graph.store.query(_VALID % iri, substitutions={ox.Variable("o"): literal})))
         if answer["valid"] is None:
             shown = shorten(iri)
-            raise RopaError(f'ill-typed literal "{lexical}"^^{shown}: not a valid {shown} value', path=loaded.display_path,
+            raise RopaError(f'ill-typed literal "{lexical}"^^{shown}: not a valid {shown} value{_hint(lexical, iri)}', path=loaded.display_path,
                             line=_find_text_line(loaded.path, f'"{lexical}"') or None, key="error.load.ill_typed",
                             values={"value": lexical, "type": shown})
+
+
+def _hint(lexical: str, datatype: str) -> str:
+    """What was likely meant by a duration written without its T ("P72H" for 72 hours is "PT72H") or with weeks
+    beside other units, which xsd:duration has no place for."""
+    if datatype != _XSD + "duration":
+        return ""
+    text = lexical.strip()
+    if re.fullmatch(r"P(?:\d+[HMS])+", text):
+        return f" (hours, minutes and seconds come after a T: PT{text[1:]})"
+    if "W" in lexical:
+        return " (weeks cannot be combined with other units: write the days, P28D for four weeks)"
+    return ""
 
 
 def _unescape(text: str) -> str:

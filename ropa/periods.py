@@ -16,13 +16,16 @@ from functools import lru_cache
 
 from ropa.messages import Messages
 from ropa.resources import LANGUAGES
+from ropa.terms import unaccented
 
 _DESIGNATORS = {"year": "Y", "month": "M", "week": "W", "day": "D"}
 
 
 def _words(key: str) -> list[str]:
-    """The words a catalogue key lists (space-separated), from every shipped language, casefolded."""
-    return [word.casefold() for lang in LANGUAGES for word in Messages(lang)(key).split()]
+    """The words a catalogue key lists (space-separated), from every shipped language, casefolded, each also without
+    its accents ("apres" for "après")."""
+    words = [word.casefold() for lang in LANGUAGES for word in Messages(lang)(key).split()]
+    return list(dict.fromkeys([*words, *map(unaccented, words)]))
 
 
 def _either(words) -> str:
@@ -123,6 +126,12 @@ def parse_period(text: str, event_of: Callable[[str], str | None], t_all: list[M
         low, high = duration_of(ranged.group(1)), duration_of(ranged.group(2))
         if low and high:
             return Period("range", low=low, high=high)
+    plain = unaccented(stripped)
+    if plain != stripped:   # an accent typed wrong or left out: "10 ans aprés la fin du contrat"
+        try:
+            return parse_period(plain, event_of, t_all)
+        except PeriodError:
+            pass
     raise PeriodError(f"cannot read the retention period '{stripped}'")
 
 

@@ -253,7 +253,27 @@ def bind(query: Query, values: Mapping[str, str] | None = None, *, as_of: dt.dat
     missing = [p for p in query.params if p.required and p.name not in given]
     if missing:
         raise _missing(query, missing[0], graph, prefixes)
-    return {p.name: parse_value(p, given.get(p.name, p.default), query.name, prefixes) for p in query.params}
+    bound = {p.name: parse_value(p, given.get(p.name, p.default), query.name, prefixes) for p in query.params}
+    if graph is not None:
+        for p in query.params:
+            if p.type == "IRI" and bound[p.name] is not None:
+                _known_or_fail(graph, bound[p.name].value, p, query.name, given.get(p.name, p.default))
+    return bound
+
+
+def _known_or_fail(graph: RecordGraph, iri: str, param: Param, query_name: str, text: str) -> None:
+    """A term that neither the vocabulary nor the record knows is a typo (pd:Nme): its answer would be an empty table
+    that reads as "no one receives it", so it is an error naming the nearest terms instead."""
+    from ropa.terms import vocabulary
+
+    terms = vocabulary()
+    if iri in terms or _in_record(graph, iri):
+        return
+    shared = [t.iri[: len(t.iri) - len(t.iri.rsplit("#", 1)[-1])] for t in terms.terms() if "#" in t.iri]
+    close = [t.curie for t in terms.suggest(iri)] if any(iri.startswith(ns) for ns in set(shared)) else []
+    hint = f" (did you mean {', '.join(close)}?)" if close else ""
+    raise RopaError(f"query {query_name}: parameter {param.name}: nothing in the vocabulary or the record is called {text}{hint}",
+                    key="error.param.unknown", values={"param": f"key:web.param.{param.name}", "value": text})
 
 
 ORGANISATION_PARAMS = ("controller", "entity", "organisation", "exporter")

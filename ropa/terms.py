@@ -13,6 +13,7 @@ import datetime as dt
 import difflib
 import functools
 import re
+import unicodedata
 from dataclasses import dataclass
 
 from ropa.namespaces import PREFIXES, expand, shorten
@@ -125,8 +126,12 @@ class Vocabulary:
         _check_kind(kind)
         return [t for t in self._terms if kind is None or kind in self._kinds.get(t.iri, ())]
 
-    def resolve(self, text: str, kind: str | None = None) -> Term | None:
-        """The term named exactly by a label (en, nl, fr or de, any case), a prefixed name or a full IRI."""
+    def resolve(self, text: str, kind: str | None = None, lang: str | None = None) -> Term | None:
+        """The term named exactly by a label (en, nl, fr or de, any case), a prefixed name or a full IRI.
+
+        ``lang``: the language the text was written in; its labels come first, since one word may name different
+        terms in two languages (French "Client" is dpv:Customer, English "Client" dpv:Client). A name written
+        without its accents ("Etats-Unis") names the one term it then matches."""
         text = text.strip()
         if not text:
             return None
@@ -135,13 +140,30 @@ class Vocabulary:
             return self._by_iri[iri]
         wanted = text.casefold()
         terms = self.terms(kind)
+        if lang is not None:
+            for term in terms:
+                if lang in term.labels and term.labels[lang].casefold() == wanted:
+                    return term
         for term in terms:
             if wanted in self._names[term.iri]:
                 return term
         # a label written without its abbreviation ("Standard Contractual Clauses (SCC)"), or the abbreviation
         # alone, names the term when no other term has that short name
         short = [t for t in terms if wanted in _short_names(self._names[t.iri])]
-        return short[0] if len(short) == 1 else None
+        if len(short) == 1:
+            return short[0]
+        if short:
+            return None
+        plain = unaccented(wanted)
+        bare = [t for t in terms if plain in {unaccented(n) for n in self._names[t.iri]}]
+        return bare[0] if len(bare) == 1 else None
+
+    def named(self, text: str, kind: str | None = None) -> list[Term]:
+        """Every term that a name or an abbreviation names exactly, e.g. both authorities called CNPD (for an error
+        message that says which ones are meant, where resolve finds no single term)."""
+        wanted = text.strip().casefold()
+        return [t for t in self.terms(kind) if wanted and (wanted in self._names[t.iri]
+                                                            or wanted in _short_names(self._names[t.iri]))]
 
     def search(self, text: str, kind: str | None = None, lang: str | None = None) -> list[Term]:
         """Terms whose prefixed name or label contains every word of ``text``, best first (all of the kind if empty).
@@ -202,6 +224,11 @@ class Vocabulary:
         if lang is None:
             return names | self._names[term.iri]
         return names | {term.labels[lang].casefold()} if lang in term.labels else names
+
+
+def unaccented(text: str) -> str:
+    """The text without its accents: "états-unis" -> "etats-unis"."""
+    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
 
 
 def _short_names(names: set[str]) -> set[str]:

@@ -65,6 +65,8 @@ class Column:
     width: int = 20
     target: str = ""
     """For the columns of art30, ico and gba: the ropa column carried (``organisation.<key>`` for the row's organisation)."""
+    types: tuple[str, ...] = ()
+    """For a types column: the type keys it offers and shows (every type of the layout when empty)."""
 
 
 @dataclass(frozen=True)
@@ -97,7 +99,7 @@ def _layouts() -> dict:
 def _column(spec: dict) -> Column:
     return Column(key=spec["key"], header=spec["header"], type=spec["type"], property=expand_or_fail(spec["property"]) if spec.get("property") else "",
                   kind=spec.get("kind"), list=spec.get("list"), match=spec.get("match"), single=spec.get("single", False),
-                  required=spec.get("required", False), width=spec.get("width", 20))
+                  required=spec.get("required", False), width=spec.get("width", 20), types=tuple(spec.get("types", ())))
 
 
 @lru_cache(maxsize=None)
@@ -139,10 +141,11 @@ class Choices:
 
     Every lookup goes through ``ropa.terms``, the one vocabulary lookup of ropa."""
 
-    def __init__(self, spec: Layout, graph: RecordGraph | None = None):
+    def __init__(self, spec: Layout, graph: RecordGraph | None = None, lang: str | None = None):
         from ropa.terms import vocabulary
 
         self.layout = spec
+        self.lang = lang  # the workbook's language: its labels name a term first ("Client" in French is dpv:Customer)
         self.vocabulary = vocabulary()  # the shipped vocabulary: the loader accepts no other terms
         self._lists: dict[str, list] = {}
         self._resolved: dict[tuple[str, str], str | None] = {}
@@ -191,7 +194,7 @@ class Choices:
         """The IRI of the term a cell names (label in en/nl/fr or prefixed name) if the column accepts it."""
         key = (self.list_name(column) or "", text.casefold())
         if key not in self._resolved:
-            term = self.vocabulary.resolve(text)
+            term = self.vocabulary.resolve(text, lang=self.lang)
             allowed = self.allowed(column)
             if term is not None and allowed is not None and term.iri not in allowed:
                 term = next((t for t in self.terms(column) if text.casefold() in
@@ -212,8 +215,10 @@ class Choices:
         """Labels of the nearest terms of the column, for "did you mean"."""
         choices = self.terms(column)
         allowed = {t.iri for t in choices}
-        # every near term, then those the column accepts: the nearest of the whole vocabulary may all be elsewhere
-        found = [t for t in self.vocabulary.suggest(text, column.kind if not column.list else None, n=len(self.vocabulary))
+        kind = column.kind if not column.list else None
+        # the terms a name or abbreviation names at once (two authorities called CNPD) first, then every near term;
+        # of those, the ones the column accepts: the nearest of the whole vocabulary may all be elsewhere
+        found = [t for t in [*self.vocabulary.named(text, kind), *self.vocabulary.suggest(text, kind, n=len(self.vocabulary))]
                  if not allowed or t.iri in allowed]
         labels = list(dict.fromkeys(t.label(lang) for t in found))[:3]   # two terms may share a label
         if not labels and choices:
@@ -243,7 +248,7 @@ class Choices:
         return self._resolved[key]
 
     def _event(self, text: str) -> str | None:
-        term = self.vocabulary.resolve(text, "event")
+        term = self.vocabulary.resolve(text, "event", lang=self.lang)
         if term is None:
             found = self.vocabulary.search(text, "event")
             term = found[0] if len(found) == 1 else None
@@ -440,8 +445,8 @@ class Exporter:
             by_iri = {v: k for k, v in self.layout.roles.items()}
             return [self.t(f"role.{by_iri[o.value]}") for o in objects if o.value in by_iri]
         if kind == "types":
-            by_iri = {v: k for k, v in self.layout.types.items()}
-            return sorted((self.t(f"type.{by_iri[o.value]}") for o in objects if o.value in by_iri), key=str.casefold)
+            keys = carried_types(self.layout, column, objects, self.choices)
+            return sorted({self.t(f"type.{key}") for key in keys}, key=str.casefold)
         if kind == "bool":
             return [self.t("value.yes" if o.value == "true" else "value.no") for o in objects]
         if kind == "date":
@@ -494,6 +499,27 @@ class Exporter:
         bases = sorted((self.choices.label(o.value, Column("", "", "terms", kind="transfer-basis"), self.lang, in_list=True)
                         for o in values.get(DPV + "hasLegalBasis", [])), key=str.casefold)
         return self.t("transfer.line", destination=", ".join(sorted(places, key=str.casefold)), bases=", ".join(bases))
+
+
+_DAY_FIRST = re.compile(r"(\d{1,2})\s*[./-]\s*(\d{1,2})\s*[./-]\s*(\d{4})")
+
+
+def read_date(text: str) -> dt.date | None:
+    """A date typed in a cell: ISO (2026-12-31), or day first as officers in every EEA state write it (31/12/2026,
+    31.12.2026, 31-12-2026); None when it is neither or no such day exists."""
+    text = text.strip()
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        pass
+    match = _DAY_FIRST.fullmatch(text)
+    if match is None:
+        return None
+    day, month, year = (int(part) for part in match.groups())
+    try:
+        return dt.date(year, month, day)
+    except ValueError:
+        return None
 
 
 def period_of(values: dict[str, list]) -> Period | None:
@@ -571,7 +597,7 @@ def write_workbook(path: Path, rows: dict[str, list[Row]] | None, *, lang: str =
 
     spec = layout(layout_name)
     t = Messages(lang)
-    choices = Choices(layout("ropa"), graph)
+    choices = Choices(layout("ropa"), graph, lang=lang)
     rows = rows or {}
     book = openpyxl.Workbook()
     book.remove(book.active)
@@ -600,7 +626,8 @@ def write_workbook(path: Path, rows: dict[str, list[Row]] | None, *, lang: str =
         if column.type == "role":
             name, values = "role", [t(f"role.{k}") for k in spec.roles]
         elif column.type == "types":
-            name, values = "types", [t(f"type.{k}") for k in spec.types]
+            name = "types" + "~".join(("", *column.types))
+            values = [t(f"type.{k}") for k in spec.types if not column.types or k in column.types]
         elif column.type == "bool":
             name, values = "yesno", [t("value.yes"), t("value.no")]
         elif name is not None:
@@ -882,6 +909,7 @@ class Importer:
         self.truth |= {_normal(p): False for p in _all_phrases("value.no").values()}
         self.truth |= {"true": True, "false": False, "1": True, "0": False, "x": True}
         self.lang = self._language()
+        self.choices.lang = self.lang
         self.namespace = namespace or self._namespace() or DEFAULT_NAMESPACE + slugify(Path(file_name).stem) + "/"
         self.document = ox.NamedNode(self.namespace + "workbook")
         self.quotes: dict[str, ox.NamedNode] = {}
@@ -893,6 +921,7 @@ class Importer:
         self.periods: dict[str, Period] = {}
         self.groups: set[str] = set()
         self.organisation_roles: dict[str, set[str]] = defaultdict(set)
+        self.countries: dict = {}   # node -> the IRI of the country its row names (dpv:hasCountry)
         self.t = _catalogues()[self.lang]
 
     # -- workbook-level settings
@@ -1007,6 +1036,8 @@ class Importer:
         node = self.predicates.get(predicate)
         if node is None:
             node = self.predicates[predicate] = ox.NamedNode(predicate)
+        if predicate == DPV + "hasCountry" and isinstance(obj, ox.NamedNode):
+            self.countries[subject] = obj.value
         statement = ox.BlankNode()
         self.triples += (ox.Triple(subject, node, obj), ox.Triple(statement, _TYPE, _STATEMENT),
                          ox.Triple(statement, _SUBJECT, subject), ox.Triple(statement, _PREDICATE, node),
@@ -1247,6 +1278,17 @@ class Importer:
                         self.fact(transfer, DPV + "hasDataImporter", provider, source)
                         objects[(transfer.value, DPV + "hasDataImporter")].append(provider)
 
+    def _authority_in_country(self, text: str, node) -> str | None:
+        """The one authority of the row's country that a name several authorities share names ("CNPD" in a
+        Luxembourg row is Luxembourg's, not Portugal's). DPV puts each country's authority in the legal namespace of
+        that country (legal-lu:DPA-LU)."""
+        country = self.countries.get(node)
+        if country is None:
+            return None
+        namespace = f"https://w3id.org/dpv/legal/{country.rsplit('#', 1)[-1].lower()}#"
+        found = [t.iri for t in self.choices.vocabulary.named(text) if t.iri.startswith(namespace)]
+        return found[0] if len(found) == 1 else None
+
     def _values(self, text: str, column: Column) -> list[str]:
         pattern = LINES if column.type in ("text", "retention", "transfers", "agreement") else SPLIT
         values = [v for v in (part.strip() for part in pattern.split(text)) if v]
@@ -1267,6 +1309,8 @@ class Importer:
         elif kind == "terms":
             for value in values:
                 iri = self.choices.resolve(value, column)
+                if iri is None and column.property == DPV + "hasAuthority":
+                    iri = self._authority_in_country(value, node)
                 if iri is None:
                     problem(self._unknown(value, column))
                 else:
@@ -1313,10 +1357,9 @@ class Importer:
             if isinstance(raw, (dt.date, dt.datetime)):
                 day = raw.date() if isinstance(raw, dt.datetime) else raw
             else:
-                try:
-                    day = dt.date.fromisoformat(text)
-                except ValueError:
-                    problem(f"cannot read the date '{text}'; write it as YYYY-MM-DD or use a date cell")
+                day = read_date(text)
+                if day is None:
+                    problem(f"cannot read the date '{text}'; write it as YYYY-MM-DD or DD/MM/YYYY or use a date cell")
                     return
             self.fact(node, column.property, ox.Literal(day.isoformat(), datatype=ox.NamedNode(XSD + "date")), source)
         elif kind in ("agreement", "joint_agreement"):
@@ -1548,6 +1591,21 @@ def write_template(path: Path, *, lang: str = "en", layout_name: str = "ropa", n
 
 # --- Comparing records -------------------------------------------------------------------------------------------
 
+_PUBLIC_KINDS = frozenset({DPV + "GovernmentalOrganisation", DPV + "PublicSectorBody"})
+
+
+def carried_types(spec: Layout, column: Column, objects: list, choices: Choices) -> list[str]:
+    """The type keys a types column shows for a node's rdf:types. A column limited to some types (the organisation's
+    kind) shows every kind of public body (dpv:PublicSectorBody, dpv:GovernmentalOrganisation and narrower) as
+    "authority", the one such type the workbook names."""
+    by_iri = {iri: key for key, iri in spec.types.items() if not column.types or key in column.types}
+    keys = [by_iri[o.value] for o in objects if o.value in by_iri]
+    if "authority" in column.types and any(isinstance(o, ox.NamedNode) and ({o.value} | choices._ancestors(o.value)) & _PUBLIC_KINDS
+                                           for o in objects):
+        keys.append("authority")
+    return list(dict.fromkeys(keys))
+
+
 def article30_facts(graph: RecordGraph, lang: str = "en"):
     """The facts the ropa layout carries, as an rdflib Graph: activities, their organisations and the parties they
     name, with every property of a layout column; retention, transfer, agreement and joint-controller nodes become
@@ -1589,7 +1647,9 @@ def article30_facts(graph: RecordGraph, lang: str = "en"):
                 objects = values.get(column.property, [])
                 if column.type == "label":
                     objects = [ox.Literal(text) for text in best_literals(objects, lang)[:1]]
-                if column.type == "types":
+                if column.type == "types" and column.types:
+                    objects = [ox.NamedNode(spec.types[key]) for key in carried_types(spec, column, objects, exporter.choices)]
+                elif column.type == "types":
                     objects = [o for o in objects if o.value in keep_types]
                 if column.type == "text":
                     objects = [ox.Literal(o.value) for o in objects if isinstance(o, ox.Literal)]

@@ -31,6 +31,7 @@ AS_OF = dt.date(2026, 11, 30)
 CHB = "https://example.org/chi-belleval/"
 LOC = "https://w3id.org/dpv/loc#"
 runner = CliRunner()
+REPOSITORY = Path(__file__).resolve().parent.parent
 
 IRI = re.compile(r"https?://|urn:")
 CURIE = re.compile(r"\b(?:dpv|pd|loc|tech|eu-gdpr|legal-[a-z]{2}|ropa|rs|ref|dst|chb|chbv|xsd|rdf|rdfs|skos):[A-Za-z]")
@@ -453,3 +454,57 @@ def test_notice_of_a_sub_processor_linked_the_dpv_way_goes_to_the_controller(hos
     assert result.exit_code == 0, result.output
     assert "To: Director general of Belleval hospital" in result.output
     assert "Online appointments and text-message reminders" in result.output
+
+
+# --- Every example record ---------------------------------------------------------------------------------------
+
+EXAMPLE_LANGUAGES = {"chi-belleval": "fr", "school-nl": "nl", "wolkenwerk": "de", "awv-muehlviertel": "de",
+                     "boutique-lu": "fr"}
+"""Each example of examples/ and the language its documents are checked in (a new example is added here)."""
+
+
+def _example_graph(name: str, tmp_path: Path):
+    folder = REPOSITORY / "examples" / name
+    books = sorted(folder.glob("*.xlsx"))
+    if books:
+        result = runner.invoke(app, ["import", str(books[0]), "-o", str(tmp_path / "imported")])
+        assert result.exit_code == 0, result.output
+        return ropa.load([tmp_path / "imported"])
+    return ropa.load([folder])
+
+
+def test_every_example_is_listed():
+    assert {p.name for p in (REPOSITORY / "examples").iterdir() if p.is_dir()} == set(EXAMPLE_LANGUAGES)
+
+
+@pytest.mark.parametrize("name", sorted(EXAMPLE_LANGUAGES))
+def test_every_example_loads_validates_and_speaks_its_language(name, tmp_path):
+    """Each example imports or loads, validates with findings that name an article, and renders its register in its
+    language without an IRI, a prefixed name or an ISO duration for a person to read."""
+    graph = _example_graph(name, tmp_path)
+    findings = validate(graph, as_of=AS_OF).findings
+    assert findings and all(f.article for f in findings)
+    lang = EXAMPLE_LANGUAGES[name]
+    out = tmp_path / "out"
+    render(graph, out, formats=["md"], lang=lang, findings=findings)
+    for page in (out / "md").glob("*.md"):
+        text = re.sub(r"```mermaid.*?```", "", page.read_text(encoding="utf-8"), flags=re.DOTALL)
+        text = re.sub(r"\]\([^)]*\)", "]", text)   # link targets are for the browser
+        assert not CURIE.search(text), (page.name, CURIE.search(text).group(0))
+        assert not ISO_DURATION.search(text), (page.name, ISO_DURATION.search(text).group(0))
+
+
+def test_the_examples_of_another_member_state_cite_its_authority_and_law(tmp_path):
+    """The Austrian association's findings and the Luxembourg shop's record name their own country's authority, and
+    the public body is told it must designate a DPO (Art. 37(1)(a))."""
+    austrian = _example_graph("awv-muehlviertel", tmp_path / "at")
+    checks = {f.check: f for f in validate(austrian, as_of=AS_OF).findings}
+    assert checks["rs:PublicAuthority-dpo"].severity == "violation" and "rs:RecordKeeper-dpo" not in checks
+    assert "rs:PublicAuthorityLegitimateInterests" in checks
+    shop = _example_graph("boutique-lu", tmp_path / "lu")
+    authorities = shop.select("SELECT ?a WHERE { ?o dpv:hasAuthority ?a }")
+    assert [str(row["a"]).strip("<>") for row in authorities] == ["https://w3id.org/dpv/legal/lu#DPA-LU"]
+    customers = shop.select("SELECT ?p WHERE { ?p dpv:hasDataSubject dpv:Customer }")
+    assert len(customers) == 3
+    cctv = {f.check for f in validate(shop, as_of=AS_OF).findings if f.activity_label == "Vidéosurveillance de l'entrepôt"}
+    assert {"rs:ImpactAssessment", "rs:LegitimateInterestAssessment"} <= cctv   # the context column names the monitoring

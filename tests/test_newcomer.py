@@ -611,3 +611,266 @@ def test_standaardcontractbepalingen_is_read_as_the_standard_contractual_clauses
     result = runner.invoke(app, ["terms", "standaardcontractbepalingen", "--kind", "transfer-basis", "--format", "json"])
     assert result.exit_code == 0
     assert [term["curie"] for term in json.loads(result.output)][0] == "eu-gdpr:StandardContractualClauses"
+
+
+# --- A Luxembourg web shop's French workbook and an Austrian waste association's German Turtle ---------------------
+
+def _french_workbook(path: Path, activities: list[dict], parties: list[dict], organisation: dict) -> Path:
+    """The French template filled the way an officer types: French labels under the French headers."""
+    write_template(path, lang="fr")
+    book = openpyxl.load_workbook(path)
+    for title, rows in (("Organisation", [organisation]), ("Traitements", activities),
+                        ("Sous-traitants et destinataires", parties)):
+        sheet = book[title]
+        headers = {c.value: c.column for c in sheet[1]}
+        for number, row in enumerate(rows, start=2):
+            for header, value in row.items():
+                sheet.cell(row=number, column=headers[header], value=value)
+    book.save(path)
+    return path
+
+
+SHOP = {"Nom": "Boutique Moselle", "Courriel": "protection.donnees@boutique-moselle.lu", "Pays": "Luxembourg",
+        "Autorité de contrôle": "Commission nationale pour la protection des données (CNPD)"}
+WEBSHOP = {"Organisation qui tient le registre": "Boutique Moselle", "Rôle": "Responsable du traitement",
+           "Nom": "Commandes de la boutique en ligne", "Finalités": "Gestion des commandes des clients",
+           "Base juridique (art. 6)": "Exécution d'un contrat", "Personnes concernées": "Client",
+           "Données à caractère personnel": "Nom; Adresse électronique; Adresse postale",
+           "Aucun destinataire": "oui", "Déclare aucun transfert hors de": "EEE",
+           "Durée de conservation": "10 ans aprés la fin du contrat", "Valable à partir du": "01/03/2019"}
+
+
+def test_a_french_workbook_reads_client_as_customer_not_as_a_service_beneficiary(tmp_path):
+    """Art. 30(1)(c): in French "Client" is the customer (dpv:Customer); in English "Client" is dpv:Client
+    ("Bénéficiaire de services"). The French workbook read it as the English word, and its drop-down left "Client" out."""
+    activity = dict(WEBSHOP, **{"Déclare aucun transfert hors de": "EEE", "Durée de conservation": "10 ans",
+                                "Valable à partir du": None, "Données à caractère personnel": "Nom"})
+    path = _french_workbook(tmp_path / "registre.xlsx", [activity], [], SHOP)
+    subjects = [row[0] for row in openpyxl.load_workbook(path)["Personnes concernées"].iter_rows(values_only=True)]
+    assert "Client" in subjects and "Bénéficiaire de services" in subjects
+    out = tmp_path / "registre"
+    result = runner.invoke(app, ["import", str(path), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    graph = ropa.load([out])
+    subjects = {row["s"] for row in graph.select("SELECT ?s WHERE { ?a a dpv:Process ; dpv:hasDataSubject ?s }")}
+    assert {str(s).strip("<>") for s in subjects} == {"https://w3id.org/dpv#Customer"}
+    assert vocabulary().resolve("Client", "subject").curie == "dpv:Client"   # an English workbook keeps its word
+
+
+def test_a_french_officer_s_dates_accents_and_words_are_read(tmp_path):
+    """What a French-speaking officer types: a date day first (01/03/2019), a country without its capital accent
+    (Etats-Unis), a retention with a wrong accent (aprés), 'Adresse électronique' and 'Adresse postale' (the
+    template's own example of step 4). Each stopped the import; each is now read as meant."""
+    activity = dict(WEBSHOP, **{"Déclare aucun transfert hors de": "EEE"})
+    party = {"Nom": "MailPlanet Inc.", "Type": "Sous-traitant", "Pays": "Etats-Unis", "Contrat de sous-traitance": "oui"}
+    activity["Sous-traitants"] = "MailPlanet Inc."
+    path = _french_workbook(tmp_path / "registre.xlsx", [activity], [party], SHOP)
+    out = tmp_path / "registre"
+    result = runner.invoke(app, ["import", str(path), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    graph = ropa.load([out])
+    assert graph.select('SELECT ?a WHERE { ?a ropa:validFrom "2019-03-01"^^xsd:date }')
+    assert graph.select("SELECT ?p WHERE { ?p ropa:headquarteredIn|dpv:hasCountry loc:US }")
+    assert graph.select('SELECT ?d WHERE { ?d ropa:untilEvent ropa:AgreementEnd ; ropa:afterEvent "P10Y"^^xsd:duration }')
+    data = {str(row["d"]).strip("<>") for row in graph.select("SELECT ?d WHERE { ?a a dpv:Process ; dpv:hasPersonalData ?d }")}
+    assert data == {"https://w3id.org/dpv/pd#Name", "https://w3id.org/dpv/pd#EmailAddress", "https://w3id.org/dpv/pd#PhysicalAddress"}
+
+
+@pytest.mark.parametrize("text, day", [("31/12/2026", dt.date(2026, 12, 31)), ("31.12.2026", dt.date(2026, 12, 31)),
+                                       ("1-3-2019", dt.date(2019, 3, 1)), ("2026-12-31", dt.date(2026, 12, 31)),
+                                       ("31/02/2026", None), ("12/31/2026", None), ("next spring", None)])
+def test_dates_are_read_day_first_as_in_every_eea_state(text, day):
+    from ropa.workbook import read_date
+
+    assert read_date(text) == day
+
+
+def test_an_abbreviation_two_authorities_share_is_read_by_the_row_s_country(tmp_path):
+    """Luxembourg's and Portugal's authorities are both the CNPD: the import said "unknown term 'CNPD'" with no hint.
+    In a Luxembourg row it is Luxembourg's; in a row without a country the error names both, and nothing is written."""
+    activity = dict(WEBSHOP, **{"Déclare aucun transfert hors de": "EEE", "Durée de conservation": "10 ans"})
+    path = _french_workbook(tmp_path / "registre.xlsx", [activity], [], dict(SHOP, **{"Autorité de contrôle": "CNPD"}))
+    out = tmp_path / "registre"
+    result = runner.invoke(app, ["import", str(path), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    rows = ropa.load([out]).select("SELECT ?a WHERE { ?o dpv:hasAuthority ?a }")
+    assert [str(row["a"]).strip("<>") for row in rows] == ["https://w3id.org/dpv/legal/lu#DPA-LU"]
+
+    nowhere = dict(SHOP, **{"Autorité de contrôle": "CNPD", "Pays": None})
+    path = _french_workbook(tmp_path / "sans-pays.xlsx", [activity], [], nowhere)
+    out = tmp_path / "sans-pays"
+    result = runner.invoke(app, ["import", str(path), "-o", str(out)])
+    assert result.exit_code == 2
+    line = next(line for line in result.output.splitlines() if "Organisation!K2" in line)
+    assert "Commission nationale pour la protection des données (CNPD)" in line
+    assert "Commission nationale portugaise de protection des données (CNPD)" in line
+    assert not out.exists()
+
+
+WASTE = PREFIXES + """
+my:verband a dpv:Organisation , dpv:LegalEntity , dpv:DataController , dpv:PublicSectorBody ;
+    dpv:hasName "Abfallwirtschaftsverband Mühlviertel" ; rdfs:label "Abfallwirtschaftsverband Mühlviertel"@de ;
+    dpv:hasCountry loc:AT ; ropa:email "datenschutz@awv-muehlviertel.at" ; dpv:hasAuthority legal-at:DPA-AT ;
+    dpv:hasTechnicalOrganisationalMeasure dpv:Encryption ; ropa:statesNoTransferOutside loc:EEA .
+my:gebuehren a dpv:Process ; rdfs:label "Vorschreibung der Abfallgebühren"@de ;
+    ropa:recordedBy my:verband ; ropa:role ropa:ControllerRole ; dpv:hasDataController my:verband ;
+    dpv:hasPurpose dpv:PaymentManagement ; dpv:hasLegalBasis eu-gdpr:A6-1-e , eu-gdpr:A6-1-c ;
+    dpv:hasDataSubject dpv:Citizen ; dpv:hasPersonalData pd:Name , pd:PhysicalAddress ; ropa:noRecipients true ;
+    dpv:hasStorageCondition [ a dpv:StorageDuration ; dpv:hasDuration [ a dpv:TemporalDuration ; rdf:value "P7Y"^^xsd:duration ] ] .
+"""
+
+
+def test_a_public_authority_without_a_dpo_is_a_violation_of_art_37(tmp_path):
+    """Art. 37(1)(a): a public authority or body shall designate a DPO. A municipal association without one was told,
+    as info, that a DPO is to be named "if one is designated" and how to waive the finding: a wrong conclusion."""
+    (tmp_path / "verband.ttl").write_text(WASTE, encoding="utf-8")
+    findings = validate(ropa.load([tmp_path])).findings
+    checks = {f.check: f for f in findings}
+    assert "rs:RecordKeeper-dpo" not in checks
+    finding = checks["rs:PublicAuthority-dpo"]
+    assert finding.severity == "violation" and "37(1)(a)" in finding.article
+    result = runner.invoke(app, ["validate", str(tmp_path), "--lang", "de"])
+    assert result.exit_code == 1
+    assert "Behörde oder öffentliche Stelle" in result.output
+    private = WASTE.replace(" , dpv:PublicSectorBody ;", " ;")
+    (tmp_path / "verband.ttl").write_text(private, encoding="utf-8")
+    checks = {f.check: f.severity for f in validate(ropa.load([tmp_path])).findings}
+    assert checks.get("rs:RecordKeeper-dpo") == "info" and "rs:PublicAuthority-dpo" not in checks
+
+
+def test_a_german_officer_finds_how_to_say_public_body():
+    """`ropa terms öffentlich` found nothing: the kinds of organisation had English labels only, so the officer of a
+    municipal association could not find dpv:PublicSectorBody in German (nor in French or Dutch)."""
+    result = runner.invoke(app, ["terms", "öffentliche Stelle", "--kind", "entity", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)[0]["curie"] == "dpv:PublicSectorBody"
+    for word, lang in (("organisme public", "fr"), ("openbaar orgaan", "nl")):
+        assert vocabulary().resolve(word, "entity", lang=lang).curie == "dpv:PublicSectorBody"
+
+
+def test_the_french_template_lists_offer_no_english_for_statuses_rights_and_authorities(tmp_path):
+    """The drop-downs of the French template showed 'Activity Planned', 'A22 Right to contest decision', 'Lead
+    Supervisory Authority' and the German Länder authorities in English."""
+    path = write_template(tmp_path / "modele.xlsx", lang="fr")
+    book = openpyxl.load_workbook(path)
+    shown = {sheet: [row[0] for row in book[sheet].iter_rows(min_row=2, values_only=True)]
+             for sheet in ("Statuts", "Droits", "Types de destinataires", "Autorités")}
+    english = {"Activity Completed", "Activity Planned", "A22 Right to contest decision", "Data Subject Right",
+               "Lead Supervisory Authority", "European Data Protection Board", "The Hessian Commissioner for Data Protection and Freedom of Information"}
+    assert not english & {value for values in shown.values() for value in values}
+    assert "Activité prévue" in shown["Statuts"]
+    assert "Hessischer Beauftragter für Datenschutz und Informationsfreiheit (HBDI)" in shown["Autorités"]
+
+
+def test_a_german_retention_after_vertragsende_is_read(tmp_path):
+    """'7 Jahre nach Vertragsende' is how a German officer writes it; it was an unknown event."""
+    from ropa.messages import Messages
+    from ropa.periods import parse_period
+    from ropa.workbook import Choices, layout
+
+    choices = Choices(layout("ropa"), lang="de")
+    period = parse_period("7 Jahre nach Vertragsende", choices.event, [Messages(lang) for lang in ("en", "nl", "fr", "de")])
+    assert (period.kind, period.duration, period.event) == ("event", "P7Y", "https://w3id.org/ropa/vocab#AgreementEnd")
+
+
+def test_a_mistyped_term_in_a_question_is_an_error_not_an_empty_answer(tmp_path):
+    """`ropa query recipients-of-data-category --param category=pd:Nme` answered "0 rows": read as "nobody receives
+    it". A term neither the vocabulary nor the record knows is now an error naming the nearest term (exit 2); a real
+    term the record does not use still answers with no rows."""
+    (tmp_path / "verband.ttl").write_text(WASTE, encoding="utf-8")
+    result = runner.invoke(app, ["query", "recipients-of-data-category", str(tmp_path), "--param", "category=pd:Nme"])
+    assert result.exit_code == 2
+    assert "pd:Nme" in result.output and "did you mean pd:Name" in result.output
+    result = runner.invoke(app, ["query", "activities-of-controller", str(tmp_path), "--param", "controller=my:verbnd"])
+    assert result.exit_code == 2 and "my:verbnd" in result.output
+    result = runner.invoke(app, ["query", "recipients-of-data-category", str(tmp_path), "--param", "category=pd:HealthRecord",
+                                 "--format", "json"])
+    assert result.exit_code == 0 and json.loads(result.output)["rows"] == []
+
+
+def test_flows_take_a_country_by_its_german_name(tmp_path):
+    """`ropa flows --to-country Österreich` said there was no such country and offered 'Autriche', 'Oostenrijk': the
+    German country names were not looked at."""
+    (tmp_path / "verband.ttl").write_text(WASTE, encoding="utf-8")
+    result = runner.invoke(app, ["flows", str(tmp_path), "--to-country", "Österreich", "--lang", "de", "--format", "json"])
+    assert result.exit_code == 0, result.output
+
+
+def test_a_commune_s_workbook_says_it_is_a_public_authority(tmp_path):
+    """The workbook had no place to say that the organisation is a public authority, so a commune keeping its record
+    in a spreadsheet was never told of Art. 37(1)(a) or Art. 6(1), second subparagraph. The Organisation sheet now
+    has its kind; a public body exported from Turtle comes back as one."""
+    commune = {"Nom": "Commune de Remich", "Pays": "Luxembourg", "Courriel": "population@remich.lu",
+               "Autorité de contrôle": "Commission nationale pour la protection des données (CNPD)",
+               "Type d'organisme (une autorité publique : art. 37, par. 1, point a))": "Autorité publique"}
+    activity = dict(WEBSHOP, **{"Organisation qui tient le registre": "Commune de Remich", "Nom": "Vidéosurveillance",
+                                "Base juridique (art. 6)": "Intérêts légitimes", "Durée de conservation": "30 jours",
+                                "Valable à partir du": None})
+    path = _french_workbook(tmp_path / "commune.xlsx", [activity], [], commune)
+    out = tmp_path / "commune"
+    result = runner.invoke(app, ["import", str(path), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    checks = {f.check for f in validate(ropa.load([out])).findings}
+    assert {"rs:PublicAuthority-dpo", "rs:PublicAuthorityLegitimateInterests"} <= checks
+
+    (tmp_path / "verband").mkdir()
+    (tmp_path / "verband" / "verband.ttl").write_text(WASTE, encoding="utf-8")
+    book = tmp_path / "verband.xlsx"
+    assert runner.invoke(app, ["export", str(tmp_path / "verband"), "--format", "xlsx", "--lang", "de", "-o", str(book)]).exit_code == 0
+    back = tmp_path / "back"
+    assert runner.invoke(app, ["import", str(book), "-o", str(back)]).exit_code == 0
+    assert "rs:PublicAuthority-dpo" in {f.check for f in validate(ropa.load([back])).findings}
+
+
+def test_a_german_record_asked_in_english_shows_names_not_addresses(tmp_path):
+    """`ropa query` answers in English unless told otherwise; a record whose labels are all German showed each party
+    and activity as its IRI (https://awv-muehlviertel.example/...). A label of another language is better than none."""
+    (tmp_path / "verband.ttl").write_text(WASTE, encoding="utf-8")
+    result = runner.invoke(app, ["query", "activities-of-controller", str(tmp_path), "--param", "controller=any",
+                                 "--format", "md"])
+    assert result.exit_code == 0, result.output
+    assert "Vorschreibung der Abfallgebühren" in result.output and "Abfallwirtschaftsverband Mühlviertel" in result.output
+    assert "://" not in result.output
+
+
+def test_a_french_register_does_not_mark_its_french_findings_as_english(tmp_path):
+    """The findings of an HTML register are in the document's language (the catalogues), but each was marked
+    lang="en": a screen reader read the French sentences with English pronunciation."""
+    path = _french_workbook(tmp_path / "registre.xlsx", [dict(WEBSHOP, **{"Aucun destinataire": None})], [], SHOP)
+    out = tmp_path / "registre"
+    assert runner.invoke(app, ["import", str(path), "-o", str(out)]).exit_code == 0
+    graph = ropa.load([out])
+    from ropa.render import render
+
+    render(graph, tmp_path / "docs", formats=["html"], lang="fr", findings=validate(graph).findings)
+    page = next((tmp_path / "docs" / "html").glob("controller-*.html")).read_text(encoding="utf-8")
+    assert "Ce traitement ne cite aucun destinataire" in page
+    assert '<p lang="en">' not in page and '<span lang="en">' not in page
+
+
+@pytest.mark.parametrize("written, hint", [("P72H", "PT72H"), ("P1H30M", "PT1H30M"), ("P1Y2W", "P28D")])
+def test_a_duration_written_as_people_say_it_is_told_how_to_write_it(tmp_path, written, hint):
+    """Seventy-two hours of CCTV footage is "PT72H"; "P72H" was refused without saying why."""
+    (tmp_path / "video.ttl").write_text(WASTE.replace('"P7Y"^^xsd:duration', f'"{written}"^^xsd:duration'), encoding="utf-8")
+    result = runner.invoke(app, ["validate", str(tmp_path)])
+    assert result.exit_code == 2 and hint in result.output and "Traceback" not in result.output
+
+
+def test_cctv_is_found_as_systematic_monitoring_in_each_language_and_counts_for_a_dpia(tmp_path):
+    """`ropa terms vidéosurveillance` found nothing, so warehouse CCTV was recorded without the context that the DPIA
+    criteria look for (WP248 criterion 3). Found in each language, it is, and watching employees by camera is then
+    an activity likely to need a DPIA (Art. 35(1))."""
+    for word in ("vidéosurveillance", "Videoüberwachung", "camerabewaking", "CCTV"):
+        result = runner.invoke(app, ["terms", word, "--format", "json"])
+        assert result.exit_code == 0, result.output
+        assert json.loads(result.output)[0]["curie"] == "dpv:SystematicMonitoring"
+    cctv = WASTE + """
+my:video a dpv:Process ; rdfs:label "Videoüberwachung des Altstoffsammelzentrums"@de ;
+    ropa:recordedBy my:verband ; ropa:role ropa:ControllerRole ; dpv:hasDataController my:verband ;
+    dpv:hasPurpose dpv:EnforceSecurity ; dpv:hasLegalBasis eu-gdpr:A6-1-e ; dpv:hasContext dpv:SystematicMonitoring ;
+    dpv:hasDataSubject dpv:Employee , dpv:Visitor ; dpv:hasPersonalData pd:Picture ; ropa:noRecipients true ;
+    dpv:hasStorageCondition [ a dpv:StorageDuration ; dpv:hasDuration [ a dpv:TemporalDuration ; rdf:value "PT72H"^^xsd:duration ] ] .
+"""
+    (tmp_path / "verband.ttl").write_text(cctv, encoding="utf-8")
+    findings = validate(ropa.load([tmp_path])).findings
+    assert any(f.check == "rs:ImpactAssessment" and f.activity_label.startswith("Videoüberwachung") for f in findings)
