@@ -274,7 +274,10 @@ def local_key(iri: str, namespace: str) -> str:
 
 
 class _Facts:
-    """Property values of the nodes of a record, fetched in bulk."""
+    """Property values of the nodes of a record, fetched in bulk. A property the record may write in two ways is read
+    as the one the workbook's column carries (``SAME``), so that neither way is left out of the workbook."""
+
+    SAME = {ROPA + "dataLocation": DPV + "hasLocation"}
 
     def __init__(self, graph: RecordGraph):
         self.graph = graph
@@ -288,7 +291,8 @@ class _Facts:
             if not block:
                 continue
             for row in self.graph.query(f"SELECT ?s ?p ?o WHERE {{ VALUES ?s {{ {block} }} ?s ?p ?o }}"):
-                self.values[row["s"].value][row["p"].value].append(row["o"])
+                prop = row["p"].value
+                self.values[row["s"].value][self.SAME.get(prop, prop)].append(row["o"])
         for node in pending:
             self.values.setdefault(node, defaultdict(list))
 
@@ -297,7 +301,8 @@ class _Facts:
         if key not in self.values:
             found: dict[str, list] = defaultdict(list)
             for triple in self.graph.store.quads_for_pattern(node, None, None):
-                found[triple.predicate.value].append(triple.object)
+                prop = triple.predicate.value
+                found[self.SAME.get(prop, prop)].append(triple.object)
             self.values[key] = found
         return self.values[key]
 
@@ -325,6 +330,9 @@ class Exporter:
         self.names: dict[str, str] = {}
         self.left_out: Counter[str] = Counter()
         """Property → how many of its values no column carries (they stay in the Turtle files)."""
+        self.shown: dict[tuple[str, str], set] = defaultdict(set)
+        """(node, property) → the values its term columns show; a value no column's list offers (a record's own
+        DPIA node) is left out too."""
 
     def run(self) -> tuple[dict[str, list[Row]], str]:
         activities = sorted({r["a"] for r in self.graph.select(
@@ -351,11 +359,17 @@ class Exporter:
         for row in rows["activities"]:
             row.pop("__org", None)
         for sheet, nodes in (("organisations", organisations), ("parties", parties), ("activities", activities)):
-            carried = {c.property for c in self.layout.sheet(sheet).columns} | {TYPE, LABEL, ROPA + "source"}
+            columns = self.layout.sheet(sheet).columns
+            carried = {c.property for c in columns} | {TYPE, LABEL, ROPA + "source"}
+            by_terms = {c.property for c in columns if c.type == "terms"} - {c.property for c in columns if c.type != "terms"}
             for iri in nodes:
                 for prop, objects in self.facts.values[iri].items():
                     if prop not in carried:
                         self.left_out[prop] += len(objects)
+                    elif prop in by_terms:
+                        missed = len(set(objects) - self.shown[(iri, prop)])
+                        if missed:
+                            self.left_out[prop] += missed
         return rows, self.namespace
 
     # -- which nodes are parties
@@ -429,9 +443,10 @@ class Exporter:
             return texts
         if kind == "terms":
             allowed = self.choices.allowed(column)
-            texts = [self.choices.label(o.value, column, self.lang) for o in objects if isinstance(o, ox.NamedNode)
-                     and (allowed is None or column.list is None or o.value in allowed)]
-            return sorted(texts, key=str.casefold)
+            kept = [o for o in objects if isinstance(o, ox.NamedNode)
+                    and (allowed is None or column.list is None or o.value in allowed)]
+            self.shown[(iri, column.property)].update(kept)
+            return sorted((self.choices.label(o.value, column, self.lang) for o in kept), key=str.casefold)
         if kind == "party" and column.key == "controllers" and self._own(values, objects):
             return []  # the organisation's own activity: import reads it back from the role
         if kind == "party":

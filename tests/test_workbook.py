@@ -124,6 +124,35 @@ def test_bundled_record_round_trip_keeps_the_article30_facts(bundled, tmp_path, 
     assert isomorphic(original, article30_facts(imported, lang))
 
 
+def test_a_data_location_written_as_ropa_dataLocation_is_carried_by_the_workbook(hospital, tmp_path):
+    """The authoring guide writes a processor's data location as ropa:dataLocation; the workbook's data location
+    column carries it (as dpv:hasLocation on import) instead of counting it as left out."""
+    from collections import Counter
+    left_out: Counter = Counter()
+    book = export_workbook(hospital, tmp_path / "hospital.xlsx", lang="fr", left_out=left_out)
+    assert "https://w3id.org/ropa/vocab#dataLocation" not in left_out
+    imported = load_folder(write_import(book, tmp_path / "imported").parent)
+    places = {(r["p"], r["c"]) for r in imported.select(
+        "SELECT ?p ?c WHERE { ?p a dpv:DataProcessor ; dpv:hasLocation ?c }")}
+    wanted = {(r["p"], r["c"]) for r in hospital.select(
+        "SELECT ?p ?c WHERE { ?p a dpv:DataProcessor ; ropa:dataLocation ?c }")}
+    assert {c for _, c in wanted} >= {"https://w3id.org/dpv/loc#US", "https://w3id.org/dpv/loc#IN"}
+    assert {c for _, c in places} == {c for _, c in wanted}
+
+
+def test_a_value_no_cell_can_hold_is_said_to_be_left_out(hospital, hospital_path, tmp_path):
+    """The hospital's research activity names its own DPIA node, which the assessment list does not offer: the
+    export counts it as left out (the command says so) rather than leaving the cell empty without a word."""
+    from collections import Counter
+    left_out: Counter = Counter()
+    export_workbook(hospital, tmp_path / "hospital.xlsx", left_out=left_out)
+    assert left_out["https://w3id.org/dpv#hasImpactAssessment"] == 1
+    result = runner.invoke(app, ["export", str(hospital_path), "--format", "xlsx",
+                                 "-o", str(tmp_path / "cli.xlsx")])
+    assert result.exit_code == 0, result.output
+    assert "dpv:hasImpactAssessment (1)" in result.output
+
+
 def test_bundled_record_round_trip_keeps_the_cell_values(bundled, tmp_path):
     first = export_workbook(bundled, tmp_path / "first.xlsx")
     write_import(first, tmp_path / "imported")
