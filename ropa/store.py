@@ -581,7 +581,7 @@ def _exists(store: ox.Store, name: str) -> bool:
 # reach ?this in one of its contexts (the evaluation date, say) forces a full run of the check when a changed triple
 # matches it, and so does a query the analysis cannot read.
 
-_ANALYSIS = 3
+_ANALYSIS = 5
 """The version of the analysis below: analyses kept by another version are made again."""
 
 _LIMIT = 20000
@@ -627,6 +627,7 @@ class _Groups:
     def __init__(self):
         self.patterns: list[list] = []
         self.projects = 0
+        self.assigned: set[str] = set()   # variables a BIND or a sub-select's expression binds
 
     def read(self, node, scope=lambda name: name):
         name = node.name
@@ -636,9 +637,12 @@ class _Groups:
             return ("all" if name == "Join" else "any", [self.read(node.p1, scope), self.read(node.p2, scope)])
         if name == "LeftJoin":
             optional = self.read(node.p2, scope)
-            return ("side", self.read(node.p1, scope), [("side", optional, self._exists(node.get("expr"), scope))])
+            return ("side", self.read(node.p1, scope), [("side", optional, self._exists(node.get("expr"), scope))],
+                    optional)
         if name == "Minus":
             return ("side", self.read(node.p1, scope), [self.read(node.p2, scope)])
+        if name == "Extend":
+            self.assigned.add(scope(str(node.var)))
         if name in ("Filter", "Extend"):
             return ("side", self.read(node.p, scope), self._exists(node.expr, scope))
         if name in ("Project", "SubSelect"):
@@ -653,6 +657,7 @@ class _Groups:
         if name in ("Group", "AggregateJoin"):
             return ("open", self.read(node.p, scope))
         if name == "values":
+            self.assigned |= {scope(str(variable)) for row in node.res for variable in row}
             return ("all", [])
         raise ValueError(f"not analysed: {name}")
 
@@ -665,20 +670,28 @@ class _Groups:
         self.patterns.append([ends[0], path, ends[1]])
         return ("p", len(self.patterns) - 1)
 
-    def _exists(self, expression, scope) -> list:
-        """The groups of the EXISTS and NOT EXISTS inside an expression."""
+    def _exists(self, expression, scope, guard: frozenset = frozenset()) -> list:
+        """The groups of the EXISTS and NOT EXISTS inside an expression. One on the right of ``!BOUND(?v) || ...``
+        is read only for solutions that bind ?v: it comes as ("guarded", variables, group)."""
         found = []
         if isinstance(expression, CompValue):
             if expression.name in ("Builtin_EXISTS", "Builtin_NOTEXISTS"):
                 graph = expression.graph
                 if not getattr(graph, "translated", False):
                     graph = translateGroupGraphPattern(graph)
-                return [self.read(graph, scope)]
+                group = self.read(graph, scope)
+                return [("guarded", guard, group) if guard else group]
+            if expression.name == "ConditionalOrExpression":
+                first = expression.expr
+                if (isinstance(first, CompValue) and first.name == "UnaryNot" and isinstance(first.expr, CompValue)
+                        and first.expr.name == "Builtin_BOUND" and isinstance(first.expr.arg, rdflib.Variable)):
+                    guard = guard | {scope(str(first.expr.arg))}
+                    return [part for value in expression.other or () for part in self._exists(value, scope, guard)]
             for value in expression.values():
-                found += self._exists(value, scope)
+                found += self._exists(value, scope, guard)
         elif isinstance(expression, (list, tuple)):
             for value in expression:
-                found += self._exists(value, scope)
+                found += self._exists(value, scope, guard)
         return found
 
     def required(self, group) -> list[frozenset]:
@@ -692,7 +705,7 @@ class _Groups:
             return _bounded([alternative for part in group[1] for alternative in self.required(part)])
         if kind == "side":
             return self.required(group[1])
-        return [frozenset()]   # open
+        return [frozenset()]   # open, guarded
 
     def visit(self, group, context: list[frozenset], contexts: list[list[frozenset]]) -> None:
         """Give each pattern the contexts it is read in (``context``: what the surroundings match)."""
@@ -711,9 +724,52 @@ class _Groups:
             self.visit(group[1], context, contexts)
             within = _product([context, self.required(group[1])])
             for extra in group[2]:
-                self.visit(extra, within, contexts)
-        else:
-            self.visit(group[1], context, contexts)
+                if extra[0] == "guarded":
+                    self.visit(extra[2], self._bound(group[1], extra[1], within), contexts)
+                else:
+                    self.visit(extra, within, contexts)
+        elif kind in ("guarded", "open"):
+            self.visit(group[-1], context, contexts)
+
+    def _bound(self, main, variables: frozenset, within: list[frozenset]) -> list[frozenset]:
+        """The contexts of a group read only when ``variables`` are bound: a variable that only an OPTIONAL of
+        ``main`` binds is bound when that OPTIONAL matched, so its patterns are matched too."""
+        optionals = []
+        spine = [main]
+        while spine:
+            part = spine.pop()
+            if part[0] == "side":
+                spine.append(part[1])
+                if len(part) > 3:
+                    optionals.append(part[3])
+            elif part[0] == "all":
+                spine.extend(part[1])
+        for variable in variables:
+            binding = [o for o in optionals if variable in self._variables(o)]
+            elsewhere = self._variables(main, skip=binding)
+            if binding and variable not in elsewhere and variable not in self.assigned:
+                return _bounded([c for o in binding for c in _product([within, self.required(o)])])
+        return within
+
+    def _variables(self, group, skip=()) -> set[str]:
+        """The variables the patterns of a group bind (not those of its EXISTS groups), leaving out ``skip``."""
+        if any(group is s for s in skip):
+            return set()
+        kind = group[0]
+        if kind == "p":
+            s, path, o = self.patterns[group[1]]
+            return {e[1] for e in (s, o) if e[0] == "var"} | ({path[1]} if path[0] == "any" else set())
+        if kind in ("all", "any"):
+            return set().union(*(self._variables(part, skip) for part in group[1]))
+        if kind == "side":
+            found = self._variables(group[1], skip)
+            for extra in group[2]:
+                if extra[0] == "side" and len(group) > 3:   # the OPTIONAL of a LeftJoin
+                    found |= self._variables(extra[1], skip)
+            return found
+        if kind == "guarded":
+            return set()
+        return self._variables(group[1], skip)
 
 
 def _product(choices: list[list[frozenset]]) -> list[frozenset]:
@@ -814,9 +870,32 @@ def _routes(patterns: list, index: int, contexts: list[frozenset]) -> list | Non
         while variable != "this":
             variable, step = towards[variable]
             steps.append(step)
-        if [end, steps] not in routes:
-            routes.append([end, steps])
+        route = [end, steps, _fits(patterns, index, context)]
+        if route not in routes:
+            routes.append(route)
     return routes or None
+
+
+def _fits(patterns: list, index: int, context: frozenset) -> list:
+    """What a changed triple read by a pattern of one predicate must fit to be read in this context: the patterns of
+    the context that give one of its ends a constant (``?ceiling a ropa:RetentionCeiling``), as [end, "out" or "in",
+    predicate, IRI]. A solution matches them all: a triple whose ends do not fit them is read by none."""
+    s, path, o = patterns[index]
+    if path[0] != "iri":
+        return []
+    fits = []
+    for number in sorted(context - {index}):
+        a, other, b = patterns[number]
+        if other[0] != "iri":
+            continue
+        for end, variable in (("s", s), ("o", o)):
+            if variable[0] != "var":
+                continue
+            if a == variable and b[0] == "const" and b[1].startswith("<"):
+                fits.append([end, "out", other[1], b[1][1:-1]])
+            if b == variable and a[0] == "const" and a[1].startswith("<"):
+                fits.append([end, "in", other[1], a[1][1:-1]])
+    return fits
 
 
 def _price(path: list) -> int:
@@ -903,6 +982,18 @@ class _Walker:
             self.into.setdefault(o, []).append((s, p))
             self.out.setdefault(s, []).append((p, o))
             self.using.setdefault(p, []).append(s)
+
+    def holds(self, triple: tuple, fit: list) -> bool:
+        """Whether an end of the triple fits a constant pattern (see ``_fits``), before or after the change."""
+        end, direction, predicate, constant = fit
+        node = triple[0] if end == "s" else triple[2]
+        predicate, constant = ox.NamedNode(predicate), ox.NamedNode(constant)
+        if direction == "out":
+            return not isinstance(node, ox.Literal) and (
+                any(True for _ in self.store.quads_for_pattern(node, predicate, constant))
+                or (predicate, constant) in self.out.get(node, ()))
+        return any(True for _ in self.store.quads_for_pattern(constant, predicate, node)) or \
+            (constant, predicate) in self.into.get(node, ())
 
     def _subjects(self, predicate, node) -> set:
         found = {q.subject for q in self.store.quads_for_pattern(None, predicate, node)}
@@ -991,12 +1082,13 @@ def _affected(check: CompiledCheck | None, analysis: dict, changed: set[tuple], 
             if routes[index] is None:
                 return None   # a pattern not joined to ?this reads a changed triple
             _, path, _ = patterns[index]
-            for end, steps in routes[index]:
+            for end, steps, fits in routes[index]:
+                read = [t for t in triples if all(walker.holds(t, fit) for fit in fits)]
                 if end == "p":
-                    nodes = {triple[1] for triple in triples}
+                    nodes = {triple[1] for triple in read}
                 else:
                     walked = path if end == "s" else _inverse(path)
-                    nodes = set().union(*(walker.leading_to(walked, triple) for triple in triples))
+                    nodes = set().union(*(walker.leading_to(walked, triple) for triple in read))
                 for step in steps:
                     nodes = walker.back(step, nodes)
                     if len(nodes) > _LIMIT:
