@@ -120,9 +120,12 @@ def normalised(report_path: Path) -> str:
     return re.sub(r'"_:[A-Za-z0-9]+"', '"_:"', re.sub(r'"[0-9a-f]{32}"', '"_:"', text))
 
 
-def bench_edits(source: Path, work: Path, *, repeat: int, timeout: float, kinds=KINDS, file_index: int = 3,
-                verify: bool = False) -> dict:
-    """Copy the record, time the plain run and the store's first run, then each kind of edit ``repeat`` times."""
+def bench_edits(source: Path, work: Path, *, repeat: int, timeout: float, kinds=None, file_index: int = 3,
+                verify: bool = False, plain_wall_s: float | None = None) -> dict:
+    """Copy the record, time the plain run (unless the caller timed it: ``plain_wall_s``) and the store's first run,
+    then each kind of edit ``repeat`` times."""
+    kinds = kinds or KINDS
+    work.mkdir(parents=True, exist_ok=True)
     folder, store = work / "record", work / "store"
     shutil.rmtree(folder, ignore_errors=True)
     shutil.rmtree(store, ignore_errors=True)
@@ -131,8 +134,11 @@ def bench_edits(source: Path, work: Path, *, repeat: int, timeout: float, kinds=
     plain_argv = [sys.executable, "-m", "ropa", "validate", str(folder), "--format", "json", "--as-of", AS_OF,
                   "--fail-on", "info"]
     store_argv = plain_argv + ["--store", str(store)]
-    plain = repeated(plain_argv, work, "plain", repeat, timeout, ok_codes=(0, 1))
-    print(f"   plain ropa validate: {plain.get('wall_s')} s (runs {[r['wall_s'] for r in plain['runs']]})", flush=True)
+    if plain_wall_s is None:
+        plain = repeated(plain_argv, work, "plain", repeat, timeout, ok_codes=(0, 1))
+        print(f"   plain ropa validate: {plain.get('wall_s')} s (runs {[r['wall_s'] for r in plain['runs']]})", flush=True)
+    else:
+        plain = {"wall_s": plain_wall_s}
     first = repeated(store_argv, work, "store-first", 1, timeout, ok_codes=(0, 1))
     print(f"   --store, first run: {first.get('wall_s')} s, peak {first.get('peak_mb')} MB", flush=True)
     result = {"file": path.name, "plain_wall_s": plain.get("wall_s"), "first_wall_s": first.get("wall_s"),
