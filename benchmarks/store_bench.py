@@ -15,8 +15,8 @@ by ropa.synthetic (the organisation's own file, ``03-*.ttl`` by default), made a
   processor      a processor removed from an activity
   organisation   the organisation's name and label changed, and a service provider it names added
 
-Every run is a fresh process (``python -m ropa validate FOLDER --format json --store DIR``), wall clock around it
-and the child's peak RSS; each kind is edited and timed ``--repeat`` times (each time another activity or
+Every run is a fresh process (``python -m ropa validate FOLDER --format json --store DIR``), wall clock around it,
+the child's CPU time (user and system: less moved by other work on a shared machine) and peak RSS; each kind is edited and timed ``--repeat`` times (each time another activity or
 transfer, so that every run sees a real change) and the median is reported. The plain run is timed ``--repeat``
 times in the same run, for the ratio. The record is copied first (the source folder is left as it is). At the end
 (``--verify``: after every kind) a plain run of the edited files must give the same JSON report as the last
@@ -136,12 +136,14 @@ def bench_edits(source: Path, work: Path, *, repeat: int, timeout: float, kinds=
     store_argv = plain_argv + ["--store", str(store)]
     if plain_wall_s is None:
         plain = repeated(plain_argv, work, "plain", repeat, timeout, ok_codes=(0, 1))
-        print(f"   plain ropa validate: {plain.get('wall_s')} s (runs {[r['wall_s'] for r in plain['runs']]})", flush=True)
+        print(f"   plain ropa validate: {plain.get('wall_s')} s (runs {[r['wall_s'] for r in plain['runs']]}), "
+              f"CPU {plain.get('cpu_s')} s", flush=True)
     else:
         plain = {"wall_s": plain_wall_s}
     first = repeated(store_argv, work, "store-first", 1, timeout, ok_codes=(0, 1))
     print(f"   --store, first run: {first.get('wall_s')} s, peak {first.get('peak_mb')} MB", flush=True)
-    result = {"file": path.name, "plain_wall_s": plain.get("wall_s"), "first_wall_s": first.get("wall_s"),
+    result = {"file": path.name, "plain_wall_s": plain.get("wall_s"), "plain_cpu_s": plain.get("cpu_s"),
+              "first_wall_s": first.get("wall_s"),
               "first_peak_mb": first.get("peak_mb"), "kinds": {}}
     last = None
     for kind in kinds:
@@ -153,14 +155,18 @@ def bench_edits(source: Path, work: Path, *, repeat: int, timeout: float, kinds=
         good = [r for r in runs if not r["timed_out"] and r["returncode"] in (0, 1)]
         entry = {"runs": [r["wall_s"] for r in good], "edited": edited,
                  "wall_s": round(statistics.median(r["wall_s"] for r in good), 3) if good else None,
+                 "cpu_s": round(statistics.median(r["cpu_s"] for r in good), 3) if good else None,
                  "peak_mb": round(statistics.median(r["peak_mb"] for r in good), 1) if good else None,
                  "failed": len(runs) - len(good)}
         if plain.get("wall_s") and entry["wall_s"]:
             entry["ratio_to_plain"] = round(entry["wall_s"] / plain["wall_s"], 3)
+        if plain.get("cpu_s") and entry["cpu_s"]:
+            entry["cpu_ratio_to_plain"] = round(entry["cpu_s"] / plain["cpu_s"], 3)
         if verify and good:
             entry["findings_equal"] = _same_as_plain(plain_argv, work, kind, last)
         result["kinds"][kind] = entry
-        print(f"   --store, {kind:<12} {entry['wall_s']} s (runs {entry['runs']}), peak {entry['peak_mb']} MB"
+        print(f"   --store, {kind:<12} {entry['wall_s']} s (runs {entry['runs']}), CPU {entry['cpu_s']} s, "
+              f"peak {entry['peak_mb']} MB"
               + (f", findings equal: {entry['findings_equal']}" if "findings_equal" in entry else ""), flush=True)
     if last is not None and not verify:
         result["findings_equal"] = _same_as_plain(plain_argv, work, "final", last)

@@ -167,7 +167,8 @@ def _environment() -> dict[str, str]:
 
 
 def measure(argv: list[str], stdout_path: Path, timeout: float) -> dict:
-    """Run a command in a fresh process: wall clock, that child's own peak RSS (os.wait4), exit code, timeout."""
+    """Run a command in a fresh process: wall clock, that child's own CPU time and peak RSS (os.wait4), exit code,
+    timeout."""
     with open(stdout_path, "wb") as out, open(stdout_path.with_suffix(".stderr"), "wb") as err:
         started = time.perf_counter()
         process = subprocess.Popen(argv, stdout=out, stderr=err, cwd=REPOSITORY, env=_environment())
@@ -184,8 +185,8 @@ def measure(argv: list[str], stdout_path: Path, timeout: float) -> dict:
             time.sleep(0.005)
         wall = time.perf_counter() - started
     process.returncode = os.waitstatus_to_exitcode(status)  # reaped here; keep Popen from waiting again
-    return {"wall_s": round(wall, 3), "peak_mb": round(usage.ru_maxrss / 1024, 1),
-            "returncode": process.returncode, "timed_out": timed_out}
+    return {"wall_s": round(wall, 3), "cpu_s": round(usage.ru_utime + usage.ru_stime, 3),
+            "peak_mb": round(usage.ru_maxrss / 1024, 1), "returncode": process.returncode, "timed_out": timed_out}
 
 
 def repeated(argv: list[str], work: Path, name: str, repeat: int, timeout: float, ok_codes=(0,)) -> dict:
@@ -202,6 +203,7 @@ def repeated(argv: list[str], work: Path, name: str, repeat: int, timeout: float
     summary = {"runs": runs, "ok": len(good) == repeat}
     if good:
         summary["wall_s"] = round(statistics.median(r["wall_s"] for r in good), 3)
+        summary["cpu_s"] = round(statistics.median(r["cpu_s"] for r in good), 3)
         summary["peak_mb"] = round(statistics.median(r["peak_mb"] for r in good), 1)
         summary["stdout"] = good[-1]["stdout"]
     if any(r["timed_out"] for r in runs):

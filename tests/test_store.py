@@ -28,7 +28,7 @@ import ropa.store
 from ropa.retention_policy import load_retention_policy
 from ropa.store import MANIFEST, OXIGRAPH, _analyse, validate_with_store
 from ropa.synthetic import generate
-from ropa.validate import validate
+from ropa.validate import compile_shapes, load_shapes, shape_files, validate
 from findings import comparable
 
 AS_OF = dt.date(2026, 11, 28)
@@ -397,6 +397,15 @@ def test_a_pattern_reaches_the_focus_node_within_the_groups_matched_with_it():
     typed = _analyse("SELECT ?this WHERE { ?this <urn:p> ?c . ?k a <urn:Ceiling> ; <urn:q> ?c }")
     fitted = next(i for i, p in enumerate(typed["patterns"]) if p[1] == ["iri", "urn:q"])
     assert typed["routes"][fitted][0][2] == [["s", "out", "http://www.w3.org/1999/02/22-rdf-syntax-ns#type", "urn:Ceiling"]]
+
+
+def test_one_focus_node_is_checked_with_the_query_as_written():
+    """With ?this bound, a FILTER NOT EXISTS reads that node's triples where a MINUS would read the whole record."""
+    checks = compile_shapes(load_shapes(shape_files()))
+    rewritten = [c for c in checks if "MINUS" in c.query.replace(c.target, "")]
+    assert rewritten and all("MINUS" not in c.written.replace(c.target, "") and "FILTER NOT EXISTS" in c.written
+                             for c in rewritten)
+    assert all(c.target in c.written for c in checks if c.target)   # the DISTINCT target: each node bound once
 
 
 CYCLIC = {"rs:NoTransferContradiction", "rs:RevealedTransfer", "rs:ControllerProcessorAgreement",
