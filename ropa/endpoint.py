@@ -86,11 +86,12 @@ def refuse_updates(sparql: str) -> None:
     code = _CODE.sub(" ", sparql)
     keyword = _UPDATE.search(code)
     if keyword and not re.search(r"(?<![\w:?$.-])(SELECT|CONSTRUCT|ASK|DESCRIBE)(?![\w:.-])", code, re.IGNORECASE):
-        raise Refused(f"the endpoint is read-only: {keyword.group(1).upper()} is an update, and updates are refused")
+        raise Refused(f"the endpoint is read-only: {keyword.group(1).upper()} is an update, and updates are refused",
+                      key="error.sparql.update", values={"keyword": keyword.group(1).upper()})
     try:
         local_only(sparql, "query")
     except RopaError as error:
-        raise Refused(str(error).replace(" (--allow-service permits it)", "")) from None
+        raise Refused(str(error).replace(" (--allow-service permits it)", ""), key="error.sparql.service") from None
 
 
 def choose(requested: str | None, accept: str | None, kind: str) -> str:
@@ -142,9 +143,11 @@ def execute(graph: RecordGraph, sparql: str, *, fmt: str | None = None, accept: 
         body = ox.serialize(triples, format=rdf_format, prefixes=PREFIXES if name == "turtle" else None) or b""
         return Answer(body, GRAPH_FORMATS[name], truncated, len(triples), form="graph")
     except SyntaxError as error:
-        raise RopaError(f"the SPARQL does not parse: {safe.one_line(str(error))}") from None
+        detail = safe.one_line(str(error))
+        raise RopaError(f"the SPARQL does not parse: {detail}", key="error.sparql.syntax", values={"detail": detail}) from None
     except (OSError, RuntimeError, ValueError) as error:
-        raise RopaError(f"the query failed: {safe.one_line(str(error))[:500]}") from None
+        detail = safe.one_line(str(error))[:500]
+        raise RopaError(f"the query failed: {detail}", key="error.sparql.failed", values={"detail": detail}) from None
 
 
 def _take(results, limit: int) -> tuple[list, bool]:
@@ -179,10 +182,11 @@ def answer(graph: RecordGraph, sparql: str, *, timeout: float = DEFAULT_TIMEOUT,
     sender.close()
     try:
         if not receiver.poll(timeout):
-            raise TimedOut(f"the query ran longer than {timeout:g} seconds and was stopped")
+            raise TimedOut(f"the query ran longer than {timeout:g} seconds and was stopped", key="error.sparql.timeout",
+                           values={"seconds": f"{timeout:g}"})
         kind, payload = receiver.recv()
     except EOFError:
-        raise RopaError("the query stopped without an answer") from None
+        raise RopaError("the query stopped without an answer", key="error.sparql.stopped") from None
     finally:
         if worker.is_alive():
             worker.kill()
@@ -190,19 +194,21 @@ def answer(graph: RecordGraph, sparql: str, *, timeout: float = DEFAULT_TIMEOUT,
         receiver.close()
     if kind == "answer":
         return payload
-    raise (Refused if kind == "refused" else RopaError)(payload)
+    message, key, values = payload
+    raise (Refused if kind == "refused" else RopaError)(message, key=key, values=values)
 
 
 def _child(sender, graph: RecordGraph, sparql: str, extra: Sequence[ox.Quad], options: dict) -> None:
     try:
         graph.store.extend(extra)   # this copy's store only
         sender.send(("answer", execute(graph, sparql, **options)))
-    except Refused as error:
-        sender.send(("refused", str(error)))
+    except Refused as error:   # with its catalogue phrase, for a page in another language
+        sender.send(("refused", (str(error), error.key, error.values)))
     except RopaError as error:
-        sender.send(("error", str(error)))
+        sender.send(("error", (str(error), error.key, error.values)))
     except BaseException as error:  # noqa: BLE001 (the parent reports it; the copy must not print a traceback)
-        sender.send(("error", f"the query failed: {type(error).__name__}"))
+        sender.send(("error", (f"the query failed: {type(error).__name__}", "error.sparql.failed",
+                               {"detail": type(error).__name__})))
     finally:
         sender.close()
 

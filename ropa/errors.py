@@ -31,18 +31,25 @@ class RopaError(Exception):
             return phrase(key, **self.values) if phrase.has(key) else key.rsplit(".", 1)[-1].replace("_", " ")
 
         values = {name: say(value) for name, value in self.values.items()}
-        return (f"{self.path}: " if self.path else "") + phrase(self.key, **values)
+        return self.where() + phrase(self.key, **values)
+
+    def said_lines(self, phrase) -> list[str]:
+        """Each problem in a catalogue's language (see ``said``), one line each."""
+        return [self.said(phrase)]
+
+    def where(self) -> str:
+        """The place of the problem as a prefix: ``file:line:column: ``, or nothing."""
+        if not self.path:
+            return ""
+        where = self.path
+        if self.line:
+            where += f":{self.line}"
+            if self.column:
+                where += f":{self.column}"
+        return where + ": "
 
     def __str__(self) -> str:
-        where = ""
-        if self.path:
-            where = self.path
-            if self.line:
-                where += f":{self.line}"
-                if self.column:
-                    where += f":{self.column}"
-            where += ": "
-        return where + self.message
+        return self.where() + self.message
 
     def lines(self) -> list[str]:
         """The problems to print, one line each."""
@@ -65,6 +72,9 @@ class RopaErrors(RopaError):
 
     def lines(self) -> list[str]:
         return [str(p) for p in self.problems]
+
+    def said_lines(self, phrase) -> list[str]:
+        return [p.said(phrase) for p in self.problems]
 
 
 class RopaWarning(UserWarning):

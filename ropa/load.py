@@ -169,7 +169,8 @@ def check_sources(graph: RecordGraph) -> None:
         target = solution["target"].value
         line = find_line(loaded.path, target)
         raise RopaError(f"ropa:source points at {shorten(target)}, which the record does not define (no such quote "
-                        "or source)", path=loaded.display_path, line=line or None)
+                        "or source)", path=loaded.display_path, line=line or None,
+                        key="error.load.source_missing", values={"target": shorten(target)})
 
 
 def expand_paths(paths: Iterable[str | Path]) -> list[Path]:
@@ -184,16 +185,17 @@ def expand_paths(paths: Iterable[str | Path]) -> list[Path]:
         if path.is_dir():
             found = sorted(_walk(path))
             if not found:
-                raise RopaError(f"no RDF files ({', '.join(sorted(FORMATS))}) in this folder", path=str(path))
+                raise RopaError(f"no RDF files ({', '.join(sorted(FORMATS))}) in this folder", path=str(path),
+                                key="error.load.no_rdf", values={"formats": ", ".join(sorted(FORMATS))})
             files.extend(found)
         elif path.is_file():
             if path.suffix.lower() not in FORMATS:
                 raise RopaError(
-                    f"unsupported file type '{path.suffix}'; ropa reads {', '.join(sorted(FORMATS))}", path=str(path)
-                )
+                    f"unsupported file type '{path.suffix}'; ropa reads {', '.join(sorted(FORMATS))}", path=str(path),
+                    key="error.load.file_type", values={"suffix": path.suffix, "formats": ", ".join(sorted(FORMATS))})
             files.append(path)
         else:
-            raise RopaError("no such file or folder", path=str(path))
+            raise RopaError("no such file or folder", path=str(path), key="error.load.no_file")
     return files
 
 
@@ -284,11 +286,14 @@ def _reading(shown: str):
         yield
     except SyntaxError as error:
         message = _PARSER_LOCATION.sub("", error.msg or str(error))
-        raise RopaError(message, path=shown, line=error.lineno, column=error.offset) from None
+        raise RopaError(message, path=shown, line=error.lineno, column=error.offset, key="error.load.syntax",
+                        values={"detail": message}) from None
     except UnicodeDecodeError as error:
-        raise RopaError(f"not UTF-8 text ({error.reason} at byte {error.start})", path=shown) from None
+        raise RopaError(f"not UTF-8 text ({error.reason} at byte {error.start})", path=shown,
+                        key="error.load.not_utf8", values={"byte": error.start}) from None
     except (OSError, ValueError) as error:
-        raise RopaError(f"cannot read: {error}", path=shown) from None
+        raise RopaError(f"cannot read: {error}", path=shown, key="error.load.unreadable",
+                        values={"detail": str(error)}) from None
 
 
 _ENTITY = re.compile(rb"<!ENTITY")
@@ -326,7 +331,9 @@ def _raise_unknown_terms(graph: RecordGraph, unknown: Mapping[str, set[str]]) ->
             suggestion = nearest_term(term, as_property=bool(as_property))
             if suggestion:
                 message += f" (did you mean {suggestion}?)"
-            problems.append(RopaError(message, path=loaded.display_path, line=line or None))
+            problems.append(RopaError(message, path=loaded.display_path, line=line or None,
+                                      key="error.load.unknown_term_close" if suggestion else "error.load.unknown_term",
+                                      values={"term": shorten(term), "close": suggestion or ""}))
     raise RopaErrors(problems)
 
 
@@ -401,7 +408,8 @@ def _check_typed_literals(graph: RecordGraph, loaded: LoadedFile, text: bytes) -
         if answer["valid"] is None:
             shown = shorten(iri)
             raise RopaError(f'ill-typed literal "{lexical}"^^{shown}: not a valid {shown} value', path=loaded.display_path,
-                            line=_find_text_line(loaded.path, f'"{lexical}"') or None)
+                            line=_find_text_line(loaded.path, f'"{lexical}"') or None, key="error.load.ill_typed",
+                            values={"value": lexical, "type": shown})
 
 
 def _unescape(text: str) -> str:

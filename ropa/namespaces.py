@@ -121,3 +121,10 @@ def expand_or_fail(text: str, prefixes: Mapping[str, str] | None = None, *, path
         raise RopaError(f"unknown prefix '{prefix}:' in '{shown}' ({hint})", path=path, line=line)
     raise RopaError(f"'{shown}' is not a prefixed name such as dpv:Purpose or an IRI such as <https://...>",
                     path=path, line=line)
+
+
+def local_words(iri: str) -> str:
+    """A readable name for an IRI nobody labelled: its local part with word breaks ("transfert-telemed" →
+    "transfert telemed"), so that a document never shows the IRI itself."""
+    local = re.split(r"[#/]", iri.rstrip("/#"))[-1]
+    return re.sub(r"(?<=[a-z])(?=[A-Z])", " ", local).replace("-", " ").strip() or iri

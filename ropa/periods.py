@@ -141,6 +141,22 @@ def _event(text: str, event_of: Callable[[str], str | None]) -> str:
     return iri
 
 
+_DURATION = re.compile(r"^P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)(?:\.0+)?S)?)?$")
+
+
+def format_duration(text: str, t: Messages) -> str:
+    """An xsd:duration in words ("P2Y" → "2 years", "PT0S" → "immediately"), as the catalogue spells the units."""
+    match = _DURATION.match(text)
+    if not match or text in ("P", "PT") or text.endswith("T"):
+        return text
+    parts = []
+    for amount, unit in zip(match.groups(), ("year", "month", "week", "day", "hour", "minute", "second")):
+        if amount is not None and int(amount):
+            number = int(amount)
+            parts.append(f"{number} {t(f'unit.{unit}.' + ('one' if number == 1 else 'other'))}")
+    return " ".join(parts) if parts else t("unit.zero")
+
+
 def format_duration_words(duration: str, t: Messages) -> str:
     """"P1Y6M" → "1 year 6 months" in the catalogue's units."""
     match = _ISO.match(duration)

@@ -24,7 +24,10 @@ Conventions of the library, which its tests rely on: a column ``?x`` that holds 
 that embedded and remote answers compare row for row and the cookbook does not change between machines; label
 lookups sit inside the group that binds their variable (an OPTIONAL on an unbound variable matches everything); a
 status or kind is a language-neutral code (``loses-basis``) in a column the header lists under ``# codes:``, which
-``Results.records`` gives in the reader's words from the catalogues and JSON keeps as it is.
+``Results.records`` gives in the reader's words from the catalogues and JSON keeps as it is; a code's phrase may name
+values (``{date}``, ``{period}``, ``{event}``), filled from the row's columns named after the code column
+(``reasonDate``, ``keptPeriod``, ``keptEvent``), which people read only inside the words and JSON keeps apart; a
+period (an ISO 8601 duration) is said in words wherever people read it, never as ``P3Y``.
 """
 
 from __future__ import annotations
@@ -45,8 +48,9 @@ import pyoxigraph as ox
 from ropa import remote, resources, safe
 from ropa.errors import RopaError
 from ropa.load import RecordGraph
-from ropa.messages import catalogue
-from ropa.namespaces import PREFIXES, ROPA, expand, shorten, sparql_prefixes
+from ropa.messages import Messages, catalogue
+from ropa.namespaces import PREFIXES, ROPA, expand, local_words, shorten, sparql_prefixes
+from ropa.periods import format_duration
 from ropa.transfers import verdict_triples, verdicts_graph
 
 QUERY_DIR = Path(__file__).resolve().parent / "queries"
@@ -248,14 +252,54 @@ def bind(query: Query, values: Mapping[str, str] | None = None, *, as_of: dt.dat
         raise RopaError(f"query {query.name} has no parameter '{unknown[0]}' (its parameters: {known})")
     missing = [p for p in query.params if p.required and p.name not in given]
     if missing:
-        p = missing[0]
-        every = f", or --param {p.name}=any for every one" if p.type == "IRI" else ""
-        example = query.example.get(p.name, "VALUE")
-        if graph is not None and p.type == "IRI" and not _in_record(graph, expand(example, prefixes)):
-            example = "IRI"   # the header's example belongs to another record
-        raise RopaError(f"query {query.name} needs its {p.name} parameter: --param {p.name}={example}{every}",
-                        key="error.param.missing", values={"param": f"key:web.param.{p.name}"})
+        raise _missing(query, missing[0], graph, prefixes)
     return {p.name: parse_value(p, given.get(p.name, p.default), query.name, prefixes) for p in query.params}
+
+
+ORGANISATION_PARAMS = ("controller", "entity", "organisation", "exporter")
+"""Parameters that name one of the record's organisations: a question missing one lists them."""
+_KEEPERS = """SELECT DISTINCT ?entity ?label WHERE {
+    { SELECT DISTINCT ?entity WHERE { ?activity $link ?entity } }
+    OPTIONAL { ?entity rdfs:label ?english FILTER(LANG(?english) = "en") }
+    OPTIONAL { ?entity dpv:hasName ?name }
+    BIND(COALESCE(?english, ?name, STR(?entity)) AS ?label)
+} ORDER BY ?label ?entity LIMIT 12"""
+
+
+def _missing(query: Query, param: Param, graph: RecordGraph | None, prefixes: Mapping[str, str] | None) -> RopaError:
+    """The error for a required parameter not given: what is missing in words (the start of the header's
+    description, "the controller"), how to give it, and for an organisation the record's own organisations."""
+    what = re.split(r";|, e\.g\.|, such as", param.description)[0].strip() or f"its {param.name} parameter"
+    every = f", or --param {param.name}=any for every one" if param.type == "IRI" else ""
+    example = query.example.get(param.name, "VALUE")
+    listed = ""
+    if graph is not None and param.type == "IRI":
+        own = _keepers(graph, prefixes, param.name == "controller") if param.name in ORGANISATION_PARAMS else []
+        if own:
+            example = own[0][0]
+            kind = "controllers" if param.name == "controller" else "organisations"
+            listed = f"; the record's {kind}: " + ", ".join(f"{name} ({label})" for name, label in own)
+        elif not _in_record(graph, expand(example, prefixes)):
+            example = "IRI"   # the header's example belongs to another record
+    return RopaError(f"query {query.name} needs {what}: give it with --param {param.name}={example}{every}{listed}",
+                     key="error.param.missing", values={"param": f"key:web.param.{param.name}", "name": param.name})
+
+
+def _keepers(graph: RecordGraph, prefixes: Mapping[str, str] | None, controller: bool = False) -> list[tuple[str, str]]:
+    """The organisations that keep the record, or the controllers it names (the first twelve by name), each as a name
+    to type and its label."""
+    found = []
+    for row in graph.select(sparql_prefixes() + _KEEPERS.replace("$link", "dpv:hasDataController" if controller
+                                                                  else "ropa:recordedBy")):
+        found.append((_typed_name(row["entity"], prefixes or PREFIXES), row["label"]))
+    return found
+
+
+def _typed_name(iri: str, prefixes: Mapping[str, str]) -> str:
+    """The shortest prefixed name for an IRI under the given prefixes, else the IRI in angle brackets."""
+    best = max(((p, base) for p, base in prefixes.items() if base and iri.startswith(base)
+                and re.fullmatch(r"[\w.-]*", iri[len(base):])), key=lambda pb: len(pb[1]), default=None)
+    return f"{best[0]}:{iri[len(best[1]):]}" if best else f"<{iri}>"
 
 
 def _in_record(graph: RecordGraph, iri: str | None) -> bool:
@@ -386,18 +430,81 @@ class Results:
     codes: dict[str, str] = field(default_factory=dict)
     """The columns holding codes (a status, a kind: language-neutral words such as ``loses-basis``), each with the
     catalogue prefix of its phrases; set from the question's header by ``run``."""
+    graph: RecordGraph | None = field(default=None, repr=False, compare=False)
+    """The record answered from (embedded): where a node has a label in neither the language asked nor English, the
+    people's view names it by a label in another language (the record's own) rather than by its IRI."""
 
-    def shown(self, iris: bool = False) -> list[str]:
-        """The columns to display: labels always, IRI columns with a label companion only when ``iris``."""
-        return [c for c in self.columns if iris or f"{c}Label" not in self.columns]
+    def value_columns(self) -> set[str]:
+        """The columns that fill the words of a code column's phrases: named after the code column and a placeholder
+        of its phrases (``reasonDate`` fills ``{date}`` of the ``reason`` column's words, ``keptEvent`` and its label
+        ``keptEventLabel`` fill ``{event}``), not themselves codes. People read them inside the code's words; JSON keeps them apart."""
+        return {c for c in self.columns for code in self.codes if c not in self.codes
+                and c.startswith(code) and len(c) > len(code) and c[len(code)].isupper() and c != f"{code}Label"}
+
+    def shown(self, iris: bool = False, *, values: bool = False) -> list[str]:
+        """The columns to display: labels always, IRI columns with a label companion only when ``iris``; the columns
+        that fill a code's words (``value_columns``) only when ``iris`` or ``values`` (JSON)."""
+        hidden = set() if iris or values else self.value_columns()
+        return [c for c in self.columns if c not in hidden and (iris or f"{c}Label" not in self.columns)]
 
     def records(self, iris: bool = False, *, short: bool = False, lang: str = "en") -> list[dict[str, str]]:
-        """Rows as dicts of display text (IRIs as prefixed names when ``short``), codes in the words of ``lang``."""
+        """Rows as dicts of display text for people (IRIs as prefixed names when ``short``): codes in the words of
+        ``lang`` with the values of their row, a period (xsd:duration) in words ("3 jaar", never "P3Y"), and an
+        unlabelled node's local name where its label column (or a list of labels) would show its IRI."""
         columns = self.shown(iris)
         index = [self.columns.index(c) for c in columns]
-        words = {c: _code_words(self.codes[c], lang) for c in columns if c in self.codes}
-        return [{c: words[c](row[i]) if c in words else _text(row[i], short) for c, i in zip(columns, index)}
-                for row in self.rows]
+        say = Messages(lang if lang in resources.LANGUAGES else "en")
+        words = {c: _code_words(self.codes[c], say, self._placeholders(c)) for c in columns if c in self.codes}
+        values = self.value_columns()
+        lists = {c for c in columns if c.endswith("Label")}   # labels, or lists of labels, of nodes
+        unlabelled = {c: self.columns.index(c[:-len("Label")]) for c in columns
+                      if c.endswith("Label") and c[:-len("Label")] in self.columns}
+        records = []
+        for row in self.rows:
+            record = {}
+            for c, i in zip(columns, index):
+                if c in unlabelled and _is_own_iri(row[unlabelled[c]], row[i]):
+                    record[c] = self.name(row[unlabelled[c]].value)
+                elif c in words:
+                    record[c] = words[c](row)
+                elif c in values:
+                    record[c] = _value_text(row[i], None, say)
+                elif c in unlabelled or c in lists:
+                    record[c] = _IRI.sub(lambda m: self.name(m.group(0)), _people_text(row[i], short, say))
+                else:
+                    record[c] = _people_text(row[i], short, say)
+            records.append(record)
+        return records
+
+    def name(self, iri: str) -> str:
+        """A node for people when its label column fell back to its IRI: any label the record gives it (rdfs:label,
+        then skos:prefLabel, then dpv:hasName; untagged first, then by language), else the IRI's local name in
+        words."""
+        known = self.__dict__.setdefault("_names", {})
+        if iri not in known:
+            found = None
+            if self.graph is not None:
+                try:
+                    node = ox.NamedNode(iri)
+                except ValueError:
+                    node = None
+                labels = [] if node is None else [
+                    (rank, q.object.language or "", q.object.value) for rank, p in enumerate(_NAME_PROPERTIES)
+                    for q in self.graph.store.quads_for_pattern(node, p, None) if isinstance(q.object, ox.Literal)]
+                found = min(labels)[2] if labels else None
+            known[iri] = found or local_words(iri)
+        return known[iri]
+
+    def _placeholders(self, code: str) -> tuple[int, dict[str, tuple[int, int | None]]]:
+        """The index of a code column and, for each placeholder its values fill, the index of the value column and of
+        its label companion (None without one)."""
+        found = {}
+        for column in self.value_columns():
+            if column.startswith(code) and not column.endswith("Label"):
+                name = column[len(code)].lower() + column[len(code) + 1:]
+                label = f"{column}Label"
+                found[name] = (self.columns.index(column), self.columns.index(label) if label in self.columns else None)
+        return self.columns.index(code), found
 
     def headers(self, iris: bool = False, lang: str = "en") -> dict[str, str]:
         """The readable header of each shown column, in ``lang`` (see ``header``)."""
@@ -415,7 +522,7 @@ class Results:
             writer.writerows([safe.csv_cell(r[c]) for c in columns] for r in self.records(iris, lang=lang))
             return out.getvalue()
         if fmt == "json":
-            columns = self.shown(iris)
+            columns = self.shown(iris, values=True)
             index = [self.columns.index(c) for c in columns]
             rows = [{c: _json_value(row[i]) for c, i in zip(columns, index)} for row in self.rows]
             return safe.dumps({"columns": columns, "rows": rows}, indent=2) + "\n"
@@ -446,30 +553,72 @@ def header(column: str, lang: str = "en", *, iri: bool = False) -> str:
     return text
 
 
-def code_text(code: str, lang: str = "en", prefix: str = CODE_PREFIX) -> str:
+def code_text(code: str, lang: str = "en", prefix: str = CODE_PREFIX, values: Mapping[str, str] | None = None) -> str:
     """The words for a code (``loses-basis``) in ``lang``, else English; a cell may hold several codes separated by
-    spaces, given joined by semicolons. A value that is not a known code is given as it is."""
-    phrases, english = _catalogue(lang), _catalogue("en")
+    spaces, given joined by semicolons. ``values`` fill the placeholders of a phrase (``{date}``), with the
+    language's contractions. A value that is not a known code is given as it is."""
+    say = Messages(lang if lang in resources.LANGUAGES else "en")
     words = []
     for token in code.split():
-        phrase = phrases.get(f"{prefix}.{token}") or english.get(f"{prefix}.{token}")
+        phrase = say.phrases.get(f"{prefix}.{token}") or say.english.get(f"{prefix}.{token}")
         if phrase is None:
             return code
-        words.append(phrase)
+        words.append(say.contract(phrase.format_map(_Placeholders(values or {}))) if "{" in phrase else phrase)
     return "; ".join(words)
 
 
-def _code_words(prefix: str, lang: str):
-    """A function from a code column's term to its words in ``lang`` (each distinct code looked up once)."""
-    known: dict[str, str] = {}
+class _Placeholders(dict):
+    """A phrase's values; a placeholder no column fills is left as it is written."""
 
-    def words(term) -> str:
-        text = _text(term, False)
-        if text not in known:
-            known[text] = code_text(text, lang, prefix)
-        return known[text]
+    def __missing__(self, name: str) -> str:
+        return "{" + name + "}"
+
+
+def _code_words(prefix: str, say: Messages, placeholders: tuple[int, dict[str, tuple[int, int | None]]]):
+    """A function from a row to the words of its code column, in the language of ``say``, the placeholders of the
+    phrase filled from the row's value columns (each distinct code and values looked up once)."""
+    index, values = placeholders
+    known: dict[tuple, str] = {}
+
+    def words(row) -> str:
+        text = _text(row[index], False)
+        filled = {name: _value_text(row[i], row[label] if label is not None else None, say)
+                  for name, (i, label) in values.items()}
+        key = (text, tuple(sorted(filled.items())))
+        if key not in known:
+            known[key] = code_text(text, say.lang, prefix, filled)
+        return known[key]
 
     return words
+
+
+def _value_text(term, label, say: Messages) -> str:
+    """A value inside a code's words: the label of an IRI, a period (an ISO 8601 duration, typed or as text) in
+    words, else the text."""
+    if label is not None:
+        return label.value if not _is_own_iri(term, label) else local_words(term.value)
+    return format_duration(_text(term, False), say) if isinstance(term, ox.Literal) else _text(term, False)
+
+
+_NAME_PROPERTIES = [ox.NamedNode(PREFIXES["rdfs"] + "label"), ox.NamedNode(PREFIXES["skos"] + "prefLabel"),
+                    ox.NamedNode(PREFIXES["dpv"] + "hasName")]
+_IRI = re.compile(r"\b(?:https?|urn):[^\s;,<>\"{}|^`]+")
+"""An IRI inside a list of labels (a node nobody labelled in the language asked, nor in English)."""
+
+
+def _is_own_iri(term, label) -> bool:
+    """Whether a label column merely repeats the IRI of its companion (nobody labelled the node)."""
+    return isinstance(term, ox.NamedNode) and isinstance(label, ox.Literal) and label.value == term.value
+
+
+_XSD_DURATION = XSD + "duration"
+
+
+def _people_text(term, short: bool, say: Messages) -> str:
+    """A cell for people: a period (xsd:duration) in the words of the language, any other term as its text."""
+    if isinstance(term, ox.Literal) and term.datatype.value == _XSD_DURATION:
+        return format_duration(term.value, say)
+    return _text(term, short)
 
 
 def title(query: Query, lang: str = "en") -> str:
@@ -563,6 +712,7 @@ def run(
             stack.enter_context(verdicts_graph(graph, judged or dt.date.today()))
         results = select_embedded(graph, sparql, name=query.name)
     results.codes = dict(query.codes)
+    results.graph = graph
     return results
 
 

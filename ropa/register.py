@@ -26,11 +26,12 @@ import pyoxigraph as ox
 
 from ropa.diagrams import build_diagram, draw_svg, inline_svg, to_dot, to_mermaid
 from ropa.messages import Messages
+from ropa.periods import format_duration  # noqa: F401  (imported from here by diff)
 from ropa.resources import LANGUAGES  # noqa: F401  (imported from here by the documents and the tests)
 from ropa.flows import FlowGraph, build_flow_graph
 from ropa.whatif import InstrumentExposure, exposure
 from ropa.load import RecordGraph
-from ropa.namespaces import PREFIXES, expand_or_fail, shorten
+from ropa.namespaces import PREFIXES, expand_or_fail, local_words, shorten
 from ropa.transfers import ENGAGEMENT_SCOPE
 from ropa.validate import SEVERITIES, Finding
 
@@ -702,7 +703,7 @@ class Labels:
                 if node not in ranked or rank < ranked[node][0]:
                     ranked[node] = (rank, literal.value)
         for iri in missing:
-            self.cache[iri] = ranked[iri][1] if iri in ranked else _local_name(iri)
+            self.cache[iri] = ranked[iri][1] if iri in ranked else local_words(iri)
 
     def __getitem__(self, iri: str) -> str:
         if iri not in self.cache:
@@ -722,12 +723,6 @@ class Labels:
         if article and not re.match(r"(?i)(the|a|an)\s", label):
             return f"{article} {label}"
         return label
-
-
-def _local_name(iri: str) -> str:
-    """A readable name for an IRI nobody labelled: its local part with word breaks."""
-    local = re.split(r"[#/]", iri.rstrip("/#"))[-1]
-    return re.sub(r"(?<=[a-z])(?=[A-Z])", " ", local).replace("-", " ").strip() or iri
 
 
 def best_literals(terms: Sequence[Term], lang: str) -> list[str]:
@@ -778,24 +773,6 @@ def letter_of(name: str) -> str:
     plain = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().strip()
     first = plain[:1].upper()
     return first if first.isalpha() else "#"
-
-
-# --- Formatting of durations -----------------------------------------------------------------------------------
-
-_DURATION = re.compile(r"^P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)(?:\.0+)?S)?)?$")
-
-
-def format_duration(text: str, t: Messages) -> str:
-    """An xsd:duration in words ("P2Y" → "2 years", "PT0S" → "immediately"), as the catalogue spells the units."""
-    match = _DURATION.match(text)
-    if not match or text in ("P", "PT") or text.endswith("T"):
-        return text
-    parts = []
-    for amount, unit in zip(match.groups(), ("year", "month", "week", "day", "hour", "minute", "second")):
-        if amount is not None and int(amount):
-            number = int(amount)
-            parts.append(f"{number} {t(f'unit.{unit}.' + ('one' if number == 1 else 'other'))}")
-    return " ".join(parts) if parts else t("unit.zero")
 
 
 # --- Building ---------------------------------------------------------------------------------------------------

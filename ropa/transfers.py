@@ -394,6 +394,11 @@ def verdicts_ntriples(graph: RecordGraph, as_of: dt.date, *, bases: bool = True,
             add(f"{judged} <{ROPA}basis> <{basis.instrument}> .")
             add(f"{judged} <{ROPA}status> {_string('valid' if basis.valid else 'invalid')} .")
             add(f"{judged} <{ROPA}reason> {_string(basis.reason)} .")
+            if basis.reason_key:   # the reason as a code of the catalogues (basis.reason.*), for people's words
+                add(f"{judged} <{ROPA}reasonCode> {_string(basis.reason_key.rsplit('.', 1)[-1])} .")
+            for name, value in basis.reason_values:
+                if name == "date":
+                    add(f'{judged} <{ROPA}reasonDate> "{value}"^^<{_XSD_DATE.value}> .')
             add(f"{judged} <{ROPA}documented> {flags[basis.documented]} .")
     return "\n".join(lines) + "\n", apart
 

@@ -535,6 +535,8 @@ class Application:
             question = _Question(chosen, t)
             inputs = [_Input.of(p, snapshot, page.lang, params, t) for p in chosen.params]
             given = {p.name: params[p.name] for p in chosen.params if params.get(p.name, "").strip()}
+            if chosen.param("lang") is not None and "lang" not in given and page.lang in LANGUAGES:
+                given["lang"] = page.lang   # the labels in the page's language, as the form proposes
             results, error, sparql = None, None, chosen.body
             if "_run" in params or "_download" in params:
                 try:
@@ -543,7 +545,7 @@ class Application:
                     results = library.run(chosen, snapshot.graph, params=given, waivers=snapshot.waivers,
                                           report=snapshot.report)
                 except RopaError as problem:
-                    error = problem.said(t)
+                    error = _missing_words(problem, inputs, t) or problem.said(t)
             download = params.get("_download")
             if results is not None and download in ("csv", "xlsx"):
                 return _download(results, chosen.name, download, t)
@@ -564,13 +566,13 @@ class Application:
                                              timeout=self.timeout,
                                              max_rows=self.max_rows, extra=snapshot.judgements)
                     if answer.form != "solutions":
-                        raise RopaError(t("web.editor.select_only"))
+                        raise RopaError("only SELECT queries are answered as a table here", key="web.editor.select_only")
                     parsed = ox.parse_query_results(answer.body, format=ox.QueryResultsFormat.JSON)
                     results = library.Results([v.value for v in parsed.variables], [tuple(s) for s in parsed])
                     if answer.truncated:
                         error = t("web.editor.truncated", rows=self.max_rows)
-                except RopaError as problem:
-                    error = str(problem)
+                except RopaError as problem:   # in the page's language where the error has a catalogue phrase
+                    error = problem.said(t)
             download = request.query_params.get("_download")
             if results is not None and download in ("csv", "xlsx"):
                 return _download(results, "query", download, t)
@@ -870,6 +872,18 @@ class _Input:
         return cls(param.name, label, "text", value, param.required, description=param.description)
 
 
+def _missing_words(problem: RopaError, inputs: list[_Input], t: Messages) -> str | None:
+    """A required field left empty, in the page's words with a few of the record's own choices for it (its
+    organisations, its data categories); None when the field offers none."""
+    if problem.key != "error.param.missing":
+        return None
+    found = next((i for i in inputs if i.name == problem.values.get("name")), None)
+    options = [text for value, text in (found.choices or found.suggestions) if value != "any"][:3] if found else []
+    if not options:
+        return None
+    return t("error.param.missing_choose", param=found.label, examples=", ".join(options), any=t("web.any"))
+
+
 def _answer(results: library.Results | None, request: Request, t: Messages) -> dict:
     """An answer as the pages show it: the columns (named in the language where the catalogue has them), a page
     of rows, the pager, and the download links."""
@@ -1049,7 +1063,7 @@ def create_app(paths: Sequence[str | Path] | None = None, *, as_of: dt.date | No
                 return _problem_page(request, 404, [])
             except RopaError as error:   # in the page's language where the error has a catalogue phrase
                 lang = request.path_params.get("lang")
-                said = [error.said(_t(lang))] if error.key and lang in LANGUAGES else error.lines()
+                said = error.said_lines(_t(lang)) if lang in LANGUAGES else error.lines()
                 return _problem_page(request, 500, said)
         return endpoint_
 

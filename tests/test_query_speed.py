@@ -211,8 +211,16 @@ def test_coded_answers_speak_the_language_asked_and_json_keeps_the_codes(records
         payload = json.loads(results.render("json"))
         for column, prefix in query.codes.items():
             codes = [row[column] or "" for row in payload["rows"]]
-            assert [c[column] for c in cells] == [library.code_text(code, lang, prefix) for code in codes]
             assert [r[column] for r in csv_rows] == [c[column] for c in cells]
+            if any(v.startswith(column) for v in results.value_columns()):
+                # words with values from the row (a date, a period in words, an event): no placeholder left, and
+                # none reads as the English words
+                english_cells = results.records(lang="en")
+                assert all("{" not in c[column] for c in cells), query.name
+                assert all(c[column] != e[column] for c, e in zip(cells, english_cells) if e[column]), query.name
+                seen += len(cells)
+                continue
+            assert [c[column] for c in cells] == [library.code_text(code, lang, prefix) for code in codes]
             for code in {c for c in codes if c}:
                 localised, english = library.code_text(code, lang, prefix), library.code_text(code, "en", prefix)
                 known = all(f"{prefix}.{token}" in ENGLISH for token in code.split())

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -307,15 +308,17 @@ def test_rights_and_response_times(bundled, hospital):
 # --- Retention longer than a period --------------------------------------------------------------------------------
 
 def test_retention_longer_than_a_period(bundled, wolkenwerk):
-    assert [(r["activity"], r["kept"]) for r in run("retention-longer-than", wolkenwerk, params={"period": "P1Y"})] == [
-        (WW + "customer-accounts", "P10Y")]
+    assert [(r["activity"], r["kept"], r["keptPeriod"]) for r in run("retention-longer-than", wolkenwerk,
+                                                                      params={"period": "P1Y"})] == [
+        (WW + "customer-accounts", "fixed", "P10Y")]
     shorter = run("retention-longer-than", wolkenwerk, params={"period": "P3M"})
-    assert (WW + "recruitment", "P6M after purpose achieved") in {(r["activity"], r["kept"]) for r in shorter}
+    assert (WW + "recruitment", "after_event", "P6M", str(ROPA.PurposeAchieved)) in {
+        (r["activity"], r["kept"], r["keptPeriod"], r["keptEvent"]) for r in shorter}
     assert WW + "formfluss-eu" not in {r["activity"] for r in shorter}   # 30 days is shorter than three months
     rows = run("retention-longer-than", bundled)
     assert rows and all(r["longer"] in ("yes", "no-end-stated") for r in rows)
-    assert ("(all processing)", "no end stated") in {(r["activityLabel"], r["kept"]) for r in rows}
-    assert not any(r["kept"].startswith("P6M") for r in rows)   # OZMO's six months are not longer than five years
+    assert ("all-processing", "no_end") in {(r["activityLabel"], r["kept"]) for r in rows}
+    assert not any(r["keptPeriod"] == "P6M" for r in rows)   # OZMO's six months are not longer than five years
     with pytest.raises(ropa.RopaError, match="period must be a period in ISO 8601 form"):
         run("retention-longer-than", bundled, params={"period": "5 years"})
 
@@ -416,3 +419,99 @@ def test_what_if_mistakes_are_one_line_and_exit_2(args, message):
     result = runner.invoke(app, args)
     assert result.exit_code == 2, result.output
     assert message in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+# --- People read words in their language, programs read codes -------------------------------------------------------
+
+def md_rows(results, lang: str) -> list[str]:
+    return results.render("md", lang=lang).splitlines()[2:]
+
+
+def test_transfer_reasons_are_said_in_the_reader_s_language(bundled, wolkenwerk):
+    results = library.run(library.get("transfers-outside-eea"), bundled, as_of=AS_OF, lang="nl")
+    [shield] = [line for line in md_rows(results, "nl") if "Privacyschild" in line]
+    assert "| ongeldig | geldig | geen geldige grondslag meer na 2020-07-16 |" in shield
+    assert "passende waarborg (art. 46)" in results.render("md", lang="nl")
+    german = library.run(library.get("transfers-outside-eea"), bundled, as_of=AS_OF, lang="de").render("csv", lang="de")
+    assert "keine gültige Grundlage mehr nach dem 2020-07-16" in german and "no valid basis" not in german
+    rows = json.loads(results.render("json"))["rows"]   # JSON keeps the codes and the date apart
+    assert {(r["basisStatus"], r["reason"], r["reasonDate"]) for r in rows} == {
+        ("invalid", "ended", "2020-07-16"), ("valid", "safeguard", None)}
+    before_dpf = library.run(library.get("transfers-without-valid-basis"), wolkenwerk, as_of=dt.date(2023, 7, 9), lang="fr")
+    [card] = md_rows(before_dpf, "fr")
+    assert "| non valide | non valide | pas valable avant le 2023-07-10 |" in card
+
+
+@pytest.mark.filterwarnings("ignore:the record describes no processing activity")
+def test_a_transfer_with_no_basis_says_so_in_words(tmp_path):
+    record = tmp_path / "nobasis.ttl"
+    record.write_text("""@prefix ex: <https://example.org/nobasis/> .
+@prefix dpv: <https://w3id.org/dpv#> .
+@prefix loc: <https://w3id.org/dpv/loc#> .
+@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
+ex:shop a dpv:LegalEntity ; rdfs:label "Winkel"@nl .
+ex:host a dpv:LegalEntity ; rdfs:label "Host"@nl .
+ex:t a dpv:CrossBorderTransfer ; rdfs:label "Naar de host"@nl ; dpv:hasDataExporter ex:shop ; dpv:hasDataImporter ex:host ;
+    dpv:hasThirdCountry loc:BR .
+""", encoding="utf-8")
+    results = library.run(library.get("transfers-without-valid-basis"), ropa.load([record]), as_of=AS_OF, lang="nl")
+    assert [(r["status"], r["reason"]) for r in results.records(lang="nl")] == [("onbekend", "geen grondslag gedocumenteerd")]
+    assert json.loads(results.render("json"))["rows"][0]["reason"] == "none"
+
+
+def test_retention_is_said_in_words_never_as_an_iso_duration(bundled, wolkenwerk, hospital):
+    shorter = library.run(library.get("retention-longer-than"), wolkenwerk, params={"period": "P3M"}, lang="de")
+    kept = {r["activityLabel"]: r["kept"] for r in shorter.records(lang="de")}
+    assert kept["Bewerbungsverfahren"] == "6 Monate nach der Erreichung des Zwecks"
+    dutch = library.run(library.get("retention-longer-than"), wolkenwerk, params={"period": "P3M"}, lang="nl")
+    assert "6 maanden na het bereiken van het doel" in dutch.render("md", lang="nl")
+    assert "10 jaar" in {r["kept"] for r in dutch.records(lang="nl")}
+    [recruitment] = [r for r in json.loads(shorter.render("json"))["rows"] if r["kept"] == "after_event"]
+    assert recruitment["keptPeriod"] == "P6M"   # JSON keeps the code and the ISO 8601 duration
+    bundled_nl = library.run(library.get("retention-longer-than"), bundled, lang="nl").records(lang="nl")
+    assert ("(alle verwerkingen)", "geen einde vermeld") in {(r["activityLabel"], r["kept"]) for r in bundled_nl}
+    assert "10 jaar na het einde van de contractuele relatie" in {r["kept"] for r in bundled_nl}
+    per_category = library.run(library.get("retention-per-category"), bundled, params={"entity": "dst:ozmo"}, lang="fr")
+    assert {"6 mois", "Entre 30 jours et 1 an", "aucune fin indiquée"} <= {r["retention"] for r in per_category.records(lang="fr")}
+    french = library.run(library.get("retention-per-category"), hospital, lang="fr").records(lang="fr")
+    assert "20 ans" in {r["retention"] for r in french}
+    rights = library.run(library.get("rights-and-response-times"), hospital, lang="nl").records(lang="nl")
+    assert (rights[0]["responseTime"], rights[0]["extendedResponseTime"]) == ("1 maand", "3 maanden")
+
+
+ISO_DURATION = re.compile(r"(?<![\w/])P\d+[YMWD]\b")
+
+
+@pytest.fixture(scope="module")
+def school(school_workbook, tmp_path_factory):
+    """The Dutch school's workbook as a record: its labels are Dutch only."""
+    from ropa.workbook import write_import
+
+    folder = tmp_path_factory.mktemp("school")
+    write_import(school_workbook, folder)
+    return ropa.load([folder])
+
+
+def test_a_record_labelled_in_its_own_language_only_is_named_by_those_labels(school):
+    rows = library.run(library.get("activities-per-legal-basis"), school, lang="fr").records(lang="fr")
+    activities = "; ".join(r["activitiesLabel"] for r in rows)
+    assert "Nieuwsbrief aan ouders" in activities and "://" not in activities   # not the IRI, nor English
+    assert {r["entityLabel"] for r in rows} == {"Openbare basisschool De Kastanjelaar"}
+    assert {r["basisLabel"] for r in rows} >= {"Consentement"}   # the vocabulary speaks French
+
+
+@pytest.mark.parametrize("lang", ["nl", "fr", "de"])
+def test_no_question_shows_people_an_iri_an_iso_duration_or_an_english_code(bundled, hospital, school, lang):
+    english = library._catalogue("en")
+    phrases = library._catalogue(lang)
+    untranslated = {text for key, text in english.items() if key.startswith(("query.code.", "basis.reason.", "retention."))
+                    and phrases.get(key) != text and "{" not in text}
+    for graph in (bundled, hospital, school):
+        for query in library.library():
+            params = {p.name: "any" for p in query.params if p.required}
+            results = library.run(query, graph, params=params, as_of=AS_OF, lang=lang)
+            for record in results.records(lang=lang):
+                for column, text in record.items():
+                    assert "://" not in text, (query.name, column, text)
+                    assert not ISO_DURATION.search(text), (query.name, column, text)
+                    assert text not in untranslated, (query.name, column, text)
