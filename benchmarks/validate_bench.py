@@ -15,6 +15,7 @@ them; wall clock is taken around the process and peak RSS from that one child's 
       (plus the ropa:Evaluation node with the as-of date), then ``pyshacl.validate(..., inference="none",
       advanced=True)``; parse and validation times are reported separately;
   (c) ropa's stages in one process: ``ropa.load`` alone and ``validate`` alone;
+  (f) `ropa validate --store`: its first run, then each kind of one-file edit (benchmarks/store_bench.py);
   (d) every query of the library (benchmarks/query_bench.py in its own process: the record loaded once, each query
       the median of ``--repeat`` runs with its default parameters, a required one at the record's busiest value),
       against the 1 s a query may take; a required parameter at ``any`` is timed too and reported apart.
@@ -156,16 +157,6 @@ print(json.dumps({"floor_s": time.perf_counter() - ready, "quads": len(store)}),
 """The parsing floor: pyoxigraph bulk-loading the files ropa validate reads (data, vocabulary, reference data) into
 one store, a named graph per file, timed from the first file to the last (imports apart)."""
 
-EDIT_RUN = r"""
-import sys
-from pathlib import Path
-folder, number = Path(sys.argv[1]), int(sys.argv[2])
-path = sorted(folder.glob("*.ttl"))[3]
-with open(path, "a", encoding="utf-8") as handle:   # a one-file change: one more triple
-    handle.write(f'\n<https://w3id.org/ropa/synthetic/edited-{number}> <http://www.w3.org/2000/01/rdf-schema#comment> "edit {number}" .\n')
-"""
-
-
 # --- Measuring -----------------------------------------------------------------------------------------------------
 
 def _environment() -> dict[str, str]:
@@ -176,7 +167,8 @@ def _environment() -> dict[str, str]:
 
 
 def measure(argv: list[str], stdout_path: Path, timeout: float) -> dict:
-    """Run a command in a fresh process: wall clock, that child's own peak RSS (os.wait4), exit code, timeout."""
+    """Run a command in a fresh process: wall clock, that child's own CPU time and peak RSS (os.wait4), exit code,
+    timeout."""
     with open(stdout_path, "wb") as out, open(stdout_path.with_suffix(".stderr"), "wb") as err:
         started = time.perf_counter()
         process = subprocess.Popen(argv, stdout=out, stderr=err, cwd=REPOSITORY, env=_environment())
@@ -193,8 +185,8 @@ def measure(argv: list[str], stdout_path: Path, timeout: float) -> dict:
             time.sleep(0.005)
         wall = time.perf_counter() - started
     process.returncode = os.waitstatus_to_exitcode(status)  # reaped here; keep Popen from waiting again
-    return {"wall_s": round(wall, 3), "peak_mb": round(usage.ru_maxrss / 1024, 1),
-            "returncode": process.returncode, "timed_out": timed_out}
+    return {"wall_s": round(wall, 3), "cpu_s": round(usage.ru_utime + usage.ru_stime, 3),
+            "peak_mb": round(usage.ru_maxrss / 1024, 1), "returncode": process.returncode, "timed_out": timed_out}
 
 
 def repeated(argv: list[str], work: Path, name: str, repeat: int, timeout: float, ok_codes=(0,)) -> dict:
@@ -211,6 +203,7 @@ def repeated(argv: list[str], work: Path, name: str, repeat: int, timeout: float
     summary = {"runs": runs, "ok": len(good) == repeat}
     if good:
         summary["wall_s"] = round(statistics.median(r["wall_s"] for r in good), 3)
+        summary["cpu_s"] = round(statistics.median(r["cpu_s"] for r in good), 3)
         summary["peak_mb"] = round(statistics.median(r["peak_mb"] for r in good), 1)
         summary["stdout"] = good[-1]["stdout"]
     if any(r["timed_out"] for r in runs):
@@ -370,24 +363,12 @@ def bench_size(size: int, args, use_cli: bool, work_root: Path) -> dict:
     print(f"   parse floor: {floor.get('floor_s', '-')} s (bulk load), wall {_show(floor)}; "
           f"ropa / floor = {entry.get('floor_ratio', '-')}", flush=True)
 
-    # (f) incremental: `ropa validate --store`, first run, then a one-file change per run
+    # (f) incremental: `ropa validate --store`, first run, then each kind of one-file edit (store_bench.py)
     if args.store and use_cli:
-        store = work / "store"
-        shutil.rmtree(store, ignore_errors=True)
-        base = [sys.executable, "-m", "ropa", "validate", str(folder), "--format", "json", "--as-of", AS_OF,
-                "--fail-on", "info", "--store", str(store)]
-        first = repeated(base, work, "store-first", 1, args.timeout, ok_codes=(0, 1))
-        changes = []
-        for number in range(args.repeat):
-            subprocess.run([sys.executable, "-c", EDIT_RUN, str(folder), str(number)], check=True)
-            changes.append(measure(base, work / f"store-change-{number}.out", args.timeout))
-        good = [c for c in changes if not c["timed_out"] and c["returncode"] in (0, 1)]
-        entry["store"] = {"first_wall_s": first.get("wall_s"), "first_peak_mb": first.get("peak_mb"),
-                          "change_runs": [round(c["wall_s"], 3) for c in good],
-                          "change_wall_s": round(statistics.median(c["wall_s"] for c in good), 3) if good else None,
-                          "change_peak_mb": round(statistics.median(c["peak_mb"] for c in good), 1) if good else None}
-        print(f"   --store: first run {entry['store']['first_wall_s']} s; one-file change "
-              f"{entry['store']['change_wall_s']} s (runs {entry['store']['change_runs']})", flush=True)
+        from store_bench import bench_edits
+
+        entry["store"] = bench_edits(folder, work / "store-edits", repeat=args.repeat, timeout=args.timeout,
+                                     kinds=args.store_kinds, plain_wall_s=ropa.get("wall_s"))
 
     # (d) the query library
     if args.queries:
@@ -544,7 +525,9 @@ def main() -> None:
     parser.add_argument("--no-queries", dest="queries", action="store_false",
                         help="leave out the timing of the query library")
     parser.add_argument("--no-store", dest="store", action="store_false",
-                        help="leave out the timing of `ropa validate --store` (first run and a one-file change)")
+                        help="leave out the timing of `ropa validate --store` (first run and one-file edits)")
+    parser.add_argument("--store-kinds", nargs="+", default=None,
+                        help="the kinds of one-file edit timed with --store (benchmarks/store_bench.py; all by default)")
     parser.add_argument("--keep", action="store_true", help="keep the generated data and raw outputs")
     parser.add_argument("--work", type=Path, help="folder for generated data and raw outputs (a temp folder by default)")
     args = parser.parse_args()

@@ -129,7 +129,7 @@ def load(
     """
     graph = RecordGraph(store=ox.Store())
     for path, kind in planned_files(paths, vocabulary=vocabulary, reference=reference):
-        graph.files.append(_load_file(graph.store, path, kind))
+        graph.files.append(load_file(graph.store, path, kind))
         if kind == "data" and FORMATS[path.suffix.lower()] == ox.RdfFormat.TURTLE:
             for name, iri in declared_prefixes(path.read_text(encoding="utf-8", errors="replace")).items():
                 graph.prefixes.setdefault(name, iri)   # ropa's own names keep their meaning
@@ -251,7 +251,7 @@ _PARSER_LOCATION = re.compile(r"^Parser error (?:at line \d+ between columns \d+
 _BOM = b"\xef\xbb\xbf"
 
 
-def _load_file(store: ox.Store, path: Path, kind: str, *, bulk: bool = False) -> LoadedFile:
+def load_file(store: ox.Store, path: Path, kind: str, *, bulk: bool = False) -> LoadedFile:
     """Load one file into its named graph; ``bulk`` uses Oxigraph's bulk loader (no transaction: for an on-disk
     store that a failed load leaves to be rebuilt, several times faster there)."""
     graph_name = ox.NamedNode(path.resolve().as_uri())
@@ -366,12 +366,14 @@ def unknown_terms(store: ox.Store, graph_name: ox.NamedNode, known: set[str], te
 _CHECKED_DATATYPES = ("duration", "date", "dateTime", "boolean", "integer", "decimal")
 
 
-def check_written(graph: RecordGraph, *, terms: bool = True, files: list[LoadedFile] | None = None) -> None:
+def check_written(graph: RecordGraph, *, terms: bool = True, files: list[LoadedFile] | None = None,
+                  known: set[str] | None = None) -> None:
     """Fail on the first ill-typed literal (e.g. "P4W"^^xsd:duration), which every later check would misread, then
     (with ``terms``) on every IRI in a DPV or ropa namespace that the vocabulary files do not define (a typo catcher,
     each reported once per file with its line and the nearest known term): in every file, or in the given ``files``
-    only, each written out once."""
-    known = _defined_terms(graph) if terms else set()
+    only, each written out once. ``known``: the vocabulary's terms (``defined_terms``), when the caller read them."""
+    if known is None:
+        known = defined_terms(graph) if terms else set()
     unknown = {}
     for loaded in graph.files if files is None else files:
         text = _written(graph, loaded)
@@ -441,7 +443,8 @@ def _find_text_line(path: Path, needle: str) -> int:
     return 0
 
 
-def _defined_terms(graph: RecordGraph) -> set[str]:
+def defined_terms(graph: RecordGraph) -> set[str]:
+    """Every IRI the vocabulary files describe: the terms a record may use in a DPV or ropa namespace."""
     vocab = " ".join(f"<{g.value}>" for g in graph.graphs("vocabulary"))
     if not vocab:
         return set()

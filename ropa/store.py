@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import heapq
 import json
 import os
 import re
@@ -40,14 +41,14 @@ import pyoxigraph as ox
 import rdflib
 from rdflib.paths import AlternativePath, InvPath, MulPath, SequencePath
 from rdflib.plugins.sparql import prepareQuery
-from rdflib.plugins.sparql.algebra import triples as block_triples
+from rdflib.plugins.sparql.algebra import translateGroupGraphPattern
 from rdflib.plugins.sparql.parserutils import CompValue
 
 from ropa.errors import RopaError
 from ropa.export import write_atomically
-from ropa.load import (CHECKED_NAMESPACES, FORMATS, LoadedFile, RecordGraph, _defined_terms, _load_file,
-                       check_sources, check_written, display_path, planned_files, read_triples, warn_if_empty)
-from ropa.namespaces import PREFIXES, ROPA, declared_prefixes
+from ropa.load import (CHECKED_NAMESPACES, FORMATS, LoadedFile, RecordGraph, check_sources, check_written,
+                       defined_terms, display_path, load_file, planned_files, read_triples, warn_if_empty)
+from ropa.namespaces import PREFIXES, ROPA, declared_prefixes, shorten
 from ropa.retention_policy import RetentionPolicy
 from ropa.validate import (EVALUATION_GRAPH, CompiledCheck, RawResult, Report, check_local_sparql, compile_shapes,
                            describe, evaluation_context, load_shapes, run_queries, shape_files)
@@ -73,6 +74,8 @@ class Run:
     changed_nodes: int = 0
     full: bool = False
     full_checks: int = 0
+    ran_in_full: list[str] = field(default_factory=list)
+    """The shapes (prefixed names) of the checks run in full on a partial run."""
     partial_checks: int = 0
     reused_checks: int = 0
     rerun_nodes: int = 0
@@ -162,16 +165,21 @@ def _run(store, folder, planned, checks, shapes_graph, shape_paths, manifest, ca
     else:
         graph, changed_files, changed, files = _update(store, planned, manifest, run)
     run.changed_triples = len(changed)
-    # The unchanged files were checked when they were loaded.
-    check_written(graph, files=None if run.full else changed_files, terms=run.full or _unknown_terms(graph, changed))
+    if run.full:
+        check_written(graph)
+    else:   # the unchanged files were checked when they were loaded
+        named = _checked_terms(changed)
+        known = defined_terms(graph) if named else set()
+        check_written(graph, files=changed_files, terms=bool(named - known), known=known)
     check_sources(graph)
     warn_if_empty(graph)
     results: dict[str, list[dict]] = {}
-    walker = _Walker(store)
+    walker = _Walker(store, changed)
     with evaluation_context(graph, as_of, retention_policy, verdicts=False):
         # The transfer verdicts stay in the store, in a graph of their own; when a changed triple can alter them,
         # they are computed again and only their changes written, which are changed triples too.
         changed |= _update_verdicts(graph, as_of, run, manifest, changed, analyses, walker)
+        walker = _Walker(store, changed)   # the verdicts that changed too
         run.changed_nodes = len(_nodes(changed))
         for check in checks:
             key = _check_key(check)
@@ -181,6 +189,8 @@ def _run(store, folder, planned, checks, shapes_graph, shape_paths, manifest, ca
             focus = _affected(check, _analysis(check, analyses), changed, walker) if previous is not None else None
             if focus is None:
                 run.full_checks += 1
+                if not run.full:
+                    run.ran_in_full.append(shorten(check.shape))
                 results[key] = [asdict(r) for r in run_queries(graph, [check])]
                 continue
             # A blank focus node of a reloaded file has another name now: its old results go, and the new node,
@@ -285,7 +295,7 @@ def _update(store: ox.Store, planned: list[tuple[Path, str]], manifest: dict, ru
         if run.full:
             if entry is not None:
                 store.remove_graph(name)
-            loaded = _load_file(store, path, kind, bulk=True)
+            loaded = load_file(store, path, kind, bulk=True)
         else:
             fresh = read_triples(path)   # a file that does not parse leaves its stored graph as it was
             changed |= _write_difference(store, name, _triples(store, name) if entry is not None else set(), fresh)
@@ -351,11 +361,10 @@ def _same_blanks(stored: set[tuple], fresh: list[ox.Triple]) -> dict:
     return pairs
 
 
-def _unknown_terms(graph: RecordGraph, changed: set[tuple]) -> bool:
-    """Whether a changed triple names a term of a DPV or ropa namespace that the vocabulary does not define."""
-    terms = {t.value for triple in changed for t in triple
-             if isinstance(t, ox.NamedNode) and t.value.startswith(CHECKED_NAMESPACES)}
-    return bool(terms) and bool(terms - _defined_terms(graph))
+def _checked_terms(changed: set[tuple]) -> set[str]:
+    """The terms of a DPV or ropa namespace the changed triples name (each must be one the vocabulary defines)."""
+    return {t.value for triple in changed for t in triple
+            if isinstance(t, ox.NamedNode) and t.value.startswith(CHECKED_NAMESPACES)}
 
 
 def _stat(path: Path) -> os.stat_result:
@@ -557,54 +566,29 @@ def _exists(store: ox.Store, name: str) -> bool:
         any(True for _ in store.quads_for_pattern(None, None, node))
 
 
-def _collect(node, found: list, projects: list, scope=None) -> None:
-    """Gather every triple pattern of the algebra (BGPs, and the untranslated groups of EXISTS filters). A variable
-    of a sub-select that the sub-select does not project is another variable than one of the same name outside it:
-    it is renamed apart (``scope`` maps a variable to its name in the patterns gathered)."""
-    scope = scope or (lambda variable: variable)
-    if isinstance(node, CompValue):
-        if node.name in ("Project", "SubSelect"):
-            projects.append(node.name)
-            if len(projects) > 1:   # a sub-select
-                if node.name == "Project":
-                    kept = {str(v) for v in node.get("PV") or ()}
-                else:
-                    kept = {str(v.get("var") or v.get("evar")) for v in node.get("projection") or ()}
-                scope = _scoped(scope, kept, len(projects))
-        triples = node.triples if node.name == "BGP" else block_triples(node.triples) if node.name == "TriplesBlock" \
-            else ()
-        for s, p, o in triples:
-            found.append(tuple(rdflib.Variable(scope(str(t))) if isinstance(t, rdflib.Variable) else t for t in (s, p, o)))
-        for value in node.values():
-            _collect(value, found, projects, scope)
-    elif isinstance(node, (list, tuple)):
-        for value in node:
-            _collect(value, found, projects, scope)
-
-
-def _scoped(outer, kept: set[str], number: int):
-    return lambda name: outer(name) if name in kept else f"{name}@{number}"
-
-
 # --- Which focus nodes a change can affect ----------------------------------------------------------------------
 #
-# A check's query (its flat form: target and constraint in one WHERE clause) is read as a graph of its triple
-# patterns: the nodes are its variables (constants end a pattern and join nothing), a pattern links its subject and
-# object (and a variable predicate to its subject). When that graph, seen from ?this, is a tree, every triple a
-# solution for focus node f reads hangs off f along the tree. A changed triple (added or removed) can alter f's
-# results only if it matches a pattern and the walk from f to it in the tree goes over unchanged triples, which the
-# updated store still holds. So the focus nodes to re-run are found backwards: from each changed triple that matches
-# a pattern, the node at the pattern's end nearer ?this (for a triple inside a longer path: the nodes that walk the
-# path's first steps to it), then up the tree to ?this, each step along the patterns' paths read backwards in the
-# store. A pattern that does not hang off ?this (the evaluation date, say) forces a full run of the check when a
-# changed triple matches it; a query whose graph is not a tree, or that the analysis cannot read, is run in full
-# whenever a changed triple matches one of its patterns.
+# A check's query (its flat form: target and constraint in one WHERE clause) is read as triple patterns in groups:
+# a pattern's *contexts* are the sets of patterns every solution that reads it matches too (its own group, the groups
+# it is joined with, the group a FILTER EXISTS, OPTIONAL or MINUS hangs off; one set per choice of UNION branch).
+# Within a context the patterns form a graph whose nodes are variables (a pattern links its subject and object, and
+# a variable predicate to its subject); as every pattern of the context is matched, any route in that graph from the
+# pattern to ?this is walked by the solution, cycles or not. A changed triple (added or removed) can alter the
+# results of focus node f only if it matches a pattern of a solution for f: so the focus nodes to re-run are found
+# backwards, from each changed triple that matches a pattern along the cheapest route of each of its contexts to
+# ?this, each step along a pattern's path read backwards. The walk reads the updated store together with the
+# changed triples, which holds every solution of the store before the change and after it. A pattern that cannot
+# reach ?this in one of its contexts (the evaluation date, say) forces a full run of the check when a changed triple
+# matches it, and so does a query the analysis cannot read.
 
-_ANALYSIS = 2
+_ANALYSIS = 5
 """The version of the analysis below: analyses kept by another version are made again."""
 
 _LIMIT = 20000
 """More focus nodes than this to re-run: the check is run in full (faster than so long a VALUES list)."""
+
+_ALTERNATIVES = 32
+"""More contexts than this for a pattern (UNIONs joined with UNIONs): the patterns common to all of them are used."""
 
 
 class _Unbounded(Exception):
@@ -612,28 +596,193 @@ class _Unbounded(Exception):
 
 
 def _analysis(check: CompiledCheck, known: dict[str, dict]) -> dict:
-    """The check's patterns and tree (see above), kept in the manifest: reading a query with rdflib's parser takes a
-    while. ``tree`` is None when the focus nodes cannot be bounded by the tree walk."""
+    """The check's patterns and the routes from each to ?this (see above), kept in the manifest: reading a query
+    with rdflib's parser takes a while. ``routes[i]`` is None when pattern i cannot be bounded."""
     key = f"{_ANALYSIS}-{_check_key(check)}"
     if key not in known:
-        known[key] = _analyse(check.flat_query) if check.target else {"patterns": None, "tree": None}
+        known[key] = _analyse(check.flat_query) if check.target else {"patterns": None, "routes": None}
     return known[key]
 
 
 def _analyse(query: str) -> dict:
     try:
         algebra = prepareQuery(query).algebra
-    except Exception:   # a query rdflib cannot read is not analysed: run in full
-        return {"patterns": None, "tree": None}
-    found: list[tuple] = []
-    _collect(algebra, found, [])
-    patterns = []
-    for s, p, o in found:
-        path = _path_of(p)
+        reader = _Groups()
+        group = reader.read(algebra)
+    except Exception:   # a query rdflib cannot read, or a part not analysed here: run in full
+        return {"patterns": None, "routes": None}
+    contexts: list[list[frozenset]] = [[] for _ in reader.patterns]
+    reader.visit(group, [frozenset()], contexts)
+    patterns = reader.patterns
+    return {"patterns": patterns, "routes": [_routes(patterns, index, contexts[index]) for index in range(len(patterns))]}
+
+
+class _Groups:
+    """A query's algebra as nested groups of its triple patterns: ("p", index) a pattern, ("all", parts) parts
+    matched together, ("any", parts) one of them (UNION), ("side", main, extras) a main group with groups read
+    against its solutions that it does not need (OPTIONAL, FILTER EXISTS, MINUS), ("open", part) a part none of whose
+    patterns a solution outside it needs (an aggregate). A variable of a sub-select that the sub-select does not
+    project is another variable than one of the same name outside it: it is renamed apart."""
+
+    def __init__(self):
+        self.patterns: list[list] = []
+        self.projects = 0
+        self.assigned: set[str] = set()   # variables a BIND or a sub-select's expression binds
+
+    def read(self, node, scope=lambda name: name):
+        name = node.name
+        if name == "BGP":
+            return ("all", [self._pattern(t, scope) for t in node.triples])
+        if name in ("Join", "Union"):
+            return ("all" if name == "Join" else "any", [self.read(node.p1, scope), self.read(node.p2, scope)])
+        if name == "LeftJoin":
+            optional = self.read(node.p2, scope)
+            return ("side", self.read(node.p1, scope), [("side", optional, self._exists(node.get("expr"), scope))],
+                    optional)
+        if name == "Minus":
+            return ("side", self.read(node.p1, scope), [self.read(node.p2, scope)])
+        if name == "Extend":
+            self.assigned.add(scope(str(node.var)))
+        if name in ("Filter", "Extend"):
+            return ("side", self.read(node.p, scope), self._exists(node.expr, scope))
+        if name in ("Project", "SubSelect"):
+            self.projects += 1
+            if self.projects > 1:   # a sub-select
+                kept = {str(v) for v in node.get("PV") or ()}
+                number, outer = self.projects, scope
+                scope = lambda variable: outer(variable) if variable in kept else f"{variable}@{number}"  # noqa: E731
+            return self.read(node.p, scope)
+        if name in ("SelectQuery", "Distinct", "Reduced", "Slice", "OrderBy", "ToMultiSet"):
+            return self.read(node.p, scope) if isinstance(node.p, CompValue) else ("all", [])   # VALUES
+        if name in ("Group", "AggregateJoin"):
+            return ("open", self.read(node.p, scope))
+        if name == "values":
+            self.assigned |= {scope(str(variable)) for row in node.res for variable in row}
+            return ("all", [])
+        raise ValueError(f"not analysed: {name}")
+
+    def _pattern(self, triple, scope):
+        s, p, o = triple
+        path = _path_of(rdflib.Variable(scope(str(p))) if isinstance(p, rdflib.Variable) else p)
         if path is None:
-            return {"patterns": None, "tree": None}
-        patterns.append([_end(s), path, _end(o)])
-    return {"patterns": patterns, "tree": _tree(patterns)}
+            raise ValueError("a path not analysed")
+        ends = [_end(rdflib.Variable(scope(str(t))) if isinstance(t, rdflib.Variable) else t) for t in (s, o)]
+        self.patterns.append([ends[0], path, ends[1]])
+        return ("p", len(self.patterns) - 1)
+
+    def _exists(self, expression, scope, guard: frozenset = frozenset()) -> list:
+        """The groups of the EXISTS and NOT EXISTS inside an expression. One on the right of ``!BOUND(?v) || ...``
+        is read only for solutions that bind ?v: it comes as ("guarded", variables, group)."""
+        found = []
+        if isinstance(expression, CompValue):
+            if expression.name in ("Builtin_EXISTS", "Builtin_NOTEXISTS"):
+                graph = expression.graph
+                if not getattr(graph, "translated", False):
+                    graph = translateGroupGraphPattern(graph)
+                group = self.read(graph, scope)
+                return [("guarded", guard, group) if guard else group]
+            if expression.name == "ConditionalOrExpression":
+                first = expression.expr
+                if (isinstance(first, CompValue) and first.name == "UnaryNot" and isinstance(first.expr, CompValue)
+                        and first.expr.name == "Builtin_BOUND" and isinstance(first.expr.arg, rdflib.Variable)):
+                    guard = guard | {scope(str(first.expr.arg))}
+                    return [part for value in expression.other or () for part in self._exists(value, scope, guard)]
+            for value in expression.values():
+                found += self._exists(value, scope, guard)
+        elif isinstance(expression, (list, tuple)):
+            for value in expression:
+                found += self._exists(value, scope, guard)
+        return found
+
+    def required(self, group) -> list[frozenset]:
+        """The sets of patterns a solution of the group matches, one per choice of UNION branch."""
+        kind = group[0]
+        if kind == "p":
+            return [frozenset([group[1]])]
+        if kind == "all":
+            return _product([self.required(part) for part in group[1]])
+        if kind == "any":
+            return _bounded([alternative for part in group[1] for alternative in self.required(part)])
+        if kind == "side":
+            return self.required(group[1])
+        return [frozenset()]   # open, guarded
+
+    def visit(self, group, context: list[frozenset], contexts: list[list[frozenset]]) -> None:
+        """Give each pattern the contexts it is read in (``context``: what the surroundings match)."""
+        kind = group[0]
+        if kind == "p":
+            contexts[group[1]].extend(c | {group[1]} for c in context)
+        elif kind == "all":
+            parts = group[1]
+            needs = [self.required(part) for part in parts]
+            for number, part in enumerate(parts):
+                self.visit(part, _product([context, *needs[:number], *needs[number + 1:]]), contexts)
+        elif kind == "any":
+            for part in group[1]:
+                self.visit(part, context, contexts)
+        elif kind == "side":
+            self.visit(group[1], context, contexts)
+            within = _product([context, self.required(group[1])])
+            for extra in group[2]:
+                if extra[0] == "guarded":
+                    self.visit(extra[2], self._bound(group[1], extra[1], within), contexts)
+                else:
+                    self.visit(extra, within, contexts)
+        elif kind in ("guarded", "open"):
+            self.visit(group[-1], context, contexts)
+
+    def _bound(self, main, variables: frozenset, within: list[frozenset]) -> list[frozenset]:
+        """The contexts of a group read only when ``variables`` are bound: a variable that only an OPTIONAL of
+        ``main`` binds is bound when that OPTIONAL matched, so its patterns are matched too."""
+        optionals = []
+        spine = [main]
+        while spine:
+            part = spine.pop()
+            if part[0] == "side":
+                spine.append(part[1])
+                if len(part) > 3:
+                    optionals.append(part[3])
+            elif part[0] == "all":
+                spine.extend(part[1])
+        for variable in variables:
+            binding = [o for o in optionals if variable in self._variables(o)]
+            elsewhere = self._variables(main, skip=binding)
+            if binding and variable not in elsewhere and variable not in self.assigned:
+                return _bounded([c for o in binding for c in _product([within, self.required(o)])])
+        return within
+
+    def _variables(self, group, skip=()) -> set[str]:
+        """The variables the patterns of a group bind (not those of its EXISTS groups), leaving out ``skip``."""
+        if any(group is s for s in skip):
+            return set()
+        kind = group[0]
+        if kind == "p":
+            s, path, o = self.patterns[group[1]]
+            return {e[1] for e in (s, o) if e[0] == "var"} | ({path[1]} if path[0] == "any" else set())
+        if kind in ("all", "any"):
+            return set().union(*(self._variables(part, skip) for part in group[1]))
+        if kind == "side":
+            found = self._variables(group[1], skip)
+            for extra in group[2]:
+                if extra[0] == "side" and len(group) > 3:   # the OPTIONAL of a LeftJoin
+                    found |= self._variables(extra[1], skip)
+            return found
+        if kind == "guarded":
+            return set()
+        return self._variables(group[1], skip)
+
+
+def _product(choices: list[list[frozenset]]) -> list[frozenset]:
+    result = [frozenset()]
+    for options in choices:
+        result = _bounded([a | b for a in result for b in options])
+    return result
+
+
+def _bounded(alternatives: list[frozenset]) -> list[frozenset]:
+    """The alternatives, or (too many) the one set of the patterns they all hold, which every solution matches."""
+    unique = list(dict.fromkeys(alternatives))
+    return unique if len(unique) <= _ALTERNATIVES else [frozenset.intersection(*unique)]
 
 
 def _end(term) -> list:
@@ -679,39 +828,86 @@ def _inverse(path: list) -> list:
     return ["mul", _inverse(path[1]), path[2]]
 
 
-def _tree(patterns: list) -> dict | None:
-    """The patterns as a tree rooted at ?this: per variable its parent and the paths from the parent to it, and per
-    pattern the variable nearer ?this; None when the patterns' graph has a cycle. Patterns not reached from ?this
-    are listed apart (``loose``)."""
-    links: dict[tuple[str, str], list] = {}   # (a, b) -> paths from a to b
-    for s, path, o in patterns:
-        if s[0] == "var" and o[0] == "var" and s[1] != o[1]:
-            links.setdefault((s[1], o[1]), []).append(path)
-            links.setdefault((o[1], s[1]), []).append(_inverse(path))
-        if path[0] == "any" and s[0] == "var" and path[1] != s[1]:
-            links.setdefault((s[1], path[1]), []).append(["pred"])
-            links.setdefault((path[1], s[1]), []).append(["subject-of"])
-    neighbours: dict[str, set[str]] = {}
-    for a, b in links:
-        neighbours.setdefault(a, set()).add(b)
-    parent: dict[str, str | None] = {"this": None}
-    order = ["this"]
-    for node in order:   # breadth first
-        for other in sorted(neighbours.get(node, ())):
-            if other == parent[node]:
+def _routes(patterns: list, index: int, contexts: list[frozenset]) -> list | None:
+    """Per context of the pattern, the cheapest route from one of its ends to ?this: [end, steps], ``end`` the
+    pattern's end the route starts at ("s", "o", or "p" for a variable predicate) and ``steps`` the paths to walk
+    back, one per variable on the way; None when some context does not join the pattern to ?this."""
+    routes = []
+    for context in contexts:
+        links: dict[str, list[tuple[str, list]]] = {}   # variable -> (another variable, the path to it)
+        for number in sorted(context):
+            s, path, o = patterns[number]
+            if s[0] == "var" and o[0] == "var" and s[1] != o[1]:
+                links.setdefault(s[1], []).append((o[1], path))
+                links.setdefault(o[1], []).append((s[1], _inverse(path)))
+            if path[0] == "any" and s[0] == "var" and path[1] != s[1]:
+                links.setdefault(s[1], []).append((path[1], ["pred"]))
+                links.setdefault(path[1], []).append((s[1], ["subject-of"]))
+        # Cheapest routes to ?this: from each variable, the first step back and what remains (Dijkstra from ?this).
+        cost: dict[str, int] = {"this": 0}
+        towards: dict[str, tuple[str, list]] = {}
+        frontier = [(0, "this")]
+        while frontier:
+            spent, variable = heapq.heappop(frontier)
+            if spent > cost[variable]:
                 continue
-            if other in parent:
-                return None   # a cycle
-            parent[other] = node
-            order.append(other)
-    nearer = []
-    for s, path, o in patterns:
-        ends = [e[1] for e in (s, o) if e[0] == "var" and e[1] in parent]
-        if path[0] == "any" and path[1] in parent:
-            ends.append(path[1])
-        nearer.append(min(ends, key=order.index) if ends else None)   # None: loose, not reached from ?this
-    return {"parent": parent, "order": order, "nearer": nearer,
-            "up": {node: links[(parent[node], node)] for node in order[1:]}}
+            for other, path in links.get(variable, ()):
+                # ``path`` leads from ``variable`` to ``other``: walked back, from other's nodes to variable's
+                price = spent + _price(path)
+                if price < cost.get(other, price + 1):
+                    cost[other] = price
+                    towards[other] = (variable, path)
+                    heapq.heappush(frontier, (price, other))
+        s, path, o = patterns[index]
+        ends = [(end, variable[1]) for end, variable in (("s", s), ("o", o)) if variable[0] == "var"]
+        if path[0] == "any":
+            ends.append(("p", path[1]))
+        ends = [(cost[variable], end, variable) for end, variable in ends if variable in cost]
+        if not ends:
+            return None
+        _, end, variable = min(ends)
+        steps = []
+        while variable != "this":
+            variable, step = towards[variable]
+            steps.append(step)
+        route = [end, steps, _fits(patterns, index, context)]
+        if route not in routes:
+            routes.append(route)
+    return routes or None
+
+
+def _fits(patterns: list, index: int, context: frozenset) -> list:
+    """What a changed triple read by a pattern of one predicate must fit to be read in this context: the patterns of
+    the context that give one of its ends a constant (``?ceiling a ropa:RetentionCeiling``), as [end, "out" or "in",
+    predicate, IRI]. A solution matches them all: a triple whose ends do not fit them is read by none."""
+    s, path, o = patterns[index]
+    if path[0] != "iri":
+        return []
+    fits = []
+    for number in sorted(context - {index}):
+        a, other, b = patterns[number]
+        if other[0] != "iri":
+            continue
+        for end, variable in (("s", s), ("o", o)):
+            if variable[0] != "var":
+                continue
+            if a == variable and b[0] == "const" and b[1].startswith("<"):
+                fits.append([end, "out", other[1], b[1][1:-1]])
+            if b == variable and a[0] == "const" and a[1].startswith("<"):
+                fits.append([end, "in", other[1], a[1][1:-1]])
+    return fits
+
+
+def _price(path: list) -> int:
+    """How much walking a path back may read: a repeated or any-predicate step costs more than one predicate."""
+    kind = path[0]
+    if kind in ("iri", "inv"):
+        return 1
+    if kind in ("any", "pred", "subject-of"):
+        return 20
+    if kind in ("seq", "alt"):
+        return sum(_price(p) for p in path[1])
+    return 10 + _price(path[1])
 
 
 def _hits(patterns: list, changed: set[tuple]) -> list[tuple[int, tuple]]:
@@ -773,31 +969,58 @@ def _nt(term) -> str:
 
 
 class _Walker:
-    """Property paths read backwards in the store: ``back(path, nodes)`` is every node from which the path leads to
+    """Property paths read backwards in the store together with the changed triples (so that a route walked by a
+    solution before the change is walked too): ``back(path, nodes)`` is every node from which the path leads to
     one of ``nodes`` (in any named graph: the checks read the union)."""
 
-    def __init__(self, store: ox.Store):
+    def __init__(self, store: ox.Store, changed: set[tuple]):
         self.store = store
+        self.into: dict = {}   # object -> [(subject, predicate)] of the changed triples
+        self.out: dict = {}    # subject -> [(predicate, object)]
+        self.using: dict = {}  # predicate -> [subject]
+        for s, p, o in changed:
+            self.into.setdefault(o, []).append((s, p))
+            self.out.setdefault(s, []).append((p, o))
+            self.using.setdefault(p, []).append(s)
+
+    def holds(self, triple: tuple, fit: list) -> bool:
+        """Whether an end of the triple fits a constant pattern (see ``_fits``), before or after the change."""
+        end, direction, predicate, constant = fit
+        node = triple[0] if end == "s" else triple[2]
+        predicate, constant = ox.NamedNode(predicate), ox.NamedNode(constant)
+        if direction == "out":
+            return not isinstance(node, ox.Literal) and (
+                any(True for _ in self.store.quads_for_pattern(node, predicate, constant))
+                or (predicate, constant) in self.out.get(node, ()))
+        return any(True for _ in self.store.quads_for_pattern(constant, predicate, node)) or \
+            (constant, predicate) in self.into.get(node, ())
+
+    def _subjects(self, predicate, node) -> set:
+        found = {q.subject for q in self.store.quads_for_pattern(None, predicate, node)}
+        return found | {s for s, p in self.into.get(node, ()) if predicate is None or p == predicate}
+
+    def _objects(self, node, predicate) -> set:
+        found = {q.object for q in self.store.quads_for_pattern(node, predicate, None)}
+        return found | {o for p, o in self.out.get(node, ()) if predicate is None or p == predicate}
 
     def back(self, path: list, nodes: set) -> set:
         kind = path[0]
         if not nodes:
             return set()
-        if kind == "iri":
-            predicate = ox.NamedNode(path[1])
-            return {q.subject for n in nodes for q in self.store.quads_for_pattern(None, predicate, n)}
-        if kind == "any":
-            return {q.subject for n in nodes for q in self.store.quads_for_pattern(None, None, n)}
+        if kind in ("iri", "any"):
+            predicate = ox.NamedNode(path[1]) if kind == "iri" else None
+            return set().union(*(self._subjects(predicate, n) for n in nodes))
         if kind == "inv":
             predicate = ox.NamedNode(path[1][1]) if path[1][0] == "iri" else None
-            return {q.object for n in nodes if not isinstance(n, ox.Literal)
-                    for q in self.store.quads_for_pattern(n, predicate, None)}
+            return set().union(*(self._objects(n, predicate) for n in nodes if not isinstance(n, ox.Literal)))
         if kind == "pred":   # from the predicates a variable took to the subjects using them
             return {q.subject for n in nodes if isinstance(n, ox.NamedNode)
-                    for q in self.store.quads_for_pattern(None, n, None)}
+                    for q in self.store.quads_for_pattern(None, n, None)} | \
+                {s for n in nodes for s in self.using.get(n, ())}
         if kind == "subject-of":   # from subjects to the predicates they use
             return {q.predicate for n in nodes if not isinstance(n, ox.Literal)
-                    for q in self.store.quads_for_pattern(n, None, None)}
+                    for q in self.store.quads_for_pattern(n, None, None)} | \
+                {p for n in nodes for p, _ in self.out.get(n, ())}
         if kind == "seq":
             for part in reversed(path[1]):
                 nodes = self.back(part, nodes)
@@ -847,34 +1070,32 @@ class _Walker:
 def _affected(check: CompiledCheck | None, analysis: dict, changed: set[tuple], walker: _Walker) -> set | None:
     """The focus nodes whose results the changed triples can alter: an empty set when no changed triple matches a
     pattern of the check, None when the check must run in full."""
-    patterns, tree = analysis["patterns"], analysis["tree"]
+    patterns, routes = analysis["patterns"], analysis["routes"]
     if patterns is None:
         return None
-    hits = _hits(patterns, changed)
-    if not hits:
-        return set()
-    if tree is None:
-        return None
+    hits: dict[int, list[tuple]] = {}
+    for index, triple in _hits(patterns, changed):
+        hits.setdefault(index, []).append(triple)
+    found: set = set()
     try:
-        found: dict[str, set] = {node: set() for node in tree["order"]}
-        for index, triple in hits:
-            near = tree["nearer"][index]
-            if near is None:
+        for index, triples in hits.items():
+            if routes[index] is None:
                 return None   # a pattern not joined to ?this reads a changed triple
-            s, path, o = patterns[index]
-            if s[0] == "var" and s[1] == near:
-                found[near] |= walker.leading_to(path, triple)
-            elif o[0] == "var" and o[1] == near:
-                found[near] |= walker.leading_to(_inverse(path), triple)
-            else:   # the predicate variable is the nearer end: the triple's predicate
-                found[near].add(triple[1])
-        for node in reversed(tree["order"][1:]):   # deepest first, up to ?this
-            if found[node]:
-                parent = tree["parent"][node]
-                for path in tree["up"][node]:
-                    found[parent] |= walker.back(path, found[node])
-                if len(found[parent]) > _LIMIT:
+            _, path, _ = patterns[index]
+            for end, steps, fits in routes[index]:
+                read = [t for t in triples if all(walker.holds(t, fit) for fit in fits)]
+                if end == "p":
+                    nodes = {triple[1] for triple in read}
+                else:
+                    walked = path if end == "s" else _inverse(path)
+                    nodes = set().union(*(walker.leading_to(walked, triple) for triple in read))
+                for step in steps:
+                    nodes = walker.back(step, nodes)
+                    if len(nodes) > _LIMIT:
+                        return None
+                found |= nodes
+                if len(found) > _LIMIT:
                     return None
-        return found["this"]
+        return found
     except _Unbounded:
         return None

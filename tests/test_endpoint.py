@@ -7,7 +7,6 @@ Two independent servers, each started here on a free loopback port: Oxigraph's o
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import json
 import os
@@ -25,6 +24,7 @@ from ropa import query as library
 from ropa.cli import app
 from ropa.errors import RopaError
 from ropa.validate import validate, validate_endpoint
+from findings import comparable
 from servers import free_port, stop, wait_until_answering
 from test_queries import server  # noqa: F401  (the Oxigraph server fixture of the query tests)
 
@@ -32,17 +32,6 @@ AS_OF = dt.date(2026, 11, 28)
 RECORDS = {"bundled": None, "wolkenwerk": ["examples/wolkenwerk"]}
 REPOSITORY = Path(__file__).resolve().parent.parent
 runner = CliRunner()
-
-
-def comparable(report) -> list[dict]:
-    """Every field of every finding (a blank node's identifier is the store's own, so only its kind counts)."""
-    rows = []
-    for finding in report.findings:
-        row = dataclasses.asdict(finding)
-        if row["focus"].startswith("_:"):
-            row["focus"] = "_:"
-        rows.append(row)
-    return sorted(rows, key=lambda r: json.dumps(r, sort_keys=True, default=str))
 
 
 @pytest.fixture(scope="module")
