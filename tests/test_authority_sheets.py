@@ -14,16 +14,9 @@ from ropa.national import template_layouts
 from ropa.register import Messages
 from ropa.render import render
 from ropa.workbook import export_workbook, import_workbook
+from records import prefixes
 
-PREFIXES = """
-@prefix my: <https://layouts.example/record/> .
-@prefix ropa: <https://w3id.org/ropa/vocab#> .
-@prefix dpv: <https://w3id.org/dpv#> .
-@prefix pd: <https://w3id.org/dpv/pd#> .
-@prefix loc: <https://w3id.org/dpv/loc#> .
-@prefix eu-gdpr: <https://w3id.org/dpv/legal/eu/gdpr#> .
-@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
-"""
+PREFIXES = prefixes("https://layouts.example/record/")
 
 ACTIVITY = """
 my:payroll a dpv:Process ; rdfs:label "{label}"@{lang} ; ropa:recordedBy my:org ; ropa:role ropa:ControllerRole ;

@@ -12,6 +12,7 @@ import ropa
 from ropa.cli import app
 from ropa.register import Messages, build_record
 from ropa.validate import validate
+from records import prefixes
 
 runner = CliRunner()
 
@@ -45,13 +46,7 @@ def test_every_article_a_shape_names_is_read_in_every_language():
             assert "(" not in Messages(lang).cite(article), (lang, article)
 
 
-KREEK = """
-@prefix my: <https://dekreek.example/record/> .
-@prefix ropa: <https://w3id.org/ropa/vocab#> .
-@prefix dpv: <https://w3id.org/dpv#> .
-@prefix pd: <https://w3id.org/dpv/pd#> .
-@prefix loc: <https://w3id.org/dpv/loc#> .
-@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
+KREEK = prefixes("https://dekreek.example/record/") + """
 
 my:organisation a dpv:Organisation , dpv:DataController ; dpv:hasName "Jeugdhuis De Kreek vzw" ;
     dpv:hasCountry loc:BE ; ropa:email "privacy@dekreek.be" .

@@ -19,21 +19,11 @@ from ropa.terms import vocabulary
 from ropa.transfers import verdicts
 from ropa.validate import validate
 from ropa.workbook import write_template
+from records import prefixes
 
 runner = CliRunner()
 
-PREFIXES = """
-@prefix my: <https://praxis.example/record/> .
-@prefix ropa: <https://w3id.org/ropa/vocab#> .
-@prefix dpv: <https://w3id.org/dpv#> .
-@prefix pd: <https://w3id.org/dpv/pd#> .
-@prefix loc: <https://w3id.org/dpv/loc#> .
-@prefix eu-gdpr: <https://w3id.org/dpv/legal/eu/gdpr#> .
-@prefix legal-at: <https://w3id.org/dpv/legal/at#> .
-@prefix rdf: <http://www.w3.org/1999/02/22-rdf-syntax-ns#> .
-@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
-@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
-"""
+PREFIXES = prefixes("https://praxis.example/record/")
 
 PRACTICE = PREFIXES + """
 my:practice a dpv:Organisation , dpv:DataController ; dpv:hasName "Ordination Donaublick GmbH" ;
@@ -442,16 +432,7 @@ def test_the_examples_of_the_workbook_instructions_import(tmp_path, lang):
     assert len(graph.select("SELECT ?a WHERE { ?a a dpv:Process ; dpv:hasStorageCondition ?s }")) == len(retention) >= 3
 
 
-KREEK = """
-@prefix my: <https://dekreek.example/record/> .
-@prefix ropa: <https://w3id.org/ropa/vocab#> .
-@prefix dpv: <https://w3id.org/dpv#> .
-@prefix pd: <https://w3id.org/dpv/pd#> .
-@prefix loc: <https://w3id.org/dpv/loc#> .
-@prefix eu-gdpr: <https://w3id.org/dpv/legal/eu/gdpr#> .
-@prefix legal-be: <https://w3id.org/dpv/legal/be#> .
-@prefix skos: <http://www.w3.org/2004/02/skos/core#> .
-@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
+KREEK = prefixes("https://dekreek.example/record/") + """
 
 my:organisation a dpv:Organisation , dpv:DataController ; dpv:hasName "Jeugdhuis De Kreek vzw" ;
     rdfs:label "Jeugdhuis De Kreek vzw"@nl ; dpv:hasCountry loc:BE ; ropa:email "privacy@dekreek.be" ;

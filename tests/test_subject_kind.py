@@ -10,16 +10,9 @@ from ropa import resources
 from ropa.plain import PlainWords
 from ropa.register import Messages
 from ropa.validate import validate
+from records import prefixes
 
-KREEK = """
-@prefix my: <https://dekreek.example/record/> .
-@prefix ropa: <https://w3id.org/ropa/vocab#> .
-@prefix dpv: <https://w3id.org/dpv#> .
-@prefix pd: <https://w3id.org/dpv/pd#> .
-@prefix loc: <https://w3id.org/dpv/loc#> .
-@prefix eu-gdpr: <https://w3id.org/dpv/legal/eu/gdpr#> .
-@prefix skos: <http://www.w3.org/2004/02/skos/core#> .
-@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
+KREEK = prefixes("https://dekreek.example/record/") + """
 
 my:organisation a dpv:Organisation , dpv:DataController ; dpv:hasName "Jeugdhuis De Kreek vzw" ;
     dpv:hasCountry loc:BE ; ropa:email "privacy@dekreek.be" .

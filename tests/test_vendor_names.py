@@ -13,17 +13,11 @@ import ropa
 from ropa import resources
 from ropa.cli import app
 from ropa.register import Labels
+from records import prefixes
 
 runner = CliRunner()
 
-KREEK = """
-@prefix my: <https://dekreek.example/record/> .
-@prefix ropa: <https://w3id.org/ropa/vocab#> .
-@prefix dpv: <https://w3id.org/dpv#> .
-@prefix pd: <https://w3id.org/dpv/pd#> .
-@prefix loc: <https://w3id.org/dpv/loc#> .
-@prefix eu-gdpr: <https://w3id.org/dpv/legal/eu/gdpr#> .
-@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
+KREEK = prefixes("https://dekreek.example/record/") + """
 
 my:organisation a dpv:Organisation , dpv:DataController ; dpv:hasName "Jeugdhuis De Kreek vzw" ;
     rdfs:label "Jeugdhuis De Kreek vzw"@nl ; dpv:hasCountry loc:BE ; ropa:email "privacy@dekreek.be" .
