@@ -118,14 +118,16 @@ def rdf(text: str) -> str:
     return _HIDDEN.sub(escape_rdf, text) if _HIDDEN.search(text) else text
 
 
+_BREAKABLE_SPACE = re.compile(r"[^\S\u00a0\u202f]+")
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]{}|~]|^[#>+-]|(?<=^\d)[.)]|(?<=^\d\d)[.)])")
 
 
 def markdown(text: str) -> str:
     """Text for a Markdown paragraph or table cell: one line, Markdown punctuation escaped, ``& < >`` as HTML
     entities (quotes need none: data never lands in an HTML attribute of a Markdown document). A heading, quote
-    or list marker is escaped only at the start, the one place where it acts."""
-    flat = " ".join(visible(str(text).replace("\r", " ")).split())
+    or list marker is escaped only at the start, the one place where it acts. A no-break space is kept (French puts
+    one before a colon)."""
+    flat = _BREAKABLE_SPACE.sub(" ", visible(str(text).replace("\r", " "))).strip(" ")
     return str(escape(_MARKDOWN_SPECIAL.sub(r"\\\1", flat))).replace("&#39;", "'").replace("&#34;", '"')
 
 

@@ -88,9 +88,9 @@ def print_text(report: Report, console: Console, *, expired: dict[str, object] |
                 severity = Text(f"{severity_name}\n({say('gap.waived', 'waived')})", style="dim")
             body = safe.terminal(finding.message)
             if finding.fix:
-                body.append_text(safe.terminal(f"\n{say('gap.fix', 'Fix')}: {finding.fix}", style="dim"))
+                body.append_text(safe.terminal(f"\n{say('gap.fix', 'Fix')}{say('punct.colon', ':')} {finding.fix}", style="dim"))
             if finding.source is not None:
-                body.append_text(safe.terminal(f"\n{say('gap.source', 'Source')}: {finding.source.file} § {finding.source.section}: “{finding.source.quote}”",
+                body.append_text(safe.terminal(f"\n{say('gap.source', 'Source')}{say('punct.colon', ':')} {finding.source.file} § {finding.source.section}: “{finding.source.quote}”",
                                                style="italic"))
             if finding.waived:
                 waiver = finding.waiver

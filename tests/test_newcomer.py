@@ -829,6 +829,27 @@ def test_a_french_register_does_not_mark_its_french_findings_as_english(tmp_path
     assert '<p lang="en">' not in page and '<span lang="en">' not in page
 
 
+def test_french_findings_put_a_space_before_the_colon(tmp_path):
+    """French typography writes "Comment corriger :" (a non-breaking space before the colon) in the register, its
+    Markdown and the command's output; English keeps "How to fix:"."""
+    path = _french_workbook(tmp_path / "registre.xlsx", [dict(WEBSHOP, **{"Aucun destinataire": None})], [], SHOP)
+    out = tmp_path / "registre"
+    assert runner.invoke(app, ["import", str(path), "-o", str(out)]).exit_code == 0
+    graph = ropa.load([out])
+    from ropa.render import render
+
+    findings = validate(graph).findings
+    render(graph, tmp_path / "docs", formats=["html", "md"], lang="fr", findings=findings)
+    page = next((tmp_path / "docs" / "html").glob("controller-*.html")).read_text(encoding="utf-8")
+    markdown = next((tmp_path / "docs" / "md").glob("controller-*.md")).read_text(encoding="utf-8")
+    assert "<span>Comment corriger</span>\u00a0: " in page and "Comment corriger\u00a0: " in markdown
+    assert "Comment corriger:" not in page + markdown
+    result = runner.invoke(app, ["validate", str(out), "--lang", "fr"], terminal_width=200)
+    assert "Comment corriger\u00a0:" in result.output
+    render(graph, tmp_path / "en", formats=["md"], lang="en", findings=findings)
+    assert "How to fix: " in next((tmp_path / "en" / "md").glob("controller-*.md")).read_text(encoding="utf-8")
+
+
 @pytest.mark.parametrize("written, hint", [("P72H", "PT72H"), ("P1H30M", "PT1H30M"), ("P1Y2W", "P28D")])
 def test_a_duration_written_as_people_say_it_is_told_how_to_write_it(tmp_path, written, hint):
     """Seventy-two hours of CCTV footage is "PT72H"; "P72H" was refused without saying why."""
