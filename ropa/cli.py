@@ -186,13 +186,15 @@ class Engine(str, Enum):
 
 
 def parse_date(value: str | None, option: str) -> dt.date | None:
-    """A YYYY-MM-DD option value, or a RopaError naming the option."""
+    """An option's date, as YYYY-MM-DD or day first (31/12/2026, 31.12.2026), or a RopaError naming the option."""
     if value is None:
         return None
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise RopaError(f"{option} '{value}' is not a date: use YYYY-MM-DD") from None
+    from ropa.periods import read_date
+
+    day = read_date(value)
+    if day is None:
+        raise RopaError(f"{option} '{value}' is not a date: use YYYY-MM-DD or DD/MM/YYYY")
+    return day
 
 
 @app.command()

@@ -9,6 +9,7 @@ is added with its catalogue; every phrase a person reads comes from the message 
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -194,3 +195,24 @@ def format_period(period: Period, t: Messages, event_label: Callable[[str], str]
             return t("period.until", event=event)
         return t("period.after", period=format_duration_words(period.duration, t), event=event)
     return t(f"period.{period.kind}", text=period.text)
+
+
+_DAY_FIRST = re.compile(r"(\d{1,2})\s*[./-]\s*(\d{1,2})\s*[./-]\s*(\d{4})")
+
+
+def read_date(text: str) -> dt.date | None:
+    """A date as a person types it, in a workbook's cell or a command's option: ISO (2026-12-31), or day first as officers in every EEA state write it (31/12/2026,
+    31.12.2026, 31-12-2026); None when it is neither or no such day exists."""
+    text = text.strip()
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        pass
+    match = _DAY_FIRST.fullmatch(text)
+    if match is None:
+        return None
+    day, month, year = (int(part) for part in match.groups())
+    try:
+        return dt.date(year, month, day)
+    except ValueError:
+        return None

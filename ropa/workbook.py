@@ -34,7 +34,7 @@ from ropa.resources import LANGUAGES
 from ropa.errors import RopaError
 from ropa.load import CHECKED_NAMESPACES, RecordGraph
 from ropa.namespaces import PREFIXES, expand, expand_or_fail, shorten
-from ropa.periods import Period, PeriodError, format_period, parse_period
+from ropa.periods import Period, PeriodError, format_period, parse_period, read_date
 from ropa.register import Messages, best_literals, slugify
 
 RDF, RDFS, XSD, DPV, ROPA = (PREFIXES[p] for p in ("rdf", "rdfs", "xsd", "dpv", "ropa"))
@@ -514,27 +514,6 @@ class Exporter:
         bases = sorted((self.choices.label(o.value, Column("", "", "terms", kind="transfer-basis"), self.lang, in_list=True)
                         for o in values.get(DPV + "hasLegalBasis", [])), key=str.casefold)
         return self.t("transfer.line", destination=", ".join(sorted(places, key=str.casefold)), bases=", ".join(bases))
-
-
-_DAY_FIRST = re.compile(r"(\d{1,2})\s*[./-]\s*(\d{1,2})\s*[./-]\s*(\d{4})")
-
-
-def read_date(text: str) -> dt.date | None:
-    """A date typed in a cell: ISO (2026-12-31), or day first as officers in every EEA state write it (31/12/2026,
-    31.12.2026, 31-12-2026); None when it is neither or no such day exists."""
-    text = text.strip()
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        pass
-    match = _DAY_FIRST.fullmatch(text)
-    if match is None:
-        return None
-    day, month, year = (int(part) for part in match.groups())
-    try:
-        return dt.date(year, month, day)
-    except ValueError:
-        return None
 
 
 def period_of(values: dict[str, list]) -> Period | None:

@@ -829,6 +829,17 @@ def test_a_french_register_does_not_mark_its_french_findings_as_english(tmp_path
     assert '<p lang="en">' not in page and '<span lang="en">' not in page
 
 
+def test_a_command_takes_a_date_day_first_as_the_workbook_does(hospital_path):
+    """An officer who types 31/12/2026 in a workbook types it on the command line too: --as-of reads it as the
+    workbook import does, and a day that does not exist is an error naming the option."""
+    iso = runner.invoke(app, ["validate", str(hospital_path), "--as-of", "2026-12-31", "--format", "json"])
+    day_first = runner.invoke(app, ["validate", str(hospital_path), "--as-of", "31/12/2026", "--format", "json"])
+    assert iso.exit_code == day_first.exit_code == 1
+    assert json.loads(iso.output) == json.loads(day_first.output)
+    wrong = runner.invoke(app, ["validate", str(hospital_path), "--as-of", "31/02/2026"])
+    assert wrong.exit_code == 2 and "--as-of '31/02/2026' is not a date" in wrong.output and "Traceback" not in wrong.output
+
+
 def test_french_findings_put_a_space_before_the_colon(tmp_path):
     """French typography writes "Comment corriger :" (a non-breaking space before the colon) in the register, its
     Markdown and the command's output; English keeps "How to fix:"."""
