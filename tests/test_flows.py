@@ -302,7 +302,7 @@ def test_impact_and_vendors_commands(tmp_path):
 @pytest.mark.parametrize("args, message", [
     (["impact", "Nobody"], "no vendor named 'Nobody'"),
     (["flows", "--to-country", "US", "--outside-eea"], "not both"),
-    (["flows", "--as-of", "28/11/2026"], "not a date"),
+    (["flows", "--as-of", "31/11/2026"], "not a date"),
     (["vendors", "no-such-folder"], "no such file or folder"),
 ])
 def test_command_errors_are_one_line_and_exit_2(args, message):

@@ -413,7 +413,7 @@ def test_exposure_per_instrument_counts_what_each_carries(wolkenwerk):
     (["flows", "--assume-invalid", "no such thing"], "no transfer instrument named 'no such thing'"),
     (["flows", "--from", "2026-01-01"], "--from is the day an instrument ends"),
     (["flows", "--assume-invalid", "DPF", "--outside-eea"], "--assume-invalid looks at every flow"),
-    (["flows", "--assume-invalid", "DPF", "--from", "01/01/2026"], "--from"),
+    (["flows", "--assume-invalid", "DPF", "--from", "01/13/2026"], "--from"),
 ])
 def test_what_if_mistakes_are_one_line_and_exit_2(args, message):
     result = runner.invoke(app, args)
