@@ -51,6 +51,14 @@ def stored_run(folder: Path, store: Path, policy=None):
         return str(error), None
 
 
+def stored_copy(synthetic: Path, tmp_path: Path, policy=None) -> tuple[Path, Path]:
+    """A copy of the synthetic record and its store after a first run, for a test to edit."""
+    folder, store = tmp_path / "record", tmp_path / "store"
+    shutil.copytree(synthetic, folder)
+    stored_run(folder, store, policy)
+    return folder, store
+
+
 @pytest.fixture(scope="module")
 def policy(tmp_path_factory):
     """Retention ceilings the synthetic record's activities exceed, so that rs:RetentionAbovePolicy has findings."""
@@ -259,10 +267,7 @@ def test_an_unchanged_record_reloads_nothing_and_reuses_the_local_checks(synthet
 
 
 def test_a_one_file_change_reloads_that_file_and_reruns_local_checks_for_its_nodes(synthetic, tmp_path):
-    folder = tmp_path / "record"
-    shutil.copytree(synthetic, folder)
-    store = tmp_path / "store"
-    stored_run(folder, store)
+    folder, store = stored_copy(synthetic, tmp_path)
     path = sorted(folder.glob("*.ttl"))[3]
     purpose = ox.NamedNode("https://w3id.org/dpv#hasPurpose")
     triples = triples_of(path)
@@ -277,10 +282,7 @@ def test_a_one_file_change_reloads_that_file_and_reruns_local_checks_for_its_nod
 
 
 def test_a_change_to_one_activity_reruns_the_checks_for_that_activity_alone(synthetic, tmp_path):
-    folder = tmp_path / "record"
-    shutil.copytree(synthetic, folder)
-    store = tmp_path / "store"
-    stored_run(folder, store)
+    folder, store = stored_copy(synthetic, tmp_path)
     path = sorted(folder.glob("*.ttl"))[5]
     activity = next(t.subject for t in triples_of(path) if t.predicate.value == DPV + "hasPurpose")
     with open(path, "a", encoding="utf-8") as handle:   # the file as written, its blank nodes unchanged
@@ -291,10 +293,7 @@ def test_a_change_to_one_activity_reruns_the_checks_for_that_activity_alone(synt
 
 
 def test_a_transfer_change_recomputes_the_verdicts_and_a_comment_does_not(synthetic, tmp_path):
-    folder = tmp_path / "record"
-    shutil.copytree(synthetic, folder)
-    store = tmp_path / "store"
-    stored_run(folder, store)
+    folder, store = stored_copy(synthetic, tmp_path)
     basis = ox.NamedNode(DPV + "hasLegalBasis")
     path, transfer = next((p, t.subject) for p in sorted(folder.glob("*.ttl")) for t in triples_of(p)
                           if t.predicate == RDF_TYPE and t.object.value == DPV + "CrossBorderTransfer"
@@ -313,10 +312,7 @@ def test_a_transfer_change_recomputes_the_verdicts_and_a_comment_does_not(synthe
 
 
 def test_a_transfer_to_a_place_written_as_text_is_judged_not_a_crash(synthetic, tmp_path):
-    folder = tmp_path / "record"
-    shutil.copytree(synthetic, folder)
-    store = tmp_path / "store"
-    stored_run(folder, store)
+    folder, store = stored_copy(synthetic, tmp_path)
     path, transfer = next((p, t.subject) for p in sorted(folder.glob("*.ttl")) for t in triples_of(p)
                           if t.predicate == RDF_TYPE and t.object.value == DPV + "CrossBorderTransfer")
     with open(path, "a", encoding="utf-8") as handle:   # a country's name where its IRI belongs
@@ -358,10 +354,7 @@ def test_files_seen_settled_are_not_read_again(synthetic, tmp_path, monkeypatch)
 
 
 def test_a_run_that_fails_midway_leaves_a_store_that_is_rebuilt(synthetic, tmp_path, monkeypatch):
-    folder = tmp_path / "record"
-    shutil.copytree(synthetic, folder)
-    store = tmp_path / "store"
-    stored_run(folder, store)
+    folder, store = stored_copy(synthetic, tmp_path)
     path = sorted(folder.glob("*.ttl"))[4]
     write(path, triples_of(path)[:-20])
 
@@ -413,9 +406,7 @@ CYCLIC = {"rs:NoTransferContradiction", "rs:RevealedTransfer", "rs:ControllerPro
 
 @pytest.mark.parametrize("kind", ["chain", "location", "agreement", "statement", "engagement", "retention", "label"])
 def test_an_edit_the_cyclic_checks_read_reruns_them_only_where_it_reaches(synthetic, policy, tmp_path, kind):
-    folder, store = tmp_path / "record", tmp_path / "store"
-    shutil.copytree(synthetic, folder)
-    stored_run(folder, store, policy)
+    folder, store = stored_copy(synthetic, tmp_path, policy)
     for seed in range(2):
         edit(folder, kind, seed)
         found, run = stored_run(folder, store, policy)
