@@ -230,27 +230,27 @@ def validate(
             raise RopaError("--graph names a graph on a server: use it with --endpoint")
         if store is not None and engine is not Engine.fast:
             raise RopaError("--store runs the compiled checks (--engine fast)")
-        with display(errors) as progress:
+        with display(errors, messages) as progress:
             if endpoint is not None:
-                progress.stage("validating on the server")
+                progress.stage("progress.validating_server")
                 report = with_waivers(validate_endpoint(endpoint, graph_iri, as_of=date, shapes=shapes, timeout=timeout,
                                                         allow_service=allow_service), accepted)
             elif store is not None:
                 from ropa.store import validate_with_store
 
-                progress.stage("updating the stored record")
+                progress.stage("progress.updating_store")
                 graph, checked, _ = validate_with_store(paths or None, store, as_of=date, shapes=shapes,
                                                         retention_policy=policy, allow_service=allow_service)
                 if policy is not None:
                     policy.check_terms(graph)
                 report = with_waivers(checked, accepted)
             else:
-                progress.stage("loading the record")
+                progress.stage("progress.loading")
                 graph = load(paths or None)
                 _leave_to_exit(graph)
                 if policy is not None:
                     policy.check_terms(graph)
-                progress.stage("validating")
+                progress.stage("progress.validating")
                 report = with_waivers(run_validation(graph, as_of=date, shapes=shapes, engine=engine.value,
                                                      retention_policy=policy, allow_service=allow_service), accepted)
         expired = {f.id: w for f in report.findings if not f.waived and (w := accepted.expired_for(f, report.as_of))}

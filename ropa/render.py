@@ -581,7 +581,7 @@ def write_documents(records: dict[str, Record], folders: dict[str, Path], format
              for lang in records]
     pdf_jobs = [(record, document, folders[lang] / "pdf") for kind in PRINT_ORDER for lang, record in records.items()
                 for document in documents(record) if document.kind == kind] if printed else []
-    progress.stage("rendering", total=len(parts) + len(pdf_jobs))
+    progress.stage("progress.rendering", total=len(parts) + len(pdf_jobs))
     done: dict[tuple[str, str], list[Path]] = {}
     workers = min(len(parts), os.cpu_count() or 1)
     if workers > 1:
@@ -674,7 +674,7 @@ def build(graph: RecordGraph, out: Path, *, formats: Iterable[str] = FORMATS, la
     chosen = parse_formats(formats)
     langs = parse_languages(languages)
     date = as_of or dt.date.today()
-    progress.stage("building the documents")
+    progress.stage("progress.building")
     with pdf_printer(chosen, pdf_engine) as browser:
         flows, answers = build_flow_graph(graph, date), Answers(graph)  # the same in every language
         records = {lang: build_record(graph, lang=lang, findings=findings, as_of=date, flows=flows, answers=answers)

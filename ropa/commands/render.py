@@ -7,10 +7,21 @@ from typing import Annotated, Optional
 import typer
 
 
+def status_language(text: str) -> str:
+    """The one language of the status line (the stages while building, the findings' counts and the files written at
+    the end). A build writes several languages, but the line is read by the one person who ran it, so it speaks the
+    language they named first: ``--lang nl,fr`` is a Dutch speaker's build of a bilingual record, ``--lang fr,nl`` a
+    French speaker's. The default list starts with English, the language of the command's help and of its errors
+    about options. (The build itself puts its languages in ropa's own order, so the first is taken from the
+    option's text, which ``parse_languages`` has checked.)"""
+    return next(part.strip().lower() for part in text.split(",") if part.strip())
+
+
 def register(app: typer.Typer) -> None:
     # Imported here, not at module level: ropa.cli imports this module while it is still being defined.
     from ropa.cli import PathsArgument, errors, parse_date, user_errors
     from ropa.load import load
+    from ropa.messages import Messages
     from ropa.progress import display
     from ropa.register import LANGUAGES
     from ropa.timeline import as_of as record_as_of
@@ -26,12 +37,12 @@ def register(app: typer.Typer) -> None:
 
     def dated_record(paths, as_of, waivers, progress):
         """The record as it stood on the date (all of it without one), and its findings with the waivers applied."""
-        progress.stage("loading the record")
+        progress.stage("progress.loading")
         graph = load(paths or None)
         if as_of is not None:
             graph = record_as_of(graph, as_of)
         accepted = load_waivers(waivers) if waivers else NO_WAIVERS
-        progress.stage("validating")
+        progress.stage("progress.validating")
         return graph, with_waivers(validate(graph, as_of=as_of), accepted)
 
     @app.command("render")
@@ -45,18 +56,21 @@ def register(app: typer.Typer) -> None:
         pdf_engine: PdfEngine = None,
     ) -> None:
         """Render the Art. 30(1) and 30(2) registers, processor overviews and group overview in one language."""
-        with user_errors(), display(errors) as progress:
-            date = parse_date(as_of, "--as-of")
-            chosen = parse_formats(formats)
+        with user_errors():
             language = parse_languages(lang)
             if len(language) != 1:
                 raise_one_language()
+        said = Messages(language[0])
+        with user_errors(), display(errors, said) as progress:
+            date = parse_date(as_of, "--as-of")
+            chosen = parse_formats(formats)
             if pdf_engine is not None:
                 choose_pdf_engine(pdf_engine)
             graph, report = dated_record(paths, date, waivers, progress)
             result = render(graph, out, formats=chosen, lang=language[0], findings=report.findings, as_of=report.as_of,
                             pdf_engine=pdf_engine, progress=progress)
-        errors.print(f"wrote {len(result.files)} files ({','.join(result.formats)}, {language[0]}) to {out}", highlight=False)
+        errors.print(said("build.wrote", count=len(result.files), formats=",".join(result.formats), languages=language[0],
+                          folder=out), highlight=False)
 
     def raise_one_language():
         from ropa.errors import RopaError
@@ -74,15 +88,17 @@ def register(app: typer.Typer) -> None:
         pdf_engine: PdfEngine = None,
     ) -> None:
         """Validate, then render every document in every format and language into one folder (build/ by default)."""
-        with user_errors(), display(errors) as progress:
+        with user_errors():
+            languages = parse_languages(langs)
+        said = Messages(status_language(langs))
+        with user_errors(), display(errors, said) as progress:
             date = parse_date(as_of, "--as-of")
             chosen = parse_formats(formats)
-            languages = parse_languages(langs)
             if pdf_engine is not None:
                 choose_pdf_engine(pdf_engine)
             graph, report = dated_record(paths, date, waivers, progress)
-            errors.print(f"validated: {summary_line(report)}", highlight=False)
+            errors.print(said("build.validated", summary=summary_line(report, said)), highlight=False)
             result = build(graph, out, formats=chosen, languages=languages, findings=report.findings, as_of=report.as_of,
                            pdf_engine=pdf_engine, progress=progress)
-        errors.print(f"wrote {len(result.files)} files ({','.join(result.formats)}; {','.join(result.languages)}) to {out}",
-                     highlight=False)
+        errors.print(said("build.wrote", count=len(result.files), formats=",".join(result.formats),
+                          languages=",".join(result.languages), folder=out), highlight=False)
