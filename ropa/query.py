@@ -123,6 +123,8 @@ class Query:
             "example": dict(self.example),
             "codes": dict(self.codes),
             "titles": {lang: title(self, lang) for lang in resources.LANGUAGES},
+            "descriptions": {lang: description(self, lang) for lang in resources.LANGUAGES},
+            "articles": {lang: article(self, lang) for lang in resources.LANGUAGES},
         }
 
 
@@ -644,6 +646,39 @@ def _people_text(term, short: bool, say: Messages) -> str:
 def title(query: Query, lang: str = "en") -> str:
     """The question's title in ``lang`` (``query.NAME.title`` in the catalogue), else the header's English title."""
     return _catalogue(lang).get(f"query.{query.name}.title") or query.title
+
+
+_CITED = re.compile(r"Art\.\s*\d+(?:-\d+)?(?:\(\d+\))*(?:\([a-z]\))*(?:-\([a-z]\))?")
+"""A GDPR citation in machine form inside a sentence ("Art. 30(1)(a)-(b)", "Art. 44-49")."""
+
+
+def description(query: Query, lang: str = "en") -> str:
+    """What the question answers, for people: the catalogue's plain words (``query.NAME.answers``) in ``lang``,
+    their citations in the language's style, else the header's English ``# answers:`` (which, for engineers, may
+    name properties and the parameters' prefixed-name examples; the plain words leave those out)."""
+    return _in_words(query, "answers", lang) or query.answers
+
+
+def article(query: Query, lang: str = "en") -> str:
+    """The articles the question serves, for people: the catalogue's line (``query.NAME.article``) in ``lang`` with
+    each citation in the language's style (``Messages.cite``: "art. 30, lid 1, d)"), else the header's English
+    ``# article:`` line as it is."""
+    return _in_words(query, "article", lang) or query.article
+
+
+def words_lang(query: Query, lang: str) -> str:
+    """The language a question's title and description are shown in: ``lang`` where the catalogue has them."""
+    return lang if f"query.{query.name}.answers" in _catalogue(lang) else "en"
+
+
+def _in_words(query: Query, field: str, lang: str) -> str | None:
+    """A catalogue phrase of the question, its machine-form citations ("Art. 28(2)", which the catalogues write
+    so that every language cites the same articles) said as the language cites them; None where there is none."""
+    phrase = _catalogue(lang).get(f"query.{query.name}.{field}")
+    if phrase is None:
+        return None
+    say = Messages(lang)
+    return _CITED.sub(lambda match: say.cite(match.group(0)), phrase)
 
 
 def _text(term, short: bool) -> str:

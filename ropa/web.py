@@ -825,11 +825,18 @@ class _Question:
 
     @property
     def answers(self) -> str:
-        return self.query.answers
+        """What the question answers, in the page's plain words (the header's English for a question the
+        catalogues do not describe)."""
+        return library.description(self.query, self.t.lang)
+
+    @property
+    def answers_lang(self) -> str:
+        return library.words_lang(self.query, self.t.lang)
 
     @property
     def article(self) -> str:
-        return self.query.article
+        """The articles it serves, cited as the page's language cites them."""
+        return library.article(self.query, self.t.lang)
 
 
 @dataclass

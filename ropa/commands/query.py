@@ -13,6 +13,7 @@ from ropa import query as library
 from ropa import remote, safe
 from ropa.commands import OutputFormat
 from ropa.errors import RopaError
+from ropa.messages import Messages
 from ropa.resources import LANGUAGES
 
 
@@ -44,22 +45,16 @@ def register(app: typer.Typer) -> None:
     @app.command("queries")
     def queries(
         output_format: Annotated[OutputFormat, typer.Option("--format", "-f", help="Table for people, JSON for machines.")] = OutputFormat.table,
+        lang: Annotated[Optional[str], typer.Option("--lang", help=f"Plain words in this language ({', '.join(LANGUAGES)}) for the table; without it, the headers' engineering English. JSON keeps the headers.")] = None,
     ) -> None:
         """List the library of questions: name, what each answers, the GDPR article, its parameters."""
         with user_errors():
             found = library.library()
+            say = Messages(lang) if lang is not None else None
         if output_format is OutputFormat.json:
             typer.echo(safe.dumps([q.as_dict() for q in found], indent=2))
             return
-        table = Table(title="Query library (ropa query NAME)", title_justify="left", show_lines=True)
-        for column in ("name", "question", "article", "parameters"):
-            table.add_column(column)
-        for q in found:
-            params = "\n".join(f"{p.name} ({p.type}, {'required' if p.required else f'default {p.default}'})" for p in q.params)
-            question = safe.terminal(q.title, style="bold")
-            question.append_text(safe.terminal(f"\n{q.answers}"))
-            table.add_row(safe.terminal(q.name), question, safe.terminal(q.article), safe.terminal(params))
-        console.print(table)
+        console.print(library_table(found, say))
 
     @app.command("query")
     def query(
@@ -122,6 +117,32 @@ def register(app: typer.Typer) -> None:
             count = library.push(load(paths or None), endpoint, graph, findings=findings, as_of=date, waivers=accepted,
                                  timeout=timeout)
         errors.print(f"pushed {count} triples to graph <{graph}> at {endpoint}", highlight=False, markup=False)
+
+
+def library_table(found: list[library.Query], say: Messages | None = None) -> Table:
+    """The library as a table for the terminal. With ``say`` (a catalogue), for people in its language: the
+    titles, plain descriptions and citations of the catalogues, headed in that language; the names and parameters
+    stay as the command line takes them. Without, the headers' English, which engineers read beside the SPARQL
+    (properties and prefixed-name examples included)."""
+    def word(key: str, english: str) -> str:
+        return say(key) if say is not None else english
+
+    lang = say.lang if say is not None else None
+    table = Table(title=word("queries.title", "Query library (ropa query NAME)"), title_justify="left", show_lines=True)
+    for key, english in (("name", "name"), ("question", "question"), ("article", "article"), ("parameters", "parameters")):
+        table.add_column(word(f"queries.{key}", english))
+    def given(param: library.Param) -> str:
+        if param.required:
+            return word("queries.required", "required")
+        return say("queries.default", value=param.default) if say is not None else f"default {param.default}"
+
+    for q in found:
+        params = "\n".join(f"{p.name} ({p.type}, {given(p)})" for p in q.params)
+        question = safe.terminal(library.title(q, lang) if lang else q.title, style="bold")
+        question.append_text(safe.terminal("\n" + (library.description(q, lang) if lang else q.answers)))
+        table.add_row(safe.terminal(q.name), question, safe.terminal(library.article(q, lang) if lang else q.article),
+                      safe.terminal(params))
+    return table
 
 
 def rich_table(results: library.Results, iris: bool, lang: str = "en") -> Table:

@@ -1,0 +1,118 @@
+"""The library questions in people's words: each question's title, description and article line in every language
+of the catalogues, cited as the language cites, on the question pages of ``ropa serve`` and in ``ropa queries``."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import shutil
+import warnings
+from html import unescape
+from pathlib import Path
+
+import pytest
+from rich.console import Console
+from typer.testing import CliRunner
+
+from ropa import query as library
+from ropa import web
+from ropa.cli import app
+from ropa.commands.query import library_table
+from ropa.messages import Messages
+from ropa.resources import LANGUAGES
+
+from conftest import example_dir
+
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")
+    from starlette.testclient import TestClient
+
+MACHINE_CITATION = re.compile(r"Art\.\s*\d+(?:-\d+)?(?:\(\d+\))*(?:\([a-z]\))*(?:-\([a-z]\))?")
+ENGINEERS_WORDS = re.compile(r"https?://|urn:|\b(?:dpv|pd|loc|eu-gdpr|legal-[a-z]{2}|ropa|rs|ref|dct|rdf|rdfs|skos|xsd)"
+                             r":[A-Za-z]|\b[a-z]+[A-Z][A-Za-z]*\b|\bP\d+[YMD]\b")
+"""A prefixed name, an IRI, a camel-cased variable name (withinOneMonth) or an ISO duration: not for people."""
+
+
+@pytest.fixture(scope="module")
+def hospital_pages():
+    return TestClient(web.create_app([example_dir("chi-belleval")]))
+
+
+def test_every_question_has_its_words_in_every_language():
+    english = Messages.catalogue("en")
+    for query in library.library():
+        cited = sorted(MACHINE_CITATION.findall(english[f"query.{query.name}.article"]))
+        cited_by_header = re.sub(r"\([^()]{3,}\)", "", query.article)   # its citations, not their explanations
+        header_articles = set(re.findall(r"Art\.\s*(\d+)", cited_by_header))
+        assert header_articles, query.name
+        assert header_articles <= {re.match(r"Art\.\s*(\d+)", c).group(1) for c in cited}, query.name
+        for lang in LANGUAGES:
+            phrases = Messages.catalogue(lang)
+            for field in ("title", "answers", "article"):
+                text = phrases.get(f"query.{query.name}.{field}")
+                assert text and not ENGINEERS_WORDS.search(text), (lang, query.name, field, text)
+                if lang != "en":
+                    assert text != english[f"query.{query.name}.{field}"], (lang, query.name, field)
+            # the same articles in every language, written in machine form for Messages.cite
+            assert sorted(MACHINE_CITATION.findall(phrases[f"query.{query.name}.article"])) == cited, (lang, query.name)
+
+
+@pytest.mark.parametrize("lang", ["nl", "fr", "de"])
+def test_citations_are_said_as_the_language_cites(lang):
+    say = Messages(lang)
+    for query in library.library():
+        for text in (library.description(query, lang), library.article(query, lang)):
+            assert not MACHINE_CITATION.search(text) or lang == "de", (query.name, text)  # German keeps "Art. 30"
+            assert not re.search(r"\(\d+\)", text), (query.name, text)                   # no "(1)" paragraphs left
+    recipients = library.get("recipients-of-data-category")
+    assert say.cite("Art. 30(1)(d)") in library.article(recipients, lang)
+    assert library.article(recipients, "en").startswith("GDPR Art. 30(1)(d) (recipients)")
+
+
+@pytest.mark.parametrize("lang, regulation", [("nl", "AVG"), ("de", "DSGVO")])
+def test_a_question_page_describes_the_question_in_the_page_language(hospital_pages, lang, regulation):
+    query = library.get("joint-controllers")
+    page = unescape(hospital_pages.get(f"/{lang}/question/joint-controllers").text)
+    assert f'<p class="answers" lang="{lang}">{library.description(query, lang)}</p>' in page
+    assert f'<p class="article" lang="{lang}">{regulation} {Messages(lang).cite("Art. 26")}' in page
+    assert Messages(lang).cite("Art. 26(2)") in page
+    assert query.answers not in page and "GDPR" not in page
+    listing = unescape(hospital_pages.get(f"/{lang}/questions").text)
+    assert library.article(library.get("transfers-outside-eea"), lang) in listing
+    assert "GDPR" not in listing
+
+
+def test_a_question_the_catalogues_do_not_describe_keeps_its_header_words(hospital_pages, tmp_path, monkeypatch):
+    folder = tmp_path / "queries"
+    shutil.copytree(library.QUERY_DIR, folder)
+    (folder / "activities-named.rq").write_text(
+        "# title: Activities by name\n"
+        "# answers: Which activities does the record name?\n"
+        "# article: GDPR Art. 30(1)(b)\n"
+        "# param: lang (language, default: en) language of the labels\n"
+        "SELECT ?activity WHERE { ?activity a dpv:Process } ORDER BY ?activity\n", encoding="utf-8")
+    monkeypatch.setattr(library, "QUERY_DIR", folder)
+    page = hospital_pages.get("/fr/question/activities-named").text
+    assert '<p class="answers" lang="en">Which activities does the record name?</p>' in page
+    assert '<p class="article" lang="en">GDPR Art. 30(1)(b)</p>' in page
+
+
+def test_ropa_queries_speaks_the_language_asked_for():
+    runner = CliRunner()
+    dutch = runner.invoke(app, ["queries", "--lang", "nl"])
+    assert dutch.exit_code == 0, dutch.output
+    assert "Vragen van de bibliotheek" in dutch.output and "verplicht" in dutch.output
+    assert "dpv:" not in dutch.output and "Query library" not in dutch.output
+    engineers = runner.invoke(app, ["queries"])
+    assert "Query library" in engineers.output and "dct:modified" in engineers.output
+    query = library.get("consent-activities")
+    wide = Console(file=io.StringIO(), width=1000)
+    wide.print(library_table([query], Messages("de")))
+    shown = wide.file.getvalue()
+    assert library.description(query, "de") in shown and library.article(query, "de") in shown
+    assert "Art. 6 Abs. 1 lit. a" in shown and "Einwilligung" in shown
+    described = [q for q in json.loads(runner.invoke(app, ["queries", "--format", "json"]).stdout)
+                 if q["name"] == "consent-activities"]
+    assert described[0]["descriptions"]["fr"] == library.description(query, "fr")
+    assert described[0]["answers"] == query.answers
