@@ -11,6 +11,7 @@ load with a RopaError naming the file, the line and the nearest known term (ever
 
 from __future__ import annotations
 
+import errno
 import os
 import re
 import warnings
@@ -202,14 +203,18 @@ def expand_paths(paths: Iterable[str | Path]) -> list[Path]:
 def _walk(folder: Path) -> Iterator[Path]:
     """The RDF files below a folder (hidden files and folders included, as a record may keep them)."""
     def refuse(error: OSError) -> None:
+        denied = error.errno in (errno.EACCES, errno.EPERM)
         raise RopaError(f"cannot read this folder: {error.strerror}; nothing below it was loaded",
-                        path=str(error.filename or folder))
+                        path=str(error.filename or folder),
+                        key="error.load.folder_denied" if denied else "error.load.unreadable_folder",
+                        values={"detail": error.strerror})
 
     for top, folders, names in os.walk(folder, onerror=refuse):
         for name in folders:
             if os.path.islink(os.path.join(top, name)):
                 raise RopaError("a symbolic link to a folder: ropa does not follow links inside a folder; "
-                                "name the folder it points to as a PATH of its own", path=os.path.join(top, name))
+                                "name the folder it points to as a PATH of its own", path=os.path.join(top, name),
+                                key="error.load.folder_link")
         for name in names:
             candidate = Path(top) / name
             if candidate.suffix.lower() in FORMATS and candidate.is_file():
@@ -313,7 +318,7 @@ def _checked_content(path: Path, rdf_format: ox.RdfFormat, shown: str) -> bytes 
     if found:
         line = content.count(b"\n", 0, found.start()) + 1
         raise RopaError("RDF/XML with a DOCTYPE that declares entities (<!ENTITY ...>): refused, as entities can expand "
-                        "without bound; write the values out", path=shown, line=line)
+                        "without bound; write the values out", path=shown, line=line, key="error.load.entities")
     return content[3:] if content.startswith(_BOM) else content
 
 

@@ -1,0 +1,107 @@
+"""The rarer load errors of ``ropa serve`` (a folder that cannot be read, a link to a folder, RDF/XML declaring
+entities) said in the page's language, on a record that is not the bundled one; the command line keeps English."""
+
+from __future__ import annotations
+
+import datetime as dt
+import errno
+import os
+import re
+import shutil
+import warnings
+from html import unescape
+from pathlib import Path
+
+import pytest
+
+from ropa import web
+from ropa.errors import RopaError
+from ropa.load import load
+from ropa.messages import Messages
+
+from conftest import example_dir
+
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")
+    from starlette.testclient import TestClient
+
+AS_OF = dt.date(2026, 11, 28)
+
+ENTITIES = """<?xml version="1.0"?>
+<!DOCTYPE r [
+ <!ENTITY name "Wolkenwerk">
+]>
+<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" xmlns:rdfs="http://www.w3.org/2000/01/rdf-schema#">
+  <rdf:Description rdf:about="https://example.org/x"><rdfs:label>&name;</rdfs:label></rdf:Description>
+</rdf:RDF>
+"""
+
+
+@pytest.fixture
+def record(tmp_path) -> Path:
+    folder = tmp_path / "record"
+    shutil.copytree(example_dir("wolkenwerk"), folder)
+    return folder
+
+
+def problems(client: TestClient, lang: str) -> list[str]:
+    page = client.get(f"/{lang}/findings")
+    assert page.status_code == 500
+    return [unescape(line) for line in re.findall(r"<li><code>(.*?)</code></li>", page.text)]
+
+
+def served(record: Path) -> TestClient:
+    client = TestClient(web.create_app([record], as_of=AS_OF))
+    assert client.get("/en/findings").status_code == 200   # it loads before the change
+    return client
+
+
+@pytest.mark.parametrize("lang", ["nl", "de"])
+def test_a_link_to_a_folder_is_said_in_the_page_language(record, tmp_path, lang):
+    client = served(record)
+    (tmp_path / "elsewhere").mkdir()
+    (record / "linked").symlink_to(tmp_path / "elsewhere", target_is_directory=True)
+    assert problems(client, lang) == [f"{record / 'linked'}: " + Messages(lang)("error.load.folder_link")]
+    assert problems(client, "en") == [f"{record / 'linked'}: " + Messages("en")("error.load.folder_link")]
+    assert problems(client, lang) != problems(client, "en")
+
+
+@pytest.mark.parametrize("lang", ["fr", "de"])
+def test_rdf_xml_with_entities_is_said_in_the_page_language(record, lang):
+    client = served(record)
+    (record / "extra.rdf").write_text(ENTITIES, encoding="utf-8")
+    [line] = problems(client, lang)
+    assert line == f"{record / 'extra.rdf'}:3: " + Messages(lang)("error.load.entities")
+    assert "refused" not in line
+
+
+@pytest.mark.parametrize("lang", ["nl", "fr"])
+def test_an_unreadable_subfolder_is_said_in_the_page_language(record, lang, monkeypatch):
+    client = served(record)
+    (record / "locked").mkdir()
+    (record / "odd").mkdir()
+    real_scandir = os.scandir
+
+    def scandir(path="."):
+        if isinstance(path, int):   # a folder opened as a descriptor (shutil.rmtree)
+            return real_scandir(path)
+        if Path(path).name == "locked":
+            raise PermissionError(errno.EACCES, "Permission denied", str(path))
+        if Path(path).name == "odd":
+            raise OSError(errno.EIO, "Input/output error", str(path))
+        return real_scandir(path)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    said = Messages(lang)
+    assert problems(client, lang) == [f"{record / 'locked'}: " + said("error.load.folder_denied")]
+    shutil.rmtree(record / "locked")
+    assert problems(client, lang) == [f"{record / 'odd'}: "
+                                      + said("error.load.unreadable_folder", detail="Input/output error")]
+
+
+def test_the_command_line_keeps_the_english_of_these_errors(record, tmp_path):
+    (tmp_path / "elsewhere").mkdir()
+    (record / "linked").symlink_to(tmp_path / "elsewhere", target_is_directory=True)
+    with pytest.raises(RopaError, match="symbolic link to a folder") as caught:
+        load([record])
+    assert caught.value.key == "error.load.folder_link"
