@@ -3,7 +3,8 @@
 The files are rendered from the Jinja templates in ``reports/init/`` with the names and labels of the chosen
 language (``init.*`` phrases of the message catalogues), and the country and supervisory authority from reference
 data. The record validates at once; its only findings are the placeholders it asks the user to fill (an example
-e-mail address, a missing authority where the reference data has none).
+e-mail address, a missing authority where the reference data has none, a public authority's data protection officer
+not yet designated).
 
 Nothing is written until every file is rendered: the files are staged in a temporary folder beside the target and
 then moved into place, so a failure leaves the target as it was.
@@ -54,7 +55,7 @@ SELECT ?country ?label ?authority WHERE {
 }"""
 """The countries of the reference data (EEA and others) and the national supervisory authority where it is known."""
 
-_LABELS = ("record", "dpo", "payroll", "payroll_purpose", "tax_authorities", "payroll_retention", "service",
+_LABELS = ("record", "dpo", "dpo_unknown", "payroll", "payroll_purpose", "tax_authorities", "payroll_retention", "service",
            "service_purpose", "customer", "customer_agreement", "readme_title", "readme_intro", "readme_file",
            "readme_holds", "readme_organisation", "readme_activities", "readme_services", "readme_waivers",
            "readme_ci", "readme_validate", "readme_terms", "readme_terms_example", "readme_build", "terms_consent_example",
@@ -107,8 +108,15 @@ def slug(name: str) -> str:
     return text if text[:1].isalpha() else f"org-{text}".rstrip("-")
 
 
-def plan(org: str, country: str, lang: str = "en", role: str = "controller") -> dict[str, str]:
-    """The files of a new record (relative path -> text), or a RopaError naming the option that is wrong."""
+def plan(org: str, country: str, lang: str = "en", role: str = "controller", public_authority: bool = False
+         ) -> dict[str, str]:
+    """The files of a new record (relative path -> text), or a RopaError naming the option that is wrong.
+
+    A public authority or body (``public_authority``) is typed ``dpv:PublicSectorBody``, the kind the Art. 37(1)(a)
+    and Art. 6(1) second-subparagraph checks read (with ``dpv:GovernmentalOrganisation`` and narrower). It must
+    designate a data protection officer, whom a new record cannot know: the officer's description is there to fill
+    in, labelled as not yet designated, and the organisation's link to it is left commented out, so that
+    ``rs:PublicAuthority-dpo`` reports the missing officer until someone is named."""
     name = " ".join(org.split())
     if not name:
         raise RopaError("--org is empty: give the organisation's name, e.g. --org \"Acme BV\"")
@@ -150,6 +158,7 @@ def plan(org: str, country: str, lang: str = "en", role: str = "controller") -> 
         "customer_email": "privacy@customer.example",
         "controller": role in ("controller", "both"),
         "processor": role in ("processor", "both"),
+        "public_authority": public_authority,
         "today": dt.date.today().isoformat(),
         "next_year": (dt.date.today() + dt.timedelta(days=365)).isoformat(),
     }
@@ -162,7 +171,7 @@ def plan(org: str, country: str, lang: str = "en", role: str = "controller") -> 
 
 
 def init(folder: str | Path, org: str, country: str, *, lang: str = "en", role: str = "controller",
-         force: bool = False) -> InitResult:
+         public_authority: bool = False, force: bool = False) -> InitResult:
     """Write a new record into ``folder``: refused if the folder is not empty unless ``force``; atomic per file."""
     target = Path(folder)
     if target.exists() and not target.is_dir():
@@ -170,7 +179,7 @@ def init(folder: str | Path, org: str, country: str, *, lang: str = "en", role: 
     if target.is_dir() and any(target.iterdir()) and not force:
         raise RopaError("the folder is not empty; choose a new folder, or add --force to add the record's files to it",
                         path=str(target))
-    files = plan(org, country, lang, role)
+    files = plan(org, country, lang, role, public_authority)
     replaced = [target / name for name in files if (target / name).exists()]
     for path in replaced:
         if not path.is_file():

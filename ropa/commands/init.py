@@ -22,13 +22,15 @@ def register(app: typer.Typer) -> None:
         country: Annotated[str, typer.Option("--country", help="Two-letter code of the country of its main establishment (NL, BE, DE, ...).", show_default=False)],
         lang: Annotated[Language, typer.Option("--lang", "-l", help="Language of the labels in the record.")] = Language.en,
         role: Annotated[Role, typer.Option("--role", help="Controller (Art. 30(1)), processor (Art. 30(2)) or both.")] = Role.controller,
+        public_authority: Annotated[bool, typer.Option("--public-authority", help="The organisation is a public authority or body: it must designate a data protection officer (Art. 37(1)(a)), left to fill in.")] = False,
         force: Annotated[bool, typer.Option("--force", help="Write into a folder that is not empty; files of the same name are replaced, and listed.")] = False,
     ) -> None:
         """Write a small, valid record for a new organisation: fill in what it marks TO FILL, then ropa validate FOLDER."""
         from ropa.scaffold import init
 
         with user_errors():
-            result = init(folder, org, country, lang=lang.value, role=role.value, force=force)
+            result = init(folder, org, country, lang=lang.value, role=role.value, public_authority=public_authority,
+                          force=force)
         for path in result.written:
             verb = "replaced" if path in result.replaced else "wrote"
             errors.print(f"{verb} {path}", highlight=False, markup=False, emoji=False)
