@@ -36,6 +36,7 @@ def test_a_public_authority_is_written_as_one_and_its_missing_officer_is_reporte
     assert not graph.select("SELECT ?d WHERE { ?o dpv:hasDataProtectionOfficer ?d }")
     # the officer's description is there, in the record's language, and says no one is designated yet
     say = Messages(lang)
+    assert say("init.wrote", path=folder / "organisation.ttl") in result.output and "wrote" not in result.output
     [dpo] = graph.select("SELECT ?l WHERE { ?d a dpv:DataProtectionOfficer ; rdfs:label ?l }")
     assert dpo["l"] == say("init.dpo_unknown", name=org)
     text = (folder / "organisation.ttl").read_text(encoding="utf-8")

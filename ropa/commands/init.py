@@ -31,10 +31,11 @@ def register(app: typer.Typer) -> None:
         with user_errors():
             result = init(folder, org, country, lang=lang.value, role=role.value, public_authority=public_authority,
                           force=force)
-        for path in result.written:
-            verb = "replaced" if path in result.replaced else "wrote"
-            errors.print(f"{verb} {path}", highlight=False, markup=False, emoji=False)
         from ropa.messages import Messages
 
+        say = Messages(lang.value)   # the status in the language of the record's files
+        for path in result.written:
+            said = say("init.replaced" if path in result.replaced else "init.wrote", path=path)
+            errors.print(said, highlight=False, markup=False, emoji=False)
         command = f"ropa validate {folder}" + (f" --lang {lang.value}" if lang.value != "en" else "")
-        errors.print(Messages(lang.value)("init.next", command=command), highlight=False, markup=False, emoji=False)
+        errors.print(say("init.next", command=command), highlight=False, markup=False, emoji=False)
