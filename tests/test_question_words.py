@@ -17,6 +17,7 @@ from typer.testing import CliRunner
 
 from ropa import query as library
 from ropa import web
+from ropa.load import load
 from ropa.cli import app
 from ropa.commands.query import library_table
 from ropa.messages import Messages
@@ -116,3 +117,13 @@ def test_ropa_queries_speaks_the_language_asked_for():
                  if q["name"] == "consent-activities"]
     assert described[0]["descriptions"]["fr"] == library.description(query, "fr")
     assert described[0]["answers"] == query.answers
+
+
+@pytest.mark.parametrize("lang, word", [("fr", "lignes?"), ("de", "Zeilen?")])
+def test_ropa_query_counts_its_rows_in_the_language_asked_for(lang, word):
+    result = CliRunner().invoke(app, ["query", "joint-controllers", str(example_dir("chi-belleval")), "--lang", lang])
+    assert result.exit_code == 0, result.output
+    rows = len(library.run(library.get("joint-controllers"), load([example_dir("chi-belleval")])).rows)
+    assert rows > 0
+    assert re.search(rf"^{rows} {word}$", result.output, re.M), result.output
+    assert " rows" not in result.output

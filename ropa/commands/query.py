@@ -96,7 +96,9 @@ def register(app: typer.Typer) -> None:
                                   allow_service=allow_service)
         if output_format is ResultFormat.table:
             console.print(rich_table(results, iris, lang or "en"))
-            errors.print(f"{len(results.rows)} row{'s' if len(results.rows) != 1 else ''}", highlight=False)
+            say = Messages(lang if lang in LANGUAGES else "en")   # a label language ropa does not speak: English
+            count = len(results.rows)
+            errors.print(say("queries.rows_one") if count == 1 else say("queries.rows", count=count), highlight=False)
         else:
             sys.stdout.write(results.render(output_format.value, iris=iris, lang=lang or "en"))
 
