@@ -50,7 +50,7 @@ from ropa.errors import RopaError
 from ropa.load import RecordGraph
 from ropa.messages import Messages, catalogue
 from ropa.namespaces import PREFIXES, ROPA, expand, local_words, shorten, sparql_prefixes
-from ropa.periods import format_duration
+from ropa.periods import duration_of, format_duration
 from ropa.transfers import verdict_triples, verdicts_graph
 
 QUERY_DIR = Path(__file__).resolve().parent / "queries"
@@ -377,9 +377,10 @@ def parse_value(param: Param, text: str, query_name: str = "query", prefixes: Ma
             raise wrong("an integer of at most 18 digits", "digits")
         return ox.Literal(str(int(text)), datatype=ox.NamedNode(XSD + "integer"))
     if param.type == "duration":
-        if not _DURATION.match(text.upper()):
+        iso = text.upper() if _DURATION.match(text.upper()) else duration_of(text)   # "5 jaar", "6 mois" too
+        if iso is None or not _DURATION.match(iso):
             raise wrong("a period in ISO 8601 form such as P5Y (five years), P6M or P30D", "duration")
-        return ox.Literal(text.upper(), datatype=ox.NamedNode(XSD + "duration"))
+        return ox.Literal(iso, datatype=ox.NamedNode(XSD + "duration"))
     if param.type == "language":
         if not _LANGUAGE.match(text):
             raise wrong("a language tag such as en, nl or fr", "language")

@@ -46,6 +46,7 @@ from ropa.errors import RopaError
 from ropa.flows import FlowGraph, build_flow_graph, impact
 from ropa.load import RecordGraph, expand_paths, load
 from ropa.namespaces import PREFIXES
+from ropa.periods import format_duration
 from ropa.plain import PlainWords
 from ropa.register import (Answers, Labels, Messages, Outline, Record, build_activity_diagram, build_page,
                            build_provider_overview,
@@ -83,6 +84,7 @@ PICKERS = {
     "country": "country", "destination": "country",
     "purpose": "purpose",
     "basis": "basis", "legal_basis": "basis",
+    "instrument": "instrument", "mechanism": "mechanism",
 }
 """Which of the record's things an IRI parameter of a library question picks from, by the parameter's name."""
 
@@ -106,6 +108,16 @@ _CHOICES = {
         ?s ?link ?x }} FILTER(isIRI(?x)) }}""",
     "purpose": """SELECT DISTINCT ?x WHERE {{ {data} {{ ?a dpv:hasPurpose ?x }} FILTER(isIRI(?x)) }}""",
     "basis": """SELECT DISTINCT ?x WHERE {{ {data} {{ ?a dpv:hasLegalBasis ?x }} FILTER(isIRI(?x)) }}""",
+    # the transfer instruments the record's transfers and sub-processor list entries name, and those (adequacy
+    # decisions, the EU-US framework) covering a country they reach, which count without being named
+    "instrument": """SELECT DISTINCT ?x WHERE {{
+        {{ {data} {{ {{ ?t a dpv:CrossBorderTransfer ; dpv:hasLegalBasis ?x }}
+                    UNION {{ ?e a ropa:Engagement ; ropa:transferMechanism ?x }} }} }}
+        UNION {{ {{ SELECT DISTINCT ?place WHERE {{ {data} {{ {{ ?t a dpv:CrossBorderTransfer ; dpv:hasThirdCountry ?place }}
+                                                         UNION {{ ?e a ropa:Engagement ; ropa:dataLocation ?place }} }} }} }}
+                ?x ropa:coversCountry ?place }}
+        FILTER(isIRI(?x)) }}""",
+    "mechanism": """SELECT DISTINCT ?x WHERE {{ ?x a ropa:TransferMechanismKind }}""",   # the vocabulary's kinds
 }
 _SEARCH = """SELECT DISTINCT ?x ?kind WHERE {{
     {{ SELECT DISTINCT ?x WHERE {{   # the labels first: the text narrows the record most
@@ -877,6 +889,8 @@ class _Input:
             return cls(param.name, label, "date", value, param.required, description=param.description)
         if param.type == "integer":
             return cls(param.name, label, "number", value, param.required, description=param.description)
+        if param.type == "duration" and param.name not in given:
+            value = format_duration(value, t) if value else value   # the default in words: "5 jaar", not P5Y
         return cls(param.name, label, "text", value, param.required, description=param.description)
 
 

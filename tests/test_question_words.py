@@ -127,3 +127,55 @@ def test_ropa_query_counts_its_rows_in_the_language_asked_for(lang, word):
     assert rows > 0
     assert re.search(rf"^{rows} {word}$", result.output, re.M), result.output
     assert " rows" not in result.output
+
+
+def test_every_parameter_of_the_library_is_named_in_every_language():
+    names = {param.name for query in library.library() for param in query.params}
+    for lang in LANGUAGES:
+        phrases = Messages.catalogue(lang)
+        assert not [name for name in names if not phrases.get(f"web.param.{name}")], lang
+
+
+@pytest.fixture(scope="module")
+def saas_pages():
+    return TestClient(web.create_app([example_dir("wolkenwerk")]))
+
+
+def options(page: str, name: str) -> dict[str, str]:
+    picker = re.search(rf'<select id="param-{name}".*?</select>', page, re.S)
+    assert picker, name
+    return {unescape(label): unescape(value) for value, label in re.findall(r'<option value="([^"]+)"[^>]*>([^<]*)<', picker.group(0))}
+
+
+@pytest.mark.parametrize("lang", ["nl", "de"])
+def test_instruments_and_mechanisms_are_chosen_from_lists_in_the_page_language(saas_pages, lang):
+    from ropa.register import Labels
+
+    labels = Labels(load([example_dir("wolkenwerk")]), lang)
+    page = saas_pages.get(f"/{lang}/question/instrument-what-if").text
+    instruments = options(page, "instrument")
+    framework = labels["https://w3id.org/ropa/vocab#Adequacy-EU-US-DPF"]
+    assert framework in instruments and labels["https://w3id.org/ropa/vocab#SCC-2021-914-EU"] in instruments
+    assert labels["https://w3id.org/dpv/legal/eu#Adequacy-EU-JP"] in instruments   # counts for Japan, unnamed
+    assert Messages(lang)("web.param.instrument") in page
+    answer = saas_pages.get(f"/{lang}/question/instrument-what-if",
+                            params={"_run": "1", "instrument": instruments[framework]}).text
+    assert '<p class="problem"' not in answer and "<tbody>" in answer
+    kinds = options(saas_pages.get(f"/{lang}/question/transfers-per-mechanism").text, "mechanism")
+    scc = labels["https://w3id.org/ropa/vocab#MechanismSCC"]
+    assert scc in kinds and not scc.startswith("Standard contractual")
+
+
+@pytest.mark.parametrize("lang, default, asked", [("fr", "5 ans", "18 mois"), ("nl", "5 jaar", "18 maanden")])
+def test_a_period_is_shown_and_asked_in_words(hospital_pages, lang, default, asked):
+    page = hospital_pages.get(f"/{lang}/question/retention-longer-than").text
+    assert f'name="period" value="{default}"' in page and 'value="P5Y"' not in page
+    answer = hospital_pages.get(f"/{lang}/question/retention-longer-than", params={"_run": "1", "period": asked}).text
+    assert '<p class="problem"' not in answer
+    expected = library.run(library.get("retention-longer-than"), load([example_dir("chi-belleval")]),
+                           params={"period": "P18M"})
+    assert len(re.findall(r"<tr>\s*<td", answer)) == len(expected.rows) > 0
+    said = CliRunner().invoke(app, ["query", "retention-longer-than", str(example_dir("chi-belleval")),
+                                    "--param", f"period={asked}", "--format", "json"])
+    assert said.exit_code == 0, said.output
+    assert len(json.loads(said.stdout)["rows"]) == len(expected.rows)
