@@ -77,3 +77,17 @@ def test_without_the_option_the_organisation_is_no_public_body(tmp_path):
     assert not graph.select("SELECT ?o WHERE { ?o a dpv:PublicSectorBody }")
     assert graph.select("SELECT ?d WHERE { ?o dpv:hasDataProtectionOfficer ?d }")
     assert "rs:PublicAuthority-dpo" not in findings_of(tmp_path / "r")
+
+
+def test_the_public_authority_keeps_its_kind_and_its_gap_through_a_workbook(tmp_path):
+    init(tmp_path / "record", "Stadt Steinach", "DE", lang="de", public_authority=True)
+    result = CliRunner().invoke(app, ["export", str(tmp_path / "record"), "--format", "xlsx", "--lang", "de",
+                                      "-o", str(tmp_path / "record.xlsx")])
+    assert result.exit_code == 0, result.output
+    import openpyxl
+
+    sheet = openpyxl.load_workbook(tmp_path / "record.xlsx")[Messages("de")("sheet.organisations")]
+    assert Messages("de")("type.authority") in [cell for row in sheet.iter_rows(values_only=True) for cell in row]
+    result = CliRunner().invoke(app, ["import", str(tmp_path / "record.xlsx"), "-o", str(tmp_path / "back")])
+    assert result.exit_code == 0, result.output
+    assert set(findings_of(tmp_path / "back")) == {"rs:PlaceholderEmail", "rs:PublicAuthority-dpo"}
