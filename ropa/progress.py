@@ -2,9 +2,9 @@
 
 One display per command, in stages (loading, validating, rendering 12 parts ...); library functions take a
 ``Progress`` and report to it, and the quiet default costs nothing. A stage is named by its catalogue key
-(``progress.rendering``), so the line reads in the language of the command's output. The display refreshes only when a stage starts or
-a part is done, so no thread runs beside the work (rendering forks worker processes, which a running refresh thread
-would make unsafe).
+(``progress.rendering``), so that the line reads in the language of the command's output. The display refreshes
+only when a stage starts or a part is done, so no thread runs beside the work (rendering forks worker processes,
+which a running refresh thread would make unsafe).
 """
 
 from __future__ import annotations

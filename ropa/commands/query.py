@@ -133,6 +133,7 @@ def library_table(found: list[library.Query], say: Messages | None = None) -> Ta
     table = Table(title=word("queries.title", "Query library (ropa query NAME)"), title_justify="left", show_lines=True)
     for key, english in (("name", "name"), ("question", "question"), ("article", "article"), ("parameters", "parameters")):
         table.add_column(word(f"queries.{key}", english))
+
     def given(param: library.Param) -> str:
         if param.required:
             return word("queries.required", "required")
