@@ -263,11 +263,11 @@ def validate(
         elif output_format is ValidationFormat.json:
             text = to_json(report)
         elif output_format is ValidationFormat.junit:
-            text = to_junit(report, fail_on.value)
+            text = to_junit(report, fail_on.value, messages)
         elif output_format is ValidationFormat.sarif:
             text = to_sarif(report, locate(graph, report.findings) if graph is not None else {})
         else:
-            text = to_github(report, locate(graph, report.findings) if graph is not None else {})
+            text = to_github(report, locate(graph, report.findings) if graph is not None else {}, messages)
         if text is not None:
             if output:
                 write_atomically(output, text.encode("utf-8"))

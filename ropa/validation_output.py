@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
 
@@ -129,26 +130,40 @@ def to_json(report: Report) -> str:
     return safe.dumps(document, indent=2)
 
 
-def to_junit(report: Report, threshold: str) -> str:
+def _labelled(messages) -> Callable[[str, str], str]:
+    """``label(key, english)``: a label before a value ("Oplossing: ", "Comment corriger : ") in the catalogue's
+    language, or the English one without a catalogue."""
+    def label(key: str, english: str) -> str:
+        return f"{messages(key)}{messages('punct.colon')} " if messages is not None else f"{english}: "
+    return label
+
+
+def to_junit(report: Report, threshold: str, messages=None) -> str:
     """JUnit XML: one test case per finding, failing when at or above the threshold, skipped when waived. Every
-    text is made visible (ropa.safe), so that a control character in the record cannot make the XML invalid."""
+    text is made visible (ropa.safe), so that a control character in the record cannot make the XML invalid. With
+    ``messages`` (findings already in its plain words), the labels of the details are in its language too."""
     limit = SEVERITIES.index(threshold)
     v = safe.visible
+    label = _labelled(messages)
     suite = ET.Element("testsuite", name="ropa validate", timestamp=report.as_of.isoformat())
     failures = skipped = 0
     for finding in report.findings:
         case = ET.SubElement(suite, "testcase", classname=v(finding.entity_label or "ropa"),
                              name=v(f"{finding.check} {finding.activity_label or finding.focus_label}"))
-        detail = v(f"{finding.message}\nArticle: {finding.article}\nFix: {finding.fix}\nFocus: {finding.focus}")
+        detail = v(f"{finding.message}\n{label('gap.article', 'Article')}{finding.article}\n"
+                   f"{label('gap.fix', 'Fix')}{finding.fix}\nFocus: {finding.focus}")
         if finding.waived:
             skipped += 1
-            ET.SubElement(case, "skipped", message=v(f"waived by {finding.waiver.accepted_by} until {finding.waiver.until}"))
+            waived = (messages("validate.waived_by", by=finding.waiver.accepted_by, until=finding.waiver.until)
+                      if messages is not None else f"waived by {finding.waiver.accepted_by} until {finding.waiver.until}")
+            ET.SubElement(case, "skipped", message=v(waived))
         elif SEVERITIES.index(finding.severity) <= limit:
             failures += 1
             element = ET.SubElement(case, "failure", message=v(finding.message), type=finding.severity)
             element.text = detail
         else:
-            ET.SubElement(case, "system-out").text = f"{finding.severity}: {detail}"
+            severity = messages(f"severity.{finding.severity}") if messages is not None else finding.severity
+            ET.SubElement(case, "system-out").text = f"{severity}: {detail}"
     suite.set("tests", str(len(report.findings)))
     suite.set("failures", str(failures))
     suite.set("errors", "0")
@@ -207,9 +222,11 @@ def to_sarif(report: Report, where: dict[str, tuple[str, int]]) -> str:
     return safe.dumps(document, indent=2)
 
 
-def to_github(report: Report, where: dict[str, tuple[str, int]]) -> str:
-    """GitHub Actions workflow commands (::error / ::warning / ::notice), one per unwaived finding."""
+def to_github(report: Report, where: dict[str, tuple[str, int]], messages=None) -> str:
+    """GitHub Actions workflow commands (::error / ::warning / ::notice), one per unwaived finding. With ``messages``
+    (findings already in its plain words), the label of the fix and the summary are in its language too."""
     lines = []
+    label = _labelled(messages)
     for finding in report.findings:
         if finding.waived:
             continue
@@ -219,9 +236,10 @@ def to_github(report: Report, where: dict[str, tuple[str, int]]) -> str:
             properties = {"file": Path(file).as_posix(), "line": str(line), **properties}
         rendered = ",".join(f"{key}={_escape_property(value)}" for key, value in properties.items())
         subject = finding.activity_label or finding.focus_label
-        message = f"{finding.entity_label}: {subject}: {finding.message} Fix: {finding.fix}"
+        about = finding.entity_label if subject == finding.entity_label else f"{finding.entity_label}: {subject}"
+        message = f"{about}: {finding.message} {label('gap.fix', 'Fix')}{finding.fix}"
         lines.append(f"::{_GITHUB_COMMAND[finding.severity]} {rendered}::{_escape_data(message)}")
-    lines.append(f"ropa validate: {summary_line(report)}")
+    lines.append(f"ropa validate: {summary_line(report, messages)}")
     return "\n".join(lines) + "\n"
 
 
