@@ -19,12 +19,14 @@ def read_tables(path: str | Path, name: str, what: str) -> list[tuple[dict, int 
     ("waiver file")."""
     path = Path(path)
     shown = str(path)
+    said = {"what": f"key:error.toml.what.{name}"}   # the kind of file, in the words of a page's language
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise RopaError(f"no such {what}", path=shown) from None
+        raise RopaError(f"no such {what}", path=shown, key="error.toml.missing", values=said) from None
     except (OSError, UnicodeDecodeError) as error:
-        raise RopaError(f"cannot read {what}: {error}", path=shown) from None
+        raise RopaError(f"cannot read {what}: {error}", path=shown, key="error.toml.unreadable",
+                        values={**said, "detail": str(error)}) from None
     try:
         document = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
@@ -32,21 +34,24 @@ def read_tables(path: str | Path, name: str, what: str) -> list[tuple[dict, int 
         found = re.search(r"\(at line (\d+), column (\d+)\)", message)
         line = int(found.group(1)) if found else None
         message = re.sub(r"\s*\(at line \d+, column \d+\)", "", message)
-        raise RopaError(f"malformed {what}: {message}", path=shown, line=line) from None
+        raise RopaError(f"malformed {what}: {message}", path=shown, line=line, key="error.toml.malformed",
+                        values={**said, "detail": message}) from None
     unknown = sorted(set(document) - {name})
     if unknown:
         raise RopaError(f"unknown section '{unknown[0]}'; a {what} holds [[{name}]] tables", path=shown,
-                        line=line_of(text, unknown[0]))
+                        line=line_of(text, unknown[0]), key="error.toml.unknown_section",
+                        values={**said, "section": unknown[0], "name": name})
     entries = document.get(name, [])
     if not isinstance(entries, list):
-        raise RopaError(f"'{name}' must be an array of tables: write [[{name}]]", path=shown, line=line_of(text, name))
+        raise RopaError(f"'{name}' must be an array of tables: write [[{name}]]", path=shown, line=line_of(text, name),
+                        key="error.toml.not_tables", values={"name": name})
     headers = [n for n, line in enumerate(text.splitlines(), start=1) if line.strip().startswith(f"[[{name}]]")]
     tables = []
     for index, entry in enumerate(entries):
         line = headers[index] if index < len(headers) else line_of(text, name)
         if not isinstance(entry, dict):
             raise RopaError(f"'{name}' holds {entry!r}, not a table: write each as a [[{name}]] table", path=shown,
-                            line=line)
+                            line=line, key="error.toml.not_table", values={"name": name, "entry": repr(entry)})
         tables.append((entry, line))
     return tables
 

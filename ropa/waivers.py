@@ -95,18 +95,23 @@ def load_waivers(path: str | Path) -> Waivers:
 def _waiver(entry: dict, path: str, line: int | None) -> Waiver:
     missing = [key for key in REQUIRED if key not in entry]
     if missing:
-        raise RopaError(f"waiver without {', '.join(missing)}", path=path, line=line)
+        raise RopaError(f"waiver without {', '.join(missing)}", path=path, line=line, key="error.waiver.missing",
+                        values={"fields": ", ".join(missing)})
     unknown = sorted(set(entry) - KNOWN)
     if unknown:
-        raise RopaError(f"unknown waiver field '{unknown[0]}' (known: {', '.join(sorted(KNOWN))})", path=path, line=line)
+        raise RopaError(f"unknown waiver field '{unknown[0]}' (known: {', '.join(sorted(KNOWN))})", path=path, line=line,
+                        key="error.waiver.unknown_field", values={"field": unknown[0], "known": ", ".join(sorted(KNOWN))})
     until = entry["until"]
     if isinstance(until, dt.datetime) or not isinstance(until, dt.date):
-        raise RopaError(f"'until' must be a date like 2027-06-30, not {until!r}", path=path, line=line)
+        raise RopaError(f"'until' must be a date like 2027-06-30, not {until!r}", path=path, line=line,
+                        key="error.waiver.until", values={"value": str(until)})
     for key in ("check", "accepted_by", "reason", "focus", "entity", "path"):
         if key in entry and (not isinstance(entry[key], str) or not entry[key].strip()):
-            raise RopaError(f"'{key}' must be a non-empty text", path=path, line=line)
+            raise RopaError(f"'{key}' must be a non-empty text", path=path, line=line, key="error.waiver.empty",
+                            values={"field": key})
     if "focus" not in entry and "entity" not in entry:
-        raise RopaError("a waiver names the finding's 'focus' or its 'entity' (or both)", path=path, line=line)
+        raise RopaError("a waiver names the finding's 'focus' or its 'entity' (or both)", path=path, line=line,
+                        key="error.waiver.no_target")
     return Waiver(
         check=shorten(expand_or_fail(entry["check"], path=path, line=line)),
         accepted_by=entry["accepted_by"].strip(),

@@ -105,3 +105,29 @@ def test_the_command_line_keeps_the_english_of_these_errors(record, tmp_path):
     with pytest.raises(RopaError, match="symbolic link to a folder") as caught:
         load([record])
     assert caught.value.key == "error.load.folder_link"
+
+
+WAIVER = ('[[waiver]]\ncheck = "rs:PlaceholderEmail"\nfocus = "https://example.org/wolkenwerk/dpo"\n'
+          'accepted_by = "Datenschutz-Team"\nreason = "The address is being set up."\nuntil = 2027-06-30\n')
+
+
+@pytest.mark.parametrize("lang", ["nl", "de"])
+def test_a_mistake_in_the_waiver_file_is_said_in_the_page_language(record, tmp_path, lang):
+    say = Messages(lang)
+    waivers = tmp_path / "waivers.toml"
+    waivers.write_text(WAIVER, encoding="utf-8")
+    client = TestClient(web.create_app([record], as_of=AS_OF, waivers=waivers))
+    assert client.get(f"/{lang}/findings").status_code == 200
+    waivers.write_text(WAIVER.replace("until = 2027-06-30\n", ""), encoding="utf-8")
+    assert problems(client, lang) == [f"{waivers}:1: " + say("error.waiver.missing", fields="until")]
+    waivers.write_text(WAIVER.replace("2027-06-30", '"soon"'), encoding="utf-8")
+    assert problems(client, lang) == [f"{waivers}:1: " + say("error.waiver.until", value="soon")]
+    waivers.write_text(WAIVER + "[other]\n", encoding="utf-8")
+    what = say("error.toml.what.waiver")
+    assert problems(client, lang) == [f"{waivers}:7: " + say("error.toml.unknown_section", section="other", what=what,
+                                                             name="waiver")]
+    waivers.write_text(WAIVER.replace("check =", "check"), encoding="utf-8")
+    [line] = problems(client, lang)
+    assert line.startswith(f"{waivers}:2: ") and say("error.toml.malformed", what=what, detail="").rstrip() in line
+    waivers.unlink()
+    assert problems(client, lang) == [f"{waivers}: " + say("error.toml.missing", what=what)]
