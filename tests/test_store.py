@@ -3,6 +3,7 @@ full run on the same files, reloading only what changed; a damaged, locked or in
 
 from __future__ import annotations
 
+import copy
 import gc
 import datetime as dt
 import json
@@ -25,9 +26,10 @@ from ropa.cli import app
 from ropa.errors import RopaError
 import ropa.store
 from ropa.retention_policy import load_retention_policy
-from ropa.store import MANIFEST, OXIGRAPH, _analyse, validate_with_store
+from ropa.store import MANIFEST, OXIGRAPH, _analyse, _lateral, validate_with_store
+from ropa.namespaces import shorten
 from ropa.synthetic import generate
-from ropa.validate import compile_shapes, load_shapes, shape_files, validate
+from ropa.validate import compile_shapes, evaluation_context, load_shapes, run_queries, shape_files, validate
 from findings import comparable
 
 AS_OF = dt.date(2026, 11, 28)
@@ -398,6 +400,27 @@ def test_one_focus_node_is_checked_with_the_query_as_written():
     assert rewritten and all("MINUS" not in c.written.replace(c.target, "") and "FILTER NOT EXISTS" in c.written
                              for c in rewritten)
     assert all(c.target in c.written for c in checks if c.target)   # the DISTINCT target: each node bound once
+
+
+def test_a_check_run_for_one_focus_node_with_its_optional_groups_lateral_gives_the_rows_as_written(synthetic, policy):
+    """The store runs a check for a few focus nodes with each OPTIONAL read per solution (LATERAL): the same rows,
+    for every check and every focus node with a result, ceilings in force (rs:RetentionAbovePolicy's labels)."""
+    graph = ropa.load([synthetic])
+    checks = compile_shapes(load_shapes(shape_files()))
+    rewritten = [c for c in checks if "OPTIONAL" in c.written]
+    assert len(rewritten) > 5 and all("LATERAL { OPTIONAL {" in _lateral(c.written) for c in rewritten)
+    compared = set()
+    with evaluation_context(graph, AS_OF, policy):
+        for check in rewritten:
+            lateral = copy.copy(check)
+            object.__setattr__(lateral, "written", _lateral(check.written))
+            nodes = {r.focus for r in run_queries(graph, [check])}
+            for focus in sorted(nodes)[:40]:
+                node = ox.NamedNode(focus) if not focus.startswith("_:") else ox.BlankNode(focus[2:])
+                expected = sorted(map(repr, run_queries(graph, [check], this=node)))
+                assert expected and sorted(map(repr, run_queries(graph, [lateral], this=node))) == expected, focus
+                compared.add(shorten(check.shape))
+    assert "rs:RetentionAbovePolicy" in compared and len(compared) > 5
 
 
 CYCLIC = {"rs:NoTransferContradiction", "rs:RevealedTransfer", "rs:ControllerProcessorAgreement",
