@@ -105,9 +105,19 @@ TRANSFER = [(ox.NamedNode(DPV + "hasThirdCountry"), ox.NamedNode("https://w3id.o
             (ox.NamedNode(ROPA + "headquarteredIn"), ox.NamedNode("https://w3id.org/dpv/loc#US")),
             (ox.NamedNode(ROPA + "occasional"), ox.Literal("true", datatype=ox.NamedNode(XSD + "boolean")))]
 KINDS = ["remove", "add", "swap", "drop-file", "new-file", "retarget", "hierarchy", "type", "untype", "transfer",
-         "move", "blank", "touch", "chain", "location", "agreement", "statement", "engagement", "retention", "label"]
-"""The kinds of edit; the last seven change what the checks whose patterns form cycles read (rs:NoTransferContradiction,
-rs:RevealedTransfer, rs:ControllerProcessorAgreement, rs:RetentionAbovePolicy)."""
+         "move", "blank", "touch", "chain", "location", "agreement", "statement", "engagement", "retention", "label",
+         "basis", "instrument"]
+"""The kinds of edit; "chain" to "label" change what the checks whose patterns form cycles read
+(rs:NoTransferContradiction, rs:RevealedTransfer, rs:ControllerProcessorAgreement, rs:RetentionAbovePolicy); the last
+two change a transfer's basis or what the record says of an instrument (the facts the verdicts are judged with)."""
+GDPR = "https://w3id.org/dpv/legal/eu/gdpr#"
+BASES = [ox.NamedNode(i) for i in (GDPR + "A46-2-c", GDPR + "A49-1-a", ROPA + "SCC-2021-914-EU", GDPR + "A46-2-f",
+                                   GDPR + "A49-1-g")]
+INSTRUMENT_FACTS = [(ox.NamedNode(ROPA + "validUntil"), ox.Literal("2025-06-30", datatype=ox.NamedNode(XSD + "date"))),
+                    (ox.NamedNode(ROPA + "coversCountry"), ox.NamedNode("https://w3id.org/dpv/loc#US")),
+                    (ox.NamedNode(ROPA + "onlyForCertifiedOrganisations"),
+                     ox.Literal("true", datatype=ox.NamedNode(XSD + "boolean"))),
+                    (ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#label"), ox.Literal("Clauses, renamed", language="en"))]
 LOC = "https://w3id.org/dpv/loc#"
 OUTSIDE = [ox.NamedNode(LOC + c) for c in ("US", "IN", "BR")]
 CHAIN = [ox.NamedNode(i) for i in (ROPA + "usesServiceProvider", ROPA + "engagesProcessor", ROPA + "hasSubProcessor",
@@ -231,6 +241,17 @@ def edit(folder: Path, kind: str, seed: int) -> None:
         elif subjects:
             triples.append(ox.Triple(rng.choice(subjects), ox.NamedNode(DPV + "hasPersonalData"),
                                      ox.NamedNode("https://w3id.org/dpv/pd#Name")))
+        write(path, triples)
+    elif kind == "basis":   # a transfer's legal basis replaced, maybe by one no transfer of the record used yet
+        based = [i for i, t in enumerate(triples) if t.predicate.value == DPV + "hasLegalBasis"
+                 and any(u.subject == t.subject and u.object == TYPES[1] for u in triples)]
+        if based:
+            index = rng.choice(based)
+            triples[index] = ox.Triple(triples[index].subject, triples[index].predicate, rng.choice(BASES))
+            write(path, triples)
+    elif kind == "instrument":   # what an instrument covers, until when, for whom or its name, stated in a data file
+        predicate, value = rng.choice(INSTRUMENT_FACTS)
+        triples.append(ox.Triple(rng.choice(BASES), predicate, value))
         write(path, triples)
     elif kind == "label":   # a label changed: providers, places and categories are named in messages
         labelled = [i for i, t in enumerate(triples) if t.predicate == LABEL]
@@ -435,6 +456,29 @@ def test_an_edit_the_cyclic_checks_read_reruns_them_only_where_it_reaches(synthe
         found, run = stored_run(folder, store, policy)
         assert found == full_run(folder, policy), (kind, seed)
         assert not run.full and not CYCLIC & set(run.ran_in_full), run
+
+
+@pytest.mark.parametrize("kind", ["basis", "instrument"])
+def test_a_change_to_the_facts_of_the_verdicts_is_read_where_it_reaches(synthetic, tmp_path, kind):
+    folder, store = stored_copy(synthetic, tmp_path)
+    judged = []
+    for seed in range(3):
+        edit(folder, kind, seed)
+        found, run = stored_run(folder, store)
+        assert found == full_run(folder), (kind, seed)
+        assert not run.full and run.full_checks == 0, run
+        judged.append(run.verdicts_computed)
+    assert any(judged) or kind == "instrument"   # a fact of an instrument no transfer uses alters no verdict
+
+
+def test_the_instruments_read_for_a_few_bases_are_those_of_the_whole_record(synthetic):
+    from ropa.transfers import read_instruments
+
+    graph = ropa.load([synthetic])
+    every = read_instruments(graph)
+    asked = sorted(every)[::2] + [b.value for b in BASES] + [DPV + "Process"]
+    assert len(every) > 3 and read_instruments(graph, asked) == {b: every[b] for b in asked if b in every}
+    assert read_instruments(graph, []) == {}
 
 
 def test_another_date_runs_every_check(synthetic, tmp_path):
