@@ -51,13 +51,15 @@ from ropa.load import (CHECKED_NAMESPACES, FORMATS, LoadedFile, RecordGraph, che
                        defined_terms, display_path, load_file, planned_files, read_triples, warn_if_empty)
 from ropa.namespaces import PREFIXES, ROPA, declared_prefixes, shorten
 from ropa.retention_policy import RetentionPolicy
-from ropa.validate import (_VARIABLES, EVALUATION_GRAPH, CompiledCheck, RawResult, Report, _closing, check_local_sparql,
-                           compile_shapes, describe, evaluation_context, load_shapes, run_queries, shape_files)
+from ropa.validate import (_ENTITIES, _LABELS, _SOURCES, _VARIABLES, EVALUATION_GRAPH, CompiledCheck, RawResult, Report,
+                           Source, _closing, check_local_sparql, compile_shapes, describe, english_labels,
+                           evaluation_context, finding_context, load_shapes, run_queries, shape_files)
 
 FORMAT = 3
 """The layout of DIR; a store of another layout is rebuilt."""
 MANIFEST = "manifest.json"
 RESULTS = "results.json"
+CONTEXT = "context.json"
 EVALUATION = "evaluation.nt"
 OXIGRAPH = "oxigraph"
 _RACY_NS = 2_000_000_000
@@ -131,6 +133,7 @@ def _analyses(checks: list[CompiledCheck], known: dict[str, dict]) -> dict[str, 
         for check in checks:
             _analysis(check, known)
         _verdict_analysis(known)
+        _context_analysis(known)
         return known
 
     with ThreadPoolExecutor(max_workers=1) as worker:
@@ -207,7 +210,8 @@ def _run(store, folder, planned, checks, shapes_graph, shape_paths, manifest, ca
             kept = [r for r in previous if r["focus"] not in names and r["focus"] not in gone]
             results[key] = kept + [asdict(r) for r in _run_for(graph, check, focus)]
     raw = [RawResult(**r) for rows in results.values() for r in rows]
-    report = Report(findings=describe(graph, shapes_graph, raw), as_of=as_of, engine="fast",
+    context, kept = _context(graph, raw, None if run.full else _kept(folder / CONTEXT), changed, walker, analyses)
+    report = Report(findings=describe(graph, shapes_graph, raw, context), as_of=as_of, engine="fast",
                     shapes=[display_path(p) for p in shape_paths])
     if disk is not store:
         disk.clear()
@@ -216,10 +220,76 @@ def _run(store, folder, planned, checks, shapes_graph, shape_paths, manifest, ca
             disk.bulk_extend(chunk)
     disk.flush()
     write_atomically(folder / RESULTS, json.dumps(results).encode("utf-8"))
+    write_atomically(folder / CONTEXT, json.dumps(kept).encode("utf-8"))
     write_atomically(folder / MANIFEST, json.dumps({**settings, "started": started, "files": files,
                                                     "facts": manifest.get("facts"), "analysis": analyses},
                                                    indent=1).encode("utf-8"))
     return graph, report, run
+
+
+def _context(graph: RecordGraph, raw: list[RawResult], kept: dict | None, changed: set[tuple], walker: _Walker,
+             analyses: dict) -> tuple[tuple, dict]:
+    """What the findings say of each focus node besides the check (the entity and activity they are attributed to,
+    the source quote, the labels), as ``describe`` takes it, and as JSON to keep for the next run. Only what a
+    changed triple can alter is read again: the entity, activity and source of the focus nodes it can reach through
+    the queries that find them (as a check's focus nodes are found), and the labels of the nodes it labels (reading
+    them all took 0.3 to 0.4 s at a million triples)."""
+    focuses = sorted({r.focus for r in raw if not r.focus.startswith("_:")})
+    analysis = _context_analysis(analyses)
+    entities: dict = {}
+    sources: dict = {}
+    labels: dict = {}
+    labelled = {t[0] for _, t in _hits(analysis["labels"], changed)}
+    if kept is not None:
+        stale: set | None = set()
+        for part in ("entities", "sources"):
+            found = _affected(None, analysis[part], changed, walker)
+            stale = None if found is None or stale is None else stale | {_name(n) for n in found}
+        if stale is not None and all(isinstance(n, ox.NamedNode) for n in labelled):
+            entities = {f: v for f, v in kept["entities"].items() if f not in stale}
+            sources = {f: v for f, v in kept["sources"].items() if f not in stale}
+            relabelled = {n.value for n in labelled}
+            labels = {iri: v for iri, v in kept["labels"].items() if iri not in relabelled}
+    missing = [f for f in focuses if f not in entities]
+    entity_of, found = finding_context(graph, missing)
+    for focus in missing:
+        entities[focus] = list(entity_of[focus]) if focus in entity_of else None
+        sources[focus] = [found[focus].file, found[focus].section, found[focus].quote] if focus in found else None
+    named = sorted(set(focuses) | {iri for f in focuses for iri in entities[f] or () if iri})
+    unread = [iri for iri in named if iri not in labels]
+    read = english_labels(graph, unread)
+    labels.update({iri: read.get(iri) for iri in unread})
+    kept = {"entities": {f: entities[f] for f in focuses}, "sources": {f: sources[f] for f in focuses},
+            "labels": {iri: labels[iri] for iri in named}}
+    context = ({f: tuple(v) for f, v in kept["entities"].items() if v},
+               {f: Source(*v) for f, v in kept["sources"].items() if v},
+               {iri: label for iri, label in kept["labels"].items() if label is not None})
+    return context, kept
+
+
+def _context_analysis(analyses: dict) -> dict:
+    """The analyses of the queries ``describe`` reads a focus node's entity, activity and source with (the node in
+    the place of ?this) and the patterns of the query for labels."""
+    prologue = "".join(f"PREFIX {prefix}: <{iri}>\n" for prefix, iri in PREFIXES.items())
+
+    def rooted(text: str) -> str:
+        text = re.sub(r"VALUES \?node \{ (?:NODES|%s) \}", "", text)
+        return prologue + re.sub(r"\?node\b", "?this", text)
+
+    texts = [rooted(_ENTITIES), rooted(_SOURCES), rooted(_LABELS)]
+    key = f"{_ANALYSIS}-context-" + _digest(t.encode() for t in texts)[:24]
+    if key not in analyses:
+        labels = _analyse(texts[2])["patterns"] or [[["var", "s"], ["any", "p"], ["var", "o"]]]
+        analyses[key] = {"entities": _analyse(texts[0]), "sources": _analyse(texts[1]), "labels": labels}
+    return analyses[key]
+
+
+def _kept(path: Path) -> dict | None:
+    """What the last run kept in a JSON file, or None (the run then reads it all again)."""
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
 
 
 # --- The store on disk ------------------------------------------------------------------------------------------
@@ -233,8 +303,9 @@ def _read(folder: Path) -> tuple[dict | None, dict]:
         return None, {}
     manifest_path, results_path = folder / MANIFEST, folder / RESULTS
     if not manifest_path.exists():
-        strangers = sorted(p.name for p in folder.iterdir() if p.name not in (OXIGRAPH, RESULTS, MANIFEST, EVALUATION)
-                           and not any(p.name.startswith(f".{n}.") for n in (MANIFEST, RESULTS, EVALUATION)))
+        strangers = sorted(p.name for p in folder.iterdir()
+                           if p.name not in (OXIGRAPH, RESULTS, MANIFEST, EVALUATION, CONTEXT)
+                           and not any(p.name.startswith(f".{n}.") for n in (MANIFEST, RESULTS, EVALUATION, CONTEXT)))
         if strangers:
             raise RopaError(f"--store: the folder holds other files ({', '.join(strangers[:3])}); name an empty "
                             "or a new folder", path=str(folder))

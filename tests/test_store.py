@@ -106,10 +106,11 @@ TRANSFER = [(ox.NamedNode(DPV + "hasThirdCountry"), ox.NamedNode("https://w3id.o
             (ox.NamedNode(ROPA + "occasional"), ox.Literal("true", datatype=ox.NamedNode(XSD + "boolean")))]
 KINDS = ["remove", "add", "swap", "drop-file", "new-file", "retarget", "hierarchy", "type", "untype", "transfer",
          "move", "blank", "touch", "chain", "location", "agreement", "statement", "engagement", "retention", "label",
-         "basis", "instrument"]
+         "basis", "instrument", "keeper"]
 """The kinds of edit; "chain" to "label" change what the checks whose patterns form cycles read
-(rs:NoTransferContradiction, rs:RevealedTransfer, rs:ControllerProcessorAgreement, rs:RetentionAbovePolicy); the last
-two change a transfer's basis or what the record says of an instrument (the facts the verdicts are judged with)."""
+(rs:NoTransferContradiction, rs:RevealedTransfer, rs:ControllerProcessorAgreement, rs:RetentionAbovePolicy); "basis" and
+"instrument" change a transfer's basis or what the record says of an instrument (the facts the verdicts are judged
+with); "keeper" moves an activity to another organisation's record (whom its findings are attributed to)."""
 GDPR = "https://w3id.org/dpv/legal/eu/gdpr#"
 BASES = [ox.NamedNode(i) for i in (GDPR + "A46-2-c", GDPR + "A49-1-a", ROPA + "SCC-2021-914-EU", GDPR + "A46-2-f",
                                    GDPR + "A49-1-g")]
@@ -117,7 +118,8 @@ INSTRUMENT_FACTS = [(ox.NamedNode(ROPA + "validUntil"), ox.Literal("2025-06-30",
                     (ox.NamedNode(ROPA + "coversCountry"), ox.NamedNode("https://w3id.org/dpv/loc#US")),
                     (ox.NamedNode(ROPA + "onlyForCertifiedOrganisations"),
                      ox.Literal("true", datatype=ox.NamedNode(XSD + "boolean"))),
-                    (ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#label"), ox.Literal("Clauses, renamed", language="en"))]
+                    (ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#label"),
+                     ox.Literal("Clauses, renamed", language="en"))]
 LOC = "https://w3id.org/dpv/loc#"
 OUTSIDE = [ox.NamedNode(LOC + c) for c in ("US", "IN", "BR")]
 CHAIN = [ox.NamedNode(i) for i in (ROPA + "usesServiceProvider", ROPA + "engagesProcessor", ROPA + "hasSubProcessor",
@@ -253,6 +255,17 @@ def edit(folder: Path, kind: str, seed: int) -> None:
         predicate, value = rng.choice(INSTRUMENT_FACTS)
         triples.append(ox.Triple(rng.choice(BASES), predicate, value))
         write(path, triples)
+    elif kind == "keeper":   # an activity moved to another organisation's record, or left without one
+        kept = [i for i, t in enumerate(triples) if t.predicate.value == ROPA + "recordedBy"]
+        keepers = sorted({t.object for f in files for t in triples_of(f) if t.predicate.value == ROPA + "recordedBy"},
+                         key=lambda n: n.value)
+        if kept:
+            index = rng.choice(kept)
+            if rng.random() < 0.3:
+                triples.pop(index)
+            else:
+                triples[index] = ox.Triple(triples[index].subject, triples[index].predicate, rng.choice(keepers))
+            write(path, triples)
     elif kind == "label":   # a label changed: providers, places and categories are named in messages
         labelled = [i for i, t in enumerate(triples) if t.predicate == LABEL]
         if labelled:
@@ -304,14 +317,19 @@ def test_a_one_file_change_reloads_that_file_and_reruns_local_checks_for_its_nod
     assert found == full_run(folder)
 
 
-def test_a_change_to_one_activity_reruns_the_checks_for_that_activity_alone(synthetic, tmp_path):
+def test_a_change_to_one_activity_reruns_the_checks_for_that_activity_alone(synthetic, tmp_path, monkeypatch):
     folder, store = stored_copy(synthetic, tmp_path)
     path = sorted(folder.glob("*.ttl"))[5]
     activity = next(t.subject for t in triples_of(path) if t.predicate.value == DPV + "hasPurpose")
     with open(path, "a", encoding="utf-8") as handle:   # the file as written, its blank nodes unchanged
         handle.write(f"\n<{activity.value}> <{DPV}hasLegalBasis> <https://w3id.org/dpv/legal/eu/gdpr#A6-1-a> .\n")
+    described = []
+    context = ropa.store.finding_context
+    monkeypatch.setattr(ropa.store, "finding_context",
+                        lambda graph, nodes: described.append(nodes) or context(graph, nodes))
     found, run = stored_run(folder, store)
     assert run.changed_triples == 1 and run.full_checks == 0 and 0 < run.rerun_nodes <= run.partial_checks
+    assert len(described) == 1 and len(described[0]) <= 1   # the other findings' entity and source kept
     assert found == full_run(folder)
 
 
@@ -458,8 +476,9 @@ def test_an_edit_the_cyclic_checks_read_reruns_them_only_where_it_reaches(synthe
         assert not run.full and not CYCLIC & set(run.ran_in_full), run
 
 
-@pytest.mark.parametrize("kind", ["basis", "instrument"])
-def test_a_change_to_the_facts_of_the_verdicts_is_read_where_it_reaches(synthetic, tmp_path, kind):
+@pytest.mark.parametrize("kind", ["basis", "instrument", "keeper", "label"])
+def test_a_change_to_the_facts_of_the_verdicts_or_the_findings_context_is_read_where_it_reaches(synthetic, tmp_path,
+                                                                                             kind):
     folder, store = stored_copy(synthetic, tmp_path)
     judged = []
     for seed in range(3):
@@ -468,7 +487,7 @@ def test_a_change_to_the_facts_of_the_verdicts_is_read_where_it_reaches(syntheti
         assert found == full_run(folder), (kind, seed)
         assert not run.full and run.full_checks == 0, run
         judged.append(run.verdicts_computed)
-    assert any(judged) or kind == "instrument"   # a fact of an instrument no transfer uses alters no verdict
+    assert any(judged) or kind != "basis"   # a fact of an instrument no transfer uses alters no verdict
 
 
 def test_the_instruments_read_for_a_few_bases_are_those_of_the_whole_record(synthetic):
