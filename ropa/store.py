@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import gc
 import hashlib
 import heapq
 import json
@@ -60,6 +61,9 @@ FORMAT = 3
 MANIFEST = "manifest.json"
 RESULTS = "results.json"
 CONTEXT = "context.json"
+SNAPSHOTS = "graphs"
+"""Per data file, its stored graph as N-Triples (blank nodes as the store names them): read when the file changed,
+several times faster than reading the graph back from the store."""
 EVALUATION = "evaluation.nt"
 OXIGRAPH = "oxigraph"
 _RACY_NS = 2_000_000_000
@@ -115,6 +119,10 @@ def validate_with_store(
     analyses = _analyses(checks, {key: value for key, value in (manifest or {}).get("analysis", {}).items()
                                   if key.startswith(f"{_ANALYSIS}-")})
     store = _open(folder)
+    # The run makes and drops many small tuples (triples, rows) and no garbage cycles worth collecting: collections
+    # of the older objects (the shapes graph among them) took a quarter of a one-file change's CPU time.
+    collecting = gc.isenabled()
+    gc.disable()
     try:
         return _run(store, folder, planned, checks, shapes_graph, shape_paths, manifest, cached, as_of,
                     retention_policy, analyses)
@@ -123,6 +131,9 @@ def validate_with_store(
         # (a library caller may open the store again at once).
         store = None   # noqa: F841
         raise error.with_traceback(None) from None
+    finally:
+        if collecting:
+            gc.enable()
 
 
 def _analyses(checks: list[CompiledCheck], known: dict[str, dict]) -> dict[str, dict]:
@@ -165,9 +176,9 @@ def _run(store, folder, planned, checks, shapes_graph, shape_paths, manifest, ca
         # A full run validates in memory, as a run without the store does, and then writes the store from memory
         # in one bulk (Oxigraph answers the checks several times faster from memory than from disk).
         store = ox.Store()
-        graph, changed_files, changed, files = _update(store, planned, {"files": {}}, run)
+        graph, changed_files, changed, files = _update(store, folder, planned, {"files": {}}, run)
     else:
-        graph, changed_files, changed, files = _update(store, planned, manifest, run)
+        graph, changed_files, changed, files = _update(store, folder, planned, manifest, run)
     run.changed_triples = len(changed)
     if run.full:
         check_written(graph)
@@ -219,6 +230,12 @@ def _run(store, folder, planned, checks, shapes_graph, shape_paths, manifest, ca
         while chunk := list(islice(quads, 100_000)):   # in one go, the bulk loader holds a copy of the record
             disk.bulk_extend(chunk)
     disk.flush()
+    if run.full:
+        for loaded in graph.files:
+            entry = files[loaded.graph.value]
+            if entry["kind"] == "data":
+                entry["snapshot"] = _write_snapshot(folder, loaded.graph,
+                                                    store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=loaded.graph))
     write_atomically(folder / RESULTS, json.dumps(results).encode("utf-8"))
     write_atomically(folder / CONTEXT, json.dumps(kept).encode("utf-8"))
     write_atomically(folder / MANIFEST, json.dumps({**settings, "started": started, "files": files,
@@ -304,7 +321,7 @@ def _read(folder: Path) -> tuple[dict | None, dict]:
     manifest_path, results_path = folder / MANIFEST, folder / RESULTS
     if not manifest_path.exists():
         strangers = sorted(p.name for p in folder.iterdir()
-                           if p.name not in (OXIGRAPH, RESULTS, MANIFEST, EVALUATION, CONTEXT)
+                           if p.name not in (OXIGRAPH, RESULTS, MANIFEST, EVALUATION, CONTEXT, SNAPSHOTS)
                            and not any(p.name.startswith(f".{n}.") for n in (MANIFEST, RESULTS, EVALUATION, CONTEXT)))
         if strangers:
             raise RopaError(f"--store: the folder holds other files ({', '.join(strangers[:3])}); name an empty "
@@ -341,7 +358,7 @@ def _remove(path: Path) -> None:
         raise RopaError(f"--store: cannot update the store: {error.strerror}", path=str(path.parent)) from None
 
 
-def _update(store: ox.Store, planned: list[tuple[Path, str]], manifest: dict, run: Run):
+def _update(store: ox.Store, folder: Path, planned: list[tuple[Path, str]], manifest: dict, run: Run):
     """Reload the changed files; return the record, the files reloaded, the changed triples (none on a full run,
     which needs none) and the manifest's new entries per file. A change to the vocabulary or reference data makes
     the run a full one."""
@@ -370,7 +387,9 @@ def _update(store: ox.Store, planned: list[tuple[Path, str]], manifest: dict, ru
             loaded = load_file(store, path, kind, bulk=True)
         else:
             fresh = read_triples(path)   # a file that does not parse leaves its stored graph as it was
-            changed |= _write_difference(store, name, _triples(store, name) if entry is not None else set(), fresh)
+            stored = _stored(store, folder, name, entry) if entry is not None else set()
+            difference, wanted = _write_difference(store, name, stored, fresh)
+            changed |= difference
             loaded = LoadedFile(path=path, graph=name, kind=kind)
         graph.files.append(loaded)
         changed_files.append(loaded)
@@ -380,29 +399,59 @@ def _update(store: ox.Store, planned: list[tuple[Path, str]], manifest: dict, ru
             graph.prefixes.setdefault(prefix, iri)
         files[name.value] = {"path": str(path.resolve()), "kind": kind, "sha256": _hash(path), "size": stat.st_size,
                              "mtime": stat.st_mtime_ns, "prefixes": prefixes}
+        if not run.full:
+            files[name.value]["snapshot"] = _write_snapshot(
+                folder, name, ox.serialize([ox.Triple(*t) for t in wanted], format=ox.RdfFormat.N_TRIPLES))
     for name, entry in known.items():
         if name not in files:
             gone = ox.NamedNode(name)
             if not run.full:
                 changed |= _triples(store, gone)
             store.remove_graph(gone)
+            _snapshot_path(folder, gone).unlink(missing_ok=True)
             run.removed.append(entry.get("path", name))
             if entry.get("kind") != "data" and not run.full:
                 run.full, run.reason = True, "a change to the vocabulary or reference data"
     return graph, changed_files, (set() if run.full else changed), files
 
 
-def _write_difference(store: ox.Store, name: ox.NamedNode, stored: set[tuple], fresh: list[ox.Triple]) -> set[tuple]:
+def _write_difference(store: ox.Store, name: ox.NamedNode, stored: set[tuple], fresh: list[ox.Triple]
+                      ) -> tuple[set[tuple], set[tuple]]:
     """Bring a file's stored graph to its fresh triples by removing and adding only what differs, and return that
-    difference. The fresh blank nodes take the stored names of the blank nodes they match (see ``_same_blanks``): a
-    file whose blank nodes were read anew is not a change of all of them."""
+    difference and the graph's triples now. The fresh blank nodes take the stored names of the blank nodes they
+    match (see ``_same_blanks``): a file whose blank nodes were read anew is not a change of all of them."""
     same = _same_blanks(stored, fresh)
     wanted = {(same.get(t.subject, t.subject), t.predicate, same.get(t.object, t.object)) for t in fresh}
     gone, added = stored - wanted, wanted - stored
     for s, p, o in gone:
         store.remove(ox.Quad(s, p, o, name))
     store.extend(ox.Quad(s, p, o, name) for s, p, o in added)
-    return gone | added
+    return gone | added, wanted
+
+
+def _snapshot_path(folder: Path, name: ox.NamedNode) -> Path:
+    return folder / SNAPSHOTS / (hashlib.sha256(name.value.encode()).hexdigest()[:32] + ".nt")
+
+
+def _write_snapshot(folder: Path, name: ox.NamedNode, text: bytes) -> str:
+    """Keep a file's stored graph as N-Triples; return the digest the manifest keeps to recognise it."""
+    try:
+        (folder / SNAPSHOTS).mkdir(exist_ok=True)
+    except OSError as error:
+        raise RopaError(f"--store: cannot update the store: {error.strerror}", path=str(folder)) from None
+    write_atomically(_snapshot_path(folder, name), text)
+    return hashlib.sha256(text).hexdigest()
+
+
+def _stored(store: ox.Store, folder: Path, name: ox.NamedNode, entry: dict) -> set[tuple]:
+    """A file's stored graph: from its snapshot when that is the one the manifest names, else from the store."""
+    try:
+        text = _snapshot_path(folder, name).read_bytes()
+    except OSError:
+        text = None
+    if text is None or hashlib.sha256(text).hexdigest() != entry.get("snapshot"):
+        return _triples(store, name)
+    return {(q.subject, q.predicate, q.object) for q in ox.parse(text, format=ox.RdfFormat.N_TRIPLES)}
 
 
 def _same_blanks(stored: set[tuple], fresh: list[ox.Triple]) -> dict:

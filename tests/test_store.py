@@ -500,6 +500,22 @@ def test_the_instruments_read_for_a_few_bases_are_those_of_the_whole_record(synt
     assert read_instruments(graph, []) == {}
 
 
+def test_a_changed_file_is_compared_with_its_snapshot_or_else_with_the_store(synthetic, tmp_path, monkeypatch):
+    folder, store = stored_copy(synthetic, tmp_path)
+    path = sorted(folder.glob("*.ttl"))[4]
+    edit(folder, "blank", 5)
+    read_back = []
+    triples = ropa.store._triples
+    monkeypatch.setattr(ropa.store, "_triples", lambda store, name: read_back.append(name) or triples(store, name))
+    found, run = stored_run(folder, store)
+    assert found == full_run(folder) and run.changed_triples > 0 and read_back == []   # the snapshot was read
+    for snapshot in (store / ropa.store.SNAPSHOTS).iterdir():
+        snapshot.write_bytes(b"<urn:not> <urn:the> <urn:graph> .\n")   # damaged: the store is read instead
+    write(path, triples_of(path)[:-3])
+    found, run = stored_run(folder, store)
+    assert found == full_run(folder) and len(read_back) == 1 and run.changed_triples == 3
+
+
 def test_another_date_runs_every_check(synthetic, tmp_path):
     store = tmp_path / "store"
     stored_run(synthetic, store)
