@@ -516,6 +516,19 @@ def test_a_changed_file_is_compared_with_its_snapshot_or_else_with_the_store(syn
     assert found == full_run(folder) and len(read_back) == 1 and run.changed_triples == 3
 
 
+@pytest.mark.parametrize("line", ['<urn:x:a> <http://www.w3.org/1999/02/22-rdf-syntax-ns#value> "P4W2D"^^<{XSD}duration> .',
+                                  '<urn:x:a> <{DPV}hasPurpos_> <{DPV}Marketing> .',
+                                  '<urn:x:a> <{DPV}hasPurpose> <{DPV}Marketting> .'])
+def test_an_ill_typed_literal_or_unknown_term_a_change_adds_is_the_load_s_error(synthetic, tmp_path, line):
+    folder, store = stored_copy(synthetic, tmp_path)
+    path = sorted(folder.glob("*.ttl"))[2]
+    with open(path, "a", encoding="utf-8") as handle:
+        handle.write("\n" + line.format(XSD=XSD, DPV=DPV) + "\n")
+    message, run = stored_run(folder, store)
+    assert run is None and message == full_run(folder) and path.name in message
+    assert ("P4W2D" in message) if "P4W" in line else ("hasPurpos_" in message or "Marketting" in message)
+
+
 def test_another_date_runs_every_check(synthetic, tmp_path):
     store = tmp_path / "store"
     stored_run(synthetic, store)
