@@ -1,20 +1,24 @@
 """Incremental validation for CI: ``ropa validate --store DIR`` keeps the loaded record on disk between runs.
 
 DIR holds an Oxigraph store (one named graph per file, as ``ropa.load`` builds in memory, plus the transfer
-verdicts of the last run in a graph of their own), the raw results of the last run per compiled check
-(``results.json``, each with its focus node) and ``manifest.json``: per file its size, modification time, content
-hash, kind and prefixes; what the results were computed with (evaluation date, shapes, retention policy); a digest
-of the facts the verdicts were judged with; and each check's analysis. A run costs in proportion to the change:
+verdicts of the last run in a graph of their own), a snapshot of each data file's stored graph (``graphs/``), the
+raw results of the last run per compiled check (``results.json``, each with its focus node), what the findings say
+of each focus node besides the check (``context.json``: entity, activity, source, labels) and ``manifest.json``: per
+file its size, modification time, content hash, kind, prefixes and snapshot digest; what the results were computed
+with (evaluation date, shapes, retention policy); the facts the verdicts were judged with; and each check's
+analysis. A run costs in proportion to the change:
 
 * A file whose size and modification time are those recorded is not read; any other file is hashed, and read again
-  only when its content changed. Its stored graph then gets only the triples that differ (``_write_difference``),
-  and only it is checked for ill-typed literals and unknown terms.
+  only when its content changed. It is compared with its snapshot, its stored graph then gets only the triples that
+  differ (``_write_difference``), and only the triples it gained are checked for ill-typed literals and unknown
+  terms.
 * Those triples, removed and added, are the changed triples. Each check is re-run only for the focus nodes they can
   affect (see "Which focus nodes a change can affect" below), its cached results for those nodes replaced; a check
   none of whose patterns a changed triple matches keeps its results; a check whose affected nodes cannot be bounded
   is run in full.
 * The transfer verdicts are judged again the same way, for the transfers a changed triple can affect, or all of
-  them when the facts the rule uses changed; the verdicts that changed are changed triples too.
+  them when the facts the rule uses changed (read again only for the instruments a changed triple can affect); the
+  verdicts that changed are changed triples too. The context of the findings is read again the same way.
 * Every check runs in full after a change to the vocabulary, the reference data, the shapes, the retention policy or
   the evaluation date, and on a new or rebuilt store (which is loaded with the bulk loader).
 
