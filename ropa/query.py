@@ -753,7 +753,7 @@ def select_embedded(graph: RecordGraph, sparql: str, *, name: str = "query") -> 
             solutions = graph.query(body)
             if isinstance(solutions, ox.QuerySolutions):
                 columns = [v.value for v in solutions.variables]
-                if all(key in columns for key, _ in keys):
+                if columns and all(key in columns for key, _ in keys):
                     texts, terms = read_solutions(solutions)
                     width = len(columns)
                     order = _sort_order([texts[i::width] for i in range(width)],
@@ -927,6 +927,8 @@ def _results(solutions, name: str) -> Results:
     if not isinstance(solutions, ox.QuerySolutions):
         raise RopaError(f"{name}: only SELECT queries are supported here")
     columns = [v.value for v in solutions.variables]
+    if not columns:   # rows without values: nothing to read but their number
+        return Results(columns, [() for _ in solutions])
     texts, terms = read_solutions(solutions)
     return Results(columns, _term_rows(texts, len(columns), terms))
 

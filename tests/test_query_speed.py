@@ -303,3 +303,21 @@ def test_recipients_label_each_value_as_before_where_labels_are_missing(tmp_path
     assert "https://w3id.org/dpv/pd#Name" in deep["data"]   # any: the activity's other category too
     assert email["receiverLabel"] == "Receiver Two" and email["entityLabel"] == "https://example.org/gaps/unlabelled"
     assert email["activityLabel"] == "Second" and email["dataLabel"] == "Mid"
+
+
+def test_rows_read_as_text_are_the_terms_pyoxigraph_gives():
+    """read_solutions reads the store's TSV: every kind of value comes back as the same term, unbound as None."""
+    store = ox.Store()
+    values = ['"tab\\there"', '"line\\nbreak \\"quoted\\" back\\\\slash"', '"Zoë"@fr', '"x"@en-GB', '"1"^^xsd:integer',
+              '"01"^^xsd:integer', '"1.50"^^xsd:decimal', '"1.0E3"^^xsd:double', '"true"^^xsd:boolean',
+              '"2026-01-01"^^xsd:date', '"odd"^^<https://example.org/type>', '<https://example.org/é?a=b#c>', '""',
+              '" "', '"-"', '"_:b"']
+    text = ("PREFIX xsd: <http://www.w3.org/2001/XMLSchema#> SELECT ?v ?w ?b WHERE { VALUES ?v { %s UNDEF } "
+            "OPTIONAL { FILTER(false) BIND(1 AS ?w) } BIND(BNODE(\"n\") AS ?b) }" % " ".join(values))
+    expected = [tuple(s) for s in store.query(text)]
+    texts, terms = library.read_solutions(store.query(text))
+    rows = list(zip(*[iter([terms[t] for t in texts])] * 3))
+    assert [row[:2] for row in rows] == [row[:2] for row in expected]
+    assert all(isinstance(row[2], ox.BlankNode) for row in rows)
+    assert None in [row[0] for row in rows] and all(row[1] is None for row in rows)
+    assert library.select_embedded(ropa.load([]), "SELECT * WHERE { }").rows == [()]   # a row without columns
