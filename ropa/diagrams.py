@@ -32,6 +32,7 @@ DOT_TIMEOUT = 60
 
 STATUS_COLOURS = {"valid": "#2e7d32", "invalid": "#c62828", "unknown": "#ef6c00", "not required": "#607d8b"}
 _WRAP = 28
+_LONGEST = 500   # characters of a name a diagram shows; Graphviz refuses a quoted string over 16,384
 
 PHRASES = {
     "diagram.title": "Data flows of {name}",
@@ -285,7 +286,10 @@ _DOT_SHAPES = {
 def dot_string(text: str) -> str:
     """A DOT double-quoted string: backslashes and quotes escaped, line breaks as centred \\n, and & as &amp;
     (dot reads "&lt;" in a label as an entity, so a name that contains it would otherwise print as "<")."""
-    escaped = safe.visible(text).replace("&", "&amp;").replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+    text = safe.visible(text)
+    if len(text) > _LONGEST:
+        text = text[:_LONGEST - 1] + "…"
+    escaped = text.replace("&", "&amp;").replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
     return f'"{escaped}"'
 
 
