@@ -376,7 +376,8 @@ CORRECTIONS = {
     "microsoft-data-in-belgium": (
         "000-destiny-nv.ttl",
         [("dst:microsoft a ropa:ServiceProvider , dpv:DataProcessor ;",
-          "dst:microsoft a ropa:ServiceProvider , dpv:DataProcessor ;\n    ropa:dataLocation loc:BE ;", 1)],
+          "dst:microsoft a ropa:ServiceProvider , dpv:DataProcessor ;\n    ropa:dataLocation loc:BE ;\n"
+          "    ropa:hasEstablishment [ dpv:hasCountry loc:IE ] ;", 1)],   # in the EEA, so no access from the US
         "rs:UndocumentedTransfer", {DST + "microsoft"},
     ),
     "no-national-register-number": (
