@@ -95,6 +95,8 @@ CORRECTIONS = {
                            "    dpv:hasDataExporter my:organisation ; dpv:hasDataImporter my:bangalore-code-labs ;\n"
                            "    dpv:hasThirdCountry loc:IN ; dpv:hasLegalBasis ropa:SCC-2021-914-EU .\n\nmy:eng-bangalore a")]},
         {("rs:RemoteAccessTransfer", "bangalore-code-labs")},
+        # the organisation's statement that no data leave the EEA is now contradicted by the record itself
+        {("rs:NoTransferStatementContradicted", "organisation")},
     ),
     "the support tool is an authorised sub-processor": (
         {"services.ttl": [("    dpv:hasDataProcessor my:helpwise ;\n", ""),
@@ -112,22 +114,23 @@ CORRECTIONS = {
          for activity in ("payroll-service", "absence-service", "access-badges", "staff-absence")},
     ),
     "the transfer to the parent is documented": (
-        {"activities.ttl": [("    dpv:hasImpactAssessment my:dpia-payroll ;",
+        {"activities.ttl": [("    dpv:hasImpactAssessment my:dpia-payroll ;\n    ropa:statesNoTransferOutside loc:EEA ;",
                              "    dpv:hasImpactAssessment my:dpia-payroll ;\n    ropa:hasTransfer my:parent-transfer ;"),
                             ("my:staff-payroll-retention a", "my:parent-transfer a dpv:CrossBorderTransfer ;\n"
                              "    dpv:hasDataExporter my:organisation ; dpv:hasDataImporter my:schelde-holdings ;\n"
                              "    dpv:hasThirdCountry loc:US ; dpv:hasLegalBasis ropa:SCC-2021-914-EU .\n\n"
                              "my:staff-payroll-retention a")]},
         {("rs:RecipientInThirdCountry", "schelde-holdings")},
+        {("rs:NoTransferStatementContradicted", "organisation")},
     ),
 }
 
 
 @pytest.mark.parametrize("case", sorted(CORRECTIONS))
 def test_correcting_a_gap_removes_exactly_its_findings(case, payroll_path, tmp_path):
-    edits, removed = CORRECTIONS[case]
+    edits, removed, *brought = CORRECTIONS[case]
     assert removed <= GAPS
-    assert gaps(ropa.load([corrected_copy(payroll_path, tmp_path, edits)])) == GAPS - removed
+    assert gaps(ropa.load([corrected_copy(payroll_path, tmp_path, edits)])) == (GAPS - removed) | (brought[0] if brought else set())
 
 
 def test_the_new_gaps_are_told_in_dutch_with_their_values(payroll, payroll_path):
@@ -271,14 +274,19 @@ my:bonus a dpv:Process ; rdfs:label "Bonuses"@en ; ropa:recordedBy my:org ; ropa
     dpv:hasStorageCondition [ a dpv:StorageDuration ; dpv:hasDuration [ a dpv:TemporalDuration ; rdf:value "P1Y"^^xsd:duration ] ] .
 my:parent a dpv:Recipient , dpv:Organisation ; dpv:hasName "Parent Inc." ; ropa:headquarteredIn loc:US{more} .
 """
-    def reported(more: str) -> bool:
+    def checks(more: str) -> set[str]:
         path = tmp_path / f"{len(more)}.ttl"
         path.write_text(record.replace("{more}", more), encoding="utf-8")
-        return any(f.check == "rs:RecipientInThirdCountry" for f in validate(ropa.load([path]), as_of=AS_OF).findings)
+        return {f.check for f in validate(ropa.load([path]), as_of=AS_OF).findings}
 
-    assert reported("")
-    assert not reported(" ;\n    ropa:hasEstablishment [ dpv:hasCountry loc:NL ]")
-    assert reported(" ;\n    ropa:hasEstablishment [ dpv:hasCountry loc:NL ] ; dpv:hasLocation loc:US")
+    assert "rs:RecipientInThirdCountry" in checks("")
+    assert "rs:RecipientInThirdCountry" not in checks(" ;\n    ropa:hasEstablishment [ dpv:hasCountry loc:NL ]")
+    assert "rs:RecipientInThirdCountry" in checks(" ;\n    ropa:hasEstablishment [ dpv:hasCountry loc:NL ] ; dpv:hasLocation loc:US")
+    # The transfer documented: the recipient is accounted for, and the organisation's statement that no data leave
+    # the EEA is now contradicted by its own record.
+    documented = checks(" .\nmy:bonus ropa:hasTransfer [ a dpv:CrossBorderTransfer ; dpv:hasDataExporter my:org ; "
+                        "dpv:hasDataImporter my:parent ; dpv:hasThirdCountry loc:US ; dpv:hasLegalBasis ropa:SCC-2021-914-EU ]")
+    assert "rs:RecipientInThirdCountry" not in documented and "rs:NoTransferStatementContradicted" in documented
 
 
 # --- Odd input ------------------------------------------------------------------------------------------------
