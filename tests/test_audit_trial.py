@@ -263,6 +263,19 @@ def test_a_processor_named_on_a_processor_service_is_checked_as_a_sub_processor(
     assert checks(" ;\n    ropa:authorisedBy my:client ; ropa:hasAgreement my:hostco-agreement") == set()
 
 
+@pytest.mark.parametrize("engine", ["fast", "pyshacl"])
+def test_a_controller_named_only_as_the_one_on_whose_behalf_is_checked(engine, tmp_path):
+    """Art. 30(2)(a): the controller a processor acts for needs its name and contact details even when the record links
+    it only with ropa:actsOnBehalfOf (the link rs:ProcessorActivity-controller asks for)."""
+    path = tmp_path / "service.ttl"
+    path.write_text(SERVICE.replace("{hostco}", " ;\n    ropa:authorisedBy my:client ; ropa:hasAgreement my:hostco-agreement")
+                    .replace(" dpv:hasDataController my:client ;", "")
+                    .replace('my:client a dpv:LegalEntity , dpv:DataController ; dpv:hasName "Client BV" ; ropa:email "privacy@client.be" .',
+                             'my:client a dpv:LegalEntity , dpv:DataController ; rdfs:label "Client BV"@en .'), encoding="utf-8")
+    found = {(f.check, f.focus.rsplit("/", 1)[-1]) for f in validate(ropa.load([path]), as_of=AS_OF, engine=engine).findings}
+    assert {("rs:Controller-name", "client"), ("rs:Controller-contact", "client")} <= found
+
+
 def test_a_recipient_established_in_the_eea_receives_no_transfer(tmp_path):
     record = prefixes("https://example.org/bonus/") + """
 my:org a dpv:Organisation ; dpv:hasName "Org NV" ; ropa:email "privacy@org.be" ; dpv:hasCountry loc:BE ;
