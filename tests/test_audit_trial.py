@@ -40,6 +40,7 @@ GAPS = {
     ("rs:NationalIdentificationNumber", "access-badges"),                                                   # 6
     ("rs:RetentionWithoutPeriod", "newsletter"),                                                            # 7
     ("rs:RecipientInThirdCountry", "schelde-holdings"),                                                     # 8
+    ("rs:SubProcessorAuthorisationPerController", "bangalore-code-labs"),                                   # 9
 }
 
 
@@ -108,6 +109,11 @@ CORRECTIONS = {
                            "    ropa:hasAgreement my:kempen-cloud-agreement .")]},
         {("rs:SubProcessorAuthorisation", "helpwise"), ("rs:SubProcessorAgreement", "helpwise")},
     ),
+    "every employer authorised the Indian team": (
+        {"services.ttl": [("    ropa:authorisedBy my:van-damme , my:ter-linde ;\n    ropa:hasAgreement my:bangalore-agreement",
+                           "    ropa:authorisedBy my:van-damme , my:ter-linde , my:de-kroon ;\n    ropa:hasAgreement my:bangalore-agreement")]},
+        {("rs:SubProcessorAuthorisationPerController", "bangalore-code-labs")},
+    ),
     "technical measures are recorded": (
         {"organisation.ttl": [("dpv:StaffTraining , dpv:Policy", "dpv:EncryptionAtRest , dpv:AccessControlMethod , dpv:StaffTraining , dpv:Policy")]},
         {("rs:TechnicalMeasuresForSensitiveData", activity)
@@ -140,7 +146,7 @@ def test_the_new_gaps_are_told_in_dutch_with_their_values(payroll, payroll_path)
     assert "kernactiviteit" in plain["rs:LargeScaleDpo"].message and plain["rs:LargeScaleDpo"].article.startswith("art. 37, lid 1")
     assert "vermeldt een technische beveiligingsmaatregel, alleen organisatorische" in plain["rs:TechnicalMeasuresForSensitiveData"].message
     result = runner.invoke(app, ["validate", str(payroll_path), "--lang", "nl", "--as-of", AS_OF.isoformat()])
-    assert result.exit_code == 1 and "Overtredingen: 5, Waarschuwingen: 11, Opmerkingen: 1" in result.output
+    assert result.exit_code == 1 and "Overtredingen: 6, Waarschuwingen: 11, Opmerkingen: 1" in result.output
 
 
 def test_the_questions_list_the_sub_processor_named_on_the_service(payroll):
