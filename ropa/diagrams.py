@@ -121,7 +121,10 @@ def diagram(graph: RecordGraph, controller: str | None = None, activity: str | N
     fg = flows or flow_graph(graph, as_of)
     if controller is None and activity is None:  # a record kept by one organisation: its diagram
         keepers = sorted({info.recorder for info in fg.activities.values() if info.recorder})
-        if len(keepers) != 1:
+        if not keepers:
+            raise RopaError("the record has no activity that names the organisation keeping it (ropa:recordedBy): "
+                            "there is nothing to draw")
+        if len(keepers) > 1:
             raise RopaError("the record is kept by several organisations: name either a controller (--controller) "
                             "or an activity (--activity)")
         controller = keepers[0]

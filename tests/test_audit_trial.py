@@ -327,3 +327,13 @@ my:a a dpv:Process ; rdfs:label "Loonadministratie"@nl ; ropa:recordedBy my:org 
     assert result.exit_code == 0, result.output
     assert list((tmp_path / "out").rglob("*.html"))
 
+
+
+@pytest.mark.parametrize("content", ["", "@prefix dpv: <https://w3id.org/dpv#> .\n"])
+def test_a_diagram_of_an_empty_record_says_there_is_nothing_to_draw(content, tmp_path):
+    """An empty file, or one with only prefixes: one line that says so, exit code 2, no file written."""
+    (tmp_path / "record").mkdir()
+    (tmp_path / "record" / "a.ttl").write_text(content, encoding="utf-8")
+    result = runner.invoke(app, ["diagram", str(tmp_path / "record"), "-o", str(tmp_path / "flows.svg")])
+    assert result.exit_code == 2 and "nothing to draw" in result.output and "several organisations" not in result.output
+    assert "Traceback" not in result.output and not (tmp_path / "flows.svg").exists()
