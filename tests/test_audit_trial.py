@@ -96,8 +96,6 @@ CORRECTIONS = {
                            "    dpv:hasDataExporter my:organisation ; dpv:hasDataImporter my:bangalore-code-labs ;\n"
                            "    dpv:hasThirdCountry loc:IN ; dpv:hasLegalBasis ropa:SCC-2021-914-EU .\n\nmy:eng-bangalore a")]},
         {("rs:RemoteAccessTransfer", "bangalore-code-labs")},
-        # the organisation's statement that no data leave the EEA is now contradicted by the record itself
-        {("rs:NoTransferStatementContradicted", "organisation")},
     ),
     "the support tool is an authorised sub-processor": (
         {"services.ttl": [("    dpv:hasDataProcessor my:helpwise ;\n", ""),
@@ -127,7 +125,16 @@ CORRECTIONS = {
                              "    dpv:hasThirdCountry loc:US ; dpv:hasLegalBasis ropa:SCC-2021-914-EU .\n\n"
                              "my:staff-payroll-retention a")]},
         {("rs:RecipientInThirdCountry", "schelde-holdings")},
-        {("rs:NoTransferStatementContradicted", "organisation")},
+    ),
+    "the transfer to the parent is documented, but the activity still says none": (
+        {"activities.ttl": [("    dpv:hasImpactAssessment my:dpia-payroll ;",
+                             "    dpv:hasImpactAssessment my:dpia-payroll ;\n    ropa:hasTransfer my:parent-transfer ;"),
+                            ("my:staff-payroll-retention a", "my:parent-transfer a dpv:CrossBorderTransfer ;\n"
+                             "    dpv:hasDataExporter my:organisation ; dpv:hasDataImporter my:schelde-holdings ;\n"
+                             "    dpv:hasThirdCountry loc:US ; dpv:hasLegalBasis ropa:SCC-2021-914-EU .\n\n"
+                             "my:staff-payroll-retention a")]},
+        {("rs:RecipientInThirdCountry", "schelde-holdings")},
+        {("rs:NoTransferStatementContradicted", "staff-payroll")},
     ),
 }
 
@@ -301,11 +308,13 @@ my:parent a dpv:Recipient , dpv:Organisation ; dpv:hasName "Parent Inc." ; ropa:
     assert "rs:RecipientInThirdCountry" in checks("")
     assert "rs:RecipientInThirdCountry" not in checks(" ;\n    ropa:hasEstablishment [ dpv:hasCountry loc:NL ]")
     assert "rs:RecipientInThirdCountry" in checks(" ;\n    ropa:hasEstablishment [ dpv:hasCountry loc:NL ] ; dpv:hasLocation loc:US")
-    # The transfer documented: the recipient is accounted for, and the organisation's statement that no data leave
-    # the EEA is now contradicted by its own record.
-    documented = checks(" .\nmy:bonus ropa:hasTransfer [ a dpv:CrossBorderTransfer ; dpv:hasDataExporter my:org ; "
-                        "dpv:hasDataImporter my:parent ; dpv:hasThirdCountry loc:US ; dpv:hasLegalBasis ropa:SCC-2021-914-EU ]")
-    assert "rs:RecipientInThirdCountry" not in documented and "rs:NoTransferStatementContradicted" in documented
+    # The transfer documented: the recipient is accounted for; the organisation's statement that no data leave the
+    # EEA covers only the activities that document no transfer, but the activity's own statement is contradicted.
+    transfer = (" .\nmy:bonus ropa:hasTransfer [ a dpv:CrossBorderTransfer ; dpv:hasDataExporter my:org ; "
+                "dpv:hasDataImporter my:parent ; dpv:hasThirdCountry loc:US ; dpv:hasLegalBasis ropa:SCC-2021-914-EU ]")
+    documented = checks(transfer)
+    assert not documented & {"rs:RecipientInThirdCountry", "rs:NoTransferStatementContradicted"}
+    assert "rs:NoTransferStatementContradicted" in checks(transfer + " ; ropa:statesNoTransferOutside loc:EEA")
 
 
 # --- Odd input ------------------------------------------------------------------------------------------------
