@@ -112,6 +112,14 @@ CORRECTIONS = {
                            "    ropa:authorisedBy my:van-damme , my:ter-linde , my:de-kroon ;\n    ropa:hasAgreement my:bangalore-agreement")]},
         {("rs:SubProcessorAuthorisationPerController", "bangalore-code-labs")},
     ),
+    "the Indian team is authorised in the standard agreement (general written authorisation)": (
+        {"services.ttl": [("    ropa:authorisedBy my:van-damme , my:ter-linde ;\n    ropa:hasAgreement my:bangalore-agreement",
+                           "    ropa:authorisedBy my:van-damme , my:ter-linde , my:standard-terms ;\n    ropa:hasAgreement my:bangalore-agreement"),
+                          ("my:bangalore-agreement a", "my:standard-terms a dpv:ControllerProcessorAgreement ;\n"
+                           "    rdfs:label \"Algemene voorwaarden, art. 9: algemene toestemming voor subverwerkers\"@nl .\n\n"
+                           "my:bangalore-agreement a")]},
+        {("rs:SubProcessorAuthorisationPerController", "bangalore-code-labs")},
+    ),
     "technical measures are recorded": (
         {"organisation.ttl": [("dpv:StaffTraining , dpv:Policy", "dpv:EncryptionAtRest , dpv:AccessControlMethod , dpv:StaffTraining , dpv:Policy")]},
         {("rs:TechnicalMeasuresForSensitiveData", activity)
