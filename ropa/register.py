@@ -454,7 +454,7 @@ ENTRY_FIELDS: dict[str, FieldSpec] = {
                            checks=["rs:TransferBasis", "rs:InvalidatedTransferInstrument"]),
     "retention": _spec("dpv:hasStorageCondition"),
     "security": _spec(*(shorten(p) for p in MEASURE_PROPERTIES), checks=["rs:SecurityMeasures"]),
-    "legal_basis": _spec("dpv:hasLegalBasis", "ropa:withdrawalMeans"),
+    "legal_basis": _spec("dpv:hasLegalBasis", "ropa:withdrawalMeans", "ropa:legalBasisLaw", checks=["rs:LegalBasisLaw"]),
     "special_condition": _spec(checks=["rs:SpecialCategoryCondition"]),
     "data_source": _spec("dpv:hasDataSource"),
     "processors": _spec("dpv:hasDataProcessor", "ropa:usesServiceProvider", "ropa:hasSubProcessor"),
@@ -791,7 +791,7 @@ class _Builder:
             "dpv:hasDataController", "dpv:hasDataProcessor", "ropa:actsOnBehalfOf", "dpv:hasPurpose",
             "ropa:purposeDescription", "dpv:hasDataSubject", "dpv:hasPersonalData", "ropa:dataDescription",
             "dpv:hasRecipient", "ropa:noRecipients", "ropa:hasTransfer", "ropa:statesNoTransferOutside",
-            "dpv:hasStorageCondition", "dpv:hasLegalBasis",
+            "dpv:hasStorageCondition", "dpv:hasLegalBasis", "ropa:legalBasisLaw",
             "ropa:withdrawalMeans", "dpv:hasDataSource", "ropa:usesServiceProvider", "ropa:engagesProcessor",
             "ropa:hasSubProcessor", "ropa:dataLocation", "dpv:hasLocation", "dpv:hasImpactAssessment", "dpv:hasActivityStatus",
             "dpv:hasProcessing", "dpv:hasContext", "ropa:hasAgreement", "dpv:hasJointDataControllers")),
@@ -1221,7 +1221,10 @@ class _Builder:
             security_note = self.t("note.for_all_processing") if measures else ""
         fields["security"] = self.field("security", measures, activity, note=security_note)
         fields["security"].inherited = bool(security_note)
-        fields["legal_basis"] = self.field("legal_basis", self.legal_bases(activity, "Art. 6"), activity)
+        laws = self.concepts(activity, ROPA + "legalBasisLaw")   # the law behind a legal obligation or public task
+        for law in laws:
+            law.detail = self.t.cite("Art. 6(3)")
+        fields["legal_basis"] = self.field("legal_basis", self.legal_bases(activity, "Art. 6") + laws, activity)
         art9 = self.legal_bases(activity, "Art. 9")
         special = [c for c in f.iris(activity, DPV + "hasPersonalData") if c in self.special]
         if not art9 and not special:

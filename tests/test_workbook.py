@@ -542,3 +542,65 @@ def test_the_law_that_allows_criminal_data_goes_through_the_workbook_and_back(tm
     sheet.parent.save(without)
     assert runner.invoke(app, ["import", str(without), "-o", str(tmp_path / "bare")]).exit_code == 0
     assert "rs:CriminalOffenceData" in {f.check for f in validate(ropa.load([tmp_path / "bare"])).findings}
+
+
+# --- the law behind a legal obligation or public task (Art. 6(3)) -------------------------------------------------------
+
+COMMUNE = """
+@prefix ex: <https://example.org/commune/> .
+@prefix ropa: <https://w3id.org/ropa/vocab#> .
+@prefix dpv: <https://w3id.org/dpv#> .
+@prefix pd: <https://w3id.org/dpv/pd#> .
+@prefix loc: <https://w3id.org/dpv/loc#> .
+@prefix eu-gdpr: <https://w3id.org/dpv/legal/eu/gdpr#> .
+@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
+
+ex:commune a dpv:LegalEntity , dpv:DataController , dpv:PublicSectorBody ; rdfs:label "Commune de Wiltz"@fr ;
+    dpv:hasCountry loc:LU ; ropa:email "dpo@wiltz.example" .
+ex:register a dpv:Process ; rdfs:label "Registre de la population"@fr ; ropa:recordedBy ex:commune ;
+    ropa:role ropa:ControllerRole ; dpv:hasDataController ex:commune ; dpv:hasPurpose dpv:PublicRelations ; dpv:hasLegalBasis eu-gdpr:A6-1-e ;
+    ropa:legalBasisLaw "Loi du 19 juin 2013 relative à l'identification des personnes physiques, art. 3"@fr ;
+    dpv:hasDataSubject dpv:Citizen ; dpv:hasPersonalData pd:Name , pd:PhysicalAddress ; ropa:noRecipients true .
+ex:payroll a dpv:Process ; rdfs:label "Paie du personnel communal"@fr ; ropa:recordedBy ex:commune ;
+    ropa:role ropa:ControllerRole ; dpv:hasDataController ex:commune ; dpv:hasPurpose dpv:PersonnelPayment ; dpv:hasLegalBasis eu-gdpr:A6-1-c ;
+    dpv:hasDataSubject dpv:Employee ; dpv:hasPersonalData pd:Name , pd:Salary ; ropa:noRecipients true .
+"""
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_the_law_behind_an_obligation_goes_through_the_workbook_and_back(tmp_path, lang):
+    """A commune names the law behind its population register, not behind its payroll: the column, headed in the
+    workbook's language, carries the law out and back, cited to its cell, and the payroll's gap stays a gap."""
+    folder = tmp_path / "record"
+    folder.mkdir()
+    (folder / "record.ttl").write_text(COMMUNE, encoding="utf-8")
+    graph = ropa.load([folder])
+    law = "Loi du 19 juin 2013 relative à l'identification des personnes physiques, art. 3"
+    book = export_workbook(graph, tmp_path / "commune.xlsx", lang=lang)
+    t = Messages(lang)
+    sheet = openpyxl.load_workbook(book)[t("sheet.activities")]
+    headers = [c.value for c in sheet[1]]
+    assert t.cite("Art. 6(3)") in t("col.legal_basis_law")
+    column = headers.index(t("col.legal_basis_law")) + 1
+    assert {sheet.cell(row=r, column=column).value for r in range(2, sheet.max_row + 1)} - {None} == {law}
+    imported = load_folder(write_import(book, tmp_path / "imported").parent)
+    assert isomorphic(article30_facts(graph, lang), article30_facts(imported, lang))
+    rows = imported.select("""SELECT ?label ?law ?cell WHERE { ?a rdfs:label ?label ; ropa:legalBasisLaw ?law .
+        ?st rdf:subject ?a ; rdf:predicate ropa:legalBasisLaw ; ropa:source/ropa:section ?cell }""")
+    assert [(r["label"], r["law"]) for r in rows] == [("Registre de la population", law)]
+    assert rows[0]["cell"].startswith(f"{sheet.title}!")
+    for record in (graph, imported):
+        assert {f.activity_label for f in validate(record).findings if f.check == "rs:LegalBasisLaw"} == {
+            "Paie du personnel communal"}
+
+
+def test_the_austrian_waste_association_names_the_law_of_its_fees_only():
+    """examples/awv-muehlviertel: the record names the law behind its fees (its own comment cited it before); its
+    office work and payroll rest on a public task and a legal obligation whose law it does not name."""
+    from conftest import example_path
+
+    graph = ropa.load([example_path("awv-muehlviertel")])
+    assert graph.select("SELECT ?a WHERE { ?a ropa:legalBasisLaw ?law }") == [
+        {"a": "https://awv-muehlviertel.example/verzeichnis/gebuehren"}]
+    found = {f.focus.rsplit("/", 1)[-1] for f in validate(graph).findings if f.check == "rs:LegalBasisLaw"}
+    assert found == {"buero", "personal"}
