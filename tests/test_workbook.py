@@ -17,7 +17,7 @@ from ropa.cli import app
 from ropa.periods import Period, duration_of, parse_period
 from ropa.register import LANGUAGES, Messages
 from ropa.validate import validate
-from ropa.workbook import (WorkbookErrors, article30_facts, export_workbook, import_workbook, read_workbook,
+from ropa.workbook import (WorkbookErrors, article30_facts, export_workbook, import_workbook, read_workbook, sheet_title,
                            write_import, write_template)
 
 runner = CliRunner()
@@ -604,3 +604,106 @@ def test_the_austrian_waste_association_names_the_law_of_its_fees_only():
         {"a": "https://awv-muehlviertel.example/verzeichnis/gebuehren"}]
     found = {f.focus.rsplit("/", 1)[-1] for f in validate(graph).findings if f.check == "rs:LegalBasisLaw"}
     assert found == {"buero", "personal"}
+
+
+# --- response times (Art. 12(3)) and a party's own processors ------------------------------------------------------------
+
+ROUND_TRIP = ("https://w3id.org/ropa/vocab#responseTime", "https://w3id.org/ropa/vocab#extendedResponseTime",
+              "https://w3id.org/dpv#hasDataProcessor")
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_response_times_and_a_partys_own_processors_go_through_the_workbook_and_back(hospital, tmp_path, lang):
+    """The French hospital answers requests within a month (three with the extension) and its booking service's
+    provider uses a text-message gateway of its own (dpv:hasDataProcessor on the provider): the workbook carries both,
+    in words of its language, and reads them back to the same triples; the export no longer counts them left out."""
+    from collections import Counter
+
+    left_out: Counter = Counter()
+    book = export_workbook(hospital, tmp_path / "hospital.xlsx", lang=lang, left_out=left_out)
+    assert not set(ROUND_TRIP) & set(left_out), left_out
+    t = Messages(lang)
+    workbook = openpyxl.load_workbook(book)
+    organisations = workbook[t("sheet.organisations")]
+    headers = [c.value for c in organisations[1]]
+    row = {h: c.value for h, c in zip(headers, organisations[2])}
+    assert row[t("col.response_time")] == f"1 {t('unit.month.one')}"
+    assert row[t("col.extended_response_time")] == f"3 {t('unit.month.other')}"
+    parties = workbook[sheet_title(t("sheet.parties"))]
+    headers = [c.value for c in parties[1]]
+    rows = [{h: c.value for h, c in zip(headers, r)} for r in parties.iter_rows(min_row=2)]
+    assert [r[t("col.party_processors")] for r in rows if r[t("col.name")] == "RDV Facile"] == ["SMS Cloud Inc."]
+    imported = load_folder(write_import(book, tmp_path / "imported").parent)
+    for prop in ROUND_TRIP:
+        query = f"SELECT ?s ?o WHERE {{ ?s <{prop}> ?o }}"
+        assert sorted(map(str, imported.select(query))) == sorted(map(str, hospital.select(query))), prop
+    assert imported.select("SELECT ?d WHERE { ?s ropa:responseTime ?d FILTER(DATATYPE(?d) = xsd:duration) }")
+    # every Art. 30 fact comes back but the one a column cannot hold (the research's own DPIA node, counted left out)
+    original, again = article30_facts(hospital, lang), article30_facts(imported, lang)
+    assert set(again) <= set(original)
+    assert {(p.rsplit("#", 1)[-1], o.rsplit("/", 1)[-1]) for _, p, o in set(original) - set(again)} == {
+        ("hasImpactAssessment", "aipd-recherche")}
+
+
+def test_the_export_note_no_longer_names_response_times_or_a_partys_processors(hospital_path, tmp_path):
+    result = runner.invoke(app, ["export", str(hospital_path), "--format", "xlsx", "-o", str(tmp_path / "h.xlsx")])
+    assert result.exit_code == 0, result.output
+    assert "dpv:hasImpactAssessment (1)" in result.output
+    for name in ("ropa:responseTime", "ropa:extendedResponseTime", "dpv:hasDataProcessor"):
+        assert name not in result.output
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_the_template_helps_with_periods_and_names_the_parties_for_own_processors(tmp_path, lang):
+    book = openpyxl.load_workbook(write_template(tmp_path / "template.xlsx", lang=lang))
+    t = Messages(lang)
+    sheet = book[t("sheet.organisations")]
+    headers = [c.value for c in sheet[1]]
+    for key in ("col.response_time", "col.extended_response_time"):
+        letter = openpyxl.utils.get_column_letter(headers.index(t(key)) + 1)
+        [validation] = [v for v in sheet.data_validations.dataValidation if f"{letter}2" in str(v.sqref).split(":")[0]]
+        assert validation.prompt == t("template.duration_help") and validation.showInputMessage
+        assert not validation.showErrorMessage   # suggestions: another period may be typed
+        title = validation.formula1.split("!")[0].strip("'")
+        assert title == t("list.duration")
+        offered = [c.value for c in book[title]["A"][1:]]
+        assert f"1 {t('unit.month.one')}" in offered and all(not re.match(r"^P\d", v) for v in offered)
+    parties = book[sheet_title(t("sheet.parties"))]
+    headers = [c.value for c in parties[1]]
+    letter = openpyxl.utils.get_column_letter(headers.index(t("col.party_processors")) + 1)
+    [validation] = [v for v in parties.data_validations.dataValidation if f"{letter}2" in str(v.sqref).split(":")[0]]
+    assert validation.formula1.startswith(f"'{sheet_title(t('sheet.parties'))}'!")
+
+
+def test_a_period_or_a_processor_the_import_cannot_read_is_named_with_its_cell(tmp_path):
+    t = Messages("en")
+    organisations = {t("col.name"): "Roklubben Ørsted", t("col.response_time"): "a month or so",
+                     t("col.extended_response_time"): "2 months; 3 months"}
+    activities = {t("col.organisation"): "Roklubben Ørsted", t("col.role"): t("role.controller"), t("col.name"): "Members"}
+    parties = {t("col.name"): "Cloud A/S", t("col.party_processors"): "Nowhere Ltd"}
+    book = openpyxl.Workbook()
+    book.remove(book.active)
+    for title, row in ((t("sheet.organisations"), organisations), (t("sheet.activities"), activities),
+                       (sheet_title(t("sheet.parties")), parties)):
+        sheet = book.create_sheet(title)
+        sheet.append(list(row))
+        sheet.append(list(row.values()))
+    book.save(tmp_path / "club.xlsx")
+    with pytest.raises(WorkbookErrors) as raised:
+        import_workbook(tmp_path / "club.xlsx")
+    lines = raised.value.lines()
+    assert "club.xlsx: Organisation!B2: cannot read the period 'a month or so'; write for example '1 month' or '30 days'" in lines
+    assert "club.xlsx: Organisation!C2: one value expected, found 2: '2 months; 3 months'" in lines
+    assert any(line.startswith(f"club.xlsx: {sheet_title(t('sheet.parties'))}!B2: unknown party 'Nowhere Ltd'") for line in lines)
+    assert not (tmp_path / "imported").exists()
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_every_list_sheet_of_the_template_is_titled_in_the_workbooks_language(tmp_path, lang):
+    """The drop-down lists' sheets are named from the catalogue: no internal list name (criminal_authorisation,
+    types~authority) and no second list with a number after a title another list took."""
+    t = Messages(lang)
+    book = openpyxl.load_workbook(write_template(tmp_path / "template.xlsx", lang=lang))
+    titles = {sheet_title(t(key)) for key in t.phrases if key.startswith("list.")}
+    lists = book.sheetnames[4:]   # after the instructions and the three sheets to fill in
+    assert len(lists) > 15 and set(lists) <= titles, set(lists) - titles
