@@ -88,6 +88,8 @@ class Layout:
     lists: dict
     roles: dict[str, str]
     types: dict[str, str]
+    former: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    """Header key -> the texts the header had before its phrase changed, which import still recognises."""
 
     def sheet(self, key: str) -> SheetSpec | None:
         return next((s for s in self.sheets if s.key == key), None)
@@ -133,7 +135,8 @@ def layout(name: str = "ropa") -> Layout:
         sheets[1] = SheetSpec("activities", f"sheet.{name}", tuple(columns))
     roles = {key: expand_or_fail(iri) for key, iri in base["roles"].items()}
     types = {key: expand_or_fail(iri) for key, iri in base["types"].items()}
-    return Layout(name, tuple(sheets), base["lists"], roles, types)
+    former = {key: tuple(texts) for key, texts in base.get("former_headers", {}).items()}
+    return Layout(name, tuple(sheets), base["lists"], roles, types, former)
 
 
 # --- Vocabulary lists and labels ---------------------------------------------------------------------------------
@@ -991,7 +994,7 @@ class Importer:
     def _columns(self, spec: SheetSpec, sheet: RawSheet) -> dict[int, Column]:
         names: dict[str, Column] = {}
         for column in spec.columns:
-            for phrase in _all_phrases(column.header).values():
+            for phrase in [*_all_phrases(column.header).values(), *self.layout.former.get(column.header, ())]:
                 names[_normal(phrase)] = column
             names[column.key] = column
         found: dict[int, Column] = {}

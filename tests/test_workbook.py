@@ -707,3 +707,47 @@ def test_every_list_sheet_of_the_template_is_titled_in_the_workbooks_language(tm
     titles = {sheet_title(t(key)) for key in t.phrases if key.startswith("list.")}
     lists = book.sheetnames[4:]   # after the instructions and the three sheets to fill in
     assert len(lists) > 15 and set(lists) <= titles, set(lists) - titles
+
+
+# --- headers written before citations followed each language's style ----------------------------------------------------
+
+def test_a_german_workbook_with_the_old_citation_in_its_headers_keeps_those_columns(tmp_path):
+    """A German workbook filled in when its headers cited "Art. 7(3)" and "Art. 37(1)(a)" (before citations were
+    written "Art. 7 Abs. 3"): import recognises both old headers instead of reporting unknown columns and losing the
+    means of withdrawal and the kind of organisation."""
+    t = Messages("de")
+    book = openpyxl.load_workbook(write_template(tmp_path / "vorlage.xlsx", lang="de"))
+    old = {"col.withdrawal_means": "Wie die Einwilligung widerrufen wird (Art. 7(3))",
+           "col.org_type": "Art der Organisation (eine Behörde: Art. 37(1)(a))"}
+    assert all(t(key) != text for key, text in old.items())   # the headers did change
+    values = {
+        t("sheet.organisations"): {t("col.name"): "Gemeinde Lassnitz", t("col.country"): "Österreich",
+                                   old["col.org_type"]: t("type.authority")},
+        t("sheet.activities"): {t("col.organisation"): "Gemeinde Lassnitz", t("col.role"): t("role.controller"),
+                                t("col.name"): "Newsletter", t("col.legal_basis"): "Einwilligung",
+                                old["col.withdrawal_means"]: "Abmeldelink in jedem Newsletter"},
+    }
+    for title, row in values.items():
+        sheet = book[title]
+        headers = [c.value for c in sheet[1]]
+        for key, text in old.items():   # the header as the old template wrote it
+            if t(key) in headers:
+                sheet.cell(row=1, column=headers.index(t(key)) + 1).value = text
+        headers = [c.value for c in sheet[1]]
+        for header, value in row.items():
+            sheet.cell(row=2, column=headers.index(header) + 1).value = value
+    book.save(tmp_path / "alt.xlsx")
+    triples, _ = import_workbook(tmp_path / "alt.xlsx")
+    facts = {(x.predicate.value.rsplit("#", 1)[-1], x.object.value) for x in triples}
+    assert ("withdrawalMeans", "Abmeldelink in jedem Newsletter") in facts
+    assert ("type", "https://w3id.org/dpv#Authority") in facts
+
+
+def test_every_former_header_belongs_to_a_column_and_is_no_current_phrase():
+    from ropa.workbook import layout
+
+    spec = layout("ropa")
+    headers = {c.header for s in spec.sheets for c in s.columns}
+    current = {Messages(lang)(key) for key in headers for lang in LANGUAGES}
+    assert spec.former and set(spec.former) <= headers
+    assert not {text for texts in spec.former.values() for text in texts} & current
