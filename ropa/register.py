@@ -32,7 +32,7 @@ from ropa.flows import FlowGraph, build_flow_graph, label_preference
 from ropa.whatif import InstrumentExposure, exposure
 from ropa.load import RecordGraph
 from ropa.namespaces import PREFIXES, expand_or_fail, local_words, shorten
-from ropa.national import template_layouts
+from ropa.national import template_layouts, template_roles
 from ropa.transfers import ENGAGEMENT_SCOPE
 from ropa.validate import SEVERITIES, Finding
 
@@ -330,6 +330,9 @@ class Record:
     layouts: tuple[str, ...] = ()
     """The workbook layouts of the register templates of the authorities the record's controllers answer to
     (``ropa.national.template_layouts``): the workbook has a sheet of each, besides the generic Art. 30 sheet."""
+    layout_roles: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    """Layout -> the roles whose activities its sheet lists (the ICO's template is a controller's record); a layout
+    not named lists every activity (``ropa.national.template_roles``)."""
 
     @property
     def organisations(self) -> list[Organisation]:
@@ -1587,7 +1590,7 @@ class _Builder:
         group = self.group_overview(registers, overviews)
         return Record(lang=self.lang, as_of=self.as_of, controller_registers=controller_registers,
                       processor_registers=processor_registers, overviews=overviews, group=group,
-                      layouts=tuple(template_layouts(self.answers)))
+                      layouts=tuple(template_layouts(self.answers)), layout_roles=template_roles(self.answers))
 
 
     def page(self, role: str, diagrams: bool = False) -> ControllerRegister | ProcessorRegister:
