@@ -171,15 +171,18 @@ class Choices:
         if name not in self._lists:
             if column.list:
                 spec = self.layout.lists[column.list]
-                kind, match, under = spec.get("kind"), spec.get("match"), spec.get("under")
+                kind, match, under, also = spec.get("kind"), spec.get("match"), spec.get("under"), spec.get("also")
             else:
-                kind, match, under = column.kind, column.match, None
+                kind, match, under, also = column.kind, column.match, None, None
             terms = self.vocabulary.terms(kind)
             if match:
                 terms = [t for t in terms if re.search(match, t.curie)]
             if under:
                 top = expand_or_fail(under)
                 terms = [t for t in terms if t.iri != top and top in self._ancestors(t.iri)]
+            if also:   # further terms of any kind (the regions beside the countries of a place list)
+                have = {t.iri for t in terms}
+                terms += [t for t in self.vocabulary.terms() if re.search(also, t.curie) and t.iri not in have]
             self._lists[name] = sorted(terms, key=lambda t: t.label("en").casefold())
         return self._lists[name]
 
@@ -355,7 +358,10 @@ class Exporter:
         taken: dict[str, int] = defaultdict(int)
         for name in self.names.values():
             taken[name.casefold()] += 1
-        self.unique = {iri for iri, name in self.names.items() if taken[name.casefold()] == 1 and name}
+        # a party is named by its name where that name is unique and its row's name cell shows it (a party known only
+        # by its registered name has an empty name cell: it is named by its key, which import reads back)
+        self.unique = {iri for iri, name in self.names.items() if taken[name.casefold()] == 1 and name
+                       and best_literals(self.facts.values[iri].get(LABEL, []), self.lang)}
         self.organisations = set(organisations)
         rows = {"organisations": [self._row("organisations", iri) for iri in organisations],
                 "parties": [self._row("parties", iri) for iri in parties]}

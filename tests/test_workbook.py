@@ -751,3 +751,18 @@ def test_every_former_header_belongs_to_a_column_and_is_no_current_phrase():
     current = {Messages(lang)(key) for key in headers for lang in LANGUAGES}
     assert spec.former and set(spec.former) <= headers
     assert not {text for texts in spec.former.values() for text in texts} & current
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_the_austrian_record_goes_through_the_workbook_and_back(tmp_path, lang):
+    """examples/awv-muehlviertel: a provider known only by its registered name (no label) is named by its key, and a
+    data location that is a region (the EU) is offered beside the countries, so the export imports again, to the
+    same Art. 30 facts, its law of Art. 6(3) included."""
+    from conftest import example_path
+
+    graph = ropa.load([example_path("awv-muehlviertel")])
+    book = export_workbook(graph, tmp_path / "awv.xlsx", lang=lang)
+    imported = load_folder(write_import(book, tmp_path / "imported").parent)
+    assert isomorphic(article30_facts(graph, lang), article30_facts(imported, lang))
+    assert imported.select('SELECT ?p WHERE { ?p dpv:hasName "Microsoft Ireland Operations Limited" ; dpv:hasLocation loc:EU }')
+    assert imported.select('SELECT ?a WHERE { ?a ropa:legalBasisLaw "Oö. Abfallwirtschaftsgesetz 2009" }')
