@@ -238,6 +238,40 @@ ex:vat-code a ropa:LegalProvision ; rdfs:label "Wetboek van de belasting over de
         [(EX + "shop-orders", ROPA + "legalBasisLaw", "warning", "Art. 6(3)")] if reported else [])
 
 
+def test_the_store_reruns_the_art_6_3_check_for_the_activity_a_law_or_a_basis_is_given_to(tmp_path):
+    """validate --store: naming the law, then changing the basis to a public task in another file, each re-run finds
+    what a full run finds."""
+    import gc
+
+    from ropa.store import validate_with_store
+
+    folder = tmp_path / "record"
+    folder.mkdir()
+    record = edited(SHOP, ("dpv:hasLegalBasis eu-gdpr:A6-1-b ;", "dpv:hasLegalBasis eu-gdpr:A6-1-c ;"))
+    (folder / "record.ttl").write_text(PREFIXES + record, encoding="utf-8")
+    second = PREFIXES + """ex:shop-register a dpv:Process ; rdfs:label "Visitor register"@en ; ropa:recordedBy ex:shop ;
+    ropa:role ropa:ControllerRole ; dpv:hasDataController ex:shop ; dpv:hasPurpose dpv:EnforceSecurity ;
+    dpv:hasLegalBasis eu-gdpr:A6-1-b ; dpv:hasDataSubject dpv:Visitor ; dpv:hasPersonalData pd:Name ;
+    dpv:hasRecipient ex:shop-staff ; dpv:hasStorageCondition ex:shop-retention .
+"""
+    (folder / "register.ttl").write_text(second, encoding="utf-8")
+
+    def both() -> set:
+        gc.collect()
+        _, stored, _ = validate_with_store([folder], tmp_path / "store", as_of=AS_OF)
+        full = validate(ropa.load([folder]), as_of=AS_OF)
+        assert {f.key() for f in stored.findings} == {f.key() for f in full.findings}
+        return {f.focus.removeprefix(EX) for f in stored.findings if f.check == "rs:LegalBasisLaw"}
+
+    assert both() == {"shop-orders"}
+    (folder / "record.ttl").write_text(PREFIXES + edited(record, (
+        "dpv:hasLegalBasis eu-gdpr:A6-1-c ;", 'dpv:hasLegalBasis eu-gdpr:A6-1-c ;\n    ropa:legalBasisLaw "Wetboek van economisch recht, art. III.86"@nl ;')),
+        encoding="utf-8")
+    assert both() == set()
+    (folder / "register.ttl").write_text(second.replace("eu-gdpr:A6-1-b", "eu-gdpr:A6-1-e-public-interest"), encoding="utf-8")
+    assert both() == {"shop-register"}
+
+
 def test_the_law_of_an_obligation_stands_beside_the_basis_in_the_register(tmp_path):
     """The register shows the law with the legal basis (an auditor reads both together); without it, the legal basis
     field carries the finding."""

@@ -375,7 +375,9 @@ def test_school_workbook_findings_are_its_real_gaps(school):
                 ("ImpactAssessment", "Leerlingvolgsysteem en zorgdossier"),              # no DPIA recorded
                 ("LawfulBasis", "Vrijwillige ouderbijdrage en schoolreis"),              # legal basis left empty
                 ("ControllerActivity-retention", "Schoolfoto's en foto's op de website"),  # no retention
-                ("ConsentWithdrawal", "Schoolfoto's en foto's op de website")]:
+                ("ConsentWithdrawal", "Schoolfoto's en foto's op de website"),
+                ("LegalBasisLaw", "Leerlingenadministratie"),                             # a legal obligation, no law named
+                ("LegalBasisLaw", "Leerlingvolgsysteem en zorgdossier")]:                 # a public task, no law named
         assert gap in found, (gap, sorted(found))
     # "tot einde van de contractuele relatie" is erasure at that event, as the authoring guide's "until an event"
     assert ("RetentionWithoutPeriod", "Nieuwsbrief aan ouders") not in found
