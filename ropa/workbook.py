@@ -372,7 +372,7 @@ class Exporter:
         for sheet, nodes in (("organisations", organisations), ("parties", parties), ("activities", activities)):
             columns = self.layout.sheet(sheet).columns
             carried = {c.property for c in columns} | {TYPE, LABEL, ROPA + "source"}
-            shown_only = ("terms", "duration")   # columns that show some values of their property, not every one
+            shown_only = ("terms", "duration", "text")   # columns that show some values of their property, not every one
             by_terms = ({c.property for c in columns if c.type in shown_only}
                         - {c.property for c in columns if c.type not in shown_only})
             for iri in nodes:
@@ -450,6 +450,9 @@ class Exporter:
         if kind == "label":
             return best_literals(objects, self.lang)[:1]
         if kind == "text":
+            # every text is carried (another language's is the same text for a workbook of one language); a node
+            # (a law given as an IRI) is not, and is counted as left out
+            self.shown[(iri, column.property)].update(o for o in objects if isinstance(o, ox.Literal))
             texts = sorted(best_literals(objects, self.lang))
             if column.key == "legal_name" and texts == best_literals(values.get(LABEL, []), self.lang)[:1]:
                 return []  # the name it is listed under, which import reads back as the registered name

@@ -596,6 +596,23 @@ def test_the_law_behind_an_obligation_goes_through_the_workbook_and_back(tmp_pat
             "Paie du personnel communal"}
 
 
+def test_a_law_given_as_a_node_is_said_to_be_left_out_of_the_text_column(tmp_path):
+    """The workbook writes the law as text; a record that names it by a node (a ropa:LegalProvision of its own) keeps
+    it in the Turtle files, and the export says so instead of leaving the cell empty without a word."""
+    from collections import Counter
+
+    folder = tmp_path / "record"
+    folder.mkdir()
+    (folder / "record.ttl").write_text(COMMUNE.replace(
+        'ropa:legalBasisLaw "Loi du 19 juin 2013 relative à l\'identification des personnes physiques, art. 3"@fr ;',
+        "ropa:legalBasisLaw ex:loi-2013 ;") + 'ex:loi-2013 a ropa:LegalProvision ; rdfs:label "Loi du 19 juin 2013"@fr .\n',
+        encoding="utf-8")
+    left_out: Counter = Counter()
+    export_workbook(ropa.load([folder]), tmp_path / "commune.xlsx", lang="fr", left_out=left_out)
+    assert left_out["https://w3id.org/ropa/vocab#legalBasisLaw"] == 1
+    assert "https://w3id.org/ropa/vocab#purposeDescription" not in left_out
+
+
 def test_the_austrian_waste_association_names_the_law_of_its_fees_only():
     """examples/awv-muehlviertel: the record names the law behind its fees (its own comment cited it before); its
     office work and payroll rest on a public task and a legal obligation whose law it does not name."""
