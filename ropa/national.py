@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pyoxigraph import Literal, NamedNode
 
 from ropa.load import RecordGraph
+from ropa.namespaces import PREFIXES
 
 _COUNTRIES = """
 SELECT DISTINCT ?entity ?country WHERE {
@@ -57,7 +58,7 @@ SELECT ?layout ?role WHERE {
   ?template a ropa:RegisterTemplate ; ropa:workbookLayout ?layout ; ropa:modelsRecordOf ?role .
 } ORDER BY ?layout ?role"""
 
-_ROLE_KEYS = {"https://w3id.org/ropa/vocab#ControllerRole": "controller", "https://w3id.org/ropa/vocab#ProcessorRole": "processor"}
+_ROLE_KEYS = {PREFIXES["ropa"] + "ControllerRole": "controller", PREFIXES["ropa"] + "ProcessorRole": "processor"}
 
 
 @dataclass(frozen=True)
