@@ -265,3 +265,59 @@ def test_the_pages_and_downloads_of_ropa_serve_give_codes_in_the_page_language()
     csv_text = client.get("/fr/question/processors-of-entity?_run=1&entity=any&lang=fr&_download=csv").text
     agreement = [row["agreement"] for row in csv.DictReader(io.StringIO(csv_text))]
     assert agreement and set(agreement) <= {"documenté", "requis, non documenté", "non documenté"}
+
+
+GAPS = """
+my:org a dpv:LegalEntity ; rdfs:label "Orgaan"@nl .
+my:a1 a dpv:Process ; ropa:recordedBy my:org ; rdfs:label "Verwerking"@nl ; dpv:hasPersonalData my:Deep, pd:Name ;
+    dpv:hasRecipient my:r1, my:org ; dpv:hasDataProcessor my:p1 .
+my:a2 a dpv:Process ; ropa:recordedBy my:unlabelled ; rdfs:label "Second"@en ; dpv:hasPersonalData my:Mid ;
+    dpv:hasRecipient my:r2 .
+my:Mid skos:broader pd:EmailAddress ; rdfs:label "Mid"@en .
+my:Deep skos:broader my:Mid ; skos:prefLabel "Tief"@de .
+my:r1 rdfs:label "Empfänger"@de .
+my:r2 dpv:hasName "Receiver Two" .
+"""
+"""Labels missing in the language asked, or missing altogether; a category two levels below the one asked; an
+activity with a category outside it; an activity that names its own organisation as recipient."""
+
+
+@pytest.mark.parametrize("lang", ["en", "de", "nl"])
+def test_recipients_label_each_value_as_before_where_labels_are_missing(tmp_path, lang):
+    from records import prefixes
+    (tmp_path / "gaps.ttl").write_text(prefixes("https://example.org/gaps/") + GAPS, encoding="utf-8")
+    graph = ropa.load([tmp_path])
+    before = library.parse_query((BEFORE / "recipients-of-data-category.rq").read_text(encoding="utf-8"), "before")
+    for category in ("pd:EmailAddress", "any"):
+        old = library.run(before, graph, params={"category": category}, lang=lang)
+        new = library.run(library.get("recipients-of-data-category"), graph, params={"category": category}, lang=lang)
+        assert new.rows == old.rows, (category, lang)
+    values = [{c: t.value for c, t in zip(new.columns, row)} for row in new.rows]   # as the store gives them
+    rows = {(r["receiver"].rsplit("/", 1)[-1], r["activity"].rsplit("/", 1)[-1]): r for r in values}
+    assert set(rows) == {("r1", "a1"), ("p1", "a1"), ("r2", "a2")}   # not the organisation naming itself
+    deep, email = rows["r1", "a1"], rows["r2", "a2"]
+    assert deep["receiverLabel"] == ("Empfänger" if lang == "de" else "https://example.org/gaps/r1")
+    assert deep["activityLabel"] == ("Verwerking" if lang == "nl" else "https://example.org/gaps/a1")
+    assert deep["entityLabel"] == ("Orgaan" if lang == "nl" else "https://example.org/gaps/org")
+    assert "Tief" in deep["dataLabel"] if lang == "de" else "https://example.org/gaps/Deep" in deep["dataLabel"]
+    assert "https://w3id.org/dpv/pd#Name" in deep["data"]   # any: the activity's other category too
+    assert email["receiverLabel"] == "Receiver Two" and email["entityLabel"] == "https://example.org/gaps/unlabelled"
+    assert email["activityLabel"] == "Second" and email["dataLabel"] == "Mid"
+
+
+def test_rows_read_as_text_are_the_terms_pyoxigraph_gives():
+    """read_solutions reads the store's TSV: every kind of value comes back as the same term, unbound as None."""
+    store = ox.Store()
+    values = ['"tab\\there"', '"line\\nbreak \\"quoted\\" back\\\\slash"', '"Zoë"@fr', '"x"@en-GB', '"1"^^xsd:integer',
+              '"01"^^xsd:integer', '"1.50"^^xsd:decimal', '"1.0E3"^^xsd:double', '"true"^^xsd:boolean',
+              '"2026-01-01"^^xsd:date', '"odd"^^<https://example.org/type>', '<https://example.org/é?a=b#c>', '""',
+              '" "', '"-"', '"_:b"']
+    text = ("PREFIX xsd: <http://www.w3.org/2001/XMLSchema#> SELECT ?v ?w ?b WHERE { VALUES ?v { %s UNDEF } "
+            "OPTIONAL { FILTER(false) BIND(1 AS ?w) } BIND(BNODE(\"n\") AS ?b) }" % " ".join(values))
+    expected = [tuple(s) for s in store.query(text)]
+    texts, terms = library.read_solutions(store.query(text))
+    rows = list(zip(*[iter([terms[t] for t in texts])] * 3))
+    assert [row[:2] for row in rows] == [row[:2] for row in expected]
+    assert all(isinstance(row[2], ox.BlankNode) for row in rows)
+    assert None in [row[0] for row in rows] and all(row[1] is None for row in rows)
+    assert library.select_embedded(ropa.load([]), "SELECT * WHERE { }").rows == [()]   # a row without columns
