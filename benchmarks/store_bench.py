@@ -16,8 +16,11 @@ by ropa.synthetic (the organisation's own file, ``03-*.ttl`` by default), made a
   organisation   the organisation's name and label changed, and a service provider it names added
 
 Every run is a fresh process (``python -m ropa validate FOLDER --format json --store DIR``), wall clock around it,
-the child's CPU time (user and system: less moved by other work on a shared machine) and peak RSS; each kind is edited and timed ``--repeat`` times (each time another activity or
-transfer, so that every run sees a real change) and the median is reported. The plain run is timed ``--repeat``
+the child's CPU time (user and system: less moved by other work on a shared machine), peak RSS and the load average
+when it started; each kind is edited and timed ``--repeat`` times (each time another activity or transfer, so that
+every run sees a real change) and the median is reported. The package is compiled to bytecode first, as an
+installation does: in an environment that sets PYTHONDONTWRITEBYTECODE every run would otherwise compile ropa's
+modules from source (0.1 s of CPU). The plain run is timed ``--repeat``
 times in the same run, for the ratio. The record is copied first (the source folder is left as it is). At the end
 (``--verify``: after every kind) a plain run of the edited files must give the same JSON report as the last
 `--store` run, blank nodes' names aside (each parse names them anew).
@@ -30,7 +33,9 @@ Usage:
 from __future__ import annotations
 
 import argparse
+import compileall
 import json
+import os
 import re
 import shutil
 import statistics
@@ -126,6 +131,7 @@ def bench_edits(source: Path, work: Path, *, repeat: int, timeout: float, kinds=
     then each kind of edit ``repeat`` times."""
     kinds = kinds or KINDS
     work.mkdir(parents=True, exist_ok=True)
+    compileall.compile_dir(REPOSITORY / "ropa", quiet=1)
     folder, store = work / "record", work / "store"
     shutil.rmtree(folder, ignore_errors=True)
     shutil.rmtree(store, ignore_errors=True)
@@ -135,9 +141,11 @@ def bench_edits(source: Path, work: Path, *, repeat: int, timeout: float, kinds=
                   "--fail-on", "info"]
     store_argv = plain_argv + ["--store", str(store)]
     if plain_wall_s is None:
+        load = round(os.getloadavg()[0], 2)
         plain = repeated(plain_argv, work, "plain", repeat, timeout, ok_codes=(0, 1))
         print(f"   plain ropa validate: {plain.get('wall_s')} s (runs {[r['wall_s'] for r in plain['runs']]}), "
-              f"CPU {plain.get('cpu_s')} s", flush=True)
+              f"CPU {plain.get('cpu_s')} s (runs {[r['cpu_s'] for r in plain['runs']]}), load {load} at its start",
+              flush=True)
     else:
         plain = {"wall_s": plain_wall_s}
     first = repeated(store_argv, work, "store-first", 1, timeout, ok_codes=(0, 1))
@@ -151,9 +159,11 @@ def bench_edits(source: Path, work: Path, *, repeat: int, timeout: float, kinds=
         for number in range(repeat):
             edited.append(edit(path, kind, number))
             last = work / f"store-{kind}-{number}.out"
-            runs.append(measure(store_argv, last, timeout))
+            load = round(os.getloadavg()[0], 2)
+            runs.append({**measure(store_argv, last, timeout), "load": load})
         good = [r for r in runs if not r["timed_out"] and r["returncode"] in (0, 1)]
-        entry = {"runs": [r["wall_s"] for r in good], "edited": edited,
+        entry = {"runs": [r["wall_s"] for r in good], "cpu_runs": [r["cpu_s"] for r in good],
+                 "load": [r["load"] for r in runs], "edited": edited,
                  "wall_s": round(statistics.median(r["wall_s"] for r in good), 3) if good else None,
                  "cpu_s": round(statistics.median(r["cpu_s"] for r in good), 3) if good else None,
                  "peak_mb": round(statistics.median(r["peak_mb"] for r in good), 1) if good else None,
@@ -165,8 +175,8 @@ def bench_edits(source: Path, work: Path, *, repeat: int, timeout: float, kinds=
         if verify and good:
             entry["findings_equal"] = _same_as_plain(plain_argv, work, kind, last)
         result["kinds"][kind] = entry
-        print(f"   --store, {kind:<12} {entry['wall_s']} s (runs {entry['runs']}), CPU {entry['cpu_s']} s, "
-              f"peak {entry['peak_mb']} MB"
+        print(f"   --store, {kind:<12} {entry['wall_s']} s (runs {entry['runs']}), CPU {entry['cpu_s']} s "
+              f"(runs {entry['cpu_runs']}), peak {entry['peak_mb']} MB, load {entry['load']}"
               + (f", findings equal: {entry['findings_equal']}" if "findings_equal" in entry else ""), flush=True)
     if last is not None and not verify:
         result["findings_equal"] = _same_as_plain(plain_argv, work, "final", last)

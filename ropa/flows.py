@@ -34,7 +34,6 @@ import difflib
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-import networkx as nx
 import pyoxigraph as ox
 
 from ropa import timeline
@@ -44,6 +43,19 @@ from ropa.load import RecordGraph
 from ropa.messages import Messages
 from ropa.namespaces import PREFIXES, ROPA, expand, shorten
 from ropa.tabular import NOT_DOCUMENTED, Section
+
+
+class _NetworkX:
+    """networkx, imported when a flow graph is first built: every command imports this module when the command line
+    is read, and networkx took a fifth of a second of ``ropa validate``'s start-up."""
+
+    def __getattr__(self, name: str):
+        import networkx
+
+        return getattr(networkx, name)
+
+
+nx = _NetworkX()
 
 DPV = PREFIXES["dpv"]
 XSD_DATE = ox.NamedNode(PREFIXES["xsd"] + "date")

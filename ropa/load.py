@@ -367,16 +367,18 @@ _CHECKED_DATATYPES = ("duration", "date", "dateTime", "boolean", "integer", "dec
 
 
 def check_written(graph: RecordGraph, *, terms: bool = True, files: list[LoadedFile] | None = None,
-                  known: set[str] | None = None) -> None:
+                  known: set[str] | None = None, written: dict[str, bytes] | None = None) -> None:
     """Fail on the first ill-typed literal (e.g. "P4W"^^xsd:duration), which every later check would misread, then
     (with ``terms``) on every IRI in a DPV or ropa namespace that the vocabulary files do not define (a typo catcher,
     each reported once per file with its line and the nearest known term): in every file, or in the given ``files``
-    only, each written out once. ``known``: the vocabulary's terms (``defined_terms``), when the caller read them."""
+    only, each written out once. ``known``: the vocabulary's terms (``defined_terms``), when the caller read them.
+    ``written``: per file (its graph's IRI), the N-Triples to check in place of the whole file (``ropa validate
+    --store`` checks the triples a change added)."""
     if known is None:
         known = defined_terms(graph) if terms else set()
     unknown = {}
     for loaded in graph.files if files is None else files:
-        text = _written(graph, loaded)
+        text = written[loaded.graph.value] if written is not None else _written(graph, loaded)
         _check_typed_literals(graph, loaded, text)
         if terms and loaded.kind != "vocabulary":
             unknown[loaded.graph.value] = unknown_terms(graph.store, loaded.graph, known, text)

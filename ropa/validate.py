@@ -847,10 +847,10 @@ SELECT ?node ?q ?quote ?section ?file WHERE {
 }"""
 
 
-def describe(graph: RecordGraph, shapes: rdflib.Graph, raw: list[RawResult]) -> list[Finding]:
-    """Turn raw results into findings: labels, the entity and activity, the article, the fix, the source quote."""
-    focuses = sorted({r.focus for r in raw if not r.focus.startswith("_:")})
-    entity_of: dict[str, tuple[str | None, str | None]] = {}
+def finding_context(graph: RecordGraph, focuses: Sequence[str]) -> tuple[dict[str, tuple[str, str | None]],
+                                                                           dict[str, Source]]:
+    """Per focus node (IRIs): the entity and activity its findings are attributed to, and the source quote."""
+    entity_of: dict[str, tuple[str, str | None]] = {}
     sources: dict[str, Source] = {}
     for chunk in _chunks(focuses):
         # Sorted on every column, so that a node of several activities is attributed alike on every engine.
@@ -860,12 +860,29 @@ def describe(graph: RecordGraph, shapes: rdflib.Graph, raw: list[RawResult]) -> 
                 entity_of.setdefault(row["node"], (row["entity"], row["activity"]))
         for row in sorted(graph.select(_SOURCES % chunk), key=lambda r: r["q"]):
             sources.setdefault(row["node"], Source(file=row["file"], section=row["section"], quote=row["quote"]))
-    named = sorted(set(focuses) | {iri for pair in entity_of.values() for iri in pair if iri})
-    labels = english_labels(graph, named)
+    return entity_of, sources
+
+
+def describe(graph: RecordGraph, shapes: rdflib.Graph, raw: list[RawResult], context: tuple | None = None
+             ) -> list[Finding]:
+    """Turn raw results into findings: labels, the entity and activity, the article, the fix, the source quote.
+    ``context``: (entity_of, sources, labels) as ``finding_context`` and ``english_labels`` give them for every focus
+    node (``ropa validate --store`` keeps them between runs)."""
+    if context is None:
+        focuses = sorted({r.focus for r in raw if not r.focus.startswith("_:")})
+        entity_of, sources = finding_context(graph, focuses)
+        named = sorted(set(focuses) | {iri for pair in entity_of.values() for iri in pair if iri})
+        labels = english_labels(graph, named)
+    else:
+        entity_of, sources, labels = context
     findings = {}
+    annotated: dict[tuple[str, str], dict[str, str]] = {}
     for result in raw:
         entity, activity = entity_of.get(result.focus, (None, None))
-        annotations = _annotations(shapes, result)
+        key = (result.shape, result.constraint)
+        if key not in annotated:
+            annotated[key] = _annotations(shapes, result)
+        annotations = annotated[key]
         finding = Finding(
             check=shorten(result.shape),
             severity=result.severity,

@@ -3,6 +3,7 @@ full run on the same files, reloading only what changed; a damaged, locked or in
 
 from __future__ import annotations
 
+import copy
 import gc
 import datetime as dt
 import json
@@ -25,9 +26,10 @@ from ropa.cli import app
 from ropa.errors import RopaError
 import ropa.store
 from ropa.retention_policy import load_retention_policy
-from ropa.store import MANIFEST, OXIGRAPH, _analyse, validate_with_store
+from ropa.store import MANIFEST, OXIGRAPH, _analyse, _lateral, validate_with_store
+from ropa.namespaces import shorten
 from ropa.synthetic import generate
-from ropa.validate import compile_shapes, load_shapes, shape_files, validate
+from ropa.validate import compile_shapes, evaluation_context, load_shapes, run_queries, shape_files, validate
 from findings import comparable
 
 AS_OF = dt.date(2026, 11, 28)
@@ -103,9 +105,21 @@ TRANSFER = [(ox.NamedNode(DPV + "hasThirdCountry"), ox.NamedNode("https://w3id.o
             (ox.NamedNode(ROPA + "headquarteredIn"), ox.NamedNode("https://w3id.org/dpv/loc#US")),
             (ox.NamedNode(ROPA + "occasional"), ox.Literal("true", datatype=ox.NamedNode(XSD + "boolean")))]
 KINDS = ["remove", "add", "swap", "drop-file", "new-file", "retarget", "hierarchy", "type", "untype", "transfer",
-         "move", "blank", "touch", "chain", "location", "agreement", "statement", "engagement", "retention", "label"]
-"""The kinds of edit; the last seven change what the checks whose patterns form cycles read (rs:NoTransferContradiction,
-rs:RevealedTransfer, rs:ControllerProcessorAgreement, rs:RetentionAbovePolicy)."""
+         "move", "blank", "touch", "chain", "location", "agreement", "statement", "engagement", "retention", "label",
+         "basis", "instrument", "keeper"]
+"""The kinds of edit; "chain" to "label" change what the checks whose patterns form cycles read
+(rs:NoTransferContradiction, rs:RevealedTransfer, rs:ControllerProcessorAgreement, rs:RetentionAbovePolicy); "basis" and
+"instrument" change a transfer's basis or what the record says of an instrument (the facts the verdicts are judged
+with); "keeper" moves an activity to another organisation's record (whom its findings are attributed to)."""
+GDPR = "https://w3id.org/dpv/legal/eu/gdpr#"
+BASES = [ox.NamedNode(i) for i in (GDPR + "A46-2-c", GDPR + "A49-1-a", ROPA + "SCC-2021-914-EU", GDPR + "A46-2-f",
+                                   GDPR + "A49-1-g")]
+INSTRUMENT_FACTS = [(ox.NamedNode(ROPA + "validUntil"), ox.Literal("2025-06-30", datatype=ox.NamedNode(XSD + "date"))),
+                    (ox.NamedNode(ROPA + "coversCountry"), ox.NamedNode("https://w3id.org/dpv/loc#US")),
+                    (ox.NamedNode(ROPA + "onlyForCertifiedOrganisations"),
+                     ox.Literal("true", datatype=ox.NamedNode(XSD + "boolean"))),
+                    (ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#label"),
+                     ox.Literal("Clauses, renamed", language="en"))]
 LOC = "https://w3id.org/dpv/loc#"
 OUTSIDE = [ox.NamedNode(LOC + c) for c in ("US", "IN", "BR")]
 CHAIN = [ox.NamedNode(i) for i in (ROPA + "usesServiceProvider", ROPA + "engagesProcessor", ROPA + "hasSubProcessor",
@@ -230,6 +244,28 @@ def edit(folder: Path, kind: str, seed: int) -> None:
             triples.append(ox.Triple(rng.choice(subjects), ox.NamedNode(DPV + "hasPersonalData"),
                                      ox.NamedNode("https://w3id.org/dpv/pd#Name")))
         write(path, triples)
+    elif kind == "basis":   # a transfer's legal basis replaced, maybe by one no transfer of the record used yet
+        based = [i for i, t in enumerate(triples) if t.predicate.value == DPV + "hasLegalBasis"
+                 and any(u.subject == t.subject and u.object == TYPES[1] for u in triples)]
+        if based:
+            index = rng.choice(based)
+            triples[index] = ox.Triple(triples[index].subject, triples[index].predicate, rng.choice(BASES))
+            write(path, triples)
+    elif kind == "instrument":   # what an instrument covers, until when, for whom or its name, stated in a data file
+        predicate, value = rng.choice(INSTRUMENT_FACTS)
+        triples.append(ox.Triple(rng.choice(BASES), predicate, value))
+        write(path, triples)
+    elif kind == "keeper":   # an activity moved to another organisation's record, or left without one
+        kept = [i for i, t in enumerate(triples) if t.predicate.value == ROPA + "recordedBy"]
+        keepers = sorted({t.object for f in files for t in triples_of(f) if t.predicate.value == ROPA + "recordedBy"},
+                         key=lambda n: n.value)
+        if kept:
+            index = rng.choice(kept)
+            if rng.random() < 0.3:
+                triples.pop(index)
+            else:
+                triples[index] = ox.Triple(triples[index].subject, triples[index].predicate, rng.choice(keepers))
+            write(path, triples)
     elif kind == "label":   # a label changed: providers, places and categories are named in messages
         labelled = [i for i, t in enumerate(triples) if t.predicate == LABEL]
         if labelled:
@@ -281,14 +317,19 @@ def test_a_one_file_change_reloads_that_file_and_reruns_local_checks_for_its_nod
     assert found == full_run(folder)
 
 
-def test_a_change_to_one_activity_reruns_the_checks_for_that_activity_alone(synthetic, tmp_path):
+def test_a_change_to_one_activity_reruns_the_checks_for_that_activity_alone(synthetic, tmp_path, monkeypatch):
     folder, store = stored_copy(synthetic, tmp_path)
     path = sorted(folder.glob("*.ttl"))[5]
     activity = next(t.subject for t in triples_of(path) if t.predicate.value == DPV + "hasPurpose")
     with open(path, "a", encoding="utf-8") as handle:   # the file as written, its blank nodes unchanged
         handle.write(f"\n<{activity.value}> <{DPV}hasLegalBasis> <https://w3id.org/dpv/legal/eu/gdpr#A6-1-a> .\n")
+    described = []
+    context = ropa.store.finding_context
+    monkeypatch.setattr(ropa.store, "finding_context",
+                        lambda graph, nodes: described.append(nodes) or context(graph, nodes))
     found, run = stored_run(folder, store)
     assert run.changed_triples == 1 and run.full_checks == 0 and 0 < run.rerun_nodes <= run.partial_checks
+    assert len(described) == 1 and len(described[0]) <= 1   # the other findings' entity and source kept
     assert found == full_run(folder)
 
 
@@ -400,6 +441,27 @@ def test_one_focus_node_is_checked_with_the_query_as_written():
     assert all(c.target in c.written for c in checks if c.target)   # the DISTINCT target: each node bound once
 
 
+def test_a_check_run_for_one_focus_node_with_its_optional_groups_lateral_gives_the_rows_as_written(synthetic, policy):
+    """The store runs a check for a few focus nodes with each OPTIONAL read per solution (LATERAL): the same rows,
+    for every check and every focus node with a result, ceilings in force (rs:RetentionAbovePolicy's labels)."""
+    graph = ropa.load([synthetic])
+    checks = compile_shapes(load_shapes(shape_files()))
+    rewritten = [c for c in checks if "OPTIONAL" in c.written]
+    assert len(rewritten) > 5 and all("LATERAL { OPTIONAL {" in _lateral(c.written) for c in rewritten)
+    compared = set()
+    with evaluation_context(graph, AS_OF, policy):
+        for check in rewritten:
+            lateral = copy.copy(check)
+            object.__setattr__(lateral, "written", _lateral(check.written))
+            nodes = {r.focus for r in run_queries(graph, [check])}
+            for focus in sorted(nodes)[:40]:
+                node = ox.NamedNode(focus) if not focus.startswith("_:") else ox.BlankNode(focus[2:])
+                expected = sorted(map(repr, run_queries(graph, [check], this=node)))
+                assert expected and sorted(map(repr, run_queries(graph, [lateral], this=node))) == expected, focus
+                compared.add(shorten(check.shape))
+    assert "rs:RetentionAbovePolicy" in compared and len(compared) > 5
+
+
 CYCLIC = {"rs:NoTransferContradiction", "rs:RevealedTransfer", "rs:ControllerProcessorAgreement",
           "rs:RetentionAbovePolicy"}
 
@@ -412,6 +474,59 @@ def test_an_edit_the_cyclic_checks_read_reruns_them_only_where_it_reaches(synthe
         found, run = stored_run(folder, store, policy)
         assert found == full_run(folder, policy), (kind, seed)
         assert not run.full and not CYCLIC & set(run.ran_in_full), run
+
+
+@pytest.mark.parametrize("kind", ["basis", "instrument", "keeper", "label"])
+def test_a_change_to_the_facts_of_the_verdicts_or_the_findings_context_is_read_where_it_reaches(synthetic, tmp_path,
+                                                                                             kind):
+    folder, store = stored_copy(synthetic, tmp_path)
+    judged = []
+    for seed in range(3):
+        edit(folder, kind, seed)
+        found, run = stored_run(folder, store)
+        assert found == full_run(folder), (kind, seed)
+        assert not run.full and run.full_checks == 0, run
+        judged.append(run.verdicts_computed)
+    assert any(judged) or kind != "basis"   # a fact of an instrument no transfer uses alters no verdict
+
+
+def test_the_instruments_read_for_a_few_bases_are_those_of_the_whole_record(synthetic):
+    from ropa.transfers import read_instruments
+
+    graph = ropa.load([synthetic])
+    every = read_instruments(graph)
+    asked = sorted(every)[::2] + [b.value for b in BASES] + [DPV + "Process"]
+    assert len(every) > 3 and read_instruments(graph, asked) == {b: every[b] for b in asked if b in every}
+    assert read_instruments(graph, []) == {}
+
+
+def test_a_changed_file_is_compared_with_its_snapshot_or_else_with_the_store(synthetic, tmp_path, monkeypatch):
+    folder, store = stored_copy(synthetic, tmp_path)
+    path = sorted(folder.glob("*.ttl"))[4]
+    edit(folder, "blank", 5)
+    read_back = []
+    triples = ropa.store._triples
+    monkeypatch.setattr(ropa.store, "_triples", lambda store, name: read_back.append(name) or triples(store, name))
+    found, run = stored_run(folder, store)
+    assert found == full_run(folder) and run.changed_triples > 0 and read_back == []   # the snapshot was read
+    for snapshot in (store / ropa.store.SNAPSHOTS).iterdir():
+        snapshot.write_bytes(b"<urn:not> <urn:the> <urn:graph> .\n")   # damaged: the store is read instead
+    write(path, triples_of(path)[:-3])
+    found, run = stored_run(folder, store)
+    assert found == full_run(folder) and len(read_back) == 1 and run.changed_triples == 3
+
+
+@pytest.mark.parametrize("line", ['<urn:x:a> <http://www.w3.org/1999/02/22-rdf-syntax-ns#value> "P4W2D"^^<{XSD}duration> .',
+                                  '<urn:x:a> <{DPV}hasPurpos_> <{DPV}Marketing> .',
+                                  '<urn:x:a> <{DPV}hasPurpose> <{DPV}Marketting> .'])
+def test_an_ill_typed_literal_or_unknown_term_a_change_adds_is_the_load_s_error(synthetic, tmp_path, line):
+    folder, store = stored_copy(synthetic, tmp_path)
+    path = sorted(folder.glob("*.ttl"))[2]
+    with open(path, "a", encoding="utf-8") as handle:
+        handle.write("\n" + line.format(XSD=XSD, DPV=DPV) + "\n")
+    message, run = stored_run(folder, store)
+    assert run is None and message == full_run(folder) and path.name in message
+    assert ("P4W2D" in message) if "P4W" in line else ("hasPurpos_" in message or "Marketting" in message)
 
 
 def test_another_date_runs_every_check(synthetic, tmp_path):
