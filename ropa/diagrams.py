@@ -32,6 +32,7 @@ DOT_TIMEOUT = 60
 
 STATUS_COLOURS = {"valid": "#2e7d32", "invalid": "#c62828", "unknown": "#ef6c00", "not required": "#607d8b"}
 _WRAP = 28
+_LONGEST = 500   # characters of a name a diagram shows; Graphviz refuses a quoted string over 16,384
 
 PHRASES = {
     "diagram.title": "Data flows of {name}",
@@ -120,7 +121,10 @@ def diagram(graph: RecordGraph, controller: str | None = None, activity: str | N
     fg = flows or flow_graph(graph, as_of)
     if controller is None and activity is None:  # a record kept by one organisation: its diagram
         keepers = sorted({info.recorder for info in fg.activities.values() if info.recorder})
-        if len(keepers) != 1:
+        if not keepers:
+            raise RopaError("the record has no activity that names the organisation keeping it (ropa:recordedBy): "
+                            "there is nothing to draw")
+        if len(keepers) > 1:
             raise RopaError("the record is kept by several organisations: name either a controller (--controller) "
                             "or an activity (--activity)")
         controller = keepers[0]
@@ -285,7 +289,10 @@ _DOT_SHAPES = {
 def dot_string(text: str) -> str:
     """A DOT double-quoted string: backslashes and quotes escaped, line breaks as centred \\n, and & as &amp;
     (dot reads "&lt;" in a label as an entity, so a name that contains it would otherwise print as "<")."""
-    escaped = safe.visible(text).replace("&", "&amp;").replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+    text = safe.visible(text)
+    if len(text) > _LONGEST:
+        text = text[:_LONGEST - 1] + "…"
+    escaped = text.replace("&", "&amp;").replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
     return f'"{escaped}"'
 
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pyoxigraph import Literal, NamedNode
 
 from ropa.load import RecordGraph
+from ropa.namespaces import PREFIXES
 
 _COUNTRIES = """
 SELECT DISTINCT ?entity ?country WHERE {
@@ -44,8 +45,20 @@ SELECT DISTINCT ?layout WHERE {
     UNION { ?template dpv:hasAuthority ?authority . ?controller dpv:hasAuthority ?authority }
     { ?activity dpv:hasDataController ?controller } UNION { ?activity ropa:actsOnBehalfOf ?controller }
     UNION { ?activity ropa:recordedBy ?controller }
+    # a template of one role's record (the ICO's is a controller's) comes only with activities of that role; an
+    # activity without a role is checked, and so counted, as a controller's
+    FILTER(NOT EXISTS { ?template ropa:modelsRecordOf ?any }
+           || EXISTS { ?template ropa:modelsRecordOf ?role . ?activity ropa:role ?role }
+           || (NOT EXISTS { ?activity ropa:role ?stated } && EXISTS { ?template ropa:modelsRecordOf ropa:ControllerRole }))
   }
 } ORDER BY ?layout"""
+
+_TEMPLATE_ROLES = """
+SELECT ?layout ?role WHERE {
+  ?template a ropa:RegisterTemplate ; ropa:workbookLayout ?layout ; ropa:modelsRecordOf ?role .
+} ORDER BY ?layout ?role"""
+
+_ROLE_KEYS = {PREFIXES["ropa"] + "ControllerRole": "controller", PREFIXES["ropa"] + "ProcessorRole": "processor"}
 
 
 @dataclass(frozen=True)
@@ -76,6 +89,16 @@ def template_layouts(graph) -> list[str]:
     every organisation keeping the record, with their establishments. ``graph``: a RecordGraph, or the Answers
     of one that a build shares between its languages."""
     return [row["layout"] for row in graph.select(_TEMPLATE_LAYOUTS)]
+
+
+def template_roles(graph) -> dict[str, tuple[str, ...]]:
+    """Layout -> the roles ("controller", "processor") whose activities its template's sheet lists, for the templates
+    that model one role's record (ropa:modelsRecordOf); a layout not named lists every activity."""
+    roles: dict[str, list[str]] = {}
+    for row in graph.select(_TEMPLATE_ROLES):
+        if row["role"] in _ROLE_KEYS:
+            roles.setdefault(row["layout"], []).append(_ROLE_KEYS[row["role"]])
+    return {layout: tuple(keys) for layout, keys in roles.items()}
 
 
 def identification_rules(graph: RecordGraph, country: str, lang: str = "en") -> list[IdentificationRule]:

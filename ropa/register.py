@@ -32,7 +32,7 @@ from ropa.flows import FlowGraph, build_flow_graph, label_preference
 from ropa.whatif import InstrumentExposure, exposure
 from ropa.load import RecordGraph
 from ropa.namespaces import PREFIXES, expand_or_fail, local_words, shorten
-from ropa.national import template_layouts
+from ropa.national import template_layouts, template_roles
 from ropa.transfers import ENGAGEMENT_SCOPE
 from ropa.validate import SEVERITIES, Finding
 
@@ -330,6 +330,9 @@ class Record:
     layouts: tuple[str, ...] = ()
     """The workbook layouts of the register templates of the authorities the record's controllers answer to
     (``ropa.national.template_layouts``): the workbook has a sheet of each, besides the generic Art. 30 sheet."""
+    layout_roles: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    """Layout -> the roles whose activities its sheet lists (the ICO's template is a controller's record); a layout
+    not named lists every activity (``ropa.national.template_roles``)."""
 
     @property
     def organisations(self) -> list[Organisation]:
@@ -454,7 +457,7 @@ ENTRY_FIELDS: dict[str, FieldSpec] = {
                            checks=["rs:TransferBasis", "rs:InvalidatedTransferInstrument"]),
     "retention": _spec("dpv:hasStorageCondition"),
     "security": _spec(*(shorten(p) for p in MEASURE_PROPERTIES), checks=["rs:SecurityMeasures"]),
-    "legal_basis": _spec("dpv:hasLegalBasis", "ropa:withdrawalMeans"),
+    "legal_basis": _spec("dpv:hasLegalBasis", "ropa:withdrawalMeans", "ropa:legalBasisLaw", checks=["rs:LegalBasisLaw"]),
     "special_condition": _spec(checks=["rs:SpecialCategoryCondition"]),
     "data_source": _spec("dpv:hasDataSource"),
     "processors": _spec("dpv:hasDataProcessor", "ropa:usesServiceProvider", "ropa:hasSubProcessor"),
@@ -791,7 +794,7 @@ class _Builder:
             "dpv:hasDataController", "dpv:hasDataProcessor", "ropa:actsOnBehalfOf", "dpv:hasPurpose",
             "ropa:purposeDescription", "dpv:hasDataSubject", "dpv:hasPersonalData", "ropa:dataDescription",
             "dpv:hasRecipient", "ropa:noRecipients", "ropa:hasTransfer", "ropa:statesNoTransferOutside",
-            "dpv:hasStorageCondition", "dpv:hasLegalBasis",
+            "dpv:hasStorageCondition", "dpv:hasLegalBasis", "ropa:legalBasisLaw",
             "ropa:withdrawalMeans", "dpv:hasDataSource", "ropa:usesServiceProvider", "ropa:engagesProcessor",
             "ropa:hasSubProcessor", "ropa:dataLocation", "dpv:hasLocation", "dpv:hasImpactAssessment", "dpv:hasActivityStatus",
             "dpv:hasProcessing", "dpv:hasContext", "ropa:hasAgreement", "dpv:hasJointDataControllers")),
@@ -1221,7 +1224,10 @@ class _Builder:
             security_note = self.t("note.for_all_processing") if measures else ""
         fields["security"] = self.field("security", measures, activity, note=security_note)
         fields["security"].inherited = bool(security_note)
-        fields["legal_basis"] = self.field("legal_basis", self.legal_bases(activity, "Art. 6"), activity)
+        laws = self.concepts(activity, ROPA + "legalBasisLaw")   # the law behind a legal obligation or public task
+        for law in laws:
+            law.detail = self.t.cite("Art. 6(3)")
+        fields["legal_basis"] = self.field("legal_basis", self.legal_bases(activity, "Art. 6") + laws, activity)
         art9 = self.legal_bases(activity, "Art. 9")
         special = [c for c in f.iris(activity, DPV + "hasPersonalData") if c in self.special]
         if not art9 and not special:
@@ -1584,7 +1590,7 @@ class _Builder:
         group = self.group_overview(registers, overviews)
         return Record(lang=self.lang, as_of=self.as_of, controller_registers=controller_registers,
                       processor_registers=processor_registers, overviews=overviews, group=group,
-                      layouts=tuple(template_layouts(self.answers)))
+                      layouts=tuple(template_layouts(self.answers)), layout_roles=template_roles(self.answers))
 
 
     def page(self, role: str, diagrams: bool = False) -> ControllerRegister | ProcessorRegister:

@@ -381,7 +381,9 @@ class Workbook:
         entries = self._entries()
         self._layout_sheet("sheet.art30", self.layouts["art30"], entries)
         for name in self.record.layouts:
-            self._layout_sheet(f"sheet.{name}", self.layouts[name], entries)
+            roles = self.record.layout_roles.get(name)   # a template of one role's record lists that role's activities
+            self._layout_sheet(f"sheet.{name}", self.layouts[name],
+                               [pair for pair in entries if roles is None or pair[1].role in roles])
         self._processors_sheet()
         self._controllers_sheet()
         self._findings_sheet()

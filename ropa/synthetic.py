@@ -110,6 +110,9 @@ _CONTROLLER_TEMPLATES: tuple[tuple[str, tuple[str, ...], tuple[str, ...], tuple[
      ("pd:Name", "pd:EmailAddress", "pd:TelephoneNumber", "pd:Job"), ("eu-gdpr:A6-1-b",)),
 )
 
+_OBLIGATION_LAW = "The accounting, tax and labour law of the organisation's country"
+"""The law a synthetic activity on a legal obligation names (Art. 6(3)): the record is fictional, and so is its law."""
+
 _SERVICES = (
     "Hosted telephony", "Cloud backup", "E-mail hosting", "Managed workplace", "Payroll processing", "CRM hosting",
     "Web hosting", "Contact-centre platform", "Document archiving", "Video conferencing",
@@ -228,6 +231,8 @@ def _render_controller(a: _Activity) -> tuple[str, int]:
         ("dpv:hasDataSubject", a.subjects + (["dpv:Child"] if a.children else [])),
         ("dpv:hasPersonalData", a.data),
         ("dpv:hasLegalBasis", a.bases),
+        # a legal obligation names the law that lays it down (Art. 6(3))
+        ("ropa:legalBasisLaw", [_quoted(_OBLIGATION_LAW) + "@en"] if "eu-gdpr:A6-1-c" in a.bases else []),
         ("dpv:hasImpactAssessment", ([f"syn:{a.lia}"] if a.lia else []) + ([f"syn:{a.org}-dpia"] if a.automated else [])),
         ("dpv:hasContext", ["dpv:AutomatedDecisionMaking"] if a.automated else []),
         ("dpv:hasProcessing", ["dpv:Profiling"] if a.automated else []),

@@ -34,7 +34,7 @@ from ropa.resources import LANGUAGES
 from ropa.errors import RopaError
 from ropa.load import CHECKED_NAMESPACES, RecordGraph
 from ropa.namespaces import PREFIXES, expand, expand_or_fail, shorten
-from ropa.periods import Period, PeriodError, format_period, parse_period, read_date
+from ropa.periods import Period, PeriodError, duration_of, format_duration_words, format_period, parse_period, read_date
 from ropa.register import Messages, best_literals, slugify
 
 RDF, RDFS, XSD, DPV, ROPA = (PREFIXES[p] for p in ("rdf", "rdfs", "xsd", "dpv", "ropa"))
@@ -45,6 +45,8 @@ FORMULA_STARTS = ("=", "+", "-", "@")
 DEFAULT_NAMESPACE = "https://w3id.org/ropa/record/"
 SPLIT = re.compile(r"\s*(?:\r?\n|;)\s*")
 LINES = re.compile(r"\s*\r?\n\s*")
+SUGGESTED_PERIODS = ("P15D", "P30D", "P1M", "P2M", "P3M")
+"""The periods a duration column's drop-down suggests (Art. 12(3): one month, two further months); any other is typed."""
 
 
 # --- The layout --------------------------------------------------------------------------------------------------
@@ -86,6 +88,8 @@ class Layout:
     lists: dict
     roles: dict[str, str]
     types: dict[str, str]
+    former: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    """Header key -> the texts the header had before its phrase changed, which import still recognises."""
 
     def sheet(self, key: str) -> SheetSpec | None:
         return next((s for s in self.sheets if s.key == key), None)
@@ -131,7 +135,8 @@ def layout(name: str = "ropa") -> Layout:
         sheets[1] = SheetSpec("activities", f"sheet.{name}", tuple(columns))
     roles = {key: expand_or_fail(iri) for key, iri in base["roles"].items()}
     types = {key: expand_or_fail(iri) for key, iri in base["types"].items()}
-    return Layout(name, tuple(sheets), base["lists"], roles, types)
+    former = {key: tuple(texts) for key, texts in base.get("former_headers", {}).items()}
+    return Layout(name, tuple(sheets), base["lists"], roles, types, former)
 
 
 # --- Vocabulary lists and labels ---------------------------------------------------------------------------------
@@ -166,15 +171,18 @@ class Choices:
         if name not in self._lists:
             if column.list:
                 spec = self.layout.lists[column.list]
-                kind, match, under = spec.get("kind"), spec.get("match"), spec.get("under")
+                kind, match, under, also = spec.get("kind"), spec.get("match"), spec.get("under"), spec.get("also")
             else:
-                kind, match, under = column.kind, column.match, None
+                kind, match, under, also = column.kind, column.match, None, None
             terms = self.vocabulary.terms(kind)
             if match:
                 terms = [t for t in terms if re.search(match, t.curie)]
             if under:
                 top = expand_or_fail(under)
                 terms = [t for t in terms if t.iri != top and top in self._ancestors(t.iri)]
+            if also:   # further terms of any kind (the regions beside the countries of a place list)
+                have = {t.iri for t in terms}
+                terms += [t for t in self.vocabulary.terms() if re.search(also, t.curie) and t.iri not in have]
             self._lists[name] = sorted(terms, key=lambda t: t.label("en").casefold())
         return self._lists[name]
 
@@ -350,7 +358,10 @@ class Exporter:
         taken: dict[str, int] = defaultdict(int)
         for name in self.names.values():
             taken[name.casefold()] += 1
-        self.unique = {iri for iri, name in self.names.items() if taken[name.casefold()] == 1 and name}
+        # a party is named by its name where that name is unique and its row's name cell shows it (a party known only
+        # by its registered name has an empty name cell: it is named by its key, which import reads back)
+        self.unique = {iri for iri, name in self.names.items() if taken[name.casefold()] == 1 and name
+                       and best_literals(self.facts.values[iri].get(LABEL, []), self.lang)}
         self.organisations = set(organisations)
         rows = {"organisations": [self._row("organisations", iri) for iri in organisations],
                 "parties": [self._row("parties", iri) for iri in parties]}
@@ -361,7 +372,9 @@ class Exporter:
         for sheet, nodes in (("organisations", organisations), ("parties", parties), ("activities", activities)):
             columns = self.layout.sheet(sheet).columns
             carried = {c.property for c in columns} | {TYPE, LABEL, ROPA + "source"}
-            by_terms = {c.property for c in columns if c.type == "terms"} - {c.property for c in columns if c.type != "terms"}
+            shown_only = ("terms", "duration", "text")   # columns that show some values of their property, not every one
+            by_terms = ({c.property for c in columns if c.type in shown_only}
+                        - {c.property for c in columns if c.type not in shown_only})
             for iri in nodes:
                 for prop, objects in self.facts.values[iri].items():
                     if prop not in carried:
@@ -437,6 +450,9 @@ class Exporter:
         if kind == "label":
             return best_literals(objects, self.lang)[:1]
         if kind == "text":
+            # every text is carried (another language's is the same text for a workbook of one language); a node
+            # (a law given as an IRI) is not, and is counted as left out
+            self.shown[(iri, column.property)].update(o for o in objects if isinstance(o, ox.Literal))
             texts = sorted(best_literals(objects, self.lang))
             if column.key == "legal_name" and texts == best_literals(values.get(LABEL, []), self.lang)[:1]:
                 return []  # the name it is listed under, which import reads back as the registered name
@@ -466,6 +482,8 @@ class Exporter:
             return [self.t("value.yes" if o.value == "true" else "value.no") for o in objects]
         if kind == "date":
             return [o.value for o in objects]
+        if kind == "duration":
+            return self._durations(iri, column, objects)
         if kind == "joint_agreement":
             objects = [a for group in values.get(DPV + "hasJointDataControllers", []) for a in self.facts.of(group).get(column.property, [])]
             kind = "agreement"
@@ -480,6 +498,17 @@ class Exporter:
         if kind == "transfers":
             return sorted(self._transfer(node) for node in objects)
         raise RopaError(f"unknown column type '{kind}' in reports/workbook/layouts.json")
+
+    def _durations(self, iri: str, column: Column, objects: list) -> list[str]:
+        """A period in the workbook's words ("1 month"), when import reads those words back to the same duration; a
+        duration the words cannot carry (hours) is left out of the cell and counted as left out."""
+        texts = []
+        for o in objects:
+            text = format_duration_words(o.value, self.t) if isinstance(o, ox.Literal) else ""
+            if text and duration_of(text) == o.value:
+                texts.append(text)
+                self.shown[(iri, column.property)].add(o)
+        return texts
 
     def _own(self, values: dict[str, list], controllers: list) -> bool:
         """A controller activity whose one controller is the organisation keeping the record."""
@@ -624,6 +653,8 @@ def write_workbook(path: Path, rows: dict[str, list[Row]] | None, *, lang: str =
             values = [t(f"type.{k}") for k in spec.types if not column.types or k in column.types]
         elif column.type == "bool":
             name, values = "yesno", [t("value.yes"), t("value.no")]
+        elif column.type == "duration":
+            name, values = "duration", [format_duration_words(period, t) for period in SUGGESTED_PERIODS]
         elif name is not None:
             # a term whose label names another term too (eu-gdpr:Profiling and dpv:Profiling) is left out of the
             # drop-down; it can still be typed by its prefixed name
@@ -632,7 +663,8 @@ def write_workbook(path: Path, rows: dict[str, list[Row]] | None, *, lang: str =
         if not values:
             return None
         if name not in list_sheets:
-            base = column.list or column.kind or name
+            # a types column limited to some types (the kind of organisation) is titled after its column
+            base = column.list or column.kind or (column.key if column.type == "types" and column.types else name)
             title = sheet_title(t(f"list.{base}") if t.has(f"list.{base}") else base)
             while title in book.sheetnames or title in list_sheets.values():
                 title = sheet_title(title[:28] + " " + str(len(list_sheets)))
@@ -667,7 +699,10 @@ def write_workbook(path: Path, rows: dict[str, list[Row]] | None, *, lang: str =
             reference = list_ref(column) or names_ref(column)
             if reference:
                 validation = DataValidation(type="list", formula1=reference, allow_blank=True)
-                validation.showErrorMessage = column.single
+                validation.showErrorMessage = column.single and column.type != "duration"   # a drop-down of suggestions
+                if column.type == "duration":
+                    validation.prompt = t("template.duration_help")
+                    validation.showInputMessage = True
                 sheet.add_data_validation(validation)
                 validation.add(f"{letter}2:{letter}{last}")
             elif column.type == "date":
@@ -968,7 +1003,7 @@ class Importer:
     def _columns(self, spec: SheetSpec, sheet: RawSheet) -> dict[int, Column]:
         names: dict[str, Column] = {}
         for column in spec.columns:
-            for phrase in _all_phrases(column.header).values():
+            for phrase in [*_all_phrases(column.header).values(), *self.layout.former.get(column.header, ())]:
                 names[_normal(phrase)] = column
             names[column.key] = column
         found: dict[int, Column] = {}
@@ -1356,6 +1391,13 @@ class Importer:
                     problem(f"cannot read the date '{text}'; write it as YYYY-MM-DD or DD/MM/YYYY or use a date cell")
                     return
             self.fact(node, column.property, ox.Literal(day.isoformat(), datatype=ox.NamedNode(XSD + "date")), source)
+        elif kind == "duration":
+            value = duration_of(text)
+            if value is None:
+                examples = " or ".join(f"'{format_duration_words(p, self.t)}'" for p in ("P1M", "P30D"))
+                problem(f"cannot read the period '{text}'; write for example {examples}")
+                return
+            self.fact(node, column.property, ox.Literal(value, datatype=ox.NamedNode(XSD + "duration")), source)
         elif kind in ("agreement", "joint_agreement"):
             holder, agreement_type = node, DPV + "ControllerProcessorAgreement"
             if kind == "joint_agreement":

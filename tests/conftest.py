@@ -79,3 +79,16 @@ def hospital(hospital_path):
 def school_workbook() -> Path:
     """The hand-filled workbook of a fictional Dutch primary school (examples/school-nl)."""
     return EXAMPLES / "school-nl" / "kastanjelaar.xlsx"
+
+
+@pytest.fixture(scope="session")
+def payroll_path() -> Path:
+    """The Flemish payroll provider example (examples/loonhuis-schelde): mostly a processor for employers, with the
+    gaps an auditor finds listed in its README."""
+    return example_path("loonhuis-schelde")
+
+
+@pytest.fixture(scope="session")
+def payroll(payroll_path):
+    """The payroll provider's graph (read-only: do not modify)."""
+    return ropa.load([payroll_path])

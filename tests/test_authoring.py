@@ -63,6 +63,10 @@ def test_the_organisation_alone_is_clean(tmp_path):
 def test_a_new_record_from_init_and_the_guide_validates_clean_and_renders_in_dutch(tmp_path):
     folder = tmp_path / "acme"
     init(folder, "Acme BV", "NL", lang="nl")
+    activities = folder / "activities.ttl"   # the law behind the payroll's obligations, where the file says TO FILL
+    activities.write_text(activities.read_text(encoding="utf-8").replace(
+        "dpv:hasLegalBasis eu-gdpr:A6-1-b , eu-gdpr:A6-1-c ;",
+        'dpv:hasLegalBasis eu-gdpr:A6-1-b , eu-gdpr:A6-1-c ;\n    ropa:legalBasisLaw "Wet op de loonbelasting 1964"@nl ;'), encoding="utf-8")
     # the guide's organisation is the scaffold's with the placeholders filled in
     write(folder, "organisation.ttl", ORGANISATION)
     for number, block in enumerate(EXAMPLES):

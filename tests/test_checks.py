@@ -216,6 +216,88 @@ def test_legitimate_interests_of_a_public_authority(tmp_path, kind, reported):
     assert found(check_both(tmp_path, record), "rs:PublicAuthorityLegitimateInterests") == expected
 
 
+# --- The law behind a legal obligation or a public task (Art. 6(3)) -------------------------------------------------
+
+@pytest.mark.parametrize(("basis", "law", "role", "reported"), [
+    ("eu-gdpr:A6-1-c", "", "ropa:ControllerRole", True),
+    ("eu-gdpr:A6-1-e", "", "ropa:ControllerRole", True),
+    ("eu-gdpr:A6-1-e-public-interest", "", "ropa:ControllerRole", True),     # DPV's finer concept of point (e)
+    ("eu-gdpr:A6-1-e-official-authority , eu-gdpr:A6-1-c", "", "ropa:ControllerRole", True),  # one finding for both
+    ("eu-gdpr:A6-1-c", 'ropa:legalBasisLaw "Wetboek van economisch recht, art. III.86"@nl ;', "ropa:ControllerRole", False),
+    ("eu-gdpr:A6-1-c", "ropa:legalBasisLaw ex:vat-code ;", "ropa:ControllerRole", False),   # the law as a node
+    ("eu-gdpr:A6-1-b", "", "ropa:ControllerRole", False),
+    ("eu-gdpr:A6-1-c", "", "ropa:ProcessorRole", False),   # a processor's record (Art. 30(2)) states no legal basis
+])
+def test_a_legal_obligation_or_public_task_names_its_law(tmp_path, basis, law, role, reported):
+    record = edited(SHOP, ("dpv:hasLegalBasis eu-gdpr:A6-1-b ;", f"dpv:hasLegalBasis {basis} ;\n    {law}"),
+                    ("    ropa:role ropa:ControllerRole ;", f"    ropa:role {role} ;")) + """
+ex:vat-code a ropa:LegalProvision ; rdfs:label "Wetboek van de belasting over de toegevoegde waarde, art. 60"@nl ."""
+    report = check_both(tmp_path, record)
+    findings = [f for f in report.findings if f.check == "rs:LegalBasisLaw"]
+    assert [(f.focus, f.path, f.severity, f.article) for f in findings] == (
+        [(EX + "shop-orders", ROPA + "legalBasisLaw", "warning", "Art. 6(3)")] if reported else [])
+
+
+def test_the_store_reruns_the_art_6_3_check_for_the_activity_a_law_or_a_basis_is_given_to(tmp_path):
+    """validate --store: naming the law, then changing the basis to a public task in another file, each re-run finds
+    what a full run finds."""
+    import gc
+
+    from ropa.store import validate_with_store
+
+    folder = tmp_path / "record"
+    folder.mkdir()
+    record = edited(SHOP, ("dpv:hasLegalBasis eu-gdpr:A6-1-b ;", "dpv:hasLegalBasis eu-gdpr:A6-1-c ;"))
+    (folder / "record.ttl").write_text(PREFIXES + record, encoding="utf-8")
+    second = PREFIXES + """ex:shop-register a dpv:Process ; rdfs:label "Visitor register"@en ; ropa:recordedBy ex:shop ;
+    ropa:role ropa:ControllerRole ; dpv:hasDataController ex:shop ; dpv:hasPurpose dpv:EnforceSecurity ;
+    dpv:hasLegalBasis eu-gdpr:A6-1-b ; dpv:hasDataSubject dpv:Visitor ; dpv:hasPersonalData pd:Name ;
+    dpv:hasRecipient ex:shop-staff ; dpv:hasStorageCondition ex:shop-retention .
+"""
+    (folder / "register.ttl").write_text(second, encoding="utf-8")
+
+    def both() -> set:
+        gc.collect()
+        _, stored, _ = validate_with_store([folder], tmp_path / "store", as_of=AS_OF)
+        full = validate(ropa.load([folder]), as_of=AS_OF)
+        assert {f.key() for f in stored.findings} == {f.key() for f in full.findings}
+        return {f.focus.removeprefix(EX) for f in stored.findings if f.check == "rs:LegalBasisLaw"}
+
+    assert both() == {"shop-orders"}
+    (folder / "record.ttl").write_text(PREFIXES + edited(record, (
+        "dpv:hasLegalBasis eu-gdpr:A6-1-c ;", 'dpv:hasLegalBasis eu-gdpr:A6-1-c ;\n    ropa:legalBasisLaw "Wetboek van economisch recht, art. III.86"@nl ;')),
+        encoding="utf-8")
+    assert both() == set()
+    (folder / "register.ttl").write_text(second.replace("eu-gdpr:A6-1-b", "eu-gdpr:A6-1-e-public-interest"), encoding="utf-8")
+    assert both() == {"shop-register"}
+
+
+def test_the_law_of_an_obligation_stands_beside_the_basis_in_the_register(tmp_path):
+    """The register shows the law with the legal basis (an auditor reads both together); without it, the legal basis
+    field carries the finding."""
+    from ropa.register import build_record
+
+    named = edited(SHOP, ("dpv:hasLegalBasis eu-gdpr:A6-1-b ;",
+                          'dpv:hasLegalBasis eu-gdpr:A6-1-c ;\n    ropa:legalBasisLaw "Wetboek van economisch recht, art. III.86"@nl ;'))
+    (tmp_path / "named").mkdir()
+    (tmp_path / "named" / "record.ttl").write_text(PREFIXES + named, encoding="utf-8")
+    graph = ropa.load([tmp_path / "named"])
+    record = build_record(graph, lang="nl", findings=validate(graph, as_of=AS_OF).findings)
+    [entry] = record.controller_registers[0].entries
+    field = entry.fields["legal_basis"]
+    assert [(v.text, v.detail) for v in field.values if "III.86" in v.text] == [
+        ("Wetboek van economisch recht, art. III.86", "art. 6, lid 3")]
+    assert not field.gaps
+
+    missing = edited(SHOP, ("dpv:hasLegalBasis eu-gdpr:A6-1-b ;", "dpv:hasLegalBasis eu-gdpr:A6-1-c ;"))
+    (tmp_path / "missing").mkdir()
+    (tmp_path / "missing" / "record.ttl").write_text(PREFIXES + missing, encoding="utf-8")
+    graph = ropa.load([tmp_path / "missing"])
+    record = build_record(graph, lang="de", findings=validate(graph, as_of=AS_OF).findings)
+    [entry] = record.controller_registers[0].entries
+    assert [g.check for g in entry.fields["legal_basis"].gaps] == ["rs:LegalBasisLaw"]
+
+
 # --- E-mail addresses in every contact field -------------------------------------------------------------------------
 
 @pytest.mark.parametrize(("triple", "reported"), [
@@ -355,7 +437,8 @@ def test_a_missing_policy_file_is_a_user_error(tmp_path):
 # --- Plain words for people, in every shipped language -------------------------------------------------------------
 
 NEW_CHECKS = ("Activity-role", "Activity-recordKeeper", "Controller-name", "Controller-contact", "ControllerProcessorAgreement",
-              "CriminalOffenceData", "PublicAuthorityLegitimateInterests", "RetentionPeriodImpossible", "RetentionAbovePolicy")
+              "CriminalOffenceData", "PublicAuthorityLegitimateInterests", "RetentionPeriodImpossible", "RetentionAbovePolicy",
+              "LegalBasisLaw")
 _ENGINEERING = re.compile(r"\b(?:dpv|pd|ropa|eu-gdpr|loc|rs|xsd):[A-Za-z]|https?://|\bP\d+[YMDW]\b|\bPT\d")
 
 

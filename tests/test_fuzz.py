@@ -409,6 +409,15 @@ def fake_pdf(monkeypatch):
     monkeypatch.setattr(ropa.render, "write_pdf", write_pdf)
 
 
+@pytest.fixture()
+def no_server(monkeypatch):
+    """`ropa serve` with options the fuzzer drew that are all valid would serve until interrupted: the server is not
+    started (its options are still checked before it would be)."""
+    import ropa.web
+
+    monkeypatch.setattr(ropa.web, "run", lambda application, host="127.0.0.1", port=8000: None)
+
+
 @pytest.fixture(scope="module")
 def repository_state():
     """The bundled files ropa reads must be unchanged, and no new file may appear in the checkout."""
@@ -423,7 +432,7 @@ def repository_state():
 
 @FUZZ
 @given(data=st.data())
-def test_every_command_exits_0_1_or_2_without_traceback_or_stray_file(ground, fake_pdf, repository_state, data):
+def test_every_command_exits_0_1_or_2_without_traceback_or_stray_file(ground, fake_pdf, no_server, repository_state, data):
     name, line = data.draw(invocations(ground))
     inputs = snapshot(ground.inputs)
     work = Path(tempfile.mkdtemp(prefix="fuzz-", dir=ground.root))

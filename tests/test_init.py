@@ -18,6 +18,17 @@ from ropa.scaffold import countries, init, turtle_literal
 from ropa.validate import validate
 
 PLACEHOLDER_CHECKS = {"rs:PlaceholderEmail"}
+TO_FILL_CHECKS = PLACEHOLDER_CHECKS | {"rs:LegalBasisLaw"}
+"""A controller's record also names, once filled in, the law behind the example's legal obligation (Art. 6(3))."""
+LAW = 'dpv:hasLegalBasis eu-gdpr:A6-1-b , eu-gdpr:A6-1-c ;\n    ropa:legalBasisLaw "Wet op de loonbelasting 1964"@nl ;'
+
+
+def fill_in_the_law(folder: Path) -> None:
+    """What an officer writes where the starter file says TO FILL for the law of the payroll's obligations."""
+    path = folder / "activities.ttl"
+    text = path.read_text(encoding="utf-8")
+    assert text.count("dpv:hasLegalBasis eu-gdpr:A6-1-b , eu-gdpr:A6-1-c ;") == 1 and "ropa:legalBasisLaw" in text
+    path.write_text(text.replace("dpv:hasLegalBasis eu-gdpr:A6-1-b , eu-gdpr:A6-1-c ;", LAW), encoding="utf-8")
 
 
 def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
@@ -34,8 +45,9 @@ def test_new_dutch_record_validates_with_only_placeholder_findings(tmp_path):
     ]
     graph = ropa.load([folder])
     report = validate(graph)
-    assert {f.check for f in report.findings} == PLACEHOLDER_CHECKS
-    assert {f.value for f in report.findings} == {"privacy@acme-bv.example", "dpo@acme-bv.example"}
+    assert {f.check for f in report.findings} == TO_FILL_CHECKS
+    assert {f.value for f in report.findings if f.check in PLACEHOLDER_CHECKS} == {"privacy@acme-bv.example", "dpo@acme-bv.example"}
+    assert [f.activity_label for f in report.findings if f.check == "rs:LegalBasisLaw"] == ["Salarisadministratie"]
     # the labels are in the chosen language, the authority and the country come from reference data
     assert bool(graph.query('ASK { ?a rdfs:label "Salarisadministratie"@nl ; ropa:role ropa:ControllerRole }'))
     rows = graph.select("SELECT ?o ?c ?a WHERE { ?o dpv:hasName \"Acme BV\" ; dpv:hasCountry ?c ; dpv:hasAuthority ?a }")
@@ -70,6 +82,7 @@ def test_filling_the_placeholders_makes_the_record_clean_and_the_pre_commit_hook
         text = path.read_text(encoding="utf-8")
         text = text.replace("@acme-bv.example", "@acme.nl").replace("privacy@customer.example", "privacy@customer.nl")
         path.write_text(text, encoding="utf-8")
+    fill_in_the_law(folder)
     result = run(*entry[1:], cwd=folder)
     assert result.returncode == 0, result.stdout + result.stderr
 
@@ -86,7 +99,7 @@ def test_processor_role_writes_a_service_and_no_controller_activity(tmp_path):
 def test_a_country_without_a_known_authority_asks_for_it(tmp_path):
     init(tmp_path / "us", "Widgets Inc", "us")
     report = validate(ropa.load([tmp_path / "us"]))
-    assert {f.check for f in report.findings} == PLACEHOLDER_CHECKS | {"rs:RecordKeeper-authority"}
+    assert {f.check for f in report.findings} == TO_FILL_CHECKS | {"rs:RecordKeeper-authority"}
     assert "TO FILL: your supervisory authority" in (tmp_path / "us" / "organisation.ttl").read_text(encoding="utf-8")
 
 

@@ -338,6 +338,23 @@ def test_d_soft_uses_technical_processors_without_a_documented_agreement(bundled
     assert {f.entity for f in found} == {DST + "d-soft"}
 
 
+def test_no_destiny_statement_names_the_law_behind_its_legal_obligations(bundled, bundled_report):
+    """Art. 6(3): the statements rest activities on "legal obligations", "applicable legislation" or "fiscale en
+    sociaalrechtelijke verplichtingen" without naming a law, so every such activity stays a visible gap, traced to
+    the statement that gives the basis; none is a violation (the processing may be lawful; the record cannot show it)."""
+    obliged = {r["a"] for r in bundled.select(
+        """SELECT DISTINCT ?a WHERE { ?a ropa:role ropa:ControllerRole ; dpv:hasLegalBasis ?b .
+             { ?b skos:broader* eu-gdpr:A6-1-c } UNION { ?b skos:broader* eu-gdpr:A6-1-e } }""")}
+    assert len(obliged) >= 10
+    assert not bundled.select("SELECT ?a WHERE { ?a ropa:legalBasisLaw ?law }")
+    found = {f.focus: f for f in of_check(bundled_report, "rs:LegalBasisLaw")}
+    assert set(found) == obliged
+    for activity, finding in found.items():
+        assert finding.severity == "warning" and finding.article == "Art. 6(3)" and finding.path == ROPA + "legalBasisLaw"
+        assert finding.activity == activity and finding.entity.removeprefix(DST) in SEED_OF, finding.entity
+        assert_from_seed(finding, finding.entity.removeprefix(DST))
+
+
 def test_findings_name_the_organisation_they_belong_to(bundled_report):
     expected = {
         ("rs:RecordKeeper-authority", DST + "ozmo"): (DST + "ozmo", None),
@@ -376,7 +393,8 @@ CORRECTIONS = {
     "microsoft-data-in-belgium": (
         "000-destiny-nv.ttl",
         [("dst:microsoft a ropa:ServiceProvider , dpv:DataProcessor ;",
-          "dst:microsoft a ropa:ServiceProvider , dpv:DataProcessor ;\n    ropa:dataLocation loc:BE ;", 1)],
+          "dst:microsoft a ropa:ServiceProvider , dpv:DataProcessor ;\n    ropa:dataLocation loc:BE ;\n"
+          "    ropa:hasEstablishment [ dpv:hasCountry loc:IE ] ;", 1)],   # in the EEA, so no access from the US
         "rs:UndocumentedTransfer", {DST + "microsoft"},
     ),
     "no-national-register-number": (
@@ -391,6 +409,12 @@ CORRECTIONS = {
         "004-d-soft.ttl",
         [("    ropa:agreementRequired true ;\n", "    ropa:agreementRequired true ;\n    ropa:hasAgreement dst:dsoft-technical-processing-agreement ;\n", 1)],
         "rs:ControllerProcessorAgreement", {DST + "dsoft-controller-processing"},
+    ),
+    "proximus-accounting-law-named": (
+        "003-proximus-ict.ttl",
+        [("dst:proximus-legal-obligations a dpv:Process ;",
+          'dst:proximus-legal-obligations a dpv:Process ;\n    ropa:legalBasisLaw "Wetboek van economisch recht, art. III.86"@nl ;', 1)],
+        "rs:LegalBasisLaw", {DST + "proximus-legal-obligations"},
     ),
     "newsletter-on-consent": (
         "003-proximus-ict.ttl",
