@@ -44,7 +44,8 @@ def test_a_public_authority_is_written_as_one_and_its_missing_officer_is_reporte
         line.lstrip("# ") for line in text.splitlines() if line.startswith("#"))
     # its findings: the example contact address, and the officer a public body must designate
     assert findings_of(folder) == {"rs:PlaceholderEmail": {f"privacy@{slug}.example"},
-                                   "rs:PublicAuthority-dpo": {ORGANISATION.format(slug=slug)}}
+                                   "rs:PublicAuthority-dpo": {ORGANISATION.format(slug=slug)},
+                                   "rs:LegalBasisLaw": {ORGANISATION.format(slug=slug).replace("organisation", "payroll")}}
     shown = CliRunner().invoke(app, ["validate", str(folder), "--lang", lang, "--format", "github"])
     assert shown.exit_code == 1 and say("check.PublicAuthority-dpo.message") in shown.output
 
@@ -52,6 +53,9 @@ def test_a_public_authority_is_written_as_one_and_its_missing_officer_is_reporte
 def test_the_gap_stays_until_the_officer_is_named_and_linked(tmp_path):
     folder = tmp_path / "record"
     init(folder, "Gemeente Kreekdorp", "NL", lang="nl", public_authority=True)
+    activities = folder / "activities.ttl"   # the law behind the payroll's legal obligation (Art. 6(3)) filled in
+    activities.write_text(activities.read_text(encoding="utf-8").replace(
+        "eu-gdpr:A6-1-c ;", 'eu-gdpr:A6-1-c ;\n    ropa:legalBasisLaw "Wet op de loonbelasting 1964"@nl ;', 1), encoding="utf-8")
     path = folder / "organisation.ttl"
     original = path.read_text(encoding="utf-8")
     real = original.replace("@gemeente-kreekdorp.example", "@kreekdorp.nl").replace(
@@ -90,4 +94,4 @@ def test_the_public_authority_keeps_its_kind_and_its_gap_through_a_workbook(tmp_
     assert Messages("de")("type.authority") in [cell for row in sheet.iter_rows(values_only=True) for cell in row]
     result = CliRunner().invoke(app, ["import", str(tmp_path / "record.xlsx"), "-o", str(tmp_path / "back")])
     assert result.exit_code == 0, result.output
-    assert set(findings_of(tmp_path / "back")) == {"rs:PlaceholderEmail", "rs:PublicAuthority-dpo"}
+    assert set(findings_of(tmp_path / "back")) == {"rs:PlaceholderEmail", "rs:PublicAuthority-dpo", "rs:LegalBasisLaw"}
