@@ -213,7 +213,7 @@ def validate(
     endpoint: Annotated[Optional[str], typer.Option("--endpoint", help="Run the checks on this SPARQL 1.1 query endpoint, on the graph `ropa push` wrote, instead of loading PATHS.")] = None,
     graph_iri: Annotated[Optional[str], typer.Option("--graph", help="With --endpoint: the named graph to validate (the one `ropa push` wrote).")] = None,
     timeout: Annotated[float, typer.Option("--timeout", help="With --endpoint: seconds each check may take on the server.", min=0.001, max=86400)] = 300.0,
-    store: Annotated[Optional[Path], typer.Option("--store", help="Keep the loaded record in this folder between runs: reload only the files that changed and re-run the checks only where the change can alter them.")] = None,
+    store: Annotated[Optional[str], typer.Option("--store", help="Keep the loaded record in this folder between runs: reload only the files that changed and re-run the checks only where the change can alter them.")] = None,
 ) -> None:
     """Check the record against the Art. 30 and GDPR consistency shapes. Exit 0 clean, 1 findings, 2 input error."""
     with user_errors():
@@ -230,6 +230,8 @@ def validate(
             raise RopaError("--graph names a graph on a server: use it with --endpoint")
         if store is not None and engine is not Engine.fast:
             raise RopaError("--store runs the compiled checks (--engine fast)")
+        if store is not None and not store.strip():   # a Path would read '' as the current folder
+            raise RopaError("--store needs the name of a folder to keep the record in, e.g. --store .ropa-store")
         with display(errors, messages) as progress:
             if endpoint is not None:
                 progress.stage("progress.validating_server")

@@ -594,3 +594,10 @@ def test_the_command_with_a_store_reports_as_without(tmp_path):
         del result   # its traceback holds the run's store open
         gc.collect()
     assert outputs[0] == outputs[1] == outputs[2]
+
+
+def test_an_empty_store_name_is_refused_and_writes_nothing(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)   # '' read as a path is the current folder
+    result = runner.invoke(app, ["validate", str(REPOSITORY / "examples" / "wolkenwerk"), "--store", ""])
+    assert result.exit_code == 2 and "--store needs the name of a folder" in result.stderr
+    assert list(tmp_path.iterdir()) == []
