@@ -83,6 +83,12 @@ def test_fast_engine_and_pyshacl_agree_on_the_record(payroll):
 DPO = "\nmy:dpo a dpv:DataProtectionOfficer ;\n    rdfs:label \"DPO\"@nl ;\n    ropa:email \"dpo@loonhuis-schelde.be\" .\n"
 SUBPROCESSORS = "    ropa:hasSubProcessor my:kempen-cloud ;\n    ropa:hasTransfer my:helpwise-transfer ;"
 
+PARENT_TRANSFER = ("my:staff-payroll-retention a", "my:parent-transfer a dpv:CrossBorderTransfer ;\n"
+                   "    dpv:hasDataExporter my:organisation ; dpv:hasDataImporter my:schelde-holdings ;\n"
+                   "    dpv:hasThirdCountry loc:US ; dpv:hasLegalBasis ropa:SCC-2021-914-EU .\n\n"
+                   "my:staff-payroll-retention a")
+"""The payroll data's transfer to the US parent, documented with its basis."""
+
 CORRECTIONS = {
     "a DPO is designated": (
         {"organisation.ttl": [("    dpv:hasAuthority legal-be:DPA-BE ;",
@@ -128,19 +134,13 @@ CORRECTIONS = {
     "the transfer to the parent is documented": (
         {"activities.ttl": [("    dpv:hasImpactAssessment my:dpia-payroll ;\n    ropa:statesNoTransferOutside loc:EEA ;",
                              "    dpv:hasImpactAssessment my:dpia-payroll ;\n    ropa:hasTransfer my:parent-transfer ;"),
-                            ("my:staff-payroll-retention a", "my:parent-transfer a dpv:CrossBorderTransfer ;\n"
-                             "    dpv:hasDataExporter my:organisation ; dpv:hasDataImporter my:schelde-holdings ;\n"
-                             "    dpv:hasThirdCountry loc:US ; dpv:hasLegalBasis ropa:SCC-2021-914-EU .\n\n"
-                             "my:staff-payroll-retention a")]},
+                            PARENT_TRANSFER]},
         {("rs:RecipientInThirdCountry", "schelde-holdings")},
     ),
     "the transfer to the parent is documented, but the activity still says none": (
         {"activities.ttl": [("    dpv:hasImpactAssessment my:dpia-payroll ;",
                              "    dpv:hasImpactAssessment my:dpia-payroll ;\n    ropa:hasTransfer my:parent-transfer ;"),
-                            ("my:staff-payroll-retention a", "my:parent-transfer a dpv:CrossBorderTransfer ;\n"
-                             "    dpv:hasDataExporter my:organisation ; dpv:hasDataImporter my:schelde-holdings ;\n"
-                             "    dpv:hasThirdCountry loc:US ; dpv:hasLegalBasis ropa:SCC-2021-914-EU .\n\n"
-                             "my:staff-payroll-retention a")]},
+                            PARENT_TRANSFER]},
         {("rs:RecipientInThirdCountry", "schelde-holdings")},
         {("rs:NoTransferStatementContradicted", "staff-payroll")},
     ),
