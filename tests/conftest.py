@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -92,3 +93,15 @@ def payroll_path() -> Path:
 def payroll(payroll_path):
     """The payroll provider's graph (read-only: do not modify)."""
     return ropa.load([payroll_path])
+
+
+@pytest.fixture
+def add_question(tmp_path, monkeypatch):
+    """A copy of the question library for one test; the function returned writes a question (file name, text) into
+    it, as a user adds one to the library."""
+    from ropa import query
+
+    folder = tmp_path / "queries"
+    shutil.copytree(query.QUERY_DIR, folder)
+    monkeypatch.setattr(query, "QUERY_DIR", folder)
+    return lambda name, text: (folder / name).write_text(text, encoding="utf-8")

@@ -6,10 +6,8 @@ from __future__ import annotations
 import io
 import json
 import re
-import shutil
 import warnings
 from html import unescape
-from pathlib import Path
 
 import pytest
 from rich.console import Console
@@ -84,16 +82,13 @@ def test_a_question_page_describes_the_question_in_the_page_language(hospital_pa
     assert "GDPR" not in listing
 
 
-def test_a_question_the_catalogues_do_not_describe_keeps_its_header_words(hospital_pages, tmp_path, monkeypatch):
-    folder = tmp_path / "queries"
-    shutil.copytree(library.QUERY_DIR, folder)
-    (folder / "activities-named.rq").write_text(
+def test_a_question_the_catalogues_do_not_describe_keeps_its_header_words(hospital_pages, add_question):
+    add_question("activities-named.rq",
         "# title: Activities by name\n"
         "# answers: Which activities does the record name?\n"
         "# article: GDPR Art. 30(1)(b)\n"
         "# param: lang (language, default: en) language of the labels\n"
-        "SELECT ?activity WHERE { ?activity a dpv:Process } ORDER BY ?activity\n", encoding="utf-8")
-    monkeypatch.setattr(library, "QUERY_DIR", folder)
+        "SELECT ?activity WHERE { ?activity a dpv:Process } ORDER BY ?activity\n")
     page = hospital_pages.get("/fr/question/activities-named").text
     assert '<p class="answers" lang="en">Which activities does the record name?</p>' in page
     assert '<p class="article" lang="en">GDPR Art. 30(1)(b)</p>' in page

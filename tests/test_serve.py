@@ -979,10 +979,8 @@ def test_the_pages_of_a_large_record_speak_the_language(synthetic, lang, monkeyp
     assert [t for t in english if any(p.match(t) for p in patterns)], "the check must see English"
 
 
-def test_a_question_added_to_the_library_gets_its_form(destiny, tmp_path, monkeypatch):
-    folder = tmp_path / "queries"
-    shutil.copytree(library.QUERY_DIR, folder)
-    (folder / "activities-in-a-country.rq").write_text(
+def test_a_question_added_to_the_library_gets_its_form(destiny, add_question):
+    add_question("activities-in-a-country.rq",
         "# title: Activities whose data are kept in a country\n"
         "# answers: Which activities keep data in a given country?\n"
         "# article: GDPR Art. 30(1)(e)\n"
@@ -991,8 +989,7 @@ def test_a_question_added_to_the_library_gets_its_form(destiny, tmp_path, monkey
         "SELECT DISTINCT ?activity ?activityLabel WHERE {\n"
         "  ?activity a dpv:Process ; ropa:recordedBy ?org . ?org dpv:hasCountry $country .\n"
         "  ?activity rdfs:label ?activityLabel FILTER(LANG(?activityLabel) = $lang)\n"
-        "} ORDER BY ?activityLabel ?activity\n", encoding="utf-8")
-    monkeypatch.setattr(library, "QUERY_DIR", folder)
+        "} ORDER BY ?activityLabel ?activity\n")
     assert 'href="/nl/question/activities-in-a-country"' in destiny.get("/nl/questions").text
     form = destiny.get("/nl/question/activities-in-a-country").text
     picker = re.search(r'<select id="param-country".*?</select>', form, re.S).group(0)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import io
 import re
-from pathlib import Path
 
 from rich.console import Console
 from typer.testing import CliRunner
