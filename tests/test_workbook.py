@@ -14,11 +14,14 @@ from typer.testing import CliRunner
 
 import ropa
 from ropa.cli import app
+from ropa.namespaces import PREFIXES as NAMESPACES
 from ropa.periods import Period, duration_of, parse_period
 from ropa.register import LANGUAGES, Messages
 from ropa.validate import validate
 from ropa.workbook import (WorkbookErrors, article30_facts, export_workbook, import_workbook, read_workbook, sheet_title,
                            write_import, write_template)
+
+from records import prefixes
 
 runner = CliRunner()
 
@@ -493,23 +496,14 @@ def test_template_command_writes_the_gba_layout_in_dutch(tmp_path):
     assert result.exit_code == 2
 
 
-CRIMINAL = """
-@prefix ex: <https://example.org/security/> .
-@prefix ropa: <https://w3id.org/ropa/vocab#> .
-@prefix dpv: <https://w3id.org/dpv#> .
-@prefix pd: <https://w3id.org/dpv/pd#> .
-@prefix loc: <https://w3id.org/dpv/loc#> .
-@prefix eu-gdpr: <https://w3id.org/dpv/legal/eu/gdpr#> .
-@prefix ref: <https://w3id.org/ropa/reference/> .
-@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
-
-ex:org a dpv:Organisation , dpv:DataController ; dpv:hasName "{name}" ; rdfs:label "{name}"@en ;
+CRIMINAL = (prefixes("https://example.org/security/") + f"@prefix ref: <{NAMESPACES['ref']}> .\n" + """
+my:org a dpv:Organisation , dpv:DataController ; dpv:hasName "{name}" ; rdfs:label "{name}"@en ;
     dpv:hasCountry loc:{country} ; ropa:email "privacy@security.example" .
-ex:screening a dpv:Process ; rdfs:label "Screening of guards"@en ; ropa:recordedBy ex:org ; ropa:role ropa:ControllerRole ;
-    dpv:hasDataController ex:org ; dpv:hasPurpose dpv:RecruitmentApplicantCriminalBackgroundCheck ;
+my:screening a dpv:Process ; rdfs:label "Screening of guards"@en ; ropa:recordedBy my:org ; ropa:role ropa:ControllerRole ;
+    dpv:hasDataController my:org ; dpv:hasPurpose dpv:RecruitmentApplicantCriminalBackgroundCheck ;
     dpv:hasLegalBasis eu-gdpr:A6-1-c ; dpv:hasDataSubject dpv:JobApplicant ; dpv:hasPersonalData pd:Name , pd:CriminalConviction ;
     ropa:criminalDataAuthorisation {law} ; ropa:noRecipients true .
-"""
+""")
 
 
 @pytest.mark.parametrize("lang, country, law, label", [
