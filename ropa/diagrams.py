@@ -5,6 +5,9 @@ organisation keeping them, controllers, processors, and places. To stay readable
 (sixteen activities, fourteen sub-processors) providers engaged by the same party are grouped in one cluster,
 sub-grouped by where they are; the party gets one edge to the cluster and each sub-group one edge to its place,
 instead of an edge per provider.
+
+An edge into a place a party reaches the data from while they are held elsewhere (remote access, ropa:accessedFrom)
+is dotted and labelled as access, in the diagram's language.
 """
 
 from __future__ import annotations
@@ -50,6 +53,7 @@ PHRASES = {
     "diagram.status.invalid": "invalid",
     "diagram.status.unknown": "unknown",
     "diagram.status.not_required": "not required",
+    "diagram.access": "remote access: {status}",
 }
 """The fixed words of a diagram, in English. Their keys are those of reports/messages, so that a document can pass
 its own catalogue and draw the diagram in its language."""
@@ -84,6 +88,8 @@ class Edge:
     dashed: bool = False
     source_cluster: str | None = None
     target_cluster: str | None = None
+    access: bool = False
+    """Into a place the party reaches the data from, held elsewhere (remote access): dotted, and said in the label."""
 
 
 @dataclass
@@ -227,9 +233,11 @@ def build_diagram(fg: FlowGraph, activities: list[str], title: str, label: Calla
             child = group_of[u][1] if shared else None
             edge = drawn.setdefault((child.id if child else u, v), {
                 "source": child.anchor() if child else ids[u], "target": ids[v], "statuses": [], "dashed": False,
-                "source_cluster": child.id if child else None})
+                "source_cluster": child.id if child else None, "access": True})
             edge["statuses"].append(data["status"])
             edge["dashed"] |= data["evidence"] == ["headquarters"] or data["conditional"]
+            # remote access when the diagram's activities reach the place by access only (of every grouped provider)
+            edge["access"] &= any(data["access_of"].get(a, False) for a in activities)
         else:
             into = group_cluster[u] if group_of.get(v, (None,))[0] == u else None
             edge = drawn.setdefault((u, into.id if into else v), {
@@ -242,8 +250,11 @@ def build_diagram(fg: FlowGraph, activities: list[str], title: str, label: Calla
     for edge in drawn.values():
         status = weakest(edge["statuses"]) if edge.get("statuses") else None
         text = phrase("diagram.status." + _key(status)) if status else summary(edge.get("categories", ()))
+        access = edge.get("access", False)
+        if access:
+            text = phrase("diagram.access", status=text)
         final.append(Edge(edge["source"], edge["target"], text, status, edge["dashed"],
-                          edge.get("source_cluster"), edge.get("target_cluster")))
+                          edge.get("source_cluster"), edge.get("target_cluster"), access))
     nodes = {ids[n]: (names[n], kinds[n]) for n in sorted(kinds, key=ids.get)}
     details = {ids[a]: summary(fg.activities[a].categories) for a in activities if fg.activities[a].categories}
     layout = [(ids[parent], ids[m]) for m, (parent, _) in group_of.items()]
@@ -321,7 +332,9 @@ def to_dot(d: Diagram) -> str:
             attributes.append(f"label={dot_string(_wrap(edge.label))}")
         if edge.status:
             attributes.append(f'color="{STATUS_COLOURS[edge.status]}", fontcolor="{STATUS_COLOURS[edge.status]}"')
-        if edge.dashed:
+        if edge.access:
+            attributes.append("style=dotted, penwidth=1.6")
+        elif edge.dashed:
             attributes.append("style=dashed")
         if edge.source_cluster:
             attributes.append(f"ltail={edge.source_cluster}")
@@ -427,9 +440,12 @@ def to_mermaid(d: Diagram) -> str:
     for index, edge in enumerate(d.edges):
         source = edge.source_cluster or edge.source
         target = edge.target_cluster or edge.target
-        arrow = "-.->" if edge.dashed else "-->"
+        arrow = "-.->" if edge.dashed or edge.access else "-->"
         label = f'|"{mermaid_string(edge.label)}"|' if edge.label else ""
         lines.append(f"  {source} {arrow}{label} {target}")
-        if edge.status:
-            lines.append(f"  linkStyle {index} stroke:{STATUS_COLOURS[edge.status]}")
+        styles = [f"stroke:{STATUS_COLOURS[edge.status]}"] if edge.status else []
+        if edge.access:   # dotted finer than a possible or conditional flow's dashes
+            styles.append("stroke-dasharray:2 3")
+        if styles:
+            lines.append(f"  linkStyle {index} {','.join(styles)}")
     return "\n".join(lines) + "\n"
