@@ -45,6 +45,7 @@ ACTIVITY_FIELDS = {
 TRANSFER_FIELDS = {
     DPV + "hasThirdCountry": "third country", ROPA + "outsideRegion": "outside region", DPV + "hasDataImporter": "importer",
     DPV + "hasDataExporter": "exporter", DPV + "hasLegalBasis": "basis", ROPA + "conditional": "conditional",
+    ROPA + "accessedFrom": "accessed from",
 }
 
 

@@ -525,7 +525,7 @@ def _add_destinations(graph: RecordGraph, g: nx.DiGraph, activities, edges_of, s
                             for item, _ in items}
                 verdict = combine(node, place, [v for _, v in items])
                 if verdict.access:   # reached from there, the data held elsewhere (remote access)
-                    evidence.add("access")
+                    evidence.add("remote access")
                 found[place] = (verdict, evidence, all(item in conditional for item, _ in items))
             own = places.get(node, {})
             located = any(e != {"headquarters"} for e in own.values()) or bool(found)

@@ -212,3 +212,28 @@ def test_the_bundled_record_documents_no_remote_access(bundled):
     assert not any(f.access for f in flows(bundled, as_of=AS_OF).flows)
     assert not any(e.access for e in diagram(bundled, controller="dst:destiny-nv", as_of=AS_OF).edges)
     assert "rs:RemoteAccessTransfer" not in {f.check for f in validate(bundled, as_of=AS_OF).findings}
+
+
+def test_diff_tells_that_a_transfer_became_access(tmp_path):
+    """ropa diff names the access a new version of the record documents on a transfer."""
+    from ropa.diff import diff
+
+    with_access = RECORD.replace("{country}", "dpv:hasThirdCountry loc:CA ;")
+    without = with_access.replace(" ropa:accessedFrom loc:CA .", "")
+    assert without != with_access and without.rstrip().endswith("dpv:hasThirdCountry loc:CA ;")
+    for name, text in (("old", without.rstrip()[:-1] + "."), ("new", with_access)):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "record.ttl").write_text(text, encoding="utf-8")
+    changes = diff(str(tmp_path / "old"), str(tmp_path / "new")).as_dict()["changes"]
+    assert [(c["aspect"], c["item_label"], c["old"], c["new"]) for c in changes] == [
+        ("transfer", "accessed from", None, "Canada")]
+
+
+def test_vendors_say_where_a_vendor_reaches_the_data_from(documented):
+    from ropa.flows import concentration
+
+    english = {r["label"]: r["located"] for r in concentration(documented, as_of=AS_OF).as_dict()["vendors"]}
+    assert english["Bangalore Code Labs Pvt Ltd"] == "Belgium (engagement); India (engagement, remote access)"
+    dutch = concentration(documented, as_of=AS_OF, lang="nl").sections()[0]
+    assert ["Bangalore Code Labs Pvt Ltd", "België (inschakeling); India (inschakeling, toegang op afstand)"] in \
+        [row[:2] for row in dutch.rows]
