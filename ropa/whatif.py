@@ -127,7 +127,7 @@ class WhatIf:
         activity = (lambda e: e.activity.label) if english else (lambda e: label(e.activity.iri))   # noqa: E731
 
         def place(e: Exposure) -> str:
-            return say("whatif.place.access", place=label(e.place)) if e.access else label(e.place)
+            return say("place.remote_access", place=label(e.place)) if e.access else label(e.place)
 
         losing, kept = self.losing(), self.kept()
         summary = say("whatif.summary", instrument=instrument, day=self.day.isoformat(), flows=len(self.exposures),

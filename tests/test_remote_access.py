@@ -237,3 +237,22 @@ def test_vendors_say_where_a_vendor_reaches_the_data_from(documented):
     dutch = concentration(documented, as_of=AS_OF, lang="nl").sections()[0]
     assert ["Bangalore Code Labs Pvt Ltd", "België (inschakeling); India (inschakeling, toegang op afstand)"] in \
         [row[:2] for row in dutch.rows]
+
+
+def _provider_row(graph, folder: Path) -> str:
+    from ropa.render import render
+
+    render(graph, folder, formats=["md"], lang="nl", findings=validate(graph, as_of=AS_OF).findings, as_of=AS_OF)
+    page = (folder / "md" / "processors-organisation.md").read_text(encoding="utf-8")
+    return next(line for line in page.splitlines() if "Bangalore Code Labs Pvt Ltd |" in line)
+
+
+def test_the_documents_name_the_access_and_its_basis(documented, payroll_path, tmp_path):
+    """The processors' list gives the access from India with its clauses; documented without a mechanism, the access
+    is not called a transfer that needs no basis because the data are held in Belgium."""
+    row = _provider_row(documented, tmp_path / "documented")
+    assert "| India (toegang op afstand) — grondslag: Modelcontractbepalingen (EU) 2021/914 |" in row
+    bare = ropa.load([copy_with(payroll_path, tmp_path / "lh", ENGAGEMENT,
+                                ACCESS + "    ropa:engagementScope ropa:AllProcessorServices ;")])
+    row = _provider_row(bare, tmp_path / "bare")
+    assert "toegang op afstand" not in row and "niet vereist" not in row
