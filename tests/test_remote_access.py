@@ -256,3 +256,17 @@ def test_the_documents_name_the_access_and_its_basis(documented, payroll_path, t
                                 ACCESS + "    ropa:engagementScope ropa:AllProcessorServices ;")])
     row = _provider_row(bare, tmp_path / "bare")
     assert "toegang op afstand" not in row and "niet vereist" not in row
+
+
+def test_the_sub_processor_notice_says_the_new_team_reaches_the_data_from_india(documented_path, tmp_path):
+    """The employers are told of the Indian team as a new sub-processor: its basis per place, India as remote access."""
+    from ropa.diff import make_notice
+
+    old = tmp_path / "old"
+    shutil.copytree(documented_path, old)
+    services = (old / "services.ttl").read_text(encoding="utf-8")
+    (old / "services.ttl").write_text(services[:services.index("my:eng-bangalore a ropa:Engagement")], encoding="utf-8")
+    told = make_notice(ropa.load([old]), ropa.load([documented_path]), "Loonhuis Schelde NV", dt.date(2026, 12, 31),
+                       issued=AS_OF, lang="nl")
+    row = next(r for r in told.rows if r[1] == "Bangalore Code Labs Pvt Ltd")
+    assert row[-1] == "België: niet vereist; India (toegang op afstand): geldig (Modelcontractbepalingen (EU) 2021/914)"
