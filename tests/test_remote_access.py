@@ -164,6 +164,10 @@ def test_the_instrument_question_notes_the_access(documented):
     assert len(rows) == 1 and rows[0]["destinationLabel"] == "India"
     assert rows[0]["destinationNote"] == "toegang op afstand vanuit dit land tot gegevens die elders staan"
     assert rows[0]["consequence"] == "verliest zijn grondslag voor doorgifte"
+    outside = library.run(library.get("transfers-per-mechanism"), documented, as_of=AS_OF)
+    notes = {(r["destination"], r["destinationNote"]) for r in outside.records(iris=True)}
+    assert (IN, "remote access from this country to data held elsewhere") in notes
+    assert ("https://w3id.org/dpv/loc#US", "") in notes   # the support tool holds its data there
 
 
 # --- A transfer that says it is access, on a record built here ------------------------------------------------
