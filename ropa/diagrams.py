@@ -7,7 +7,8 @@ sub-grouped by where they are; the party gets one edge to the cluster and each s
 instead of an edge per provider.
 
 An edge into a place a party reaches the data from while they are held elsewhere (remote access, ropa:accessedFrom)
-is dotted and labelled as access, in the diagram's language.
+is dotted and labelled as access, in the diagram's language, when every activity drawn reaches it so; grouped
+providers that reach a place by access form a sub-group of their own.
 """
 
 from __future__ import annotations
@@ -54,6 +55,7 @@ PHRASES = {
     "diagram.status.unknown": "unknown",
     "diagram.status.not_required": "not required",
     "diagram.access": "remote access: {status}",
+    "place.remote_access": "{place} (remote access)",
 }
 """The fixed words of a diagram, in English. Their keys are those of reports/messages, so that a document can pass
 its own catalogue and draw the diagram in its language."""
@@ -187,6 +189,12 @@ def build_diagram(fg: FlowGraph, activities: list[str], title: str, label: Calla
     def summary(iris) -> str:
         return _summary(sorted(label(i) for i in iris), phrase)
 
+    def accessed(party: str, place: str) -> bool:
+        """Every activity of the diagram that reaches the place through the party does so by remote access (a party
+        that also receives some activity's data there is drawn as holding them)."""
+        uses = [a for a in activities if a in fg.graph.edges[party, place]["access_of"]]
+        return bool(uses) and all(fg.graph.edges[party, place]["access_of"][a] for a in uses)
+
     subjects = [n for n in kinds if kinds[n] == SUBJECT]
     if subjects:
         cluster(phrase("diagram.subjects"), subjects)
@@ -214,10 +222,12 @@ def build_diagram(fg: FlowGraph, activities: list[str], title: str, label: Calla
         group = cluster(phrase("diagram.group." + _key(relation), name=names[parent]), [])
         group_cluster[parent] = group
         by_places: dict[tuple, list[str]] = defaultdict(list)
-        for member in members:
-            by_places[tuple(sorted(p for p in sub.successors(member) if kinds[p] == PLACE))].append(member)
-        for places, located in sorted(by_places.items(), key=lambda item: [names[p] for p in item[0]]):
-            child = cluster(", ".join(names[p] for p in places) or phrase("diagram.no_location"), located, top=False)
+        for member in members:   # (place, reached by remote access) pairs: access is not grouped with storage
+            by_places[tuple(sorted((p, accessed(member, p)) for p in sub.successors(member) if kinds[p] == PLACE))
+                      ].append(member)
+        for places, located in sorted(by_places.items(), key=lambda item: [(names[p], a) for p, a in item[0]]):
+            child = cluster(", ".join(phrase("place.remote_access", place=names[p]) if a else names[p]
+                                      for p, a in places) or phrase("diagram.no_location"), located, top=False)
             group.children.append(child)
             group_of.update({m: (parent, child) for m in located})
     places = [n for n in kinds if kinds[n] == PLACE]
@@ -236,8 +246,7 @@ def build_diagram(fg: FlowGraph, activities: list[str], title: str, label: Calla
                 "source_cluster": child.id if child else None, "access": True})
             edge["statuses"].append(data["status"])
             edge["dashed"] |= data["evidence"] == ["headquarters"] or data["conditional"]
-            # remote access when the diagram's activities reach the place by access only (of every grouped provider)
-            edge["access"] &= any(data["access_of"].get(a, False) for a in activities)
+            edge["access"] &= accessed(u, v)   # of every provider of a sub-group, which are grouped by it
         else:
             into = group_cluster[u] if group_of.get(v, (None,))[0] == u else None
             edge = drawn.setdefault((u, into.id if into else v), {

@@ -206,6 +206,13 @@ def test_the_saas_company_support_from_the_us_is_access(wolkenwerk):
     access = {f.path[-2].rsplit("/", 1)[-1] for f in report.flows if f.access}
     held = {f.path[-2].rsplit("/", 1)[-1] for f in report.flows if not f.access}
     assert access == {"wolkenwerk-inc"} and {"nimbus", "coinrail"} <= held
+    # drawn for one service, the parent stands apart from the US sub-processors that hold the data there
+    german = diagram(wolkenwerk, activity="Formfluss, EU data region", as_of=AS_OF, lang="de")
+    assert [(german.nodes[e.source][0], german.nodes[e.target][0], e.label) for e in german.edges if e.access] == [
+        ("Wolkenwerk Inc.", "Vereinigte Staaten", "Fernzugriff: gültig")]
+    assert {"Vereinigte Staaten", "Vereinigte Staaten (Fernzugriff)"} <= {c.label for g in german.clusters for c in g.children}
+    # for the whole organisation it is not drawn as access only: the recruitment sends applications to the parent
+    assert not any(e.access for e in diagram(wolkenwerk, as_of=AS_OF).edges)
 
 
 def test_the_bundled_record_documents_no_remote_access(bundled):
