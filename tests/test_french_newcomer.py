@@ -1,0 +1,120 @@
+"""What a French-speaking officer of a new kind of organisation (an e-learning company in France with children among
+its users, a subsidiary in Ireland, providers in the United States and India) met when starting a record: the
+citations and the Art. 27 field of the registers, the age of a child's consent (Art. 8(1)), transfers per mechanism
+with clauses named in general terms, the starter files, the vocabulary in French and the language of the browser.
+Each test builds its record here."""
+
+from __future__ import annotations
+
+import datetime as dt
+import warnings
+
+import pytest
+from typer.testing import CliRunner
+
+import ropa
+from ropa import query as library
+from ropa import register, web
+from ropa.cli import app
+from ropa.terms import vocabulary
+from ropa.validate import validate
+
+from records import prefixes
+
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")
+    from starlette.testclient import TestClient
+
+AS_OF = dt.date(2026, 11, 30)
+BASE = "https://example.org/apprendre/"
+
+RECORD = prefixes(BASE) + """
+my:apprendre a dpv:Organisation , dpv:LegalEntity , dpv:DataController ;
+    rdfs:label "Apprendre Ensemble SAS"@fr ; dpv:hasName "Apprendre Ensemble SAS" ;
+    dpv:hasCountry loc:FR ; ropa:email "vie-privee@apprendre-ensemble.fr" .
+
+my:irlande a dpv:Organisation , dpv:LegalEntity , dpv:DataController ;
+    rdfs:label "Apprendre Ensemble Ireland Ltd"@en ; dpv:hasName "Apprendre Ensemble Ireland Ltd" ;
+    dpv:hasCountry loc:IE ; ropa:email "privacy@apprendre-ensemble.ie" .
+
+my:outremer a dpv:Organisation , dpv:LegalEntity , dpv:DataController ;
+    rdfs:label "Learning Together Inc."@en ; dpv:hasName "Learning Together Inc." ;
+    dpv:hasCountry loc:US ; ropa:email "privacy@learning-together.example.com" .
+
+my:progression a dpv:Process ;
+    rdfs:label "Suivi de la progression des élèves"@fr ;
+    ropa:recordedBy my:apprendre ; ropa:role ropa:ControllerRole ; dpv:hasDataController my:apprendre ;
+    dpv:hasPurpose dpv:ServicePersonalisation ;
+    dpv:hasLegalBasis eu-gdpr:A6-1-a ;
+    dpv:hasDataSubject dpv:Child ;
+    dpv:hasPersonalData pd:Age ;
+    ropa:hasTransfer my:vers-les-etats-unis .
+
+my:vers-les-etats-unis a dpv:CrossBorderTransfer ;
+    rdfs:label "Vers les États-Unis"@fr ;
+    dpv:hasDataExporter my:apprendre ;
+    dpv:hasThirdCountry loc:US ;
+    dpv:hasLegalBasis eu-gdpr:StandardContractualClauses .
+
+my:support a dpv:Process ;
+    rdfs:label "Assistance"@fr ;
+    ropa:recordedBy my:apprendre ; ropa:role ropa:ControllerRole ; dpv:hasDataController my:apprendre ;
+    dpv:hasPurpose dpv:CustomerCare ; dpv:hasLegalBasis eu-gdpr:A6-1-b ;
+    dpv:hasDataSubject dpv:Customer ; dpv:hasPersonalData pd:Name ;
+    ropa:hasTransfer my:vers-l-inde .
+
+my:vers-l-inde a dpv:CrossBorderTransfer ;
+    rdfs:label "Vers l'Inde"@fr ;
+    dpv:hasDataExporter my:apprendre ;
+    dpv:hasThirdCountry loc:IN ;
+    dpv:hasLegalBasis eu-gdpr:DataTransferTool .
+
+my:cours-irlande a dpv:Process ;
+    rdfs:label "Online classes for Irish schools"@en ;
+    ropa:recordedBy my:irlande ; ropa:role ropa:ControllerRole ; dpv:hasDataController my:irlande ;
+    dpv:hasPurpose dpv:ServiceProvision ; dpv:hasLegalBasis eu-gdpr:A6-1-a ;
+    dpv:hasDataSubject dpv:Child ; dpv:hasPersonalData pd:Name .
+
+my:cours-us a dpv:Process ;
+    rdfs:label "Online classes in the United States"@en ;
+    ropa:recordedBy my:outremer ; ropa:role ropa:ControllerRole ; dpv:hasDataController my:outremer ;
+    dpv:hasPurpose dpv:ServiceProvision ; dpv:hasLegalBasis eu-gdpr:A6-1-a ;
+    dpv:hasDataSubject dpv:Child ; dpv:hasPersonalData pd:Name .
+"""
+
+
+@pytest.fixture(scope="module")
+def record(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("apprendre")
+    (folder / "record.ttl").write_text(RECORD, encoding="utf-8")
+    return ropa.load([folder])
+
+
+@pytest.fixture(scope="module")
+def french(record):
+    return register.build_record(record, lang="fr", findings=validate(record, as_of=AS_OF).findings, as_of=AS_OF)
+
+
+def _register(built, iri):
+    return next(r for r in built.controller_registers if r.organisation.iri == iri)
+
+
+def _entry(built, iri):
+    return next(e for r in built.controller_registers for e in r.entries if e.iri == iri)
+
+
+# --- Registers ----------------------------------------------------------------------------------------------------
+
+def test_a_french_register_cites_the_article_of_a_legal_basis_and_a_transfer_tool_as_french_does(french):
+    consent = _entry(french, BASE + "progression").fields["legal_basis"].values[0]
+    assert consent.detail == "art. 6, par. 1, point a)"
+    transfer = _entry(french, BASE + "progression").fields["transfers"].values[0]
+    assert "Art. 46(" not in transfer.detail and "Art. 6(" not in transfer.detail
+
+
+def test_an_organisation_established_in_the_eea_needs_no_representative_one_outside_does(french):
+    for organisation in (BASE + "apprendre", BASE + "irlande"):
+        values = _register(french, organisation).organisation.fields["representative"].values
+        assert [v.text for v in values] == [register.Messages("fr")("value.no_representative_needed")]
+        assert "art. 27" in values[0].text
+    assert _register(french, BASE + "outremer").organisation.fields["representative"].values == []
