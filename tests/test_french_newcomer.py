@@ -118,3 +118,16 @@ def test_an_organisation_established_in_the_eea_needs_no_representative_one_outs
         assert [v.text for v in values] == [register.Messages("fr")("value.no_representative_needed")]
         assert "art. 27" in values[0].text
     assert _register(french, BASE + "outremer").organisation.fields["representative"].values == []
+
+
+# --- Questions ----------------------------------------------------------------------------------------------------
+
+def test_each_transfer_is_listed_under_one_mechanism_even_with_clauses_named_in_general_terms(record):
+    results = library.run(library.get("transfers-per-mechanism"), record, as_of=AS_OF)
+    rows = [dict(zip(results.columns, row)) for row in results.rows]
+    kinds = {}
+    for row in rows:
+        kinds.setdefault(row["transfer"].value, []).append(row["mechanism"].value)
+    ropa_ns = "https://w3id.org/ropa/vocab#"
+    assert kinds[BASE + "vers-les-etats-unis"] == [ropa_ns + "MechanismSCC"]
+    assert kinds[BASE + "vers-l-inde"] == [ropa_ns + "MechanismOtherSafeguard"]   # a tool of no known kind
