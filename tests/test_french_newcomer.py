@@ -131,3 +131,15 @@ def test_each_transfer_is_listed_under_one_mechanism_even_with_clauses_named_in_
     ropa_ns = "https://w3id.org/ropa/vocab#"
     assert kinds[BASE + "vers-les-etats-unis"] == [ropa_ns + "MechanismSCC"]
     assert kinds[BASE + "vers-l-inde"] == [ropa_ns + "MechanismOtherSafeguard"]   # a tool of no known kind
+
+
+def test_children_come_with_the_age_of_consent_their_organisations_member_state_sets(record):
+    results = library.run(library.get("vulnerable-data-subjects"), record, lang="fr", as_of=AS_OF)
+    rows = {row[results.columns.index("activity")].value: dict(zip(results.columns, row)) for row in results.rows}
+    france = rows[BASE + "progression"]
+    assert int(france["ageOfConsent"].value) == 15
+    assert "Loi n° 78-17" in france["ageOfConsentLaw"].value and "art. 45" in france["ageOfConsentLaw"].value
+    assert int(rows[BASE + "cours-irlande"]["ageOfConsent"].value) == 16
+    assert rows[BASE + "cours-us"]["ageOfConsent"] is None   # no member state: no age, never another state's
+    table = results.render("md", lang="fr")
+    assert "Âge du consentement de l'enfant seul" in table and "| 15 |" in table
