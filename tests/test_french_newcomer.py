@@ -143,3 +143,16 @@ def test_children_come_with_the_age_of_consent_their_organisations_member_state_
     assert rows[BASE + "cours-us"]["ageOfConsent"] is None   # no member state: no age, never another state's
     table = results.render("md", lang="fr")
     assert "Âge du consentement de l'enfant seul" in table and "| 15 |" in table
+
+
+# --- Starting out -------------------------------------------------------------------------------------------------
+
+def test_a_french_starter_record_declares_the_french_authority_and_no_other_countrys(tmp_path):
+    result = CliRunner().invoke(app, ["init", str(tmp_path / "registre"), "--org", "Apprendre Ensemble SAS",
+                                      "--country", "FR", "--lang", "fr"])
+    assert result.exit_code == 0, result.output
+    text = (tmp_path / "registre" / "organisation.ttl").read_text(encoding="utf-8")
+    assert "@prefix legal-fr:" in text and "dpv:hasAuthority legal-fr:DPA-FR" in text
+    for other in ("legal-be:", "legal-nl:", "legal-dk:"):
+        assert other not in text
+    assert CliRunner().invoke(app, ["validate", str(tmp_path / "registre")]).exit_code == 1   # loads: gaps only
