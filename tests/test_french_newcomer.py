@@ -156,3 +156,13 @@ def test_a_french_starter_record_declares_the_french_authority_and_no_other_coun
     for other in ("legal-be:", "legal-nl:", "legal-dk:"):
         assert other not in text
     assert CliRunner().invoke(app, ["validate", str(tmp_path / "registre")]).exit_code == 1   # loads: gaps only
+
+
+def test_french_words_find_learners_and_processing_operations():
+    vocab = vocabulary()
+    assert vocab.search("élève", lang="fr")[0].curie == "dpv:Student"
+    assert vocab.search("apprenant", kind="subject", lang="fr")[0].curie == "dpv:Student"
+    for curie in ("dpv:Acquire", "dpv:Aggregate", "dpv:Delete", "dpv:TrackingByThirdParty", "eu-gdpr:Profiling"):
+        term = vocab.resolve(curie)
+        assert set(term.labels) >= {"en", "nl", "fr", "de"}, curie
+        assert term.label("fr") != term.label("en"), curie
