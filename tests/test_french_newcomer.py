@@ -166,3 +166,24 @@ def test_french_words_find_learners_and_processing_operations():
         term = vocab.resolve(curie)
         assert set(term.labels) >= {"en", "nl", "fr", "de"}, curie
         assert term.label("fr") != term.label("en"), curie
+
+
+@pytest.mark.parametrize(("accept", "lang"), [
+    ("fr-FR,fr;q=0.9,en-US;q=0.8,en;q=0.7", "fr"),
+    ("de-AT, en;q=0.5", "de"),
+    ("es-ES,es;q=0.9,nl;q=0.8", "nl"),
+    ("en;q=0.2, fr;q=0.9", "fr"),
+    ("es-ES", "en"),
+    ("", "en"),
+    ("fr;q=0", "en"),
+])
+def test_the_browser_language_chooses_the_pages(accept, lang):
+    assert web.preferred_language(accept) == lang
+
+
+def test_a_french_browser_lands_on_the_french_pages(tmp_path):
+    (tmp_path / "record.ttl").write_text(RECORD, encoding="utf-8")
+    client = TestClient(web.create_app([tmp_path], as_of=AS_OF))
+    response = client.get("/", headers={"Accept-Language": "fr-FR,fr;q=0.9,en;q=0.5"}, follow_redirects=False)
+    assert response.status_code == 303 and response.headers["location"] == "/fr/"
+    assert client.get("/", follow_redirects=False).headers["location"] == "/en/"
