@@ -16,6 +16,7 @@ import ropa
 from ropa import query as library
 from ropa import register, web
 from ropa.cli import app
+from ropa.commands.terms import term_rows
 from ropa.terms import vocabulary
 from ropa.validate import validate
 
@@ -166,6 +167,23 @@ def test_french_words_find_learners_and_processing_operations():
         term = vocab.resolve(curie)
         assert set(term.labels) >= {"en", "nl", "fr", "de"}, curie
         assert term.label("fr") != term.label("en"), curie
+
+
+def test_ropa_terms_speaks_the_language_asked_for():
+    found = vocabulary().search("2021/914", lang="fr")
+    title, headers, rows = term_rows(found, "fr")
+    assert title == "1 terme" and headers[:3] == ["à écrire", "libellé", "sorte"]
+    assert rows == [("ropa:SCC-2021-914-EU", "Clauses contractuelles types (UE) 2021/914", "base de transfert",
+                     "eu-gdpr:A46-2-c, eu-gdpr:SCCByCommission", "art. 46, par. 2, point c)", "depuis le 2021-06-27")]
+    title, headers, rows = term_rows(found, None)   # without --lang: English, the machine citation
+    assert headers[0] == "write" and rows[0][2:] == ("transfer-basis", "eu-gdpr:A46-2-c, eu-gdpr:SCCByCommission",
+                                                      "Art. 46(2)(c)", "2021-06-27 ..")
+    result = CliRunner().invoke(app, ["terms", "2021/914", "--lang", "fr"])
+    assert result.exit_code == 0 and "base de transfert" in result.output and "transfer-basis" not in result.output
+    missing = CliRunner().invoke(app, ["terms", "visioconférence", "--lang", "fr"])
+    assert missing.exit_code == 1
+    assert "aucun terme ne correspond à 'visioconférence'" in missing.output
+    assert "no term matches" not in missing.output
 
 
 @pytest.mark.parametrize(("accept", "lang"), [
