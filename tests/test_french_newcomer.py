@@ -76,6 +76,12 @@ my:cours-irlande a dpv:Process ;
     dpv:hasPurpose dpv:ServiceProvision ; dpv:hasLegalBasis eu-gdpr:A6-1-a ;
     dpv:hasDataSubject dpv:Child ; dpv:hasPersonalData pd:Name .
 
+my:cours-parents a dpv:Process ;
+    rdfs:label "Cours du soir avec l'accord des parents"@fr ;
+    ropa:recordedBy my:apprendre ; ropa:role ropa:ControllerRole ; dpv:hasDataController my:apprendre ;
+    dpv:hasPurpose dpv:ServiceProvision , dpv:AgeVerification ; dpv:hasLegalBasis eu-gdpr:A6-1-a ;
+    dpv:hasDataSubject dpv:Child , dpv:ParentOfDataSubject ; dpv:hasPersonalData pd:Name , pd:Age .
+
 my:cours-us a dpv:Process ;
     rdfs:label "Online classes in the United States"@en ;
     ropa:recordedBy my:outremer ; ropa:role ropa:ControllerRole ; dpv:hasDataController my:outremer ;
@@ -119,6 +125,14 @@ def test_an_organisation_established_in_the_eea_needs_no_representative_one_outs
         assert [v.text for v in values] == [register.Messages("fr")("value.no_representative_needed")]
         assert "art. 27" in values[0].text
     assert _register(french, BASE + "outremer").organisation.fields["representative"].values == []
+
+
+def test_a_childs_consent_needs_the_parents_and_an_age_check_on_record(record):
+    findings = [f for f in validate(record, as_of=AS_OF).findings if f.check == "rs:ChildConsent"]
+    assert {f.focus for f in findings} == {BASE + "progression", BASE + "cours-irlande", BASE + "cours-us"}
+    assert all(f.severity == "warning" and f.article == "Art. 8(1)" for f in findings)
+    assert {f.value for f in findings} == {"https://w3id.org/dpv#Child"}
+    # the support desk rests on a contract; the evening classes name the parents and check ages
 
 
 # --- Questions ----------------------------------------------------------------------------------------------------
