@@ -16,6 +16,7 @@ import ropa
 from ropa import query as library
 from ropa import register, web
 from ropa.cli import app
+from ropa.render import render
 from ropa.commands.terms import term_rows
 from ropa.terms import vocabulary
 from ropa.validate import validate
@@ -117,6 +118,14 @@ def test_a_french_register_cites_the_article_of_a_legal_basis_and_a_transfer_too
     assert consent.detail == "art. 6, par. 1, point a)"
     transfer = _entry(french, BASE + "progression").fields["transfers"].values[0]
     assert "Art. 46(" not in transfer.detail and "Art. 6(" not in transfer.detail
+
+
+def test_french_diagram_titles_need_no_elision(record, tmp_path):
+    """"Flux de données de Assistance" is not French; a colon suits every name, vowel or not."""
+    render(record, tmp_path, formats=["md"], lang="fr", findings=validate(record, as_of=AS_OF).findings, as_of=AS_OF)
+    text = "".join(page.read_text(encoding="utf-8") for page in (tmp_path / "md").glob("*.md"))
+    assert "title: 'Flux de données : Assistance'" in text
+    assert "Flux de données de Assistance" not in text
 
 
 def test_an_organisation_established_in_the_eea_needs_no_representative_one_outside_does(french):
