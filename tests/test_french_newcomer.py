@@ -16,6 +16,7 @@ import ropa
 from ropa import query as library
 from ropa import register, web
 from ropa.cli import app
+from ropa.plain import PlainWords
 from ropa.render import render
 from ropa.commands.terms import term_rows
 from ropa.terms import vocabulary
@@ -142,6 +143,24 @@ def test_a_childs_consent_needs_the_parents_and_an_age_check_on_record(record):
     assert all(f.severity == "warning" and f.article == "Art. 8(1)" for f in findings)
     assert {f.value for f in findings} == {"https://w3id.org/dpv#Child"}
     # the support desk rests on a contract; the evening classes name the parents and check ages
+
+
+def test_each_provider_that_contradicts_no_transfer_outside_the_eea_is_named(tmp_path):
+    """Two US providers and a statement that no data leave the EEA: two findings, each saying which provider."""
+    (tmp_path / "record.ttl").write_text(prefixes(BASE) + """
+my:apprendre a dpv:Organisation , dpv:LegalEntity , dpv:DataController ;
+    rdfs:label "Apprendre Ensemble SAS"@fr ; dpv:hasCountry loc:FR ; ropa:statesNoTransferOutside loc:EEA .
+my:visio a dpv:DataProcessor , ropa:ServiceProvider ; rdfs:label "VisioMeet Inc."@en ; ropa:dataLocation loc:US .
+my:stats a dpv:DataProcessor , ropa:ServiceProvider ; rdfs:label "StatsWise Inc."@en ; ropa:dataLocation loc:US .
+my:cours a dpv:Process ; rdfs:label "Classes virtuelles"@fr ; ropa:recordedBy my:apprendre ;
+    ropa:role ropa:ControllerRole ; dpv:hasDataController my:apprendre ; dpv:hasDataProcessor my:visio , my:stats .
+""", encoding="utf-8")
+    graph = ropa.load([tmp_path])
+    findings = [f for f in validate(graph, as_of=AS_OF).findings if f.check == "rs:NoTransferContradiction"]
+    messages = sorted(PlainWords(graph, "fr")(f).message for f in findings)
+    assert len(messages) == 2
+    assert "son prestataire StatsWise Inc. les conserve" in messages[0]
+    assert "son prestataire VisioMeet Inc. les conserve" in messages[1]
 
 
 # --- Questions ----------------------------------------------------------------------------------------------------
