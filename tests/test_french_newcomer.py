@@ -188,6 +188,18 @@ def test_children_come_with_the_age_of_consent_their_organisations_member_state_
     assert "Âge du consentement de l'enfant seul" in table and "| 15 |" in table
 
 
+def test_the_library_in_french_names_parameter_types_and_durations_in_words():
+    from ropa.commands.query import library_table
+    table = library_table([library.get("retention-longer-than")], register.Messages("fr"))
+    params = str(table.columns[3]._cells[0])
+    assert "period (durée, par défaut 5 ans)" in params and "lang (langue, par défaut en)" in params
+    assert "P5Y" not in params and "duration" not in params
+    english = str(library_table([library.get("retention-longer-than")]).columns[3]._cells[0])
+    assert "period (duration, default P5Y)" in english   # engineers read it beside the SPARQL
+    result = CliRunner().invoke(app, ["query", "retention-longer-than", "--param", "period=5 ans", "--format", "json"])
+    assert result.exit_code == 0, result.output   # what the list says, the command takes
+
+
 # --- Starting out -------------------------------------------------------------------------------------------------
 
 def test_a_french_starter_record_declares_the_french_authority_and_no_other_countrys(tmp_path):
