@@ -385,6 +385,7 @@ def check_written(graph: RecordGraph, *, terms: bool = True, files: list[LoadedF
     for loaded in graph.files if files is None else files:
         text = written[loaded.graph.value] if written is not None else _written(graph, loaded)
         _check_typed_literals(graph, loaded, text)
+        _check_triple_terms(graph, loaded, text)
         if terms and loaded.kind != "vocabulary":
             unknown[loaded.graph.value] = unknown_terms(graph.store, loaded.graph, known, text)
     _raise_unknown_terms(graph, unknown)
@@ -417,6 +418,37 @@ def _check_typed_literals(graph: RecordGraph, loaded: LoadedFile, text: bytes) -
             raise RopaError(f'ill-typed literal "{lexical}"^^{shown}: not a valid {shown} value{_hint(lexical, iri)}', path=loaded.display_path,
                             line=_find_text_line(loaded.path, f'"{lexical}"') or None, key="error.load.ill_typed",
                             values={"value": lexical, "type": shown})
+
+
+_TRIPLE_TERM = b"<<("
+_TRIPLE_TERM_SYNTAX = re.compile(r"<<|\{\|")
+_HAS_TRIPLE_TERM = "ASK { GRAPH ?g { ?s ?p ?o FILTER(isTRIPLE(?o)) } }"
+TRIPLE_TERMS_REFUSED = ("RDF 1.2 triple terms (<<( ... )>>, or a reifier << ... >> or an annotation {| ... |}, which "
+                        "write one) are not supported: describe the statement with rdf:Statement (rdf:subject, "
+                        "rdf:predicate, rdf:object), as ropa:source quotes do")
+
+
+def _check_triple_terms(graph: RecordGraph, loaded: LoadedFile, text: bytes) -> None:
+    """Fail on an RDF 1.2 triple term in a file, given as N-Triples: the checks, exports and workbooks have no place for
+    one, so it is refused here, naming the file and line, rather than later without them (JSON-LD export). The text
+    only tells where to look (a literal may hold the same characters); the graph confirms it."""
+    if _TRIPLE_TERM not in text:
+        return
+    if not graph.store.query(_HAS_TRIPLE_TERM, substitutions={ox.Variable("g"): loaded.graph}):
+        return
+    raise RopaError(TRIPLE_TERMS_REFUSED, path=loaded.display_path, line=_find_line_matching(loaded.path, _TRIPLE_TERM_SYNTAX) or None,
+                    key="error.load.triple_term")
+
+
+def _find_line_matching(path: Path, pattern: re.Pattern) -> int:
+    """The first line of a file (not a comment) that the pattern matches (0 if none or unreadable)."""
+    try:
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+            if not line.lstrip().startswith("#") and pattern.search(line):
+                return number
+    except (OSError, UnicodeDecodeError):
+        pass
+    return 0
 
 
 def _hint(lexical: str, datatype: str) -> str:
@@ -505,4 +537,4 @@ def _to_rdflib(term):
         if term.language:
             return rdflib.Literal(term.value, lang=term.language)
         return rdflib.Literal(term.value, datatype=rdflib.URIRef(term.datatype.value))
-    raise RopaError(f"RDF 1.2 triple terms are not supported: {term}")
+    raise RopaError(TRIPLE_TERMS_REFUSED, key="error.load.triple_term")   # a graph that did not come through load()

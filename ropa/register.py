@@ -458,7 +458,7 @@ ENTRY_FIELDS: dict[str, FieldSpec] = {
     "retention": _spec("dpv:hasStorageCondition"),
     "security": _spec(*(shorten(p) for p in MEASURE_PROPERTIES), checks=["rs:SecurityMeasures"]),
     "legal_basis": _spec("dpv:hasLegalBasis", "ropa:withdrawalMeans", "ropa:legalBasisLaw", checks=["rs:LegalBasisLaw"]),
-    "special_condition": _spec(checks=["rs:SpecialCategoryCondition"]),
+    "special_condition": _spec("ropa:specialCategoryLaw", checks=["rs:SpecialCategoryCondition", "rs:SpecialCategoryLaw"]),
     "data_source": _spec("dpv:hasDataSource"),
     "processors": _spec("dpv:hasDataProcessor", "ropa:usesServiceProvider", "ropa:hasSubProcessor"),
     "data_location": _spec("ropa:dataLocation", "dpv:hasLocation"),
@@ -794,7 +794,7 @@ class _Builder:
             "dpv:hasDataController", "dpv:hasDataProcessor", "ropa:actsOnBehalfOf", "dpv:hasPurpose",
             "ropa:purposeDescription", "dpv:hasDataSubject", "dpv:hasPersonalData", "ropa:dataDescription",
             "dpv:hasRecipient", "ropa:noRecipients", "ropa:hasTransfer", "ropa:statesNoTransferOutside",
-            "dpv:hasStorageCondition", "dpv:hasLegalBasis", "ropa:legalBasisLaw",
+            "dpv:hasStorageCondition", "dpv:hasLegalBasis", "ropa:legalBasisLaw", "ropa:specialCategoryLaw",
             "ropa:withdrawalMeans", "dpv:hasDataSource", "ropa:usesServiceProvider", "ropa:engagesProcessor",
             "ropa:hasSubProcessor", "ropa:dataLocation", "dpv:hasLocation", "dpv:hasImpactAssessment", "dpv:hasActivityStatus",
             "dpv:hasProcessing", "dpv:hasContext", "ropa:hasAgreement", "dpv:hasJointDataControllers")),
@@ -1233,7 +1233,10 @@ class _Builder:
         for law in laws:
             law.detail = self.t.cite("Art. 6(3)")
         fields["legal_basis"] = self.field("legal_basis", self.legal_bases(activity, "Art. 6") + laws, activity)
-        art9 = self.legal_bases(activity, "Art. 9")
+        conditions = self.concepts(activity, ROPA + "specialCategoryLaw")   # the law an Art. 9(2) condition rests on
+        for law in conditions:
+            law.detail = self.t.cite("Art. 9(2)")
+        art9 = self.legal_bases(activity, "Art. 9") + conditions
         special = [c for c in f.iris(activity, DPV + "hasPersonalData") if c in self.special]
         if not art9 and not special:
             art9 = [Value(text=self.t("value.no_special_categories"))]

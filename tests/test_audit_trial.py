@@ -89,6 +89,9 @@ PARENT_TRANSFER = ("my:staff-payroll-retention a", "my:parent-transfer a dpv:Cro
                    "my:staff-payroll-retention a")
 """The payroll data's transfer to the US parent, documented with its basis."""
 
+SICK_LEAVE_BASIS = '    dpv:hasLegalBasis eu-gdpr:A6-1-c ;\n    ropa:legalBasisLaw "Wet van 3 juli 1978'
+"""The sick leave of the company's own staff: a legal obligation, and no Art. 9(2) condition (gap 5)."""
+
 CORRECTIONS = {
     "a DPO is designated": (
         {"organisation.ttl": [("    dpv:hasAuthority legal-be:DPA-BE ;",
@@ -143,6 +146,17 @@ CORRECTIONS = {
                             PARENT_TRANSFER]},
         {("rs:RecipientInThirdCountry", "schelde-holdings")},
         {("rs:NoTransferStatementContradicted", "staff-payroll")},
+    ),
+    "the staff's health data rest on Art. 9(2)(b), with the law the condition rests on": (
+        {"activities.ttl": [(SICK_LEAVE_BASIS, SICK_LEAVE_BASIS.replace(
+            "eu-gdpr:A6-1-c ;", 'eu-gdpr:A6-1-c , eu-gdpr:A9-2-b ;\n'
+            '    ropa:specialCategoryLaw "Wet van 3 juli 1978 betreffende de arbeidsovereenkomsten, art. 31"@nl ;'))]},
+        {("rs:SpecialCategoryCondition", "staff-absence")},
+    ),
+    "the staff's health data rest on Art. 9(2)(b), but the record names no law for it": (
+        {"activities.ttl": [(SICK_LEAVE_BASIS, SICK_LEAVE_BASIS.replace("eu-gdpr:A6-1-c ;", "eu-gdpr:A6-1-c , eu-gdpr:A9-2-b ;"))]},
+        {("rs:SpecialCategoryCondition", "staff-absence")},
+        {("rs:SpecialCategoryLaw", "staff-absence")},
     ),
 }
 

@@ -38,7 +38,8 @@ def test_the_guide_has_an_example_for_each_construct():
                       "rdf:value", "ropa:untilEvent", "ropa:maximumDuration", "dpv:IndeterminateDuration",
                       "ropa:StatutoryDuration", "ropa:noRecipients true", "ropa:statesNoTransferOutside",
                       "dpv:hasRepresentative", "dpv:hasJointDataControllers", "dpv:JointDataControllersAgreement",
-                      "ropa:validUntil", "dpv:PublicSectorBody", "ropa:Quote", "ropa:PublicSource", "ropa:SourceDocument", "rdf:Statement"):
+                      "ropa:validUntil", "dpv:PublicSectorBody", "ropa:Quote", "ropa:PublicSource", "ropa:SourceDocument", "rdf:Statement",
+                      "ropa:specialCategoryLaw", "ropa:legalBasisLaw"):
         assert construct in text, f"no example of {construct}"
     assert "dpv:hasDataProtectionOfficer" in ORGANISATION
 

@@ -298,6 +298,117 @@ def test_the_law_of_an_obligation_stands_beside_the_basis_in_the_register(tmp_pa
     assert [g.check for g in entry.fields["legal_basis"].gaps] == ["rs:LegalBasisLaw"]
 
 
+# --- The law behind an Art. 9(2) condition (Art. 9(2)(b), (g)-(j)) ----------------------------------------------------
+
+SICK_LEAVE_LAW = 'ropa:specialCategoryLaw "Wet van 3 juli 1978 betreffende de arbeidsovereenkomsten, art. 31"@nl ;'
+
+
+def with_condition(conditions: str, extra: str = "", role: str = "ropa:ControllerRole") -> str:
+    """The shop's orders turned into sick-leave administration: health data of staff on the given Art. 9(2) conditions."""
+    return edited(SHOP, ("dpv:hasLegalBasis eu-gdpr:A6-1-b ;", f"dpv:hasLegalBasis eu-gdpr:A6-1-b , {conditions} ;\n    {extra}"),
+                  ("dpv:hasPersonalData pd:Name , pd:EmailAddress ;",
+                   "dpv:hasPersonalData pd:Name , pd:Health ;\n    dpv:hasImpactAssessment ex:dpia ;"),
+                  ("    ropa:role ropa:ControllerRole ;", f"    ropa:role {role} ;")) + """
+ex:dpia a dpv:DPIA ; rdfs:label "DPIA"@en .
+ex:sick-leave-act a ropa:LegalProvision ; rdfs:label "Wet van 3 juli 1978 betreffende de arbeidsovereenkomsten, art. 31"@nl .
+ex:OccupationalMedicine a skos:Concept ; skos:broader eu-gdpr:A9-2-h ; rdfs:label "Occupational medicine"@en .
+"""
+
+
+GDPR = "https://w3id.org/dpv/legal/eu/gdpr#"
+
+
+@pytest.mark.parametrize(("conditions", "extra", "role", "reported"), [
+    ("eu-gdpr:A9-2-b", "", "ropa:ControllerRole", {"A9-2-b"}),
+    ("eu-gdpr:A9-2-g", "", "ropa:ControllerRole", {"A9-2-g"}),
+    ("eu-gdpr:A9-2-h", "", "ropa:ControllerRole", {"A9-2-h"}),
+    ("eu-gdpr:A9-2-i", "", "ropa:ControllerRole", {"A9-2-i"}),
+    ("eu-gdpr:A9-2-j", "", "ropa:ControllerRole", {"A9-2-j"}),
+    ("eu-gdpr:A9-2-b , eu-gdpr:A9-2-h", "", "ropa:ControllerRole", {"A9-2-b", "A9-2-h"}),   # one finding per condition
+    ("ex:OccupationalMedicine", "", "ropa:ControllerRole", {"OccupationalMedicine"}),       # the record's finer concept of (h)
+    # the law behind the Art. 6 basis (Art. 6(3)) does not answer for the condition
+    ("eu-gdpr:A9-2-b", 'ropa:legalBasisLaw "Wet van 12 april 1965 betreffende de bescherming van het loon"@nl ;',
+     "ropa:ControllerRole", {"A9-2-b"}),
+    ("eu-gdpr:A9-2-b", SICK_LEAVE_LAW, "ropa:ControllerRole", set()),
+    ("eu-gdpr:A9-2-h", "ropa:specialCategoryLaw ex:sick-leave-act ;", "ropa:ControllerRole", set()),   # the law as a node
+    ("eu-gdpr:A9-2-a", "", "ropa:ControllerRole", set()),   # explicit consent rests on no law
+    ("eu-gdpr:A9-2-c , eu-gdpr:A9-2-d , eu-gdpr:A9-2-e , eu-gdpr:A9-2-f", "", "ropa:ControllerRole", set()),
+    ("eu-gdpr:A9-2-b", "", "ropa:ProcessorRole", set()),   # a processor's record (Art. 30(2)) states no condition
+])
+def test_a_condition_of_art_9_2_that_rests_on_law_names_it(tmp_path, conditions, extra, role, reported):
+    report = check_both(tmp_path, with_condition(conditions, extra, role))
+    findings = [f for f in report.findings if f.check == "rs:SpecialCategoryLaw"]
+    assert {f.value.rsplit("#", 1)[-1].removeprefix(EX) for f in findings} == reported
+    for finding in findings:
+        assert (finding.focus, finding.path, finding.severity) == (EX + "shop-orders", ROPA + "specialCategoryLaw", "warning")
+        assert finding.article == "Art. 9(2)(b), Art. 9(2)(g)-(j), Art. 9(3), Art. 89(1)"
+        point = "(h)" if finding.value == EX + "OccupationalMedicine" else f"({finding.value[-1]})"
+        assert f"Art. 9(2){point}" in finding.message and "{?" not in finding.message
+    assert ("Art. 9(3)" in " ".join(f.message for f in findings)) == any("h" in v or "Occupational" in v for v in reported)
+
+
+def test_the_condition_s_law_is_said_in_plain_words_with_the_condition_s_label(tmp_path):
+    from ropa.plain import PlainWords
+
+    path = tmp_path / "record.ttl"
+    path.write_text(PREFIXES + with_condition("eu-gdpr:A9-2-j"), encoding="utf-8")
+    graph = ropa.load([path])
+    [finding] = [f for f in validate(graph, as_of=AS_OF).findings if f.check == "rs:SpecialCategoryLaw"]
+    said = {lang: PlainWords(graph, lang)(finding) for lang in LANGUAGES}
+    assert "Archivering in het algemeen belang" in said["nl"].message and "eu-gdpr" not in said["nl"].message
+    assert "art. 9, lid 2, g) tot en met j)" in said["nl"].article and "art. 89, lid 1" in said["nl"].article
+    assert "Art. 89 Abs. 1" in said["de"].article
+    assert len({s.message for s in said.values()}) == len(LANGUAGES)
+
+
+def test_the_law_of_a_condition_stands_beside_the_condition_in_the_register(tmp_path):
+    """The register shows the law with the Art. 9(2) condition; without it, the condition's field carries the finding
+    (and the legal basis field does not)."""
+    from ropa.register import build_record
+
+    def entry(record: str, name: str, lang: str):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "record.ttl").write_text(PREFIXES + record, encoding="utf-8")
+        graph = ropa.load([tmp_path / name])
+        built = build_record(graph, lang=lang, findings=validate(graph, as_of=AS_OF).findings)
+        [found] = built.controller_registers[0].entries
+        return found
+
+    named = entry(with_condition("eu-gdpr:A9-2-b", SICK_LEAVE_LAW), "named", "nl")
+    field = named.fields["special_condition"]
+    assert [(v.text, v.detail) for v in field.values if "1978" in v.text] == [
+        ("Wet van 3 juli 1978 betreffende de arbeidsovereenkomsten, art. 31", "art. 9, lid 2")]
+    assert not field.gaps
+    missing = entry(with_condition("eu-gdpr:A9-2-b"), "missing", "fr")
+    assert [g.check for g in missing.fields["special_condition"].gaps] == ["rs:SpecialCategoryLaw"]
+    assert "rs:SpecialCategoryLaw" not in [g.check for g in missing.fields["legal_basis"].gaps]
+
+
+def test_the_store_reruns_the_condition_s_check_when_its_law_is_named(tmp_path):
+    """validate --store: naming the law of the condition, then adding a second condition, each re-run finds what a full
+    run finds."""
+    import gc
+
+    from ropa.store import validate_with_store
+
+    folder = tmp_path / "record"
+    folder.mkdir()
+
+    def both(record: str) -> set:
+        (folder / "record.ttl").write_text(PREFIXES + record, encoding="utf-8")
+        gc.collect()
+        _, stored, _ = validate_with_store([folder], tmp_path / "store", as_of=AS_OF)
+        full = validate(ropa.load([folder]), as_of=AS_OF)
+        assert {f.key() for f in stored.findings} == {f.key() for f in full.findings}
+        return {f.value.rsplit("#", 1)[-1] for f in stored.findings if f.check == "rs:SpecialCategoryLaw"}
+
+    assert both(with_condition("eu-gdpr:A9-2-b")) == {"A9-2-b"}
+    assert both(with_condition("eu-gdpr:A9-2-b", SICK_LEAVE_LAW)) == set()
+    # the law is named per activity: a second condition on the same activity is taken as resting on it too
+    assert both(with_condition("eu-gdpr:A9-2-b , eu-gdpr:A9-2-i", SICK_LEAVE_LAW)) == set()
+    assert both(with_condition("eu-gdpr:A9-2-i")) == {"A9-2-i"}
+
+
 # --- E-mail addresses in every contact field -------------------------------------------------------------------------
 
 @pytest.mark.parametrize(("triple", "reported"), [
@@ -438,7 +549,7 @@ def test_a_missing_policy_file_is_a_user_error(tmp_path):
 
 NEW_CHECKS = ("Activity-role", "Activity-recordKeeper", "Controller-name", "Controller-contact", "ControllerProcessorAgreement",
               "CriminalOffenceData", "PublicAuthorityLegitimateInterests", "RetentionPeriodImpossible", "RetentionAbovePolicy",
-              "LegalBasisLaw")
+              "LegalBasisLaw", "SpecialCategoryLaw")
 _ENGINEERING = re.compile(r"\b(?:dpv|pd|ropa|eu-gdpr|loc|rs|xsd):[A-Za-z]|https?://|\bP\d+[YMDW]\b|\bPT\d")
 
 

@@ -104,6 +104,17 @@ def test_art_87_cites_french_law_in_every_language(hospital, findings):
         assert "1983" not in plain.message and "Belg" not in plain.message, lang
 
 
+
+def test_the_health_and_research_conditions_name_no_law_and_are_reported(hospital, findings):
+    """The hospital's header lists it: Art. 9(2)(h) for the patient record and the appointments, Art. 9(2)(j) for the
+    research, and no law behind either; the French words name the condition by its French label."""
+    reported = {(f.focus.removeprefix(CHB), f.value.rsplit("#", 1)[-1]) for f in by_check(findings, "rs:SpecialCategoryLaw")}
+    assert reported == {("dossier-patient", "A9-2-h"), ("rendez-vous", "A9-2-h"), ("recherche-clinique", "A9-2-j")}
+    research = next(f for f in by_check(findings, "rs:SpecialCategoryLaw") if f.value.endswith("A9-2-j"))
+    assert "Art. 89(1)" in research.message
+    french = PlainWords(hospital, "fr")(research)
+    assert "art. 89, par. 1" in french.article and "recherche" in french.message.lower() and "eu-gdpr" not in french.message
+
 def test_the_authority_hint_names_the_authority_of_the_organisation_s_country(hospital, findings):
     [finding] = by_check(findings, "rs:RecordKeeper-authority")
     assert "DPA-BE" not in finding.fix

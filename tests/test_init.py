@@ -229,3 +229,24 @@ def test_the_english_check_finds_english_comments():
     english = plan("Acme BV", "NL", lang="en", role="both")
     flagged = [c for text in english.values() for c in comment_lines(text) if ENGLISH_WORDS & set(prose(c))]
     assert len(flagged) > 20
+
+
+@pytest.mark.parametrize("lang", ["en", "nl", "fr", "de"])
+def test_the_starter_says_how_to_name_the_law_of_an_art_9_condition(tmp_path, lang):
+    """The payroll example has no special categories, so nothing is to fill; the comment beside its data says which
+    Art. 9(2) conditions rest on a law and how to name it, in the record's language; followed, it is clean."""
+    from ropa.register import Messages
+
+    init(tmp_path / "r", "Acme BV", "DE", lang=lang)
+    text = (tmp_path / "r" / "activities.ttl").read_text(encoding="utf-8")
+    comment = " ".join(line.strip().lstrip("#").strip() for line in text.splitlines() if line.strip().startswith("#"))
+    assert 'ropa:specialCategoryLaw "…"' in comment and "eu-gdpr:A9-2-b" in comment
+    assert Messages(lang).cite("Art. 9(2)") in comment
+    followed = text.replace("pd:Salary ;", 'pd:Salary , pd:TradeUnionMembership ;').replace(
+        "eu-gdpr:A6-1-b , eu-gdpr:A6-1-c ;", "eu-gdpr:A6-1-b , eu-gdpr:A6-1-c , eu-gdpr:A9-2-b ;")
+    (tmp_path / "r" / "activities.ttl").write_text(followed, encoding="utf-8")
+    found = {f.check for f in validate(ropa.load([tmp_path / "r"])).findings}
+    assert "rs:SpecialCategoryLaw" in found
+    (tmp_path / "r" / "activities.ttl").write_text(followed.replace(
+        "eu-gdpr:A9-2-b ;", 'eu-gdpr:A9-2-b ;\n    ropa:specialCategoryLaw "Tarifvertrag über den Einzug der Gewerkschaftsbeiträge"@de ;'), encoding="utf-8")
+    assert "rs:SpecialCategoryLaw" not in {f.check for f in validate(ropa.load([tmp_path / "r"])).findings}

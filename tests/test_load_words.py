@@ -1,5 +1,6 @@
 """The rarer load errors of ``ropa serve`` (a folder that cannot be read, a link to a folder, RDF/XML declaring
-entities) said in the page's language, on a record that is not the bundled one; the command line keeps English."""
+entities, an RDF 1.2 triple term) said in the page's language, on a record that is not the bundled one; the command
+line keeps English."""
 
 from __future__ import annotations
 
@@ -131,3 +132,50 @@ def test_a_mistake_in_the_waiver_file_is_said_in_the_page_language(record, tmp_p
     assert line.startswith(f"{waivers}:2: ") and say("error.toml.malformed", what=what, detail="").rstrip() in line
     waivers.unlink()
     assert problems(client, lang) == [f"{waivers}: " + say("error.toml.missing", what=what)]
+
+
+TRIPLE_TERMS = {   # RDF 1.2: each way of writing a triple term, and the line it is on
+    "term": ('ex:note ex:says <<( ex:wolkenwerk ex:claims ex:nothing )>> .\n', 3),
+    "annotation": ('ex:wolkenwerk ex:claims ex:nothing {| ex:saidBy ex:note |} .\n', 3),
+    "reifier": ('<< ex:wolkenwerk ex:claims ex:nothing >> ex:saidBy ex:note .\n', 3),
+}
+
+
+@pytest.mark.parametrize("lang", ["nl", "fr"])
+@pytest.mark.parametrize("form", sorted(TRIPLE_TERMS))
+def test_an_rdf_1_2_triple_term_is_said_in_the_page_language_with_its_file_and_line(record, lang, form):
+    client = served(record)
+    written, line = TRIPLE_TERMS[form]
+    (record / "extra.ttl").write_text("@prefix ex: <https://example.org/extra/> .\n# a note\n" + written, encoding="utf-8")
+    said = problems(client, lang)
+    assert said == [f"{record / 'extra.ttl'}:{line}: " + Messages(lang)("error.load.triple_term")]
+    assert said != problems(client, "en") and "not supported" not in said[0]
+
+
+def test_a_triple_term_is_refused_on_the_command_line_in_english_and_a_literal_that_looks_like_one_is_not(record):
+    (record / "extra.ttl").write_text('@prefix ex: <https://example.org/extra/> .\nex:a ex:b "<<( ex:c ex:d ex:e )>>" .\n',
+                                      encoding="utf-8")
+    assert load([record]).select('SELECT ?o WHERE { ?s <https://example.org/extra/b> ?o }')   # text, kept as written
+    (record / "extra.ttl").write_text("@prefix ex: <https://example.org/extra/> .\n" + TRIPLE_TERMS["term"][0],
+                                      encoding="utf-8")
+    with pytest.raises(RopaError, match="RDF 1.2 triple terms") as caught:
+        load([record])
+    assert (caught.value.key, caught.value.line) == ("error.load.triple_term", 2)
+    assert caught.value.path.endswith("extra.ttl")
+
+
+def test_a_triple_term_in_a_graph_built_elsewhere_is_the_same_error_when_written_out():
+    """A graph that did not come through load() (from a store built in code) meets the same refusal, in words a page
+    can say, when it is turned into rdflib for an export."""
+    import pyoxigraph as ox
+
+    from ropa.load import RecordGraph
+
+    graph = RecordGraph(store=ox.Store())
+    ex = "https://example.org/extra/"
+    term = ox.Triple(ox.NamedNode(ex + "a"), ox.NamedNode(ex + "b"), ox.NamedNode(ex + "c"))
+    graph.store.add(ox.Quad(ox.NamedNode(ex + "note"), ox.NamedNode(ex + "says"), term, ox.NamedNode(ex + "g")))
+    with pytest.raises(RopaError) as caught:
+        graph.to_rdflib()
+    assert caught.value.key == "error.load.triple_term"
+    assert caught.value.said(Messages("de")) == Messages("de")("error.load.triple_term")
