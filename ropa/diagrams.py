@@ -5,6 +5,10 @@ organisation keeping them, controllers, processors, and places. To stay readable
 (sixteen activities, fourteen sub-processors) providers engaged by the same party are grouped in one cluster,
 sub-grouped by where they are; the party gets one edge to the cluster and each sub-group one edge to its place,
 instead of an edge per provider.
+
+An edge into a place a party reaches the data from while they are held elsewhere (remote access, ropa:accessedFrom)
+is dotted and labelled as access, in the diagram's language, when every activity drawn reaches it so; grouped
+providers that reach a place by access form a sub-group of their own.
 """
 
 from __future__ import annotations
@@ -50,6 +54,8 @@ PHRASES = {
     "diagram.status.invalid": "invalid",
     "diagram.status.unknown": "unknown",
     "diagram.status.not_required": "not required",
+    "diagram.access": "remote access: {status}",
+    "place.remote_access": "{place} (remote access)",
 }
 """The fixed words of a diagram, in English. Their keys are those of reports/messages, so that a document can pass
 its own catalogue and draw the diagram in its language."""
@@ -84,6 +90,8 @@ class Edge:
     dashed: bool = False
     source_cluster: str | None = None
     target_cluster: str | None = None
+    access: bool = False
+    """Into a place the party reaches the data from, held elsewhere (remote access): dotted, and said in the label."""
 
 
 @dataclass
@@ -181,6 +189,12 @@ def build_diagram(fg: FlowGraph, activities: list[str], title: str, label: Calla
     def summary(iris) -> str:
         return _summary(sorted(label(i) for i in iris), phrase)
 
+    def accessed(party: str, place: str) -> bool:
+        """Every activity of the diagram that reaches the place through the party does so by remote access (a party
+        that also receives some activity's data there is drawn as holding them)."""
+        uses = [a for a in activities if a in fg.graph.edges[party, place]["access_of"]]
+        return bool(uses) and all(fg.graph.edges[party, place]["access_of"][a] for a in uses)
+
     subjects = [n for n in kinds if kinds[n] == SUBJECT]
     if subjects:
         cluster(phrase("diagram.subjects"), subjects)
@@ -208,10 +222,12 @@ def build_diagram(fg: FlowGraph, activities: list[str], title: str, label: Calla
         group = cluster(phrase("diagram.group." + _key(relation), name=names[parent]), [])
         group_cluster[parent] = group
         by_places: dict[tuple, list[str]] = defaultdict(list)
-        for member in members:
-            by_places[tuple(sorted(p for p in sub.successors(member) if kinds[p] == PLACE))].append(member)
-        for places, located in sorted(by_places.items(), key=lambda item: [names[p] for p in item[0]]):
-            child = cluster(", ".join(names[p] for p in places) or phrase("diagram.no_location"), located, top=False)
+        for member in members:   # (place, reached by remote access) pairs: access is not grouped with storage
+            by_places[tuple(sorted((p, accessed(member, p)) for p in sub.successors(member) if kinds[p] == PLACE))
+                      ].append(member)
+        for places, located in sorted(by_places.items(), key=lambda item: [(names[p], a) for p, a in item[0]]):
+            child = cluster(", ".join(phrase("place.remote_access", place=names[p]) if a else names[p]
+                                      for p, a in places) or phrase("diagram.no_location"), located, top=False)
             group.children.append(child)
             group_of.update({m: (parent, child) for m in located})
     places = [n for n in kinds if kinds[n] == PLACE]
@@ -227,9 +243,10 @@ def build_diagram(fg: FlowGraph, activities: list[str], title: str, label: Calla
             child = group_of[u][1] if shared else None
             edge = drawn.setdefault((child.id if child else u, v), {
                 "source": child.anchor() if child else ids[u], "target": ids[v], "statuses": [], "dashed": False,
-                "source_cluster": child.id if child else None})
+                "source_cluster": child.id if child else None, "access": True})
             edge["statuses"].append(data["status"])
             edge["dashed"] |= data["evidence"] == ["headquarters"] or data["conditional"]
+            edge["access"] &= accessed(u, v)   # of every provider of a sub-group, which are grouped by it
         else:
             into = group_cluster[u] if group_of.get(v, (None,))[0] == u else None
             edge = drawn.setdefault((u, into.id if into else v), {
@@ -242,8 +259,11 @@ def build_diagram(fg: FlowGraph, activities: list[str], title: str, label: Calla
     for edge in drawn.values():
         status = weakest(edge["statuses"]) if edge.get("statuses") else None
         text = phrase("diagram.status." + _key(status)) if status else summary(edge.get("categories", ()))
+        access = edge.get("access", False)
+        if access:
+            text = phrase("diagram.access", status=text)
         final.append(Edge(edge["source"], edge["target"], text, status, edge["dashed"],
-                          edge.get("source_cluster"), edge.get("target_cluster")))
+                          edge.get("source_cluster"), edge.get("target_cluster"), access))
     nodes = {ids[n]: (names[n], kinds[n]) for n in sorted(kinds, key=ids.get)}
     details = {ids[a]: summary(fg.activities[a].categories) for a in activities if fg.activities[a].categories}
     layout = [(ids[parent], ids[m]) for m, (parent, _) in group_of.items()]
@@ -321,7 +341,9 @@ def to_dot(d: Diagram) -> str:
             attributes.append(f"label={dot_string(_wrap(edge.label))}")
         if edge.status:
             attributes.append(f'color="{STATUS_COLOURS[edge.status]}", fontcolor="{STATUS_COLOURS[edge.status]}"')
-        if edge.dashed:
+        if edge.access:
+            attributes.append("style=dotted, penwidth=1.6")
+        elif edge.dashed:
             attributes.append("style=dashed")
         if edge.source_cluster:
             attributes.append(f"ltail={edge.source_cluster}")
@@ -427,9 +449,12 @@ def to_mermaid(d: Diagram) -> str:
     for index, edge in enumerate(d.edges):
         source = edge.source_cluster or edge.source
         target = edge.target_cluster or edge.target
-        arrow = "-.->" if edge.dashed else "-->"
+        arrow = "-.->" if edge.dashed or edge.access else "-->"
         label = f'|"{mermaid_string(edge.label)}"|' if edge.label else ""
         lines.append(f"  {source} {arrow}{label} {target}")
-        if edge.status:
-            lines.append(f"  linkStyle {index} stroke:{STATUS_COLOURS[edge.status]}")
+        styles = [f"stroke:{STATUS_COLOURS[edge.status]}"] if edge.status else []
+        if edge.access:   # dotted finer than a possible or conditional flow's dashes
+            styles.append("stroke-dasharray:2 3")
+        if styles:
+            lines.append(f"  linkStyle {index} {','.join(styles)}")
     return "\n".join(lines) + "\n"

@@ -45,6 +45,7 @@ ACTIVITY_FIELDS = {
 TRANSFER_FIELDS = {
     DPV + "hasThirdCountry": "third country", ROPA + "outsideRegion": "outside region", DPV + "hasDataImporter": "importer",
     DPV + "hasDataExporter": "exporter", DPV + "hasLegalBasis": "basis", ROPA + "conditional": "conditional",
+    ROPA + "accessedFrom": "accessed from",
 }
 
 
@@ -451,6 +452,8 @@ def _basis_on(graph: RecordGraph, provider: str, date: dt.date, lang: str = "en"
     for place, edge in zip(places, edges):
         status = edge["status"] or "unknown"
         name = labels[place] if place in labels.cache else fg.label(place)
+        if any(edge.get("access_of", {}).values()):   # reached from there, the data held elsewhere
+            name = t("place.remote_access", place=name)
         text = f"{name}: {t('diagram.status.' + status.replace(' ', '_'))}"
         bases = sorted({labels[b.instrument] for b in edge.get("bases") or [] if b.valid == (status == "valid")})
         found.append(text + (f" ({'; '.join(bases)})" if bases and status != "not required" else ""))

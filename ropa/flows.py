@@ -325,6 +325,12 @@ class FlowGraph:
     def destinations(self, node: str) -> list[str]:
         return [v for v in self.graph.successors(node) if self.graph.nodes[v]["kind"] == PLACE]
 
+    def held_in(self, node: str, activity: str) -> list[str]:
+        """The places where the party holds this activity's data: its destinations not reached by access only."""
+        return sorted(place for place in self.destinations(node)
+                      if activity in self.graph.edges[node, place]["status_of"]
+                      and not self.graph.edges[node, place]["access_of"].get(activity, False))
+
     def node_status(self, node: str, activity: str | None = None) -> str | None:
         """The weakest basis of the party's links to places outside the EEA (None when it has none): for one
         activity's data when ``activity`` is given, else for any activity's."""
@@ -517,8 +523,10 @@ def _add_destinations(graph: RecordGraph, g: nx.DiGraph, activities, edges_of, s
             for place, items in documented.get(node, {}).items():
                 evidence = {"transfer" if item in transfer_nodes else "engagement"
                             for item, _ in items}
-                found[place] = (combine(node, place, [v for _, v in items]), evidence,
-                                all(item in conditional for item, _ in items))
+                verdict = combine(node, place, [v for _, v in items])
+                if verdict.access:   # reached from there, the data held elsewhere (remote access)
+                    evidence.add("remote access")
+                found[place] = (verdict, evidence, all(item in conditional for item, _ in items))
             own = places.get(node, {})
             located = any(e != {"headquarters"} for e in own.values()) or bool(found)
             for place, evidence in own.items():
@@ -536,9 +544,10 @@ def _add_destinations(graph: RecordGraph, g: nx.DiGraph, activities, edges_of, s
                 if not g.has_edge(node, key):
                     g.add_edge(node, key, relation="location", activities=set(), categories=set(), categories_of={},
                                conditional=True, evidence=[], status=None, bases=[], status_of={}, bases_of={},
-                               evidence_of={})
+                               evidence_of={}, access_of={})
                 data = g.edges[node, key]
                 data["conditional"] &= is_conditional
+                data["access_of"][iri] = verdict.access
                 data["status_of"][iri] = verdict.status
                 data["bases_of"][iri] = list(verdict.bases)
                 data["evidence_of"][iri] = sorted(evidence)
@@ -633,6 +642,10 @@ class Flow:
     last_status: str
     categories: list[str] = field(default_factory=list)
     """The data categories that reach the place along this path (what the engagements on the way receive)."""
+    access: bool = False
+    """The last party reaches the data from the place, held elsewhere (remote access, ropa:accessedFrom)."""
+    held_in: list[str] = field(default_factory=list)
+    """For an access flow: the places where the last party holds this activity's data, as far as the record says."""
 
 
 @dataclass
@@ -674,6 +687,9 @@ class FlowReport:
                 notes.append(say("flows.note.possible"))
             if any(f.conditional for f in flows):
                 notes.append(say("flows.note.conditional"))
+            if first.access:
+                notes.append(say("flows.note.access_held", places=", ".join(sorted(label(p) for p in first.held_in)))
+                             if first.held_in else say("flows.note.access"))
             basis = _basis_text(first.last_status, first.bases, say, self.names if self.lang != "en" else None)
             if first.weakest_at:
                 basis = say("flows.basis.weakest", status=status_words(first.status, say), party=label(first.weakest_at),
@@ -708,6 +724,7 @@ class FlowReport:
                 "place": _party(self.graph, f.place),
                 "basis": f.status, "last_link_basis": f.last_status, "bases": [b.as_dict() for b in f.bases],
                 "possible": f.possible, "conditional": f.conditional,
+                "access": f.access, "held_in": [_party(self.graph, p) for p in f.held_in],
                 "weakest_link_at": shorten(f.weakest_at) if f.weakest_at else None,
             } for f in self.flows],
         }
@@ -762,10 +779,12 @@ def _activity_flows(fg: FlowGraph, iri: str, wanted: str | None, outside_eea: bo
                 if status and STATUSES.index(status) < STATUSES.index(weakest_status):
                     weakest_status, weakest_at = status, node
             conditional = activity.conditional or any(fg.graph.edges[u, v]["conditional"] for u, v in zip(path, path[1:]))
+            access = last["access_of"].get(iri, False)
             result.append(Flow(activity=activity, path=path, place=place, status=weakest_status,
                                bases=last["bases_of"][iri], possible=last["evidence_of"][iri] == ["headquarters"],
                                conditional=conditional, weakest_at=weakest_at, last_status=last_status,
-                               categories=sorted(last["categories_of"].get(iri, set()))))
+                               categories=sorted(last["categories_of"].get(iri, set())), access=access,
+                               held_in=fg.held_in(path[-2], iri) if access else []))
     return result
 
 

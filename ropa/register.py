@@ -814,8 +814,8 @@ class _Builder:
         RDF + "type", RDFS + "label", *(expand_or_fail(p) for p in (
             "dpv:hasName", "dpv:hasAddress", "ropa:email", "ropa:telephone", "ropa:website", "dpv:hasDuration",
             "ropa:appliesToData", "ropa:appliesToPurpose", "ropa:dataDescription", "ropa:condition", "ropa:conditional",
-            "ropa:statedAs", "dpv:hasThirdCountry", "ropa:outsideRegion", "dpv:hasLegalBasis", "dpv:hasDataImporter",
-            "ropa:headquarteredIn", "ropa:dataLocation", "dpv:hasLocation", "ropa:hasAgreement",
+            "ropa:statedAs", "dpv:hasThirdCountry", "ropa:accessedFrom", "ropa:outsideRegion", "dpv:hasLegalBasis",
+            "dpv:hasDataImporter", "ropa:headquarteredIn", "ropa:dataLocation", "dpv:hasLocation", "ropa:hasAgreement",
             "ropa:agreementRequired", "ropa:authorisedBy", "ropa:usesGdprArticle", "dpv:hasCountry",
             "ropa:companyNumber", "ropa:companyRegister", "dpv:hasDataProtectionOfficer", "dpv:hasRepresentative",
             "dpv:hasDataController")),
@@ -890,10 +890,11 @@ class _Builder:
         self.kinds = self._kinds()
         self.transfers_by_importer = self._transfers_by_importer()
         self.engagements = self.answers.rows("""
-            SELECT ?engagement ?by ?provider ?place ?mechanism WHERE {
+            SELECT ?engagement ?by ?provider ?place ?accessed ?mechanism WHERE {
               ?engagement a ropa:Engagement ; ropa:provider ?provider .
               OPTIONAL { ?engagement ropa:engagedBy ?by }
               OPTIONAL { ?engagement ropa:dataLocation ?place FILTER(isIRI(?place)) }
+              OPTIONAL { ?engagement ropa:accessedFrom ?accessed FILTER(isIRI(?accessed)) }
               OPTIONAL { ?engagement ropa:transferMechanism ?mechanism }
             } ORDER BY ?engagement""")
         every_iri = {t.value for row in self.engagements for t in row.values() if isinstance(t, ox.NamedNode)}
@@ -1076,7 +1077,11 @@ class _Builder:
         return values
 
     def transfer(self, node: str) -> Value:
-        countries = [self.labels[c] for c in self.facts.iris(node, DPV + "hasThirdCountry")]
+        # a country the importer reaches the data from, held elsewhere, is said to be remote access
+        accessed = self.facts.iris(node, ROPA + "accessedFrom")
+        named = self.facts.iris(node, DPV + "hasThirdCountry")
+        countries = [self.t("place.remote_access", place=self.labels[c]) if c in accessed else self.labels[c]
+                     for c in [*named, *(c for c in accessed if c not in named)]]
         if not countries:
             countries = [self.t("transfer.outside_region", region=self.labels.definite(r, self.t("grammar.article")))
                          for r in self.facts.iris(node, ROPA + "outsideRegion")]
@@ -1516,13 +1521,20 @@ class _Builder:
         # The headquarters is not where the data are (ropa:headquarteredIn); it is shown beside, with its public source.
         fields["headquarters"] = Field("headquarters", self.concepts(iri, ROPA + "headquarteredIn"))
         transfers = [self.transfer(x) for x in self.transfers_by_importer.get(iri, ())]
-        for row in engaged:
-            if row["mechanism"] is not None and row["place"] is not None:
-                transfers.append(Value(text=self.labels[row["place"].value],
+        shown = set()
+        for row in engaged:   # the mechanism serves the place the provider reaches the data from, else the data location
+            if row["mechanism"] is None or (row["place"] is None and row["accessed"] is None):
+                continue
+            text = self.t("place.remote_access", place=self.labels[row["accessed"].value]) if row["accessed"] is not None \
+                else self.labels[row["place"].value]
+            if (row["engagement"].value, text) not in shown:
+                shown.add((row["engagement"].value, text))
+                transfers.append(Value(text=text,
                                        detail=self.t("transfer.basis", bases=self.labels[row["mechanism"].value]),
                                        iri=row["engagement"].value,
                                        sources=self.provenance.of_node(row["engagement"].value)))
         places = [v.iri for v in locations or fields["headquarters"].values if v.iri]
+        places += [row["accessed"].value for row in engaged if row["accessed"] is not None]
         if not transfers and places and all(p in self.flows.graph and self.flows.graph.nodes[p].get("eea") for p in places):
             transfers = [Value(text=self.t("transfer.not_required"))]  # the data stay in the EEA: no Chapter V basis needed
         fields["transfer_basis"] = Field("transfer_basis", transfers, gaps=self.gaps_for(PROVIDER_FIELDS["transfer_basis"], iri))

@@ -5,8 +5,10 @@ that ``verdict_triples`` writes for the run), ``ropa flows``/``impact``/``diagra
 with ``judge``), and the transfer queries (``# needs: verdicts``).
 
 What is judged: every ``dpv:CrossBorderTransfer`` to each of its destinations (``dpv:hasThirdCountry``, or
-``ropa:outsideRegion`` when no country is named), and every ``ropa:Engagement`` with a data location. The rule, per
-basis, at the date:
+``ropa:outsideRegion`` when no country is named), and every ``ropa:Engagement`` with a data location. A country the
+importer or provider reaches the data from (``ropa:accessedFrom``: remote access to data held elsewhere, a transfer
+under Chapter V, EDPB Guidelines 05/2021) is a destination judged the same way; its verdict says so (``access``).
+The rule, per basis, at the date:
 
 * a place inside the EEA (``ropa:eeaMember true``, also the regions loc:EU and loc:EEA) needs no basis;
 * an adequacy decision (Art. 45) counts while in force and only for a country it covers; a framework for certified
@@ -27,7 +29,7 @@ import datetime as dt
 import re
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from urllib.parse import quote
 
 import pyoxigraph as ox
@@ -78,24 +80,27 @@ ENGAGEMENT_SCOPE = """
 controller activities, all processor services of the engaging organisation), or all of them when it says neither.
 Flows, impact, documents and checks read an engagement's reach from here."""
 
-# What is judged: transfers to each destination, engagements with a data location.
+# What is judged: transfers to each destination, engagements with a data location. A country the importer or
+# provider reaches the data from (ropa:accessedFrom: remote access, EDPB Guidelines 05/2021) is a destination too,
+# marked ?access.
 _SUBJECTS = """
-    SELECT DISTINCT ?subject ?place ?outside ?importer ?basis ?occasional WHERE {
+    SELECT DISTINCT ?subject ?place ?outside ?importer ?basis ?occasional ?access WHERE {
       {
         ?subject a dpv:CrossBorderTransfer .
-        { ?subject dpv:hasThirdCountry ?place . BIND(false AS ?outside) }
+        { ?subject dpv:hasThirdCountry|ropa:accessedFrom ?place . BIND(false AS ?outside) }
         UNION {
           ?subject ropa:outsideRegion ?place . BIND(true AS ?outside)
-          FILTER NOT EXISTS { ?subject dpv:hasThirdCountry ?named }
+          FILTER NOT EXISTS { ?subject dpv:hasThirdCountry|ropa:accessedFrom ?named }
         }
         OPTIONAL { ?subject dpv:hasDataImporter ?importer }
         OPTIONAL { ?subject dpv:hasLegalBasis ?basis }
         OPTIONAL { ?subject ropa:occasional ?occasional }
       } UNION {
-        ?subject a ropa:Engagement ; ropa:dataLocation ?place . FILTER(isIRI(?place)) BIND(false AS ?outside)
+        ?subject a ropa:Engagement ; ropa:dataLocation|ropa:accessedFrom ?place . FILTER(isIRI(?place)) BIND(false AS ?outside)
         OPTIONAL { ?subject ropa:provider ?importer }
         OPTIONAL { ?subject ropa:transferMechanism ?basis }
       }
+      BIND(EXISTS { ?subject ropa:accessedFrom ?place } AS ?access)
     }"""
 
 # The facts the rule needs about places, instruments and importers.
@@ -156,6 +161,8 @@ class Verdict:
     importer: str | None
     status: str
     bases: tuple[Basis, ...]
+    access: bool = False
+    """The importer reaches the data from the place (ropa:accessedFrom) rather than holding them there."""
 
     @property
     def reason(self) -> str:
@@ -365,7 +372,8 @@ def combine(subject: str, place: str, verdicts: list[Verdict]) -> Verdict:
     status = max(statuses, key=STATUSES.index)
     first = verdicts[0]
     return Verdict(subject, place, first.outside, first.importer, status,
-                   tuple(sorted(bases.values(), key=lambda b: (not b.valid, b.label))))
+                   tuple(sorted(bases.values(), key=lambda b: (not b.valid, b.label))),
+                   access=any(v.access for v in verdicts))
 
 
 def verdicts(graph: RecordGraph, as_of: dt.date, known: Facts | None = None, *,
@@ -378,12 +386,14 @@ def verdicts(graph: RecordGraph, as_of: dt.date, known: Facts | None = None, *,
         [row for subject in subjects for row in graph.select(_SUBJECTS, {"subject": subject})]
     for row in rows:
         entry = links.setdefault((row["subject"], row["place"]), {
-            "outside": row["outside"] == "true", "importer": row["importer"], "bases": set(), "occasional": None})
+            "outside": row["outside"] == "true", "importer": row["importer"], "bases": set(), "occasional": None,
+            "access": row["access"] == "true"})
         if row["basis"]:
             entry["bases"].add(row["basis"])
         if row["occasional"] is not None:
             entry["occasional"] = row["occasional"] == "true"
-    return [judge(subject, place, e["outside"], e["importer"], e["bases"], e["occasional"], known, as_of)
+    return [replace(judge(subject, place, e["outside"], e["importer"], e["bases"], e["occasional"], known, as_of),
+                    access=e["access"])
             for (subject, place), e in sorted(links.items())]
 
 

@@ -104,7 +104,7 @@ _CHOICES = {
     "category": """SELECT DISTINCT ?x WHERE {{ {data} {{ ?a dpv:hasPersonalData ?x }} FILTER(isIRI(?x)) }}""",
     "subject": """SELECT DISTINCT ?x WHERE {{ {data} {{ ?a dpv:hasDataSubject ?x }} FILTER(isIRI(?x)) }}""",
     "country": """SELECT DISTINCT ?x WHERE {{ {data} {{
-        VALUES ?link {{ dpv:hasCountry dpv:hasThirdCountry ropa:dataLocation ropa:headquarteredIn dpv:hasLocation }}
+        VALUES ?link {{ dpv:hasCountry dpv:hasThirdCountry ropa:accessedFrom ropa:dataLocation ropa:headquarteredIn dpv:hasLocation }}
         ?s ?link ?x }} FILTER(isIRI(?x)) }}""",
     "purpose": """SELECT DISTINCT ?x WHERE {{ {data} {{ ?a dpv:hasPurpose ?x }} FILTER(isIRI(?x)) }}""",
     "basis": """SELECT DISTINCT ?x WHERE {{ {data} {{ ?a dpv:hasLegalBasis ?x }} FILTER(isIRI(?x)) }}""",
@@ -113,8 +113,8 @@ _CHOICES = {
     "instrument": """SELECT DISTINCT ?x WHERE {{
         {{ {data} {{ {{ ?t a dpv:CrossBorderTransfer ; dpv:hasLegalBasis ?x }}
                     UNION {{ ?e a ropa:Engagement ; ropa:transferMechanism ?x }} }} }}
-        UNION {{ {{ SELECT DISTINCT ?place WHERE {{ {data} {{ {{ ?t a dpv:CrossBorderTransfer ; dpv:hasThirdCountry ?place }}
-                                                         UNION {{ ?e a ropa:Engagement ; ropa:dataLocation ?place }} }} }} }}
+        UNION {{ {{ SELECT DISTINCT ?place WHERE {{ {data} {{ {{ ?t a dpv:CrossBorderTransfer ; dpv:hasThirdCountry|ropa:accessedFrom ?place }}
+                                                         UNION {{ ?e a ropa:Engagement ; ropa:dataLocation|ropa:accessedFrom ?place }} }} }} }}
                 ?x ropa:coversCountry ?place }}
         FILTER(isIRI(?x)) }}""",
     "mechanism": """SELECT DISTINCT ?x WHERE {{ ?x a ropa:TransferMechanismKind }}""",   # the vocabulary's kinds

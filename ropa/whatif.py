@@ -5,6 +5,9 @@ Court of Justice. ``assume_invalid(graph, instrument, day)`` answers, for any in
 the framework, a set of clauses, any basis the record names): which flows rest on it on that day, which would lose
 their basis if it ended then, which fallback each could use, and which controllers a processor must tell.
 
+A remote-access flow (a party reaching data held elsewhere from a third country, ``ropa:accessedFrom``) is a transfer
+resting on its instrument like any other, and is listed as access.
+
 Nothing is judged twice: the flows are those of ``ropa.flows`` (the flow graph judged at the day, through chains of
 processors and sub-processors), and the basis of each link with the instrument gone is ``ropa.transfers`` judging
 the same bases with the instrument no longer valid (``assume_ended``, ``status_of``). ``exposure`` counts, from one
@@ -31,7 +34,7 @@ from ropa.tabular import Section
 _OCCASIONAL = """
     SELECT DISTINCT ?importer ?place WHERE {
       ?transfer a dpv:CrossBorderTransfer ; ropa:occasional true ; dpv:hasDataImporter ?importer .
-      { ?transfer dpv:hasThirdCountry ?place } UNION { ?transfer ropa:outsideRegion ?region BIND(CONCAT("outside:", STR(?region)) AS ?place) }
+      { ?transfer dpv:hasThirdCountry|ropa:accessedFrom ?place } UNION { ?transfer ropa:outsideRegion ?region BIND(CONCAT("outside:", STR(?region)) AS ?place) }
     }"""
 """Importers and places of transfers recorded as occasional: only those may fall back on a derogation (Art. 49)."""
 
@@ -67,6 +70,8 @@ class Exposure:
     instrument_key: str = ""
     """``instrument_reason`` as a catalogue phrase (basis.reason.*) with its values."""
     instrument_values: tuple[tuple[str, str], ...] = ()
+    access: bool = False
+    """The party reaches the data from the place, held elsewhere (remote access, ropa:accessedFrom)."""
 
     @property
     def loses(self) -> bool:
@@ -120,6 +125,10 @@ class WhatIf:
         missing = say("gap.not_documented")
         instrument = self.label if english else label(self.instrument)
         activity = (lambda e: e.activity.label) if english else (lambda e: label(e.activity.iri))   # noqa: E731
+
+        def place(e: Exposure) -> str:
+            return say("place.remote_access", place=label(e.place)) if e.access else label(e.place)
+
         losing, kept = self.losing(), self.kept()
         summary = say("whatif.summary", instrument=instrument, day=self.day.isoformat(), flows=len(self.exposures),
                       activities=len({e.activity.iri for e in self.exposures}), controllers=len(self.controllers()),
@@ -128,8 +137,8 @@ class WhatIf:
             summary = say("whatif.none", instrument=instrument, day=self.day.isoformat())
         lose_rows = [[activity(e), label(e.activity.recorder) if e.activity.recorder else missing,
                       ", ".join(sorted(label(c) for c in e.activity.controllers)) or missing, label(e.party),
-                      label(e.place), status_words(e.after, say), "; ".join(say(f) for f in e.fallbacks)] for e in losing]
-        keep_rows = [[activity(e), label(e.party), label(e.place),
+                      place(e), status_words(e.after, say), "; ".join(say(f) for f in e.fallbacks)] for e in losing]
+        keep_rows = [[activity(e), label(e.party), place(e),
                       ", ".join(b.label if english else label(b.instrument) for b in e.remaining if b.valid)
                       or status_words(e.after, say),
                       "" if e.instrument_valid else say("whatif.already", reason=self._reason(e, say))]
@@ -170,7 +179,7 @@ class WhatIf:
                 "recorded_by": _party(self.graph, e.activity.recorder) if e.activity.recorder else None,
                 "role": "processor" if e.activity.role == ROPA + "ProcessorRole" else "controller",
                 "controllers": [_party(self.graph, c) for c in e.activity.controllers],
-                "vendor": _party(self.graph, e.party), "place": _party(self.graph, e.place),
+                "vendor": _party(self.graph, e.party), "place": _party(self.graph, e.place), "access": e.access,
                 "basis_now": e.before, "basis_after": e.after, "loses_basis": e.loses,
                 "instrument_valid_on_the_day": e.instrument_valid, "instrument_reason": e.instrument_reason,
                 "remaining_valid_bases": [b.as_dict() for b in e.remaining if b.valid],
@@ -224,7 +233,8 @@ def assume_invalid(graph: RecordGraph, instrument: str, day: dt.date | None = No
             exposure = Exposure(activity=activity, party=party, place=place, before=edge["status_of"][activity_iri],
                                 after=status_of(after_bases), instrument_valid=any(b.valid for b in mine),
                                 instrument_reason=mine[0].reason, remaining=[b for b in bases if b.instrument != iri],
-                                instrument_key=mine[0].reason_key, instrument_values=mine[0].reason_values)
+                                instrument_key=mine[0].reason_key, instrument_values=mine[0].reason_values,
+                                access=edge["access_of"].get(activity_iri, False))
             if exposure.loses:
                 exposure.fallbacks = _fallbacks(activity, party, place, iri in clauses, occasional, group)
             exposures.append(exposure)

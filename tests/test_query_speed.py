@@ -17,6 +17,7 @@ import ropa
 from ropa import query as library
 from ropa import resources
 from ropa.cli import app
+from ropa.messages import Messages
 from ropa.synthetic import generate
 from typer.testing import CliRunner
 
@@ -154,12 +155,14 @@ BUSIEST = {
 
 def as_before(results) -> list[dict[str, str]]:
     """The rows in the English display of the earlier texts, which wrote a destination outside a region whose
-    country is not named as one phrase ("not named, outside" and the region) where now a code column says so."""
+    country is not named as one phrase ("not named, outside" and the region) where now a code column says so (and
+    said nothing of a country reached by remote access, which the column notes too)."""
     rows = []
+    outside = Messages("en")("query.code.outside-not-named")
     for row in results.records(iris=True):
         if "destinationNote" in row:
             note = row.pop("destinationNote")
-            if note:
+            if note == outside:
                 row["destinationLabel"] = f"not named, outside {row['destinationLabel']}"
         rows.append(row)
     return rows
