@@ -72,6 +72,9 @@ class Column:
     """For a types column: the type keys it offers and shows (every type of the layout when empty)."""
     node_type: str = ""
     """For an assessment column: the type of the record's own assessment nodes it shows (dpv:DPIA)."""
+    writes: str = ""
+    """The property import writes when it is not the one read (an engagement's ropa:dataLocation, read as
+    dpv:hasLocation like every data location)."""
 
 
 @dataclass(frozen=True)
@@ -93,6 +96,8 @@ class Layout:
     types: dict[str, str]
     former: dict[str, tuple[str, ...]] = field(default_factory=dict)
     """Header key -> the texts the header had before its phrase changed, which import still recognises."""
+    scopes: dict[str, str] = field(default_factory=dict)
+    """Scope key -> the ropa:EngagementScope an engagement's scope cell names (all activities, all as processor)."""
 
     def sheet(self, key: str) -> SheetSpec | None:
         return next((s for s in self.sheets if s.key == key), None)
@@ -107,7 +112,8 @@ def _column(spec: dict) -> Column:
     return Column(key=spec["key"], header=spec["header"], type=spec["type"], property=expand_or_fail(spec["property"]) if spec.get("property") else "",
                   kind=spec.get("kind"), list=spec.get("list"), match=spec.get("match"), single=spec.get("single", False),
                   required=spec.get("required", False), width=spec.get("width", 20), types=tuple(spec.get("types", ())),
-                  node_type=expand_or_fail(spec["node_type"]) if spec.get("node_type") else "")
+                  node_type=expand_or_fail(spec["node_type"]) if spec.get("node_type") else "",
+                  writes=expand_or_fail(spec["writes"]) if spec.get("writes") else "")
 
 
 @lru_cache(maxsize=None)
@@ -141,7 +147,8 @@ def layout(name: str = "ropa") -> Layout:
     roles = {key: expand_or_fail(iri) for key, iri in base["roles"].items()}
     types = {key: expand_or_fail(iri) for key, iri in base["types"].items()}
     former = {key: tuple(texts) for key, texts in base.get("former_headers", {}).items()}
-    return Layout(name, tuple(sheets), base["lists"], roles, types, former)
+    scopes = {key: expand_or_fail(iri) for key, iri in base.get("scopes", {}).items()}
+    return Layout(name, tuple(sheets), base["lists"], roles, types, former, scopes)
 
 
 # --- Vocabulary lists and labels ---------------------------------------------------------------------------------
@@ -353,11 +360,17 @@ class Exporter:
         self.facts.fetch(activities)
         organisations = sorted({o.value for a in activities for o in self.facts.values[a][ROPA + "recordedBy"]})
         self.facts.fetch(organisations)
+        # the entries of the organisations' sub-processor lists (Art. 28(2)): one row each on the providers' sheet
+        engagements = sorted({r["e"] for r in self.graph.select(
+            "SELECT ?e ?o WHERE { ?e a ropa:Engagement ; ropa:engagedBy ?o }") if r["o"] in set(organisations)})
+        self.facts.fetch(engagements)
+        self.engagements = engagements
         counts: dict[str, int] = defaultdict(int)
         for iri in activities or organisations:
             counts[namespace_of(iri)] += 1
         self.namespace = max(counts, key=lambda n: (counts[n], n)) if counts else DEFAULT_NAMESPACE
-        parties = self._parties(organisations, activities)
+        parties = self._parties(organisations, activities + engagements)
+        self._name_activities(activities)
         for iri in organisations + parties:
             self.names[iri] = self._name(iri)
         taken: dict[str, int] = defaultdict(int)
@@ -371,10 +384,12 @@ class Exporter:
         rows = {"organisations": [self._row("organisations", iri) for iri in organisations],
                 "parties": [self._row("parties", iri) for iri in parties]}
         rows["activities"] = [self._row("activities", iri) for iri in activities]
+        rows["engagements"] = [self._row("engagements", iri) for iri in engagements]
         rows["activities"].sort(key=lambda r: (r.get("__org", ""), r["name"][0].casefold() if r.get("name") else ""))
         for row in rows["activities"]:
             row.pop("__org", None)
-        for sheet, nodes in (("organisations", organisations), ("parties", parties), ("activities", activities)):
+        for sheet, nodes in (("organisations", organisations), ("parties", parties), ("activities", activities),
+                             ("engagements", engagements)):
             columns = self.layout.sheet(sheet).columns
             carried = {c.property for c in columns} | {TYPE, LABEL, ROPA + "source"}
             shown_only = ("terms", "duration", "text", "assessment")   # columns that show some values of their property
@@ -388,12 +403,15 @@ class Exporter:
                         missed = len(set(objects) - self.shown[(iri, prop)])
                         if missed:
                             self.left_out[prop] += missed
-        # a provider engaged through a sub-processor list (ropa:Engagement) has no row: its engagement is left out
-        engaged = self.graph.select("SELECT ?e ?o WHERE { ?e a ropa:Engagement ; ropa:engagedBy ?o }")
-        self.left_out[ROPA + "Engagement"] += sum(1 for r in engaged if r["o"] in self.organisations)
-        if not self.left_out[ROPA + "Engagement"]:
-            del self.left_out[ROPA + "Engagement"]
         return rows, self.namespace
+
+    def _name_activities(self, activities: list[str]) -> None:
+        """How a cell names an activity (the activities an engagement serves): its name where no other activity
+        has it, else its key."""
+        names = {iri: (best_literals(self.facts.values[iri].get(LABEL, []), self.lang) or [""])[0] for iri in activities}
+        taken = Counter(name.casefold() for name in names.values())
+        self.activity_refs = {iri: name if name and taken[name.casefold()] == 1 else local_key(iri, self.namespace)
+                              for iri, name in names.items()}
 
     # -- which nodes are parties
 
@@ -502,6 +520,11 @@ class Exporter:
             return sorted({self.t(f"type.{key}") for key in keys}, key=str.casefold)
         if kind == "bool":
             return [self.t("value.yes" if o.value == "true" else "value.no") for o in objects]
+        if kind == "activity":
+            return sorted((self.activity_refs[o.value] for o in objects if o.value in self.activity_refs), key=str.casefold)
+        if kind == "scope":
+            by_iri = {v: k for k, v in self.layout.scopes.items()}
+            return [self.t(f"scope.{by_iri[o.value]}") for o in objects if o.value in by_iri]
         if kind == "authorisation":
             texts = [self.reference(o.value) for o in objects if o.value in self.names]
             texts += [self.t("value.authorising_agreement", name=self._title(o)) for o in objects
@@ -695,6 +718,8 @@ def write_workbook(path: Path, rows: dict[str, list[Row]] | None, *, lang: str =
             values = [t(f"type.{k}") for k in spec.types if not column.types or k in column.types]
         elif column.type == "bool":
             name, values = "yesno", [t("value.yes"), t("value.no")]
+        elif column.type == "scope":
+            name, values = "scope", [t(f"scope.{k}") for k in spec.scopes]
         elif column.type == "duration":
             name, values = "duration", [format_duration_words(period, t) for period in SUGGESTED_PERIODS]
         elif name is not None:
@@ -717,11 +742,15 @@ def write_workbook(path: Path, rows: dict[str, list[Row]] | None, *, lang: str =
 
     def names_ref(column: Column) -> str | None:
         """A column naming organisations or parties drops down the names of the sheet that lists them."""
-        if column.type not in ("party", "joint", "authorisation"):
+        if column.type not in ("party", "joint", "authorisation", "activity"):
             return None
         listed = "organisations" if column.key == "organisation" or column.target == "organisation" else "parties"
+        if column.type == "activity":
+            listed = "activities"
         names = spec.sheet(listed)
-        index = next(i for i, c in enumerate(names.columns, start=1) if c.key == "name")
+        index = next((i for i, c in enumerate(names.columns, start=1) if c.key == "name" or c.target == "name"), None)
+        if index is None:
+            return None
         letter = get_column_letter(index)
         end = max(len(rows.get(listed, [])) + 1, 200)
         return f"'{titles[listed]}'!${letter}$2:${letter}${end}"
@@ -979,6 +1008,9 @@ class Importer:
         self.truth = {_normal(p): True for p in _all_phrases("value.yes").values()}
         self.truth |= {_normal(p): False for p in _all_phrases("value.no").values()}
         self.truth |= {"true": True, "false": False, "1": True, "0": False, "x": True}
+        self.scopes = {_normal(p): iri for key, iri in self.layout.scopes.items() for p in _all_phrases(f"scope.{key}").values()}
+        self.activity_names: dict[str, str | None] = {}   # an activity's name or key -> its IRI (None: two have it)
+        self.activity_labels: list[str] = []   # the activities' names as written, for "did you mean"
         self.lang = self._language()
         self.choices.lang = self.lang
         self.namespace = namespace or self._namespace() or DEFAULT_NAMESPACE + slugify(Path(file_name).stem) + "/"
@@ -1140,9 +1172,17 @@ class Importer:
                     self._entity(found[key], columns[key], row, key)
         self._implicit_organisations(found["activities"], columns["activities"], rows["activities"])
         activities = []
+        name_column = self._cell_of(columns["activities"], "name")
         for row in rows["activities"]:
             iri = self._mint(self._key(found["activities"], columns["activities"], row, "activities"))
             activities.append((iri, row))
+            names = {local_key(iri, self.namespace), iri}
+            if name_column and self._text(found["activities"], row, name_column):
+                names.add(self._text(found["activities"], row, name_column))
+                self.activity_labels.append(self._text(found["activities"], row, name_column))
+            for name in filter(None, names):
+                known = self.activity_names.get(name.casefold(), iri)
+                self.activity_names[name.casefold()] = iri if known == iri else None
         for key in ("organisations", "parties"):
             if key in rows:
                 for row in rows[key]:
@@ -1151,6 +1191,11 @@ class Importer:
                         self._fill(found[key], columns[key], row, ox.NamedNode(entity.iri), key)
         for iri, row in activities:
             self._fill(found["activities"], columns["activities"], row, ox.NamedNode(iri), "activities")
+        if found.get("engagements") is not None:
+            sheet, cells = found["engagements"], columns["engagements"]
+            for row in rows["engagements"]:
+                iri = self._mint(self._key(sheet, cells, row, "engagement"))
+                self._fill(sheet, cells, row, ox.NamedNode(iri), "engagements")
         self._type_organisations()
         self._transfer_parties()
         self._authorising_agreements()
@@ -1293,6 +1338,8 @@ class Importer:
         self._name_is_registered_name(sheet, columns, row, node)
         if kind == "organisations":
             self.add(node, TYPE, ox.NamedNode(DPV + "LegalEntity"))
+        if kind == "engagements":
+            self.add(node, TYPE, ox.NamedNode(ROPA + "Engagement"))
         role = self._cell_of(columns, "role")
         if kind == "activities" and organisation_cell is not None and role is not None:
             iri = self.roles.get(_normal(self._text(sheet, row, role)))
@@ -1389,7 +1436,23 @@ class Importer:
     def _type_party_agreements(self) -> None:
         """A party's agreement is a sub-processor agreement when a row names the party as a sub-processor (Art. 28(4):
         the processor binds it to the same obligations), else the controller-processor agreement of Art. 28(3)."""
+        objects: dict[tuple, list] = defaultdict(list)
+        for x in self.triples:
+            objects[(x.subject, x.predicate.value)].append(x.object)
+        processing = {s for (s, p), values in objects.items() if p == ROPA + "role"
+                      and ox.NamedNode(self.layout.roles["processor"]) in values}
+        processors = {o for s in processing for o in objects.get((s, ROPA + "recordedBy"), [])}
         sub_processors = {x.object for x in self.triples if x.predicate.value == ROPA + "hasSubProcessor"}
+        for (engagement, p), providers in list(objects.items()):
+            if p != ROPA + "provider":
+                continue
+            scopes = {o.value for o in objects.get((engagement, ROPA + "engagementScope"), [])}
+            serves = set(objects.get((engagement, ROPA + "serves"), []))
+            by = set(objects.get((engagement, ROPA + "engagedBy"), []))
+            # an entry of a processor's sub-processor list: for its processor services (Art. 28(2))
+            if (serves & processing or self.layout.scopes["processor"] in scopes
+                    or (self.layout.scopes["all"] in scopes and by & processors)):
+                sub_processors.update(providers)
         for party, agreement in self.party_agreements:
             kind = "SubProcessorAgreement" if party in sub_processors else "ControllerProcessorAgreement"
             self.add(agreement, TYPE, ox.NamedNode(DPV + kind))
@@ -1430,7 +1493,7 @@ class Importer:
                 if iri is None:
                     problem(self._unknown(value, column))
                 else:
-                    self.fact(node, column.property, ox.NamedNode(iri), source)
+                    self.fact(node, column.writes or column.property, ox.NamedNode(iri), source)
         elif kind == "party":
             for value in values:
                 target = self._party(value, column, sheet, where)
@@ -1500,6 +1563,24 @@ class Importer:
                 self.fact(holder, column.property, agreement, source)
                 if agreement not in self.agreements[_normal(value)]:
                     self.agreements[_normal(value)].append(agreement)
+        elif kind == "activity":
+            for value in values:
+                iri = self.activity_names.get(value.casefold()) or self.activity_names.get(self._mint(value).casefold())
+                if iri is None:
+                    sheet_name = sheet_title(self.t("sheet.activities"))
+                    twice = value.casefold() in self.activity_names
+                    near = difflib.get_close_matches(value, self.activity_labels, n=3, cutoff=0.6)
+                    problem(f"two activities on the sheet '{sheet_name}' are named '{value}'; write its key instead" if twice
+                            else f"unknown activity '{value}': not on the sheet '{sheet_name}'{_did_you_mean(near)}")
+                else:
+                    self.fact(node, column.property, ox.NamedNode(iri), source)
+        elif kind == "scope":
+            iri = self.scopes.get(_normal(text)) or (expand(text) if expand(text) in self.scopes.values() else None)
+            if iri is None:
+                choices = " or ".join(f"'{self.t(f'scope.{k}')}'" for k in self.layout.scopes)
+                problem(f"unknown scope '{text}'; write {choices}, or name the activities in the column before")
+            else:
+                self.fact(node, column.property, ox.NamedNode(iri), source)
         elif kind == "authorisation":
             for value in values:
                 words = self._agreement_words(value)
@@ -1820,6 +1901,7 @@ def article30_facts(graph: RecordGraph, lang: str = "en"):
     sheets = {"organisations": sorted(exporter.organisations),
               "parties": sorted(set(exporter.names) - exporter.organisations)}
     sheets["activities"] = sorted(r["a"] for r in graph.select("SELECT ?a WHERE { ?a a dpv:Process ; ropa:recordedBy ?o }"))
+    sheets["engagements"] = exporter.engagements
     keep_types = set(spec.types.values()) | {DPV + "Process"}
     for sheet_key, nodes in sheets.items():
         for iri in nodes:
