@@ -1029,8 +1029,9 @@ class Importer:
         self.authorising: list[tuple] = []   # (party, the agreement's words, source): resolved once every row is read
         self.party_agreements: list[tuple] = []   # (party, agreement) of the parties' sheets
         self.activities_sheet = ""
-        self.agreement_prefixes = [t("value.authorising_agreement", name="\x00").split("\x00")[0].strip()
-                                   for t in _catalogues().values()]
+        words = "|".join(re.escape(t("value.authorising_agreement", name="\x00").split("\x00")[0].rstrip(" :"))
+                         for t in _catalogues().values())
+        self.agreement_line = re.compile(rf"^\s*(?:{words})\s*:\s*(\S.*?)\s*$", re.IGNORECASE | re.DOTALL)
         self.t = _catalogues()[self.lang]
 
     # -- workbook-level settings
@@ -1427,11 +1428,8 @@ class Importer:
 
     def _agreement_words(self, text: str) -> str | None:
         """The words of an agreement an authorisation cell names ("Agreement: General terms, clause 9"), or None."""
-        for prefix in self.agreement_prefixes:
-            if _normal(text).startswith(_normal(prefix)):
-                rest = text.strip()[len(prefix):].strip()
-                return rest or None
-        return None
+        found = self.agreement_line.match(text)
+        return found.group(1) if found else None
 
     def _type_party_agreements(self) -> None:
         """A party's agreement is a sub-processor agreement when a row names the party as a sub-processor (Art. 28(4):

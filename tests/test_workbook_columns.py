@@ -338,3 +338,24 @@ def test_the_export_note_speaks_plain_words(tmp_path, lang):
     assert t("property.rdfs:comment") in note
     for words in ("response time as stated", "responseTimeAsStated", "isPartOfGroup"):
         assert words not in note
+
+
+def test_an_assessment_of_no_listed_kind_is_named_in_plain_words(tmp_path):
+    """A record's own assessment typed only dpv:ImpactAssessment (neither a DPIA nor a balancing test) has no column:
+    the export counts it and says so in words, and its DPIA beside it goes through."""
+    folder = tmp_path / "record"
+    folder.mkdir()
+    (folder / "record.ttl").write_text(SERVICE + """
+my:webshops dpv:hasImpactAssessment my:review , my:dpia .
+my:review a dpv:ImpactAssessment ; rdfs:label "Yearly review"@en .
+my:dpia a dpv:DPIA ; rdfs:label "DPIA web shops, 2025"@en .
+""", encoding="utf-8")
+    graph = ropa.load([folder])
+    _, imported, left_out = round_trip(graph, tmp_path, "en")
+    assert dict(left_out) == {DPV + "hasImpactAssessment": 1}
+    assert imported.select('SELECT ?a WHERE { ?a dpv:hasImpactAssessment [ a dpv:DPIA ; rdfs:label "DPIA web shops, 2025"@en ] }')
+    result = runner.invoke(app, ["export", str(folder), "--format", "xlsx", "--lang", "de", "-o", str(tmp_path / "d.xlsx")])
+    assert result.exit_code == 0, result.output
+    t = Messages("de")
+    what = t("export.left_out_item", name=t("property.dpv:hasImpactAssessment"), count=1)
+    assert t("export.left_out", what=what) in " ".join(result.output.split())
