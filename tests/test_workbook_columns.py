@@ -28,7 +28,8 @@ runner = CliRunner()
 ROPA, DPV = "https://w3id.org/ropa/vocab#", "https://w3id.org/dpv#"
 NEW_PROPERTIES = {ROPA + "authorisedBy", DPV + "hasScale", DPV + "hasImpactAssessment", ROPA + "parentCompany",
                   ROPA + "isPartOfGroup", ROPA + "responseTimeAsStated", ROPA + "hasSubProcessor", ROPA + "telephone",
-                  ROPA + "headquarteredIn", DPV + "hasLocation"}
+                  ROPA + "headquarteredIn", DPV + "hasLocation", DPV + "hasProcess", ROPA + "shortName",
+                  "http://www.w3.org/2004/02/skos/core#altLabel", ROPA + "statesNotProcessed", ROPA + "Engagement"}
 TURTLE_RECORDS = [None, "awv-muehlviertel", "chi-belleval", "loonhuis-schelde", "wolkenwerk"]
 WORKBOOK_RECORDS = ["school-nl/kastanjelaar.xlsx", "boutique-lu/boutique-moselle.xlsx"]
 
@@ -359,3 +360,16 @@ my:dpia a dpv:DPIA ; rdfs:label "DPIA web shops, 2025"@en .
     t = Messages("de")
     what = t("export.left_out_item", name=t("property.dpv:hasImpactAssessment"), count=1)
     assert t("export.left_out", what=what) in " ".join(result.output.split())
+
+
+def test_an_umbrella_activity_names_the_activities_it_groups_by_name(bundled, tmp_path):
+    """The bundled record's processing of the Danish company groups four activities (dpv:hasProcess): the workbook
+    names them in the umbrella's row and import links the same activities again."""
+    book, imported, _ = round_trip(bundled, tmp_path, "nl")
+    query = "SELECT ?a ?b WHERE { ?a dpv:hasProcess ?b }"
+    assert len(rows(bundled, query)) == 9 and rows(imported, query) == rows(bundled, query)
+    t = Messages("nl")
+    sheet = openpyxl.load_workbook(book)[t("sheet.activities")]
+    headers = [c.value for c in sheet[1]]
+    grouped = [r[headers.index(t("col.includes"))].value for r in sheet.iter_rows(min_row=2)]
+    assert sum(1 for cell in grouped if cell) == 2
