@@ -1434,6 +1434,8 @@ class Importer:
     def _type_party_agreements(self) -> None:
         """A party's agreement is a sub-processor agreement when a row names the party as a sub-processor (Art. 28(4):
         the processor binds it to the same obligations), else the controller-processor agreement of Art. 28(3)."""
+        if not self.party_agreements:
+            return
         objects: dict[tuple, list] = defaultdict(list)
         for x in self.triples:
             objects[(x.subject, x.predicate.value)].append(x.object)
