@@ -30,8 +30,8 @@ NEW_PROPERTIES = {ROPA + "authorisedBy", DPV + "hasScale", DPV + "hasImpactAsses
                   ROPA + "isPartOfGroup", ROPA + "responseTimeAsStated", ROPA + "hasSubProcessor", ROPA + "telephone",
                   ROPA + "headquarteredIn", DPV + "hasLocation", DPV + "hasProcess", ROPA + "shortName",
                   "http://www.w3.org/2004/02/skos/core#altLabel", ROPA + "statesNotProcessed", ROPA + "Engagement"}
-TURTLE_RECORDS = [None, "awv-muehlviertel", "chi-belleval", "loonhuis-schelde", "wolkenwerk"]
-WORKBOOK_RECORDS = ["school-nl/kastanjelaar.xlsx", "boutique-lu/boutique-moselle.xlsx"]
+TURTLE_RECORDS = [None, "awv-muehlviertel", "chi-belleval", "classe-ouverte", "loonhuis-schelde", "wolkenwerk"]
+WORKBOOK_RECORDS = ["school-nl/kastanjelaar.xlsx", "boutique-lu/boutique-moselle.xlsx", "classe-ouverte/classe-ouverte.xlsx"]
 
 
 def round_trip(graph, folder: Path, lang: str):
