@@ -31,7 +31,6 @@ from ropa.plain import PlainWords
 from ropa.messages import Messages
 from ropa.resources import LANGUAGES
 from ropa.retention_policy import load_retention_policy
-from ropa.namespaces import shorten
 from ropa.validate import validate as run_validation
 from ropa.validate import validate_endpoint, with_waivers
 from ropa.validation_output import locate, print_text, to_github, to_json, to_junit, to_sarif
@@ -147,7 +146,7 @@ def export(
     with user_errors():
         graph = load(paths or None)
         if export_format is ExportFormat.xlsx:
-            from ropa.workbook import export_workbook
+            from ropa.workbook import export_workbook, left_out_note
 
             if output is None:
                 raise RopaError("--format xlsx writes a file: give it with --output")
@@ -155,9 +154,7 @@ def export(
             export_workbook(graph, output, lang=lang, layout_name=layout.value, left_out=left_out)
             errors.print(f"wrote {output}", highlight=False)
             if left_out:
-                kept = ", ".join(f"{shorten(p)} ({n})" for p, n in sorted(left_out.items(), key=lambda i: (-i[1], i[0])))
-                errors.print(f"ropa: note: no column of the workbook holds {kept}; they stay in the Turtle files",
-                             highlight=False, markup=False, soft_wrap=True)
+                errors.print(f"ropa: note: {left_out_note(left_out, lang)}", highlight=False, markup=False, soft_wrap=True)
             return
         if output is None:
             sys.stdout.buffer.write(serialise(graph, export_format.value))

@@ -42,6 +42,7 @@ TYPE = RDF + "type"
 LABEL = RDFS + "label"
 LAYOUTS = ("ropa", "art30", "ico", "gba")
 FORMULA_STARTS = ("=", "+", "-", "@")
+AGREEMENT_KINDS = frozenset({DPV + "Contract", DPV + "DataProcessingAgreement"})
 DEFAULT_NAMESPACE = "https://w3id.org/ropa/record/"
 SPLIT = re.compile(r"\s*(?:\r?\n|;)\s*")
 LINES = re.compile(r"\s*\r?\n\s*")
@@ -69,6 +70,11 @@ class Column:
     """For the columns of art30, ico and gba: the ropa column carried (``organisation.<key>`` for the row's organisation)."""
     types: tuple[str, ...] = ()
     """For a types column: the type keys it offers and shows (every type of the layout when empty)."""
+    node_type: str = ""
+    """For an assessment column: the type of the record's own assessment nodes it shows (dpv:DPIA)."""
+    writes: str = ""
+    """The property import writes when it is not the one read (an engagement's ropa:dataLocation, read as
+    dpv:hasLocation like every data location)."""
 
 
 @dataclass(frozen=True)
@@ -90,6 +96,8 @@ class Layout:
     types: dict[str, str]
     former: dict[str, tuple[str, ...]] = field(default_factory=dict)
     """Header key -> the texts the header had before its phrase changed, which import still recognises."""
+    scopes: dict[str, str] = field(default_factory=dict)
+    """Scope key -> the ropa:EngagementScope an engagement's scope cell names (all activities, all as processor)."""
 
     def sheet(self, key: str) -> SheetSpec | None:
         return next((s for s in self.sheets if s.key == key), None)
@@ -103,7 +111,9 @@ def _layouts() -> dict:
 def _column(spec: dict) -> Column:
     return Column(key=spec["key"], header=spec["header"], type=spec["type"], property=expand_or_fail(spec["property"]) if spec.get("property") else "",
                   kind=spec.get("kind"), list=spec.get("list"), match=spec.get("match"), single=spec.get("single", False),
-                  required=spec.get("required", False), width=spec.get("width", 20), types=tuple(spec.get("types", ())))
+                  required=spec.get("required", False), width=spec.get("width", 20), types=tuple(spec.get("types", ())),
+                  node_type=expand_or_fail(spec["node_type"]) if spec.get("node_type") else "",
+                  writes=expand_or_fail(spec["writes"]) if spec.get("writes") else "")
 
 
 @lru_cache(maxsize=None)
@@ -131,12 +141,14 @@ def layout(name: str = "ropa") -> Layout:
             else:
                 columns.append(Column(key=key, header=spec["header"], type=carried.type, property=carried.property,
                                       kind=carried.kind, list=carried.list, match=carried.match, single=carried.single,
-                                      required=carried.required, width=spec["width"], target=target))
+                                      required=carried.required, width=spec["width"], target=target,
+                                      node_type=carried.node_type))
         sheets[1] = SheetSpec("activities", f"sheet.{name}", tuple(columns))
     roles = {key: expand_or_fail(iri) for key, iri in base["roles"].items()}
     types = {key: expand_or_fail(iri) for key, iri in base["types"].items()}
     former = {key: tuple(texts) for key, texts in base.get("former_headers", {}).items()}
-    return Layout(name, tuple(sheets), base["lists"], roles, types, former)
+    scopes = {key: expand_or_fail(iri) for key, iri in base.get("scopes", {}).items()}
+    return Layout(name, tuple(sheets), base["lists"], roles, types, former, scopes)
 
 
 # --- Vocabulary lists and labels ---------------------------------------------------------------------------------
@@ -348,11 +360,17 @@ class Exporter:
         self.facts.fetch(activities)
         organisations = sorted({o.value for a in activities for o in self.facts.values[a][ROPA + "recordedBy"]})
         self.facts.fetch(organisations)
+        # the entries of the organisations' sub-processor lists (Art. 28(2)): one row each on the providers' sheet
+        engagements = sorted({r["e"] for r in self.graph.select(
+            "SELECT ?e ?o WHERE { ?e a ropa:Engagement ; ropa:engagedBy ?o }") if r["o"] in set(organisations)})
+        self.facts.fetch(engagements)
+        self.engagements = engagements
         counts: dict[str, int] = defaultdict(int)
         for iri in activities or organisations:
             counts[namespace_of(iri)] += 1
         self.namespace = max(counts, key=lambda n: (counts[n], n)) if counts else DEFAULT_NAMESPACE
-        parties = self._parties(organisations, activities)
+        parties = self._parties(organisations, activities + engagements)
+        self._name_activities(activities)
         for iri in organisations + parties:
             self.names[iri] = self._name(iri)
         taken: dict[str, int] = defaultdict(int)
@@ -366,13 +384,15 @@ class Exporter:
         rows = {"organisations": [self._row("organisations", iri) for iri in organisations],
                 "parties": [self._row("parties", iri) for iri in parties]}
         rows["activities"] = [self._row("activities", iri) for iri in activities]
+        rows["engagements"] = [self._row("engagements", iri) for iri in engagements]
         rows["activities"].sort(key=lambda r: (r.get("__org", ""), r["name"][0].casefold() if r.get("name") else ""))
         for row in rows["activities"]:
             row.pop("__org", None)
-        for sheet, nodes in (("organisations", organisations), ("parties", parties), ("activities", activities)):
+        for sheet, nodes in (("organisations", organisations), ("parties", parties), ("activities", activities),
+                             ("engagements", engagements)):
             columns = self.layout.sheet(sheet).columns
             carried = {c.property for c in columns} | {TYPE, LABEL, ROPA + "source"}
-            shown_only = ("terms", "duration", "text")   # columns that show some values of their property, not every one
+            shown_only = ("terms", "duration", "text", "assessment")   # columns that show some values of their property
             by_terms = ({c.property for c in columns if c.type in shown_only}
                         - {c.property for c in columns if c.type not in shown_only})
             for iri in nodes:
@@ -385,10 +405,28 @@ class Exporter:
                             self.left_out[prop] += missed
         return rows, self.namespace
 
+    def _name_activities(self, activities: list[str]) -> None:
+        """How a cell names an activity (the activities an engagement serves): its name where no other activity
+        has it, else its key."""
+        names = {iri: (best_literals(self.facts.values[iri].get(LABEL, []), self.lang) or [""])[0] for iri in activities}
+        taken = Counter(name.casefold() for name in names.values())
+        self.activity_refs = {iri: name if name and taken[name.casefold()] == 1 else local_key(iri, self.namespace)
+                              for iri, name in names.items()}
+
     # -- which nodes are parties
 
     def _party_columns(self) -> list[tuple[str, Column]]:
-        return [(s.key, c) for s in self.layout.sheets for c in s.columns if c.type in ("party", "joint")]
+        return [(s.key, c) for s in self.layout.sheets for c in s.columns if c.type in ("party", "joint", "authorisation")]
+
+    def _is_agreement(self, term) -> bool:
+        """A node typed as an agreement or contract (the processing agreement that gives a general written
+        authorisation of sub-processors, Art. 28(2)), which an authorisation cell names as such, not as a party."""
+        if not isinstance(term, (ox.NamedNode, ox.BlankNode)):
+            return False
+        for kind in self.facts.of(term).get(TYPE, []):
+            if {kind.value, *self.choices._ancestors(kind.value)} & AGREEMENT_KINDS:
+                return True
+        return False
 
     def _is_term(self, iri: str) -> bool:
         return iri in self.choices.vocabulary
@@ -408,6 +446,8 @@ class Exporter:
                         targets = [term]
                         if column.type == "joint":
                             targets = self.facts.of(term).get(DPV + "hasDataController", [])
+                        elif column.type == "authorisation" and self._is_agreement(term):
+                            targets = []
                         for target in targets:
                             if isinstance(target, ox.NamedNode) and not self._is_term(target.value) and target.value not in seen:
                                 seen.add(target.value)
@@ -480,6 +520,24 @@ class Exporter:
             return sorted({self.t(f"type.{key}") for key in keys}, key=str.casefold)
         if kind == "bool":
             return [self.t("value.yes" if o.value == "true" else "value.no") for o in objects]
+        if kind == "activity":
+            return sorted((self.activity_refs[o.value] for o in objects if o.value in self.activity_refs), key=str.casefold)
+        if kind == "scope":
+            by_iri = {v: k for k, v in self.layout.scopes.items()}
+            return [self.t(f"scope.{by_iri[o.value]}") for o in objects if o.value in by_iri]
+        if kind == "authorisation":
+            texts = [self.reference(o.value) for o in objects if o.value in self.names]
+            texts += [self.t("value.authorising_agreement", name=self._title(o)) for o in objects
+                      if o.value not in self.names and self._is_agreement(o)]
+            return sorted(texts, key=str.casefold)
+        if kind == "group":
+            return sorted((self._title(o) for o in objects if not isinstance(o, ox.Literal)), key=str.casefold)
+        if kind == "assessment":
+            # the record's own assessment nodes of the column's type; a term of the list (dpv:DPIA) is the dpia column's
+            kept = [o for o in objects if not isinstance(o, ox.Literal) and not self._is_term(o.value)
+                    and column.node_type in {k.value for k in self.facts.of(o).get(TYPE, [])}]
+            self.shown[(iri, column.property)].update(kept)
+            return sorted((self._title(o) for o in kept), key=str.casefold)
         if kind == "date":
             return [o.value for o in objects]
         if kind == "duration":
@@ -498,6 +556,13 @@ class Exporter:
         if kind == "transfers":
             return sorted(self._transfer(node) for node in objects)
         raise RopaError(f"unknown column type '{kind}' in reports/workbook/layouts.json")
+
+    def _title(self, node) -> str:
+        """What a cell shows of a node it names by its words (a group, an assessment, an agreement): its label in the
+        workbook's language, else its name, else its key."""
+        values = self.facts.of(node)
+        labels = best_literals(values.get(LABEL, []), self.lang) or best_literals(values.get(DPV + "hasName", []), self.lang)
+        return " ".join(labels[0].split()) if labels else local_key(node.value, self.namespace)
 
     def _durations(self, iri: str, column: Column, objects: list) -> list[str]:
         """A period in the workbook's words ("1 month"), when import reads those words back to the same duration; a
@@ -653,6 +718,8 @@ def write_workbook(path: Path, rows: dict[str, list[Row]] | None, *, lang: str =
             values = [t(f"type.{k}") for k in spec.types if not column.types or k in column.types]
         elif column.type == "bool":
             name, values = "yesno", [t("value.yes"), t("value.no")]
+        elif column.type == "scope":
+            name, values = "scope", [t(f"scope.{k}") for k in spec.scopes]
         elif column.type == "duration":
             name, values = "duration", [format_duration_words(period, t) for period in SUGGESTED_PERIODS]
         elif name is not None:
@@ -675,11 +742,15 @@ def write_workbook(path: Path, rows: dict[str, list[Row]] | None, *, lang: str =
 
     def names_ref(column: Column) -> str | None:
         """A column naming organisations or parties drops down the names of the sheet that lists them."""
-        if column.type not in ("party", "joint"):
+        if column.type not in ("party", "joint", "authorisation", "activity"):
             return None
         listed = "organisations" if column.key == "organisation" or column.target == "organisation" else "parties"
+        if column.type == "activity":
+            listed = "activities"
         names = spec.sheet(listed)
-        index = next(i for i, c in enumerate(names.columns, start=1) if c.key == "name")
+        index = next((i for i, c in enumerate(names.columns, start=1) if c.key == "name" or c.target == "name"), None)
+        if index is None:
+            return None
         letter = get_column_letter(index)
         end = max(len(rows.get(listed, [])) + 1, 200)
         return f"'{titles[listed]}'!${letter}$2:${letter}${end}"
@@ -937,6 +1008,9 @@ class Importer:
         self.truth = {_normal(p): True for p in _all_phrases("value.yes").values()}
         self.truth |= {_normal(p): False for p in _all_phrases("value.no").values()}
         self.truth |= {"true": True, "false": False, "1": True, "0": False, "x": True}
+        self.scopes = {_normal(p): iri for key, iri in self.layout.scopes.items() for p in _all_phrases(f"scope.{key}").values()}
+        self.activity_names: dict[str, str | None] = {}   # an activity's name or key -> its IRI (None: two have it)
+        self.activity_labels: list[str] = []   # the activities' names as written, for "did you mean"
         self.lang = self._language()
         self.choices.lang = self.lang
         self.namespace = namespace or self._namespace() or DEFAULT_NAMESPACE + slugify(Path(file_name).stem) + "/"
@@ -951,6 +1025,13 @@ class Importer:
         self.groups: set[str] = set()
         self.organisation_roles: dict[str, set[str]] = defaultdict(set)
         self.countries: dict = {}   # node -> the IRI of the country its row names (dpv:hasCountry)
+        self.agreements: dict[str, list[ox.NamedNode]] = defaultdict(list)   # an agreement's words -> its nodes
+        self.authorising: list[tuple] = []   # (party, the agreement's words, source): resolved once every row is read
+        self.party_agreements: list[tuple] = []   # (party, agreement) of the parties' sheets
+        self.activities_sheet = ""
+        words = "|".join(re.escape(t("value.authorising_agreement", name="\x00").split("\x00")[0].rstrip(" :"))
+                         for t in _catalogues().values())
+        self.agreement_line = re.compile(rf"^\s*(?:{words})\s*:\s*(\S.*?)\s*$", re.IGNORECASE | re.DOTALL)
         self.t = _catalogues()[self.lang]
 
     # -- workbook-level settings
@@ -1076,6 +1157,8 @@ class Importer:
 
     def run(self) -> list[ox.Triple]:
         found = {spec.key: self._find(spec) for spec in self.layout.sheets}
+        if found["activities"] is not None:
+            self.activities_sheet = found["activities"].name
         if found["activities"] is None:
             titles = " / ".join(dict.fromkeys(sheet_title(p) for p in _all_phrases(self.layout.sheet("activities").title).values()))
             raise WorkbookErrors(self.file, [Problem(titles, "", "no activities sheet in the workbook")])
@@ -1090,9 +1173,17 @@ class Importer:
                     self._entity(found[key], columns[key], row, key)
         self._implicit_organisations(found["activities"], columns["activities"], rows["activities"])
         activities = []
+        name_column = self._cell_of(columns["activities"], "name")
         for row in rows["activities"]:
             iri = self._mint(self._key(found["activities"], columns["activities"], row, "activities"))
             activities.append((iri, row))
+            names = {local_key(iri, self.namespace), iri}
+            if name_column and self._text(found["activities"], row, name_column):
+                names.add(self._text(found["activities"], row, name_column))
+                self.activity_labels.append(self._text(found["activities"], row, name_column))
+            for name in filter(None, names):
+                known = self.activity_names.get(name.casefold(), iri)
+                self.activity_names[name.casefold()] = iri if known == iri else None
         for key in ("organisations", "parties"):
             if key in rows:
                 for row in rows[key]:
@@ -1101,8 +1192,15 @@ class Importer:
                         self._fill(found[key], columns[key], row, ox.NamedNode(entity.iri), key)
         for iri, row in activities:
             self._fill(found["activities"], columns["activities"], row, ox.NamedNode(iri), "activities")
+        if found.get("engagements") is not None:
+            sheet, cells = found["engagements"], columns["engagements"]
+            for row in rows["engagements"]:
+                iri = self._mint(self._key(sheet, cells, row, "engagement"))
+                self._fill(sheet, cells, row, ox.NamedNode(iri), "engagements")
         self._type_organisations()
         self._transfer_parties()
+        self._authorising_agreements()
+        self._type_party_agreements()
         if self.problems:
             raise WorkbookErrors(self.file, self.problems)
         self.add(self.document, TYPE, ox.NamedNode(ROPA + "SourceDocument"))
@@ -1241,6 +1339,8 @@ class Importer:
         self._name_is_registered_name(sheet, columns, row, node)
         if kind == "organisations":
             self.add(node, TYPE, ox.NamedNode(DPV + "LegalEntity"))
+        if kind == "engagements":
+            self.add(node, TYPE, ox.NamedNode(ROPA + "Engagement"))
         role = self._cell_of(columns, "role")
         if kind == "activities" and organisation_cell is not None and role is not None:
             iri = self.roles.get(_normal(self._text(sheet, row, role)))
@@ -1319,9 +1419,59 @@ class Importer:
         return found[0] if len(found) == 1 else None
 
     def _values(self, text: str, column: Column) -> list[str]:
-        pattern = LINES if column.type in ("text", "retention", "transfers", "agreement") else SPLIT
+        if column.type == "authorisation":   # names split at ';' too, an agreement's words only at a line break
+            lines = [v for v in (part.strip() for part in LINES.split(text)) if v]
+            return [v for line in lines for v in ([line] if self._agreement_words(line) else SPLIT.split(line)) if v]
+        pattern = LINES if column.type in ("text", "retention", "transfers", "agreement", "group", "assessment") else SPLIT
         values = [v for v in (part.strip() for part in pattern.split(text)) if v]
         return values
+
+    def _agreement_words(self, text: str) -> str | None:
+        """The words of an agreement an authorisation cell names ("Agreement: General terms, clause 9"), or None."""
+        found = self.agreement_line.match(text)
+        return found.group(1) if found else None
+
+    def _type_party_agreements(self) -> None:
+        """A party's agreement is a sub-processor agreement when a row names the party as a sub-processor (Art. 28(4):
+        the processor binds it to the same obligations), else the controller-processor agreement of Art. 28(3)."""
+        if not self.party_agreements:
+            return
+        objects: dict[tuple, list] = defaultdict(list)
+        for x in self.triples:
+            objects[(x.subject, x.predicate.value)].append(x.object)
+        processing = {s for (s, p), values in objects.items() if p == ROPA + "role"
+                      and ox.NamedNode(self.layout.roles["processor"]) in values}
+        processors = {o for s in processing for o in objects.get((s, ROPA + "recordedBy"), [])}
+        sub_processors = {x.object for x in self.triples if x.predicate.value == ROPA + "hasSubProcessor"}
+        for (engagement, p), providers in list(objects.items()):
+            if p != ROPA + "provider":
+                continue
+            scopes = {o.value for o in objects.get((engagement, ROPA + "engagementScope"), [])}
+            serves = set(objects.get((engagement, ROPA + "serves"), []))
+            by = set(objects.get((engagement, ROPA + "engagedBy"), []))
+            # an entry of a processor's sub-processor list: for its processor services (Art. 28(2))
+            if (serves & processing or self.layout.scopes["processor"] in scopes
+                    or (self.layout.scopes["all"] in scopes and by & processors)):
+                sub_processors.update(providers)
+        for party, agreement in self.party_agreements:
+            kind = "SubProcessorAgreement" if party in sub_processors else "ControllerProcessorAgreement"
+            self.add(agreement, TYPE, ox.NamedNode(DPV + kind))
+
+    def _authorising_agreements(self) -> None:
+        """A sub-processor authorised by an agreement (Art. 28(2): a general written authorisation): the agreement of
+        those words a row of the workbook names, else an agreement of its own."""
+        for party, words, source in self.authorising:
+            nodes = self.agreements.get(_normal(words))
+            if not nodes:
+                node = ox.NamedNode(f"{party.value}-authorisation-{slugify(words)}")
+                if node.value not in self.groups:
+                    self.groups.add(node.value)
+                    self.add(node, TYPE, ox.NamedNode(DPV + "ControllerProcessorAgreement"))
+                    self.add(node, LABEL, ox.Literal(words, language=self.lang))
+                    self.add(node, ROPA + "source", source)
+                nodes = [node]
+            for node in nodes:
+                self.fact(party, ROPA + "authorisedBy", node, source)
 
     def _cell(self, sheet: RawSheet, where: str, column: Column, node, text: str, source, raw) -> None:
         problem = lambda message: self.problems.append(Problem(sheet.name, where, message))  # noqa: E731
@@ -1343,7 +1493,7 @@ class Importer:
                 if iri is None:
                     problem(self._unknown(value, column))
                 else:
-                    self.fact(node, column.property, ox.NamedNode(iri), source)
+                    self.fact(node, column.writes or column.property, ox.NamedNode(iri), source)
         elif kind == "party":
             for value in values:
                 target = self._party(value, column, sheet, where)
@@ -1404,10 +1554,59 @@ class Importer:
                 holder, agreement_type = self._joint_group(node, source), DPV + "JointDataControllersAgreement"
             for value in values:
                 agreement = ox.NamedNode(f"{holder.value}-agreement-{slugify(value)}")
-                self.add(agreement, TYPE, ox.NamedNode(agreement_type))
+                if kind == "agreement" and sheet.name != self.activities_sheet:
+                    self.party_agreements.append((holder, agreement))   # typed once the sub-processors are known
+                else:
+                    self.add(agreement, TYPE, ox.NamedNode(agreement_type))
                 self.add(agreement, LABEL, ox.Literal(value, language=self.lang))
                 self.add(agreement, ROPA + "source", source)
                 self.fact(holder, column.property, agreement, source)
+                if agreement not in self.agreements[_normal(value)]:
+                    self.agreements[_normal(value)].append(agreement)
+        elif kind == "activity":
+            for value in values:
+                iri = self.activity_names.get(value.casefold()) or self.activity_names.get(self._mint(value).casefold())
+                if iri is None:
+                    sheet_name = sheet_title(self.t("sheet.activities"))
+                    twice = value.casefold() in self.activity_names
+                    near = difflib.get_close_matches(value, self.activity_labels, n=3, cutoff=0.6)
+                    problem(f"two activities on the sheet '{sheet_name}' are named '{value}'; write its key instead" if twice
+                            else f"unknown activity '{value}': not on the sheet '{sheet_name}'{_did_you_mean(near)}")
+                else:
+                    self.fact(node, column.property, ox.NamedNode(iri), source)
+        elif kind == "scope":
+            iri = self.scopes.get(_normal(text)) or (expand(text) if expand(text) in self.scopes.values() else None)
+            if iri is None:
+                choices = " or ".join(f"'{self.t(f'scope.{k}')}'" for k in self.layout.scopes)
+                problem(f"unknown scope '{text}'; write {choices}, or name the activities in the column before")
+            else:
+                self.fact(node, column.property, ox.NamedNode(iri), source)
+        elif kind == "authorisation":
+            for value in values:
+                words = self._agreement_words(value)
+                if words is not None:
+                    self.authorising.append((node, words, source))
+                    continue
+                target = self._party(value, column, sheet, where)
+                if target is not None:
+                    self.fact(node, column.property, target, source)
+        elif kind == "group":
+            for value in values:
+                group = ox.NamedNode(f"{self.namespace}group-{slugify(value)}")
+                if group.value not in self.groups:
+                    self.groups.add(group.value)
+                    self.add(group, TYPE, ox.NamedNode(ROPA + "CorporateGroup"))
+                    self.add(group, LABEL, ox.Literal(value, language=self.lang))
+                    self.add(group, ROPA + "source", source)
+                self.fact(node, column.property, group, source)
+        elif kind == "assessment":
+            kind_name = slugify(column.node_type.rsplit("#", 1)[-1])
+            for value in values:
+                assessment = ox.NamedNode(f"{node.value}-{kind_name}-{slugify(value)}")
+                self.add(assessment, TYPE, ox.NamedNode(column.node_type))
+                self.add(assessment, LABEL, ox.Literal(value, language=self.lang))
+                self.add(assessment, ROPA + "source", source)
+                self.fact(node, column.property, assessment, source)
         elif kind == "retention":
             for value in values:
                 self._retention(node, column, value, source, problem)
@@ -1612,6 +1811,28 @@ def write_import(path: Path, output: Path, *, layout_name: str = "ropa", namespa
     return target
 
 
+def left_out_note(left_out: Counter, lang: str = "en") -> str:
+    """The export's note on what no column holds, in plain words of the workbook's language: each property by its
+    label (the catalogue's words for the few that are not ropa or DPV terms) and how many values stay in Turtle."""
+    from ropa.terms import vocabulary
+
+    t = Messages(lang)
+    terms = vocabulary()
+    items = []
+    for prop, count in sorted(left_out.items(), key=lambda item: (-item[1], item[0])):
+        term = terms.get(prop)
+        key = f"property.{shorten(prop)}"
+        if t.has(key):
+            name = t(key)
+        elif term is not None:
+            name = term.label(lang)
+        else:   # a property of no vocabulary ropa knows: its local name in words
+            local = re.split(r"[#/]", prop)[-1]
+            name = re.sub(r"(?<=[a-z])(?=[A-Z])", " ", local).lower()
+        items.append(t("export.left_out_item", name=name, count=count))
+    return t("export.left_out", what=", ".join(items))
+
+
 def export_workbook(graph: RecordGraph, path: Path, *, lang: str = "en", layout_name: str = "ropa",
                     left_out: Counter | None = None) -> Path:
     """Write a record as a workbook that ``import_workbook`` reads back to the same Art. 30 facts; ``left_out``
@@ -1669,9 +1890,18 @@ def article30_facts(graph: RecordGraph, lang: str = "en"):
             nested_ids[key] = name
         return nested_ids[key]
 
+    def titled(term, kind: str) -> rdflib.URIRef:
+        """A node a cell names by its words (a group, an assessment, an authorising agreement): its kind and words."""
+        key = ("titled", kind, exporter._title(term))
+        name = rdflib.URIRef("urn:ropa:content:" + hashlib.sha1(repr(key).encode()).hexdigest())
+        result.add((name, rdflib.RDF.type, rdflib.URIRef(kind)))
+        result.add((name, rdflib.RDFS.label, rdflib.Literal(key[2])))
+        return name
+
     sheets = {"organisations": sorted(exporter.organisations),
               "parties": sorted(set(exporter.names) - exporter.organisations)}
     sheets["activities"] = sorted(r["a"] for r in graph.select("SELECT ?a WHERE { ?a a dpv:Process ; ropa:recordedBy ?o }"))
+    sheets["engagements"] = exporter.engagements
     keep_types = set(spec.types.values()) | {DPV + "Process"}
     for sheet_key, nodes in sheets.items():
         for iri in nodes:
@@ -1689,8 +1919,21 @@ def article30_facts(graph: RecordGraph, lang: str = "en"):
                     objects = [o for o in objects if o.value in keep_types]
                 if column.type == "text":
                     objects = [ox.Literal(o.value) for o in objects if isinstance(o, ox.Literal)]
+                if column.type == "terms" and column.list:   # a list's column carries the terms of its list only
+                    allowed = exporter.choices.allowed(column)
+                    objects = [o for o in objects if isinstance(o, ox.NamedNode) and o.value in allowed]
+                if column.type == "assessment":
+                    objects = [o for o in objects if not isinstance(o, ox.Literal) and o.value not in exporter.choices.vocabulary
+                               and column.node_type in {k.value for k in facts.of(o).get(TYPE, [])}]
                 for obj in objects:
-                    if column.type in ("retention", "transfers", "agreement", "joint"):
+                    if column.type == "assessment":
+                        result.add((subject, rdflib.URIRef(column.property), titled(obj, column.node_type)))
+                    elif column.type == "group":
+                        result.add((subject, rdflib.URIRef(column.property), titled(obj, ROPA + "CorporateGroup")))
+                    elif column.type == "authorisation" and obj.value not in exporter.names:
+                        if exporter._is_agreement(obj):
+                            result.add((subject, rdflib.URIRef(column.property), titled(obj, DPV + "DataProcessingAgreement")))
+                    elif column.type in ("retention", "transfers", "agreement", "joint"):
                         result.add((subject, rdflib.URIRef(column.property), nested(obj)))
                     else:
                         result.add((subject, rdflib.URIRef(column.property), _to_rdflib(obj)))
