@@ -10,9 +10,13 @@ import re
 BLANK = re.compile(r"^[0-9a-f]{32}$")
 """How Oxigraph names a blank node a parser met (a finding's value gives the name without "_:")."""
 
+BLANK_IN_LABEL = re.compile(r"_:[0-9a-f]{32}")
+"""A blank node's name inside a label: an unlabelled blank focus node is labelled by its name."""
+
 
 def comparable(report) -> list[str]:
-    """The report's findings as sorted JSON rows, with "_:" for a blank focus node or value."""
+    """The report's findings as sorted JSON rows, with "_:" for a blank focus node or value (and for its name where
+    it stands as the focus node's label)."""
     rows = []
     for finding in report.findings:
         row = dataclasses.asdict(finding)
@@ -20,5 +24,6 @@ def comparable(report) -> list[str]:
             row["focus"] = "_:"
         if row["value"] and BLANK.match(row["value"]):
             row["value"] = "_:"
+        row["focus_label"] = BLANK_IN_LABEL.sub("_:", row["focus_label"])
         rows.append(json.dumps(row, sort_keys=True, default=str))
     return sorted(rows)
