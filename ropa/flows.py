@@ -122,7 +122,8 @@ _ACTIVITIES = """
 
 _ACTIVITY_LINKS = """
     SELECT DISTINCT ?activity ?property ?value WHERE {
-      VALUES ?property { dpv:hasDataSubject dpv:hasPersonalData dpv:hasDataController dpv:hasDataProcessor }
+      VALUES ?property { dpv:hasDataSubject dpv:hasPersonalData dpv:hasDataController dpv:hasDataProcessor
+                         ropa:actsOnBehalfOf }
       ?activity a dpv:Process ; ?property ?value .
     }"""
 
@@ -273,6 +274,15 @@ class Activity:
     processors: list[str] = field(default_factory=list)
     subjects: list[str] = field(default_factory=list)
     categories: list[str] = field(default_factory=list)
+    on_behalf_of: list[str] = field(default_factory=list)
+    """The controllers a processor's service names with ropa:actsOnBehalfOf (Art. 30(2)(a)) rather than as its
+    dpv:hasDataController: a processor's record usually says it that way."""
+
+    @property
+    def controllers_served(self) -> list[str]:
+        """Every controller the activity is carried out for, however the record names it: the controllers a
+        processor informs of a change (Art. 28(2)) and the what-if lists."""
+        return sorted({*self.controllers, *self.on_behalf_of})
 
 
 @dataclass
@@ -456,7 +466,9 @@ def build_flow_graph(graph: RecordGraph, as_of: dt.date) -> FlowGraph:
     categories = {c for a in activities.values() for c in a.categories} | {c for cs in received.values() for c in cs}
     regions = {d["region"] for _, d in g.nodes(data=True) if d.get("outside")}
     recorders = {a.recorder for a in activities.values() if a.recorder}   # not in the graph when bodies control
-    labels = label_map(graph, [*(n for n in g.nodes if not n.startswith("outside:")), *categories, *regions, *recorders])
+    customers = {c for a in activities.values() for c in a.on_behalf_of}   # a processor's, not in the graph either
+    labels = label_map(graph, [*(n for n in g.nodes if not n.startswith("outside:")), *categories, *regions,
+                               *recorders, *customers])
     for node, data in g.nodes(data=True):
         if data["kind"] == PLACE and data.get("outside"):
             data["label"] = f"Outside the {labels.get(data['region'], data['region'])} (country not named)"
@@ -478,14 +490,16 @@ def _read_activities(graph: RecordGraph) -> dict[str, Activity]:
                                        conditional=row["conditional"] == "true")
         elif row["conditional"] == "true":
             activities[iri].conditional = True
-    fields = {"hasDataSubject": "subjects", "hasPersonalData": "categories", "hasDataController": "controllers",
-              "hasDataProcessor": "processors"}
+    fields = {DPV + "hasDataSubject": "subjects", DPV + "hasPersonalData": "categories",
+              DPV + "hasDataController": "controllers", DPV + "hasDataProcessor": "processors",
+              ROPA + "actsOnBehalfOf": "on_behalf_of"}
     for row in graph.select(_ACTIVITY_LINKS):
-        values = getattr(activities[row["activity"]], fields[row["property"][len(DPV):]])
+        values = getattr(activities[row["activity"]], fields[row["property"]])
         if row["value"] not in values:
             values.append(row["value"])
     for activity in activities.values():
-        for values in (activity.subjects, activity.categories, activity.controllers, activity.processors):
+        for values in (activity.subjects, activity.categories, activity.controllers, activity.processors,
+                       activity.on_behalf_of):
             values.sort()
     return activities
 

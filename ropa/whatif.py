@@ -102,7 +102,7 @@ class WhatIf:
         return [e for e in self.exposures if not e.loses]
 
     def controllers(self, exposures=None) -> list[str]:
-        return sorted({c for e in (exposures if exposures is not None else self.exposures) for c in e.activity.controllers})
+        return sorted({c for e in (exposures if exposures is not None else self.exposures) for c in e.activity.controllers_served})
 
     def vendors(self, exposures=None) -> list[str]:
         return sorted({e.party for e in (exposures if exposures is not None else self.exposures)})
@@ -114,7 +114,7 @@ class WhatIf:
         for exposure in self.losing():
             activity = exposure.activity
             if activity.role == ROPA + "ProcessorRole" and activity.recorder:
-                for controller in activity.controllers:
+                for controller in activity.controllers_served:
                     found[activity.recorder][controller].add(activity.iri)
         return found
 
@@ -136,7 +136,7 @@ class WhatIf:
         if not self.exposures:
             summary = say("whatif.none", instrument=instrument, day=self.day.isoformat())
         lose_rows = [[activity(e), label(e.activity.recorder) if e.activity.recorder else missing,
-                      ", ".join(sorted(label(c) for c in e.activity.controllers)) or missing, label(e.party),
+                      ", ".join(sorted(label(c) for c in e.activity.controllers_served)) or missing, label(e.party),
                       place(e), status_words(e.after, say), "; ".join(say(f) for f in e.fallbacks)] for e in losing]
         keep_rows = [[activity(e), label(e.party), place(e),
                       ", ".join(b.label if english else label(b.instrument) for b in e.remaining if b.valid)
@@ -178,7 +178,7 @@ class WhatIf:
                 "activity": shorten(e.activity.iri), "activity_label": e.activity.label,
                 "recorded_by": _party(self.graph, e.activity.recorder) if e.activity.recorder else None,
                 "role": "processor" if e.activity.role == ROPA + "ProcessorRole" else "controller",
-                "controllers": [_party(self.graph, c) for c in e.activity.controllers],
+                "controllers": [_party(self.graph, c) for c in e.activity.controllers_served],
                 "vendor": _party(self.graph, e.party), "place": _party(self.graph, e.place), "access": e.access,
                 "basis_now": e.before, "basis_after": e.after, "loses_basis": e.loses,
                 "instrument_valid_on_the_day": e.instrument_valid, "instrument_reason": e.instrument_reason,
@@ -287,7 +287,7 @@ def exposure(fg: FlowGraph) -> list[InstrumentExposure]:
                                                             "vendors": set(), "losing": 0})
                 entry["flows"] += 1
                 entry["activities"].add(activity_iri)
-                entry["controllers"].update(activity.controllers)
+                entry["controllers"].update(activity.controllers_served)
                 entry["vendors"].add(party)
                 if status_of(assume_ended(bases, basis.instrument, fg.as_of)) != "valid":
                     entry["losing"] += 1

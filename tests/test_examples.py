@@ -565,3 +565,21 @@ def test_the_elearning_company_loses_its_video_provider_basis_if_the_dpf_falls()
     text = json.dumps(answer, ensure_ascii=False)
     assert "Classes virtuelles" in text and "VisioMeet Inc." in text
 
+
+
+def test_the_schools_named_by_acts_on_behalf_of_are_the_controllers_to_inform_if_the_dpf_falls():
+    """A processor's record names its customers with ropa:actsOnBehalfOf: the what-if (command and question) lists
+    them as the controllers of the service and as those to inform under Art. 28(2)."""
+    folder = REPOSITORY / "examples" / "classe-ouverte"
+    result = runner.invoke(app, ["flows", str(folder), "--assume-invalid", "DPF", "--from", "2026-12-01",
+                                 "--format", "json"])
+    assert result.exit_code in (0, 1), result.output
+    answer = json.loads(result.output)
+    notified = {c["label"] for entry in answer["notify"] for c in entry["controllers"]}
+    assert notified == {"Collège Jean Moulin"}
+    graph = ropa.load([folder])
+    whatif = library.run(library.get("instrument-what-if"), graph,
+                         params={"instrument": "ropa:Adequacy-EU-US-DPF"}, lang="fr", as_of=dt.date(2026, 12, 1))
+    rows = [dict(zip(whatif.columns, row)) for row in whatif.rows]
+    platform = [r for r in rows if "Plateforme pour les établissements scolaires" in r["activitiesLabel"].value]
+    assert platform and all(r["notify"].value == "Collège Jean Moulin" for r in platform)
