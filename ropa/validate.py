@@ -17,8 +17,10 @@ transfer at that date (``ropa.transfers``, the one definition of a valid transfe
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -635,15 +637,19 @@ def _literal(text: str) -> str:
 
 
 def run_queries(graph: RecordGraph | EndpointGraph, checks: list[CompiledCheck], *,
-                this: ox.NamedNode | ox.BlankNode | None = None) -> list[RawResult]:
+                this: ox.NamedNode | ox.BlankNode | None = None, workers: int | None = None) -> list[RawResult]:
     """Run each compiled check over the union of all graphs (or on a server's graph); each row is one result.
-    With ``this`` (embedded store only), the check's query as written runs for that one focus node, bound to ?this."""
+    With ``this`` (embedded store only), the check's query as written runs for that one focus node, bound to ?this.
+    On a loaded record the checks run ``workers`` at a time (by default one per processor this process may use, see
+    _workers); the results are in the order of the checks whatever the number."""
     results: list[RawResult] = []
     if this is not None:
         rows = [(check, _check_rows(graph, check, this=this)) for check in checks]
     else:
-        with shared_focus_nodes(graph, checks) as queries:
-            rows = [(check, _check_rows(graph, check, target=queries.get(check.target))) for check in checks]
+        workers = _workers(graph, len(checks)) if workers is None else max(1, workers)
+        with shared_focus_nodes(graph, checks, workers=workers) as queries:
+            answers = _each(lambda check: _check_rows(graph, check, target=queries.get(check.target)), checks, workers)
+        rows = list(zip(checks, answers))
     for check, answer in rows:
         for values in answer:
             focus = values.get("this")
@@ -664,6 +670,37 @@ def run_queries(graph: RecordGraph | EndpointGraph, checks: list[CompiledCheck],
     return results
 
 
+_MAX_WORKERS = 4
+
+
+def _workers(graph: RecordGraph | EndpointGraph, tasks: int) -> int:
+    """How many checks to run at once: on a loaded record, one per processor the process may use (at most
+    _MAX_WORKERS), as Oxigraph evaluates a query without holding Python's global lock; a server's graph gets one
+    request at a time."""
+    if not isinstance(graph, RecordGraph) or tasks < 2:
+        return 1
+    try:
+        processors = len(os.sched_getaffinity(0))
+    except AttributeError:   # not on Linux
+        processors = os.cpu_count() or 1
+    return max(1, min(processors, tasks, _MAX_WORKERS))
+
+
+def _each(function: Callable, items: Sequence, workers: int) -> list:
+    """``[function(item) for item in items]``, evaluated by ``workers`` threads; the first failure in the order of
+    the items is raised (as a loop would raise it), and the items not yet started are dropped."""
+    if workers <= 1 or len(items) < 2:
+        return [function(item) for item in items]
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="ropa-check") as pool:
+        futures = [pool.submit(function, item) for item in items]
+        try:
+            return [future.result() for future in futures]
+        except BaseException:
+            for future in futures:
+                future.cancel()
+            raise
+
+
 FOCUS_GRAPH = ox.NamedNode("urn:ropa:evaluation:focus")
 """The focus nodes of the targets several checks share, for the duration of one run (see shared_focus_nodes)."""
 _FOCUS_OF = ox.NamedNode("urn:ropa:evaluation:focusOf")
@@ -681,8 +718,9 @@ class shared_focus_nodes:
     into a node (?s ?p $this) sees them too.
     """
 
-    def __init__(self, graph: RecordGraph | EndpointGraph, checks: Sequence[CompiledCheck]):
+    def __init__(self, graph: RecordGraph | EndpointGraph, checks: Sequence[CompiledCheck], *, workers: int = 1):
         self.store = graph.store if isinstance(graph, RecordGraph) else None
+        self.workers = workers
         uses: dict[str, int] = {}
         for check in checks:
             if check.target and "FILTER" in check.flat_target:
@@ -695,16 +733,24 @@ class shared_focus_nodes:
 
     def __enter__(self) -> dict[str, str]:
         queries: dict[str, str] = {}
-        for number, (target, prologue) in enumerate(self.prologues.items(), start=1):
-            node = ox.NamedNode(f"urn:ropa:evaluation:target:{number}")
-            select = target.strip()[1:-1]   # the DISTINCT sub-select without its braces
-            try:
-                solutions = self.store.query(prologue + select, use_default_graph_as_union=True)
-                self.store.extend([ox.Quad(node, _FOCUS_OF, row["this"], FOCUS_GRAPH) for row in solutions])
-            except (SyntaxError, OSError, RuntimeError, ValueError):
+        targets = list(self.prologues.items())
+        for number, ((target, _), focus_nodes) in enumerate(zip(targets, _each(self._focus_nodes, targets, self.workers)),
+                                                            start=1):
+            if focus_nodes is None:
                 continue   # each check then runs its own target, and reports what is wrong with it
+            node = ox.NamedNode(f"urn:ropa:evaluation:target:{number}")
+            self.store.extend([ox.Quad(node, _FOCUS_OF, this, FOCUS_GRAPH) for this in focus_nodes])
             queries[target] = f"{{ SELECT ?this WHERE {{ <{node.value}> <{_FOCUS_OF.value}> ?this }} }}"
         return queries
+
+    def _focus_nodes(self, item: tuple[str, str]) -> list | None:
+        """The focus nodes of one shared target (None when its query fails)."""
+        target, prologue = item
+        select = target.strip()[1:-1]   # the DISTINCT sub-select without its braces
+        try:
+            return [row["this"] for row in self.store.query(prologue + select, use_default_graph_as_union=True)]
+        except (SyntaxError, OSError, RuntimeError, ValueError):
+            return None
 
     def __exit__(self, *exc) -> bool:
         if self.prologues:
