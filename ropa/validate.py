@@ -298,10 +298,13 @@ class CompiledCheck:
     the DISTINCT target then binds it once (the flat one repeats it for every link into it: 5 s for a provider two
     thousand activities name, at a million triples) and a FILTER NOT EXISTS reads that node's triples, where a
     MINUS reads the whole record."""
+    bound: tuple[str, ...] = field(default=("this",), compare=False, repr=False)
+    """Variables every solution of the query's WHERE clause binds before its FILTER NOT EXISTS (?this, and ?value
+    where a triple pattern at the top binds it): a FILTER NOT EXISTS that shares only these is run as MINUS."""
 
     def __post_init__(self):
         object.__setattr__(self, "written", self.query)
-        object.__setattr__(self, "query", _as_minus(self.query))
+        object.__setattr__(self, "query", _as_minus(self.query, self.bound))
 
     @property
     def flat_query(self) -> str:
@@ -394,9 +397,9 @@ def _compile_property_shape(g, shape, prop, target: str, flat: str, prologue: st
     path_name = str(path_iri) if isinstance(path_iri, rdflib.URIRef) else None
     checks = []
 
-    def add(body: str, projection: str = "?this") -> None:
+    def add(body: str, projection: str = "?this", bound: tuple[str, ...] = ("this",)) -> None:
         query = f"{prologue}SELECT DISTINCT {projection} WHERE {{ {target} {body} }}"
-        checks.append(CompiledCheck(name, name, severity, query, path_name, message, target, flat))
+        checks.append(CompiledCheck(name, name, severity, query, path_name, message, target, flat, bound=bound))
 
     minimum = g.value(prop, SH.minCount)
     if minimum is not None:
@@ -411,7 +414,10 @@ def _compile_property_shape(g, shape, prop, target: str, flat: str, prologue: st
         add(f"{{ SELECT ?this (COUNT(DISTINCT ?any) AS ?n) WHERE {{ {target} ?this {path} ?any }} GROUP BY ?this }} "
             f"FILTER(?n > {int(maximum)})")
     for cls in g.objects(prop, SH["class"]):
-        add(f"?this {path} ?value FILTER NOT EXISTS {{ ?value rdf:type/rdfs:subClassOf* <{cls}> }}", "?this ?value")
+        # ?value is bound by the pattern before: the instances of the class are found once for the record (MINUS)
+        # instead of walking the class hierarchy up from every value (83,000 at a million triples: 0.25 s, 0.12 s).
+        add(f"?this {path} ?value FILTER NOT EXISTS {{ ?value rdf:type/rdfs:subClassOf* <{cls}> }}", "?this ?value",
+            bound=("this", "value"))
     for datatype in g.objects(prop, SH.datatype):
         add(f"?this {path} ?value FILTER(!isLiteral(?value) || DATATYPE(?value) != <{datatype}>)", "?this ?value")
     for kind in g.objects(prop, SH.nodeKind):
@@ -503,11 +509,12 @@ def _strip_select(select: str) -> str:
 _NOT_EXISTS = re.compile(r"FILTER\s+NOT\s+EXISTS\s*\{", re.IGNORECASE)
 
 
-def _as_minus(query: str) -> str:
-    """The query with each FILTER NOT EXISTS at the top of its WHERE clause that shares no variable but ?this with
-    the rest of the query written as MINUS, which means the same then (a solution is removed exactly when the group
-    matches for its focus node), and which Oxigraph evaluates once for the record instead of once per focus node
-    (LawfulBasis: 13 times faster at 100k triples). Shapes cannot say MINUS themselves (SHACL 5.3.1.1). A shape
+def _as_minus(query: str, bound: Sequence[str] = ("this",)) -> str:
+    """The query with each FILTER NOT EXISTS at the top of its WHERE clause that shares no variable but ?this (or
+    others of ``bound``, which every solution binds before it) with the rest of the query written as MINUS, which
+    means the same then (a solution is removed exactly when the group matches for its values of those variables),
+    and which Oxigraph evaluates once for the record instead of once per focus node (LawfulBasis: 13 times faster at
+    100k triples). Shapes cannot say MINUS themselves (SHACL 5.3.1.1). A shape
     whose candidates are few and whose NOT EXISTS group reads much of the record writes ``FILTER(NOT EXISTS {...})``,
     which stays a test per solution."""
     where = re.search(r"\bWHERE\s*\{", query, flags=re.IGNORECASE)
@@ -535,7 +542,8 @@ def _as_minus(query: str) -> str:
     for start, body, end in reversed(spans):
         inside = query[body:end - 1]
         rest = outside   # the other NOT EXISTS groups are scopes of their own
-        if _variables(inside) & _variables(rest) == {"this"}:
+        shared = _variables(inside) & _variables(rest)
+        if shared and shared <= set(bound):
             query = query[:start] + "MINUS {" + inside + "}" + query[end:]
     return query
 

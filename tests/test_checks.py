@@ -540,3 +540,33 @@ ex:unstated a dpv:Process ; ropa:recordedBy ex:shop ; dpv:hasPersonalData pd:Ema
             with pytest.raises(RopaError, match="its SPARQL does not parse") as caught:
                 run_queries(graph, broken, workers=workers)
             assert caught.value.message.startswith(f"shape {shorten(checks[5].shape)}:")
+
+
+def test_a_value_of_the_wrong_class_is_found_by_the_minus_form_as_by_the_test_per_value(tmp_path):
+    """A sh:class constraint finds the instances of the class once for the record (MINUS on ?value, which the
+    pattern before binds); the query as written tests each value. Both, and pyshacl, report the same values: a
+    purpose given as data, a literal and a blank node, not a data category or one narrower."""
+    from ropa.validate import compile_shapes, evaluation_context, load_shapes, run_queries, shape_files
+
+    record = PREFIXES + SHOP + """
+ex:mixed a dpv:Process ; ropa:recordedBy ex:shop ; ropa:role ropa:ControllerRole ;
+    dpv:hasPersonalData pd:EmailAddress , pd:HealthRecord , dpv:Marketing , "names" , [ rdfs:label "a list" ] .
+"""
+    path = tmp_path / "record.ttl"
+    path.write_text(record, encoding="utf-8")
+    graph = ropa.load([path])
+    check = next(c for c in compile_shapes(load_shapes(shape_files()))
+                 if c.shape.endswith("#ControllerActivity-dataKind"))
+    assert "MINUS { ?value" in check.query and "FILTER NOT EXISTS { ?value" in check.written
+    with evaluation_context(graph, AS_OF):
+        minus = sorted((r.focus, r.value or "") for r in run_queries(graph, [check]))
+        per_value = replace(check, query=check.written, bound=("this",))
+        written = sorted((r.focus, r.value or "") for r in run_queries(graph, [per_value]))
+    assert "MINUS { ?value" not in per_value.query
+    assert minus == written
+    named = {(EX + "mixed", DPV + "Marketing"), (EX + "mixed", "names")}
+    assert len(minus) == 3 and named < set(minus)
+    reference = {(f.focus, f.value or "") for f in validate(graph, as_of=AS_OF, engine="pyshacl").findings
+                 if f.check == "rs:ControllerActivity-dataKind"}
+    assert named < reference
+    assert len(reference) == 3
