@@ -16,7 +16,7 @@ import os
 import re
 import warnings
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -136,22 +136,24 @@ def load(
     ill_typed: RopaError | None = None
     # Each file is checked (check_written) while the next one is parsed; a file that does not parse is still the
     # first error, before an ill-typed literal of an earlier file, as when the checks followed the whole load.
-    for loaded in _loaded_in_order(graph.store, planned_files(paths, vocabulary=vocabulary, reference=reference)):
-        graph.files.append(loaded)
-        if loaded.kind == "data" and FORMATS[loaded.path.suffix.lower()] == ox.RdfFormat.TURTLE:
-            for name, iri in declared_prefixes(loaded.path.read_text(encoding="utf-8", errors="replace")).items():
-                graph.prefixes.setdefault(name, iri)   # ropa's own names keep their meaning
-        if ill_typed is not None:
-            continue
-        if terms and known is None and loaded.kind != "vocabulary":
-            known = defined_terms(graph)   # the vocabulary files come first
-        try:
-            found = _check_file(graph, loaded, terms=terms, known=known or set())
-        except RopaError as error:
-            ill_typed = error
-            continue
-        if found is not None:
-            unknown[loaded.graph.value] = found
+    # Closed on the way out (an interrupt, an error of this loop): the files not yet started are not loaded.
+    with closing(_loaded_in_order(graph.store, planned_files(paths, vocabulary=vocabulary, reference=reference))) as files:
+        for loaded in files:
+            graph.files.append(loaded)
+            if loaded.kind == "data" and FORMATS[loaded.path.suffix.lower()] == ox.RdfFormat.TURTLE:
+                for name, iri in declared_prefixes(loaded.path.read_text(encoding="utf-8", errors="replace")).items():
+                    graph.prefixes.setdefault(name, iri)   # ropa's own names keep their meaning
+            if ill_typed is not None:
+                continue
+            if terms and known is None and loaded.kind != "vocabulary":
+                known = defined_terms(graph)   # the vocabulary files come first
+            try:
+                found = _check_file(graph, loaded, terms=terms, known=known or set())
+            except RopaError as error:
+                ill_typed = error
+                continue
+            if found is not None:
+                unknown[loaded.graph.value] = found
     if ill_typed is not None:
         raise ill_typed
     _raise_unknown_terms(graph, unknown)
