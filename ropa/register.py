@@ -1071,7 +1071,7 @@ class _Builder:
             if is_art9 != (article_prefix == "Art. 9"):
                 continue
             value = self.concept(subject, DPV + "hasLegalBasis", term)
-            value.detail = article
+            value.detail = self.t.cite(article) if article else article
             values.append(value)
         return values
 
@@ -1083,7 +1083,7 @@ class _Builder:
         bases = []
         for basis in self.facts.iris(node, DPV + "hasLegalBasis"):
             article = _text(self.facts.first(basis, ROPA + "usesGdprArticle"))
-            bases.append(f"{self.labels[basis]} ({article})" if article else self.labels[basis])
+            bases.append(f"{self.labels[basis]} ({self.t.cite(article)})" if article else self.labels[basis])
         importers = [self.labels[i] for i in self.facts.iris(node, DPV + "hasDataImporter")]
         text = ", ".join(countries) or self.labels[node]
         if importers:
@@ -1275,6 +1275,13 @@ class _Builder:
         fields["breach"] = self.field("breach", recorded("breach", *measures), activity)
         fields["processing_operations"] = self.field("processing_operations", self.concepts(activity, DPV + "hasProcessing"), activity)
 
+    def established_in_eea(self, entity: str, establishments) -> bool:
+        """Whether the organisation, or one of its establishments, is in the EEA: Art. 27 asks a representative only
+        of a controller or processor not established in the Union, so none is missing there."""
+        countries = [c for node in [entity, *establishments] for c in self.facts.iris(node, DPV + "hasCountry")]
+        self.facts.fetch(self.answers, countries, [ROPA + "eeaMember"])
+        return any(t.value == "true" for c in countries for t in self.facts.get(c, ROPA + "eeaMember"))
+
     def organisation(self, entity: str) -> Organisation:
         f = self.facts
         spec = HEADER_FIELDS
@@ -1302,9 +1309,10 @@ class _Builder:
         dpos = f.iris(entity, DPV + "hasDataProtectionOfficer")
         fields["dpo"] = self.field("dpo", [self.person(entity, DPV + "hasDataProtectionOfficer", d) for d in dpos],
                                    entity, *dpos, specs=spec)
-        representatives = f.iris(entity, DPV + "hasRepresentative")
-        fields["representative"] = self.field("representative", [self.person(entity, DPV + "hasRepresentative", r)
-                                                                 for r in representatives], entity, specs=spec)
+        representatives = [self.person(entity, DPV + "hasRepresentative", r) for r in f.iris(entity, DPV + "hasRepresentative")]
+        if not representatives and self.established_in_eea(entity, establishments):
+            representatives = [Value(text=self.t("value.no_representative_needed"))]
+        fields["representative"] = self.field("representative", representatives, entity, specs=spec)
         authorities = []
         for authority in f.iris(entity, DPV + "hasAuthority"):
             value = self.concept(entity, DPV + "hasAuthority", ox.NamedNode(authority))

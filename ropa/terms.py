@@ -106,11 +106,13 @@ class Term:
 class Vocabulary:
     """The terms of one graph, indexed by IRI, kind and label."""
 
-    def __init__(self, terms: list[Term], kinds: dict[str, frozenset[str]], names: dict[str, set[str]]):
+    def __init__(self, terms: list[Term], kinds: dict[str, frozenset[str]], names: dict[str, set[str]],
+                 names_by_lang: dict[str, dict[str, set[str]]] | None = None):
         self._terms = sorted(terms, key=lambda t: t.curie.lower())
         self._by_iri = {t.iri: t for t in self._terms}
         self._kinds = kinds  # iri -> every kind the term belongs to (Term.kind is the first)
         self._names = names  # iri -> lower-cased labels in every language, alternative labels included
+        self._names_by_lang = names_by_lang or {}  # iri -> language -> its lower-cased labels, alternative ones too
 
     def __len__(self) -> int:
         return len(self._terms)
@@ -223,7 +225,9 @@ class Vocabulary:
             names.add(term.article.casefold())
         if lang is None:
             return names | self._names[term.iri]
-        return names | {term.labels[lang].casefold()} if lang in term.labels else names
+        # the label and the alternative labels of that language: a French officer finds dpv:Student by "élève"
+        in_lang = self._names_by_lang.get(term.iri, {}).get(lang, set())
+        return names | in_lang | ({term.labels[lang].casefold()} if lang in term.labels else set())
 
 
 def unaccented(text: str) -> str:
@@ -270,7 +274,7 @@ def build(graph) -> Vocabulary:
             entry.setdefault(solution["p"].value, []).append(solution["o"])
     broader_of = {iri: tuple(sorted(o.value for o in f.get(_BROADER, []))) for iri, f in facts.items()}
     articles = {iri: f[_ARTICLE][0].value for iri, f in facts.items() if f.get(_ARTICLE)}
-    terms, kind_sets, names = [], {}, {}
+    terms, kind_sets, names, names_by_lang = [], {}, {}, {}
     for iri, entry in facts.items():
         found = kinds.get(iri, [])
         types = {o.value for o in entry.get(_TYPE, [])}
@@ -294,7 +298,11 @@ def build(graph) -> Vocabulary:
         names[iri] = {
             o.value.casefold() for p in (_RDFS_LABEL, _PREF_LABEL, _ALT_LABEL) for o in entry.get(p, [])
         }
-    return Vocabulary(terms, kind_sets, names)
+        for p in (_RDFS_LABEL, _PREF_LABEL, _ALT_LABEL):
+            for o in entry.get(p, []):
+                if getattr(o, "language", None):
+                    names_by_lang.setdefault(iri, {}).setdefault(o.language, set()).add(o.value.casefold())
+    return Vocabulary(terms, kind_sets, names, names_by_lang)
 
 
 def _labels(entry: dict[str, list]) -> dict[str, str]:

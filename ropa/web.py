@@ -349,6 +349,26 @@ def _html(name: str, context: dict, status: int = 200) -> HTMLResponse:
     return HTMLResponse(environment().get_template(f"web/{name}.html.j2").render(context), status_code=status)
 
 
+def preferred_language(accept: str) -> str:
+    """The shipped language the browser asks for first (Accept-Language, by quality), English when it asks for none
+    of them: a French officer opening the address lands on the French pages."""
+    ranked = []
+    for position, item in enumerate(accept.split(",")):
+        tag, _, params = item.strip().partition(";")
+        quality = 1.0
+        for param in params.split(";"):
+            name, _, value = param.strip().partition("=")
+            if name == "q":
+                try:
+                    quality = float(value)
+                except ValueError:
+                    quality = 0.0
+        lang = tag.strip().lower().split("-")[0]
+        if lang in LANGUAGES and quality > 0:
+            ranked.append((-quality, position, lang))
+    return min(ranked)[2] if ranked else "en"
+
+
 def _lang(request: Request) -> str:
     lang = request.path_params.get("lang", "en")
     if lang not in LANGUAGES:
@@ -393,7 +413,7 @@ class Application:
     # -- documents
 
     def home(self, request: Request) -> Response:
-        return RedirectResponse("/en/", status_code=303)
+        return RedirectResponse(f"/{preferred_language(request.headers.get('accept-language', ''))}/", status_code=303)
 
     def document(self, request: Request) -> Response:
         lang = _lang(request)

@@ -15,6 +15,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 import rdflib
+from rdflib.compare import isomorphic
 from rdflib.namespace import SH
 from typer.testing import CliRunner
 
@@ -459,7 +460,7 @@ def test_notice_of_a_sub_processor_linked_the_dpv_way_goes_to_the_controller(hos
 # --- Every example record ---------------------------------------------------------------------------------------
 
 EXAMPLE_LANGUAGES = {"chi-belleval": "fr", "school-nl": "nl", "wolkenwerk": "de", "awv-muehlviertel": "de",
-                     "boutique-lu": "fr", "loonhuis-schelde": "nl"}
+                     "boutique-lu": "fr", "loonhuis-schelde": "nl", "classe-ouverte": "fr"}
 """Each example of examples/ and the language its documents are checked in (a new example is added here)."""
 
 
@@ -508,3 +509,48 @@ def test_the_examples_of_another_member_state_cite_its_authority_and_law(tmp_pat
     assert len(customers) == 3
     cctv = {f.check for f in validate(shop, as_of=AS_OF).findings if f.activity_label == "Vidéosurveillance de l'entrepôt"}
     assert {"rs:ImpactAssessment", "rs:LegitimateInterestAssessment"} <= cctv   # the context column names the monitoring
+
+
+# --- The e-learning company (examples/classe-ouverte) ------------------------------------------------------------
+
+def test_the_elearning_companys_turtle_is_its_workbook_imported(tmp_path):
+    """classe-ouverte.ttl is what ropa import makes of classe-ouverte.xlsx (build_workbook.py writes both)."""
+    folder = REPOSITORY / "examples" / "classe-ouverte"
+    result = runner.invoke(app, ["import", str(folder / "classe-ouverte.xlsx"), "-o", str(tmp_path / "imported")])
+    assert result.exit_code == 0, result.output
+    imported = rdflib.Graph().parse(tmp_path / "imported" / "classe-ouverte.ttl")
+    committed = rdflib.Graph().parse(folder / "classe-ouverte.ttl")
+    assert isomorphic(imported, committed)
+
+
+def test_the_elearning_company_has_the_gaps_its_readme_lists_under_french_and_irish_authorities():
+    graph = ropa.load([REPOSITORY / "examples" / "classe-ouverte"])
+    base = "https://classe-ouverte-sas.example/record/"
+    findings = validate(graph, as_of=AS_OF).findings
+    counts: dict[str, int] = {}
+    for finding in findings:
+        counts[finding.check] = counts.get(finding.check, 0) + 1
+    readme = (REPOSITORY / "examples" / "classe-ouverte" / "README.md").read_text(encoding="utf-8")
+    listed = dict(re.findall(r"^\| `(rs:[\w-]+)`(?: \((\d+)\))? \|", readme, flags=re.MULTILINE))
+    assert counts == {check: int(n or 1) for check, n in listed.items()}
+    analytics = {f.check for f in findings if f.focus == base + "analyse-de-la-progression-et-recommandations-personnalisees"}
+    assert {"rs:ChildConsent", "rs:ImpactAssessment", "rs:ConsentWithdrawal"} <= analytics
+    authorities = {row["o"].strip("<>"): row["a"].strip("<>") for row in graph.select(
+        "SELECT DISTINCT ?o ?a WHERE { [] ropa:recordedBy ?o . ?o dpv:hasAuthority ?a }")}
+    assert authorities == {base + "organisation": "https://w3id.org/dpv/legal/fr#DPA-FR",
+                           base + "classe-ouverte-ireland": "https://w3id.org/dpv/legal/ie#DPA-IE"}
+    children = library.run(library.get("vulnerable-data-subjects"), graph, lang="fr", as_of=AS_OF)
+    ages = {row[children.columns.index("activityLabel")].value: row[children.columns.index("ageOfConsent")]
+            for row in children.rows if row[children.columns.index("child")].value == "yes"}
+    assert {int(age.value) for age in ages.values()} == {15}
+    assert "Analyse de la progression et recommandations personnalisées" in ages
+
+
+def test_the_elearning_company_loses_its_video_provider_basis_if_the_dpf_falls():
+    result = runner.invoke(app, ["flows", str(REPOSITORY / "examples" / "classe-ouverte"), "--assume-invalid", "DPF",
+                                 "--from", "2026-12-01", "--format", "json"])
+    assert result.exit_code in (0, 1), result.output
+    answer = json.loads(result.output)
+    text = json.dumps(answer, ensure_ascii=False)
+    assert "Classes virtuelles" in text and "VisioMeet Inc." in text
+

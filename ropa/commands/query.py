@@ -14,6 +14,7 @@ from ropa import remote, safe
 from ropa.commands import OutputFormat
 from ropa.errors import RopaError
 from ropa.messages import Messages
+from ropa.periods import format_duration_words
 from ropa.resources import LANGUAGES
 
 
@@ -137,10 +138,14 @@ def library_table(found: list[library.Query], say: Messages | None = None) -> Ta
     def given(param: library.Param) -> str:
         if param.required:
             return word("queries.required", "required")
-        return say("queries.default", value=param.default) if say is not None else f"default {param.default}"
+        if say is None:
+            return f"default {param.default}"
+        # a duration in words ("5 ans", which --param also takes), never the ISO form
+        default = format_duration_words(param.default, say) if param.type == "duration" else param.default
+        return say("queries.default", value=default)
 
     for q in found:
-        params = "\n".join(f"{p.name} ({p.type}, {given(p)})" for p in q.params)
+        params = "\n".join(f"{p.name} ({word(f'queries.type.{p.type}', p.type)}, {given(p)})" for p in q.params)
         question = safe.terminal(library.title(q, lang) if lang else q.title, style="bold")
         question.append_text(safe.terminal("\n" + (library.description(q, lang) if lang else q.answers)))
         table.add_row(safe.terminal(q.name), question, safe.terminal(library.article(q, lang) if lang else q.article),

@@ -9,6 +9,7 @@ from rich.table import Table
 from rich.text import Text
 
 from ropa.commands import Language, OutputFormat
+from ropa.messages import Messages
 from ropa.namespaces import shorten
 from ropa.terms import KINDS, vocabulary
 
@@ -35,19 +36,39 @@ def register(app: typer.Typer) -> None:
         if output_format is OutputFormat.json:
             typer.echo(json.dumps([t.as_dict() for t in found], indent=2, ensure_ascii=False))
         elif found:
-            shown = lang.value if lang else "en"
-            table = Table(title=f"{len(found)} term{'s' if len(found) != 1 else ''}", title_justify="left")
-            for column in ("write", "label", "kind", "broader", "article", "valid"):
-                table.add_column(column, overflow="fold")
-            for term in found:
-                valid = ""
-                if term.valid_from or term.valid_until:
-                    valid = f"{term.valid_from or ''} .. {term.valid_until or ''}".strip()
-                cells = (term.curie, term.label(shown), term.kind, ", ".join(shorten(b) for b in term.broader[:3]),
-                         term.article or "", valid)
+            title, headers, rows = term_rows(found, lang.value if lang else None)
+            table = Table(title=title, title_justify="left")
+            for header in headers:
+                table.add_column(header, overflow="fold")
+            for cells in rows:
                 table.add_row(*(Text(cell) for cell in cells))  # Text: no markup or emoji codes (":email:") read
             console.print(table, markup=False, highlight=False, emoji=False)
         if not found:
-            what = f"'{text}'" if text else "the filter"
-            errors.print(f"ropa: no term matches {what}; try fewer words, another language or no --kind", highlight=False, markup=False, emoji=False)
+            say = Messages(lang.value if lang else "en")
+            what = f"'{text}'" if text else say("terms.none_filter")
+            errors.print(f"ropa: {say('terms.none', what=what)}", highlight=False, markup=False, emoji=False)
             raise typer.Exit(1)
+
+
+def term_rows(found: list, lang: str | None) -> tuple[str, list[str], list[tuple[str, ...]]]:
+    """The table of found terms for people: title, headers and cells in ``lang`` (English when None, with the
+    articles in their machine form); the prefixed names stay as they are written in Turtle."""
+    say = Messages(lang or "en")
+    title = say("terms.title_one") if len(found) == 1 else say("terms.title", count=len(found))
+    headers = [say(f"terms.column.{column}") for column in ("write", "label", "kind", "broader", "article", "valid")]
+    rows = [(term.curie, term.label(lang or "en"), say(f"terms.kind.{term.kind}"),
+             ", ".join(shorten(b) for b in term.broader[:3]),
+             say.cite(term.article) if term.article and lang else term.article or "", _validity(term, say))
+            for term in found]
+    return title, headers, rows
+
+
+def _validity(term, say: Messages) -> str:
+    """When a legal basis or instrument is valid, in the words of the language (dates stay ISO: unambiguous)."""
+    if term.valid_from and term.valid_until:
+        return say("terms.valid", start=term.valid_from, end=term.valid_until)
+    if term.valid_from:
+        return say("terms.valid_from", start=term.valid_from)
+    if term.valid_until:
+        return say("terms.valid_until", end=term.valid_until)
+    return ""
