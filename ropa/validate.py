@@ -648,8 +648,8 @@ def run_queries(graph: RecordGraph | EndpointGraph, checks: list[CompiledCheck],
                 this: ox.NamedNode | ox.BlankNode | None = None, workers: int | None = None) -> list[RawResult]:
     """Run each compiled check over the union of all graphs (or on a server's graph); each row is one result.
     With ``this`` (embedded store only), the check's query as written runs for that one focus node, bound to ?this.
-    On a loaded record the checks run ``workers`` at a time (by default one per processor this process may use, see
-    _workers); the results are in the order of the checks whatever the number."""
+    On a loaded record the checks run ``workers`` at a time (by default one per free processor, see _workers); the
+    results are in the order of the checks whatever the number."""
     results: list[RawResult] = []
     if this is not None:
         rows = [(check, _check_rows(graph, check, this=this)) for check in checks]
@@ -682,16 +682,21 @@ _MAX_WORKERS = 4
 
 
 def _workers(graph: RecordGraph | EndpointGraph, tasks: int) -> int:
-    """How many checks to run at once: on a loaded record, one per processor the process may use (at most
-    _MAX_WORKERS), as Oxigraph evaluates a query without holding Python's global lock; a server's graph gets one
-    request at a time."""
+    """How many checks to run at once: on a loaded record, one per processor the process may use and other
+    processes leave free (the load average, this run counted once; at most _MAX_WORKERS), as Oxigraph evaluates a
+    query without holding Python's global lock; a server's graph gets one request at a time. On a machine whose
+    processors are all busy, threads gain no time and cost some CPU (about a tenth at a million triples)."""
     if not isinstance(graph, RecordGraph) or tasks < 2:
         return 1
     try:
         processors = len(os.sched_getaffinity(0))
     except AttributeError:   # not on Linux
         processors = os.cpu_count() or 1
-    return max(1, min(processors, tasks, _MAX_WORKERS))
+    try:
+        free = int(processors + 1 - os.getloadavg()[0] + 0.5)
+    except (AttributeError, OSError):   # no load average on this system
+        free = processors
+    return max(1, min(processors, free, tasks, _MAX_WORKERS))
 
 
 def _each(function: Callable, items: Sequence, workers: int) -> list:
