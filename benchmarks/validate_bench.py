@@ -33,6 +33,7 @@ Usage:
 from __future__ import annotations
 
 import argparse
+import compileall
 import datetime as dt
 import hashlib
 import json
@@ -321,6 +322,7 @@ def bench_size(size: int, args, use_cli: bool, work_root: Path) -> dict:
         "planted_defects": sum(summary["defects"].values()),
         "generate_s": round(generated, 3),
     }
+    entry["load_average"] = {"start": round(os.getloadavg()[0], 2)}
     print(f"\n== {size}: {summary['triples']} triples, {summary['activities']} activities, "
           f"{summary['customer_controllers']} customer controllers, generated in {generated:.2f} s", flush=True)
 
@@ -408,6 +410,9 @@ def bench_size(size: int, args, use_cli: bool, work_root: Path) -> dict:
         for check in entry["checks"][:8]:
             seconds = f"{check['seconds']:.3f} s" if check["seconds"] is not None else f"> {check['timed_out_after_s']:.0f} s"
             print(f"      {seconds:>10}  {check['check']}  ({check['constraint']})", flush=True)
+    entry["load_average"]["end"] = round(os.getloadavg()[0], 2)
+    print(f"   load average (1 min) {entry['load_average']['start']} at the start, {entry['load_average']['end']} at the end",
+          flush=True)
     if not args.keep:
         shutil.rmtree(folder, ignore_errors=True)
     return entry
@@ -449,7 +454,7 @@ def _show(result: dict) -> str:
             return f"timed out after {result['timed_out_after_s']:.0f} s"
         return "failed: " + result.get("error", "?").strip().splitlines()[-1][:200]
     runs = ", ".join(f"{r['wall_s']:.2f}" for r in result["runs"])
-    return f"median {result['wall_s']:.2f} s (runs {runs}), peak {result['peak_mb']:.0f} MB"
+    return f"median {result['wall_s']:.2f} s (runs {runs}), CPU {result['cpu_s']:.2f} s, peak {result['peak_mb']:.0f} MB"
 
 
 def table(entries: list[dict]) -> str:
@@ -532,6 +537,9 @@ def main() -> None:
     parser.add_argument("--work", type=Path, help="folder for generated data and raw outputs (a temp folder by default)")
     args = parser.parse_args()
 
+    # As an installation does: this environment may set PYTHONDONTWRITEBYTECODE, and every fresh process would then
+    # compile ropa's modules from source (about 0.7 s of CPU of each `ropa validate`).
+    compileall.compile_dir(REPOSITORY / "ropa", quiet=1)
     use_cli = cli_available()
     print(f"ropa measured through {'the CLI (python -m ropa validate)' if use_cli else 'the library call'}; "
           f"{os.cpu_count()} CPUs; median of {args.repeat} runs", flush=True)

@@ -15,7 +15,8 @@ import errno
 import os
 import re
 import warnings
-from contextlib import contextmanager
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import closing, contextmanager
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -129,12 +130,33 @@ def load(
     Folders are read recursively for the file endings in FORMATS. Raises RopaError on any problem with the input.
     """
     graph = RecordGraph(store=ox.Store())
-    for path, kind in planned_files(paths, vocabulary=vocabulary, reference=reference):
-        graph.files.append(load_file(graph.store, path, kind))
-        if kind == "data" and FORMATS[path.suffix.lower()] == ox.RdfFormat.TURTLE:
-            for name, iri in declared_prefixes(path.read_text(encoding="utf-8", errors="replace")).items():
-                graph.prefixes.setdefault(name, iri)   # ropa's own names keep their meaning
-    check_written(graph, terms=check_terms and vocabulary)
+    terms = check_terms and vocabulary
+    known: set[str] | None = None
+    unknown: dict[str, set[str]] = {}
+    ill_typed: RopaError | None = None
+    # Each file is checked (check_written) while the next one is parsed; a file that does not parse is still the
+    # first error, before an ill-typed literal of an earlier file, as when the checks followed the whole load.
+    # Closed on the way out (an interrupt, an error of this loop): the files not yet started are not loaded.
+    with closing(_loaded_in_order(graph.store, planned_files(paths, vocabulary=vocabulary, reference=reference))) as files:
+        for loaded in files:
+            graph.files.append(loaded)
+            if loaded.kind == "data" and FORMATS[loaded.path.suffix.lower()] == ox.RdfFormat.TURTLE:
+                for name, iri in declared_prefixes(loaded.path.read_text(encoding="utf-8", errors="replace")).items():
+                    graph.prefixes.setdefault(name, iri)   # ropa's own names keep their meaning
+            if ill_typed is not None:
+                continue
+            if terms and known is None and loaded.kind != "vocabulary":
+                known = defined_terms(graph)   # the vocabulary files come first
+            try:
+                found = _check_file(graph, loaded, terms=terms, known=known or set())
+            except RopaError as error:
+                ill_typed = error
+                continue
+            if found is not None:
+                unknown[loaded.graph.value] = found
+    if ill_typed is not None:
+        raise ill_typed
+    _raise_unknown_terms(graph, unknown)
     if reference:
         check_sources(graph)
     warn_if_empty(graph)
@@ -254,6 +276,21 @@ _PARSER_LOCATION = re.compile(r"^Parser error (?:at line \d+ between columns \d+
 
 
 _BOM = b"\xef\xbb\xbf"
+
+
+def _loaded_in_order(store: ox.Store, planned: list[tuple[Path, str]]) -> Iterator[LoadedFile]:
+    """Load the planned files into the store in their order, in a second thread that goes on to the next file while
+    the caller checks the one given (Oxigraph parses without holding Python's global lock: at a million triples the
+    checks of check_written take a third of the parsing time); a file that cannot be loaded raises its error in
+    its place. Files not yet started when the caller stops are not loaded."""
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="ropa-load") as pool:
+        futures = [pool.submit(load_file, store, path, kind) for path, kind in planned]
+        try:
+            for future in futures:
+                yield future.result()
+        finally:
+            for future in futures:
+                future.cancel()
 
 
 def load_file(store: ox.Store, path: Path, kind: str, *, bulk: bool = False) -> LoadedFile:
@@ -383,12 +420,24 @@ def check_written(graph: RecordGraph, *, terms: bool = True, files: list[LoadedF
         known = defined_terms(graph) if terms else set()
     unknown = {}
     for loaded in graph.files if files is None else files:
-        text = written[loaded.graph.value] if written is not None else _written(graph, loaded)
-        _check_typed_literals(graph, loaded, text)
-        _check_triple_terms(graph, loaded, text)
-        if terms and loaded.kind != "vocabulary":
-            unknown[loaded.graph.value] = unknown_terms(graph.store, loaded.graph, known, text)
+        found = _check_file(graph, loaded, terms=terms, known=known,
+                            text=written[loaded.graph.value] if written is not None else None)
+        if found is not None:
+            unknown[loaded.graph.value] = found
     _raise_unknown_terms(graph, unknown)
+
+
+def _check_file(graph: RecordGraph, loaded: LoadedFile, *, terms: bool, known: set[str],
+                text: bytes | None = None) -> set[str] | None:
+    """check_written for one file (its N-Triples ``text``, else the file's graph written out): raises on its first
+    ill-typed literal or triple term and gives its unknown terms (None when its terms are not checked)."""
+    if text is None:
+        text = _written(graph, loaded)
+    _check_typed_literals(graph, loaded, text)
+    _check_triple_terms(graph, loaded, text)
+    if terms and loaded.kind != "vocabulary":
+        return unknown_terms(graph.store, loaded.graph, known, text)
+    return None
 
 
 def _written(graph: RecordGraph, loaded: LoadedFile) -> bytes:

@@ -18,6 +18,7 @@ from ropa.cli import app
 from ropa.errors import RopaError
 from ropa.resources import LANGUAGES
 from ropa.retention_policy import load_retention_policy
+from ropa.namespaces import shorten
 from ropa.validate import Report, validate
 
 AS_OF = dt.date(2026, 11, 28)
@@ -622,3 +623,61 @@ ex:unstated a dpv:Process ; ropa:recordedBy ex:shop ; dpv:hasPersonalData pd:Ema
     assert together == alone
     assert {focus for _, focus in together} >= {EX + "gaps", EX + "unstated"}
     assert FOCUS_GRAPH not in set(graph.store.named_graphs())
+
+
+def test_checks_run_at_once_give_what_they_give_one_at_a_time_and_the_first_failure_in_order(tmp_path):
+    """On a loaded record the checks run several at a time: the results are those of one check after another, in
+    the same order, and a check whose SPARQL fails is reported as the first such check in their order, whatever
+    the number of threads."""
+    from ropa.validate import compile_shapes, evaluation_context, load_shapes, run_queries, shape_files
+
+    record = PREFIXES + SHOP + """
+ex:gaps a dpv:Process ; ropa:recordedBy ex:shop ; ropa:role ropa:ControllerRole ; dpv:hasPurpose dpv:Marketing .
+ex:unstated a dpv:Process ; ropa:recordedBy ex:shop ; dpv:hasPersonalData pd:EmailAddress .
+"""
+    path = tmp_path / "record.ttl"
+    path.write_text(record, encoding="utf-8")
+    graph = ropa.load([path])
+    checks = compile_shapes(load_shapes(shape_files()))
+    with evaluation_context(graph, AS_OF):
+        alone = run_queries(graph, checks, workers=1)
+        assert len({r.shape for r in alone}) >= 3
+        for workers in (2, 4):
+            assert run_queries(graph, checks, workers=workers) == alone
+        broken = list(checks)
+        for index in (5, len(checks) - 1):
+            broken[index] = replace(checks[index], query=checks[index].query + " }")
+        for workers in (1, 2, 4):
+            with pytest.raises(RopaError, match="its SPARQL does not parse") as caught:
+                run_queries(graph, broken, workers=workers)
+            assert caught.value.message.startswith(f"shape {shorten(checks[5].shape)}:")
+
+
+def test_a_value_of_the_wrong_class_is_found_by_the_minus_form_as_by_the_test_per_value(tmp_path):
+    """A sh:class constraint finds the instances of the class once for the record (MINUS on ?value, which the
+    pattern before binds); the query as written tests each value. Both, and pyshacl, report the same values: a
+    purpose given as data, a literal and a blank node, not a data category or one narrower."""
+    from ropa.validate import compile_shapes, evaluation_context, load_shapes, run_queries, shape_files
+
+    record = PREFIXES + SHOP + """
+ex:mixed a dpv:Process ; ropa:recordedBy ex:shop ; ropa:role ropa:ControllerRole ;
+    dpv:hasPersonalData pd:EmailAddress , pd:HealthRecord , dpv:Marketing , "names" , [ rdfs:label "a list" ] .
+"""
+    path = tmp_path / "record.ttl"
+    path.write_text(record, encoding="utf-8")
+    graph = ropa.load([path])
+    check = next(c for c in compile_shapes(load_shapes(shape_files()))
+                 if c.shape.endswith("#ControllerActivity-dataKind"))
+    assert "MINUS { ?value" in check.query and "FILTER NOT EXISTS { ?value" in check.written
+    with evaluation_context(graph, AS_OF):
+        minus = sorted((r.focus, r.value or "") for r in run_queries(graph, [check]))
+        per_value = replace(check, query=check.written, bound=("this",))
+        written = sorted((r.focus, r.value or "") for r in run_queries(graph, [per_value]))
+    assert "MINUS { ?value" not in per_value.query
+    assert minus == written
+    named = {(EX + "mixed", DPV + "Marketing"), (EX + "mixed", "names")}
+    assert len(minus) == 3 and named < set(minus)
+    reference = {(f.focus, f.value or "") for f in validate(graph, as_of=AS_OF, engine="pyshacl").findings
+                 if f.check == "rs:ControllerActivity-dataKind"}
+    assert named < reference
+    assert len(reference) == 3

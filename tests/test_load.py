@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 import ropa
 from ropa.cli import app
-from ropa.errors import RopaError
+from ropa.errors import RopaError, RopaErrors
 
 runner = CliRunner()
 
@@ -155,6 +155,30 @@ ex:r a dpv:Process ; ex:period "P1Y2M"^^xsd:duration ; ex:day "2024-02-29"^^xsd:
         ropa.load([write(tmp_path, "good.ttl", good), write(tmp_path, "dates.nt", bad)])
     assert '"2023-02-30"^^xsd:date' in str(caught.value)
     assert caught.value.path.endswith("dates.nt") and caught.value.line == 2
+
+def test_errors_keep_their_order_while_files_are_checked_as_the_next_one_is_parsed(tmp_path):
+    """A file is checked while the next one is parsed: a file that does not parse is still the error reported
+    before an ill-typed literal of an earlier file, and an ill-typed literal before an unknown term of an earlier
+    file; every unknown term of every file is reported together, and the files load in the order given."""
+    xsd = '@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .\n'
+    ill_typed = write(tmp_path, "b-period.ttl", PREFIXES + xsd + 'ex:r ex:period "P4W"^^xsd:duration .\n')
+    broken = write(tmp_path, "c-broken.ttl", PREFIXES + 'ex:a a dpv:Process ;\n    dpv:hasPurpose "unterminated .\n')
+    unknown = write(tmp_path, "a-unknown.ttl", PREFIXES + "ex:a a dpv:Proces .\n")
+    later_unknown = write(tmp_path, "d-unknown.ttl", PREFIXES + "ex:d dpv:hasPurpos dpv:Marketing .\n")
+    with pytest.raises(RopaError) as caught:
+        ropa.load([unknown, ill_typed, broken])
+    assert caught.value.path.endswith("c-broken.ttl") and caught.value.line == 6
+    with pytest.raises(RopaError) as caught:
+        ropa.load([unknown, ill_typed, later_unknown])
+    assert caught.value.path.endswith("b-period.ttl") and '"P4W"^^xsd:duration' in str(caught.value)
+    with pytest.raises(RopaErrors) as caught:
+        ropa.load([unknown, write(tmp_path, "e-good.ttl", GOOD), later_unknown])
+    assert [(Path(e.path).name, e.line) for e in caught.value.problems] == [("a-unknown.ttl", 5), ("d-unknown.ttl", 5)]
+    graph = ropa.load([write(tmp_path, "e-good.ttl", GOOD), write(tmp_path, "f-good.ttl", GOOD.replace("payroll", "hiring"))])
+    assert [f.path.name for f in graph.files if f.kind == "data"] == ["e-good.ttl", "f-good.ttl"]
+    assert [f.kind for f in graph.files] == sorted((f.kind for f in graph.files), key=("vocabulary", "reference", "data").index)
+    assert len(graph.select("SELECT ?a WHERE { ?a a dpv:Process }")) == 2
+
 
 def test_missing_path_and_unsupported_file_are_clear_errors(tmp_path):
     result = run_cli("info", str(tmp_path / "nope.ttl"))
