@@ -345,7 +345,7 @@ class Exporter:
         self.layout = spec
         self.lang = lang
         self.t = Messages(lang)
-        self.choices = Choices(spec, graph)
+        self.choices = Choices(spec, graph, lang)   # a label names its term back in the workbook's language
         self.facts = _Facts(graph)
         self.names: dict[str, str] = {}
         self.left_out: Counter[str] = Counter()

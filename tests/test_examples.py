@@ -583,3 +583,22 @@ def test_the_schools_named_by_acts_on_behalf_of_are_the_controllers_to_inform_if
     rows = [dict(zip(whatif.columns, row)) for row in whatif.rows]
     platform = [r for r in rows if "Plateforme pour les établissements scolaires" in r["activitiesLabel"].value]
     assert platform and all(r["notify"].value == "Collège Jean Moulin" for r in platform)
+
+
+def test_the_elearning_companys_french_workbook_names_customers_in_french(tmp_path):
+    """"Client" in French is dpv:Customer (in English dpv:Client): the export writes the French label, not a prefixed
+    name, and the import reads it back as the customer."""
+    book = tmp_path / "classe-ouverte.xlsx"
+    result = runner.invoke(app, ["export", str(REPOSITORY / "examples" / "classe-ouverte"), "--format", "xlsx",
+                                 "--lang", "fr", "-o", str(book)])
+    assert result.exit_code == 0, result.output
+    cells = [str(c.value) for ws in openpyxl.load_workbook(book).worksheets for row in ws.iter_rows() for c in row
+             if c.value is not None]
+    assert not [c for c in cells if re.search(r"\bdpv:Customer\b", c)]
+    assert any("Client" in c.split("\n") for c in cells)
+    result = runner.invoke(app, ["import", str(book), "-o", str(tmp_path / "imported")])
+    assert result.exit_code == 0, result.output
+    imported = rdflib.Graph().parse(tmp_path / "imported" / "classe-ouverte.ttl")
+    customers = set(imported.subjects(rdflib.URIRef("https://w3id.org/dpv#hasDataSubject"),
+                                          rdflib.URIRef("https://w3id.org/dpv#Customer")))
+    assert len(customers) >= 2
