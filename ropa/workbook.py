@@ -1378,7 +1378,8 @@ class Importer:
 
     def _transfer_parties(self) -> None:
         """Who sends and who receives each transfer a row names (Art. 44): the row's organisation exports; the
-        processors and service providers of that row that keep the data in the transfer's country import. A
+        processors and service providers of that row that keep the data in the transfer's country import, else
+        (none keeps them there) those based in that country, which reach the data from there (remote access). A
         spreadsheet writes only 'country: basis', but the EU-US Data Privacy Framework covers only certified
         importers (Art. 45(3)), and a provider outside the EEA needs a transfer to it documented."""
         objects: dict[tuple[str, str], list] = defaultdict(list)
@@ -1399,13 +1400,21 @@ class Importer:
                     objects[(transfer.value, DPV + "hasDataExporter")].append(keeper)
                 countries = set(objects.get((transfer.value, DPV + "hasThirdCountry"), []))
                 importers = set(objects.get((transfer.value, DPV + "hasDataImporter"), []))
-                for provider in sorted(providers - importers, key=lambda n: n.value):
-                    places = next((objects[(provider.value, p)] for p in
-                                   (DPV + "hasLocation", ROPA + "headquarteredIn", DPV + "hasCountry")
-                                   if (provider.value, p) in objects), [])
-                    if countries & set(places):
-                        self.fact(transfer, DPV + "hasDataImporter", provider, source)
-                        objects[(transfer.value, DPV + "hasDataImporter")].append(provider)
+                candidates = sorted(providers - importers, key=lambda n: n.value)
+                found = [p for p in candidates if countries & set(self._data_places(objects, p))]
+                if not found and not importers:   # no provider keeps the data there: one based there reaches them
+                    found = [p for p in candidates
+                             if countries & {*objects.get((p.value, ROPA + "headquarteredIn"), []),
+                                             *objects.get((p.value, DPV + "hasCountry"), [])}]
+                for provider in found:
+                    self.fact(transfer, DPV + "hasDataImporter", provider, source)
+                    objects[(transfer.value, DPV + "hasDataImporter")].append(provider)
+
+    @staticmethod
+    def _data_places(objects, provider) -> list:
+        """Where a provider keeps the data: its data location, else where it is based or established."""
+        return next((objects[(provider.value, p)] for p in (DPV + "hasLocation", ROPA + "headquarteredIn", DPV + "hasCountry")
+                     if (provider.value, p) in objects), [])
 
     def _authority_in_country(self, text: str, node) -> str | None:
         """The one authority of the row's country that a name several authorities share names ("CNPD" in a

@@ -602,3 +602,12 @@ def test_the_elearning_companys_french_workbook_names_customers_in_french(tmp_pa
     customers = set(imported.subjects(rdflib.URIRef("https://w3id.org/dpv#hasDataSubject"),
                                           rdflib.URIRef("https://w3id.org/dpv#Customer")))
     assert len(customers) >= 2
+
+
+def test_the_support_desk_based_in_india_imports_the_transfer_to_india_it_reaches_the_data_from():
+    """A row's transfer to a country where no provider of the row keeps the data goes to the provider based there:
+    the support desk keeps the data in France and reaches them from India (remote access, Art. 44)."""
+    graph = ropa.load([REPOSITORY / "examples" / "classe-ouverte"])
+    rows = graph.select("""SELECT DISTINCT ?importer WHERE {
+        ?transfer dpv:hasThirdCountry <https://w3id.org/dpv/loc#IN> ; dpv:hasDataImporter ?importer }""")
+    assert {row["importer"] for row in rows} == {"https://classe-ouverte-sas.example/record/helpdesk-bangalore-pvt-ltd"}
