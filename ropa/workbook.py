@@ -1376,6 +1376,15 @@ class Importer:
         if _normal(self._text(sheet, row, role)) in {k for k, v in self.roles.items() if v == self.layout.roles["controller"]}:
             self.fact(node, DPV + "hasDataController", organisation, source)
 
+    def _named_once(self, node: ox.NamedNode, kind: str, words: str, source) -> None:
+        """A node the workbook names in words only (a group, an agreement): typed, labelled and traced to its first
+        cell once, however many rows name it."""
+        if node.value not in self.groups:
+            self.groups.add(node.value)
+            self.add(node, TYPE, ox.NamedNode(kind))
+            self.add(node, LABEL, ox.Literal(words, language=self.lang))
+            self.add(node, ROPA + "source", source)
+
     def _transfer_parties(self) -> None:
         """Who sends and who receives each transfer a row names (Art. 44): the row's organisation exports; the
         processors and service providers of that row that keep the data in the transfer's country import, else
@@ -1473,11 +1482,7 @@ class Importer:
             nodes = self.agreements.get(_normal(words))
             if not nodes:
                 node = ox.NamedNode(f"{party.value}-authorisation-{slugify(words)}")
-                if node.value not in self.groups:
-                    self.groups.add(node.value)
-                    self.add(node, TYPE, ox.NamedNode(DPV + "ControllerProcessorAgreement"))
-                    self.add(node, LABEL, ox.Literal(words, language=self.lang))
-                    self.add(node, ROPA + "source", source)
+                self._named_once(node, DPV + "ControllerProcessorAgreement", words, source)
                 nodes = [node]
             for node in nodes:
                 self.fact(party, ROPA + "authorisedBy", node, source)
@@ -1602,11 +1607,7 @@ class Importer:
         elif kind == "group":
             for value in values:
                 group = ox.NamedNode(f"{self.namespace}group-{slugify(value)}")
-                if group.value not in self.groups:
-                    self.groups.add(group.value)
-                    self.add(group, TYPE, ox.NamedNode(ROPA + "CorporateGroup"))
-                    self.add(group, LABEL, ox.Literal(value, language=self.lang))
-                    self.add(group, ROPA + "source", source)
+                self._named_once(group, ROPA + "CorporateGroup", value, source)
                 self.fact(node, column.property, group, source)
         elif kind == "assessment":
             kind_name = slugify(column.node_type.rsplit("#", 1)[-1])

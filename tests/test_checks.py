@@ -596,6 +596,17 @@ ex:a a dpv:Process ; ropa:recordedBy ex:keeper ;
     assert embedded == flat == {EX + "unnamed"}
 
 
+def _shop_with_two_gaps(tmp_path):
+    """A shop's record with two incomplete activities: one with a role and a purpose only, one with its data only."""
+    record = PREFIXES + SHOP + """
+ex:gaps a dpv:Process ; ropa:recordedBy ex:shop ; ropa:role ropa:ControllerRole ; dpv:hasPurpose dpv:Marketing .
+ex:unstated a dpv:Process ; ropa:recordedBy ex:shop ; dpv:hasPersonalData pd:EmailAddress .
+"""
+    path = tmp_path / "record.ttl"
+    path.write_text(record, encoding="utf-8")
+    return ropa.load([path])
+
+
 def test_checks_sharing_a_target_find_what_each_finds_alone_and_leave_nothing_behind(tmp_path):
     """The activities a controller records are found once for the checks that share that target (written to the
     store for the run and read back by each); the findings are those of each check run on its own, and the store
@@ -603,13 +614,7 @@ def test_checks_sharing_a_target_find_what_each_finds_alone_and_leave_nothing_be
     from ropa.validate import (FOCUS_GRAPH, compile_shapes, evaluation_context, load_shapes, run_queries,
                                shape_files, shared_focus_nodes)
 
-    record = PREFIXES + SHOP + """
-ex:gaps a dpv:Process ; ropa:recordedBy ex:shop ; ropa:role ropa:ControllerRole ; dpv:hasPurpose dpv:Marketing .
-ex:unstated a dpv:Process ; ropa:recordedBy ex:shop ; dpv:hasPersonalData pd:EmailAddress .
-"""
-    path = tmp_path / "record.ttl"
-    path.write_text(record, encoding="utf-8")
-    graph = ropa.load([path])
+    graph = _shop_with_two_gaps(tmp_path)
     checks = compile_shapes(load_shapes(shape_files()))
     sharing = [c for c in checks if c.shape.endswith(("#ControllerActivity-purpose", "#LawfulBasis",
                                                       "#ControllerActivity-data"))]
@@ -631,13 +636,7 @@ def test_checks_run_at_once_give_what_they_give_one_at_a_time_and_the_first_fail
     the number of threads."""
     from ropa.validate import compile_shapes, evaluation_context, load_shapes, run_queries, shape_files
 
-    record = PREFIXES + SHOP + """
-ex:gaps a dpv:Process ; ropa:recordedBy ex:shop ; ropa:role ropa:ControllerRole ; dpv:hasPurpose dpv:Marketing .
-ex:unstated a dpv:Process ; ropa:recordedBy ex:shop ; dpv:hasPersonalData pd:EmailAddress .
-"""
-    path = tmp_path / "record.ttl"
-    path.write_text(record, encoding="utf-8")
-    graph = ropa.load([path])
+    graph = _shop_with_two_gaps(tmp_path)
     checks = compile_shapes(load_shapes(shape_files()))
     with evaluation_context(graph, AS_OF):
         alone = run_queries(graph, checks, workers=1)
