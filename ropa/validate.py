@@ -17,7 +17,6 @@ transfer at that date (``ropa.transfers``, the one definition of a valid transfe
 from __future__ import annotations
 
 import datetime as dt
-import os
 import re
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -645,16 +644,17 @@ def _literal(text: str) -> str:
 
 
 def run_queries(graph: RecordGraph | EndpointGraph, checks: list[CompiledCheck], *,
-                this: ox.NamedNode | ox.BlankNode | None = None, workers: int | None = None) -> list[RawResult]:
+                this: ox.NamedNode | ox.BlankNode | None = None, workers: int = 1) -> list[RawResult]:
     """Run each compiled check over the union of all graphs (or on a server's graph); each row is one result.
     With ``this`` (embedded store only), the check's query as written runs for that one focus node, bound to ?this.
-    On a loaded record the checks run ``workers`` at a time (by default one per free processor, see _workers); the
-    results are in the order of the checks whatever the number."""
+    On a loaded record the checks may run ``workers`` at a time (Oxigraph evaluates a query without holding Python's
+    global lock); the results are in the order of the checks whatever the number. One at a time is the default: at a
+    million triples two threads took 2 s more CPU (12.5 s against 10.5 s) and no less time on a quiet 2-core machine."""
     results: list[RawResult] = []
     if this is not None:
         rows = [(check, _check_rows(graph, check, this=this)) for check in checks]
     else:
-        workers = _workers(graph, len(checks)) if workers is None else max(1, workers)
+        workers = max(1, workers)
         with shared_focus_nodes(graph, checks, workers=workers) as queries:
             answers = _each(lambda check: _check_rows(graph, check, target=queries.get(check.target)), checks, workers)
         rows = list(zip(checks, answers))
@@ -676,29 +676,6 @@ def run_queries(graph: RecordGraph | EndpointGraph, checks: list[CompiledCheck],
                 message=_fill(check.message, values),
             ))
     return results
-
-
-_MAX_WORKERS = 1
-"""Checks run one at a time by default: at a million triples two threads took 2 s more CPU (12.5 s against 10.5 s)
-and no less time on a quiet 2-core machine; ``run_queries(workers=...)`` still runs them at once."""
-
-
-def _workers(graph: RecordGraph | EndpointGraph, tasks: int) -> int:
-    """How many checks to run at once: on a loaded record, one per processor the process may use and other
-    processes leave free (the load average, this run counted once; at most _MAX_WORKERS), as Oxigraph evaluates a
-    query without holding Python's global lock; a server's graph gets one request at a time. On a machine whose
-    processors are all busy, threads gain no time and cost some CPU (about a tenth at a million triples)."""
-    if not isinstance(graph, RecordGraph) or tasks < 2:
-        return 1
-    try:
-        processors = len(os.sched_getaffinity(0))
-    except AttributeError:   # not on Linux
-        processors = os.cpu_count() or 1
-    try:
-        free = int(processors + 1 - os.getloadavg()[0] + 0.5)
-    except (AttributeError, OSError):   # no load average on this system
-        free = processors
-    return max(1, min(processors, free, tasks, _MAX_WORKERS))
 
 
 def _each(function: Callable, items: Sequence, workers: int) -> list:
