@@ -1376,6 +1376,18 @@ class Importer:
         if _normal(self._text(sheet, row, role)) in {k for k, v in self.roles.items() if v == self.layout.roles["controller"]}:
             self.fact(node, DPV + "hasDataController", organisation, source)
 
+    @staticmethod
+    def _chosen(text: str, phrases: dict[str, str]) -> str | None:
+        """The IRI a cell of a closed list (a role, a scope) names: one of its phrases in any language, or the IRI."""
+        iri = phrases.get(_normal(text))
+        if iri is None and expand(text) in phrases.values():
+            iri = expand(text)
+        return iri
+
+    def _choices(self, catalogue: str, keys) -> str:
+        """A closed list's phrases in the workbook's language, for an error: 'Controller' or 'Processor'."""
+        return " or ".join(f"'{self.t(f'{catalogue}.{key}')}'" for key in keys)
+
     def _named_once(self, node: ox.NamedNode, kind: str, words: str, source) -> None:
         """A node the workbook names in words only (a group, an agreement): typed, labelled and traced to its first
         cell once, however many rows name it."""
@@ -1520,11 +1532,9 @@ class Importer:
                 for member in members:
                     self.fact(group, DPV + "hasDataController", member, source)
         elif kind == "role":
-            roles = self.roles
-            iri = roles.get(_normal(text)) or (expand(text) if expand(text) in roles.values() else None)
+            iri = self._chosen(text, self.roles)
             if iri is None:
-                choices = " or ".join(f"'{self.t(f'role.{k}')}'" for k in self.layout.roles)
-                problem(f"unknown role '{text}'; write {choices}")
+                problem(f"unknown role '{text}'; write {self._choices('role', self.layout.roles)}")
             else:
                 self.fact(node, column.property, ox.NamedNode(iri), source)
         elif kind == "types":
@@ -1589,10 +1599,10 @@ class Importer:
                 else:
                     self.fact(node, column.property, ox.NamedNode(iri), source)
         elif kind == "scope":
-            iri = self.scopes.get(_normal(text)) or (expand(text) if expand(text) in self.scopes.values() else None)
+            iri = self._chosen(text, self.scopes)
             if iri is None:
-                choices = " or ".join(f"'{self.t(f'scope.{k}')}'" for k in self.layout.scopes)
-                problem(f"unknown scope '{text}'; write {choices}, or name the activities in the column before")
+                problem(f"unknown scope '{text}'; write {self._choices('scope', self.layout.scopes)}, "
+                        f"or name the activities in the column before")
             else:
                 self.fact(node, column.property, ox.NamedNode(iri), source)
         elif kind == "authorisation":
