@@ -1784,9 +1784,9 @@ def _colon(text: str) -> tuple[str, str, str]:
 
 
 def import_workbook(path: Path, *, layout_name: str = "ropa", namespace: str | None = None,
-                    graph: RecordGraph | None = None) -> tuple[list[ox.Triple], str]:
+                    graph: RecordGraph | None = None, found: dict | None = None) -> tuple[list[ox.Triple], str]:
     """The triples of a workbook's record (with the cell of every fact) and its namespace; WorkbookErrors lists every
-    problem of the file.
+    problem of the file. ``found`` (when given) receives the workbook's language as "lang", for the status line.
 
     The cyclic garbage collector is paused while the triples are made: they are many small objects without cycles,
     and the collector's repeated passes over them cost a third of the import of a large workbook."""
@@ -1795,6 +1795,8 @@ def import_workbook(path: Path, *, layout_name: str = "ropa", namespace: str | N
     wanted = {_normal(sheet_title(p)) for key in titles for p in _all_phrases(key).values()}
     sheets = read_workbook(Path(path), wanted | {s.key for s in spec.sheets})
     importer = Importer(sheets, Path(path).name, layout_name=layout_name, namespace=namespace, graph=graph)
+    if found is not None:
+        found["lang"] = importer.lang
     collecting = gc.isenabled()
     gc.disable()
     try:
@@ -1819,11 +1821,12 @@ def turtle(triples: Sequence[ox.Triple], namespace: str) -> bytes:
     return ox.serialize(triples, format=ox.RdfFormat.TURTLE, prefixes=prefixes)
 
 
-def write_import(path: Path, output: Path, *, layout_name: str = "ropa", namespace: str | None = None) -> Path:
+def write_import(path: Path, output: Path, *, layout_name: str = "ropa", namespace: str | None = None,
+                 found: dict | None = None) -> Path:
     """Import a workbook into ``output/<workbook name>.ttl``; nothing is written when the file has a problem."""
     from ropa.export import write_atomically
 
-    triples, ns = import_workbook(path, layout_name=layout_name, namespace=namespace)
+    triples, ns = import_workbook(path, layout_name=layout_name, namespace=namespace, found=found)
     content = turtle(triples, ns)
     output.mkdir(parents=True, exist_ok=True)
     target = output / (slugify(Path(path).stem) + ".ttl")

@@ -31,7 +31,7 @@ def register(app: typer.Typer) -> None:
         Shows the prefixed name to write in Turtle, the label, the broader concept and, for legal bases and transfer
         instruments, the GDPR article and the validity dates. Exit 1 when nothing matches.
         """
-        with user_errors():
+        with user_errors(lang.value if lang else None):
             found = vocabulary().search(text or "", kind.value if kind else None, lang.value if lang else None)
         if output_format is OutputFormat.json:
             typer.echo(json.dumps([t.as_dict() for t in found], indent=2, ensure_ascii=False))
