@@ -147,7 +147,7 @@ class WhatIf:
                         "; ".join(sorted({label(a) for acts in controllers.values() for a in acts}))]
                        for processor, controllers in sorted(self.notify().items(), key=lambda item: label(item[0]))]
         return [
-            Section(say("whatif.heading.summary"), text=summary),
+            Section("", text=summary),   # the lead paragraph under the title, which already says what if
             Section(say("whatif.heading.losing"), [say("whatif.col.activity"), say("whatif.col.recorded_by"),
                                                    say("whatif.col.controllers"), say("whatif.col.vendor"),
                                                    say("whatif.col.place"), say("whatif.col.after"),
