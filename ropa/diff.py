@@ -30,6 +30,7 @@ import pyoxigraph as ox
 from ropa.flows import contacts, flow_graph, label_map, resolve_party
 from ropa.load import RecordGraph, load
 from ropa.namespaces import PREFIXES, ROPA, shorten
+from ropa.periods import format_date
 from ropa.register import Labels, Messages, format_duration
 from ropa.tabular import NOT_DOCUMENTED, Section
 
@@ -355,13 +356,13 @@ class Notice:
                             for key in OBJECTION_CONTACTS)
         return [
             Section(t("notice.title"), text=t("notice.intro", processor=self.processor_label, controllers=to,
-                                              issued=self.issued.isoformat())),
+                                              issued=format_date(self.issued, t))),
             Section(t("notice.changes"), [t("notice.col.change"), t("notice.col.sub_processor"), t("notice.col.engaged_by"),
                                           t("notice.col.headquarters"), t("notice.col.data_location"),
-                                          t("notice.col.basis", date=self.effective.isoformat())], self.rows),
+                                          t("notice.col.basis", date=format_date(self.effective, t))], self.rows),
             Section(t("notice.processing"), text="\n".join(self.activities) or missing),
-            Section(t("notice.from_when"), text=t("notice.from_when.text", date=self.effective.isoformat())),
-            Section(t("notice.objection"), text=t("notice.objection.text", date=self.effective.isoformat(),
+            Section(t("notice.from_when"), text=t("notice.from_when.text", date=format_date(self.effective, t))),
+            Section(t("notice.objection"), text=t("notice.objection.text", date=format_date(self.effective, t),
                                                   processor=self.processor_label) + "\n\n" + contact),
         ]
 

@@ -197,6 +197,28 @@ def format_period(period: Period, t: Messages, event_label: Callable[[str], str]
     return t(f"period.{period.kind}", text=period.text)
 
 
+def format_date(day: dt.date | dt.datetime | str, t: Messages) -> str:
+    """A date in the words of the catalogue's language, for a sentence a person reads ("1 January 2026",
+    "1er janvier 2026", "1 januari 2026", "1. Januar 2026"); JSON and SARIF keep ISO dates. A text that is not an ISO
+    date (a date as a statement words it) is returned as it is."""
+    if isinstance(day, str):
+        text = day.strip()
+        try:
+            day = dt.date.fromisoformat(text[:10]) if _ISO_DAY.fullmatch(text) else None
+        except ValueError:
+            day = None
+        if day is None:
+            return text
+    if isinstance(day, dt.datetime):
+        day = day.date()
+    months = t("date.months").split()
+    number = t("date.first_day") if day.day == 1 else str(day.day)
+    return t("date.pattern", day=number, month=months[day.month - 1], year=day.year)
+
+
+_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}(?:T[\d:.+\-Z]*)?")
+
+
 _DAY_FIRST = re.compile(r"(\d{1,2})\s*[./-]\s*(\d{1,2})\s*[./-]\s*(\d{4})")
 
 
