@@ -80,3 +80,12 @@ def test_the_sub_processor_notice_says_its_dates_in_words(tmp_path):
     assert ISO.findall(text) == []
     assert "15 januari 2026" in text and "1 maart 2026" in text
     assert json.loads(to_json(notice))["effective"] == "2026-03-01"
+
+
+def test_the_vocabulary_listing_says_validity_in_words_when_a_language_is_asked():
+    from ropa.commands.terms import term_rows
+    from ropa.terms import vocabulary
+
+    shield = [vocabulary().resolve("ropa:PrivacyShield")]
+    assert term_rows(shield, "fr")[2][0][-1] == "du 12 juillet 2016 au 16 juillet 2020"
+    assert "2016-07-12" in term_rows(shield, None)[2][0][-1]   # the English listing keeps its ISO dates
