@@ -68,7 +68,13 @@ class Period:
 
 
 class PeriodError(ValueError):
-    """The text is not a period ropa can read; the message says what to write instead."""
+    """The text is not a period ropa can read; the message says what to write instead. ``key`` names the catalogue's
+    phrase for it (``import.problem.<key>``, filled with ``text``), so that a workbook's error speaks its language."""
+
+    def __init__(self, message: str, key: str = "retention", text: str = ""):
+        super().__init__(message)
+        self.key = key
+        self.text = text
 
 
 @lru_cache(maxsize=4096)
@@ -120,7 +126,8 @@ def parse_period(text: str, event_of: Callable[[str], str | None], t_all: list[M
     if after:
         duration = duration_of(stripped[:after.start()])
         if duration is None:
-            raise PeriodError(f"cannot read the period '{stripped[:after.start()].strip()}'")
+            part = stripped[:after.start()].strip()
+            raise PeriodError(f"cannot read the period '{part}'", "period_part", part)
         return Period("event", duration=duration, event=_event(stripped[after.end():], event_of))
     ranged = _RANGE.match(stripped)
     if ranged:
@@ -133,7 +140,7 @@ def parse_period(text: str, event_of: Callable[[str], str | None], t_all: list[M
             return parse_period(plain, event_of, t_all)
         except PeriodError:
             pass
-    raise PeriodError(f"cannot read the retention period '{stripped}'")
+    raise PeriodError(f"cannot read the retention period '{stripped}'", "retention", stripped)
 
 
 @lru_cache(maxsize=None)
@@ -147,7 +154,7 @@ def _event(text: str, event_of: Callable[[str], str | None]) -> str:
     name = text.strip().rstrip(".")
     iri = event_of(name)
     if iri is None:
-        raise PeriodError(f"unknown event '{name}'")
+        raise PeriodError(f"unknown event '{name}'", "unknown_event", name)
     return iri
 
 
