@@ -359,7 +359,8 @@ class Notice:
                                               issued=format_date(self.issued, t))),
             Section(t("notice.changes"), [t("notice.col.change"), t("notice.col.sub_processor"), t("notice.col.engaged_by"),
                                           t("notice.col.headquarters"), t("notice.col.data_location"),
-                                          t("notice.col.basis", date=format_date(self.effective, t))], self.rows),
+                                          t("notice.col.basis", date=format_date(self.effective, t))], self.rows,
+                    empty=t("section.none")),
             Section(t("notice.processing"), text="\n".join(self.activities) or missing),
             Section(t("notice.from_when"), text=t("notice.from_when.text", date=format_date(self.effective, t))),
             Section(t("notice.objection"), text=t("notice.objection.text", date=format_date(self.effective, t),
@@ -390,7 +391,9 @@ def make_notice(old: RecordGraph, new: RecordGraph, processor: str, effective: d
     if effective < issued:
         raise RopaError(f"the change takes effect on {effective.isoformat()}, before the notice is issued "
                         f"({issued.isoformat()}): Art. 28(2) asks for the notice before the change, so that "
-                        f"controllers can object; give --effective a later date")
+                        f"controllers can object; give --effective a later date", key="notice.error.before_issued",
+                        values={"effective": format_date(effective, Messages(lang)),
+                                "issued": format_date(issued, Messages(lang))})
     try:
         party = resolve_party(new, processor, "processor")
     except RopaError:
@@ -414,12 +417,15 @@ def make_notice(old: RecordGraph, new: RecordGraph, processor: str, effective: d
                                       item, labels.get(item, item)))
     name = label_map(new, [party]).get(party, party)
     if not changes:
-        raise RopaError(f"no sub-processor of {name} was added or removed between the two versions: no notice is owed")
+        raise RopaError(f"no sub-processor of {name} was added or removed between the two versions: no notice is owed",
+                        key="notice.error.no_change", values={"name": name})
     t = Messages(lang)
     missing = t("gap.not_documented")
     rows = []
     for change in changes:
         graph = new if change.kind == "added" else old
+        names = Labels(graph, lang)   # the sub-processor and what engages it, named in the notice's language
+        names.fetch([change.item, change.subject])
         facts = defaultdict(list)
         places = graph.select(_PROVIDER_FACTS, {"party": ox.NamedNode(change.item)})
         place_labels = Labels(graph, lang)
@@ -427,7 +433,7 @@ def make_notice(old: RecordGraph, new: RecordGraph, processor: str, effective: d
         for row in places:
             facts[row["kind"]].append(place_labels[row["place"]])
         basis = _basis_on(new, change.item, effective, lang) if change.kind == "added" else t("notice.no_longer_used")
-        rows.append([t(f"notice.change.{change.kind}"), change.item_label, change.subject_label,
+        rows.append([t(f"notice.change.{change.kind}"), names[change.item], names[change.subject],
                      ", ".join(facts["headquarters"]) or missing, ", ".join(facts["data location"]) or missing, basis])
     served_labels = Labels(new, lang)
     served_labels.fetch([*own_activities, *(r["controller"] for r in served)])

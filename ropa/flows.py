@@ -934,10 +934,12 @@ class Impact:
         return [
             Section(say("impact.heading.impact"), text=summary),
             Section(say("impact.heading.activities"), [say(f"impact.col.{c}") for c in (
-                "activity", "recorded_by", "role", "controllers", "subjects", "categories", "risks")], activity_rows),
-            Section(say("impact.heading.affected"), [say("impact.col.what"), say("impact.col.who")], affected),
+                "activity", "recorded_by", "role", "controllers", "subjects", "categories", "risks")], activity_rows,
+                    empty=say("section.none")),
+            Section(say("impact.heading.affected"), [say("impact.col.what"), say("impact.col.who")], affected,
+                    empty=say("section.none")),
             Section(say("impact.heading.notify"), [say(f"impact.col.{c}") for c in (
-                "who", "notified_by", "article", "when", "contact")], self.notifications),
+                "who", "notified_by", "article", "when", "contact")], self.notifications, empty=say("section.none")),
             Section(say("impact.heading.replaced"), text="\n".join(replaced) or missing),
         ]
 
@@ -1155,9 +1157,9 @@ class Concentration:
         return [
             Section(say("vendors.heading"), [say(f"vendors.col.{c}") for c in (
                 "vendor", "located", "activities", "entities", "subjects", "categories", "sole_route")], ranked,
-                    say("vendors.lead", date=format_date(self.graph.as_of, say))),
+                    say("vendors.lead", date=format_date(self.graph.as_of, say)), empty=say("section.none")),
             Section(say("vendors.heading.single"), [say("vendors.col.vendor"), say("vendors.col.depends")], single,
-                    say("vendors.lead.single")),
+                    say("vendors.lead.single"), empty=say("section.none")),
         ]
 
     def as_dict(self) -> dict:
