@@ -57,3 +57,31 @@ def test_the_notices_errors_are_said_in_its_language(tmp_path):
     with pytest.raises(RopaError) as raised:
         make_notice(new, new, "my:organisation", lang="nl")
     assert raised.value.said(Messages("nl")).startswith("tussen de twee versies is geen subverwerker van Loonhuis")
+
+
+def test_the_diff_speaks_the_language_asked_and_json_stays_english(tmp_path):
+    from ropa.diff import compare
+    from ropa.tabular import to_json
+
+    old, new = versions(tmp_path)
+    activities = tmp_path / "new" / "activities.ttl"
+    text = activities.read_text(encoding="utf-8")
+    text = text.replace('ropa:afterEvent "P5Y"', 'ropa:afterEvent "P7Y"', 1).replace(
+        "    dpv:hasStorageCondition my:staff-payroll-retention ;",
+        '    dpv:hasStorageCondition my:staff-payroll-retention ;\n    ropa:validFrom "2025-01-01"^^xsd:date ;', 1)
+    activities.write_text(text, encoding="utf-8")
+    new = ropa.load([tmp_path / "new"])
+    dutch = compare(old, new, "v1", "v2", lang="nl")
+    shown = to_markdown(dutch, dutch.title())
+    assert shown.startswith("# Wijzigingen in het register")
+    assert "Van v1 naar v2: verwerking: 1, subverwerker: 2, bewaring: 1." in shown
+    assert "| gewijzigd | Personeels- en loonadministratie van het eigen personeel | geldig vanaf |  | 1 januari 2025 |" in shown
+    assert ("| gewijzigd | Personeels- en loonadministratie van het eigen personeel | termijn | "
+            "5 jaar na einde van de contractuele relatie | 7 jaar na einde van de contractuele relatie |") in shown
+    assert "| toegevoegd | Beheer van ziekteverzuim voor werkgevers | Kempen Cloud NV |" in shown
+    assert "https://" not in shown and "2025-01-01" not in shown
+    english = compare(old, new, "v1", "v2")
+    assert to_json(dutch) == to_json(english)
+    assert "1 January 2025" in to_markdown(english) and "2025-01-01" in to_json(english)
+    retention = next(c for c in english.changes if c.aspect == "retention")
+    assert retention.subject_label == "Payroll of our own staff"   # named by its activity, not its IRI

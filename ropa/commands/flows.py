@@ -157,10 +157,12 @@ def register(app: typer.Typer) -> None:
         git: GitOption = None,
         output_format: FormatOption = ReportFormat.table,
         output: OutputOption = None,
+        lang: LangOption = Language.en,
     ) -> None:
         """Activities, processors, sub-processors, transfers, retention and legal bases added, removed or changed."""
-        with cli.user_errors():
-            emit(make_diff(*sides(old, new, git)), output_format, output, "Changes to the register")
+        with cli.user_errors(lang.value):
+            result = make_diff(*sides(old, new, git), lang=lang.value)
+            emit(result, output_format, output, result.title(), lang.value)
 
     @app.command("notice")
     def notice_command(
