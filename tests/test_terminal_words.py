@@ -4,6 +4,7 @@ that are not the bundled one; the engineers' outputs (JSON) are not touched."""
 from __future__ import annotations
 
 import json
+import re
 
 from typer.testing import CliRunner
 
@@ -64,3 +65,37 @@ def test_json_stays_the_same_in_every_language():
     answers = {lang: json.loads(run(["flows", record, "--lang", lang, "--format", "json", "--as-of", AS_OF]))
                for lang in ("en", "nl")}
     assert answers["en"] == answers["nl"]
+
+
+def test_validate_says_waivers_and_its_date_in_the_language(tmp_path):
+    waivers = tmp_path / "aanvaard.toml"
+    waivers.write_text('''[[waiver]]
+check = "rs:RecipientInThirdCountry"
+focus = "<https://loonhuis-schelde.example/record/schelde-holdings>"
+accepted_by = "Piet"
+reason = "de holding bewaart niets"
+until = 2027-06-30
+
+[[waiver]]
+check = "rs:NoTransferContradiction"
+entity = "<https://loonhuis-schelde.example/record/organisation>"
+accepted_by = "An"
+reason = "oud"
+until = 2026-01-31
+
+[[waiver]]
+check = "rs:NoSuchCheck"
+entity = "<https://loonhuis-schelde.example/record/organisation>"
+accepted_by = "An"
+reason = "vergeten"
+until = 2027-01-31
+''', encoding="utf-8")
+    result = CliRunner().invoke(app, ["validate", str(example_dir("loonhuis-schelde")), "--lang", "nl", "--as-of", AS_OF,
+                                      "--waivers", str(waivers)])
+    said = " ".join(result.output.replace("│", " ").split())
+    assert "Aanvaard door Piet tot 30 juni 2027:" in said   # a cell of the findings' table
+    assert "Aanvaarding door An verlopen op 31 januari 2026" in said
+    assert "1 bevinding opnieuw geteld: de aanvaarding verliep op 31 januari 2026" in said
+    assert "— op 28 november 2026" in said
+    assert f"ropa: opmerking: {waivers}:15: de aanvaarding van rs:NoSuchCheck past op geen enkele bevinding" in said
+    assert not re.search(r"\b(Waived|Waiver|expired|counted again|waiver for)\b", said), said
