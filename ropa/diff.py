@@ -393,7 +393,7 @@ class Notice:
         t = Messages(self.lang)
         missing = t("gap.not_documented")
         to = ", ".join(self.controllers) or missing
-        contact = "\n".join(f"{t('notice.contact.' + _CONTACT_KEYS[key])}: {', '.join(self.contact.get(key, [])) or missing}"
+        contact = "\n".join(f"{t('notice.contact.' + _CONTACT_KEYS[key])}{t('punct.colon')} {', '.join(self.contact.get(key, [])) or missing}"
                             for key in OBJECTION_CONTACTS)
         return [
             Section(t("notice.title"), text=t("notice.intro", processor=self.processor_label, controllers=to,

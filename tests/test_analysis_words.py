@@ -5,6 +5,7 @@ records."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 import shutil
 
 import pytest
@@ -85,3 +86,10 @@ def test_the_diff_speaks_the_language_asked_and_json_stays_english(tmp_path):
     assert "1 January 2025" in to_markdown(english) and "2025-01-01" in to_json(english)
     retention = next(c for c in english.changes if c.aspect == "retention")
     assert retention.subject_label == "Payroll of our own staff"   # named by its activity, not its IRI
+
+
+def test_the_french_notice_punctuates_its_contacts_as_french_does(tmp_path):
+    old, new = versions(tmp_path)
+    notice = make_notice(old, new, "my:organisation", dt.date(2027, 3, 1), issued=dt.date(2027, 1, 15), lang="fr")
+    text = to_markdown(notice)
+    assert re.search(r"adresse\s: Kortrijksesteenweg 1200, 9051 Gent", text) and "adresse: " not in text
