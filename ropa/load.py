@@ -217,6 +217,9 @@ def expand_paths(paths: Iterable[str | Path]) -> list[Path]:
                     f"unsupported file type '{path.suffix}'; ropa reads {', '.join(sorted(FORMATS))}", path=str(path),
                     key="error.load.file_type", values={"suffix": path.suffix, "formats": ", ".join(sorted(FORMATS))})
             files.append(path)
+        elif path.exists():
+            raise RopaError("neither a file nor a folder (a device, a pipe or a socket); ropa reads RDF files",
+                            path=str(path), key="error.load.not_a_file")
         else:
             raise RopaError("no such file or folder", path=str(path), key="error.load.no_file")
     return files
