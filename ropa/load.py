@@ -331,6 +331,10 @@ def _reading(shown: str):
         yield
     except SyntaxError as error:
         message = _PARSER_LOCATION.sub("", error.msg or str(error))
+        if "remote context" in message:   # the parser's words for a JSON-LD @context given by its address
+            raise RopaError("the JSON-LD @context is given by its address, and ropa fetches nothing from the network; "
+                            "put the context in the file", path=shown, line=error.lineno,
+                            key="error.load.remote_context") from None
         raise RopaError(message, path=shown, line=error.lineno, column=error.offset, key="error.load.syntax",
                         values={"detail": message}) from None
     except UnicodeDecodeError as error:

@@ -581,6 +581,23 @@ def test_a_pipe_given_as_the_record_is_named_as_such(tmp_path):
     one_line_error(invoke("validate", str(pipe), code=2), "record.ttl", "neither a file nor a folder")
 
 
+def test_a_json_ld_context_by_address_is_not_fetched(tmp_path):
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    listener.settimeout(0.5)
+    port = listener.getsockname()[1]
+    record = tmp_path / "record.jsonld"
+    record.write_text(json.dumps({"@context": f"http://127.0.0.1:{port}/context.jsonld",
+                                  "@id": "https://example.org/a", "name": "A"}))
+    try:
+        one_line_error(invoke("validate", str(record), code=2), "record.jsonld", "@context", "network")
+        with pytest.raises(TimeoutError):
+            listener.accept()[0].close()   # nobody knocked
+    finally:
+        listener.close()
+
+
 def test_a_full_standard_output_is_one_line():
     result = subprocess.run([sys.executable, "-m", "ropa", "queries"], stdout=open("/dev/full", "w"),
                             stderr=subprocess.PIPE, text=True, timeout=120)
