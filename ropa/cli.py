@@ -94,7 +94,7 @@ def user_errors(lang: str | None = None):
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("always", RopaWarning)
-            warnings.showwarning = lambda *shown, **named: _show_warning(*shown, lang=lang)
+            warnings.showwarning = _show_warning   # the library's warnings are English: so is their marker
             yield
     except RopaError as error:
         spoken = getattr(error, "lang", None) or lang
@@ -119,11 +119,11 @@ class _OneLineLog(logging.Handler):
         say(f"{record.name}: {lines[0] if lines else record.levelname.lower()}", "warning")
 
 
-def _show_warning(message, category, filename, lineno, file=None, line=None, lang: str | None = None) -> None:
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
     if issubclass(category, RopaWarning):
-        say(str(message), "warning", lang)
+        say(str(message), "warning")
     else:
-        say(f"{category.__name__}: {message}", "warning", lang)
+        say(f"{category.__name__}: {message}", "warning")
 
 
 @app.command()

@@ -99,3 +99,11 @@ until = 2027-01-31
     assert "— op 28 november 2026" in said
     assert f"ropa: opmerking: {waivers}:15: de aanvaarding van rs:NoSuchCheck past op geen enkele bevinding" in said
     assert not re.search(r"\b(Waived|Waiver|expired|counted again|waiver for)\b", said), said
+
+
+def test_an_english_warning_keeps_its_english_marker(tmp_path):
+    (tmp_path / "leeg.ttl").write_text("@prefix dpv: <https://w3id.org/dpv#> .\n<https://example.org/org> a dpv:Organisation .\n",
+                                       encoding="utf-8")
+    result = CliRunner().invoke(app, ["vendors", str(tmp_path), "--lang", "nl"])
+    warning = next(line for line in result.output.splitlines() if "no processing activity" in line)
+    assert warning.startswith("ropa: warning: "), warning
