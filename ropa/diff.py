@@ -88,6 +88,8 @@ _DURATIONS = """
       OPTIONAL { ?duration ropa:statedAs ?stated }
     }"""
 
+_LABELLED_CONDITIONS = "SELECT DISTINCT ?s WHERE { ?s dpv:hasDuration ?d ; rdfs:label|skos:prefLabel ?l }"
+
 
 # --- Versions -------------------------------------------------------------------------------------------------
 
@@ -254,12 +256,14 @@ def _changes(old: RecordGraph, new: RecordGraph, before: dict, after: dict, labe
     durations_before, durations_after = _durations(old, t), _durations(new, t)
     changes += _links("retention", before["retention"], after["retention"], label,
                       describe=lambda sc: durations_after.get(sc) or durations_before.get(sc, ""))
-    holders = defaultdict(set)   # a storage condition is named by what keeps data under it (it rarely has a label)
+    holders = defaultdict(set)   # an unlabelled storage condition is named by what keeps data under it
     for s, _, o in before["retention"] | after["retention"]:
         holders[o].add(label(s))
+    labelled = {r["s"] for graph in (old, new) for r in graph.select(_LABELLED_CONDITIONS)}
     for condition in sorted(set(durations_before) & set(durations_after), key=label):
         if durations_before[condition] != durations_after[condition]:
-            changes.append(Change("retention", "changed", condition, ", ".join(sorted(holders[condition])) or label(condition),
+            name = label(condition) if condition in labelled else ", ".join(sorted(holders[condition])) or label(condition)
+            changes.append(Change("retention", "changed", condition, name,
                                   "", field("period"), durations_before[condition], durations_after[condition]))
     return changes
 
