@@ -185,7 +185,11 @@ ex:CertificateOfGoodConduct a skos:Concept , dpv:PersonalData , ropa:CriminalOff
     assert found(check_both(tmp_path, authorised + concept), "rs:CriminalOffenceData") == set()
 
 
-@pytest.mark.parametrize(("country", "law"), [("loc:BE", "Law of 30 July 2018"), ("loc:NL", "UAVG"), ("loc:DE", None)])
+@pytest.mark.parametrize(("country", "law"), [
+    ("loc:BE", "Law of 30 July 2018"), ("loc:NL", "UAVG"), ("loc:DE", None),
+    # Ireland has two provisions: the finding names both, once
+    ("loc:IE", "Data Protection Act 2018, section 55; National Vetting Bureau (Children and Vulnerable Persons) Acts 2012 to 2016."),
+])
 def test_the_art_10_finding_names_the_provision_of_the_organisations_country(tmp_path, country, law):
     record = edited(SHOP, ('ropa:email "privacy@shop.be" ;', f'ropa:email "privacy@shop.be" ; dpv:hasCountry {country} ;'),
                     ("pd:Name , pd:EmailAddress ;", "pd:Name , pd:CriminalConviction ;"))
