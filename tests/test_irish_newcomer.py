@@ -125,6 +125,24 @@ def test_the_video_interviews_in_the_uk_rest_on_the_uk_adequacy_decision(talentb
 
 # --- What an Irish officer writes ------------------------------------------------------------------------------------
 
+@pytest.mark.parametrize("name", ["Republic of Ireland", "Éire", "Eire", "Ireland"])
+def test_the_names_of_ireland_resolve_to_ireland(name):
+    assert vocabulary().resolve(name, kind="country").curie == "loc:IE"
+
+
+def test_a_workbook_with_the_republic_of_ireland_and_both_vetting_laws_imports(talentbridge_path, tmp_path):
+    book = openpyxl.load_workbook(talentbridge_path / "talentbridge.xlsx")
+    sheet = book["Organisation"]
+    column = next(c.column for c in sheet[1] if c.value == "Country")
+    sheet.cell(row=2, column=column).value = "Republic of Ireland"
+    book.save(tmp_path / "record.xlsx")
+    result = runner.invoke(app, ["import", str(tmp_path / "record.xlsx"), "-o", str(tmp_path / "record")])
+    assert result.exit_code == 0, result.output
+    countries = ropa.load([tmp_path / "record"]).select(
+        "SELECT ?c WHERE { ?o dpv:hasCountry ?c ; dpv:hasAuthority ?a }")
+    assert [str(r["c"]) for r in countries] == ["https://w3id.org/dpv/loc#IE"]
+
+
 def test_the_example_workbook_script_reproduces_the_record(talentbridge_path, tmp_path):
     """build_workbook.py is how the record was made: run on a copy, it writes the same Turtle."""
     copy = tmp_path / "talentbridge-ie"
