@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import subprocess
 import sys
 
@@ -51,6 +52,15 @@ def test_the_only_finding_is_the_screening_tool_that_declines_applications_on_le
     none of the grounds of Art. 22(2). Vetting (Art. 10), the PPSN (Art. 87), the DPF and the UK are all covered."""
     assert {(f.check, f.focus.removeprefix(REC), f.severity) for f in findings} == {
         ("rs:AutomatedDecisionGround", "cv-screening-and-ranking", "warning")}
+
+
+def test_the_readme_lists_the_findings_the_checks_report(talentbridge_path, findings):
+    counts: dict[str, int] = {}
+    for finding in findings:
+        counts[finding.check] = counts.get(finding.check, 0) + 1
+    readme = (talentbridge_path / "README.md").read_text(encoding="utf-8")
+    listed = dict(re.findall(r"^\| `(rs:[\w-]+)`(?: \((\d+)\))? \|", readme, flags=re.MULTILINE))
+    assert counts == {check: int(n or 1) for check, n in listed.items()}
 
 
 def test_garda_vetting_without_its_law_names_both_irish_provisions(talentbridge_path, tmp_path):
