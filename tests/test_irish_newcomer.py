@@ -133,6 +133,23 @@ def test_the_video_interviews_in_the_uk_rest_on_the_uk_adequacy_decision(talentb
     assert uk["importer"] == REC + "interviewloop-ltd" and uk["status"] == "valid"
 
 
+# --- Questions ------------------------------------------------------------------------------------------------------
+
+def _right_stated(graph):
+    results = library.run(library.get("automated-decisions"), graph, as_of=AS_OF)
+    rows = [{k: getattr(v, "value", v) for k, v in zip(results.columns, row)} for row in results.rows]
+    return {r["rightStated"] for r in rows if r["activity"] == REC + "cv-screening-and-ranking"}
+
+
+def test_the_screening_tool_is_listed_without_the_art_22_right_until_a_safeguard_is_stated(talentbridge, talentbridge_path,
+                                                                                          tmp_path):
+    assert _right_stated(talentbridge) == {"no"}
+    (tmp_path / "rights.ttl").write_text(
+        "@prefix dpv: <https://w3id.org/dpv#> . @prefix eu-gdpr: <https://w3id.org/dpv/legal/eu/gdpr#> .\n"
+        f"<{REC}organisation> dpv:hasRight eu-gdpr:A22-3-a .\n", encoding="utf-8")   # the right to human intervention
+    assert _right_stated(ropa.load([talentbridge_path, tmp_path / "rights.ttl"])) == {"yes"}
+
+
 # --- What an Irish officer writes ------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("name", ["Republic of Ireland", "Éire", "Eire", "Ireland"])
