@@ -457,7 +457,8 @@ ENTRY_FIELDS: dict[str, FieldSpec] = {
                            checks=["rs:TransferBasis", "rs:InvalidatedTransferInstrument"]),
     "retention": _spec("dpv:hasStorageCondition"),
     "security": _spec(*(shorten(p) for p in MEASURE_PROPERTIES), checks=["rs:SecurityMeasures"]),
-    "legal_basis": _spec("dpv:hasLegalBasis", "ropa:withdrawalMeans", "ropa:legalBasisLaw", checks=["rs:LegalBasisLaw"]),
+    "legal_basis": _spec("dpv:hasLegalBasis", "ropa:withdrawalMeans", "ropa:legalBasisLaw", "ropa:criminalDataAuthorisation",
+                         "ropa:legalProvision", checks=["rs:LegalBasisLaw", "rs:CriminalOffenceData"]),
     "special_condition": _spec("ropa:specialCategoryLaw", checks=["rs:SpecialCategoryCondition", "rs:SpecialCategoryLaw"]),
     "data_source": _spec("dpv:hasDataSource"),
     "processors": _spec("dpv:hasDataProcessor", "ropa:usesServiceProvider", "ropa:hasSubProcessor"),
@@ -795,6 +796,7 @@ class _Builder:
             "ropa:purposeDescription", "dpv:hasDataSubject", "dpv:hasPersonalData", "ropa:dataDescription",
             "dpv:hasRecipient", "ropa:noRecipients", "ropa:hasTransfer", "ropa:statesNoTransferOutside",
             "dpv:hasStorageCondition", "dpv:hasLegalBasis", "ropa:legalBasisLaw", "ropa:specialCategoryLaw",
+            "ropa:criminalDataAuthorisation", "ropa:legalProvision",
             "ropa:withdrawalMeans", "dpv:hasDataSource", "ropa:usesServiceProvider", "ropa:engagesProcessor",
             "ropa:hasSubProcessor", "ropa:dataLocation", "dpv:hasLocation", "dpv:hasImpactAssessment", "dpv:hasActivityStatus",
             "dpv:hasProcessing", "dpv:hasContext", "ropa:hasAgreement", "dpv:hasJointDataControllers")),
@@ -1229,9 +1231,13 @@ class _Builder:
             security_note = self.t("note.for_all_processing") if measures else ""
         fields["security"] = self.field("security", measures, activity, note=security_note)
         fields["security"].inherited = bool(security_note)
-        laws = self.concepts(activity, ROPA + "legalBasisLaw")   # the law behind a legal obligation or public task
-        for law in laws:
-            law.detail = self.t.cite("Art. 6(3)")
+        laws = []   # the laws a basis rests on, each with the article that asks for it
+        for prop, article in (("legalBasisLaw", "Art. 6(3)"),   # behind a legal obligation or public task
+                              ("criminalDataAuthorisation", "Art. 10"),   # allowing criminal-offence data
+                              ("legalProvision", "Art. 87")):   # allowing a national identification number
+            for law in self.concepts(activity, ROPA + prop):
+                law.detail = self.t.cite(article)
+                laws.append(law)
         fields["legal_basis"] = self.field("legal_basis", self.legal_bases(activity, "Art. 6") + laws, activity)
         conditions = self.concepts(activity, ROPA + "specialCategoryLaw")   # the law an Art. 9(2) condition rests on
         for law in conditions:

@@ -492,6 +492,8 @@ def _controller_activity(rng: random.Random, org: str, number: int) -> _Activity
     )
     activity.children = label == "Service provision" and number % 7 == 0
     activity.automated = label == "Fraud prevention" and number % 3 == 0
+    if activity.automated:   # a payment refused by automated scoring is necessary for the contract (Art. 22(2)(a))
+        activity.bases.append("eu-gdpr:A6-1-b")
     activity.joint = label == "Newsletter and direct marketing" and number % 4 == 0 and org != "org00"
     if rng.random() < 0.25:
         activity.event = rng.choice(_EVENTS)

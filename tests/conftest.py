@@ -83,6 +83,19 @@ def school_workbook() -> Path:
 
 
 @pytest.fixture(scope="session")
+def talentbridge_path() -> Path:
+    """TalentBridge Recruitment Limited (examples/talentbridge-ie): a fictional Irish recruitment agency whose record
+    was imported from the workbook its officer filled in (Garda vetting, an applicant tracking system in the United
+    States, video interviews in the United Kingdom, a CV-screening tool)."""
+    return example_path("talentbridge-ie")
+
+
+@pytest.fixture(scope="session")
+def talentbridge(talentbridge_path):
+    return ropa.load([talentbridge_path])
+
+
+@pytest.fixture(scope="session")
 def payroll_path() -> Path:
     """The Flemish payroll provider example (examples/loonhuis-schelde): mostly a processor for employers, with the
     gaps an auditor finds listed in its README."""

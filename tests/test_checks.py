@@ -147,6 +147,29 @@ ex:partner a dpv:LegalEntity ; rdfs:label "Partner"@en ."""
     assert found(report, "rs:Controller-contact") == {("partner", None)}
 
 
+# --- Art. 22(2) ------------------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("basis", "reported"), [
+    ("eu-gdpr:A6-1-f-controller", True),   # legitimate interests: no ground of Art. 22(2)
+    ("eu-gdpr:A6-1-a-non-explicit-consent", True),   # consent, but not explicit (Art. 22(2)(c))
+    ("eu-gdpr:A6-1-c", True),   # a legal obligation whose law is not named (Art. 22(2)(b))
+    ('eu-gdpr:A6-1-c ;\n    ropa:legalBasisLaw "Employment Equality Acts 1998 to 2015"@en', False),
+    ("eu-gdpr:A6-1-b-enter-into-contract", False),   # steps before entering into a contract (Art. 22(2)(a))
+    ("eu-gdpr:A6-1-a-explicit-consent", False),
+])
+def test_automated_decisions_rest_on_a_ground_of_art_22_2(tmp_path, basis, reported):
+    record = edited(SHOP, ("dpv:hasLegalBasis eu-gdpr:A6-1-b ;",
+                           f"dpv:hasLegalBasis {basis} ;\n    dpv:hasContext dpv:AutomatedDecisionMaking ;"))
+    expected = {("shop-orders", "https://w3id.org/dpv#AutomatedDecisionMaking")} if reported else set()
+    assert found(check_both(tmp_path, record), "rs:AutomatedDecisionGround") == expected
+
+
+def test_scoring_reviewed_by_a_person_is_no_automated_decision(tmp_path):
+    record = edited(SHOP, ("dpv:hasLegalBasis eu-gdpr:A6-1-b ;",
+                           "dpv:hasLegalBasis eu-gdpr:A6-1-f-controller ;\n    dpv:hasContext dpv:EvaluationScoring ;"))
+    assert found(check_both(tmp_path, record), "rs:AutomatedDecisionGround") == set()
+
+
 # --- Art. 28(3), the controller's side ---------------------------------------------------------------------------
 
 PROCESSOR = """
@@ -185,7 +208,11 @@ ex:CertificateOfGoodConduct a skos:Concept , dpv:PersonalData , ropa:CriminalOff
     assert found(check_both(tmp_path, authorised + concept), "rs:CriminalOffenceData") == set()
 
 
-@pytest.mark.parametrize(("country", "law"), [("loc:BE", "Law of 30 July 2018"), ("loc:NL", "UAVG"), ("loc:DE", None)])
+@pytest.mark.parametrize(("country", "law"), [
+    ("loc:BE", "Law of 30 July 2018"), ("loc:NL", "UAVG"), ("loc:DE", None),
+    # Ireland has two provisions: the finding names both, once
+    ("loc:IE", "Data Protection Act 2018, section 55; National Vetting Bureau (Children and Vulnerable Persons) Acts 2012 to 2016."),
+])
 def test_the_art_10_finding_names_the_provision_of_the_organisations_country(tmp_path, country, law):
     record = edited(SHOP, ('ropa:email "privacy@shop.be" ;', f'ropa:email "privacy@shop.be" ; dpv:hasCountry {country} ;'),
                     ("pd:Name , pd:EmailAddress ;", "pd:Name , pd:CriminalConviction ;"))
@@ -550,7 +577,7 @@ def test_a_missing_policy_file_is_a_user_error(tmp_path):
 
 NEW_CHECKS = ("Activity-role", "Activity-recordKeeper", "Controller-name", "Controller-contact", "ControllerProcessorAgreement",
               "CriminalOffenceData", "PublicAuthorityLegitimateInterests", "RetentionPeriodImpossible", "RetentionAbovePolicy",
-              "LegalBasisLaw", "SpecialCategoryLaw")
+              "LegalBasisLaw", "SpecialCategoryLaw", "AutomatedDecisionGround")
 _ENGINEERING = re.compile(r"\b(?:dpv|pd|ropa|eu-gdpr|loc|rs|xsd):[A-Za-z]|https?://|\bP\d+[YMDW]\b|\bPT\d")
 
 

@@ -471,7 +471,7 @@ def test_notice_of_a_sub_processor_linked_the_dpv_way_goes_to_the_controller(hos
 # --- Every example record ---------------------------------------------------------------------------------------
 
 EXAMPLE_LANGUAGES = {"chi-belleval": "fr", "school-nl": "nl", "wolkenwerk": "de", "awv-muehlviertel": "de",
-                     "boutique-lu": "fr", "loonhuis-schelde": "nl", "classe-ouverte": "fr"}
+                     "boutique-lu": "fr", "loonhuis-schelde": "nl", "classe-ouverte": "fr", "talentbridge-ie": "en"}
 """Each example of examples/ and the language its documents are checked in (a new example is added here)."""
 
 
