@@ -75,6 +75,8 @@ class Column:
     writes: str = ""
     """The property import writes when it is not the one read (an engagement's ropa:dataLocation, read as
     dpv:hasLocation like every data location)."""
+    help: str = ""
+    """The catalogue key of the note a cell of the column shows while it is filled in (what the column asks)."""
 
 
 @dataclass(frozen=True)
@@ -113,7 +115,7 @@ def _column(spec: dict) -> Column:
                   kind=spec.get("kind"), list=spec.get("list"), match=spec.get("match"), single=spec.get("single", False),
                   required=spec.get("required", False), width=spec.get("width", 20), types=tuple(spec.get("types", ())),
                   node_type=expand_or_fail(spec["node_type"]) if spec.get("node_type") else "",
-                  writes=expand_or_fail(spec["writes"]) if spec.get("writes") else "")
+                  writes=expand_or_fail(spec["writes"]) if spec.get("writes") else "", help=spec.get("help", ""))
 
 
 @lru_cache(maxsize=None)
@@ -602,7 +604,12 @@ class Exporter:
     def _transfer(self, node) -> str:
         values = self.facts.of(node)
         country = Column("", "", "terms", kind="country")
-        places = [self.choices.label(o.value, country, self.lang, in_list=True) for o in values.get(DPV + "hasThirdCountry", [])]
+        # a country the importer reaches the data from (remote access) is written once, with the words that say so
+        accessed = values.get(ROPA + "accessedFrom", [])
+        places = [self.choices.label(o.value, country, self.lang, in_list=True) for o in values.get(DPV + "hasThirdCountry", [])
+                  if o not in accessed]
+        places += [self.t("transfer.access", country=self.choices.label(o.value, country, self.lang, in_list=True))
+                   for o in accessed]
         places += [self.t("transfer.outside", region=self.choices.label(o.value, None, self.lang, in_list=True))
                    for o in values.get(ROPA + "outsideRegion", [])]
         bases = sorted((self.choices.label(o.value, Column("", "", "terms", kind="transfer-basis"), self.lang, in_list=True)
@@ -771,8 +778,9 @@ def write_workbook(path: Path, rows: dict[str, list[Row]] | None, *, lang: str =
             if reference:
                 validation = DataValidation(type="list", formula1=reference, allow_blank=True)
                 validation.showErrorMessage = column.single and column.type != "duration"   # a drop-down of suggestions
-                if column.type == "duration":
-                    validation.prompt = t("template.duration_help")
+                help_key = column.help or ("template.duration_help" if column.type == "duration" else "")
+                if help_key:
+                    validation.prompt = t(help_key)
                     validation.showInputMessage = True
                 sheet.add_data_validation(validation)
                 validation.add(f"{letter}2:{letter}{last}")
@@ -1740,8 +1748,17 @@ class Importer:
             place_text, bases_text = text, ""
         countries, regions, bases = [], [], []
         outside = {lang: t("transfer.outside", region="\x00").split("\x00") for lang, t in _catalogues().items()}
+        access = {lang: t("transfer.access", country="\x00").split("\x00") for lang, t in _catalogues().items()}
+        accessed = []
         country_column = Column("country", "col.country", "terms", kind="country")
         for place in (p.strip() for p in place_text.split(",") if p.strip()):
+            reached = _between(place, access.values())
+            if reached is not None:   # "India (remote access)": the importer reaches the data from there
+                iri = self._resolved(reached, country_column, "country", problem)
+                if iri is not None:
+                    countries.append(iri)
+                    accessed.append(iri)
+                continue
             region = None
             for before, after in outside.values():
                 if place.casefold().startswith(before.strip().casefold()) and place.casefold().endswith(after.strip().casefold()):
@@ -1771,10 +1788,24 @@ class Importer:
         self.add(transfer, ROPA + "source", source)
         for iri in countries:
             self.add(transfer, DPV + "hasThirdCountry", ox.NamedNode(iri))
+        for iri in accessed:
+            self.add(transfer, ROPA + "accessedFrom", ox.NamedNode(iri))
         for iri in regions:
             self.add(transfer, ROPA + "outsideRegion", ox.NamedNode(iri))
         for iri in bases:
             self.add(transfer, DPV + "hasLegalBasis", ox.NamedNode(iri))
+
+
+def _between(text: str, frames) -> str | None:
+    """The words a phrase of the catalogues frames ("{country} (remote access)" in any language), or None."""
+    for before, after in frames:
+        before, after = before.strip().casefold(), after.strip().casefold()
+        folded = text.casefold()
+        if (before or after) and folded.startswith(before) and folded.endswith(after):
+            inner = text[len(before):len(text) - len(after)].strip()
+            if inner:
+                return inner
+    return None
 
 
 def _colon(text: str) -> tuple[str, str, str]:
@@ -1968,7 +1999,7 @@ def article30_facts(graph: RecordGraph, lang: str = "en"):
 
 _NESTED_PROPERTIES = {
     DPV + "StorageDuration": (ROPA + "appliesToData", ROPA + "appliesToPurpose", DPV + "hasDuration"),
-    DPV + "CrossBorderTransfer": (DPV + "hasThirdCountry", ROPA + "outsideRegion", DPV + "hasLegalBasis"),
+    DPV + "CrossBorderTransfer": (DPV + "hasThirdCountry", ROPA + "accessedFrom", ROPA + "outsideRegion", DPV + "hasLegalBasis"),
     DPV + "JointDataControllers": (DPV + "hasDataController", ROPA + "hasAgreement"),
     DPV + "ControllerProcessorAgreement": (),
     DPV + "JointDataControllersAgreement": (),
