@@ -46,6 +46,8 @@ AGREEMENT_KINDS = frozenset({DPV + "Contract", DPV + "DataProcessingAgreement"})
 DEFAULT_NAMESPACE = "https://w3id.org/ropa/record/"
 SPLIT = re.compile(r"\s*(?:\r?\n|;)\s*")
 LINES = re.compile(r"\s*\r?\n\s*")
+PARAGRAPHS = re.compile(r"\s*\r?\n\s*\r?\n\s*")
+"""Where a note cell (an activity's comment) parts its values: an empty line, so a comment keeps its own lines."""
 SUGGESTED_PERIODS = ("P15D", "P30D", "P1M", "P2M", "P3M")
 """The periods a duration column's drop-down suggests (Art. 12(3): one month, two further months); any other is typed."""
 
@@ -394,7 +396,7 @@ class Exporter:
                              ("engagements", engagements)):
             columns = self.layout.sheet(sheet).columns
             carried = {c.property for c in columns} | {TYPE, LABEL, ROPA + "source"}
-            shown_only = ("terms", "duration", "text", "assessment")   # columns that show some values of their property
+            shown_only = ("terms", "duration", "text", "note", "assessment")   # columns that show some values of their property
             by_terms = ({c.property for c in columns if c.type in shown_only}
                         - {c.property for c in columns if c.type not in shown_only})
             for iri in nodes:
@@ -499,6 +501,10 @@ class Exporter:
             if column.key == "legal_name" and texts == best_literals(values.get(LABEL, []), self.lang)[:1]:
                 return []  # the name it is listed under, which import reads back as the registered name
             return texts
+        if kind == "note":   # comments, one paragraph each
+            self.shown[(iri, column.property)].update(o for o in objects if isinstance(o, ox.Literal))
+            texts = sorted(best_literals(objects, self.lang))
+            return ["\n\n".join(texts)] if texts else []
         if kind == "terms":
             allowed = self.choices.allowed(column)
             kept = [o for o in objects if isinstance(o, ox.NamedNode)
@@ -1460,6 +1466,8 @@ class Importer:
         if column.type == "authorisation":   # names split at ';' too, an agreement's words only at a line break
             lines = [v for v in (part.strip() for part in LINES.split(text)) if v]
             return [v for line in lines for v in ([line] if self._agreement_words(line) else SPLIT.split(line)) if v]
+        if column.type == "note":
+            return [v for v in (part.strip() for part in PARAGRAPHS.split(text)) if v]
         pattern = LINES if column.type in ("text", "retention", "transfers", "agreement", "group", "assessment") else SPLIT
         values = [v for v in (part.strip() for part in pattern.split(text)) if v]
         return values
@@ -1516,7 +1524,7 @@ class Importer:
         kind = column.type
         if kind == "label":
             self.fact(node, column.property, ox.Literal(text, language=self.lang), source)
-        elif kind == "text":
+        elif kind in ("text", "note"):
             for value in values:
                 self.fact(node, column.property, ox.Literal(value), source)
         elif kind == "terms":
@@ -1968,7 +1976,7 @@ def article30_facts(graph: RecordGraph, lang: str = "en"):
                     objects = [ox.NamedNode(spec.types[key]) for key in carried_types(spec, column, objects, exporter.choices)]
                 elif column.type == "types":
                     objects = [o for o in objects if o.value in keep_types]
-                if column.type == "text":
+                if column.type in ("text", "note"):
                     objects = [ox.Literal(o.value) for o in objects if isinstance(o, ox.Literal)]
                 if column.type == "terms" and column.list:   # a list's column carries the terms of its list only
                     allowed = exporter.choices.allowed(column)
