@@ -34,7 +34,7 @@ def found(graph, check: str = CHECK, engine: str = "fast") -> set[tuple[str, str
 
 def load_text(tmp_path: Path, text: str):
     folder = tmp_path / "record"
-    folder.mkdir(exist_ok=True)
+    folder.mkdir(parents=True, exist_ok=True)
     (folder / "record.ttl").write_text(text, encoding="utf-8")
     return ropa.load([folder])
 
@@ -108,11 +108,20 @@ def test_an_activitys_statement_is_contradicted_by_the_engagements_that_serve_it
     assert found(graph, engine="pyshacl") == found(graph)
 
 
-def test_the_organisations_statement_is_contradicted_by_any_engagement_of_its_own(tmp_path):
+def test_the_organisations_statement_is_contradicted_through_the_activities_that_rely_on_it(tmp_path):
+    """The organisation's statement is the default of its activities that document no transfer and state nothing of
+    their own: billing, relying on it, is served by the desk, so the organisation's statement is contradicted; once
+    billing documents a transfer of its own, the statement no longer speaks for it."""
     text = RECORD.replace("{reach}", "; ropa:serves my:billing").replace(
+        "dpv:hasDataController my:org ; ropa:statesNoTransferOutside loc:EEA .", "dpv:hasDataController my:org .").replace(
         'dpv:hasCountry loc:NL .', 'dpv:hasCountry loc:NL ; ropa:statesNoTransferOutside loc:EEA .', 1)
-    graph = load_text(tmp_path, text)
-    assert found(graph) == {(EX + "org", EX + "desk"), (EX + "billing", EX + "desk")}
+    assert found(load_text(tmp_path / "relies", text)) == {(EX + "org", EX + "desk")}
+    own = text + """
+my:billing ropa:hasTransfer my:support-transfer .
+my:support-transfer a dpv:CrossBorderTransfer ; dpv:hasDataImporter my:desk ; dpv:hasThirdCountry loc:US ;
+    ropa:accessedFrom loc:US ; dpv:hasLegalBasis ropa:SCC-2021-914-EU .
+"""
+    assert found(load_text(tmp_path / "own", own)) == set()
 
 
 @pytest.mark.parametrize("change", [
