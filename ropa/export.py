@@ -78,9 +78,16 @@ def write_atomically(path: Path, content: bytes) -> None:
     """Write to a temporary file beside the target and rename it into place: never a half-written file.
 
     The file gets the mode a new file gets (0666 less the umask). A problem with the place (a folder that does not
-    exist or cannot be written, a read-only file in the way, a full disk) is a RopaError naming it.
+    exist or cannot be written, a read-only file in the way, a full disk) is a RopaError naming it. A symbolic link
+    stays a link: the file it points to is replaced. A device or a pipe (/dev/null, /dev/stdout, a named pipe) is
+    written in place, as a shell redirection writes it: a rename would put a plain file where the device was.
     """
     target = Path(path)
+    if is_device_or_pipe(target):
+        write_in_place(target, content)
+        return
+    if target.is_symlink():
+        target = target.resolve()
     folder = target.parent
     check_writable(target)
     try:
@@ -98,6 +105,26 @@ def write_atomically(path: Path, content: bytes) -> None:
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+
+
+def is_device_or_pipe(target: Path) -> bool:
+    """Whether the path (followed through links) is something other than a file or a folder: a character or block
+    device, a named pipe or a socket."""
+    try:
+        mode = Path(target).stat().st_mode
+    except OSError:
+        return False
+    return not (stat.S_ISREG(mode) or stat.S_ISDIR(mode))
+
+
+def write_in_place(target: Path, content: bytes) -> None:
+    """Write to a device or a pipe directly (there is no half-written file to avoid); a refusal, such as a full
+    device, is a RopaError naming it."""
+    try:
+        with open(target, "wb") as handle:
+            handle.write(content)
+    except OSError as error:
+        raise RopaError(f"cannot write: {error.strerror}", path=str(target)) from None
 
 
 def check_writable(target: Path) -> None:

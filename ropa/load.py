@@ -14,6 +14,7 @@ from __future__ import annotations
 import errno
 import os
 import re
+import shlex
 import warnings
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing, contextmanager
@@ -208,6 +209,12 @@ def expand_paths(paths: Iterable[str | Path]) -> list[Path]:
         if path.is_dir():
             found = sorted(_walk(path))
             if not found:
+                workbooks = sorted(p.name for p in path.iterdir() if p.suffix.lower() in WORKBOOKS and p.is_file())
+                if workbooks:   # a record kept as a workbook: the next step is its import
+                    command = f"ropa import {shlex.quote(str(path / workbooks[0]))}"
+                    raise RopaError(f"no RDF files here, but a workbook ({workbooks[0]}): turn it into Turtle first "
+                                    f"with: {command}", path=str(path), key="error.load.workbook_only",
+                                    values={"workbook": workbooks[0], "command": command})
                 raise RopaError(f"no RDF files ({', '.join(sorted(FORMATS))}) in this folder", path=str(path),
                                 key="error.load.no_rdf", values={"formats": ", ".join(sorted(FORMATS))})
             files.extend(found)
@@ -217,9 +224,16 @@ def expand_paths(paths: Iterable[str | Path]) -> list[Path]:
                     f"unsupported file type '{path.suffix}'; ropa reads {', '.join(sorted(FORMATS))}", path=str(path),
                     key="error.load.file_type", values={"suffix": path.suffix, "formats": ", ".join(sorted(FORMATS))})
             files.append(path)
+        elif path.exists():
+            raise RopaError("neither a file nor a folder (a device, a pipe or a socket); ropa reads RDF files",
+                            path=str(path), key="error.load.not_a_file")
         else:
             raise RopaError("no such file or folder", path=str(path), key="error.load.no_file")
     return files
+
+
+WORKBOOKS = (".xlsx", ".ods", ".csv")
+"""The files `ropa import` reads: a folder holding only these is a record not yet imported."""
 
 
 def _walk(folder: Path) -> Iterator[Path]:
@@ -328,6 +342,10 @@ def _reading(shown: str):
         yield
     except SyntaxError as error:
         message = _PARSER_LOCATION.sub("", error.msg or str(error))
+        if "remote context" in message:   # the parser's words for a JSON-LD @context given by its address
+            raise RopaError("the JSON-LD @context is given by its address, and ropa fetches nothing from the network; "
+                            "put the context in the file", path=shown, line=error.lineno,
+                            key="error.load.remote_context") from None
         raise RopaError(message, path=shown, line=error.lineno, column=error.offset, key="error.load.syntax",
                         values={"detail": message}) from None
     except UnicodeDecodeError as error:

@@ -550,6 +550,54 @@ def test_a_full_disk_is_one_line(hostile, tmp_path, monkeypatch):
     assert list(tmp_path.iterdir()) == []
 
 
+def test_a_named_pipe_is_written_in_place_and_stays_a_pipe(hostile, tmp_path):
+    """-o /dev/null, /dev/stdout or a named pipe: a rename over it would leave a plain file where the device was."""
+    pipe = tmp_path / "pipe"
+    os.mkfifo(pipe)
+    received: list[bytes] = []
+    reader = threading.Thread(target=lambda: received.append(pipe.read_bytes()))
+    reader.start()
+    invoke("vendors", str(hostile["new"]), "-f", "json", "-o", str(pipe))
+    reader.join(timeout=60)
+    assert stat.S_ISFIFO(pipe.stat().st_mode)
+    assert json.loads(received[0]) == json.loads(invoke("vendors", str(hostile["new"]), "-f", "json").stdout)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["pipe"]   # no temporary file left beside it
+
+
+def test_a_link_to_a_file_stays_a_link(hostile, tmp_path):
+    (tmp_path / "shared").mkdir()
+    real = tmp_path / "shared" / "vendors.json"
+    real.write_text("old\n")
+    link = tmp_path / "vendors.json"
+    link.symlink_to(real)
+    invoke("vendors", str(hostile["new"]), "-f", "json", "-o", str(link))
+    assert link.is_symlink() and json.loads(real.read_text())
+    assert sorted(p.name for p in (tmp_path / "shared").iterdir()) == ["vendors.json"]
+
+
+def test_a_pipe_given_as_the_record_is_named_as_such(tmp_path):
+    pipe = tmp_path / "record.ttl"
+    os.mkfifo(pipe)
+    one_line_error(invoke("validate", str(pipe), code=2), "record.ttl", "neither a file nor a folder")
+
+
+def test_a_json_ld_context_by_address_is_not_fetched(tmp_path):
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    listener.settimeout(0.5)
+    port = listener.getsockname()[1]
+    record = tmp_path / "record.jsonld"
+    record.write_text(json.dumps({"@context": f"http://127.0.0.1:{port}/context.jsonld",
+                                  "@id": "https://example.org/a", "name": "A"}))
+    try:
+        one_line_error(invoke("validate", str(record), code=2), "record.jsonld", "@context", "network")
+        with pytest.raises(TimeoutError):
+            listener.accept()[0].close()   # nobody knocked
+    finally:
+        listener.close()
+
+
 def test_a_full_standard_output_is_one_line():
     result = subprocess.run([sys.executable, "-m", "ropa", "queries"], stdout=open("/dev/full", "w"),
                             stderr=subprocess.PIPE, text=True, timeout=120)

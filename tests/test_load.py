@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -257,3 +258,12 @@ def test_declared_prefixes_are_read_from_every_line_that_declares_one(extra):
             'ex:r ex:note "prefix in a literal" .\n' + extra + "Prefix d: <https://d.example/>\r\n")
     assert declared_prefixes(text) == {"a": "https://a.example/", "b": "https://b.example/", "c": "https://c.example/",
                                        "": "https://empty.example/", "d": "https://d.example/"}
+
+
+def test_a_folder_holding_only_a_workbook_points_to_the_import(tmp_path):
+    folder = tmp_path / "our record"
+    folder.mkdir()
+    shutil.copy(Path(__file__).resolve().parent.parent / "examples" / "school-nl" / "kastanjelaar.xlsx", folder)
+    with pytest.raises(RopaError) as raised:
+        ropa.load([folder])
+    assert "ropa import" in str(raised.value) and "'" + str(folder / "kastanjelaar.xlsx") + "'" in str(raised.value)

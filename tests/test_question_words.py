@@ -3,12 +3,14 @@ of the catalogues, cited as the language cites, on the question pages of ``ropa 
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import json
 import re
 import warnings
 from html import unescape
 
+import pyoxigraph as ox
 import pytest
 from rich.console import Console
 from typer.testing import CliRunner
@@ -174,3 +176,38 @@ def test_a_period_is_shown_and_asked_in_words(hospital_pages, lang, default, ask
                                     "--param", f"period={asked}", "--format", "json"])
     assert said.exit_code == 0, said.output
     assert len(json.loads(said.stdout)["rows"]) == len(expected.rows)
+
+
+def _labels_in(graph, iri: str, lang: str) -> set[str]:
+    """The labels a term has in a language (rdfs:label for the record's and ropa's terms, skos:prefLabel for DPV's
+    and for the translations ropa ships)."""
+    rows = graph.select("""SELECT ?term ?lang ?label WHERE { ?term rdfs:label|skos:prefLabel ?label FILTER(LANG(?label) = ?lang) }""",
+                        {"term": ox.NamedNode(iri), "lang": ox.Literal(lang)})
+    return {row["label"] for row in rows}
+
+
+@pytest.mark.parametrize("example, lang", [("classe-ouverte", "fr"), ("loonhuis-schelde", "nl"), ("wolkenwerk", "de")])
+def test_every_question_shows_a_term_in_the_asked_language_where_it_has_a_label_there(example, lang):
+    """A relation, an instrument, a country or a right with a label in the language asked for shows that label, not
+    the English one: DPV's terms carry their translations as skos:prefLabel."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        graph = load([example_dir(example)])
+    wrong = []
+    for query in library.library():
+        params = {p.name: "any" for p in query.params if p.required and p.type == "IRI"}
+        if any(p.required and p.type != "IRI" for p in query.params):
+            continue   # a question about one source document's file name
+        results = library.run(query, graph, params=params, lang=lang, as_of=dt.date(2026, 11, 30))
+        for row in results.rows:
+            for column, term in zip(results.columns, row):
+                if isinstance(term, ox.NamedNode) and f"{column}Label" in results.columns:
+                    wanted = _labels_in(graph, term.value, lang)
+                    shown = row[results.columns.index(f"{column}Label")]
+                    if wanted and (shown is None or shown.value not in wanted) and column not in LABELLED_IN_SENTENCES:
+                        wrong.append((query.name, column, term.value, shown.value if shown else None))
+    assert not wrong, wrong[:10]
+
+
+LABELLED_IN_SENTENCES = {"retentionEvent", "keptEvent"}
+"""Events are named as a sentence names them ("la fin du contrat"), from the catalogue, not by their bare label."""
