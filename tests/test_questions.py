@@ -150,8 +150,15 @@ def test_dpia_needed_at_the_hospital_by_the_french_list_and_two_criteria(hospita
     assert rows[CHB + "recherche-clinique"]["dpia"] == "recorded"
     assert rows[CHB + "recherche-clinique"]["assessment"] == CHB + "aipd-recherche"
     assert rows[CHB + "dossier-patient"]["dpia"] == "not-recorded"
+    health = "health data processed by a health or medico-social establishment for the care of persons (CNIL list)"
+    genetic = "genetic data of vulnerable persons (patients, employees, children, etc.) (CNIL list)"
     for row in rows.values():   # the list of the French authority applies to a French hospital, and comes first
-        assert row["reasons"].startswith("health data processed by a health or medico-social establishment for the care of persons (CNIL list)")
+        reasons = row["reasons"].split("; ")
+        listed = [r for r in reasons if r.endswith("(CNIL list)")]
+        assert health in listed and reasons[:len(listed)] == listed
+    # the research on patients' genetic data is also the list's type 2 (the CNIL's own example: research on patients)
+    assert genetic in rows[CHB + "recherche-clinique"]["reasons"].split("; ")
+    assert genetic not in rows[CHB + "dossier-patient"]["reasons"]
     assert "automated decision-making" in rows[CHB + "rendez-vous"]["reasons"]
 
 
