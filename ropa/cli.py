@@ -67,27 +67,42 @@ class WorkbookLayout(str, Enum):
     gba = "gba"
 
 
-def say(message: str, kind: str = "") -> None:
-    """One line on stderr (``ropa: error: ...`` with ``kind``), its invisible characters shown escaped."""
+def say(message: str, kind: str = "", lang: str | None = None) -> None:
+    """One line on stderr (``ropa: error: ...`` with ``kind``, the kind in ``lang``), its invisible characters shown
+    escaped."""
+    if kind and lang in LANGUAGES:
+        kind = Messages(lang)(f"status.kind.{kind}")
     errors.print(safe.one_line(f"ropa: {kind}: {message}" if kind else message), markup=False, highlight=False,
                  soft_wrap=True)
 
 
+def status(key: str, lang: str | None = None, **values) -> None:
+    """A status line (a file written, a server started) in the command's language, from the catalogue."""
+    errors.print(Messages(lang or "en")(key, **values), highlight=False, markup=False, soft_wrap=True)
+
+
 @contextmanager
-def user_errors():
+def user_errors(lang: str | None = None):
     """Turn a RopaError into one line on stderr and exit code 2; warnings of the library, and messages the
-    libraries below it log (rdflib, pyshacl, WeasyPrint), become one line each, never a logged traceback."""
+    libraries below it log (rdflib, pyshacl, WeasyPrint), become one line each, never a logged traceback.
+
+    With ``lang`` (the command's language), an error that carries a catalogue key is said in that language, and so
+    is the word that marks it; an error that knows its own language (a workbook's) speaks that one."""
     handler = _OneLineLog(logging.WARNING)
     root = logging.getLogger()
     root.addHandler(handler)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("always", RopaWarning)
-            warnings.showwarning = _show_warning
+            warnings.showwarning = _show_warning   # the library's warnings are English: so is their marker
             yield
     except RopaError as error:
-        for line in error.lines():
-            say(line, "error")
+        spoken = getattr(error, "lang", None) or lang
+        # an unknown --lang is the error itself; in English the message is said as the library wrote it
+        spoken = spoken if spoken in LANGUAGES and spoken != "en" else None
+        lines = error.spoken_lines(Messages(spoken)) if spoken else [(line, False) for line in error.lines()]
+        for line, in_language in lines:
+            say(line, "error", spoken if in_language else None)
         raise typer.Exit(2) from None
     finally:
         root.removeHandler(handler)
@@ -143,24 +158,24 @@ def export(
 ) -> None:
     """Write the merged graph (data + vocabulary + reference data) as one file, or the record as a workbook
     (--format xlsx) that `ropa import` reads back."""
-    with user_errors():
+    with user_errors(lang if export_format is ExportFormat.xlsx else None):
         graph = load(paths or None)
         if export_format is ExportFormat.xlsx:
             from ropa.workbook import export_workbook, left_out_note
 
             if output is None:
-                raise RopaError("--format xlsx writes a file: give it with --output")
+                raise RopaError("--format xlsx writes a file: give it with --output", key="cli.xlsx_needs_output")
             left_out: Counter = Counter()
             export_workbook(graph, output, lang=lang, layout_name=layout.value, left_out=left_out)
-            errors.print(f"wrote {output}", highlight=False)
+            status("status.wrote", lang, file=output)
             if left_out:
-                errors.print(f"ropa: note: {left_out_note(left_out, lang)}", highlight=False, markup=False, soft_wrap=True)
+                say(left_out_note(left_out, lang), "note", lang)
             return
         if output is None:
             sys.stdout.buffer.write(serialise(graph, export_format.value))
             return
         count = export_graph(graph, export_format.value, output)
-    say(f"wrote {count} triples to {output}")
+    status("status.wrote_triples", count=count, file=output)
 
 
 class ValidationFormat(str, Enum):
@@ -190,7 +205,8 @@ def parse_date(value: str | None, option: str) -> dt.date | None:
 
     day = read_date(value)
     if day is None:
-        raise RopaError(f"{option} '{value}' is not a date: use YYYY-MM-DD or DD/MM/YYYY")
+        raise RopaError(f"{option} '{value}' is not a date: use YYYY-MM-DD or DD/MM/YYYY", key="cli.not_a_date",
+                        values={"option": option, "value": value})
     return day
 
 
@@ -213,7 +229,7 @@ def validate(
     store: Annotated[Optional[str], typer.Option("--store", help="Keep the loaded record in this folder between runs: reload only the files that changed and re-run the checks only where the change can alter them.")] = None,
 ) -> None:
     """Check the record against the Art. 30 and GDPR consistency shapes. Exit 0 clean, 1 findings, 2 input error."""
-    with user_errors():
+    with user_errors(lang):
         date = parse_date(as_of, "--as-of")
         accepted = load_waivers(waivers) if waivers else NO_WAIVERS
         messages = Messages(lang) if lang else None
@@ -273,7 +289,8 @@ def validate(
             else:
                 sys.stdout.write(text if text.endswith("\n") else text + "\n")
         for waiver in accepted.unused(report.findings):
-            say(f"{accepted.path}:{waiver.line}: waiver for {waiver.check} matches no finding; it can be removed", "note")
+            say(Messages(lang or "en")("status.waiver_unused", file=accepted.path, line=waiver.line, check=waiver.check),
+                "note", lang)
     if report.fails(fail_on.value):
         raise typer.Exit(1)
 

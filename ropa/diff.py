@@ -30,6 +30,7 @@ import pyoxigraph as ox
 from ropa.flows import contacts, flow_graph, label_map, resolve_party
 from ropa.load import RecordGraph, load
 from ropa.namespaces import PREFIXES, ROPA, shorten
+from ropa.periods import format_date
 from ropa.register import Labels, Messages, format_duration
 from ropa.tabular import NOT_DOCUMENTED, Section
 
@@ -86,6 +87,8 @@ _DURATIONS = """
       OPTIONAL { ?duration ropa:maximumDuration ?maximum }
       OPTIONAL { ?duration ropa:statedAs ?stated }
     }"""
+
+_LABELLED_CONDITIONS = "SELECT DISTINCT ?s WHERE { ?s dpv:hasDuration ?d ; rdfs:label|skos:prefLabel ?l }"
 
 
 # --- Versions -------------------------------------------------------------------------------------------------
@@ -174,56 +177,95 @@ class Change:
 
 @dataclass
 class Diff:
+    """The changes between two versions. ``changes`` name things in English, for JSON (the same in every
+    language); ``shown`` are the same changes named in ``lang``, for the tables and Markdown a person reads."""
+
     old: str
     new: str
     changes: list[Change]
+    lang: str = "en"
+    shown: list[Change] | None = None
 
-    def of(self, aspect: str) -> list[Change]:
-        return [c for c in self.changes if c.aspect == aspect]
+    def of(self, aspect: str, changes: list[Change] | None = None) -> list[Change]:
+        return [c for c in (self.changes if changes is None else changes) if c.aspect == aspect]
+
+    def title(self) -> str:
+        return Messages(self.lang)("diff.title")
 
     def sections(self) -> list[Section]:
-        counts = ", ".join(f"{a}: {len(self.of(a))}" for a in ASPECTS if self.of(a)) or "no change"
-        result = [Section("Changes", text=f"From {self.old} to {self.new}: {counts}.")]
+        t = Messages(self.lang)
+        shown = self.changes if self.shown is None else self.shown
+        aspect_words = {a: t(f"diff.aspect.{_slug(a)}") for a in ASPECTS}
+        counts = ", ".join(t("diff.count", aspect=aspect_words[a], count=len(self.of(a, shown)))
+                           for a in ASPECTS if self.of(a, shown)) or t("diff.no_change")
+        result = [Section(t("diff.heading"), text=t("diff.summary", old=self.old, new=self.new, counts=counts))]
+        columns = [t(f"diff.col.{c}") for c in ("change", "of", "what", "before", "after")]
         for aspect in ASPECTS:
-            rows = [[c.kind, c.subject_label, c.item_label, c.old, c.new] for c in self.of(aspect)]
-            result.append(Section(f"{aspect.capitalize()} changes", ["Change", "Of", "What", "Before", "After"], rows,
-                                  empty="No change."))
+            rows = [[t(f"diff.kind.{c.kind}"), c.subject_label, c.item_label, c.old, c.new] for c in self.of(aspect, shown)]
+            result.append(Section(t(f"diff.heading.{_slug(aspect)}"), columns, rows, empty=t("diff.empty")))
         return result
 
     def as_dict(self) -> dict:
         return {"old": self.old, "new": self.new, "changes": [c.as_dict() for c in self.changes]}
 
 
-def diff(old: str | Path, new: str | Path) -> Diff:
-    """Compare two versions of the register (paths or REV:path)."""
-    return compare(load_version(old), load_version(new), str(old), str(new))
+def diff(old: str | Path, new: str | Path, lang: str = "en") -> Diff:
+    """Compare two versions of the register (paths or REV:path); the tables in ``lang``."""
+    return compare(load_version(old), load_version(new), str(old), str(new), lang=lang)
 
 
-def compare(old: RecordGraph, new: RecordGraph, old_name: str = "old", new_name: str = "new") -> Diff:
+def _slug(words: str) -> str:
+    """A field's or aspect's name as a catalogue key's last part ("legal basis" -> "legal_basis")."""
+    return re.sub(r"[^a-z]+", "_", words.lower()).strip("_")
+
+
+def compare(old: RecordGraph, new: RecordGraph, old_name: str = "old", new_name: str = "new", lang: str = "en") -> Diff:
     before, after = _facts(old), _facts(new)
     labels = label_map(old, _iris(before))
     labels.update(label_map(new, _iris(after)))
+    english = _changes(old, new, before, after, lambda value: labels.get(value, value), Messages("en"), lambda f: f)
+    t = Messages(lang)
+    named = {side: Labels(graph, lang) for side, graph in (("old", old), ("new", new))}
+    newer = _iris(after)
+    for side, facts in (("old", before), ("new", after)):
+        named[side].fetch(i for i in _iris(facts) if "://" in i)
 
     def label(value: str) -> str:
-        return labels.get(value, value)
+        """A node by its label in the language (the new version's, else the old's); a date in words; yes or no."""
+        if "://" in value:
+            return named["new" if value in newer else "old"][value]
+        if value in ("true", "false"):
+            return t("value.yes" if value == "true" else "value.no")
+        return format_date(value, t)
 
+    shown = _changes(old, new, before, after, label, t, lambda f: t(f"diff.field.{_slug(f)}"))
+    return Diff(old=old_name, new=new_name, changes=english, lang=lang, shown=shown)
+
+
+def _changes(old: RecordGraph, new: RecordGraph, before: dict, after: dict, label, t: Messages, field) -> list[Change]:
+    """Every change, its things named by ``label``, its periods in ``t``'s words and its fields named by ``field``."""
     changes: list[Change] = []
     changes += _nodes("activity", before["activities"], after["activities"], label)
     changes += _fields("activity", before["activity fields"], after["activity fields"],
-                       after["activities"] & before["activities"], ACTIVITY_FIELDS, label)
+                       after["activities"] & before["activities"], ACTIVITY_FIELDS, label, field)
     for aspect in ("processor", "sub-processor", "legal basis"):
         changes += _links(aspect, before[aspect], after[aspect], label)
     changes += _nodes("transfer", before["transfers"], after["transfers"], label)
     changes += _fields("transfer", before["transfer fields"], after["transfer fields"],
-                       after["transfers"] & before["transfers"], TRANSFER_FIELDS, label)
-    durations_before, durations_after = _durations(old), _durations(new)
+                       after["transfers"] & before["transfers"], TRANSFER_FIELDS, label, field)
+    durations_before, durations_after = _durations(old, t), _durations(new, t)
     changes += _links("retention", before["retention"], after["retention"], label,
                       describe=lambda sc: durations_after.get(sc) or durations_before.get(sc, ""))
+    holders = defaultdict(set)   # an unlabelled storage condition is named by what keeps data under it
+    for s, _, o in before["retention"] | after["retention"]:
+        holders[o].add(label(s))
+    labelled = {r["s"] for graph in (old, new) for r in graph.select(_LABELLED_CONDITIONS)}
     for condition in sorted(set(durations_before) & set(durations_after), key=label):
         if durations_before[condition] != durations_after[condition]:
-            changes.append(Change("retention", "changed", condition, label(condition), "", "period",
-                                  durations_before[condition], durations_after[condition]))
-    return Diff(old=old_name, new=new_name, changes=changes)
+            name = label(condition) if condition in labelled else ", ".join(sorted(holders[condition])) or label(condition)
+            changes.append(Change("retention", "changed", condition, name,
+                                  "", field("period"), durations_before[condition], durations_after[condition]))
+    return changes
 
 
 def _facts(graph: RecordGraph) -> dict:
@@ -245,7 +287,8 @@ def _nodes(aspect: str, before: set[str], after: set[str], label) -> list[Change
             *(Change(aspect, "removed", n, label(n)) for n in sorted(before - after, key=label))]
 
 
-def _fields(aspect: str, before: set, after: set, common: set[str], fields: dict[str, str], label) -> list[Change]:
+def _fields(aspect: str, before: set, after: set, common: set[str], fields: dict[str, str], label,
+            field=lambda name: name) -> list[Change]:
     """Per subject present on both sides, per field: the values removed (before) and added (after)."""
     removed, added = defaultdict(list), defaultdict(list)
     for s, p, o in before - after:
@@ -254,7 +297,7 @@ def _fields(aspect: str, before: set, after: set, common: set[str], fields: dict
     for s, p, o in after - before:
         if s in common:
             added[s, p].append(label(o))
-    return [Change(aspect, "changed", s, label(s), p, fields[p], ", ".join(sorted(removed[s, p])),
+    return [Change(aspect, "changed", s, label(s), p, field(fields[p]), ", ".join(sorted(removed[s, p])),
                    ", ".join(sorted(added[s, p])))
             for s, p in sorted(set(removed) | set(added), key=lambda k: (label(k[0]), fields[k[1]]))]
 
@@ -269,29 +312,32 @@ def _links(aspect: str, before: set, after: set, label, describe=lambda item: ""
     return changes
 
 
-def _durations(graph: RecordGraph) -> dict[str, str]:
-    """Each storage condition's periods as one comparable text."""
+def _durations(graph: RecordGraph, words: Messages) -> dict[str, str]:
+    """Each storage condition's periods as one comparable text, in the catalogue's words and labels."""
     parts = defaultdict(set)
     rows = graph.select(_DURATIONS)
-    events = label_map(graph, [r["event"] for r in rows if r["event"]])
-    words = Messages("en")
+    events = Labels(graph, words.lang)
+    events.fetch(r["event"] for r in rows if r["event"])
+    kinds = {DPV + "IndeterminateDuration": "period.indeterminate", ROPA + "StatutoryDuration": "period.statutory"}
 
     def period(value: str | None) -> str:
         return format_duration(value, words) if value else "?"
 
     for row in rows:
+        stated = row["stated"] and not row["value"]
         if row["value"]:
             text = period(row["value"])
         elif row["event"]:
-            text = f"until {events.get(row['event'], row['event'])}" + (f" + {period(row['after'])}" if row["after"] else "")
+            after = period(row["after"]) if row["after"] else ""
+            text = words("period.after", period=after, event=events[row["event"]]) \
+                if after and after != words("unit.zero") else words("period.until", event=events[row["event"]])
         elif row["minimum"] or row["maximum"]:
-            text = f"{period(row['minimum'])} to {period(row['maximum'])}"
-        elif row["kind"]:
-            text = {DPV + "IndeterminateDuration": "indeterminate", ROPA + "StatutoryDuration": "statutory"}.get(
-                row["kind"], shorten(row["kind"]))
+            text = words("period.range", low=period(row["minimum"]), high=period(row["maximum"]))
+        elif row["kind"] in kinds:
+            text, stated = words(kinds[row["kind"]], text=row["stated"] or "").strip(), False
         else:
-            text = row["duration"]
-        if row["stated"] and not row["value"]:
+            text = shorten(row["kind"]) if row["kind"] else row["duration"]
+        if stated:
             text += f' ("{row["stated"]}")'
         parts[row["condition"]].add(text)
     return {condition: "; ".join(sorted(texts)) for condition, texts in parts.items()}
@@ -351,17 +397,18 @@ class Notice:
         t = Messages(self.lang)
         missing = t("gap.not_documented")
         to = ", ".join(self.controllers) or missing
-        contact = "\n".join(f"{t('notice.contact.' + _CONTACT_KEYS[key])}: {', '.join(self.contact.get(key, [])) or missing}"
+        contact = "\n".join(f"{t('notice.contact.' + _CONTACT_KEYS[key])}{t('punct.colon')} {', '.join(self.contact.get(key, [])) or missing}"
                             for key in OBJECTION_CONTACTS)
         return [
             Section(t("notice.title"), text=t("notice.intro", processor=self.processor_label, controllers=to,
-                                              issued=self.issued.isoformat())),
+                                              issued=format_date(self.issued, t))),
             Section(t("notice.changes"), [t("notice.col.change"), t("notice.col.sub_processor"), t("notice.col.engaged_by"),
                                           t("notice.col.headquarters"), t("notice.col.data_location"),
-                                          t("notice.col.basis", date=self.effective.isoformat())], self.rows),
+                                          t("notice.col.basis", date=format_date(self.effective, t))], self.rows,
+                    empty=t("section.none")),
             Section(t("notice.processing"), text="\n".join(self.activities) or missing),
-            Section(t("notice.from_when"), text=t("notice.from_when.text", date=self.effective.isoformat())),
-            Section(t("notice.objection"), text=t("notice.objection.text", date=self.effective.isoformat(),
+            Section(t("notice.from_when"), text=t("notice.from_when.text", date=format_date(self.effective, t))),
+            Section(t("notice.objection"), text=t("notice.objection.text", date=format_date(self.effective, t),
                                                   processor=self.processor_label) + "\n\n" + contact),
         ]
 
@@ -389,7 +436,9 @@ def make_notice(old: RecordGraph, new: RecordGraph, processor: str, effective: d
     if effective < issued:
         raise RopaError(f"the change takes effect on {effective.isoformat()}, before the notice is issued "
                         f"({issued.isoformat()}): Art. 28(2) asks for the notice before the change, so that "
-                        f"controllers can object; give --effective a later date")
+                        f"controllers can object; give --effective a later date", key="notice.error.before_issued",
+                        values={"effective": format_date(effective, Messages(lang)),
+                                "issued": format_date(issued, Messages(lang))})
     try:
         party = resolve_party(new, processor, "processor")
     except RopaError:
@@ -413,12 +462,15 @@ def make_notice(old: RecordGraph, new: RecordGraph, processor: str, effective: d
                                       item, labels.get(item, item)))
     name = label_map(new, [party]).get(party, party)
     if not changes:
-        raise RopaError(f"no sub-processor of {name} was added or removed between the two versions: no notice is owed")
+        raise RopaError(f"no sub-processor of {name} was added or removed between the two versions: no notice is owed",
+                        key="notice.error.no_change", values={"name": name})
     t = Messages(lang)
     missing = t("gap.not_documented")
     rows = []
     for change in changes:
         graph = new if change.kind == "added" else old
+        names = Labels(graph, lang)   # the sub-processor and what engages it, named in the notice's language
+        names.fetch([change.item, change.subject])
         facts = defaultdict(list)
         places = graph.select(_PROVIDER_FACTS, {"party": ox.NamedNode(change.item)})
         place_labels = Labels(graph, lang)
@@ -426,7 +478,7 @@ def make_notice(old: RecordGraph, new: RecordGraph, processor: str, effective: d
         for row in places:
             facts[row["kind"]].append(place_labels[row["place"]])
         basis = _basis_on(new, change.item, effective, lang) if change.kind == "added" else t("notice.no_longer_used")
-        rows.append([t(f"notice.change.{change.kind}"), change.item_label, change.subject_label,
+        rows.append([t(f"notice.change.{change.kind}"), names[change.item], names[change.subject],
                      ", ".join(facts["headquarters"]) or missing, ", ".join(facts["data location"]) or missing, basis])
     served_labels = Labels(new, lang)
     served_labels.fetch([*own_activities, *(r["controller"] for r in served)])

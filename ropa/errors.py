@@ -37,6 +37,11 @@ class RopaError(Exception):
         """Each problem in a catalogue's language (see ``said``), one line each."""
         return [self.said(phrase)]
 
+    def spoken_lines(self, phrase) -> list[tuple[str, bool]]:
+        """Each problem as ``said_lines`` says it, and whether it is in the catalogue's language (False: the English
+        message, for an error no catalogue phrase says yet), so that the words around it match."""
+        return [(self.said(phrase), bool(self.key and phrase.has(self.key)))]
+
     def where(self) -> str:
         """The place of the problem as a prefix: ``file:line:column: ``, or nothing."""
         if not self.path:
@@ -75,6 +80,9 @@ class RopaErrors(RopaError):
 
     def said_lines(self, phrase) -> list[str]:
         return [p.said(phrase) for p in self.problems]
+
+    def spoken_lines(self, phrase) -> list[tuple[str, bool]]:
+        return [line for p in self.problems for line in p.spoken_lines(phrase)]
 
 
 class RopaWarning(UserWarning):

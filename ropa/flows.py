@@ -42,6 +42,7 @@ from ropa.errors import RopaError
 from ropa.load import RecordGraph
 from ropa.messages import Messages
 from ropa.namespaces import PREFIXES, ROPA, expand, shorten
+from ropa.periods import format_date
 from ropa.tabular import NOT_DOCUMENTED, Section
 
 
@@ -719,7 +720,8 @@ class FlowReport:
                          "; ".join(activities), ", ".join(categories) or say("gap.not_documented"), notes])
         scope = self.scope_words()
         text = say("flows.summary." + ("one" if len(self.flows) == 1 else "other"), paths=len(self.flows),
-                   activities=len({f.activity.iri for f in self.flows}), scope=scope, date=self.graph.as_of.isoformat())
+                   activities=len({f.activity.iri for f in self.flows}), scope=scope,
+                   date=format_date(self.graph.as_of, say))
         return [Section(say("flows.heading"), [say(f"flows.col.{c}") for c in ("route", "place", "basis", "activities",
                                                                               "categories", "note")],
                         rows, text, empty=say("flows.empty", scope=scope))]
@@ -906,7 +908,8 @@ class Impact:
         plural = lambda n: "one" if n == 1 else "other"   # noqa: E731
         summary = say(f"impact.summary.{plural(len(self.activities))}.{plural(len(self.controllers))}",
                       vendor=label(self.vendor), activities=len(self.activities), controllers=len(self.controllers),
-                      engaged_by=", ".join(self._labels(self.engaged_by)) or missing, date=self.graph.as_of.isoformat())
+                      engaged_by=", ".join(self._labels(self.engaged_by)) or missing,
+                      date=format_date(self.graph.as_of, say))
         activity_rows = [[label(a.iri) if self.lang != "en" else a.label,
                           label(a.recorder) if a.recorder else missing, _role(a.role, say),
                           ", ".join(self._labels(a.controllers)) or missing,
@@ -931,10 +934,12 @@ class Impact:
         return [
             Section(say("impact.heading.impact"), text=summary),
             Section(say("impact.heading.activities"), [say(f"impact.col.{c}") for c in (
-                "activity", "recorded_by", "role", "controllers", "subjects", "categories", "risks")], activity_rows),
-            Section(say("impact.heading.affected"), [say("impact.col.what"), say("impact.col.who")], affected),
+                "activity", "recorded_by", "role", "controllers", "subjects", "categories", "risks")], activity_rows,
+                    empty=say("section.none")),
+            Section(say("impact.heading.affected"), [say("impact.col.what"), say("impact.col.who")], affected,
+                    empty=say("section.none")),
             Section(say("impact.heading.notify"), [say(f"impact.col.{c}") for c in (
-                "who", "notified_by", "article", "when", "contact")], self.notifications),
+                "who", "notified_by", "article", "when", "contact")], self.notifications, empty=say("section.none")),
             Section(say("impact.heading.replaced"), text="\n".join(replaced) or missing),
         ]
 
@@ -1152,9 +1157,9 @@ class Concentration:
         return [
             Section(say("vendors.heading"), [say(f"vendors.col.{c}") for c in (
                 "vendor", "located", "activities", "entities", "subjects", "categories", "sole_route")], ranked,
-                    say("vendors.lead", date=self.graph.as_of.isoformat())),
+                    say("vendors.lead", date=format_date(self.graph.as_of, say)), empty=say("section.none")),
             Section(say("vendors.heading.single"), [say("vendors.col.vendor"), say("vendors.col.depends")], single,
-                    say("vendors.lead.single")),
+                    say("vendors.lead.single"), empty=say("section.none")),
         ]
 
     def as_dict(self) -> dict:

@@ -68,7 +68,13 @@ class Period:
 
 
 class PeriodError(ValueError):
-    """The text is not a period ropa can read; the message says what to write instead."""
+    """The text is not a period ropa can read; the message says what to write instead. ``key`` names the catalogue's
+    phrase for it (``import.problem.<key>``, filled with ``text``), so that a workbook's error speaks its language."""
+
+    def __init__(self, message: str, key: str = "retention", text: str = ""):
+        super().__init__(message)
+        self.key = key
+        self.text = text
 
 
 @lru_cache(maxsize=4096)
@@ -120,7 +126,8 @@ def parse_period(text: str, event_of: Callable[[str], str | None], t_all: list[M
     if after:
         duration = duration_of(stripped[:after.start()])
         if duration is None:
-            raise PeriodError(f"cannot read the period '{stripped[:after.start()].strip()}'")
+            part = stripped[:after.start()].strip()
+            raise PeriodError(f"cannot read the period '{part}'", "period_part", part)
         return Period("event", duration=duration, event=_event(stripped[after.end():], event_of))
     ranged = _RANGE.match(stripped)
     if ranged:
@@ -133,7 +140,7 @@ def parse_period(text: str, event_of: Callable[[str], str | None], t_all: list[M
             return parse_period(plain, event_of, t_all)
         except PeriodError:
             pass
-    raise PeriodError(f"cannot read the retention period '{stripped}'")
+    raise PeriodError(f"cannot read the retention period '{stripped}'", "retention", stripped)
 
 
 @lru_cache(maxsize=None)
@@ -147,7 +154,7 @@ def _event(text: str, event_of: Callable[[str], str | None]) -> str:
     name = text.strip().rstrip(".")
     iri = event_of(name)
     if iri is None:
-        raise PeriodError(f"unknown event '{name}'")
+        raise PeriodError(f"unknown event '{name}'", "unknown_event", name)
     return iri
 
 
@@ -195,6 +202,28 @@ def format_period(period: Period, t: Messages, event_label: Callable[[str], str]
             return t("period.until", event=event)
         return t("period.after", period=format_duration_words(period.duration, t), event=event)
     return t(f"period.{period.kind}", text=period.text)
+
+
+def format_date(day: dt.date | dt.datetime | str, t: Messages) -> str:
+    """A date in the words of the catalogue's language, for a sentence a person reads ("1 January 2026",
+    "1er janvier 2026", "1 januari 2026", "1. Januar 2026"); JSON and SARIF keep ISO dates. A text that is not an ISO
+    date (a date as a statement words it) is returned as it is."""
+    if isinstance(day, str):
+        text = day.strip()
+        try:
+            day = dt.date.fromisoformat(text[:10]) if _ISO_DAY.fullmatch(text) else None
+        except ValueError:
+            day = None
+        if day is None:
+            return text
+    if isinstance(day, dt.datetime):
+        day = day.date()
+    months = t("date.months").split()
+    number = t("date.first_day") if day.day == 1 else str(day.day)
+    return t("date.pattern", day=number, month=months[day.month - 1], year=day.year)
+
+
+_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}(?:T[\d:.+\-Z]*)?")
 
 
 _DAY_FIRST = re.compile(r"(\d{1,2})\s*[./-]\s*(\d{1,2})\s*[./-]\s*(\d{4})")

@@ -26,7 +26,7 @@ import pyoxigraph as ox
 
 from ropa.diagrams import build_diagram, draw_svg, inline_svg, to_dot, to_mermaid
 from ropa.messages import Messages
-from ropa.periods import format_duration  # noqa: F401  (imported from here by diff)
+from ropa.periods import format_date, format_duration  # noqa: F401  (format_duration: imported from here by diff)
 from ropa.resources import LANGUAGES  # noqa: F401  (imported from here by the documents and the tests)
 from ropa.flows import FlowGraph, build_flow_graph, label_preference
 from ropa.whatif import InstrumentExposure, exposure
@@ -1018,7 +1018,7 @@ class _Builder:
             note = ""
             if finding.waived:
                 waiver = finding.waiver
-                note = self.t("gap.waived_by", who=waiver.accepted_by, until=waiver.until.isoformat(), reason=waiver.reason)
+                note = self.t("gap.waived_by", who=waiver.accepted_by, until=format_date(waiver.until, self.t), reason=waiver.reason)
             plain = self.plain(finding)
             self.gaps[anchor] = Gap(
                 anchor=anchor, severity=finding.severity, check=finding.check, article=plain.article,
@@ -1464,7 +1464,7 @@ class _Builder:
         dates = []
         for file, modified in sorted({pair for node in [entity, *[a for a, (e, _) in self.activities.items() if e == entity]]
                                       for pair in self.provenance.documents.get(node, ())}):
-            dates.append(Value(text=modified, detail=self.provenance.titles.get(file, file)))
+            dates.append(Value(text=format_date(modified, self.t), detail=self.provenance.titles.get(file, file)))
         return ProcessorOverview(organisation=self.organisation_of[entity], as_of=self.as_of,
                                  statement_dates=Field("statement_dates", dates), providers=providers,
                                  gaps=self.entity_gaps(entity))

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context
 from markupsafe import Markup
 
 from ropa import __version__, chromium, resources, safe
@@ -33,6 +33,7 @@ from ropa.export import staged_folder
 from ropa.flows import build_flow_graph
 from ropa.load import RecordGraph
 from ropa.progress import QUIET, Progress
+from ropa.periods import format_date
 from ropa.register import (CONTROLLER_FIELDS, LANGUAGES, OPTIONAL_FIELDS, PROCESSOR_FIELDS, Answers, DiagramImage, Field,
                            Gap, Messages, Record, Source, build_record, draw)
 from ropa.validate import SEVERITIES, Finding
@@ -164,8 +165,15 @@ def environment(markdown: bool = False) -> Environment:
         finalize=markdown_text if markdown else html_text,
     )
     env.filters["letter_id"] = lambda letter: "other" if letter == "#" else letter
+    env.filters["day"] = _day
     env.tests["safe_url"] = _is_safe_url
     return env
+
+
+@pass_context
+def _day(context, day) -> str:
+    """``{{ as_of | day }}``: a date in words of the page's language (its catalogue ``t``), for a sentence."""
+    return format_date(day, context["t"])
 
 
 def _context(record: Record, document: Document, t: Messages, extension: str, paper: bool) -> dict:

@@ -22,7 +22,8 @@ NOT_DOCUMENTED = "Not documented"
 
 @dataclass
 class Section:
-    """One titled table; ``text`` is a paragraph shown before the rows (or alone when there are no columns)."""
+    """One titled table; ``text`` is a paragraph shown before the rows (or alone when there are no columns). An
+    untitled section (``title`` empty) is the lead paragraph under the document's own title, with no heading."""
 
     title: str
     columns: list[str] = field(default_factory=list)
@@ -45,7 +46,8 @@ def to_markdown(result: Result, title: str | None = None) -> str:
     """GitHub-flavoured Markdown: a heading per section, a pipe table per set of rows."""
     parts = [f"# {safe.markdown(title)}\n"] if title else []
     for section in result.sections():
-        parts.append(f"## {safe.markdown(section.title)}\n")
+        if section.title:
+            parts.append(f"## {safe.markdown(section.title)}\n")
         if section.text:  # each line of the text its own paragraph (safe.markdown makes one line of each)
             parts.append("\n\n".join(safe.markdown(line) for line in section.text.splitlines() if line.strip()) + "\n")
         if section.columns:
@@ -71,7 +73,8 @@ def print_tables(result: Result, console: Console, title: str | None = None) -> 
                 console.print(safe.terminal(section.text))
             console.print(table)
         else:
-            console.print(safe.terminal(section.title, style="bold"))
+            if section.title:
+                console.print(safe.terminal(section.title, style="bold"))
             if section.text:
                 console.print(safe.terminal(section.text))
             if section.columns:

@@ -16,6 +16,7 @@ from rich.text import Text
 from ropa import __version__, safe
 from ropa.load import RecordGraph, find_line
 from ropa.namespaces import shorten
+from ropa.periods import format_date
 from ropa.validate import SEVERITIES, Finding, Report
 
 OUTPUT_FORMATS = ("text", "json", "junit", "sarif", "github")
@@ -48,14 +49,15 @@ def locate(graph: RecordGraph, findings: list[Finding]) -> dict[str, tuple[str, 
 
 
 def summary_line(report: Report, messages=None) -> str:
-    """The counts per severity and the evaluation date; in the catalogue's language when ``messages`` is given."""
+    """The counts per severity and the evaluation date; in the catalogue's language (the date in its words) when
+    ``messages`` is given."""
     counts = report.counts()
     if messages is not None:
         waived = messages("validate.summary_waived", count=counts["waived"]) if counts["waived"] else ""
         return messages("validate.summary", violations=messages("severity.violation.plural"), v=counts["violation"],
                         warnings=messages("severity.warning.plural"), w=counts["warning"],
                         infos=messages("severity.info.plural"), i=counts["info"], waived=waived,
-                        date=report.as_of.isoformat())
+                        date=format_date(report.as_of, messages))
     parts = [f"{counts[s]} {s}{'s' if counts[s] != 1 else ''}" for s in SEVERITIES]
     line = ", ".join(parts)
     if counts["waived"]:
@@ -69,8 +71,11 @@ def print_text(report: Report, console: Console, *, expired: dict[str, object] |
     With ``messages`` (a catalogue of one language, and findings already in its plain words) the headings and
     severities are in that language too; without, the engineering English of the shapes is shown.
     """
-    def say(key: str, english: str) -> str:
-        return messages(key) if messages is not None else english
+    def say(key: str, english: str, **values) -> str:
+        return messages(key, **values) if messages is not None else english
+
+    def day(date) -> str:
+        return format_date(date, messages) if messages is not None else str(date)
 
     groups: dict[str, list[Finding]] = defaultdict(list)
     for finding in report.findings:
@@ -95,17 +100,23 @@ def print_text(report: Report, console: Console, *, expired: dict[str, object] |
                                                style="italic"))
             if finding.waived:
                 waiver = finding.waiver
-                body.append_text(safe.terminal(f"\nWaived by {waiver.accepted_by} until {waiver.until}: {waiver.reason}", style="dim"))
+                said = say("gap.waived_by", f"Waived by {waiver.accepted_by} until {waiver.until}: {waiver.reason}",
+                           who=waiver.accepted_by, until=day(waiver.until), reason=waiver.reason)
+                body.append_text(safe.terminal(f"\n{said}", style="dim"))
             elif expired and finding.id in expired:
                 waiver = expired[finding.id]
-                body.append_text(safe.terminal(f"\nWaiver by {waiver.accepted_by} expired on {waiver.until}", style="bold"))
+                said = say("validate.waiver_expired", f"Waiver by {waiver.accepted_by} expired on {waiver.until}",
+                           who=waiver.accepted_by, until=day(waiver.until))
+                body.append_text(safe.terminal(f"\n{said}", style="bold"))
             table.add_row(severity, safe.terminal(finding.activity_label or finding.focus_label), safe.terminal(finding.field),
                           safe.terminal(finding.article), body)
         console.print(table)
     if expired:
         dates = sorted({waiver.until for waiver in expired.values()})
-        console.print(f"{len(expired)} finding{'s' if len(expired) != 1 else ''} counted again: waiver expired on "
-                      f"{', '.join(d.isoformat() for d in dates)}", highlight=False)
+        english = (f"{len(expired)} finding{'s' if len(expired) != 1 else ''} counted again: waiver expired on "
+                   f"{', '.join(d.isoformat() for d in dates)}")
+        console.print(say("validate.counted_again." + ("one" if len(expired) == 1 else "other"), english,
+                          count=len(expired), dates=", ".join(day(d) for d in dates)), highlight=False, markup=False)
     console.print(summary_line(report, messages), highlight=False)
 
 

@@ -28,6 +28,7 @@ from ropa.flows import (ORGANISATION, PLACE, Activity, FlowGraph, _party, _resol
 from ropa.load import RecordGraph
 from ropa.messages import Messages
 from ropa.namespaces import ROPA, shorten
+from ropa.periods import format_date
 from ropa.transfers import Basis, assume_ended, facts, status_of
 from ropa.tabular import Section
 
@@ -93,7 +94,8 @@ class WhatIf:
 
     def title(self) -> str:
         name = self.names(self.instrument) if self.names is not None and self.lang != "en" else self.label
-        return Messages(self.lang)("whatif.title", instrument=name, day=self.day.isoformat())
+        say = Messages(self.lang)
+        return say("whatif.title", instrument=name, day=format_date(self.day, say))
 
     def losing(self) -> list[Exposure]:
         return [e for e in self.exposures if e.loses]
@@ -130,11 +132,11 @@ class WhatIf:
             return say("place.remote_access", place=label(e.place)) if e.access else label(e.place)
 
         losing, kept = self.losing(), self.kept()
-        summary = say("whatif.summary", instrument=instrument, day=self.day.isoformat(), flows=len(self.exposures),
+        summary = say("whatif.summary", instrument=instrument, day=format_date(self.day, say), flows=len(self.exposures),
                       activities=len({e.activity.iri for e in self.exposures}), controllers=len(self.controllers()),
                       vendors=len(self.vendors()), losing=len(losing))
         if not self.exposures:
-            summary = say("whatif.none", instrument=instrument, day=self.day.isoformat())
+            summary = say("whatif.none", instrument=instrument, day=format_date(self.day, say))
         lose_rows = [[activity(e), label(e.activity.recorder) if e.activity.recorder else missing,
                       ", ".join(sorted(label(c) for c in e.activity.controllers_served)) or missing, label(e.party),
                       place(e), status_words(e.after, say), "; ".join(say(f) for f in e.fallbacks)] for e in losing]
@@ -147,7 +149,7 @@ class WhatIf:
                         "; ".join(sorted({label(a) for acts in controllers.values() for a in acts}))]
                        for processor, controllers in sorted(self.notify().items(), key=lambda item: label(item[0]))]
         return [
-            Section(say("whatif.heading.summary"), text=summary),
+            Section("", text=summary),   # the lead paragraph under the title, which already says what if
             Section(say("whatif.heading.losing"), [say("whatif.col.activity"), say("whatif.col.recorded_by"),
                                                    say("whatif.col.controllers"), say("whatif.col.vendor"),
                                                    say("whatif.col.place"), say("whatif.col.after"),

@@ -967,16 +967,25 @@ class Problem:
 
 
 class WorkbookErrors(RopaError):
-    """Every problem of a workbook, one line each (file: Sheet!F12: what was found; did you mean ...), and a count."""
+    """Every problem of a workbook, one line each (file: Sheet!F12: what was found; did you mean ...), and a count,
+    all in the workbook's language ``lang``."""
 
-    def __init__(self, file: str, problems: list[Problem]):
+    def __init__(self, file: str, problems: list[Problem], lang: str = "en"):
         self.problems = problems
+        self.lang = lang
         self._lines = [p.line(file) for p in problems]
-        self._lines.append(f"{len(problems)} problem{'s' if len(problems) != 1 else ''} in {file}; nothing was written")
+        count = len(problems)
+        self._lines.append(Messages(lang)("import.problems." + ("one" if count == 1 else "other"), count=count, file=file))
         super().__init__("\n".join(self._lines))
 
     def lines(self) -> list[str]:
         return list(self._lines)
+
+    def said_lines(self, phrase) -> list[str]:
+        return list(self._lines)   # already in the workbook's language, whatever the command's
+
+    def spoken_lines(self, phrase) -> list[tuple[str, bool]]:
+        return [(line, True) for line in self._lines]
 
 
 def _normal(text: str) -> str:
@@ -1027,6 +1036,7 @@ class Importer:
         self.activity_labels: list[str] = []   # the activities' names as written, for "did you mean"
         self.lang = self._language()
         self.choices.lang = self.lang
+        self.t = _catalogues()[self.lang]   # every problem is said in the workbook's language
         self.namespace = namespace or self._namespace() or DEFAULT_NAMESPACE + slugify(Path(file_name).stem) + "/"
         self.document = ox.NamedNode(self.namespace + "workbook")
         self.quotes: dict[str, ox.NamedNode] = {}
@@ -1046,7 +1056,6 @@ class Importer:
         words = "|".join(re.escape(t("value.authorising_agreement", name="\x00").split("\x00")[0].rstrip(" :"))
                          for t in _catalogues().values())
         self.agreement_line = re.compile(rf"^\s*(?:{words})\s*:\s*(\S.*?)\s*$", re.IGNORECASE | re.DOTALL)
-        self.t = _catalogues()[self.lang]
 
     # -- workbook-level settings
 
@@ -1081,7 +1090,7 @@ class Importer:
         if value and re.match(r"^https?://\S+[/#]$", value):
             return value
         if value:
-            self.problems.append(Problem(self._instructions().name, "B", f"the identifier base '{value}' is not a web address ending in / or #"))
+            self.problems.append(Problem(self._instructions().name, "B", self.say("namespace", value=value)))
         return None
 
     # -- sheets and headers
@@ -1107,27 +1116,27 @@ class Importer:
                 continue
             where = coordinate(1, c)
             if cell.formula:
-                self.problems.append(Problem(sheet.name, where, f"a formula ({cell.value}) where a column header is expected"))
+                self.problems.append(Problem(sheet.name, where, self.say("header_formula", value=cell.value)))
                 continue
             column = names.get(_normal(cell.value))
             if column is None:
                 if any(cell_r > 1 and cell_c == c for (cell_r, cell_c) in sheet.cells):
                     near = difflib.get_close_matches(_normal(cell.value), [_normal(self.t(col.header)) for col in spec.columns], n=1)
-                    hint = f"; did you mean '{self._header(near[0], spec)}'?" if near else ""
-                    self.problems.append(Problem(sheet.name, where, f"unknown column '{cell.value}'{hint}"))
+                    hint = self._did_you_mean([self._header(near[0], spec)] if near else [])
+                    self.problems.append(Problem(sheet.name, where, self.say("unknown_column", value=cell.value, hint=hint)))
                 continue
             if column in found.values():
-                self.problems.append(Problem(sheet.name, where, f"the column '{cell.value}' appears twice"))
+                self.problems.append(Problem(sheet.name, where, self.say("column_twice", value=cell.value)))
                 continue
             found[c] = column
         headed = {c for (r, c) in sheet.cells if r == 1}
         for (r, c), cell in sorted(sheet.cells.items(), key=lambda item: (item[0][1], item[0][0])):
             if r > 1 and c not in headed and str(cell.value).strip():
-                self.problems.append(Problem(sheet.name, coordinate(r, c), f"'{cell.value}' stands in a column without a header; give the column its header or move the value"))
+                self.problems.append(Problem(sheet.name, coordinate(r, c), self.say("no_header", value=cell.value)))
                 headed.add(c)
         for column in spec.columns:
             if column.required and column not in found.values():
-                self.problems.append(Problem(sheet.name, "1:1", f"missing required column '{self.t(column.header)}'"))
+                self.problems.append(Problem(sheet.name, "1:1", self.say("missing_column", column=self.t(column.header))))
         return found
 
     def _header(self, normal: str, spec: SheetSpec) -> str:
@@ -1175,7 +1184,7 @@ class Importer:
             self.activities_sheet = found["activities"].name
         if found["activities"] is None:
             titles = " / ".join(dict.fromkeys(sheet_title(p) for p in _all_phrases(self.layout.sheet("activities").title).values()))
-            raise WorkbookErrors(self.file, [Problem(titles, "", "no activities sheet in the workbook")])
+            raise WorkbookErrors(self.file, [Problem(titles, "", self.say("no_activities"))], self.lang)
         columns = {key: self._columns(self.layout.sheet(key), sheet) for key, sheet in found.items() if sheet is not None}
         for sheet in found.values():
             if sheet is not None:
@@ -1216,7 +1225,7 @@ class Importer:
         self._authorising_agreements()
         self._type_party_agreements()
         if self.problems:
-            raise WorkbookErrors(self.file, self.problems)
+            raise WorkbookErrors(self.file, self.problems, self.lang)
         self.add(self.document, TYPE, ox.NamedNode(ROPA + "SourceDocument"))
         self.add(self.document, ROPA + "fileName", ox.Literal(Path(self.file).name))
         self.add(self.document, LABEL, ox.Literal(self.t("import.workbook", name=Path(self.file).name), language=self.lang))
@@ -1226,7 +1235,7 @@ class Importer:
         for r1, c1, r2, c2 in sheet.merged:
             if r2 >= 2 and (r1 != r2 or c1 != c2):
                 span = f"{coordinate(r1, c1)}:{coordinate(r2, c2)}"
-                self.problems.append(Problem(sheet.name, span, "merged cells where one value per cell is expected; unmerge them and write the value in each cell"))
+                self.problems.append(Problem(sheet.name, span, self.say("merged")))
 
     def _rows(self, sheet: RawSheet) -> list[int]:
         return sorted({r for (r, _), cell in sheet.cells.items() if r > 1 and str(cell.value).strip()})
@@ -1253,9 +1262,9 @@ class Importer:
         key = self._text(sheet, row, key_column) if key_column else ""
         if key:
             if not re.fullmatch(r"[A-Za-z0-9._:/#-]+", key):
-                self.problems.append(Problem(sheet.name, coordinate(row, key_column), f"the key '{key}' may hold only letters, digits, '-', '_' and '.'"))
+                self.problems.append(Problem(sheet.name, coordinate(row, key_column), self.say("key_characters", key=key)))
             elif key in self.keys:
-                self.problems.append(Problem(sheet.name, coordinate(row, key_column), f"the key '{key}' is used twice"))
+                self.problems.append(Problem(sheet.name, coordinate(row, key_column), self.say("key_twice", key=key)))
             self.keys.add(key)
             return key
         name = self._text(sheet, row, name_column) if name_column else ""
@@ -1284,7 +1293,7 @@ class Importer:
             if name.casefold() in self.by_name:
                 first = self.by_name[name.casefold()]
                 self.problems.append(Problem(sheet.name, coordinate(row, name_column),
-                                             f"the name '{name}' is already used on {first.sheet} row {first.row}; give each a different name"))
+                                             self.say("name_twice", name=name, sheet=first.sheet, row=first.row)))
             else:
                 self.by_name[name.casefold()] = entity
         self._row_entity[(sheet.name, row)] = entity
@@ -1331,7 +1340,7 @@ class Importer:
                 continue
             where = coordinate(row, c)
             if cell.formula:
-                self.problems.append(Problem(sheet.name, where, f"a formula ({cell.value}) where a value is expected; write the value itself"))
+                self.problems.append(Problem(sheet.name, where, self.say("value_formula", value=cell.value)))
                 continue
             text = self._text(sheet, row, c)
             if not text or (len(text) < 40 and _normal(text) in self.not_documented):
@@ -1400,7 +1409,26 @@ class Importer:
 
     def _choices(self, catalogue: str, keys) -> str:
         """A closed list's phrases in the workbook's language, for an error: 'Controller' or 'Processor'."""
-        return " or ".join(f"'{self.t(f'{catalogue}.{key}')}'" for key in keys)
+        return self._either([self.t(f"{catalogue}.{key}") for key in keys])
+
+    def say(self, key: str, **values) -> str:
+        """A problem of the workbook in its language (``import.problem.<problem>``), so that the sentence, the names
+        of the choices and the "did you mean" read in one language."""
+        return self.t(f"import.problem.{key}", **values)
+
+    def _quoted(self, text: str) -> str:
+        return self.t("import.quoted", text=text)
+
+    def _either(self, names) -> str:
+        """'a', 'b' or 'c', quoted and joined as the workbook's language does."""
+        quoted = [self._quoted(n) for n in names]
+        if len(quoted) < 2:
+            return "".join(quoted)
+        return self.t("import.either", first=", ".join(quoted[:-1]), last=quoted[-1])
+
+    def _did_you_mean(self, near) -> str:
+        """The "did you mean" tail of a problem line in the workbook's language, empty when nothing is near."""
+        return self.t("import.did_you_mean", names=", ".join(self._quoted(n) for n in near)) if near else ""
 
     def _named_once(self, node: ox.NamedNode, kind: str, words: str, source) -> None:
         """A node the workbook names in words only (a group, an agreement): typed, labelled and traced to its first
@@ -1519,7 +1547,7 @@ class Importer:
         problem = lambda message: self.problems.append(Problem(sheet.name, where, message))  # noqa: E731
         values = self._values(text, column)
         if column.single and len(values) > 1 and column.type not in ("label", "text"):
-            problem(f"one value expected, found {len(values)}: '{text}'")
+            problem(self.say("one_value", count=len(values), text=text))
             return
         kind = column.type
         if kind == "label":
@@ -1550,7 +1578,7 @@ class Importer:
         elif kind == "role":
             iri = self._chosen(text, self.roles)
             if iri is None:
-                problem(f"unknown role '{text}'; write {self._choices('role', self.layout.roles)}")
+                problem(self.say("unknown_role", text=text, choices=self._choices('role', self.layout.roles)))
             else:
                 self.fact(node, column.property, ox.NamedNode(iri), source)
         elif kind == "types":
@@ -1559,7 +1587,7 @@ class Importer:
                 iri = types.get(_normal(value))
                 if iri is None:
                     near = difflib.get_close_matches(value, [self.t(f"type.{k}") for k in self.layout.types], n=3, cutoff=0.5)
-                    problem(f"unknown type '{value}'" + (f"; did you mean {', '.join(near)}?" if near else ""))
+                    problem(self.say("unknown_type", value=value, hint=self._did_you_mean(near)))
                 else:
                     self.fact(node, TYPE, ox.NamedNode(iri), source)
         elif kind == "bool":
@@ -1569,7 +1597,7 @@ class Importer:
             elif _normal(text) in truth:
                 value = truth[_normal(text)]
             else:
-                problem(f"'{text}' is not yes or no")
+                problem(self.say("not_yes_no", text=text, yes=self.t("value.yes"), no=self.t("value.no")))
                 return
             self.fact(node, column.property, ox.Literal("true" if value else "false", datatype=ox.NamedNode(XSD + "boolean")), source)
         elif kind == "date":
@@ -1578,14 +1606,14 @@ class Importer:
             else:
                 day = read_date(text)
                 if day is None:
-                    problem(f"cannot read the date '{text}'; write it as YYYY-MM-DD or DD/MM/YYYY or use a date cell")
+                    problem(self.say("bad_date", text=text))
                     return
             self.fact(node, column.property, ox.Literal(day.isoformat(), datatype=ox.NamedNode(XSD + "date")), source)
         elif kind == "duration":
             value = duration_of(text)
             if value is None:
-                examples = " or ".join(f"'{format_duration_words(p, self.t)}'" for p in ("P1M", "P30D"))
-                problem(f"cannot read the period '{text}'; write for example {examples}")
+                examples = self._either([format_duration_words(p, self.t) for p in ("P1M", "P30D")])
+                problem(self.say("bad_duration", text=text, examples=examples))
                 return
             self.fact(node, column.property, ox.Literal(value, datatype=ox.NamedNode(XSD + "duration")), source)
         elif kind in ("agreement", "joint_agreement"):
@@ -1610,15 +1638,14 @@ class Importer:
                     sheet_name = sheet_title(self.t("sheet.activities"))
                     twice = value.casefold() in self.activity_names
                     near = difflib.get_close_matches(value, self.activity_labels, n=3, cutoff=0.6)
-                    problem(f"two activities on the sheet '{sheet_name}' are named '{value}'; write its key instead" if twice
-                            else f"unknown activity '{value}': not on the sheet '{sheet_name}'{_did_you_mean(near)}")
+                    problem(self.say("activity_twice", sheet=sheet_name, value=value) if twice
+                            else self.say("unknown_activity", value=value, sheet=sheet_name, hint=self._did_you_mean(near)))
                 else:
                     self.fact(node, column.property, ox.NamedNode(iri), source)
         elif kind == "scope":
             iri = self._chosen(text, self.scopes)
             if iri is None:
-                problem(f"unknown scope '{text}'; write {self._choices('scope', self.layout.scopes)}, "
-                        f"or name the activities in the column before")
+                problem(self.say("unknown_scope", text=text, choices=self._choices('scope', self.layout.scopes)))
             else:
                 self.fact(node, column.property, ox.NamedNode(iri), source)
         elif kind == "authorisation":
@@ -1664,14 +1691,13 @@ class Importer:
 
     def _unknown(self, value: str, column: Column) -> str:
         near = self.choices.suggest(value, column, self.lang)
-        what = self.t(column.header) if not column.target else column.key
-        return f"unknown term '{value}' for '{what}'{_did_you_mean(near)}"
+        return self.say("unknown_term", value=value, what=self.t(column.header), hint=self._did_you_mean(near))
 
     def _resolved(self, value: str, column: Column, what: str, problem) -> str | None:
         """The IRI of the term the value names in the column, or None after reporting the value as unknown."""
         iri = self.choices.resolve(value, column)
         if iri is None:
-            problem(f"unknown {what} '{value}'{_did_you_mean(self.choices.suggest(value, column, self.lang))}")
+            problem(self.say(f"unknown_{what}", value=value, hint=self._did_you_mean(self.choices.suggest(value, column, self.lang))))
         return iri
 
     def _party(self, value: str, column: Column, sheet: RawSheet, where: str, quiet: bool = False):
@@ -1689,7 +1715,8 @@ class Importer:
         if column.kind or column.list:
             near += self.choices.suggest(value, column, self.lang)
         parties = sheet_title(self.t("sheet.parties"))
-        self.problems.append(Problem(sheet.name, where, f"unknown party '{value}': not on the sheets '{sheet_title(self.t('sheet.organisations'))}' or '{parties}'{_did_you_mean(near[:3])}"))
+        self.problems.append(Problem(sheet.name, where, self.say("unknown_party", value=value, organisations=sheet_title(self.t('sheet.organisations')),
+                                                                 parties=parties, hint=self._did_you_mean(near[:3]))))
         return None
 
     def _retention(self, node, column: Column, text: str, source, problem) -> None:
@@ -1711,10 +1738,11 @@ class Importer:
             period = self.periods[period_text]
         except PeriodError as error:
             events = ""
-            if str(error).startswith("unknown event"):
+            if error.key == "unknown_event":
                 names = sorted({t.label(self.lang) for t in self.choices.vocabulary.terms("event")}, key=str.casefold)
-                events = f" (the events: {', '.join(repr(n) for n in names)})"
-            problem(f"{error}{events}; write for example {self.t('import.retention_examples')}")
+                events = self.say("events", names=", ".join(self._quoted(n) for n in names))
+            problem(self.say("write_for_example", problem=self.say(error.key, text=error.text) + events,
+                             examples=self.t("import.retention_examples")))
             return
         key = _normal(text)
         storage = ox.NamedNode(f"{self.namespace}retention-{hashlib.sha1(repr(key).encode()).hexdigest()[:12]}")
@@ -1774,7 +1802,7 @@ class Importer:
             if region is not None:
                 term = self.choices.vocabulary.resolve(region)
                 if term is None:
-                    problem(f"unknown region '{region}'")
+                    problem(self.say("unknown_region", region=region))
                 else:
                     regions.append(term.iri)
                 continue
@@ -1783,7 +1811,7 @@ class Importer:
                 countries.append(iri)
         basis_column = Column("basis", "list.transfer-basis", "terms", kind="transfer-basis")
         for basis in (b.strip() for b in re.split(r"\s*,\s*(?![^()]*\))", bases_text) if b.strip()):
-            iri = self._resolved(basis, basis_column, "transfer basis", problem)
+            iri = self._resolved(basis, basis_column, "transfer_basis", problem)
             if iri is not None:
                 bases.append(iri)
         transfer = ox.NamedNode(f"{self.namespace}transfer-{hashlib.sha1(_normal(text).encode()).hexdigest()[:12]}")
@@ -1823,9 +1851,9 @@ def _colon(text: str) -> tuple[str, str, str]:
 
 
 def import_workbook(path: Path, *, layout_name: str = "ropa", namespace: str | None = None,
-                    graph: RecordGraph | None = None) -> tuple[list[ox.Triple], str]:
+                    graph: RecordGraph | None = None, found: dict | None = None) -> tuple[list[ox.Triple], str]:
     """The triples of a workbook's record (with the cell of every fact) and its namespace; WorkbookErrors lists every
-    problem of the file.
+    problem of the file. ``found`` (when given) receives the workbook's language as "lang", for the status line.
 
     The cyclic garbage collector is paused while the triples are made: they are many small objects without cycles,
     and the collector's repeated passes over them cost a third of the import of a large workbook."""
@@ -1834,6 +1862,8 @@ def import_workbook(path: Path, *, layout_name: str = "ropa", namespace: str | N
     wanted = {_normal(sheet_title(p)) for key in titles for p in _all_phrases(key).values()}
     sheets = read_workbook(Path(path), wanted | {s.key for s in spec.sheets})
     importer = Importer(sheets, Path(path).name, layout_name=layout_name, namespace=namespace, graph=graph)
+    if found is not None:
+        found["lang"] = importer.lang
     collecting = gc.isenabled()
     gc.disable()
     try:
@@ -1858,11 +1888,12 @@ def turtle(triples: Sequence[ox.Triple], namespace: str) -> bytes:
     return ox.serialize(triples, format=ox.RdfFormat.TURTLE, prefixes=prefixes)
 
 
-def write_import(path: Path, output: Path, *, layout_name: str = "ropa", namespace: str | None = None) -> Path:
+def write_import(path: Path, output: Path, *, layout_name: str = "ropa", namespace: str | None = None,
+                 found: dict | None = None) -> Path:
     """Import a workbook into ``output/<workbook name>.ttl``; nothing is written when the file has a problem."""
     from ropa.export import write_atomically
 
-    triples, ns = import_workbook(path, layout_name=layout_name, namespace=namespace)
+    triples, ns = import_workbook(path, layout_name=layout_name, namespace=namespace, found=found)
     content = turtle(triples, ns)
     output.mkdir(parents=True, exist_ok=True)
     target = output / (slugify(Path(path).stem) + ".ttl")
@@ -2046,8 +2077,3 @@ def _own_concept(text: str) -> str | None:
     know it, the record's Turtle defines it. DPV and ropa IRIs are not taken this way: they must be shipped terms."""
     iri = expand(text) if text.strip().startswith("<") else None
     return iri if iri and not iri.startswith(CHECKED_NAMESPACES) else None
-
-
-def _did_you_mean(near) -> str:
-    """The "did you mean" tail of a problem line, empty when nothing is near."""
-    return f"; did you mean {', '.join(repr(n) for n in near)}?" if near else ""

@@ -142,7 +142,7 @@ def test_notice_says_what_changes_from_when_and_how_to_object(changed):
     assert result.controllers == ["Dstny's customers as data controllers (or third-party controllers designated by them)"]
     text = "\n".join(s.text for s in result.sections())
     assert "Art. 28(2)" in text and "object" in text
-    assert "2027-01-15" in text
+    assert "15 January 2027" in text   # a date in a sentence, in words
     assert "Belgicastraat 17, 1930 Zaventem" in text  # the statement's postal contact
     assert "\ne-mail: Not documented" in text  # the statement prints no e-mail address
 

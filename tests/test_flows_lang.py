@@ -59,7 +59,7 @@ def test_flows_speak_the_language_asked(command, lang, fmt):
         shown = [t for t in shown if " " in t]
     assert [t for t in shown if any(p.match(t) for p in patterns)] == []
     t = Messages(lang)
-    heading = {"flows": "flows.heading", "what-if": "whatif.heading.summary", "impact": "impact.heading.notify",
+    heading = {"flows": "flows.heading", "what-if": "whatif.heading.losing", "impact": "impact.heading.notify",
                "vendors": "vendors.heading"}[command]
     assert t(heading) in output
 

@@ -228,7 +228,7 @@ def test_ropa_terms_speaks_the_language_asked_for():
     title, headers, rows = term_rows(found, "fr")
     assert title == "1 terme" and headers[:3] == ["à écrire", "libellé", "sorte"]
     assert rows == [("ropa:SCC-2021-914-EU", "Clauses contractuelles types (UE) 2021/914", "base de transfert",
-                     "eu-gdpr:A46-2-c, eu-gdpr:SCCByCommission", "art. 46, par. 2, point c)", "depuis le 2021-06-27")]
+                     "eu-gdpr:A46-2-c, eu-gdpr:SCCByCommission", "art. 46, par. 2, point c)", "depuis le 27 juin 2021")]
     title, headers, rows = term_rows(found, None)   # without --lang: English, the machine citation
     assert headers[0] == "write" and rows[0][2:] == ("transfer-basis", "eu-gdpr:A46-2-c, eu-gdpr:SCCByCommission",
                                                       "Art. 46(2)(c)", "2021-06-27 ..")

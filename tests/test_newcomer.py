@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from pathlib import Path
 
 import openpyxl
@@ -160,7 +161,7 @@ def test_notice_speaks_the_controllers_language_and_names_the_basis(tmp_path):
     assert "## Comment émettre des objections" in text and "## How to object" not in text
     assert "| ajouté | Smart Tickets Inc. | Hébergement | États-Unis | États-Unis |" in text
     assert "valide (Clauses contractuelles types (UE) 2021/914)" in text
-    assert "\n\ncourriel: dpo@nuage-ardennes.lu\n" in text
+    assert re.search(r"\n\ncourriel\s: dpo@nuage-ardennes\.lu\n", text)   # punctuated as French is
     assert "Not documented" not in text and "\\-" not in text
 
 
@@ -390,7 +391,7 @@ def test_a_did_you_mean_does_not_repeat_a_label_two_terms_share(tmp_path):
     result = runner.invoke(app, ["import", str(path), "-o", str(tmp_path / "out")])
     assert result.exit_code == 2
     line = next(line for line in result.output.splitlines() if "'Gezondheid'" in line)
-    assert line.count("'Gezondheidsgegevens'") == 1 and "did you mean" in line
+    assert line.count("'Gezondheidsgegevens'") == 1 and "bedoelt u" in line
 
 
 def test_an_unknown_retention_event_lists_the_events_and_examples_in_the_workbooks_language(tmp_path):
@@ -399,7 +400,7 @@ def test_an_unknown_retention_event_lists_the_events_and_examples_in_the_workboo
     result = runner.invoke(app, ["import", str(path), "-o", str(tmp_path / "out")])
     assert result.exit_code == 2
     line = next(line for line in result.output.splitlines() if "lidmaatschap" in line)
-    assert "unknown event 'einde lidmaatschap'" in line and "'einde van de overeenkomst'" in line
+    assert "onbekende gebeurtenis 'einde lidmaatschap'" in line and "'einde van de overeenkomst'" in line
     assert "'10 jaar', '6 maanden'" in line and "years" not in line and "Not fixed" not in line
 
 
@@ -469,7 +470,7 @@ def test_a_records_own_category_goes_through_the_workbook_and_back(tmp_path):
     cell.value = cell.value.replace("record/Vrijwilliger>", "record/Vrijwilliger>\n<https://w3id.org/dpv#Volunteer>")
     cell.parent.parent.save(book)
     refused = runner.invoke(app, ["import", str(book), "-o", str(tmp_path / "again")])
-    assert refused.exit_code == 2 and "unknown term '<https://w3id.org/dpv#Volunteer>'" in refused.output
+    assert refused.exit_code == 2 and "onbekende term '<https://w3id.org/dpv#Volunteer>'" in refused.output
 
 
 def test_the_dutch_register_names_the_data_privacy_framework_in_dutch(tmp_path):

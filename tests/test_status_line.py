@@ -37,13 +37,13 @@ def test_build_says_its_status_in_the_first_language_named(tmp_path):
     record = str(example_dir("wolkenwerk"))
     dutch = status(["build", record, "--out", str(tmp_path / "nl"), "--format", "md", "--lang", "nl,en",
                     "--as-of", AS_OF])
-    assert re.search(r"^gecontroleerd: Overtredingen: \d+, Waarschuwingen: \d+, Opmerkingen: \d+ — op 2026-11-28$",
+    assert re.search(r"^gecontroleerd: Overtredingen: \d+, Waarschuwingen: \d+, Opmerkingen: \d+ — op 28 november 2026$",
                      dutch, re.M), dutch
     assert re.search(r"^\d+ bestanden geschreven \(md; en,nl\) in ", dutch, re.M), dutch
     assert "validated" not in dutch and "wrote" not in dutch
     german = status(["build", record, "--out", str(tmp_path / "de"), "--format", "md", "--lang", "de,fr",
                      "--as-of", AS_OF])
-    assert re.search(r"^geprüft: Verstöße: \d+, Warnungen: \d+, Hinweise: \d+ — Stand 2026-11-28$", german, re.M), german
+    assert re.search(r"^geprüft: Verstöße: \d+, Warnungen: \d+, Hinweise: \d+ — Stand 28\. November 2026$", german, re.M), german
     assert re.search(r"^\d+ Dateien geschrieben \(md; fr,de\) in ", german, re.M), german
     assert "Infractions" not in german and "fichiers" not in german
     assert status_language(" FR, nl") == "fr"

@@ -139,7 +139,7 @@ def test_terms_command_table_and_json():
     result = runner.invoke(app, ["terms", "2021/914", "--lang", "nl"])
     assert result.exit_code == 0
     assert "ropa:SCC-2021-914-EU" in result.output and "Modelcontractbepalingen" in result.output
-    assert "2021-06-27" in result.output and "art. 46, lid 2, c)" in result.output   # cited as Dutch cites
+    assert "27 juni 2021" in result.output and "art. 46, lid 2, c)" in result.output   # as Dutch cites and dates
     result = runner.invoke(app, ["terms", "no such words here"])
     assert result.exit_code == 1
     result = runner.invoke(app, ["terms", "--kind", "colour"])

@@ -165,7 +165,8 @@ def test_a_value_no_cell_can_hold_is_said_to_be_left_out(hospital_path, tmp_path
                                      "-o", str(tmp_path / "cli.xlsx")])
         assert result.exit_code == 0, result.output
         t = Messages(lang)
-        assert f"ropa: note: {left_out_note(Counter(left_out), lang)}" in " ".join(result.output.split()), result.output
+        said = f"ropa: {t('status.kind.note')}: {left_out_note(Counter(left_out), lang)}"   # in the workbook's language
+        assert said in " ".join(result.output.split()), result.output
         assert t("property.ropa:hasEstablishment") not in result.output
 
 
@@ -280,7 +281,7 @@ def test_export_command_writes_the_bundled_record_as_a_workbook(tmp_path):
     book = openpyxl.load_workbook(tmp_path / "d.xlsx")
     assert book["Activities"].max_row > 40
     note = next(line for line in result.output.splitlines() if line.startswith("ropa: note: the workbook has no column"))
-    assert "comments (18)" in note and "rights" not in note   # an activity's comments have a column and "purpose" not in note
+    assert "comments (18)" in note and "rights" not in note and "purpose" not in note   # activities' comments have a column
     assert not re.search(r"\b[a-z-]+:[A-Za-z]", note.removeprefix("ropa: note:")), note   # no prefixed name
     result = runner.invoke(app, ["export", "--format", "xlsx"])
     assert result.exit_code == 2 and "--output" in result.output

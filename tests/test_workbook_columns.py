@@ -332,8 +332,8 @@ def test_the_export_note_speaks_plain_words(tmp_path, lang):
     in it: it has a column."""
     result = runner.invoke(app, ["export", "--format", "xlsx", "--lang", lang, "-o", str(tmp_path / "d.xlsx")])
     assert result.exit_code == 0, result.output
-    note = " ".join(result.output.split()).partition("ropa: note: ")[2]
     t = Messages(lang)
+    note = " ".join(result.output.split()).partition(f"ropa: {t('status.kind.note')}: ")[2]
     assert note.startswith(t("export.left_out", what="").split("{")[0].split(" ")[0]) and note
     assert not re.search(r"\b(rdfs|dpv|ropa|dct|skos):", note), note
     assert t("property.rdfs:comment") in note

@@ -9,7 +9,7 @@ import typer
 
 def register(app: typer.Typer) -> None:
     # Imported here: ropa.cli imports this module while it is being set up.
-    from ropa.cli import errors, parse_date, user_errors
+    from ropa.cli import parse_date, status, user_errors
     from ropa.cookbook import COOKBOOK_AS_OF, cookbook as build, write_cookbook
 
     @app.command("cookbook")
@@ -24,4 +24,4 @@ def register(app: typer.Typer) -> None:
                 sys.stdout.write(build(as_of=date))
                 return
             write_cookbook(output, as_of=date)
-        errors.print(f"wrote {output}", highlight=False, markup=False)
+        status("status.wrote", file=output)   # the cookbook is in English

@@ -47,20 +47,21 @@ def register(app: typer.Typer) -> None:
     from ropa.load import load
     from ropa.whatif import assume_invalid as what_if
 
-    def emit(result: Result, output_format: ReportFormat, output: Path | None, title: str | None = None) -> None:
+    def emit(result: Result, output_format: ReportFormat, output: Path | None, title: str | None = None,
+             lang: str = "en") -> None:
         if output_format is ReportFormat.table and output is None:
             print_tables(result, cli.console, title)
             return
         text = {ReportFormat.table: lambda: to_text(result, title), ReportFormat.json: lambda: to_json(result),
                 ReportFormat.md: lambda: to_markdown(result, title)}[output_format]()
-        write(text, output)
+        write(text, output, lang)
 
-    def write(text: str, output: Path | None) -> None:
+    def write(text: str, output: Path | None, lang: str = "en") -> None:
         if output is None:
             typer.echo(text, nl=not text.endswith("\n"))
         else:
             write_atomically(output, text.encode("utf-8"))
-            cli.errors.print(f"wrote {output}", highlight=False, markup=False)
+            cli.status("status.wrote", lang, file=output)
 
     @app.command("flows")
     def flows_command(
@@ -76,21 +77,23 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Every path by which an activity's data can reach a country, with the weakest link's transfer basis; with
         --assume-invalid, what would lose its basis if a transfer instrument ended."""
-        with cli.user_errors():
+        with cli.user_errors(lang.value):
             if to_country and outside_eea:
-                raise RopaError("choose --to-country or --outside-eea, not both")
+                raise RopaError("choose --to-country or --outside-eea, not both", key="cli.country_or_outside")
             if from_date is not None and assume_invalid is None:
-                raise RopaError("--from is the day an instrument ends: use it with --assume-invalid")
+                raise RopaError("--from is the day an instrument ends: use it with --assume-invalid",
+                                key="cli.from_needs_instrument")
             if assume_invalid is not None:
                 if to_country or outside_eea:
-                    raise RopaError("--assume-invalid looks at every flow to a third country: leave out --to-country and --outside-eea")
+                    raise RopaError("--assume-invalid looks at every flow to a third country: leave out --to-country and "
+                                    "--outside-eea", key="cli.instrument_every_flow")
                 day = cli.parse_date(from_date, "--from") or cli.parse_date(as_of, "--as-of")
                 result = what_if(load(paths or None), assume_invalid, day, lang=lang.value)
-                emit(result, output_format, output, result.title())
+                emit(result, output_format, output, result.title(), lang.value)
                 return
             report = flows(load(paths or None), to_country=to_country, outside_eea=outside_eea,
                            as_of=cli.parse_date(as_of, "--as-of"), lang=lang.value)
-            emit(report, output_format, output, report.title())
+            emit(report, output_format, output, report.title(), lang.value)
 
     @app.command("impact")
     def impact_command(
@@ -102,9 +105,9 @@ def register(app: typer.Typer) -> None:
         lang: LangOption = Language.en,
     ) -> None:
         """What a breach or replacement of this vendor touches, and who must be notified (Art. 28(2), 33, 34)."""
-        with cli.user_errors():
+        with cli.user_errors(lang.value):
             result = impact(load(paths or None), vendor, as_of=cli.parse_date(as_of, "--as-of"), lang=lang.value)
-            emit(result, output_format, output, result.title())
+            emit(result, output_format, output, result.title(), lang.value)
 
     @app.command("vendors")
     def vendors_command(
@@ -115,9 +118,9 @@ def register(app: typer.Typer) -> None:
         lang: LangOption = Language.en,
     ) -> None:
         """Vendors ranked by how many activities and entities depend on them; single points of failure."""
-        with cli.user_errors():
+        with cli.user_errors(lang.value):
             emit(concentration(load(paths or None), as_of=cli.parse_date(as_of, "--as-of"), lang=lang.value),
-                 output_format, output)
+                 output_format, output, lang=lang.value)
 
     @app.command("diagram")
     def diagram_command(
@@ -130,20 +133,21 @@ def register(app: typer.Typer) -> None:
         output: OutputOption = None,
     ) -> None:
         """A data-flow diagram of one controller or one activity, as SVG or Mermaid."""
-        with cli.user_errors():
+        with cli.user_errors(lang.value):
             drawn = make_diagram(load(paths or None), controller=controller, activity=activity,
                                  as_of=cli.parse_date(as_of, "--as-of"), lang=lang.value)
-            write(to_svg(drawn) if diagram_format is DiagramFormat.svg else to_mermaid(drawn), output)
+            write(to_svg(drawn) if diagram_format is DiagramFormat.svg else to_mermaid(drawn), output, lang.value)
 
     def sides(old: str | None, new: str | None, git: str | None) -> tuple[str, str]:
         """OLD and NEW, or with --git REV: REV:PATH and PATH (the bundled data folder by default)."""
         if git:
             if old and new:
-                raise RopaError("with --git give at most one PATH: it is compared with itself at the revision")
+                raise RopaError("with --git give at most one PATH: it is compared with itself at the revision",
+                                key="cli.git_one_path")
             path = old or new or str(resources.data_dir() / "destiny")
             return f"{git}:{path}", path
         if not (old and new):
-            raise RopaError("give OLD and NEW (files, folders or REV:path), or --git REV")
+            raise RopaError("give OLD and NEW (files, folders or REV:path), or --git REV", key="cli.old_and_new")
         return old, new
 
     @app.command("diff")
@@ -153,10 +157,12 @@ def register(app: typer.Typer) -> None:
         git: GitOption = None,
         output_format: FormatOption = ReportFormat.table,
         output: OutputOption = None,
+        lang: LangOption = Language.en,
     ) -> None:
         """Activities, processors, sub-processors, transfers, retention and legal bases added, removed or changed."""
-        with cli.user_errors():
-            emit(make_diff(*sides(old, new, git)), output_format, output, "Changes to the register")
+        with cli.user_errors(lang.value):
+            result = make_diff(*sides(old, new, git), lang=lang.value)
+            emit(result, output_format, output, result.title(), lang.value)
 
     @app.command("notice")
     def notice_command(
@@ -170,6 +176,6 @@ def register(app: typer.Typer) -> None:
         output: OutputOption = None,
     ) -> None:
         """The sub-processor change notice a processor owes its controllers (Art. 28(2)): what, from when, how to object."""
-        with cli.user_errors():
+        with cli.user_errors(lang.value):
             result = make_notice(*sides(old, new, git), processor, cli.parse_date(effective, "--effective"), lang=lang.value)
-            emit(result, output_format, output)
+            emit(result, output_format, output, lang=lang.value)

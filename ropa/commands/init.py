@@ -28,7 +28,7 @@ def register(app: typer.Typer) -> None:
         """Write a small, valid record for a new organisation: fill in what it marks TO FILL, then ropa validate FOLDER."""
         from ropa.scaffold import init
 
-        with user_errors():
+        with user_errors(lang.value):
             result = init(folder, org, country, lang=lang.value, role=role.value, public_authority=public_authority,
                           force=force)
         from ropa.messages import Messages

@@ -38,7 +38,7 @@ def parse_params(pairs: list[str] | None) -> dict[str, str]:
 
 def register(app: typer.Typer) -> None:
     # Imported here: ropa.cli imports this module while it is being set up.
-    from ropa.cli import PathsArgument, console, errors, parse_date, user_errors
+    from ropa.cli import PathsArgument, console, errors, parse_date, status, user_errors
     from ropa.timeline import as_of as record_as_of
     from ropa.load import load
     from ropa.waivers import load_waivers
@@ -74,7 +74,7 @@ def register(app: typer.Typer) -> None:
         allow_service: Annotated[bool, typer.Option("--allow-service", help="Let a query on the record call SERVICE (reach other servers or files).")] = False,
     ) -> None:
         """Answer a question of the library (or a .rq file, or --sparql) on the record or on a SPARQL endpoint."""
-        with user_errors():
+        with user_errors(lang):
             if sparql is not None:
                 if name is not None:   # without NAME, the first positional argument is a data path
                     paths = [Path(name), *(paths or [])]
@@ -119,7 +119,7 @@ def register(app: typer.Typer) -> None:
             accepted = load_waivers(waivers) if waivers else None
             count = library.push(load(paths or None), endpoint, graph, findings=findings, as_of=date, waivers=accepted,
                                  timeout=timeout)
-        errors.print(f"pushed {count} triples to graph <{graph}> at {endpoint}", highlight=False, markup=False)
+        status("status.pushed", count=count, graph=graph, endpoint=endpoint)
 
 
 def library_table(found: list[library.Query], say: Messages | None = None) -> Table:

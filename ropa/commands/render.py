@@ -61,7 +61,7 @@ def register(app: typer.Typer) -> None:
             if len(language) != 1:
                 raise_one_language()
         said = Messages(language[0])
-        with user_errors(), display(errors, said) as progress:
+        with user_errors(language[0]), display(errors, said) as progress:
             date = parse_date(as_of, "--as-of")
             chosen = parse_formats(formats)
             if pdf_engine is not None:
@@ -75,7 +75,7 @@ def register(app: typer.Typer) -> None:
     def raise_one_language():
         from ropa.errors import RopaError
 
-        raise RopaError("--lang takes one language; ropa build renders all of them")
+        raise RopaError("--lang takes one language; ropa build renders all of them", key="cli.one_language")
 
     @app.command("build")
     def build_command(
@@ -91,7 +91,7 @@ def register(app: typer.Typer) -> None:
         with user_errors():
             languages = parse_languages(langs)
         said = Messages(status_language(langs))
-        with user_errors(), display(errors, said) as progress:
+        with user_errors(said.lang), display(errors, said) as progress:
             date = parse_date(as_of, "--as-of")
             chosen = parse_formats(formats)
             if pdf_engine is not None:

@@ -9,7 +9,7 @@ import typer
 
 def register(app: typer.Typer) -> None:
     # Imported here: ropa.cli imports this module while it is being set up.
-    from ropa.cli import PathsArgument, errors, parse_date, user_errors
+    from ropa.cli import PathsArgument, parse_date, status, user_errors
 
     @app.command("serve")
     def serve(
@@ -35,5 +35,5 @@ def register(app: typer.Typer) -> None:
                                          hosts=web.allowed_hosts(token), timeout=timeout, max_rows=max_rows,
                                          origins=web.check_origins(allow_origin or []))
         shown = f"[{host}]" if ":" in host else host
-        errors.print(f"serving the record at http://{shown}:{port}/ (Ctrl-C stops)", highlight=False, markup=False)
+        status("status.serving", url=f"http://{shown}:{port}/")
         web.run(application, host, port)

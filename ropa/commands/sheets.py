@@ -20,7 +20,7 @@ LayoutOption = Annotated[Layout, typer.Option("--layout", help="Columns: ropa (e
 
 
 def register(app: typer.Typer) -> None:
-    from ropa.cli import errors, user_errors
+    from ropa.cli import status, user_errors
 
     @app.command("template")
     def template_command(
@@ -31,9 +31,9 @@ def register(app: typer.Typer) -> None:
         """Write an empty workbook to fill in: instructions, organisation, activities, processors and the lists of terms."""
         from ropa.workbook import write_template  # imported when used: other commands need no spreadsheet code
 
-        with user_errors():
+        with user_errors(lang.value):
             write_template(output, lang=lang.value, layout_name=layout.value)
-        errors.print(f"wrote {output}", highlight=False)
+        status("status.wrote", lang.value, file=output)
 
     @app.command("import")
     def import_command(
@@ -46,6 +46,7 @@ def register(app: typer.Typer) -> None:
         listed at once (sheet!cell, what was found, the nearest valid term) and nothing is written (exit 2)."""
         from ropa.workbook import write_import
 
+        found: dict = {}
         with user_errors():
-            target = write_import(workbook, output, layout_name=layout.value, namespace=namespace)
-        errors.print(f"wrote {target}", highlight=False)
+            target = write_import(workbook, output, layout_name=layout.value, namespace=namespace, found=found)
+        status("status.wrote", found.get("lang"), file=target)   # in the workbook's language

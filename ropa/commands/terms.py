@@ -11,6 +11,7 @@ from rich.text import Text
 from ropa.commands import Language, OutputFormat
 from ropa.messages import Messages
 from ropa.namespaces import shorten
+from ropa.periods import format_date
 from ropa.terms import KINDS, vocabulary
 
 Kind = Enum("Kind", {kind: kind for kind in KINDS}, type=str)
@@ -31,7 +32,7 @@ def register(app: typer.Typer) -> None:
         Shows the prefixed name to write in Turtle, the label, the broader concept and, for legal bases and transfer
         instruments, the GDPR article and the validity dates. Exit 1 when nothing matches.
         """
-        with user_errors():
+        with user_errors(lang.value if lang else None):
             found = vocabulary().search(text or "", kind.value if kind else None, lang.value if lang else None)
         if output_format is OutputFormat.json:
             typer.echo(json.dumps([t.as_dict() for t in found], indent=2, ensure_ascii=False))
@@ -58,17 +59,19 @@ def term_rows(found: list, lang: str | None) -> tuple[str, list[str], list[tuple
     headers = [say(f"terms.column.{column}") for column in ("write", "label", "kind", "broader", "article", "valid")]
     rows = [(term.curie, term.label(lang or "en"), say(f"terms.kind.{term.kind}"),
              ", ".join(shorten(b) for b in term.broader[:3]),
-             say.cite(term.article) if term.article and lang else term.article or "", _validity(term, say))
+             say.cite(term.article) if term.article and lang else term.article or "", _validity(term, say, bool(lang)))
             for term in found]
     return title, headers, rows
 
 
-def _validity(term, say: Messages) -> str:
-    """When a legal basis or instrument is valid, in the words of the language (dates stay ISO: unambiguous)."""
+def _validity(term, say: Messages, in_words: bool = False) -> str:
+    """When a legal basis or instrument is valid, in the words of the language; the dates in words too when a
+    language is asked for (else ISO, as the English listing has always shown them)."""
+    day = (lambda d: format_date(d, say)) if in_words else (lambda d: d)   # noqa: E731
     if term.valid_from and term.valid_until:
-        return say("terms.valid", start=term.valid_from, end=term.valid_until)
+        return say("terms.valid", start=day(term.valid_from), end=day(term.valid_until))
     if term.valid_from:
-        return say("terms.valid_from", start=term.valid_from)
+        return say("terms.valid_from", start=day(term.valid_from))
     if term.valid_until:
-        return say("terms.valid_until", end=term.valid_until)
+        return say("terms.valid_until", end=day(term.valid_until))
     return ""
