@@ -132,7 +132,7 @@ def test_an_establishment_not_listed_is_named_with_its_cell(tmp_path, lang):
     lines = raised.value.lines()
     assert len(lines) == 2, lines
     assert lines[0].startswith(f"shop.xlsx: {where[t('col.establishments')]}: ")
-    assert "'Fietsen Peeters Bredaa'" in lines[0] and "'Fietsen Peeters Breda'" in lines[0]
+    assert "Fietsen Peeters Bredaa" in lines[0] and lines[0].count("Fietsen Peeters Breda") == 2   # the name and the one near it
 
 
 @pytest.mark.parametrize("lang", LANGUAGES)
