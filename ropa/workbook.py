@@ -46,6 +46,8 @@ AGREEMENT_KINDS = frozenset({DPV + "Contract", DPV + "DataProcessingAgreement"})
 DEFAULT_NAMESPACE = "https://w3id.org/ropa/record/"
 SPLIT = re.compile(r"\s*(?:\r?\n|;)\s*")
 LINES = re.compile(r"\s*\r?\n\s*")
+PARAGRAPHS = re.compile(r"\s*\r?\n\s*\r?\n\s*")
+"""Where a note cell (an activity's comment) parts its values: an empty line, so a comment keeps its own lines."""
 SUGGESTED_PERIODS = ("P15D", "P30D", "P1M", "P2M", "P3M")
 """The periods a duration column's drop-down suggests (Art. 12(3): one month, two further months); any other is typed."""
 
@@ -75,6 +77,8 @@ class Column:
     writes: str = ""
     """The property import writes when it is not the one read (an engagement's ropa:dataLocation, read as
     dpv:hasLocation like every data location)."""
+    help: str = ""
+    """The catalogue key of the note a cell of the column shows while it is filled in (what the column asks)."""
 
 
 @dataclass(frozen=True)
@@ -113,7 +117,7 @@ def _column(spec: dict) -> Column:
                   kind=spec.get("kind"), list=spec.get("list"), match=spec.get("match"), single=spec.get("single", False),
                   required=spec.get("required", False), width=spec.get("width", 20), types=tuple(spec.get("types", ())),
                   node_type=expand_or_fail(spec["node_type"]) if spec.get("node_type") else "",
-                  writes=expand_or_fail(spec["writes"]) if spec.get("writes") else "")
+                  writes=expand_or_fail(spec["writes"]) if spec.get("writes") else "", help=spec.get("help", ""))
 
 
 @lru_cache(maxsize=None)
@@ -392,7 +396,7 @@ class Exporter:
                              ("engagements", engagements)):
             columns = self.layout.sheet(sheet).columns
             carried = {c.property for c in columns} | {TYPE, LABEL, ROPA + "source"}
-            shown_only = ("terms", "duration", "text", "assessment")   # columns that show some values of their property
+            shown_only = ("terms", "duration", "text", "note", "assessment")   # columns that show some values of their property
             by_terms = ({c.property for c in columns if c.type in shown_only}
                         - {c.property for c in columns if c.type not in shown_only})
             for iri in nodes:
@@ -497,6 +501,10 @@ class Exporter:
             if column.key == "legal_name" and texts == best_literals(values.get(LABEL, []), self.lang)[:1]:
                 return []  # the name it is listed under, which import reads back as the registered name
             return texts
+        if kind == "note":   # comments, one paragraph each
+            self.shown[(iri, column.property)].update(o for o in objects if isinstance(o, ox.Literal))
+            texts = sorted(best_literals(objects, self.lang))
+            return ["\n\n".join(texts)] if texts else []
         if kind == "terms":
             allowed = self.choices.allowed(column)
             kept = [o for o in objects if isinstance(o, ox.NamedNode)
@@ -602,7 +610,12 @@ class Exporter:
     def _transfer(self, node) -> str:
         values = self.facts.of(node)
         country = Column("", "", "terms", kind="country")
-        places = [self.choices.label(o.value, country, self.lang, in_list=True) for o in values.get(DPV + "hasThirdCountry", [])]
+        # a country the importer reaches the data from (remote access) is written once, with the words that say so
+        accessed = values.get(ROPA + "accessedFrom", [])
+        places = [self.choices.label(o.value, country, self.lang, in_list=True) for o in values.get(DPV + "hasThirdCountry", [])
+                  if o not in accessed]
+        places += [self.t("transfer.access", country=self.choices.label(o.value, country, self.lang, in_list=True))
+                   for o in accessed]
         places += [self.t("transfer.outside", region=self.choices.label(o.value, None, self.lang, in_list=True))
                    for o in values.get(ROPA + "outsideRegion", [])]
         bases = sorted((self.choices.label(o.value, Column("", "", "terms", kind="transfer-basis"), self.lang, in_list=True)
@@ -771,8 +784,9 @@ def write_workbook(path: Path, rows: dict[str, list[Row]] | None, *, lang: str =
             if reference:
                 validation = DataValidation(type="list", formula1=reference, allow_blank=True)
                 validation.showErrorMessage = column.single and column.type != "duration"   # a drop-down of suggestions
-                if column.type == "duration":
-                    validation.prompt = t("template.duration_help")
+                help_key = column.help or ("template.duration_help" if column.type == "duration" else "")
+                if help_key:
+                    validation.prompt = t(help_key)
                     validation.showInputMessage = True
                 sheet.add_data_validation(validation)
                 validation.add(f"{letter}2:{letter}{last}")
@@ -1480,6 +1494,8 @@ class Importer:
         if column.type == "authorisation":   # names split at ';' too, an agreement's words only at a line break
             lines = [v for v in (part.strip() for part in LINES.split(text)) if v]
             return [v for line in lines for v in ([line] if self._agreement_words(line) else SPLIT.split(line)) if v]
+        if column.type == "note":
+            return [v for v in (part.strip() for part in PARAGRAPHS.split(text)) if v]
         pattern = LINES if column.type in ("text", "retention", "transfers", "agreement", "group", "assessment") else SPLIT
         values = [v for v in (part.strip() for part in pattern.split(text)) if v]
         return values
@@ -1536,7 +1552,7 @@ class Importer:
         kind = column.type
         if kind == "label":
             self.fact(node, column.property, ox.Literal(text, language=self.lang), source)
-        elif kind == "text":
+        elif kind in ("text", "note"):
             for value in values:
                 self.fact(node, column.property, ox.Literal(value), source)
         elif kind == "terms":
@@ -1768,8 +1784,17 @@ class Importer:
             place_text, bases_text = text, ""
         countries, regions, bases = [], [], []
         outside = {lang: t("transfer.outside", region="\x00").split("\x00") for lang, t in _catalogues().items()}
+        access = {lang: t("transfer.access", country="\x00").split("\x00") for lang, t in _catalogues().items()}
+        accessed = []
         country_column = Column("country", "col.country", "terms", kind="country")
         for place in (p.strip() for p in place_text.split(",") if p.strip()):
+            reached = _between(place, access.values())
+            if reached is not None:   # "India (remote access)": the importer reaches the data from there
+                iri = self._resolved(reached, country_column, "country", problem)
+                if iri is not None:
+                    countries.append(iri)
+                    accessed.append(iri)
+                continue
             region = None
             for before, after in outside.values():
                 if place.casefold().startswith(before.strip().casefold()) and place.casefold().endswith(after.strip().casefold()):
@@ -1799,10 +1824,24 @@ class Importer:
         self.add(transfer, ROPA + "source", source)
         for iri in countries:
             self.add(transfer, DPV + "hasThirdCountry", ox.NamedNode(iri))
+        for iri in accessed:
+            self.add(transfer, ROPA + "accessedFrom", ox.NamedNode(iri))
         for iri in regions:
             self.add(transfer, ROPA + "outsideRegion", ox.NamedNode(iri))
         for iri in bases:
             self.add(transfer, DPV + "hasLegalBasis", ox.NamedNode(iri))
+
+
+def _between(text: str, frames) -> str | None:
+    """The words a phrase of the catalogues frames ("{country} (remote access)" in any language), or None."""
+    for before, after in frames:
+        before, after = before.strip().casefold(), after.strip().casefold()
+        folded = text.casefold()
+        if (before or after) and folded.startswith(before) and folded.endswith(after):
+            inner = text[len(before):len(text) - len(after)].strip()
+            if inner:
+                return inner
+    return None
 
 
 def _colon(text: str) -> tuple[str, str, str]:
@@ -1968,7 +2007,7 @@ def article30_facts(graph: RecordGraph, lang: str = "en"):
                     objects = [ox.NamedNode(spec.types[key]) for key in carried_types(spec, column, objects, exporter.choices)]
                 elif column.type == "types":
                     objects = [o for o in objects if o.value in keep_types]
-                if column.type == "text":
+                if column.type in ("text", "note"):
                     objects = [ox.Literal(o.value) for o in objects if isinstance(o, ox.Literal)]
                 if column.type == "terms" and column.list:   # a list's column carries the terms of its list only
                     allowed = exporter.choices.allowed(column)
@@ -1999,7 +2038,7 @@ def article30_facts(graph: RecordGraph, lang: str = "en"):
 
 _NESTED_PROPERTIES = {
     DPV + "StorageDuration": (ROPA + "appliesToData", ROPA + "appliesToPurpose", DPV + "hasDuration"),
-    DPV + "CrossBorderTransfer": (DPV + "hasThirdCountry", ROPA + "outsideRegion", DPV + "hasLegalBasis"),
+    DPV + "CrossBorderTransfer": (DPV + "hasThirdCountry", ROPA + "accessedFrom", ROPA + "outsideRegion", DPV + "hasLegalBasis"),
     DPV + "JointDataControllers": (DPV + "hasDataController", ROPA + "hasAgreement"),
     DPV + "ControllerProcessorAgreement": (),
     DPV + "JointDataControllersAgreement": (),

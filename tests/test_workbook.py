@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import re
+import shutil
 from pathlib import Path
 
 import openpyxl
@@ -19,7 +20,7 @@ from ropa.periods import Period, duration_of, parse_period
 from ropa.register import LANGUAGES, Messages
 from ropa.validate import validate
 from ropa.workbook import (WorkbookErrors, article30_facts, export_workbook, import_workbook, read_workbook, sheet_title,
-                           write_import, write_template)
+                           left_out_note, write_import, write_template)
 
 from records import prefixes
 
@@ -143,22 +144,30 @@ def test_a_data_location_written_as_ropa_dataLocation_is_carried_by_the_workbook
     assert {c for _, c in places} == {c for _, c in wanted}
 
 
-def test_a_value_no_cell_can_hold_is_said_to_be_left_out(hospital, hospital_path, tmp_path):
-    """The hospital names an establishment of its own (ropa:hasEstablishment), which no column holds: the export
-    counts it as left out and the command says so in plain words of the workbook's language, rather than leaving it
-    out without a word; its own DPIA node now has a column and is not named."""
+def test_a_value_no_cell_can_hold_is_said_to_be_left_out(hospital_path, tmp_path):
+    """The hospital gives a fax number (ropa:fax), which no column holds: the export counts it as left out and the
+    command says so in plain words of the workbook's language, rather than leaving it out without a word; its
+    establishment and its own DPIA node now have a column and are not named."""
     from collections import Counter
+    folder = tmp_path / "hospital"
+    shutil.copytree(hospital_path, folder)
+    record = folder / "record.ttl"
+    text = record.read_text(encoding="utf-8")
+    assert text.count("    ropa:hasEstablishment chb:site-montclair ;") == 1
+    record.write_text(text.replace("    ropa:hasEstablishment chb:site-montclair ;",
+                                   '    ropa:hasEstablishment chb:site-montclair ;\n    ropa:fax "+33 2 00 00 00 01" ;'),
+                      encoding="utf-8")
     left_out: Counter = Counter()
-    export_workbook(hospital, tmp_path / "hospital.xlsx", left_out=left_out)
-    assert dict(left_out) == {"https://w3id.org/ropa/vocab#hasEstablishment": 1}
+    export_workbook(ropa.load([folder]), tmp_path / "hospital.xlsx", left_out=left_out)
+    assert dict(left_out) == {"https://w3id.org/ropa/vocab#fax": 1}
     for lang in LANGUAGES:
-        result = runner.invoke(app, ["export", str(hospital_path), "--format", "xlsx", "--lang", lang,
+        result = runner.invoke(app, ["export", str(folder), "--format", "xlsx", "--lang", lang,
                                      "-o", str(tmp_path / "cli.xlsx")])
         assert result.exit_code == 0, result.output
         t = Messages(lang)
-        what = t("export.left_out_item", name=t("property.ropa:hasEstablishment"), count=1)
-        said = f"ropa: {t('status.kind.note')}: {t('export.left_out', what=what)}"   # the note in the workbook's language
+        said = f"ropa: {t('status.kind.note')}: {left_out_note(Counter(left_out), lang)}"   # in the workbook's language
         assert said in " ".join(result.output.split()), result.output
+        assert t("property.ropa:hasEstablishment") not in result.output
 
 
 def test_bundled_record_round_trip_keeps_the_cell_values(bundled, tmp_path):
@@ -272,7 +281,7 @@ def test_export_command_writes_the_bundled_record_as_a_workbook(tmp_path):
     book = openpyxl.load_workbook(tmp_path / "d.xlsx")
     assert book["Activities"].max_row > 40
     note = next(line for line in result.output.splitlines() if line.startswith("ropa: note: the workbook has no column"))
-    assert "comments (45)" in note and "rights" not in note and "purpose" not in note
+    assert "comments (18)" in note and "rights" not in note and "purpose" not in note   # activities' comments have a column
     assert not re.search(r"\b[a-z-]+:[A-Za-z]", note.removeprefix("ropa: note:")), note   # no prefixed name
     result = runner.invoke(app, ["export", "--format", "xlsx"])
     assert result.exit_code == 2 and "--output" in result.output

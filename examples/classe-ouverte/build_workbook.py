@@ -51,6 +51,7 @@ put("Organisation", 2, {
     "Prolongation pour les demandes complexes ou nombreuses (art. 12, par. 3)": "2 mois",
     "Mesures de sécurité pour tous les traitements": "Chiffrement; Formation du personnel; Méthode de contrôle d'accès; Authentification multifacteur",
     "Déclare aucun transfert hors de": None,   # the starter record said no data leave the EEA; some do
+    "Établissements (sièges et succursales)": "Classe Ouverte – agence de Paris",
 })
 put("Organisation", 3, {
     "Nom": "Classe Ouverte Ireland",
@@ -73,7 +74,7 @@ acts = [
      "Données à caractère personnel": "Nom; Date de naissance; Adresse électronique personnelle; Profil individuel",
      "Sous-traitants": "NuageSûr SAS; VisioMeet Inc.; HelpDesk Bangalore Pvt Ltd",
      "Contrat de sous-traitance": "oui",
-     "Transferts hors EEE (pays : base)": "États-Unis : Cadre de protection des données UE-États-Unis\nInde : Clauses contractuelles types",
+     "Transferts hors EEE (pays : base)": "États-Unis : Cadre de protection des données UE-États-Unis\nInde (accès à distance) : Clauses contractuelles types",
      "Durée de conservation": "jusqu'à la fin du contrat",
      "Valable à partir du": "01/09/2021"},
     {"Nom": "Comptes des apprenants adultes", "Rôle": "Responsable du traitement",
@@ -100,7 +101,9 @@ acts = [
      "Transferts hors EEE (pays : base)": "États-Unis : Clauses contractuelles types (UE) 2021/914",
      "Durée de conservation": "2 ans",
      "Contexte du traitement (ce qui rend une AIPD probable, art. 35)": "Évaluation et notation; Traitement à grande échelle",
-     "Valable à partir du": "01/09/2023"},
+     "Valable à partir du": "01/09/2023",
+     "Commentaire": "Les niveaux attribués aux élèves ne sont pas transmis aux établissements.\n\n"
+                    "À revoir avec le DPO avant la rentrée : l'analyse d'impact n'est pas encore faite."},
     {"Nom": "Classes virtuelles", "Rôle": "Responsable du traitement",
      "Finalités": "Fourniture de services",
      "Finalités en vos mots": "Cours en direct par visioconférence entre formateurs et apprenants adultes",
@@ -131,7 +134,7 @@ acts = [
      "Données à caractère personnel": "Nom; Adresse électronique personnelle; Identifiant de compte",
      "Sous-traitants": "HelpDesk Bangalore Pvt Ltd",
      "Contrat de sous-traitance": "oui",
-     "Transferts hors EEE (pays : base)": "Inde : Clauses contractuelles types (UE) 2021/914",
+     "Transferts hors EEE (pays : base)": "Inde (accès à distance) : Clauses contractuelles types (UE) 2021/914",
      "Aucun destinataire": "oui",
      "Durée de conservation": "2 ans après le dernier contact avec la personne concernée"},
     {"Nom": "Mesure d'audience du site", "Rôle": "Responsable du traitement",
@@ -191,6 +194,8 @@ parties = [
      "Localisation des données": "UE", "Contrat de sous-traitance": "oui"},
     {"Nom": "HelpDesk Bangalore Pvt Ltd", "Type": "Sous-traitant", "Pays": "Inde", "Siège": "Inde",
      "Localisation des données": "France", "Contrat de sous-traitance": "oui"},
+    {"Nom": "Classe Ouverte – agence de Paris", "Type": "Établissement", "Pays": "France",
+     "Adresse": "42 rue de la Roquette, 75011 Paris", "Numéro d'entreprise": "SIRET 912 345 678 00031"},
     {"Nom": "Collège Jean Moulin", "Type": "Responsable du traitement", "Pays": "France",
      "Courriel": "secretariat@college-jean-moulin-lyon.fr"},
 ]
