@@ -118,3 +118,15 @@ def add_question(tmp_path, monkeypatch):
     shutil.copytree(query.QUERY_DIR, folder)
     monkeypatch.setattr(query, "QUERY_DIR", folder)
     return lambda name, text: (folder / name).write_text(text, encoding="utf-8")
+
+
+def payroll_before_and_after(tmp_path: Path):
+    """The payroll provider's record before and after it engaged its cloud sub-processor (the change an Art. 28(2)
+    notice announces), loaded."""
+    old, new = tmp_path / "old", tmp_path / "new"
+    shutil.copytree(example_dir("loonhuis-schelde"), new)
+    shutil.copytree(new, old)
+    services = old / "services.ttl"
+    services.write_text(services.read_text(encoding="utf-8").replace("ropa:hasSubProcessor my:kempen-cloud ;", ""),
+                        encoding="utf-8")
+    return ropa.load([old]), ropa.load([new])

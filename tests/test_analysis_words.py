@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import shutil
 
 import pytest
 
@@ -17,7 +16,7 @@ from ropa.flows import concentration, impact
 from ropa.messages import Messages
 from ropa.tabular import to_markdown
 
-from conftest import example_dir
+from conftest import example_dir, payroll_before_and_after
 
 
 @pytest.fixture(scope="module")
@@ -32,25 +31,15 @@ def test_an_empty_table_says_none_in_the_language(payroll):
     assert "None." not in text
 
 
-def versions(tmp_path):
-    old, new = tmp_path / "old", tmp_path / "new"
-    shutil.copytree(example_dir("loonhuis-schelde"), new)
-    shutil.copytree(new, old)
-    services = old / "services.ttl"
-    services.write_text(services.read_text(encoding="utf-8").replace("ropa:hasSubProcessor my:kempen-cloud ;", ""),
-                        encoding="utf-8")
-    return ropa.load([old]), ropa.load([new])
-
-
 def test_the_notice_names_the_activities_in_its_language(tmp_path):
-    old, new = versions(tmp_path)
+    old, new = payroll_before_and_after(tmp_path)
     notice = make_notice(old, new, "my:organisation", dt.date(2027, 3, 1), issued=dt.date(2027, 1, 15), lang="nl")
     engaged_for = {row[2] for row in notice.rows}
     assert engaged_for == {"Loonberekening en sociale aangiften voor werkgevers", "Beheer van ziekteverzuim voor werkgevers"}
 
 
 def test_the_notices_errors_are_said_in_its_language(tmp_path):
-    old, new = versions(tmp_path)
+    old, new = payroll_before_and_after(tmp_path)
     with pytest.raises(RopaError) as raised:
         make_notice(old, new, "my:organisation", dt.date(2027, 1, 1), issued=dt.date(2027, 1, 15), lang="fr")
     said = raised.value.said(Messages("fr"))
@@ -64,7 +53,7 @@ def test_the_diff_speaks_the_language_asked_and_json_stays_english(tmp_path):
     from ropa.diff import compare
     from ropa.tabular import to_json
 
-    old, new = versions(tmp_path)
+    old, new = payroll_before_and_after(tmp_path)
     activities = tmp_path / "new" / "activities.ttl"
     text = activities.read_text(encoding="utf-8")
     text = text.replace('ropa:afterEvent "P5Y"', 'ropa:afterEvent "P7Y"', 1).replace(
@@ -89,7 +78,7 @@ def test_the_diff_speaks_the_language_asked_and_json_stays_english(tmp_path):
 
 
 def test_the_french_notice_punctuates_its_contacts_as_french_does(tmp_path):
-    old, new = versions(tmp_path)
+    old, new = payroll_before_and_after(tmp_path)
     notice = make_notice(old, new, "my:organisation", dt.date(2027, 3, 1), issued=dt.date(2027, 1, 15), lang="fr")
     text = to_markdown(notice)
     assert re.search(r"adresse\s: Kortrijksesteenweg 1200, 9051 Gent", text) and "adresse: " not in text

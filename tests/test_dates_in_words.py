@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-import shutil
 
 import pytest
 
@@ -20,7 +19,7 @@ from ropa.tabular import to_json, to_markdown, to_text
 from ropa.validate import validate
 from ropa.whatif import assume_invalid
 
-from conftest import example_dir
+from conftest import example_dir, payroll_before_and_after
 
 DAY = dt.date(2026, 1, 1)
 ISO = re.compile(r"\b\d{4}-\d{2}-\d{2}\b")
@@ -68,13 +67,8 @@ def test_analyses_say_their_date_in_words(name, lang, words):
 
 
 def test_the_sub_processor_notice_says_its_dates_in_words(tmp_path):
-    old, new = tmp_path / "old", tmp_path / "new"
-    shutil.copytree(example_dir("loonhuis-schelde"), new)
-    shutil.copytree(new, old)
-    services = old / "services.ttl"
-    services.write_text(services.read_text(encoding="utf-8").replace("ropa:hasSubProcessor my:kempen-cloud ;", ""),
-                        encoding="utf-8")
-    notice = make_notice(ropa.load([old]), ropa.load([new]), "my:organisation", dt.date(2026, 3, 1),
+    old, new = payroll_before_and_after(tmp_path)
+    notice = make_notice(old, new, "my:organisation", dt.date(2026, 3, 1),
                          issued=dt.date(2026, 1, 15), lang="nl")
     text = to_markdown(notice)
     assert ISO.findall(text) == []
