@@ -130,3 +130,26 @@ def payroll_before_and_after(tmp_path: Path):
     services.write_text(services.read_text(encoding="utf-8").replace("ropa:hasSubProcessor my:kempen-cloud ;", ""),
                         encoding="utf-8")
     return ropa.load([old]), ropa.load([new])
+
+
+def fill_second_row(book, values: dict[str, dict[str, str]]) -> dict[str, str]:
+    """Write one row (the first under the headers) per sheet of a workbook, by header: {sheet: {header: value}};
+    returns each header's cell as an import error names it (Sheet!F2)."""
+    from openpyxl.utils import get_column_letter
+
+    where = {}
+    for title, row in values.items():
+        sheet = book[title]
+        headers = [c.value for c in sheet[1]]
+        for header, value in row.items():
+            sheet.cell(row=2, column=headers.index(header) + 1).value = value
+            where[header] = f"{title}!{get_column_letter(headers.index(header) + 1)}2"
+    return where
+
+
+def column_input_message(sheet, header: str):
+    """The data validation (input message, drop-down list) of a column's first cell under its header."""
+    from openpyxl.utils import get_column_letter
+
+    letter = get_column_letter([c.value for c in sheet[1]].index(header) + 1)
+    return next(v for v in sheet.data_validations.dataValidation if f"{letter}2" in v.sqref)

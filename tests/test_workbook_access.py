@@ -17,7 +17,7 @@ from ropa.register import LANGUAGES, Messages
 from ropa.terms import vocabulary
 from ropa.workbook import WorkbookErrors, export_workbook, import_workbook, sheet_title, write_import, write_template
 
-from conftest import example_path
+from conftest import column_input_message, example_path, fill_second_row
 
 ROPA, DPV, LOC = "https://w3id.org/ropa/vocab#", "https://w3id.org/dpv#", "https://w3id.org/dpv/loc#"
 
@@ -87,25 +87,13 @@ def test_a_transfer_without_the_words_for_remote_access_has_none(e_learning):
     assert to_us and not accessed & to_us
 
 
-def _fill(book, values: dict[str, dict[str, str]]) -> dict[str, str]:
-    """Write one row per sheet; returns header -> its cell (Sheet!F2)."""
-    where = {}
-    for title, row in values.items():
-        sheet = book[title]
-        headers = [c.value for c in sheet[1]]
-        for header, value in row.items():
-            sheet.cell(row=2, column=headers.index(header) + 1).value = value
-            where[header] = f"{title}!{openpyxl.utils.get_column_letter(headers.index(header) + 1)}2"
-    return where
-
-
 @pytest.mark.parametrize("lang", LANGUAGES)
 def test_a_country_of_remote_access_typed_wrong_is_named_with_its_cell(tmp_path, lang):
     """A country no list holds, in the providers' column or in a transfer's cell, is one problem each, named by its
     sheet and cell; nothing is written."""
     t = Messages(lang)
     book = openpyxl.load_workbook(write_template(tmp_path / "template.xlsx", lang=lang))
-    where = _fill(book, {
+    where = fill_second_row(book, {
         sheet_title(t("sheet.organisations")): {t("col.name"): "Hostwerk BV"},
         sheet_title(t("sheet.activities")): {
             t("col.organisation"): "Hostwerk BV", t("col.role"): t("role.processor"), t("col.name"): "Web hosting",
@@ -137,7 +125,7 @@ def test_a_remote_access_typed_in_the_template_becomes_a_transfer_judged_as_acce
     india = vocabulary().get(LOC + "IN").label(lang)
     belgium = vocabulary().get(LOC + "BE").label(lang)
     book = openpyxl.load_workbook(write_template(tmp_path / "template.xlsx", lang=lang))
-    _fill(book, {
+    fill_second_row(book, {
         sheet_title(t("sheet.organisations")): {t("col.name"): "Hostwerk BV"},
         sheet_title(t("sheet.activities")): {t("col.organisation"): "Hostwerk BV", t("col.role"): t("role.processor"),
                                              t("col.name"): "Web hosting"},
@@ -159,9 +147,7 @@ def test_the_template_explains_the_remote_access_column(tmp_path, lang):
     t = Messages(lang)
     book = openpyxl.load_workbook(write_template(tmp_path / "template.xlsx", lang=lang))
     sheet = book[sheet_title(t("sheet.engagements"))]
-    headers = [c.value for c in sheet[1]]
-    letter = openpyxl.utils.get_column_letter(headers.index(t("col.accessed_from")) + 1)
-    validation = next(v for v in sheet.data_validations.dataValidation if f"{letter}2" in v.sqref)
+    validation = column_input_message(sheet, t("col.accessed_from"))
     assert validation.prompt == t("template.accessed_from_help") and "44" in validation.prompt
     assert validation.showInputMessage and len(validation.prompt) <= 255   # the most an input message of Excel shows
     listed = book[validation.formula1.split("!")[0].strip("'")]

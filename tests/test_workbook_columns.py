@@ -21,7 +21,7 @@ from ropa.validate import validate
 from ropa.workbook import (LAYOUTS, WorkbookErrors, article30_facts, export_workbook, import_workbook, layout,
                            sheet_title, write_import, write_template)
 
-from conftest import EXAMPLES, example_path
+from conftest import EXAMPLES, example_path, fill_second_row
 from records import prefixes
 
 runner = CliRunner()
@@ -264,13 +264,7 @@ def test_a_mistake_in_the_new_columns_is_named_with_its_sheet_and_cell(tmp_path)
                                 t("col.dpia_done"): "DPIA web hosting, March 2025"},
         sheet_title(t("sheet.parties")): {t("col.name"): "Backupkluis BV", t("col.authorised_by"): "Bakery Ooms"},
     }
-    where = {}
-    for title, row in values.items():
-        sheet = book[title]
-        headers = [c.value for c in sheet[1]]
-        for header, value in row.items():
-            sheet.cell(row=2, column=headers.index(header) + 1).value = value
-            where[header] = f"{title}!{openpyxl.utils.get_column_letter(headers.index(header) + 1)}2"
+    where = fill_second_row(book, values)
     book.save(tmp_path / "hosting.xlsx")
     with pytest.raises(WorkbookErrors) as raised:
         import_workbook(tmp_path / "hosting.xlsx")

@@ -15,7 +15,7 @@ import ropa
 from ropa.register import LANGUAGES, Messages
 from ropa.workbook import WorkbookErrors, export_workbook, import_workbook, sheet_title, write_import, write_template
 
-from conftest import example_path
+from conftest import column_input_message, example_path, fill_second_row
 from records import prefixes
 
 ESTABLISHMENTS = """SELECT ?organisation ?name ?country ?address ?number WHERE {
@@ -114,18 +114,12 @@ def test_an_establishment_not_listed_is_named_with_its_cell(tmp_path, lang):
     """An establishment the parties' sheet does not list is a problem of its cell, with the names near it."""
     t = Messages(lang)
     book = openpyxl.load_workbook(write_template(tmp_path / "template.xlsx", lang=lang))
-    where = {}
-    for title, row in {
+    where = fill_second_row(book, {
         sheet_title(t("sheet.organisations")): {t("col.name"): "Fietsen Peeters", t("col.establishments"): "Fietsen Peeters Bredaa"},
         sheet_title(t("sheet.activities")): {t("col.organisation"): "Fietsen Peeters", t("col.role"): t("role.controller"),
                                              t("col.name"): "Repair orders", t("col.comment"): "Called when ready."},
         sheet_title(t("sheet.parties")): {t("col.name"): "Fietsen Peeters Breda", t("col.party_type"): t("type.establishment")},
-    }.items():
-        sheet = book[title]
-        headers = [c.value for c in sheet[1]]
-        for header, value in row.items():
-            sheet.cell(row=2, column=headers.index(header) + 1).value = value
-            where[header] = f"{title}!{openpyxl.utils.get_column_letter(headers.index(header) + 1)}2"
+    })
     book.save(tmp_path / "shop.xlsx")
     with pytest.raises(WorkbookErrors) as raised:
         import_workbook(tmp_path / "shop.xlsx")
@@ -142,9 +136,7 @@ def test_the_template_has_the_new_columns_in_the_workbooks_language(tmp_path, la
     t = Messages(lang)
     book = openpyxl.load_workbook(write_template(tmp_path / "template.xlsx", lang=lang))
     organisations = book[sheet_title(t("sheet.organisations"))]
-    headers = [c.value for c in organisations[1]]
-    letter = openpyxl.utils.get_column_letter(headers.index(t("col.establishments")) + 1)
-    validation = next(v for v in organisations.data_validations.dataValidation if f"{letter}2" in v.sqref)
+    validation = column_input_message(organisations, t("col.establishments"))
     assert validation.prompt == t("template.establishments_help") and validation.showInputMessage
     assert len(validation.prompt) <= 255   # the most an input message of Excel shows
     assert sheet_title(t("sheet.parties")) in validation.formula1
